@@ -1,2 +1,22 @@
 package bulwark.cli;
-public class Main { public static void main(String[] a) { System.out.println(io.vertx.core.Vertx.class); } }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(name = "bulwark", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+    description = "Bulwark: a streaming API gateway on Vert.x.",
+    subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).execute(args);
+    System.exit(code);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}

@@ -1,0 +1,140 @@
+package bulwark.admin;
+
+import bulwark.config.AdminConfig;
+import bulwark.config.HostPort;
+import bulwark.proxy.Problem;
+import bulwark.proxy.RequestIds;
+import bulwark.routing.Route;
+import bulwark.server.Gateway;
+import bulwark.upstream.Target;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * The admin listener: its own port, loopback by default, never served on the data port. Read-only:
+ * nothing it receives is ever evaluated.
+ */
+public final class AdminServer {
+  private final Vertx vertx;
+  private final Gateway gateway;
+  private final AdminConfig config;
+  private final byte[] token;
+  private HttpServer server;
+
+  public AdminServer(Vertx vertx, Gateway gateway, AdminConfig config) {
+    this.vertx = vertx;
+    this.gateway = gateway;
+    this.config = config;
+    this.token = config.token() == null || config.token().isEmpty() ? null : ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+  }
+
+  public Future<HttpServer> start() {
+    HostPort hp = HostPort.parse(config.listen());
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(hp.host()).setPort(hp.port()))
+        .requestHandler(this::handle);
+    return server.listen();
+  }
+
+  public Future<Void> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  private void handle(HttpServerRequest req) {
+    String rid = RequestIds.next();
+    if (token != null) {
+      String auth = req.getHeader("Authorization");
+      byte[] given = auth == null ? new byte[0] : auth.getBytes(StandardCharsets.UTF_8);
+      if (!MessageDigest.isEqual(given, token)) {
+        req.response().putHeader("WWW-Authenticate", "Bearer realm=\"bulwark-admin\"");
+        Problem.send(req.response(), 401, "Unauthorized", "the admin API needs a valid bearer token", rid, req.path());
+        return;
+      }
+    }
+    if (req.method().name().equals("GET") || req.method().name().equals("HEAD")) {
+      switch (req.path()) {
+        case "/health/live" -> json(req, 200, new JsonObject().put("status", "UP"));
+        case "/health/ready" -> ready(req);
+        case "/routes" -> json(req, 200, routes());
+        default -> Problem.send(req.response(), 404, "Not Found", "no admin endpoint " + req.path(), rid, req.path());
+      }
+      return;
+    }
+    req.response().putHeader("Allow", "GET, HEAD");
+    Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only", rid, req.path());
+  }
+
+  private void ready(HttpServerRequest req) {
+    boolean draining = gateway.draining();
+    var snap = gateway.snapshot();
+    JsonObject components = new JsonObject();
+    components.put("dataListener", new JsonObject()
+        .put("status", draining ? "OUT_OF_SERVICE" : "UP")
+        .put("details", new JsonObject().put("address", snap.config().server().listen()).put("inFlight", gateway.inFlight())
+            .put("transport", gateway.nativeTransport() ? "epoll" : "nio")));
+    components.put("config", new JsonObject()
+        .put("status", "UP")
+        .put("details", new JsonObject()
+            .put("generation", gateway.generation())
+            .put("routes", snap.table().routes().size())
+            .put("lastReload", String.valueOf(gateway.lastReload()))
+            .put("reloadsSucceeded", gateway.reloadsOk())
+            .put("reloadsFailed", gateway.reloadsFailed())
+            .put("lastReloadError", gateway.lastReloadError())));
+    JsonObject ups = new JsonObject();
+    boolean allUp = true;
+    for (var u : snap.table().upstreams().values()) {
+      JsonArray ts = new JsonArray();
+      boolean any = false;
+      for (Target t : u.targets()) {
+        any |= t.available();
+        ts.add(new JsonObject().put("target", t.key()).put("weight", t.weight()).put("inFlight", t.state().inFlight()).put("available", t.available()));
+      }
+      allUp &= any;
+      ups.put(u.name(), new JsonObject().put("status", any ? "UP" : "DOWN").put("details", new JsonObject().put("balancer", u.config().balancer()).put("targets", ts)));
+    }
+    components.put("upstreams", new JsonObject().put("status", allUp ? "UP" : "DOWN").put("components", ups));
+    String status = draining ? "OUT_OF_SERVICE" : "UP";
+    json(req, draining ? 503 : 200, new JsonObject().put("status", status).put("components", components));
+  }
+
+  private JsonObject routes() {
+    var table = gateway.snapshot().table();
+    JsonArray arr = new JsonArray();
+    for (Route r : table.routes()) {
+      JsonObject o = new JsonObject()
+          .put("name", r.name())
+          .put("config", r.configPath())
+          .put("path", r.pattern())
+          .put("methods", new JsonArray(r.methods().stream().toList()))
+          .put("host", r.host() == null ? null : r.host().spec())
+          .put("version", r.version())
+          .put("upstream", r.upstream().name())
+          .put("middlewares", new JsonArray(r.middlewareNames()))
+          .put("stripPrefix", r.stripPrefix().isEmpty() ? null : r.stripPrefix())
+          .put("rewrite", r.rewrite())
+          .put("timeoutMs", r.timeoutMillis() == 0 ? null : r.timeoutMillis());
+      JsonObject hs = new JsonObject();
+      r.headers().forEach(h -> hs.put(h.name(), h.toString()));
+      JsonObject qs = new JsonObject();
+      r.query().forEach(h -> qs.put(h.name(), h.toString()));
+      o.put("headers", hs).put("query", qs);
+      arr.add(o);
+    }
+    return new JsonObject().put("generation", table.generation()).put("routes", arr);
+  }
+
+  private static void json(HttpServerRequest req, int status, JsonObject body) {
+    req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store").end(body.encodePrettily());
+  }
+}

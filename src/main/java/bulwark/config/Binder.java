@@ -1,0 +1,197 @@
+package bulwark.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Binds a YAML tree to the config records, strictly, collecting every error with its field path
+ * instead of stopping at the first. The records and their {@link Doc} annotations are the single
+ * source of keys, types and defaults.
+ */
+final class Binder {
+  private final List<ConfigError> errors;
+
+  Binder(List<ConfigError> errors) {
+    this.errors = errors;
+  }
+
+  /** YAML key of a record component. */
+  static String keyOf(RecordComponent rc) {
+    Doc doc = rc.getAnnotation(Doc.class);
+    return doc != null && !doc.key().isEmpty() ? doc.key() : rc.getName();
+  }
+
+  static boolean hasRequired(Class<?> recordType) {
+    for (RecordComponent rc : recordType.getRecordComponents()) {
+      Doc d = rc.getAnnotation(Doc.class);
+      if (d != null && d.required()) return true;
+    }
+    return false;
+  }
+
+  <T> T bindRecord(JsonNode node, Class<T> type, String path) {
+    if (!node.isObject()) {
+      error(path, "expected a mapping of keys, got " + describe(node));
+      return null;
+    }
+    RecordComponent[] comps = type.getRecordComponents();
+    List<String> known = new ArrayList<>();
+    for (RecordComponent rc : comps) known.add(keyOf(rc));
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!known.contains(key)) {
+        error(join(path, key), "unknown key '" + key + "'" + Suggest.didYouMean(key, known));
+      }
+    }
+    Object[] args = new Object[comps.length];
+    Class<?>[] types = new Class<?>[comps.length];
+    for (int i = 0; i < comps.length; i++) {
+      RecordComponent rc = comps[i];
+      types[i] = rc.getType();
+      Doc doc = rc.getAnnotation(Doc.class);
+      String key = keyOf(rc);
+      String p = join(path, key);
+      JsonNode child = node.get(key);
+      if (child != null && child.isNull()) child = null;
+      if (doc != null && !doc.later().isEmpty()) {
+        if (child != null) {
+          error(p, "not supported yet: '" + key + "' arrives with the " + doc.later() + " capability; remove it for now");
+        }
+        args[i] = null;
+        continue;
+      }
+      if (child == null) {
+        if (doc != null && doc.required()) {
+          error(p, "required");
+          args[i] = zero(rc.getType());
+          continue;
+        }
+        if (doc != null && !doc.dflt().isEmpty()) {
+          child = TextNode.valueOf(doc.dflt());
+        } else if (rc.getType().isRecord() && !hasRequired(rc.getType())) {
+          child = JsonNodeFactory.instance.objectNode();
+        } else {
+          args[i] = empty(rc.getType());
+          continue;
+        }
+      }
+      Object v = bindValue(child, rc.getGenericType(), p);
+      args[i] = v == null ? zero(rc.getType()) : v;
+    }
+    try {
+      Constructor<T> ctor = type.getDeclaredConstructor(types);
+      return ctor.newInstance(args);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot build " + type.getSimpleName(), e);
+    }
+  }
+
+  private Object bindValue(JsonNode node, Type type, String path) {
+    if (type instanceof ParameterizedType pt) {
+      Class<?> raw = (Class<?>) pt.getRawType();
+      Type arg0 = pt.getActualTypeArguments()[0];
+      if (raw == List.class) {
+        if (!node.isArray()) {
+          error(path, "expected a list, got " + describe(node));
+          return null;
+        }
+        List<Object> out = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+          Object v = bindValue(node.get(i), arg0, path + "[" + i + "]");
+          if (v != null) out.add(v);
+        }
+        return Collections.unmodifiableList(out);
+      }
+      if (raw == Map.class) {
+        Type valueType = pt.getActualTypeArguments()[1];
+        if (!node.isObject()) {
+          error(path, "expected a mapping, got " + describe(node));
+          return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          Object v = bindValue(e.getValue(), valueType, join(path, e.getKey()));
+          if (v != null) out.put(e.getKey(), v);
+        }
+        return Collections.unmodifiableMap(out);
+      }
+      throw new IllegalStateException("unsupported config type " + type);
+    }
+    Class<?> c = (Class<?>) type;
+    if (c.isRecord() && c != ByteSize.class && c != Percent.class && c != Rate.class) {
+      return bindRecord(node, c, path);
+    }
+    if (c == JsonNode.class) return node;
+    if (!node.isValueNode()) {
+      error(path, "expected a single value, got " + describe(node));
+      return null;
+    }
+    String text = node.asText();
+    try {
+      if (c == String.class) return text;
+      if (c == boolean.class || c == Boolean.class) {
+        if (node.isBoolean()) return node.booleanValue();
+        if (text.equals("true") || text.equals("false")) return Boolean.parseBoolean(text);
+        throw new IllegalArgumentException("expected true or false, got '" + text + "'");
+      }
+      if (c == int.class || c == Integer.class) {
+        if (!text.matches("-?\\d{1,9}")) throw new IllegalArgumentException("expected a whole number, got '" + text + "'");
+        return Integer.parseInt(text);
+      }
+      if (c == long.class || c == Long.class) {
+        if (!text.matches("-?\\d{1,18}")) throw new IllegalArgumentException("expected a whole number, got '" + text + "'");
+        return Long.parseLong(text);
+      }
+      if (c == Duration.class) return Durations.parse(text);
+      if (c == ByteSize.class) return ByteSize.parse(text);
+      if (c == Percent.class) return Percent.parse(text);
+      if (c == Rate.class) return Rate.parse(text);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      error(path, e.getMessage());
+      return null;
+    }
+    throw new IllegalStateException("unsupported config type " + c);
+  }
+
+  private static Object empty(Class<?> c) {
+    if (c == List.class) return List.of();
+    if (c == Map.class) return Map.of();
+    return zero(c);
+  }
+
+  private static Object zero(Class<?> c) {
+    if (c == boolean.class) return false;
+    if (c == int.class) return 0;
+    if (c == long.class) return 0L;
+    if (c == List.class) return List.of();
+    if (c == Map.class) return Map.of();
+    return null;
+  }
+
+  private void error(String path, String message) {
+    errors.add(new ConfigError(path, message));
+  }
+
+  static String join(String path, String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  static String describe(JsonNode n) {
+    if (n.isArray()) return "a list";
+    if (n.isObject()) return "a mapping";
+    return "'" + n.asText() + "'";
+  }
+}

@@ -1,0 +1,12 @@
+package bulwark.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+
+public record ServerConfig(
+    @Doc(value = "Address and port of the data listener.", unit = "host:port", dflt = "0.0.0.0:8080") String listen,
+    @Doc(value = "Serve HTTP/2 cleartext (h2c) by prior knowledge and by Upgrade, besides HTTP/1.1.", dflt = "true") boolean http2,
+    @Doc(value = "Peers (CIDR or address) whose X-Forwarded-* and Forwarded headers are kept and extended. From any other peer those headers are replaced.", unit = "CIDR list") List<String> trustedProxies,
+    @Doc("Request size and time limits.") LimitsConfig limits,
+    @Doc("Graceful shutdown.") ShutdownConfig shutdown,
+    @Doc(value = "TLS termination.", later = "security") JsonNode tls) {}

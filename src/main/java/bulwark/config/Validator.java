@@ -1,0 +1,226 @@
+package bulwark.config;
+
+import bulwark.routing.PathPattern;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** Cross-field checks after binding. Adds to the shared error list; never throws. */
+final class Validator {
+  static final Set<String> BALANCERS = Set.of("round_robin", "least_request", "consistent_hash", "random");
+  private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+  private static final Pattern METHOD = Pattern.compile("[A-Z]+");
+  private static final Pattern HOST = Pattern.compile("(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
+  private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+  static final int MIN_ADMIN_TOKEN = 32;
+
+  private final List<ConfigError> errors;
+
+  Validator(List<ConfigError> errors) {
+    this.errors = errors;
+  }
+
+  void validate(BulwarkConfig c) {
+    if (c.server() != null) server(c.server());
+    if (c.admin() != null) admin(c.admin());
+    c.upstreams().forEach((name, u) -> upstream("upstreams." + name, u));
+    c.middlewares().forEach((name, m) -> middleware("middlewares." + name, m));
+    if (c.versioning() != null) {
+      check(VERSION.matcher(nz(c.versioning().vendor())).matches(), "versioning.vendor", "'" + c.versioning().vendor() + "' is not a valid vendor name");
+      check(VERSION.matcher(nz(c.versioning().defaultVersion())).matches(), "versioning.default", "'" + c.versioning().defaultVersion() + "' is not a valid version");
+    }
+    for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]");
+    routes(c);
+  }
+
+  private void server(ServerConfig s) {
+    hostPort(s.listen(), "server.listen");
+    for (int i = 0; i < s.trustedProxies().size(); i++) {
+      try {
+        Cidr.parse(s.trustedProxies().get(i));
+      } catch (IllegalArgumentException e) {
+        error("server.trustedProxies[" + i + "]", e.getMessage());
+      }
+    }
+    if (s.limits() != null) {
+      check(s.limits().maxHeaderBytes() == null || s.limits().maxHeaderBytes().bytes() >= 1024, "server.limits.maxHeaderBytes", "must be at least 1KiB");
+      positive(s.limits().requestHeaderTimeout(), "server.limits.requestHeaderTimeout");
+      positive(s.limits().idleTimeout(), "server.limits.idleTimeout");
+    }
+  }
+
+  private void admin(AdminConfig a) {
+    HostPort hp = hostPort(a.listen(), "admin.listen");
+    if (hp != null && !hp.loopback() && nz(a.token()).length() < MIN_ADMIN_TOKEN) {
+      error("admin.token", "the admin listener " + hp + " is not on a loopback address, so a token of at least "
+          + MIN_ADMIN_TOKEN + " characters is required (set BULWARK_ADMIN_TOKEN)");
+    }
+  }
+
+  private void upstream(String p, UpstreamConfig u) {
+    if (u.targets().isEmpty()) error(p + ".targets", "at least one target is required");
+    for (int i = 0; i < u.targets().size(); i++) {
+      TargetConfig t = u.targets().get(i);
+      String tp = p + ".targets[" + i + "]";
+      check(t.weight() >= 1 && t.weight() <= 1000, tp + ".weight", "must be between 1 and 1000");
+      if (t.url() == null) continue;
+      try {
+        URI uri = new URI(t.url());
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+          error(tp + ".url", "'" + t.url() + "' must start with http:// or https://");
+        } else if (uri.getHost() == null) {
+          error(tp + ".url", "'" + t.url() + "' has no host");
+        } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+          error(tp + ".url", "'" + t.url() + "' must not have a path (use a route rewrite)");
+        } else if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getUserInfo() != null) {
+          error(tp + ".url", "'" + t.url() + "' must not have a query, fragment or user info");
+        }
+      } catch (Exception e) {
+        error(tp + ".url", "'" + t.url() + "' is not a URL");
+      }
+    }
+    if (!BALANCERS.contains(u.balancer())) {
+      error(p + ".balancer", "unknown balancer '" + u.balancer() + "'" + Suggest.didYouMean(u.balancer(), List.of("round_robin", "least_request", "consistent_hash", "random")));
+    }
+    String h = nz(u.hashOn());
+    boolean hashOk = h.equals("client_ip") || h.equals("path")
+        || ((h.startsWith("header:") || h.startsWith("cookie:")) && TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
+    check(hashOk, p + ".hashOn", "'" + h + "' must be client_ip, path, header:NAME or cookie:NAME");
+    check(u.maxConnectionsPerTarget() >= 1, p + ".maxConnectionsPerTarget", "must be at least 1");
+    if (u.timeouts() != null) {
+      positive(u.timeouts().connect(), p + ".timeouts.connect");
+      positive(u.timeouts().response(), p + ".timeouts.response");
+      positive(u.timeouts().idle(), p + ".timeouts.idle");
+    }
+  }
+
+  private void middleware(String p, MiddlewareConfig m) {
+    int types = (m.headers() != null ? 1 : 0);
+    // rateLimit and jwt are reported by the binder as not supported yet
+    if (types == 0 && errors.stream().noneMatch(e -> e.path().startsWith(p + "."))) {
+      error(p, "a middleware needs exactly one type key (known: headers)");
+    }
+    if (m.headers() != null) {
+      ops(m.headers().request(), p + ".headers.request");
+      ops(m.headers().response(), p + ".headers.response");
+    }
+  }
+
+  private void ops(HeaderOps ops, String p) {
+    if (ops == null) return;
+    ops.set().keySet().forEach(k -> check(TOKEN.matcher(k).matches(), p + ".set." + k, "not a valid header name"));
+    ops.add().keySet().forEach(k -> check(TOKEN.matcher(k).matches(), p + ".add." + k, "not a valid header name"));
+    for (int i = 0; i < ops.remove().size(); i++) check(TOKEN.matcher(ops.remove().get(i)).matches(), p + ".remove[" + i + "]", "not a valid header name");
+  }
+
+  private void group(GroupConfig g, String p) {
+    if (g.prefix() != null) {
+      if (!g.prefix().startsWith("/")) {
+        error(p + ".prefix", "'" + g.prefix() + "' must start with /");
+      } else if (g.prefix().contains("*")) {
+        error(p + ".prefix", "'" + g.prefix() + "' must not contain wildcards");
+      }
+    }
+    if (g.routes().isEmpty() && g.groups().isEmpty()) error(p, "a group needs routes or groups");
+    for (int i = 0; i < g.groups().size(); i++) group(g.groups().get(i), p + ".groups[" + i + "]");
+  }
+
+  private void routes(BulwarkConfig c) {
+    Map<String, String> names = new HashMap<>();
+    for (FlatRoute fr : FlatRoute.flatten(c)) {
+      RouteConfig r = fr.route();
+      String p = fr.path();
+      if (r.name() != null) {
+        String first = names.putIfAbsent(r.name(), p);
+        if (first != null) error(p + ".name", "duplicate route name '" + r.name() + "' (first used at " + first + ")");
+      }
+      if (r.upstream() != null && !c.upstreams().containsKey(r.upstream())) {
+        error(p + ".upstream", "unknown upstream '" + r.upstream() + "'" + Suggest.didYouMean(r.upstream(), c.upstreams().keySet()));
+      }
+      for (int i = 0; i < r.middlewares().size(); i++) {
+        String m = r.middlewares().get(i);
+        if (!c.middlewares().containsKey(m)) {
+          error(p + ".middlewares[" + i + "]", "unknown middleware '" + m + "'" + Suggest.didYouMean(m, c.middlewares().keySet()));
+        }
+      }
+      if (r.version() != null) {
+        if (c.versioning() == null) error(p + ".version", "a route version needs the top-level versioning section");
+        check(VERSION.matcher(r.version()).matches(), p + ".version", "'" + r.version() + "' is not a valid version");
+      }
+      if (r.timeout() != null) positive(r.timeout(), p + ".timeout");
+      if (r.match() == null) continue;
+      MatchConfig m = r.match();
+      PathPattern pattern = null;
+      if (fr.pattern() != null) {
+        try {
+          pattern = PathPattern.parse(fr.pattern());
+        } catch (IllegalArgumentException e) {
+          error(p + ".match.path", e.getMessage());
+        }
+      }
+      for (int i = 0; i < m.methods().size(); i++) {
+        check(METHOD.matcher(m.methods().get(i)).matches(), p + ".match.methods[" + i + "]", "'" + m.methods().get(i) + "' is not an upper-case HTTP method");
+      }
+      if (m.host() != null) check(HOST.matcher(m.host()).matches(), p + ".match.host", "'" + m.host() + "' is not a host name or *.domain");
+      predicates(m.headers(), p + ".match.headers", true);
+      predicates(m.query(), p + ".match.query", false);
+      if (r.rewrite() != null) {
+        if (!r.rewrite().startsWith("/")) {
+          error(p + ".rewrite", "'" + r.rewrite() + "' must start with /");
+        } else if (pattern != null) {
+          try {
+            for (String ph : PathPattern.placeholders(r.rewrite())) {
+              if (!pattern.paramNames().contains(ph)) {
+                error(p + ".rewrite", "placeholder {" + ph + "} is not a parameter of match.path" + Suggest.didYouMean(ph, pattern.paramNames()));
+              }
+            }
+          } catch (IllegalArgumentException e) {
+            error(p + ".rewrite", e.getMessage());
+          }
+        }
+      }
+    }
+  }
+
+  private void predicates(Map<String, String> m, String p, boolean header) {
+    m.forEach((k, v) -> {
+      if (header) check(TOKEN.matcher(k).matches(), p + "." + k, "not a valid header name");
+      if (v.startsWith("regex:")) {
+        try {
+          Pattern.compile(v.substring(6));
+        } catch (PatternSyntaxException e) {
+          error(p + "." + k, "bad regex: " + e.getDescription());
+        }
+      }
+    });
+  }
+
+  private HostPort hostPort(String v, String p) {
+    try {
+      return HostPort.parse(v);
+    } catch (IllegalArgumentException e) {
+      error(p, e.getMessage());
+      return null;
+    }
+  }
+
+  private void positive(java.time.Duration d, String p) {
+    if (d != null && (d.isZero() || d.isNegative())) error(p, "must be above 0");
+  }
+
+  private void check(boolean ok, String path, String message) {
+    if (!ok) error(path, message);
+  }
+
+  private void error(String path, String message) {
+    errors.add(new ConfigError(path, message));
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+}

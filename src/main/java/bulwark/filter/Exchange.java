@@ -1,0 +1,74 @@
+package bulwark.filter;
+
+import bulwark.routing.Route;
+import bulwark.upstream.Target;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Per-request state. Lives on one event loop for its whole life, so it needs no synchronisation.
+ * Filters keep their own state under typed {@link Key}s.
+ */
+public final class Exchange {
+  public final HttpServerRequest request;
+  public final HttpServerResponse response;
+  public final long startNanos;
+  public final String requestId;
+  public final String clientIp;
+  public Route route;
+  public Map<String, String> params = Map.of();
+  /** Headers sent upstream: hop-by-hop removed, forwarding headers set; filters may change them. */
+  public MultiMap upstreamHeaders;
+  /** Path and query sent upstream, after stripPrefix and rewrite. */
+  public String upstreamUri;
+  public Target target;
+  public long upstreamStartNanos;
+  public long upstreamEndNanos;
+  public HttpClientRequest upstreamRequest;
+  public long totalTimer = -1;
+  public long responseTimer = -1;
+  public long bodyBytes;
+  /** Set once the exchange has an outcome; later events are ignored. */
+  public boolean done;
+  public boolean finished;
+  public int status;
+  private List<Consumer<MultiMap>> responseHeaderHooks;
+  private Object[] attrs;
+
+  public Exchange(HttpServerRequest request, String requestId, String clientIp) {
+    this.request = request;
+    this.response = request.response();
+    this.requestId = requestId;
+    this.clientIp = clientIp;
+    this.startNanos = System.nanoTime();
+  }
+
+  @SuppressWarnings("unchecked")
+  public <T> T get(Key<T> key) {
+    return attrs == null || key.index >= attrs.length ? null : (T) attrs[key.index];
+  }
+
+  public <T> void put(Key<T> key, T value) {
+    if (attrs == null) attrs = new Object[Math.max(8, key.index + 1)];
+    if (key.index >= attrs.length) attrs = Arrays.copyOf(attrs, key.index + 8);
+    attrs[key.index] = value;
+  }
+
+  /** Runs on the response headers before they are sent to the client. */
+  public void onResponseHeaders(Consumer<MultiMap> hook) {
+    if (responseHeaderHooks == null) responseHeaderHooks = new ArrayList<>(2);
+    responseHeaderHooks.add(hook);
+  }
+
+  public void applyResponseHeaderHooks(MultiMap headers) {
+    if (responseHeaderHooks == null) return;
+    for (Consumer<MultiMap> h : responseHeaderHooks) h.accept(headers);
+  }
+}

@@ -1,0 +1,472 @@
+package bulwark.proxy;
+
+import bulwark.filter.Chain;
+import bulwark.filter.Exchange;
+import bulwark.filter.FilterException;
+import bulwark.routing.PathPattern;
+import bulwark.routing.Route;
+import bulwark.routing.RouteResult;
+import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamRuntime;
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.NetSocket;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The streaming forwarder. One instance per event loop (verticle): its upstream clients, and so
+ * their connection pools, belong to that event loop. Bodies stream both ways with back-pressure and
+ * are never aggregated. Every per-request event runs on the same event loop.
+ */
+public final class ProxyHandler implements Handler<HttpServerRequest> {
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
+  private static final int CLIENT_GONE = 499;
+
+  private final Vertx vertx;
+  private final DataPlane plane;
+  private final Map<UpstreamRuntime, HttpClient> clients = new IdentityHashMap<>();
+
+  public ProxyHandler(Vertx vertx, DataPlane plane) {
+    this.vertx = vertx;
+    this.plane = plane;
+  }
+
+  @Override
+  public void handle(HttpServerRequest req) {
+    req.pause();
+    plane.requestStarted();
+    Snapshot snap = plane.snapshot();
+    String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+    Exchange ex = new Exchange(req, RequestIds.accept(req.getHeader("X-Request-Id")), snap.forwarding().clientIp(peer, req.headers()));
+    HttpServerResponse resp = ex.response;
+    if (plane.draining() && req.version() != HttpVersion.HTTP_2) resp.putHeader("Connection", "close");
+    resp.closeHandler(v -> clientGone(ex));
+    req.exceptionHandler(e -> clientGone(ex));
+    try {
+      HostAndPort authority = req.authority();
+      String host = authority == null ? null : authority.host();
+      String method = req.method().name();
+      String path = req.path();
+      RouteResult result = snap.table().lookup(method, host, path, req.headers(), req.query());
+      switch (result) {
+        case RouteResult.NotFound nf -> reject(ex, 404, "Not Found", "no route matches " + method + " " + path);
+        case RouteResult.MethodNotAllowed m -> {
+          resp.putHeader("Allow", String.join(", ", m.allowed()));
+          reject(ex, 405, "Method Not Allowed", method + " is not allowed on " + path + "; allowed: " + String.join(", ", m.allowed()));
+        }
+        case RouteResult.NotAcceptable na -> {
+          ex.status = 406;
+          req.resume();
+          Problem.send(resp, 406, "Not Acceptable", "API version '" + na.requested() + "' does not exist for " + path
+              + "; available: " + String.join(", ", na.available()), ex.requestId, path, "availableVersions", na.available());
+          finish(ex);
+        }
+        case RouteResult.Found f -> route(ex, snap, f, peer, host, authority);
+      }
+    } catch (RuntimeException e) {
+      internalError(ex, e);
+    }
+  }
+
+  private void route(Exchange ex, Snapshot snap, RouteResult.Found f, String peer, String host, HostAndPort authority) {
+    HttpServerRequest req = ex.request;
+    Route route = f.route();
+    ex.route = route;
+    ex.params = f.params();
+    long max = snap.maxBodyBytes();
+    String cl = req.getHeader("Content-Length");
+    if (max > 0 && cl != null) {
+      long len;
+      try {
+        len = Long.parseLong(cl.trim());
+      } catch (NumberFormatException e) {
+        len = -1;
+      }
+      if (len < 0) {
+        ex.response.putHeader("Connection", "close");
+        reject(ex, 400, "Bad Request", "invalid Content-Length");
+        return;
+      }
+      if (len > max) {
+        tooLarge(ex, max);
+        return;
+      }
+    }
+    String path = req.path();
+    if (!route.stripPrefix().isEmpty()) path = strip(path, route.stripPrefix());
+    if (route.rewrite() != null) path = PathPattern.expand(route.rewrite(), ex.params);
+    String q = req.query();
+    ex.upstreamUri = q == null ? path : path + "?" + q;
+    boolean ws = isWebSocket(req);
+    String hostHeader = authority == null ? null : authority.toString();
+    ex.upstreamHeaders = snap.forwarding().upstreamHeaders(req.headers(), peer, req.isSSL(), hostHeader, ex.requestId, ws);
+    if (route.filters().length == 0) {
+      forward(ex);
+    } else {
+      Chain.run(route.filters(), 0, ex, this::forward).onFailure(e -> internalError(ex, e));
+    }
+  }
+
+  /** Removes as many leading segments as the prefix has (the prefix may hold {params}). */
+  static String strip(String path, String prefix) {
+    int segs = 0;
+    for (int i = 0; i < prefix.length(); i++) if (prefix.charAt(i) == '/') segs++;
+    int idx = 0;
+    for (int s = 0; s < segs; s++) {
+      int next = path.indexOf('/', idx + 1);
+      if (next < 0) return "/";
+      idx = next;
+    }
+    return path.substring(idx);
+  }
+
+  private static boolean isWebSocket(HttpServerRequest req) {
+    if (req.version() == HttpVersion.HTTP_2) return false;
+    String up = req.getHeader("Upgrade");
+    String conn = req.getHeader("Connection");
+    return up != null && up.equalsIgnoreCase("websocket") && conn != null && conn.toLowerCase().contains("upgrade");
+  }
+
+  private Future<Void> forward(Exchange ex) {
+    if (ex.done) return Future.succeededFuture();
+    Route route = ex.route;
+    UpstreamRuntime up = route.upstream();
+    Target t = up.balancer().pick(up.usesHash() ? hashKey(ex, up) : null);
+    if (t == null) {
+      reject(ex, 503, "Service Unavailable", "no target of upstream '" + up.name() + "' is available");
+      return Future.succeededFuture();
+    }
+    ex.target = t;
+    t.state().begin();
+    HttpServerRequest req = ex.request;
+    RequestOptions ro = new RequestOptions()
+        .setMethod(req.method())
+        .setHost(t.host())
+        .setPort(t.port())
+        .setSsl(t.ssl())
+        .setURI(ex.upstreamUri)
+        .setHeaders(ex.upstreamHeaders)
+        .setConnectTimeout(up.connectMillis());
+    if (route.timeoutMillis() > 0) {
+      ex.totalTimer = vertx.setTimer(route.timeoutMillis(), id -> {
+        ex.totalTimer = -1;
+        timedOut(ex, "the route timeout of " + route.timeoutMillis() + "ms passed");
+      });
+    }
+    ex.upstreamStartNanos = System.nanoTime();
+    boolean ws = isWebSocket(req);
+    client(up).request(ro).onComplete(ar -> connected(ex, up, ar, ws));
+    return Future.succeededFuture();
+  }
+
+  private static String hashKey(Exchange ex, UpstreamRuntime up) {
+    return switch (up.hashOn()) {
+      case CLIENT_IP -> ex.clientIp;
+      case PATH -> ex.request.path();
+      case HEADER -> ex.request.getHeader(up.hashName());
+      case COOKIE -> {
+        var c = ex.request.getCookie(up.hashName());
+        yield c == null ? null : c.getValue();
+      }
+    };
+  }
+
+  private HttpClient client(UpstreamRuntime up) {
+    HttpClient c = clients.get(up);
+    if (c == null) {
+      // drop pools of upstreams replaced by a reload, letting their in-flight requests finish
+      for (Iterator<Map.Entry<UpstreamRuntime, HttpClient>> it = clients.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<UpstreamRuntime, HttpClient> e = it.next();
+        if (e.getKey().retired()) {
+          e.getValue().shutdown(60, TimeUnit.SECONDS);
+          it.remove();
+        }
+      }
+      var tc = up.config().timeouts();
+      HttpClientOptions o = new HttpClientOptions()
+          .setKeepAlive(true)
+          .setKeepAliveTimeout((int) Math.max(1, tc.idle().toSeconds()))
+          .setIdleTimeout((int) Math.max(1, tc.idle().toSeconds()))
+          .setIdleTimeoutUnit(TimeUnit.SECONDS)
+          .setConnectTimeout((int) tc.connect().toMillis())
+          .setTcpNoDelay(true)
+          .setDecompressionSupported(false)
+          .setVerifyHost(true)
+          .setName("bulwark-" + up.name());
+      PoolOptions po = new PoolOptions().setHttp1MaxSize(up.config().maxConnectionsPerTarget()).setEventLoopSize(0);
+      c = vertx.createHttpClient(o, po);
+      clients.put(up, c);
+    }
+    return c;
+  }
+
+  /** Closes the pools of upstreams replaced by a reload. Called on this handler's event loop. */
+  public void retireClients() {
+    for (Iterator<Map.Entry<UpstreamRuntime, HttpClient>> it = clients.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<UpstreamRuntime, HttpClient> e = it.next();
+      if (e.getKey().retired()) {
+        e.getValue().shutdown(60, TimeUnit.SECONDS);
+        it.remove();
+      }
+    }
+  }
+
+  public Future<Void> closeClients() {
+    List<Future<Void>> fs = clients.values().stream().map(HttpClient::close).toList();
+    clients.clear();
+    return Future.join(fs).mapEmpty();
+  }
+
+  private void connected(Exchange ex, UpstreamRuntime up, AsyncResult<HttpClientRequest> ar, boolean ws) {
+    if (ar.failed()) {
+      upstreamFailed(ex, ar.cause());
+      return;
+    }
+    HttpClientRequest creq = ar.result();
+    if (ex.done) {
+      creq.reset();
+      return;
+    }
+    ex.upstreamRequest = creq;
+    ex.responseTimer = vertx.setTimer(up.responseMillis(), id -> {
+      ex.responseTimer = -1;
+      timedOut(ex, "upstream '" + up.name() + "' sent no response within " + up.responseMillis() + "ms");
+    });
+    creq.exceptionHandler(e -> upstreamFailed(ex, e));
+    HttpServerRequest req = ex.request;
+    if (ws) {
+      creq.connect().onComplete(rar -> {
+        if (rar.failed()) upstreamFailed(ex, rar.cause());
+        else if (rar.result().statusCode() == 101) tunnel(ex, rar.result());
+        else respond(ex, rar.result());
+      });
+      req.resume();
+      return;
+    }
+    creq.response().onComplete(rar -> {
+      if (rar.failed()) upstreamFailed(ex, rar.cause());
+      else respond(ex, rar.result());
+    });
+    if (req.headers().contains("Transfer-Encoding") || (req.version() == HttpVersion.HTTP_2 && req.getHeader("Content-Length") == null && mayHaveBody(req.method()))) {
+      creq.setChunked(true);
+    }
+    long max = plane.snapshot().maxBodyBytes();
+    req.handler(buf -> {
+      if (ex.done) return;
+      ex.bodyBytes += buf.length();
+      if (max > 0 && ex.bodyBytes > max) {
+        tooLarge(ex, max);
+        return;
+      }
+      creq.write(buf);
+      if (creq.writeQueueFull()) {
+        req.pause();
+        creq.drainHandler(v -> req.resume());
+      }
+    });
+    req.endHandler(v -> {
+      if (!ex.done) creq.end();
+    });
+    req.resume();
+  }
+
+  private static boolean mayHaveBody(HttpMethod m) {
+    return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.DELETE || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE);
+  }
+
+  private void respond(Exchange ex, HttpClientResponse cresp) {
+    cancelTimer(ex, false);
+    if (ex.done) {
+      cresp.request().reset();
+      return;
+    }
+    ex.upstreamEndNanos = System.nanoTime();
+    HttpServerResponse resp = ex.response;
+    HttpServerRequest req = ex.request;
+    int status = cresp.statusCode();
+    ex.status = status;
+    resp.setStatusCode(status);
+    MultiMap h = resp.headers();
+    boolean close = h.contains("Connection");
+    ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
+    h.set("X-Request-Id", ex.requestId);
+    ex.applyResponseHeaderHooks(h);
+    if (close) h.set("Connection", "close");
+    boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    if (!noBody && !h.contains("Content-Length") && req.version() == HttpVersion.HTTP_1_1) resp.setChunked(true);
+    cresp.handler(buf -> {
+      if (ex.done) return;
+      resp.write(buf);
+      if (resp.writeQueueFull()) {
+        cresp.pause();
+        resp.drainHandler(v -> cresp.resume());
+      }
+    });
+    cresp.exceptionHandler(e -> upstreamFailed(ex, e));
+    cresp.endHandler(v -> {
+      if (ex.done) return;
+      ex.done = true;
+      cancelTimer(ex, true);
+      resp.end();
+      finish(ex);
+    });
+  }
+
+  /** WebSocket (or any HTTP/1.1 upgrade) pass-through: after the upstream's 101, bytes flow both ways. */
+  private void tunnel(Exchange ex, HttpClientResponse cresp) {
+    cancelTimer(ex, false);
+    cancelTimer(ex, true);
+    if (ex.done) {
+      cresp.request().reset();
+      return;
+    }
+    ex.done = true;
+    ex.status = 101;
+    ex.upstreamEndNanos = System.nanoTime();
+    NetSocket upstream = cresp.netSocket();
+    HttpServerResponse resp = ex.response;
+    cresp.headers().forEach(e -> resp.headers().add(e.getKey(), e.getValue()));
+    resp.headers().set("X-Request-Id", ex.requestId);
+    ex.request.toNetSocket().onComplete(ar -> {
+      if (ar.failed()) {
+        upstream.close();
+        finish(ex);
+        return;
+      }
+      NetSocket client = ar.result();
+      client.pipeTo(upstream);
+      upstream.pipeTo(client);
+      client.closeHandler(v -> upstream.close());
+      upstream.closeHandler(v -> {
+        client.close();
+        finish(ex);
+      });
+    });
+  }
+
+  private void timedOut(Exchange ex, String detail) {
+    if (ex.done) return;
+    fail(ex, 504, "Gateway Timeout", detail);
+  }
+
+  private void upstreamFailed(Exchange ex, Throwable e) {
+    if (ex.done) return;
+    String up = ex.route == null ? "?" : ex.route.upstream().name();
+    String target = ex.target == null ? "?" : ex.target.key();
+    if (e instanceof ConnectTimeoutException || e instanceof TimeoutException) {
+      fail(ex, 504, "Gateway Timeout", "connecting to " + target + " of upstream '" + up + "' timed out");
+    } else if (ex.upstreamRequest == null) {
+      fail(ex, 502, "Bad Gateway", "cannot connect to " + target + " of upstream '" + up + "'");
+    } else {
+      fail(ex, 502, "Bad Gateway", "upstream '" + up + "' (" + target + ") failed: " + safeMessage(e));
+    }
+  }
+
+  private static String safeMessage(Throwable e) {
+    String m = e.getMessage();
+    if (m == null) return e.getClass().getSimpleName();
+    return m.length() > 200 ? m.substring(0, 200) : m;
+  }
+
+  /** Ends the exchange with an error: a problem response if nothing was sent yet, else a reset. */
+  private void fail(Exchange ex, int status, String title, String detail) {
+    ex.done = true;
+    cancelTimer(ex, false);
+    cancelTimer(ex, true);
+    if (ex.upstreamRequest != null) ex.upstreamRequest.reset();
+    HttpServerResponse resp = ex.response;
+    if (resp.headWritten()) {
+      abortClient(ex);
+    } else {
+      ex.status = status;
+      if (!ex.request.isEnded()) resp.putHeader("Connection", "close");
+      Problem.send(resp, status, title, detail, ex.requestId, ex.request.path());
+    }
+    finish(ex);
+  }
+
+  private static void abortClient(Exchange ex) {
+    if (ex.request.version() == HttpVersion.HTTP_2) ex.response.reset();
+    else ex.request.connection().close();
+  }
+
+  private void tooLarge(Exchange ex, long max) {
+    if (ex.done) return;
+    ex.response.putHeader("Connection", "close");
+    fail(ex, 413, "Content Too Large", "the request body is larger than " + max + " bytes");
+  }
+
+  private void reject(Exchange ex, int status, String title, String detail) {
+    ex.done = true;
+    ex.status = status;
+    if (!ex.request.isEnded() && ex.request.version() != HttpVersion.HTTP_2) {
+      String cl = ex.request.getHeader("Content-Length");
+      if (cl == null || !cl.equals("0")) ex.response.putHeader("Connection", "close");
+    }
+    ex.request.resume();
+    Problem.send(ex.response, status, title, detail, ex.requestId, ex.request.path());
+    finish(ex);
+  }
+
+  private void internalError(Exchange ex, Throwable e) {
+    Throwable cause = e instanceof FilterException && e.getCause() != null ? e : e;
+    LOG.error("request {} failed inside the gateway: {}", ex.requestId, cause.toString(), cause);
+    if (ex.done && ex.response.headWritten()) return;
+    fail(ex, 500, "Internal Server Error", "the gateway failed to handle this request (request id " + ex.requestId + ")");
+  }
+
+  private void clientGone(Exchange ex) {
+    if (ex.done) return;
+    ex.done = true;
+    ex.status = CLIENT_GONE;
+    cancelTimer(ex, false);
+    cancelTimer(ex, true);
+    if (ex.upstreamRequest != null) ex.upstreamRequest.reset();
+    finish(ex);
+  }
+
+  private void cancelTimer(Exchange ex, boolean total) {
+    if (total) {
+      if (ex.totalTimer >= 0) vertx.cancelTimer(ex.totalTimer);
+      ex.totalTimer = -1;
+    } else {
+      if (ex.responseTimer >= 0) vertx.cancelTimer(ex.responseTimer);
+      ex.responseTimer = -1;
+    }
+  }
+
+  private void finish(Exchange ex) {
+    if (ex.finished) return;
+    ex.finished = true;
+    if (ex.target != null) ex.target.state().end();
+    plane.requestFinished();
+    plane.accessLog().log(ex);
+  }
+
+  static Buffer empty() {
+    return Buffer.buffer();
+  }
+}

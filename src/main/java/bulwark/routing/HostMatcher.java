@@ -1,0 +1,19 @@
+package bulwark.routing;
+
+import java.util.Locale;
+
+/** Exact host ({@code api.example.com}) or one leading wildcard label ({@code *.example.com}). */
+public record HostMatcher(String spec, String suffix) {
+  public static HostMatcher of(String spec) {
+    String s = spec.toLowerCase(Locale.ROOT);
+    return new HostMatcher(s, s.startsWith("*.") ? s.substring(1) : null);
+  }
+
+  /** {@code host} without port, any case. */
+  public boolean matches(String host) {
+    if (host == null) return false;
+    if (suffix == null) return spec.equalsIgnoreCase(host);
+    // "*.example.com" matches "a.example.com" and "a.b.example.com", not "example.com"
+    return host.length() > suffix.length() && host.regionMatches(true, host.length() - suffix.length(), suffix, 0, suffix.length());
+  }
+}

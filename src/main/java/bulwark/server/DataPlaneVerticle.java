@@ -1,0 +1,115 @@
+package bulwark.server;
+
+import bulwark.config.BulwarkConfig;
+import bulwark.config.HostPort;
+import bulwark.config.LimitsConfig;
+import bulwark.proxy.Problem;
+import bulwark.proxy.ProxyHandler;
+import bulwark.proxy.RequestIds;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One data listener on one event loop. Several instances share the port; each owns a
+ * {@link ProxyHandler} whose upstream pools live on the same event loop.
+ */
+final class DataPlaneVerticle extends VerticleBase {
+  private final Gateway gateway;
+  private final BulwarkConfig config;
+  private HttpServer server;
+  private ProxyHandler proxy;
+
+  DataPlaneVerticle(Gateway gateway, BulwarkConfig config) {
+    this.gateway = gateway;
+    this.config = config;
+  }
+
+  static HttpServerOptions options(BulwarkConfig cfg) {
+    LimitsConfig l = cfg.server().limits();
+    HostPort hp = HostPort.parse(cfg.server().listen());
+    int maxHead = (int) Math.min(Integer.MAX_VALUE, l.maxHeaderBytes().bytes());
+    return new HttpServerOptions()
+        .setHost(hp.host())
+        .setPort(hp.port())
+        .setMaxHeaderSize(maxHead)
+        .setMaxInitialLineLength(Math.max(4096, maxHead))
+        .setIdleTimeout((int) l.idleTimeout().toSeconds())
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        .setHttp2ClearTextEnabled(cfg.server().http2())
+        .setHandle100ContinueAutomatically(true)
+        .setCompressionSupported(false)
+        .setTcpNoDelay(true)
+        .setReuseAddress(true)
+        .setDecompressionSupported(false);
+  }
+
+  @Override
+  public Future<?> start() {
+    proxy = new ProxyHandler(vertx, gateway);
+    long headerTimeout = config.server().limits().requestHeaderTimeout().toMillis();
+    server = vertx.createHttpServer(options(config))
+        .connectionHandler(conn -> guardSlowHeaders(conn, headerTimeout))
+        .invalidRequestHandler(this::invalid)
+        .requestHandler(req -> {
+          SlowHeaderGuard.requestSeen(req.connection());
+          proxy.handle(req);
+        });
+    gateway.register(context, proxy, this);
+    return server.listen();
+  }
+
+  /** Closes a connection that has not completed its first request head within the timeout (slowloris). */
+  private void guardSlowHeaders(HttpConnection conn, long timeoutMillis) {
+    SlowHeaderGuard.watch(vertx, conn, timeoutMillis);
+  }
+
+  private void invalid(HttpServerRequest req) {
+    SlowHeaderGuard.requestSeen(req.connection());
+    Throwable cause = req.decoderResult().cause();
+    int status;
+    String title;
+    String detail;
+    if (cause instanceof TooLongHttpHeaderException) {
+      status = 431;
+      title = "Request Header Fields Too Large";
+      detail = "the request headers are larger than " + config.server().limits().maxHeaderBytes();
+    } else if (cause instanceof TooLongHttpLineException) {
+      status = 414;
+      title = "URI Too Long";
+      detail = "the request line is too long";
+    } else {
+      status = 400;
+      title = "Bad Request";
+      detail = "the request is not valid HTTP";
+    }
+    req.response().putHeader("Connection", "close");
+    String path;
+    try {
+      path = req.path();
+    } catch (RuntimeException e) {
+      path = null;
+    }
+    Problem.send(req.response(), status, title, detail, RequestIds.next(), null);
+  }
+
+  /** Stops accepting connections and lets in-flight requests finish within the grace period. */
+  Future<Void> shutdownServer(Duration grace) {
+    return server.shutdown(grace);
+  }
+
+  int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  ProxyHandler proxy() {
+    return proxy;
+  }
+}

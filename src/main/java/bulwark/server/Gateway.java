@@ -1,0 +1,294 @@
+package bulwark.server;
+
+import bulwark.admin.AdminServer;
+import bulwark.config.BulwarkConfig;
+import bulwark.config.Cidr;
+import bulwark.config.ConfigException;
+import bulwark.config.ConfigLoader;
+import bulwark.log.AccessLog;
+import bulwark.proxy.DataPlane;
+import bulwark.proxy.ForwardingHeaders;
+import bulwark.proxy.ProxyHandler;
+import bulwark.proxy.Snapshot;
+import bulwark.routing.RouteTable;
+import bulwark.routing.RouteTableCompiler;
+import bulwark.upstream.TargetStates;
+import bulwark.upstream.UpstreamRuntime;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running gateway: data listeners (one per event loop), the admin listener, hot reload and
+ * graceful drain. The config snapshot is published through one {@link AtomicReference}.
+ */
+public final class Gateway implements DataPlane {
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  private final Path configFile;
+  private final ConfigLoader loader;
+  private final AtomicReference<Snapshot> snapshot = new AtomicReference<>();
+  private final TargetStates states = new TargetStates();
+  private final AccessLog accessLog = new AccessLog();
+  private final LongAdder inFlight = new LongAdder();
+  private final AtomicLong generation = new AtomicLong();
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final Object reloadLock = new Object();
+  private volatile boolean draining;
+  private volatile String lastConfigHash;
+  private volatile Instant lastReload;
+  private volatile String lastReloadError;
+  private final AtomicLong reloadsOk = new AtomicLong();
+  private final AtomicLong reloadsFailed = new AtomicLong();
+  private Vertx vertx;
+  private AdminServer admin;
+  private ConfigWatcher watcher;
+
+  record Listener(Context context, ProxyHandler proxy, DataPlaneVerticle verticle) {}
+
+  private Gateway(Path configFile, ConfigLoader loader) {
+    this.configFile = configFile;
+    this.loader = loader;
+  }
+
+  /** Loads, validates and starts. Throws ConfigException (with every error) before binding anything. */
+  public static Gateway start(Path configFile, ConfigLoader loader, boolean watch) throws ConfigException, Exception {
+    Gateway g = new Gateway(configFile, loader);
+    g.startUp(watch);
+    return g;
+  }
+
+  private void startUp(boolean watch) throws Exception {
+    String text = Files.readString(configFile);
+    BulwarkConfig cfg = loader.parse(text);
+    lastConfigHash = hash(text);
+    publish(cfg);
+    int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
+    vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops));
+    if (!vertx.isNativeTransportEnabled()) {
+      LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
+    }
+    try {
+      vertx.deployVerticle(() -> new DataPlaneVerticle(this, cfg), new DeploymentOptions().setInstances(loops))
+          .await(30, TimeUnit.SECONDS);
+      admin = new AdminServer(vertx, this, cfg.admin());
+      admin.start().await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+      throw e;
+    }
+    if (watch) {
+      watcher = new ConfigWatcher(configFile, () -> reload("file change"));
+      watcher.start();
+    }
+    LOG.info("bulwark listening on {} (admin {}), {} routes, {} event loops, transport {}",
+        cfg.server().listen(), cfg.admin().listen(), snapshot.get().table().routes().size(), loops,
+        vertx.isNativeTransportEnabled() ? "epoll" : "nio");
+  }
+
+  private void publish(BulwarkConfig cfg) {
+    Snapshot old = snapshot.get();
+    Map<String, UpstreamRuntime> previous = old == null ? Map.of() : old.table().upstreams();
+    RouteTable table = RouteTableCompiler.compile(cfg, states, previous, generation.incrementAndGet());
+    List<Cidr> trusted = cfg.server().trustedProxies().stream().map(Cidr::parse).toList();
+    long maxBody = cfg.server().limits().maxBodyBytes().bytes();
+    accessLog.configure(cfg.observability().accessLog());
+    snapshot.set(new Snapshot(cfg, table, new ForwardingHeaders(trusted), maxBody));
+    lastReload = Instant.now();
+    if (old != null) {
+      // retire upstreams that were replaced; their pools close once their requests finish
+      old.table().upstreams().forEach((name, u) -> {
+        if (table.upstreams().get(name) != u) u.retire();
+      });
+      List<String> keys = new ArrayList<>();
+      table.upstreams().values().forEach(u -> u.targets().forEach(t -> keys.add(t.key())));
+      states.retainOnly(keys);
+      for (Listener l : listeners) l.context().runOnContext(v -> l.proxy().retireClients());
+    }
+  }
+
+  /**
+   * Reloads the config file. A valid change is compiled here, off the event loops, and swapped in
+   * atomically; an invalid one is rejected with every error logged, and the old config keeps serving.
+   *
+   * @return true when a new config was applied
+   */
+  public boolean reload(String reason) {
+    synchronized (reloadLock) {
+      if (draining) return false;
+      String text;
+      try {
+        text = Files.readString(configFile);
+      } catch (Exception e) {
+        return failed(reason, List.of("cannot read " + configFile + ": " + e.getMessage()));
+      }
+      String h = hash(text);
+      if (h.equals(lastConfigHash)) return false;
+      BulwarkConfig cfg;
+      try {
+        cfg = loader.parse(text);
+      } catch (ConfigException e) {
+        return failed(reason, e.errors().stream().map(Object::toString).toList());
+      }
+      BulwarkConfig cur = snapshot.get().config();
+      if (!cfg.server().listen().equals(cur.server().listen()) || !cfg.admin().equals(cur.admin())
+          || cfg.server().http2() != cur.server().http2() || !cfg.server().limits().equals(cur.server().limits())) {
+        LOG.warn("config reload ({}): changes to server.listen, server.http2, server.limits and admin take effect after a restart", reason);
+      }
+      try {
+        publish(cfg);
+      } catch (RuntimeException e) {
+        return failed(reason, List.of("cannot compile the new config: " + e));
+      }
+      lastConfigHash = h;
+      lastReloadError = null;
+      reloadsOk.incrementAndGet();
+      LOG.info("config reloaded ({}): generation {}, {} routes", reason, generation.get(), snapshot.get().table().routes().size());
+      return true;
+    }
+  }
+
+  private boolean failed(String reason, List<String> errors) {
+    reloadsFailed.incrementAndGet();
+    lastReloadError = String.join("; ", errors);
+    LOG.error("config reload ({}) rejected, the previous config keeps serving; {} error(s):\n  {}", reason, errors.size(), String.join("\n  ", errors));
+    return false;
+  }
+
+  /**
+   * Graceful drain: readiness turns 503 at once, the listeners stop accepting, keep-alive clients
+   * get Connection: close, in-flight requests get the grace period, then everything closes.
+   */
+  public void shutdown() {
+    synchronized (reloadLock) {
+      if (draining) return;
+      draining = true;
+    }
+    Duration grace = snapshot.get().config().server().shutdown().gracePeriod();
+    LOG.info("shutting down: draining {} in-flight request(s), grace period {}", inFlight.sum(), grace);
+    if (watcher != null) watcher.stop();
+    try {
+      List<Future<Void>> fs = new ArrayList<>();
+      for (Listener l : listeners) fs.add(l.verticle().shutdownServer(grace));
+      Future.join(fs).await(grace.toMillis() + 2000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.warn("grace period ended with {} request(s) still in flight", inFlight.sum());
+    }
+    try {
+      List<Future<Void>> fs = new ArrayList<>();
+      for (Listener l : listeners) {
+        fs.add(Future.<Void>future(p -> l.context().runOnContext(v -> l.proxy().closeClients().onComplete(p))));
+      }
+      Future.join(fs).await(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("closing upstream clients: {}", e.toString());
+    }
+    try {
+      if (admin != null) admin.stop().await(5, TimeUnit.SECONDS);
+      vertx.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("closing vert.x: {}", e.toString());
+    }
+    LOG.info("shutdown complete");
+    accessLog.stop();
+  }
+
+  void register(Context context, ProxyHandler proxy, DataPlaneVerticle verticle) {
+    listeners.add(new Listener(context, proxy, verticle));
+  }
+
+  private static String hash(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // --- DataPlane
+
+  @Override
+  public Snapshot snapshot() {
+    return snapshot.get();
+  }
+
+  @Override
+  public boolean draining() {
+    return draining;
+  }
+
+  @Override
+  public AccessLog accessLog() {
+    return accessLog;
+  }
+
+  @Override
+  public void requestStarted() {
+    inFlight.increment();
+  }
+
+  @Override
+  public void requestFinished() {
+    inFlight.decrement();
+  }
+
+  // --- for the admin API and tests
+
+  public long inFlight() {
+    return inFlight.sum();
+  }
+
+  public long generation() {
+    return generation.get();
+  }
+
+  public long reloadsOk() {
+    return reloadsOk.get();
+  }
+
+  public long reloadsFailed() {
+    return reloadsFailed.get();
+  }
+
+  public Instant lastReload() {
+    return lastReload;
+  }
+
+  public String lastReloadError() {
+    return lastReloadError;
+  }
+
+  public TargetStates states() {
+    return states;
+  }
+
+  public int dataPort() {
+    return listeners.isEmpty() ? -1 : listeners.get(0).verticle().actualPort();
+  }
+
+  public int adminPort() {
+    return admin == null ? -1 : admin.actualPort();
+  }
+
+  public boolean nativeTransport() {
+    return vertx.isNativeTransportEnabled();
+  }
+}

@@ -1,0 +1,19 @@
+package bulwark.upstream;
+
+import java.util.Objects;
+
+/** One target of one upstream in one config generation. */
+public record Target(String key, String host, int port, boolean ssl, int weight, TargetState state) {
+
+  public Target {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(state, "state");
+    if (weight < 1) {
+      throw new IllegalArgumentException("weight must be positive: " + weight);
+    }
+  }
+
+  public boolean available() {
+    return state.available();
+  }
+}
