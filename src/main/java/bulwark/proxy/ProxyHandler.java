@@ -402,7 +402,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       abortClient(ex);
     } else {
       ex.status = status;
-      if (!ex.request.isEnded()) resp.putHeader("Connection", "close");
+      if (!ex.request.isEnded() && expectsBody(ex.request)) resp.putHeader("Connection", "close");
       Problem.send(resp, status, title, detail, ex.requestId, ex.request.path());
     }
     finish(ex);
@@ -422,18 +422,22 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private void reject(Exchange ex, int status, String title, String detail) {
     ex.done = true;
     ex.status = status;
-    if (!ex.request.isEnded() && ex.request.version() != HttpVersion.HTTP_2) {
-      String cl = ex.request.getHeader("Content-Length");
-      if (cl == null || !cl.equals("0")) ex.response.putHeader("Connection", "close");
+    if (!ex.request.isEnded() && ex.request.version() != HttpVersion.HTTP_2 && expectsBody(ex.request)) {
+      // the unread body would desynchronise the connection
+      ex.response.putHeader("Connection", "close");
     }
     ex.request.resume();
     Problem.send(ex.response, status, title, detail, ex.requestId, ex.request.path());
     finish(ex);
   }
 
+  private static boolean expectsBody(HttpServerRequest req) {
+    String cl = req.getHeader("Content-Length");
+    return req.headers().contains("Transfer-Encoding") || (cl != null && !cl.trim().equals("0"));
+  }
+
   private void internalError(Exchange ex, Throwable e) {
-    Throwable cause = e instanceof FilterException && e.getCause() != null ? e : e;
-    LOG.error("request {} failed inside the gateway: {}", ex.requestId, cause.toString(), cause);
+    LOG.error("request {} failed inside the gateway: {}", ex.requestId, e.toString(), e);
     if (ex.done && ex.response.headWritten()) return;
     fail(ex, 500, "Internal Server Error", "the gateway failed to handle this request (request id " + ex.requestId + ")");
   }
@@ -466,7 +470,4 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     plane.accessLog().log(ex);
   }
 
-  static Buffer empty() {
-    return Buffer.buffer();
-  }
 }
