@@ -1,0 +1,29 @@
+# Bulwark. Newcomers: `make demo` and `make test`.
+SHELL := /bin/bash
+JAVA_HOME := $(shell scripts/find-java)
+ifeq ($(JAVA_HOME),)
+$(error no JDK >= 21 found: set JAVA_HOME or install one under /usr/lib/jvm)
+endif
+export JAVA_HOME
+MVN ?= mvn -B -q
+
+.PHONY: build test demo bench docs clean
+
+build: ## the fat jar: target/bulwark.jar
+	$(MVN) package -DskipTests
+
+test: ## every unit and integration test, with Netty leak detection at paranoid
+	bash scripts/test.sh
+
+demo: build ## demo upstreams + the gateway on examples/demo.yaml
+	./bulwark demo
+
+bench: build ## gateway vs nginx, pinned cores (not part of test)
+	bash bench/run.sh
+
+docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
+	$(MVN) compile
+	$(JAVA_HOME)/bin/java -cp "target/classes:$$($(MVN) dependency:build-classpath -Dmdep.outputFile=/dev/stdout)" bulwark.config.ConfigDocs docs
+
+clean:
+	$(MVN) clean
