@@ -1,0 +1,87 @@
+package bulwark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class CliTest {
+  record Run(int code, String out, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true));
+      System.setErr(new PrintStream(err, true));
+      int code = new CommandLine(new Main()).execute(args);
+      return new Run(code, out.toString(), err.toString());
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void validateAcceptsTheDemoConfigWithAOneLineSummary() {
+    Run r = run("validate", "-c", "examples/demo.yaml");
+    assertThat(r.code()).isZero();
+    assertThat(r.out().strip()).contains("valid (4 routes, 3 upstreams, 1 middlewares").doesNotContain("\n");
+  }
+
+  @Test
+  void validatePrintsEveryErrorWithItsPathAndExits2(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.yaml");
+    Files.writeString(f, """
+        server:
+          listen: "127.0.0.1:8080"
+          limits: { maxBodyBytes: 10MB }
+        upstreams:
+          users: { targets: [ { url: http://127.0.0.1:8081 } ], balancr: random }
+        routes:
+          - { name: a, match: { path: /a }, upstream: users }
+          - { name: a, match: { path: /b }, upstream: users }
+          - { name: c, match: { path: /c }, upstream: user }
+        """);
+    Run r = run("validate", "-c", f.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("server.limits.maxBodyBytes: '10MB' is not a size")
+        .contains("upstreams.users.balancr: unknown key 'balancr' (did you mean 'balancer'?)")
+        .contains("routes[1].name: duplicate route name 'a'")
+        .contains("routes[2].upstream: unknown upstream 'user' (did you mean 'users'?)");
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    for (String cmd : new String[] {"run", "validate", "demo", "version"}) {
+      Run r = run(cmd, "--help");
+      assertThat(r.code()).as(cmd).isZero();
+      assertThat(r.out()).as(cmd).contains("Usage: bulwark " + cmd);
+    }
+    assertThat(run("--help").out()).contains("run", "validate", "demo", "version");
+  }
+
+  @Test
+  void versionNamesTheRuntime() {
+    Run r = run("version");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).startsWith("bulwark ").contains("Vert.x 5.");
+  }
+
+  @Test
+  void runRefusesABadConfigWithoutStarting(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.yaml");
+    Files.writeString(f, "admin: { listen: \"0.0.0.0:9901\" }\n");
+    Run r = run("run", "-c", f.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("not started").contains("admin.token");
+  }
+}
