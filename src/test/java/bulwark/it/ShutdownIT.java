@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,11 +51,21 @@ class ShutdownIT {
           """.formatted(port, admin, slow.url()));
       String java = ProcessHandle.current().info().command().orElse("java");
       Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "-Dio.netty.leakDetection.level=paranoid",
-          "bulwark.cli.Main", "run", "-c", cfg.toString())
+          "bulwark.cli.Main", "run", "--no-watch", "-c", cfg.toString())
           .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
       try {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
             .until(() -> TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode() == 200);
+        // SIGHUP reloads (the file watcher is off here): a new route appears
+        assertThat(TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode()).isEqualTo(200);
+        Files.writeString(cfg, Files.readString(cfg).replace("path: /**", "path: /work/**"));
+        new ProcessBuilder("kill", "-HUP", String.valueOf(p.pid())).start().waitFor();
+        await().atMost(Duration.ofSeconds(10)).until(() -> TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode() == 404);
+        arrived.set(0);
+        // a kept-alive HTTP/1.1 connection with a request in flight gets Connection: close
+        Socket keepAlive = new Socket("127.0.0.1", port);
+        keepAlive.setSoTimeout(15_000);
+        keepAlive.getOutputStream().write("GET /work/ka HTTP/1.1\r\nHost: gw\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         int n = 16;
         List<HttpResponse<String>> done = new CopyOnWriteArrayList<>();
         List<Throwable> errors = new CopyOnWriteArrayList<>();
@@ -68,7 +79,7 @@ class ShutdownIT {
             }
           }));
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == n);
+        await().atMost(Duration.ofSeconds(10)).until(() -> arrived.get() == n + 1);
         p.destroy(); // SIGTERM
         // readiness turns 503 at once, while the in-flight requests are still running
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).ignoreExceptions()
@@ -76,6 +87,9 @@ class ShutdownIT {
         // new connections are refused
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> !connects(port));
         for (Thread t : ts) t.join(20_000);
+        String head = new String(keepAlive.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        keepAlive.close();
+        assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close").endsWith("ok");
         assertThat(errors).isEmpty();
         assertThat(done).hasSize(n).allSatisfy(r -> {
           assertThat(r.statusCode()).isEqualTo(200);
