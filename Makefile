@@ -22,8 +22,8 @@ bench: build ## gateway vs nginx, pinned cores (not part of test)
 	bash bench/run.sh
 
 docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
-	$(MVN) compile
-	$(JAVA_HOME)/bin/java -cp "target/classes:$$($(MVN) dependency:build-classpath -Dmdep.outputFile=/dev/stdout)" bulwark.config.ConfigDocs docs
+	$(MVN) compile dependency:build-classpath -Dmdep.outputFile=target/docs.classpath -Dmdep.includeScope=runtime
+	$(JAVA_HOME)/bin/java -cp "target/classes:$$(cat target/docs.classpath)" bulwark.config.ConfigDocs docs
 
 clean:
 	$(MVN) clean

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Binds a YAML tree to the config records, strictly, collecting every error with its field path
@@ -21,6 +22,9 @@ import java.util.Map;
  * source of keys, types and defaults.
  */
 final class Binder {
+  /** Records whose keys are alternatives, exactly one set: an absent one stays null, not an empty section. */
+  static final Set<Class<?>> ONE_OF = Set.of(MiddlewareConfig.class);
+
   private final List<ConfigError> errors;
 
   Binder(List<ConfigError> errors) {
@@ -80,7 +84,7 @@ final class Binder {
         }
         if (doc != null && !doc.dflt().isEmpty()) {
           child = TextNode.valueOf(doc.dflt());
-        } else if (rc.getType().isRecord() && !hasRequired(rc.getType())) {
+        } else if (rc.getType().isRecord() && !hasRequired(rc.getType()) && !ONE_OF.contains(type)) {
           child = JsonNodeFactory.instance.objectNode();
         } else {
           args[i] = empty(rc.getType());
@@ -182,6 +186,8 @@ final class Binder {
   }
 
   private void error(String path, String message) {
+    // one error per field: a value whose ${NAME} could not be substituted is not also "not a duration"
+    for (ConfigError e : errors) if (e.path().equals(path)) return;
     errors.add(new ConfigError(path, message));
   }
 

@@ -20,7 +20,8 @@ public record ByteSize(long bytes) {
       case "GiB" -> 1L << 30;
       default -> 1L;
     };
-    return new ByteSize(Math.multiplyExact(n, mult));
+    if (n > Long.MAX_VALUE / mult) throw new IllegalArgumentException("'" + text + "' is too large");
+    return new ByteSize(n * mult);
   }
 
   @Override

@@ -9,22 +9,29 @@ public record Cidr(byte[] network, int prefix) {
     String t = text.trim();
     int slash = t.indexOf('/');
     String addr = slash < 0 ? t : t.substring(0, slash);
-    if (!addr.matches("[0-9a-fA-F:.]+")) throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR");
+    // IPv4 only as a dotted quad: InetAddress would take 127.1 or 10.1.2 as addresses, and a
+    // hex-letter name such as "cafe" to a DNS lookup
+    if (!addr.matches("[0-9a-fA-F:.]+") || (!addr.contains(":") && !addr.matches("\\d{1,3}(\\.\\d{1,3}){3}"))) {
+      throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR");
+    }
     byte[] bytes;
     try {
       bytes = InetAddress.getByName(addr).getAddress();
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR");
     }
-    int max = bytes.length * 8;
+    // ::ffff:a.b.c.d comes back as the 4-byte IPv4 address; its prefix still counts 128 bits
+    int mapped = bytes.length == 4 && addr.contains(":") ? 96 : 0;
+    int max = bytes.length * 8 + mapped;
     int prefix = max;
     if (slash >= 0) {
       String p = t.substring(slash + 1);
       if (!p.matches("\\d{1,3}")) throw new IllegalArgumentException("'" + text + "' has a bad prefix length");
       prefix = Integer.parseInt(p);
       if (prefix > max) throw new IllegalArgumentException("'" + text + "' has a prefix longer than " + max);
+      if (prefix < mapped) throw new IllegalArgumentException("'" + text + "' is an IPv4-mapped address and needs a prefix of at least " + mapped);
     }
-    return new Cidr(bytes, prefix);
+    return new Cidr(bytes, prefix - mapped);
   }
 
   public boolean contains(byte[] addr) {

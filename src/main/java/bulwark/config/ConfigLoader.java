@@ -1,13 +1,19 @@
 package bulwark.config;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,8 +32,16 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
   private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
-  private static final ObjectMapper YAML = new ObjectMapper(
-      YAMLFactory.builder().build()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /**
+   * yes/no/on/off stay strings (only true and false are booleans), a key with no value is null (so
+   * it takes its default), duplicate keys are an error, and {@link #readTree} keeps every number as
+   * written, so {@code version: 1.10} is not "1.1" and a header value {@code 0123} is not octal.
+   */
+  private static final YAMLFactory YAML = YAMLFactory.builder()
+      .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
+      .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
 
   private final Function<String, String> env;
 
@@ -53,10 +67,12 @@ public final class ConfigLoader {
     List<ConfigError> errors = new ArrayList<>();
     JsonNode root;
     try {
-      root = YAML.readTree(yaml);
+      root = readTree(yaml);
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? "" : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
       throw new ConfigException(List.of(new ConfigError(where, "invalid YAML: " + e.getOriginalMessage())));
+    } catch (IOException e) {
+      throw new ConfigException(List.of(new ConfigError("", "invalid YAML: " + e.getMessage())));
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       throw new ConfigException(List.of(new ConfigError("", "the config file is empty")));
@@ -68,6 +84,50 @@ public final class ConfigLoader {
     return cfg;
   }
 
+  /** The first YAML document as a tree whose numbers are text nodes holding the scalar as written; null when empty. */
+  static JsonNode readTree(String yaml) throws IOException {
+    try (JsonParser p = YAML.createParser(yaml)) {
+      JsonToken t = p.nextToken();
+      if (t == null) return null;
+      JsonNode root = node(p, t);
+      if (p.nextToken() != null) {
+        throw new JsonParseException(p, "more than one YAML document (---); a config file holds one");
+      }
+      return root;
+    }
+  }
+
+  private static JsonNode node(JsonParser p, JsonToken t) throws IOException {
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    switch (t) {
+      case START_OBJECT -> {
+        ObjectNode obj = f.objectNode();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String key = p.currentName();
+          obj.set(key, node(p, p.nextToken()));
+        }
+        return obj;
+      }
+      case START_ARRAY -> {
+        ArrayNode arr = f.arrayNode();
+        for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) arr.add(node(p, e));
+        return arr;
+      }
+      case VALUE_TRUE -> {
+        return BooleanNode.TRUE;
+      }
+      case VALUE_FALSE -> {
+        return BooleanNode.FALSE;
+      }
+      case VALUE_NULL -> {
+        return NullNode.instance;
+      }
+      default -> {
+        return TextNode.valueOf(p.getText());
+      }
+    }
+  }
+
   private JsonNode substitute(JsonNode node, String path, List<ConfigError> errors) {
     if (node.isTextual()) {
       String s = node.textValue();
@@ -76,7 +136,8 @@ public final class ConfigLoader {
       StringBuilder out = new StringBuilder();
       while (m.find()) {
         String value = env.apply(m.group(1));
-        if (value == null) {
+        if (value == null || (value.isEmpty() && m.group(2) != null)) {
+          // as in the shell, ${NAME:-default} takes the default when NAME is unset or empty
           if (m.group(2) != null) {
             value = m.group(3);
           } else {

@@ -14,7 +14,8 @@ public record HostPort(String host, int port) {
   }
 
   public boolean loopback() {
-    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+    // 127.x only as an IPv4 literal: a host name such as 127.example.com may resolve anywhere
+    return host.equals("localhost") || host.matches("127(\\.\\d{1,3}){3}") || host.equals("::1");
   }
 
   @Override

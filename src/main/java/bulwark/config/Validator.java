@@ -3,6 +3,7 @@ package bulwark.config;
 import bulwark.routing.PathPattern;
 import java.net.URI;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,9 +20,12 @@ final class Validator {
   static final int MIN_ADMIN_TOKEN = 32;
 
   private final List<ConfigError> errors;
+  /** Fields that already failed to bind: their placeholder value (0, "") is not checked again. */
+  private final Set<String> failed = new HashSet<>();
 
   Validator(List<ConfigError> errors) {
     this.errors = errors;
+    for (ConfigError e : errors) failed.add(e.path());
   }
 
   void validate(BulwarkConfig c) {
@@ -33,7 +37,7 @@ final class Validator {
       check(VERSION.matcher(nz(c.versioning().vendor())).matches(), "versioning.vendor", "'" + c.versioning().vendor() + "' is not a valid vendor name");
       check(VERSION.matcher(nz(c.versioning().defaultVersion())).matches(), "versioning.default", "'" + c.versioning().defaultVersion() + "' is not a valid version");
     }
-    for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]");
+    for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]", c.middlewares());
     routes(c);
   }
 
@@ -83,7 +87,7 @@ final class Validator {
         error(tp + ".url", "'" + t.url() + "' is not a URL");
       }
     }
-    if (!BALANCERS.contains(u.balancer())) {
+    if (u.balancer() != null && !BALANCERS.contains(u.balancer())) {
       error(p + ".balancer", "unknown balancer '" + u.balancer() + "'" + Suggest.didYouMean(u.balancer(), List.of("round_robin", "least_request", "consistent_hash", "random")));
     }
     String h = nz(u.hashOn());
@@ -117,7 +121,7 @@ final class Validator {
     for (int i = 0; i < ops.remove().size(); i++) check(TOKEN.matcher(ops.remove().get(i)).matches(), p + ".remove[" + i + "]", "not a valid header name");
   }
 
-  private void group(GroupConfig g, String p) {
+  private void group(GroupConfig g, String p, Map<String, MiddlewareConfig> known) {
     if (g.prefix() != null) {
       if (!g.prefix().startsWith("/")) {
         error(p + ".prefix", "'" + g.prefix() + "' must start with /");
@@ -126,7 +130,11 @@ final class Validator {
       }
     }
     if (g.routes().isEmpty() && g.groups().isEmpty()) error(p, "a group needs routes or groups");
-    for (int i = 0; i < g.groups().size(); i++) group(g.groups().get(i), p + ".groups[" + i + "]");
+    for (int i = 0; i < g.middlewares().size(); i++) {
+      String m = g.middlewares().get(i);
+      if (!known.containsKey(m)) error(p + ".middlewares[" + i + "]", "unknown middleware '" + m + "'" + Suggest.didYouMean(m, known.keySet()));
+    }
+    for (int i = 0; i < g.groups().size(); i++) group(g.groups().get(i), p + ".groups[" + i + "]", known);
   }
 
   private void routes(BulwarkConfig c) {
@@ -200,6 +208,7 @@ final class Validator {
   }
 
   private HostPort hostPort(String v, String p) {
+    if (v == null) return null; // failed to bind, already reported
     try {
       return HostPort.parse(v);
     } catch (IllegalArgumentException e) {
@@ -217,7 +226,7 @@ final class Validator {
   }
 
   private void error(String path, String message) {
-    errors.add(new ConfigError(path, message));
+    if (!failed.contains(path)) errors.add(new ConfigError(path, message));
   }
 
   private static String nz(String s) {

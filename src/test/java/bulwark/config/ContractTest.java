@@ -1,0 +1,149 @@
+package bulwark.config;
+
+import static bulwark.config.ConfigTesting.TOKEN_32;
+import static bulwark.config.ConfigTesting.errors;
+import static bulwark.config.ConfigTesting.load;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The user-facing contract (a copy of shared/contract/bulwark.example.yaml): this build must accept
+ * it except for the sections of capabilities it does not have yet, and those it must reject by name.
+ */
+class ContractTest {
+  private static final String RESOURCE = "/contract/bulwark.example.yaml";
+
+  static String contract() throws IOException {
+    try (InputStream in = ContractTest.class.getResourceAsStream(RESOURCE)) {
+      assertThat(in).as("test resource %s", RESOURCE).isNotNull();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void theCopyIsTheSharedContractWhenThatIsAtHand() throws IOException {
+    Path shared = Path.of("..", "shared", "contract", "bulwark.example.yaml");
+    assumeTrue(Files.isRegularFile(shared), "shared/ is not beside the checkout");
+    assertThat(contract())
+        .as("src/test/resources%s differs from %s: copy the contract again", RESOURCE, shared)
+        .isEqualTo(Files.readString(shared));
+  }
+
+  @Test
+  void theOnlyErrorsAreTheSectionsOfLaterCapabilitiesEachNamed() throws IOException {
+    assertThat(errors(contract(), Map.of())).containsExactly(
+        notYet("observability.metrics", "observability"),
+        notYet("observability.tracing", "observability"),
+        notYet("cluster", "resilience"),
+        notYet("upstreams.users.healthCheck", "resilience"),
+        notYet("upstreams.users.circuitBreaker", "resilience"),
+        notYet("upstreams.users.retry", "resilience"),
+        notYet("middlewares.per-ip.rateLimit", "resilience"),
+        notYet("middlewares.auth.jwt", "security"));
+  }
+
+  private static String notYet(String path, String capability) {
+    String key = path.substring(path.lastIndexOf('.') + 1);
+    return path + ": not supported yet: '" + key + "' arrives with the " + capability + " capability; remove it for now";
+  }
+
+  /**
+   * The contract with the later sections removed from its YAML tree, written back as YAML. The two
+   * middlewares lose their only type key, and a middleware needs exactly one: with
+   * {@code standIn} each gets an empty {@code headers} section instead, which keeps the names the
+   * routes and groups use.
+   */
+  static String withoutLaterSections(boolean standIn) throws IOException {
+    YAMLMapper yaml = new YAMLMapper();
+    ObjectNode root = (ObjectNode) yaml.readTree(contract());
+    root.remove("cluster");
+    ((ObjectNode) root.get("observability")).remove(List.of("metrics", "tracing"));
+    ((ObjectNode) root.at("/upstreams/users")).remove(List.of("healthCheck", "circuitBreaker", "retry"));
+    ((ObjectNode) root.at("/middlewares/per-ip")).remove("rateLimit");
+    ((ObjectNode) root.at("/middlewares/auth")).remove("jwt");
+    if (standIn) {
+      ((ObjectNode) root.at("/middlewares/per-ip")).putObject("headers");
+      ((ObjectNode) root.at("/middlewares/auth")).putObject("headers");
+    }
+    return yaml.writeValueAsString(root);
+  }
+
+  @Test
+  void withoutTheirLaterSectionTheMiddlewaresHaveNoTypeLeft() throws IOException {
+    assertThat(errors(withoutLaterSections(false), Map.of())).containsExactly(
+        "middlewares.per-ip: a middleware needs exactly one type key (known: headers)",
+        "middlewares.auth: a middleware needs exactly one type key (known: headers)");
+  }
+
+  @Test
+  void withoutTheLaterSectionsTheContractIsValidAndBindsAsWritten() throws Exception {
+    BulwarkConfig cfg = load(withoutLaterSections(true), Map.of());
+
+    assertThat(cfg.server()).isEqualTo(new ServerConfig("127.0.0.1:8080", true, List.of("127.0.0.1/32"),
+        new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60)),
+        new ShutdownConfig(Duration.ofSeconds(30)), null));
+    assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", ""));
+    assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig(new AccessLogConfig(true, "stdout"), null, null));
+    assertThat(cfg.cluster()).isNull();
+
+    assertThat(cfg.upstreams().keySet()).containsExactly("users", "users-v2", "orders");
+    UpstreamConfig users = cfg.upstreams().get("users");
+    assertThat(users.targets()).containsExactly(
+        new TargetConfig("http://127.0.0.1:8081", 3), new TargetConfig("http://127.0.0.1:8082", 1));
+    assertThat(users.balancer()).isEqualTo("round_robin");
+    assertThat(users.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60)));
+    assertThat(users.maxConnectionsPerTarget()).isEqualTo(256);
+    assertThat(cfg.upstreams().get("users-v2").targets()).containsExactly(new TargetConfig("http://127.0.0.1:8083", 1));
+    UpstreamConfig orders = cfg.upstreams().get("orders");
+    assertThat(orders.balancer()).isEqualTo("consistent_hash");
+    assertThat(orders.hashOn()).isEqualTo("header:X-User-Id");
+    assertThat(orders.targets()).extracting(TargetConfig::url).containsExactly("http://127.0.0.1:8084", "http://127.0.0.1:8085");
+
+    assertThat(cfg.middlewares().keySet()).containsExactly("per-ip", "auth");
+    assertThat(cfg.versioning()).isEqualTo(new VersioningConfig("example", "v1"));
+
+    assertThat(cfg.routes()).containsExactly(
+        new RouteConfig("users-v1", new MatchConfig("/api/users/**", List.of("GET", "POST"), null, Map.of(), Map.of()),
+            "v1", "users", List.of("per-ip"), Duration.ofSeconds(3), null),
+        new RouteConfig("users-v2", new MatchConfig("/api/users/**", List.of("GET", "POST"), null, Map.of(), Map.of()),
+            "v2", "users-v2", List.of(), null, null),
+        new RouteConfig("user-profile", new MatchConfig("/profiles/{id}", List.of("GET"), "*.example.com", Map.of(), Map.of()),
+            null, "users", List.of(), null, "/api/users/{id}/profile"));
+
+    MatchConfig anyOrders = new MatchConfig("/orders/**", List.of(), null, Map.of(), Map.of());
+    assertThat(cfg.groups()).containsExactly(
+        new GroupConfig("/api/v1", true, List.of("per-ip"),
+            List.of(new RouteConfig("orders-v1", anyOrders, null, "orders", List.of(), null, null)), List.of()),
+        new GroupConfig("/api/v2", true, List.of("auth", "per-ip"),
+            List.of(new RouteConfig("orders-v2", anyOrders, null, "orders", List.of(), null, null)), List.of()));
+
+    assertThat(FlatRoute.flatten(cfg)).extracting(FlatRoute::path, FlatRoute::pattern, FlatRoute::stripPrefix, FlatRoute::middlewares)
+        .containsExactly(
+            tuple("routes[0]", "/api/users/**", "", List.of("per-ip")),
+            tuple("routes[1]", "/api/users/**", "", List.of()),
+            tuple("routes[2]", "/profiles/{id}", "", List.of()),
+            tuple("groups[0].routes[0]", "/api/v1/orders/**", "/api/v1", List.of("per-ip")),
+            tuple("groups[1].routes[0]", "/api/v2/orders/**", "/api/v2", List.of("auth", "per-ip")));
+  }
+
+  @Test
+  void theAdminTokenComesFromTheEnvironmentWhenSet() throws Exception {
+    assertThat(load(withoutLaterSections(true), Map.of("BULWARK_ADMIN_TOKEN", TOKEN_32)).admin().token()).isEqualTo(TOKEN_32);
+  }
+
+  private static org.assertj.core.groups.Tuple tuple(Object... values) {
+    return org.assertj.core.groups.Tuple.tuple(values);
+  }
+}
