@@ -32,6 +32,8 @@ public final class Exchange {
   public long upstreamStartNanos;
   public long upstreamEndNanos;
   public HttpClientRequest upstreamRequest;
+  /** The pooled client this exchange uses; released once when the exchange ends. */
+  public bulwark.proxy.UpstreamClient upstreamClient;
   public long totalTimer = -1;
   public long responseTimer = -1;
   public long bodyBytes;

@@ -47,7 +47,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   private final Vertx vertx;
   private final DataPlane plane;
-  private final Map<UpstreamRuntime, HttpClient> clients = new IdentityHashMap<>();
+  private final Map<UpstreamRuntime, UpstreamClient> clients = new IdentityHashMap<>();
 
   public ProxyHandler(Vertx vertx, DataPlane plane) {
     this.vertx = vertx;
@@ -62,7 +62,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     Exchange ex = new Exchange(req, RequestIds.accept(req.getHeader("X-Request-Id")), snap.forwarding().clientIp(peer, req.headers()));
     HttpServerResponse resp = ex.response;
-    if (plane.draining() && req.version() != HttpVersion.HTTP_2) resp.putHeader("Connection", "close");
+    if (plane.draining()) closeAfterResponse(ex);
     resp.closeHandler(v -> clientGone(ex));
     req.exceptionHandler(e -> clientGone(ex));
     try {
@@ -106,7 +106,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         len = -1;
       }
       if (len < 0) {
-        ex.response.putHeader("Connection", "close");
+        closeAfterResponse(ex);
         reject(ex, 400, "Bad Request", "invalid Content-Length");
         return;
       }
@@ -178,7 +178,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     }
     ex.upstreamStartNanos = System.nanoTime();
     boolean ws = isWebSocket(req);
-    client(up).request(ro).onComplete(ar -> connected(ex, up, ar, ws));
+    UpstreamClient client = client(up);
+    client.acquire();
+    ex.upstreamClient = client;
+    client.http.request(ro).onComplete(ar -> connected(ex, up, ar, ws));
     return Future.succeededFuture();
   }
 
@@ -194,17 +197,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     };
   }
 
-  private HttpClient client(UpstreamRuntime up) {
-    HttpClient c = clients.get(up);
+  private UpstreamClient client(UpstreamRuntime up) {
+    UpstreamClient c = clients.get(up);
     if (c == null) {
-      // drop pools of upstreams replaced by a reload, letting their in-flight requests finish
-      for (Iterator<Map.Entry<UpstreamRuntime, HttpClient>> it = clients.entrySet().iterator(); it.hasNext(); ) {
-        Map.Entry<UpstreamRuntime, HttpClient> e = it.next();
-        if (e.getKey().retired()) {
-          e.getValue().shutdown(60, TimeUnit.SECONDS);
-          it.remove();
-        }
-      }
       var tc = up.config().timeouts();
       HttpClientOptions o = new HttpClientOptions()
           .setKeepAlive(true)
@@ -217,25 +212,31 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
           .setVerifyHost(true)
           .setName("bulwark-" + up.name());
       PoolOptions po = new PoolOptions().setHttp1MaxSize(up.config().maxConnectionsPerTarget()).setEventLoopSize(0);
-      c = vertx.createHttpClient(o, po);
-      clients.put(up, c);
+      c = new UpstreamClient(vertx.createHttpClient(o, po));
+      // a request that read the previous snapshot may still reach a retired upstream: it gets a
+      // client of its own, closed when its last exchange ends
+      if (up.retired()) c.retireWhenIdle();
+      else clients.put(up, c);
     }
     return c;
   }
 
-  /** Closes the pools of upstreams replaced by a reload. Called on this handler's event loop. */
+  /**
+   * Closes the pools of upstreams replaced by a reload, each once its last exchange has ended.
+   * Called on this handler's event loop after every reload.
+   */
   public void retireClients() {
-    for (Iterator<Map.Entry<UpstreamRuntime, HttpClient>> it = clients.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<UpstreamRuntime, HttpClient> e = it.next();
+    for (Iterator<Map.Entry<UpstreamRuntime, UpstreamClient>> it = clients.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<UpstreamRuntime, UpstreamClient> e = it.next();
       if (e.getKey().retired()) {
-        e.getValue().shutdown(60, TimeUnit.SECONDS);
+        e.getValue().retire();
         it.remove();
       }
     }
   }
 
   public Future<Void> closeClients() {
-    List<Future<Void>> fs = clients.values().stream().map(HttpClient::close).toList();
+    List<Future<Void>> fs = clients.values().stream().map(UpstreamClient::close).toList();
     clients.clear();
     return Future.join(fs).mapEmpty();
   }
@@ -251,13 +252,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       return;
     }
     ex.upstreamRequest = creq;
-    ex.responseTimer = vertx.setTimer(up.responseMillis(), id -> {
-      ex.responseTimer = -1;
-      timedOut(ex, "upstream '" + up.name() + "' sent no response within " + up.responseMillis() + "ms");
-    });
     creq.exceptionHandler(e -> upstreamFailed(ex, e));
     HttpServerRequest req = ex.request;
     if (ws) {
+      startResponseTimer(ex, up);
       creq.connect().onComplete(rar -> {
         if (rar.failed()) upstreamFailed(ex, rar.cause());
         else if (rar.result().statusCode() == 101) tunnel(ex, rar.result());
@@ -288,9 +286,19 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       }
     });
     req.endHandler(v -> {
-      if (!ex.done) creq.end();
+      if (ex.done) return;
+      creq.end();
+      // the response timeout counts from the end of the request: a long upload is not a slow upstream
+      if (ex.upstreamEndNanos == 0) startResponseTimer(ex, up);
     });
     req.resume();
+  }
+
+  private void startResponseTimer(Exchange ex, UpstreamRuntime up) {
+    ex.responseTimer = vertx.setTimer(up.responseMillis(), id -> {
+      ex.responseTimer = -1;
+      timedOut(ex, "upstream '" + up.name() + "' sent no response within " + up.responseMillis() + "ms");
+    });
   }
 
   private static boolean mayHaveBody(HttpMethod m) {
@@ -310,11 +318,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     ex.status = status;
     resp.setStatusCode(status);
     MultiMap h = resp.headers();
-    boolean close = h.contains("Connection");
+    // draining may have begun while this request was in flight: its keep-alive connection ends with it
+    boolean close = h.contains("Connection") || plane.draining();
     ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
     h.set("X-Request-Id", ex.requestId);
     ex.applyResponseHeaderHooks(h);
-    if (close) h.set("Connection", "close");
+    if (close) closeAfterResponse(ex);
     boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
     if (!noBody && !h.contains("Content-Length") && req.version() == HttpVersion.HTTP_1_1) resp.setChunked(true);
     cresp.handler(buf -> {
@@ -330,6 +339,13 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       if (ex.done) return;
       ex.done = true;
       cancelTimer(ex, true);
+      if (!req.isEnded()) {
+        // the upstream answered before the whole request body: that (HTTP/1.1) upstream connection is
+        // left mid-request and must not go back to the pool, where it would stay busy for good (a reset
+        // after the response does not free it); the rest of the client's body is read and dropped
+        cresp.request().connection().close();
+        req.resume();
+      }
       resp.end();
       finish(ex);
     });
@@ -402,7 +418,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       abortClient(ex);
     } else {
       ex.status = status;
-      if (!ex.request.isEnded() && expectsBody(ex.request)) resp.putHeader("Connection", "close");
+      if (plane.draining() || (!ex.request.isEnded() && expectsBody(ex.request))) closeAfterResponse(ex);
       Problem.send(resp, status, title, detail, ex.requestId, ex.request.path());
     }
     finish(ex);
@@ -415,20 +431,29 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   private void tooLarge(Exchange ex, long max) {
     if (ex.done) return;
-    ex.response.putHeader("Connection", "close");
+    closeAfterResponse(ex);
     fail(ex, 413, "Content Too Large", "the request body is larger than " + max + " bytes");
   }
 
   private void reject(Exchange ex, int status, String title, String detail) {
     ex.done = true;
     ex.status = status;
-    if (!ex.request.isEnded() && ex.request.version() != HttpVersion.HTTP_2 && expectsBody(ex.request)) {
+    if (!ex.request.isEnded() && expectsBody(ex.request)) {
       // the unread body would desynchronise the connection
-      ex.response.putHeader("Connection", "close");
+      closeAfterResponse(ex);
     }
     ex.request.resume();
     Problem.send(ex.response, status, title, detail, ex.requestId, ex.request.path());
     finish(ex);
+  }
+
+  /**
+   * Asks for the client connection to be closed after this response. HTTP/1.x only: Connection is
+   * a connection-specific header that HTTP/2 forbids (RFC 9113 8.2.2), and a client rejects the
+   * whole response when it carries one.
+   */
+  private static void closeAfterResponse(Exchange ex) {
+    if (ex.request.version() != HttpVersion.HTTP_2) ex.response.putHeader("Connection", "close");
   }
 
   private static boolean expectsBody(HttpServerRequest req) {
@@ -466,6 +491,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.finished) return;
     ex.finished = true;
     if (ex.target != null) ex.target.state().end();
+    if (ex.upstreamClient != null) ex.upstreamClient.release();
     plane.requestFinished();
     plane.accessLog().log(ex);
   }

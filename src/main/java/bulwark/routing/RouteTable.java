@@ -16,8 +16,9 @@ import java.util.TreeSet;
  *
  * <p>Precedence: path specificity first (per segment, left to right: exact beats {param}, which
  * beats *, which beats **); then a route with a host beats one without; then declaration order.
- * Among the routes that match path, host, headers and query, the first that allows the method
- * and serves the requested API version wins.
+ * Among the routes that match path, host, headers and query, the first that serves the requested
+ * API version and allows the method wins. When none does: 405 if some route serves that version
+ * (with other methods), else 406 if some route serves another version, else 404.
  */
 public final class RouteTable {
   private final PathTree<Route> tree;
@@ -74,12 +75,7 @@ public final class RouteTable {
         if (query == null) query = parseQuery(rawQuery);
         if (!queryMatches(r, query)) continue;
       }
-      if (!r.allowsMethod(method)) {
-        if (allowed == null) allowed = new TreeSet<>();
-        allowed.addAll(r.methods());
-        if (r.methods().contains("GET")) allowed.add("HEAD");
-        continue;
-      }
+      // the version first: only the routes that serve the requested version say which methods are allowed
       if (r.version() != null) {
         if (!versionParsed) {
           wanted = requestedVersion(headers.get("Accept"));
@@ -92,10 +88,17 @@ public final class RouteTable {
           continue;
         }
       }
+      if (!r.allowsMethod(method)) {
+        if (allowed == null) allowed = new TreeSet<>();
+        allowed.addAll(r.methods());
+        if (r.methods().contains("GET")) allowed.add("HEAD");
+        continue;
+      }
       return new RouteResult.Found(r, m.params());
     }
-    if (versions != null) return new RouteResult.NotAcceptable(wanted != null ? wanted : defaultVersion, List.copyOf(versions));
+    // a route serves the requested version here, but not with this method: 405, not 406
     if (allowed != null) return new RouteResult.MethodNotAllowed(allowed);
+    if (versions != null) return new RouteResult.NotAcceptable(wanted != null ? wanted : defaultVersion, List.copyOf(versions));
     return RouteResult.NOT_FOUND;
   }
 

@@ -36,7 +36,7 @@ final class DataPlaneVerticle extends VerticleBase {
     LimitsConfig l = cfg.server().limits();
     HostPort hp = HostPort.parse(cfg.server().listen());
     int maxHead = (int) Math.min(Integer.MAX_VALUE, l.maxHeaderBytes().bytes());
-    return new HttpServerOptions()
+    HttpServerOptions o = new HttpServerOptions()
         .setHost(hp.host())
         .setPort(hp.port())
         .setMaxHeaderSize(maxHead)
@@ -49,6 +49,9 @@ final class DataPlaneVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setReuseAddress(true)
         .setDecompressionSupported(false);
+    // the same limit for HTTP/2 request headers (SETTINGS_MAX_HEADER_LIST_SIZE), keeping the other defaults
+    o.getInitialSettings().setMaxHeaderListSize(maxHead);
+    return o;
   }
 
   @Override
@@ -91,13 +94,15 @@ final class DataPlaneVerticle extends VerticleBase {
       detail = "the request is not valid HTTP";
     }
     req.response().putHeader("Connection", "close");
-    String path;
-    try {
-      path = req.path();
-    } catch (RuntimeException e) {
-      path = null;
+    String path = null;
+    if (status != 414) {
+      try {
+        path = req.path();
+      } catch (RuntimeException e) {
+        path = null;
+      }
     }
-    Problem.send(req.response(), status, title, detail, RequestIds.next(), null);
+    Problem.send(req.response(), status, title, detail, RequestIds.next(), path);
   }
 
   /** Stops accepting connections and lets in-flight requests finish within the grace period. */
