@@ -3,7 +3,6 @@ package bulwark.proxy;
 import bulwark.config.Cidr;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
-import java.net.InetAddress;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -63,8 +62,7 @@ public final class ForwardingHeaders {
     Set<String> named = connectionNamed(in);
     for (var e : in) {
       String k = e.getKey();
-      String lk = k.toLowerCase(Locale.ROOT);
-      if (HOP_BY_HOP.contains(lk) || lk.equals("host") || (named != null && named.contains(lk))) continue;
+      if (hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) continue;
       out.add(k, e.getValue());
     }
     if (keepUpgrade) {
@@ -96,10 +94,26 @@ public final class ForwardingHeaders {
   public static void copyResponseHeaders(MultiMap from, MultiMap to) {
     Set<String> named = connectionNamed(from);
     for (var e : from) {
-      String lk = e.getKey().toLowerCase(Locale.ROOT);
-      if (HOP_BY_HOP.contains(lk) || (named != null && named.contains(lk))) continue;
-      to.add(e.getKey(), e.getValue());
+      String k = e.getKey();
+      if (hopByHop(k) || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) continue;
+      to.add(k, e.getValue());
     }
+  }
+
+  /** Case-insensitive membership in {@link #HOP_BY_HOP} without allocating. */
+  static boolean hopByHop(String name) {
+    return switch (name.length()) {
+      case 2 -> name.equalsIgnoreCase("te");
+      case 6 -> name.equalsIgnoreCase("expect");
+      case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+      case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+      case 14 -> name.equalsIgnoreCase("http2-settings");
+      case 16 -> name.equalsIgnoreCase("proxy-connection");
+      case 17 -> name.equalsIgnoreCase("transfer-encoding");
+      case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+      case 19 -> name.equalsIgnoreCase("proxy-authorization");
+      default -> false;
+    };
   }
 
   private static Set<String> connectionNamed(MultiMap in) {
@@ -120,13 +134,9 @@ public final class ForwardingHeaders {
     return values.size() == 1 ? values.get(0) : String.join(", ", values);
   }
 
-  /** Parses a literal IPv4/IPv6 address without DNS; null if it is not one. */
+  /** Parses a literal IPv4/IPv6 address without DNS or regex; null if it is not one. */
   static byte[] parseIp(String ip) {
-    if (ip.isEmpty() || !ip.matches("[0-9a-fA-F:.]+")) return null;
-    try {
-      return InetAddress.getByName(ip).getAddress();
-    } catch (Exception e) {
-      return null;
-    }
+    if (ip.isEmpty()) return null;
+    return io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip);
   }
 }
