@@ -37,6 +37,12 @@ public final class Exchange {
   public long totalTimer = -1;
   public long responseTimer = -1;
   public long bodyBytes;
+  /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
+  public boolean chunkedRequest;
+  /** A WebSocket (HTTP/1.1 Upgrade) request. */
+  public boolean webSocket;
+  /** Response bytes received from the upstream in the current read, not yet written to the client. */
+  public io.vertx.core.buffer.Buffer pendingChunk;
   /** Set once the exchange has an outcome; later events are ignored. */
   public boolean done;
   public boolean finished;

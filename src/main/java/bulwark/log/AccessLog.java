@@ -5,17 +5,15 @@ import bulwark.filter.Exchange;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
-import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.FileAppender;
-import ch.qos.logback.core.OutputStreamAppender;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.time.Instant;
-import net.logstash.logback.encoder.LogstashEncoder;
-import net.logstash.logback.fieldnames.LogstashFieldNames;
+import net.logstash.logback.composite.loggingevent.LoggingEventFormattedTimestampJsonProvider;
+import net.logstash.logback.composite.loggingevent.LoggingEventJsonProviders;
+import net.logstash.logback.composite.loggingevent.LogstashMarkersJsonProvider;
+import net.logstash.logback.encoder.LoggingEventCompositeJsonEncoder;
 import net.logstash.logback.marker.LogstashMarker;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +24,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class AccessLog {
   public static final String LOGGER = "bulwark.access";
-  private static final String IGNORE = "[ignore]";
 
   private final Logger logger;
   private volatile boolean enabled;
+
   private AccessLogConfig current;
 
   public AccessLog() {
@@ -47,43 +45,25 @@ public final class AccessLog {
     enabled = cfg.enabled();
     if (!cfg.enabled()) return;
     LoggerContext ctx = logger.getLoggerContext();
-    LogstashEncoder enc = new LogstashEncoder();
+    // only two providers: the ECS @timestamp and our fields; nothing else is looked at per line
+    LoggingEventCompositeJsonEncoder enc = new LoggingEventCompositeJsonEncoder();
     enc.setContext(ctx);
-    enc.setIncludeContext(false);
-    enc.setIncludeMdc(false);
-    enc.setIncludeTags(false);
-    LogstashFieldNames names = enc.getFieldNames();
-    names.setVersion(IGNORE);
-    names.setMessage(IGNORE);
-    names.setLogger(IGNORE);
-    names.setThread(IGNORE);
-    names.setLevel(IGNORE);
-    names.setLevelValue(IGNORE);
+    LoggingEventJsonProviders providers = new LoggingEventJsonProviders();
+    LoggingEventFormattedTimestampJsonProvider ts = new LoggingEventFormattedTimestampJsonProvider();
+    ts.setFieldName("@timestamp");
+    ts.setTimeZone("UTC");
+    providers.addTimestamp(ts);
+    providers.addLogstashMarkers(new LogstashMarkersJsonProvider());
+    enc.setProviders(providers);
     enc.start();
-    OutputStreamAppender<ILoggingEvent> out;
-    if (cfg.output().equals("stdout")) {
-      ConsoleAppender<ILoggingEvent> c = new ConsoleAppender<>();
-      c.setTarget("System.out");
-      out = c;
-    } else {
-      FileAppender<ILoggingEvent> f = new FileAppender<>();
-      f.setFile(cfg.output());
-      f.setAppend(true);
-      out = f;
-    }
+    BufferedStreamAppender out = new BufferedStreamAppender(cfg.output());
     out.setContext(ctx);
     out.setName("access-out");
     out.setEncoder(enc);
-    out.setImmediateFlush(true);
     out.start();
-    AsyncAppender async = new AsyncAppender();
+    BatchingAsyncAppender async = new BatchingAsyncAppender(out, 65536);
     async.setContext(ctx);
     async.setName("access-async");
-    async.setQueueSize(16384);
-    async.setDiscardingThreshold(0);
-    async.setNeverBlock(true);
-    async.setIncludeCallerData(false);
-    async.addAppender(out);
     async.start();
     logger.addAppender(async);
   }

@@ -3,6 +3,7 @@ package bulwark.proxy;
 import bulwark.config.Cidr;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -39,7 +40,7 @@ public final class ForwardingHeaders {
    */
   public String clientIp(String peer, MultiMap headers) {
     if (!trusted(peer)) return peer;
-    String xff = headers.get("X-Forwarded-For");
+    String xff = headers.get(H.X_FORWARDED_FOR);
     if (xff == null) return peer;
     String[] parts = xff.split(",");
     for (int i = parts.length - 1; i >= 0; i--) {
@@ -58,35 +59,59 @@ public final class ForwardingHeaders {
    * @param keepUpgrade keep Upgrade and Connection: upgrade (WebSocket pass-through)
    */
   public MultiMap upstreamHeaders(MultiMap in, String peer, boolean ssl, String host, String requestId, boolean keepUpgrade) {
-    MultiMap out = HttpHeaders.headers();
+    return upstreamHeaders(in, false, peer, ssl, host, requestId, keepUpgrade);
+  }
+
+  /**
+   * @param inPlace edit {@code in} itself instead of copying it (HTTP/1.x: the request's own headers
+   *     are not needed afterwards, and this saves a copy on every request)
+   */
+  public MultiMap upstreamHeaders(MultiMap in, boolean inPlace, String peer, boolean ssl, String host, String requestId, boolean keepUpgrade) {
+    // read everything taken from the client before anything is removed
+    boolean trust = trusted(peer);
+    String upgrade = keepUpgrade ? in.get(H.UPGRADE) : null;
+    String xff = trust ? join(in.getAll(H.X_FORWARDED_FOR)) : null;
+    String xfp = trust ? in.get(H.X_FORWARDED_PROTO) : null;
+    String xfh = trust ? in.get(H.X_FORWARDED_HOST) : null;
+    String fwd = trust ? join(in.getAll(H.FORWARDED)) : null;
     Set<String> named = connectionNamed(in);
-    for (var e : in) {
-      String k = e.getKey();
-      if (hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) continue;
-      out.add(k, e.getValue());
+    MultiMap out;
+    if (inPlace) {
+      List<String> drop = null;
+      for (var e : in) {
+        String k = e.getKey();
+        if (hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) {
+          if (drop == null) drop = new ArrayList<>(4);
+          drop.add(k);
+        }
+      }
+      if (drop != null) for (String k : drop) in.remove(k);
+      out = in;
+    } else {
+      out = HttpHeaders.headers();
+      for (var e : in) {
+        String k = e.getKey();
+        if (hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) continue;
+        out.add(k, e.getValue());
+      }
     }
     if (keepUpgrade) {
       out.set("Connection", "Upgrade");
-      out.set("Upgrade", in.get("Upgrade"));
+      out.set("Upgrade", upgrade);
     }
-    boolean trust = trusted(peer);
     String proto = ssl ? "https" : "http";
-    String xff = trust ? join(in.getAll("X-Forwarded-For")) : null;
-    out.set("X-Forwarded-For", xff == null ? peer : xff + ", " + peer);
-    String xfp = trust ? in.get("X-Forwarded-Proto") : null;
-    out.set("X-Forwarded-Proto", xfp == null ? proto : xfp);
-    String xfh = trust ? in.get("X-Forwarded-Host") : null;
-    if (xfh != null) out.set("X-Forwarded-Host", xfh);
-    else if (host != null) out.set("X-Forwarded-Host", host);
-    else out.remove("X-Forwarded-Host");
-    String fwd = trust ? join(in.getAll("Forwarded")) : null;
+    out.set(H.X_FORWARDED_FOR, xff == null ? peer : xff + ", " + peer);
+    out.set(H.X_FORWARDED_PROTO, xfp != null ? xfp : ssl ? H.HTTPS : H.HTTP);
+    if (xfh != null) out.set(H.X_FORWARDED_HOST, xfh);
+    else if (host != null) out.set(H.X_FORWARDED_HOST, host);
+    else out.remove(H.X_FORWARDED_HOST);
     StringBuilder ours = new StringBuilder(64).append("for=");
     if (peer.indexOf(':') >= 0) ours.append("\"[").append(peer).append("]\"");
     else ours.append(peer);
     ours.append(";proto=").append(proto);
     if (host != null) ours.append(";host=\"").append(host.replace("\"", "")).append('"');
-    out.set("Forwarded", fwd == null ? ours.toString() : fwd + ", " + ours);
-    out.set("X-Request-Id", requestId);
+    out.set(H.FORWARDED, fwd == null ? ours.toString() : fwd + ", " + ours);
+    out.set(H.X_REQUEST_ID, requestId);
     return out;
   }
 
@@ -117,7 +142,8 @@ public final class ForwardingHeaders {
   }
 
   private static Set<String> connectionNamed(MultiMap in) {
-    List<String> conn = in.getAll("Connection");
+    if (!in.contains(H.CONNECTION)) return null;
+    List<String> conn = in.getAll(H.CONNECTION);
     if (conn.isEmpty()) return null;
     java.util.HashSet<String> names = new java.util.HashSet<>();
     for (String c : conn) {

@@ -1,67 +1,73 @@
 package bulwark.server;
 
 import java.io.IOException;
-import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchEvent;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
-import java.util.concurrent.TimeUnit;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches the config file's directory (so editors' rename-into-place is seen too) and calls the
- * reload action, on its own thread, when the file changes. The action ignores unchanged content.
+ * Polls the config file's metadata (modification time, size and file identity) every 50 ms on its
+ * own thread, and calls the reload action when it changes. Polling one stat call is cheaper and
+ * sturdier than a directory watch: it sees rename-into-place and Kubernetes' symlink swaps, and
+ * does not wake up for every write to other files in the same directory (an access log, say). The
+ * reload action itself ignores content that did not change.
  */
 final class ConfigWatcher {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
+  static final long PERIOD_MILLIS = 50;
+  static final long SETTLE_MILLIS = 20;
   private final Path file;
   private final Runnable onChange;
   private volatile boolean running = true;
   private Thread thread;
-  private WatchService ws;
+
+  record Stamp(java.nio.file.attribute.FileTime modified, long size, Object key) {}
 
   ConfigWatcher(Path file, Runnable onChange) {
     this.file = file.toAbsolutePath();
     this.onChange = onChange;
   }
 
-  void start() throws IOException {
-    ws = FileSystems.getDefault().newWatchService();
-    file.getParent().register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
-    thread = new Thread(this::loop, "bulwark-config-watcher");
-    thread.setDaemon(true);
-    thread.start();
+  void start() {
+    Stamp initial = stamp();
+    thread = Thread.ofPlatform().daemon().name("bulwark-config-watcher").start(() -> loop(initial));
   }
 
-  private void loop() {
-    Path name = file.getFileName();
+  private Stamp stamp() {
+    try {
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      return new Stamp(a.lastModifiedTime(), a.size(), a.fileKey());
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      LOG.warn("config watcher: cannot read {}: {}", file, e.toString());
+      return null;
+    }
+  }
+
+  private void loop(Stamp last) {
     while (running) {
       try {
-        WatchKey key = ws.poll(1, TimeUnit.SECONDS);
-        if (key == null) {
-          continue;
-        }
-        boolean hit = false;
-        for (WatchEvent<?> ev : key.pollEvents()) {
-          if (ev.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(ev.context())) hit = true;
-        }
-        key.reset();
-        if (hit) {
-          // let a writer finish; later events in the window fold into this reload
-          Thread.sleep(20);
-          WatchKey more = ws.poll();
-          if (more != null) {
-            more.pollEvents();
-            more.reset();
-          }
+        Thread.sleep(PERIOD_MILLIS);
+        Stamp now = stamp();
+        if (now != null && !Objects.equals(now, last)) {
+          // let a writer finish: wait until the file stays the same for one settle period
+          Stamp settled;
+          do {
+            Thread.sleep(SETTLE_MILLIS);
+            settled = now;
+            now = stamp();
+          } while (now != null && !now.equals(settled));
+          last = now;
           onChange.run();
         }
       } catch (InterruptedException e) {
         return;
-      } catch (Exception e) {
+      } catch (RuntimeException e) {
         LOG.error("config watcher: {}", e.toString());
       }
     }
@@ -70,10 +76,5 @@ final class ConfigWatcher {
   void stop() {
     running = false;
     if (thread != null) thread.interrupt();
-    try {
-      if (ws != null) ws.close();
-    } catch (IOException ignored) {
-      // closing
-    }
   }
 }
