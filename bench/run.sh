@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Bulwark throughput benchmark, run by `make bench`. See docs/performance.md.
+#
+#   DURATION=20      seconds of each measured wrk run
+#   WARMUP=20        seconds of wrk warm-up before the first run of each gateway (JIT: a cold
+#                    gateway on one CPU needs ~15-20 s of load to reach its steady state)
+#   NGINX_WARMUP=3   seconds of wrk warm-up before the first direct and nginx-proxy runs
+#   CONNECTIONS=64   wrk connections (-t1 always)
+#   ROUNDS=1         measure every case this many times, interleaved; ratios use the medians
+#   ROUTES_SMALL=10, ROUTES_BIG=10000   route counts of the route-table scale test
+#   SOAK=1           also run bench/reload-soak.sh afterwards (SOAK_SECONDS, default 600)
+#   STRICT=1         exit 1 when a target is missed (errors and non-2xx always exit 1)
+#   JVM flags: scripts/jvm.flags + $BULWARK_JAVA_OPTS, as ./bulwark uses; BENCH_JVM_FLAGS replaces them
+#
+# Layout on the 2-core machine: the proxy under test (bulwark, or nginx as a reverse proxy) runs
+# pinned to CPU 0; wrk and the upstream nginx share CPU 1. Everything on 127.0.0.1. All the
+# proxies are started first and stay up (idle) while the others are measured.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+DURATION=${DURATION:-20}
+WARMUP=${WARMUP:-20}
+NGINX_WARMUP=${NGINX_WARMUP:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+ROUNDS=${ROUNDS:-1}
+ROUTES_SMALL=${ROUTES_SMALL:-10}
+ROUTES_BIG=${ROUTES_BIG:-10000}
+
+ensure_tools
+ensure_java
+ensure_jar
+bench_init
+
+STAMP=$(date +%Y%m%d-%H%M%S)
+RES="$OUT_DIR/run-$STAMP"
+mkdir -p "$RES"
+REPORT="$RES/report.txt"
+: >"$REPORT"
+say() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+
+say "Bulwark benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+say "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB"
+say "java: $("$JAVA" -version 2>&1 | head -n 1) ($JAVA_HOME)"
+say "nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); wrk: $(wrk -v 2>&1 | head -n 1 | awk '{print $2}')"
+say "jar: $JAR ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && git diff --quiet HEAD -- src 2>/dev/null || echo ', src has local changes'))"
+say "JVM flags: $BULWARK_JAVA_OPTS"
+say "wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS round(s); warm-up ${WARMUP}s per gateway, ${NGINX_WARMUP}s for nginx"
+say "CPUs: proxy under test on CPU $PROXY_CPU; wrk and the upstream nginx on CPU $LOAD_CPU"
+say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+mkdir -p "$BENCH_TMP/conf" "$BENCH_TMP/logs"
+UP_PORT=$(free_port)
+start_upstream "$UP_PORT" "$LOAD_CPU"
+log "upstream nginx on 127.0.0.1:$UP_PORT (CPU $LOAD_CPU)"
+
+PX_PORT=$(free_port)
+start_nginx_proxy "$PX_PORT" "$UP_PORT" "$PROXY_CPU"
+log "nginx proxy on 127.0.0.1:$PX_PORT (CPU $PROXY_CPU)"
+
+declare -A URL PID GW_ADMIN_OF START_MS ACCESS_LOG
+URL[direct]="http://127.0.0.1:$UP_PORT/api/items/42"
+URL[nginx-proxy]="http://127.0.0.1:$PX_PORT/api/items/42"
+PID[direct]=$UPSTREAM_PID
+PID[nginx-proxy]=$NGINX_PROXY_PID
+
+# Gateways: the config lives in conf/, the access log (on) in logs/ of the temp dir.
+# launch_gateway CASE CONFIG_GENERATOR...: writes the config, starts it, records its URL base
+launch_gateway() {
+  local name=$1 port admin conf; shift
+  port=$(free_port); admin=$(free_port)
+  conf="$BENCH_TMP/conf/$name.yaml"
+  ACCESS_LOG[$name]="$BENCH_TMP/logs/$name-access.log"
+  "$@" "$port" "$admin" "$UP_PORT" "${ACCESS_LOG[$name]}" >"$conf"
+  cp "$conf" "$RES/$name.yaml" 2>/dev/null || true
+  start_gateway "$conf" "$admin" "$PROXY_CPU" "$name"
+  PID[$name]=$GATEWAY_PID
+  GW_ADMIN_OF[$name]=$admin
+  START_MS[$name]=$GATEWAY_START_MS
+  GW_PORT=$port
+  log "$name: pid $GATEWAY_PID on 127.0.0.1:$port (admin $admin, CPU $PROXY_CPU), ready in ${GATEWAY_START_MS} ms"
+}
+
+one_route_config() { # PORT ADMIN UPSTREAM ACCESS_LOG
+  gateway_head "$1" "$2" "$4" "$3"
+  printf 'routes:\n  - name: api\n    match: { path: "/api/**" }\n    upstream: api\n'
+}
+routes_config_small() { gen_routes_config "$ROUTES_SMALL" "$1" "$2" "$3" "$4"; }
+routes_config_big() { gen_routes_config "$ROUTES_BIG" "$1" "$2" "$3" "$4"; }
+
+launch_gateway bulwark one_route_config
+URL[bulwark]="http://127.0.0.1:$GW_PORT/api/items/42"
+R_SMALL="routes-$ROUTES_SMALL"
+R_BIG="routes-$ROUTES_BIG"
+launch_gateway "$R_SMALL" routes_config_small
+URL[$R_SMALL]="http://127.0.0.1:$GW_PORT/svc$((ROUTES_SMALL / 2))/items/42"
+launch_gateway "$R_BIG" routes_config_big
+URL[$R_BIG]="http://127.0.0.1:$GW_PORT/svc$((ROUTES_BIG / 2))/items/42"
+for c in "$R_SMALL" "$R_BIG"; do
+  n=$(curl -fsS "http://127.0.0.1:${GW_ADMIN_OF[$c]}/health/ready" | tr -d ' \n' | sed -n 's/.*"routes":\([0-9]*\).*/\1/p')
+  say "$c: $n routes in the table (config $(wc -c <"$BENCH_TMP/conf/$c.yaml") bytes), ready ${START_MS[$c]} ms after launch; request ${URL[$c]#http://*/}"
+done
+say "bulwark: ready ${START_MS[bulwark]} ms after launch"
+say ""
+
+CASES=(direct nginx-proxy bulwark "$R_SMALL" "$R_BIG")
+ERRORS=0
+ROWS=()
+declare -A ALL_RPS ALL_US SENT
+
+# measure CASE ROUND
+measure() {
+  local name=$1 round=$2 url=${URL[$1]} warm=0 before after pb pa c0 c1 other tag us
+  if [ "$round" = 1 ]; then
+    case $name in direct | nginx-proxy) warm=$NGINX_WARMUP ;; *) warm=$WARMUP ;; esac
+  fi
+  tag=$name; [ "$ROUNDS" = 1 ] || tag="$name#$round"
+  if [ "$warm" -gt 0 ]; then
+    log "$name: warm-up ${warm}s"
+    run_wrk "$RES/$name-warmup.txt" "$url" "$warm" "$CONNECTIONS"
+    parse_wrk "$RES/$name-warmup.txt"
+    SENT[$name]=$(( ${SENT[$name]:-0} + REQS ))
+  fi
+  log "$tag: measuring ${DURATION}s: $url"
+  pb=$(proc_snapshot); before=$(core_ticks)
+  run_wrk "$RES/$name-$round.txt" "$url" "$DURATION" "$CONNECTIONS"
+  after=$(core_ticks); pa=$(proc_snapshot)
+  parse_wrk "$RES/$name-$round.txt"
+  SENT[$name]=$(( ${SENT[$name]:-0} + REQS ))
+  c0=$(core_busy "$before" "$after" 0)
+  c1=$(core_busy "$before" "$after" 1)
+  # shellcheck disable=SC2086
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]})
+  us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
+  if [ "$RPS" = 0 ]; then
+    log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
+    ERRORS=$((ERRORS + 1))
+  fi
+  if [ "$NON2XX" != 0 ] || [ "$SOCKERR" != 0 ]; then
+    log "$tag: $NON2XX non-2xx responses, $SOCKERR socket errors"
+    ERRORS=$((ERRORS + 1))
+  fi
+  ALL_RPS[$name]="${ALL_RPS[$name]:-} $RPS"
+  ALL_US[$name]="${ALL_US[$name]:-} $us"
+  ROWS+=("$(printf '%-16s %10.0f %8.3f %8.3f %8s %8s %7s %5s %5s %6s' "$tag" "$RPS" "$P50" "$P99" "$NON2XX" "$SOCKERR" "$us" "$c0" "$c1" "$other")")
+  log "$tag: $RPS req/s, p50 ${P50}ms, p99 ${P99}ms, non-2xx $NON2XX, socket errors $SOCKERR; ${us} CPU-us/request; CPU0 ${c0}% CPU1 ${c1}% other processes ${other}%"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for c in "${CASES[@]}"; do measure "$c" "$round"; done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+say "$(printf '%-16s %10s %8s %8s %8s %8s %7s %5s %5s %6s' case 'req/s' 'p50 ms' 'p99 ms' non-2xx sockerr 'us/req' CPU0% CPU1% other%)"
+for row in "${ROWS[@]}"; do say "$row"; done
+say "(us/req: CPU time of the process serving the case (the upstream for direct) per request, in microseconds;"
+say " CPU0/CPU1: busy share of each core; other%: CPU used meanwhile by processes outside the benchmark, in % of one core)"
+say ""
+
+sleep 1
+for c in bulwark "$R_SMALL" "$R_BIG"; do
+  lines=$(wc -l <"${ACCESS_LOG[$c]}" 2>/dev/null || echo 0)
+  say "$c: access log has $lines lines for ~${SENT[$c]} requests counted by wrk ($(ratio "$lines" "${SENT[$c]}"))"
+done
+say ""
+
+MISSED=0
+B=$(median <<<"${ALL_RPS[bulwark]}")
+N=$(median <<<"${ALL_RPS[nginx-proxy]}")
+r1=$(ratio "$B" "$N")
+if ge "$r1" 0.75; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+say "bulwark / nginx-proxy throughput: $r1 (target >= 0.75: $v)"
+BU=$(median <<<"${ALL_US[bulwark]}")
+NU=$(median <<<"${ALL_US[nginx-proxy]}")
+say "  CPU per request: bulwark $BU us, nginx-proxy $NU us; efficiency nginx/bulwark $(ratio "$NU" "$BU") (less sensitive to other load)"
+S=$(median <<<"${ALL_RPS[$R_SMALL]}")
+L=$(median <<<"${ALL_RPS[$R_BIG]}")
+r2=$(ratio "$L" "$S")
+if ge "$r2" 0.95; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+say "$R_BIG / $R_SMALL throughput: $r2 (target >= 0.95: $v)"
+SU=$(median <<<"${ALL_US[$R_SMALL]}")
+LU=$(median <<<"${ALL_US[$R_BIG]}")
+say "  CPU per request: $R_SMALL $SU us, $R_BIG $LU us; efficiency $(ratio "$SU" "$LU")"
+say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "raw wrk output and configs: $RES"
+cp "$REPORT" "$OUT_DIR/latest.txt"
+
+bench_cleanup
+
+STATUS=0
+[ "$ERRORS" = 0 ] || { log "$ERRORS run(s) had errors or non-2xx responses"; STATUS=1; }
+[ -z "${STRICT:-}" ] || [ "$MISSED" = 0 ] || STATUS=1
+
+if [ "${SOAK:-0}" = 1 ]; then
+  bash "$BENCH_DIR/reload-soak.sh" || STATUS=1
+fi
+exit "$STATUS"
