@@ -9,7 +9,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import java.time.Instant;
 import net.logstash.logback.composite.loggingevent.LoggingEventFormattedTimestampJsonProvider;
 import net.logstash.logback.composite.loggingevent.LoggingEventJsonProviders;
 import net.logstash.logback.composite.loggingevent.LogstashMarkersJsonProvider;
@@ -138,9 +137,5 @@ public final class AccessLog {
     public int hashCode() {
       return System.identityHashCode(this);
     }
-  }
-
-  static Instant unused() {
-    return Instant.EPOCH;
   }
 }

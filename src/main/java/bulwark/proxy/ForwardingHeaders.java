@@ -57,12 +57,6 @@ public final class ForwardingHeaders {
    * Connection) and Host, then sets X-Forwarded-For/-Proto/-Host, Forwarded and X-Request-Id.
    *
    * @param keepUpgrade keep Upgrade and Connection: upgrade (WebSocket pass-through)
-   */
-  public MultiMap upstreamHeaders(MultiMap in, String peer, boolean ssl, String host, String requestId, boolean keepUpgrade) {
-    return upstreamHeaders(in, false, peer, ssl, host, requestId, keepUpgrade);
-  }
-
-  /**
    * @param inPlace edit {@code in} itself instead of copying it (HTTP/1.x: the request's own headers
    *     are not needed afterwards, and this saves a copy on every request)
    */
