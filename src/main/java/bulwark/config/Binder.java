@@ -83,8 +83,8 @@ final class Binder {
           continue;
         }
         if (doc != null && !doc.dflt().isEmpty()) {
-          child = TextNode.valueOf(doc.dflt());
-        } else if (rc.getType().isRecord() && !hasRequired(rc.getType()) && !ONE_OF.contains(type)) {
+          child = doc.dflt().startsWith("[") ? listDefault(doc.dflt()) : TextNode.valueOf(doc.dflt());
+        } else if (rc.getType().isRecord() && !hasRequired(rc.getType()) && !ONE_OF.contains(type) && (doc == null || !doc.section())) {
           child = JsonNodeFactory.instance.objectNode();
         } else {
           args[i] = empty(rc.getType());
@@ -168,6 +168,15 @@ final class Binder {
       return null;
     }
     throw new IllegalStateException("unsupported config type " + c);
+  }
+
+  /** A list default written in YAML flow style, e.g. {@code [connect_failure, reset]}. */
+  static JsonNode listDefault(String yaml) {
+    try {
+      return new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(yaml);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("bad list default " + yaml, e);
+    }
   }
 
   private static Object empty(Class<?> c) {

@@ -9,7 +9,7 @@ public record BulwarkConfig(
     @Doc("The data listener: address, HTTP/2, trusted proxies, limits and shutdown.") ServerConfig server,
     @Doc("The admin listener (health, routes). Never reachable through the data listener.") AdminConfig admin,
     @Doc("Access log, metrics and tracing.") ObservabilityConfig observability,
-    @Doc(value = "Shared state for several gateway instances (Redis).", later = "resilience") JsonNode cluster,
+    @Doc("Shared state for several gateway instances (Redis). Needed by cluster-scope rate limits.") ClusterConfig cluster,
     @Doc("Named groups of targets that routes send requests to.") Map<String, UpstreamConfig> upstreams,
     @Doc("Named, reusable middlewares. Each has exactly one type key.") Map<String, MiddlewareConfig> middlewares,
     @Doc("API versioning chosen by the Accept header (application/vnd.VENDOR.VERSION+json).") VersioningConfig versioning,

@@ -255,6 +255,9 @@ public final class ConfigDocs {
     return p;
   }
 
+  /** The unit of a list whose items are names or HTTP statuses (written bare in YAML). */
+  static final String STRINGS_OR_STATUSES = "list of names or statuses";
+
   static String notSupported(String capability) {
     return "Not supported yet (arrives with the " + capability + " capability).";
   }
@@ -265,7 +268,10 @@ public final class ConfigDocs {
       Class<?> raw = (Class<?>) pt.getRawType();
       if (raw == List.class) {
         s.put("type", "array");
-        s.set("items", typeSchema(pt.getActualTypeArguments()[0], null));
+        ObjectNode items = typeSchema(pt.getActualTypeArguments()[0], null);
+        // retry.on mixes condition names and statuses; YAML reads a bare 502 as a number
+        if (d != null && d.unit().equals(STRINGS_OR_STATUSES)) items.putArray("type").add("string").add("integer");
+        s.set("items", items);
       } else if (raw == Map.class) {
         s.put("type", "object");
         s.set("additionalProperties", typeSchema(pt.getActualTypeArguments()[1], null));
@@ -308,6 +314,7 @@ public final class ConfigDocs {
 
   /** The default as YAML would read it: booleans and whole numbers typed, everything else text. */
   private static JsonNode defaultValue(Class<?> c, String dflt) {
+    if (c == java.util.List.class && dflt.startsWith("[")) return Binder.listDefault(dflt);
     if (c == boolean.class || c == Boolean.class) return F.booleanNode(Boolean.parseBoolean(dflt));
     if ((c == int.class || c == Integer.class || c == long.class || c == Long.class || c == ByteSize.class)
         && dflt.matches("\\d{1,18}")) {

@@ -31,4 +31,7 @@ public @interface Doc {
 
   /** Allowed values for a free-form string, shown in docs and schema. */
   String[] oneOf() default {};
+
+  /** An optional section: absent means the feature is off (null), not a section of defaults. */
+  boolean section() default false;
 }

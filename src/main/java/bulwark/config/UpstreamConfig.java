@@ -1,6 +1,5 @@
 package bulwark.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 public record UpstreamConfig(
@@ -9,6 +8,7 @@ public record UpstreamConfig(
     @Doc(value = "The key consistent_hash hashes on: client_ip, header:NAME, cookie:NAME or path. Only with balancer consistent_hash.", dflt = "client_ip") String hashOn,
     @Doc("Timeouts toward this upstream.") TimeoutsConfig timeouts,
     @Doc(value = "Pooled connections per target, per event loop.", dflt = "256") int maxConnectionsPerTarget,
-    @Doc(value = "Active and passive health checks.", later = "resilience") JsonNode healthCheck,
-    @Doc(value = "Circuit breaker.", later = "resilience") JsonNode circuitBreaker,
-    @Doc(value = "Retries.", later = "resilience") JsonNode retry) {}
+    @Doc(value = "Active and passive health checks and the health score. Absent: every target is used while it accepts requests.", section = true) HealthCheckConfig healthCheck,
+    @Doc(value = "Circuit breaker (Resilience4j). Absent: none.", section = true) CircuitBreakerConfig circuitBreaker,
+    @Doc(value = "Retries with a retry budget. Absent: no retries.", section = true) RetryConfig retry,
+    @Doc("Overload protection: caps on in-flight and pending requests, and an optional adaptive concurrency limit.") OverloadConfig overload) {}

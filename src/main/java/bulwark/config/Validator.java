@@ -32,7 +32,8 @@ final class Validator {
     if (c.server() != null) server(c.server());
     if (c.admin() != null) admin(c.admin());
     c.upstreams().forEach((name, u) -> upstream("upstreams." + name, u));
-    c.middlewares().forEach((name, m) -> middleware("middlewares." + name, m));
+    if (c.cluster() != null) cluster(c.cluster());
+    c.middlewares().forEach((name, m) -> middleware("middlewares." + name, m, c.cluster() != null));
     if (c.versioning() != null) {
       check(VERSION.matcher(nz(c.versioning().vendor())).matches(), "versioning.vendor", "'" + c.versioning().vendor() + "' is not a valid vendor name");
       check(VERSION.matcher(nz(c.versioning().defaultVersion())).matches(), "versioning.default", "'" + c.versioning().defaultVersion() + "' is not a valid version");
@@ -100,14 +101,122 @@ final class Validator {
       positive(u.timeouts().response(), p + ".timeouts.response");
       positive(u.timeouts().idle(), p + ".timeouts.idle");
     }
+    if (u.healthCheck() != null) health(p + ".healthCheck", u.healthCheck());
+    if (u.circuitBreaker() != null) breaker(p + ".circuitBreaker", u.circuitBreaker());
+    if (u.retry() != null) retry(p + ".retry", u.retry());
+    if (u.overload() != null) overload(p + ".overload", u.overload());
   }
 
-  private void middleware(String p, MiddlewareConfig m) {
-    int types = (m.headers() != null ? 1 : 0);
-    // rateLimit and jwt are reported by the binder as not supported yet
-    if (types == 0 && errors.stream().noneMatch(e -> e.path().startsWith(p + "."))) {
-      error(p, "a middleware needs exactly one type key (known: headers)");
+  static final Set<String> RETRY_CONDITIONS = Set.of("connect_failure", "reset", "timeout");
+
+  private void health(String p, HealthCheckConfig h) {
+    ActiveCheckConfig a = h.active();
+    if (a != null) {
+      String ap = p + ".active";
+      check(a.type() == null || a.type().equals("http") || a.type().equals("tcp"), ap + ".type", "'" + a.type() + "' must be http or tcp");
+      check(a.path() != null && a.path().startsWith("/"), ap + ".path", "'" + a.path() + "' must start with /");
+      for (int i = 0; i < a.statuses().size(); i++) {
+        int s = a.statuses().get(i);
+        check(s >= 100 && s <= 599, ap + ".statuses[" + i + "]", s + " is not an HTTP status");
+      }
+      positive(a.interval(), ap + ".interval");
+      positive(a.timeout(), ap + ".timeout");
+      check(a.healthyThreshold() >= 1, ap + ".healthyThreshold", "must be at least 1");
+      check(a.unhealthyThreshold() >= 1, ap + ".unhealthyThreshold", "must be at least 1");
+      if (a.timeout() != null && a.interval() != null && a.timeout().compareTo(a.interval()) > 0) {
+        error(ap + ".timeout", "must not be longer than interval (" + Durations.format(a.interval()) + ")");
+      }
     }
+    PassiveCheckConfig pc = h.passive();
+    if (pc != null) {
+      check(pc.consecutiveFailures() >= 1, p + ".passive.consecutiveFailures", "must be at least 1");
+      positive(pc.ejectFor(), p + ".passive.ejectFor");
+    }
+    if (h.score() != null) {
+      ScoreWeights w = h.score().weights();
+      if (w != null) {
+        check(w.network() >= 0, p + ".score.weights.network", "must not be negative");
+        check(w.health() >= 0, p + ".score.weights.health", "must not be negative");
+        check(w.resources() >= 0, p + ".score.weights.resources", "must not be negative");
+        check(w.dependencies() >= 0, p + ".score.weights.dependencies", "must not be negative");
+        check(w.network() + w.health() + w.resources() + w.dependencies() > 0, p + ".score.weights", "at least one weight must be above 0");
+      }
+      check(h.score().floor() >= 0 && h.score().floor() <= 100, p + ".score.floor", "must be between 0 and 100");
+    }
+  }
+
+  private void breaker(String p, CircuitBreakerConfig b) {
+    check(b.failureRateThreshold() == null || b.failureRateThreshold().value() > 0, p + ".failureRateThreshold", "must be above 0%");
+    check(b.slowCallRateThreshold() == null || b.slowCallRateThreshold().value() > 0, p + ".slowCallRateThreshold", "must be above 0%");
+    positive(b.slowCallThreshold(), p + ".slowCallThreshold");
+    check(b.windowType() == null || b.windowType().equals("count") || b.windowType().equals("time"), p + ".windowType", "'" + b.windowType() + "' must be count or time");
+    check(b.window() >= 1, p + ".window", "must be at least 1");
+    check(b.minimumCalls() >= 1, p + ".minimumCalls", "must be at least 1");
+    positive(b.openFor(), p + ".openFor");
+    check(b.halfOpenCalls() >= 1, p + ".halfOpenCalls", "must be at least 1");
+    positive(b.maxHalfOpenWait(), p + ".maxHalfOpenWait");
+    check(b.scope() == null || b.scope().equals("upstream") || b.scope().equals("route"), p + ".scope", "'" + b.scope() + "' must be upstream or route");
+  }
+
+  private void retry(String p, RetryConfig r) {
+    check(r.attempts() >= 1 && r.attempts() <= 10, p + ".attempts", "must be between 1 and 10");
+    for (int i = 0; i < r.on().size(); i++) {
+      String c = r.on().get(i);
+      boolean status = c.matches("[1-5]\\d\\d");
+      if (!status && !RETRY_CONDITIONS.contains(c)) {
+        error(p + ".on[" + i + "]", "'" + c + "' must be connect_failure, reset, timeout or an HTTP status" + Suggest.didYouMean(c, RETRY_CONDITIONS));
+      }
+    }
+    positive(r.backoff(), p + ".backoff");
+    positive(r.maxBackoff(), p + ".maxBackoff");
+    positive(r.perTryTimeout(), p + ".perTryTimeout");
+    check(r.minRetriesPerSecond() >= 0, p + ".minRetriesPerSecond", "must not be negative");
+  }
+
+  private void overload(String p, OverloadConfig o) {
+    check(o.maxInFlight() >= 0, p + ".maxInFlight", "must not be negative");
+    check(o.maxPending() >= 0, p + ".maxPending", "must not be negative");
+    AdaptiveConcurrencyConfig a = o.adaptive();
+    if (a == null) return;
+    String ap = p + ".adaptive";
+    check(a.algorithm() == null || a.algorithm().equals("aimd") || a.algorithm().equals("gradient"), ap + ".algorithm", "'" + a.algorithm() + "' must be aimd or gradient");
+    check(a.minLimit() >= 1, ap + ".minLimit", "must be at least 1");
+    check(a.maxLimit() >= a.minLimit(), ap + ".maxLimit", "must be at least minLimit");
+    check(a.initialLimit() >= a.minLimit() && a.initialLimit() <= a.maxLimit(), ap + ".initialLimit", "must be between minLimit and maxLimit");
+    positive(a.latencyThreshold(), ap + ".latencyThreshold");
+  }
+
+  private void rateLimit(String p, RateLimitConfig r, boolean haveCluster) {
+    String k = nz(r.key());
+    boolean keyOk = k.equals("client_ip") || k.equals("route") || (k.startsWith("header:") && TOKEN.matcher(k.substring(7)).matches());
+    check(keyOk, p + ".key", "'" + k + "' must be client_ip, route or header:NAME");
+    check(r.burst() >= 0, p + ".burst", "must not be negative");
+    check(r.scope() == null || r.scope().equals("local") || r.scope().equals("cluster"), p + ".scope", "'" + r.scope() + "' must be local or cluster");
+    check(r.onRedisFailure() == null || r.onRedisFailure().equals("open") || r.onRedisFailure().equals("closed"), p + ".onRedisFailure", "'" + r.onRedisFailure() + "' must be open or closed");
+    if ("cluster".equals(r.scope()) && !haveCluster) error(p + ".scope", "scope cluster needs the top-level cluster section (cluster.redis)");
+    check(r.maxKeys() >= 1, p + ".maxKeys", "must be at least 1");
+  }
+
+  private void cluster(ClusterConfig c) {
+    if (c.redis() != null) {
+      try {
+        URI u = new URI(c.redis());
+        check(("redis".equals(u.getScheme()) || "rediss".equals(u.getScheme())) && u.getHost() != null, "cluster.redis", "'" + c.redis() + "' must look like redis://host:port");
+      } catch (Exception e) {
+        error("cluster.redis", "'" + c.redis() + "' is not a URI");
+      }
+    }
+    positive(c.timeout(), "cluster.timeout");
+  }
+
+  private void middleware(String p, MiddlewareConfig m, boolean haveCluster) {
+    int types = (m.headers() != null ? 1 : 0) + (m.rateLimit() != null ? 1 : 0);
+    // jwt is reported by the binder as not supported yet
+    if (types == 0 && errors.stream().noneMatch(e -> e.path().startsWith(p + "."))) {
+      error(p, "a middleware needs exactly one type key (known: headers, rateLimit)");
+    }
+    if (types > 1) error(p, "a middleware needs exactly one type key, this one has " + types);
+    if (m.rateLimit() != null) rateLimit(p + ".rateLimit", m.rateLimit(), haveCluster);
     if (m.headers() != null) {
       ops(m.headers().request(), p + ".headers.request");
       ops(m.headers().response(), p + ".headers.response");
@@ -160,6 +269,10 @@ final class Validator {
         check(VERSION.matcher(r.version()).matches(), p + ".version", "'" + r.version() + "' is not a valid version");
       }
       if (r.timeout() != null) positive(r.timeout(), p + ".timeout");
+      if (r.fallback() != null) fallback(p + ".fallback", r.fallback(), c.upstreams().keySet(), r.upstream());
+      if (r.retryNonIdempotent() && r.upstream() != null && c.upstreams().get(r.upstream()) != null && c.upstreams().get(r.upstream()).retry() == null) {
+        error(p + ".retryNonIdempotent", "upstream '" + r.upstream() + "' has no retry section, so nothing would be retried");
+      }
       if (r.match() == null) continue;
       MatchConfig m = r.match();
       PathPattern pattern = null;
@@ -192,6 +305,16 @@ final class Validator {
         }
       }
     }
+  }
+
+  private void fallback(String p, FallbackConfig f, Set<String> upstreams, String own) {
+    if (f.upstream() != null) {
+      if (!upstreams.contains(f.upstream())) error(p + ".upstream", "unknown upstream '" + f.upstream() + "'" + Suggest.didYouMean(f.upstream(), upstreams));
+      else check(!f.upstream().equals(own), p + ".upstream", "the fallback must be another upstream than the route's own");
+      check(f.body() == null && f.headers().isEmpty(), p, "a fallback is either an upstream or a static response (status, headers, body), not both");
+    }
+    check(f.status() >= 100 && f.status() <= 599, p + ".status", f.status() + " is not an HTTP status");
+    f.headers().keySet().forEach(k -> check(TOKEN.matcher(k).matches(), p + ".headers." + k, "not a valid header name"));
   }
 
   private void predicates(Map<String, String> m, String p, boolean header) {

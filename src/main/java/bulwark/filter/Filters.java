@@ -18,6 +18,7 @@ public final class Filters {
     Function<MiddlewareConfig, Filter> f = EXTRA.get(name);
     if (f != null) return f.apply(config);
     if (config.headers() != null) return new HeadersFilter(config.headers());
+    if (config.rateLimit() != null) throw new IllegalArgumentException("middleware '" + name + "': rateLimit is being built");
     throw new IllegalArgumentException("middleware '" + name + "' has no supported type");
   }
 

@@ -113,6 +113,9 @@ public final class Gateway implements DataPlane {
     accessLog.configure(cfg.observability().accessLog());
     snapshot.set(new Snapshot(cfg, table, new ForwardingHeaders(trusted), maxBody));
     lastReload = Instant.now();
+    for (UpstreamRuntime u : table.upstreams().values()) {
+      if (old == null || old.table().upstreams().get(u.name()) != u) u.start(vertx);
+    }
     if (old != null) {
       // retire upstreams that were replaced; their pools close once their requests finish
       old.table().upstreams().forEach((name, u) -> {
@@ -201,6 +204,7 @@ public final class Gateway implements DataPlane {
     } catch (Exception e) {
       LOG.debug("closing upstream clients: {}", e.toString());
     }
+    snapshot.get().table().upstreams().values().forEach(UpstreamRuntime::retire);
     try {
       if (admin != null) admin.stop().await(5, TimeUnit.SECONDS);
       vertx.close().await(10, TimeUnit.SECONDS);

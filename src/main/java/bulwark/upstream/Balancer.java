@@ -11,4 +11,18 @@ public interface Balancer {
    * consistent_hash (null there -> pick like random).
    */
   Target pick(String hashKey);
+
+  /**
+   * Like {@link #pick(String)} but never returns a target in {@code exclude} (those a request has
+   * already tried). Returns null when every available target is excluded.
+   */
+  default Target pick(String hashKey, java.util.Set<Target> exclude) {
+    if (exclude.isEmpty()) return pick(hashKey);
+    for (int i = 0; i < 8; i++) {
+      Target t = pick(i == 0 ? hashKey : null);
+      if (t == null) return null;
+      if (!exclude.contains(t)) return t;
+    }
+    return null;
+  }
 }

@@ -1,7 +1,10 @@
 package bulwark.upstream;
 
 import bulwark.config.UpstreamConfig;
+import bulwark.upstream.health.UpstreamHealth;
+import io.vertx.core.Vertx;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One upstream of one config generation: its targets (whose live state outlives reloads), its
@@ -18,6 +21,7 @@ public final class UpstreamRuntime {
   private final Balancer balancer;
   private final HashOn hashOn;
   private final String hashName;
+  private final UpstreamHealth health;
   private volatile boolean retired;
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states) {
@@ -32,6 +36,7 @@ public final class UpstreamRuntime {
       return new Target(key, host, port, ssl, t.weight(), states.stateFor(key));
     }).toList();
     this.balancer = Balancers.newBalancer(config.balancer(), targets);
+    this.health = UpstreamHealth.of(name, config.healthCheck(), targets);
     String h = config.hashOn();
     if (h.startsWith("header:")) {
       hashOn = HashOn.HEADER;
@@ -88,5 +93,28 @@ public final class UpstreamRuntime {
 
   public void retire() {
     retired = true;
+    health.stop();
+  }
+
+  /** Starts background work (active health checks). Called once the table holding it is published. */
+  public void start(Vertx vertx) {
+    health.start(vertx);
+  }
+
+  public UpstreamHealth health() {
+    return health;
+  }
+
+  /**
+   * Picks a usable target not in {@code exclude} (the targets this request already tried), or null.
+   * With health panic mode on and nothing usable, any target not excluded.
+   */
+  public Target pick(String hashKey, Set<Target> exclude) {
+    return balancer.pick(hashKey, exclude);
+  }
+
+  /** Reports how one try against a target ended: feeds passive health (and breakers). Any thread. */
+  public void recordOutcome(Target target, Outcome outcome) {
+    health.onOutcome(target, outcome);
   }
 }

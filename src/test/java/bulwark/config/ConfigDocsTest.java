@@ -102,7 +102,8 @@ class ConfigDocsTest {
     }
     assertThat(p.path("description").asText()).as(what).startsWith(d.value());
     if (!d.dflt().isEmpty()) {
-      assertThat(p.path("default").asText()).as(what + " default").isEqualTo(d.dflt());
+      if (d.dflt().startsWith("[")) assertThat(p.path("default")).as(what + " default").isEqualTo(Binder.listDefault(d.dflt()));
+      else assertThat(p.path("default").asText()).as(what + " default").isEqualTo(d.dflt());
     } else {
       assertThat(p.has("default")).as(what + " has no default").isFalse();
     }
@@ -113,6 +114,10 @@ class ConfigDocsTest {
     if (t instanceof ParameterizedType pt) {
       if (pt.getRawType() == List.class) {
         assertThat(p.path("type").asText()).as(what).isEqualTo("array");
+        if (d != null && d.unit().equals(ConfigDocs.STRINGS_OR_STATUSES)) {
+          assertThat(elements(p.path("items").path("type"))).as(what).containsExactly("string", "integer");
+          return;
+        }
         checkType(pt.getActualTypeArguments()[0], null, p.path("items"), what + "[]");
       } else {
         assertThat(pt.getRawType()).isEqualTo(Map.class);
@@ -128,8 +133,18 @@ class ConfigDocsTest {
       assertThat(p.has("enum") ? elements(p.get("enum")) : List.of()).as(what + " enum").containsExactlyElementsOf(oneOf);
     } else if (c == boolean.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("boolean");
-    } else if (c == int.class || c == long.class) {
+    } else if (c == int.class || c == long.class || c == Integer.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("integer");
+    } else if (c == Percent.class) {
+      assertThat(p.path("type").asText()).as(what).isEqualTo("string");
+      Pattern pct = Pattern.compile(p.path("pattern").asText());
+      assertThat(Stream.of("50%", "12.5%", "100%")).allMatch(s -> pct.matcher(s).find());
+      assertThat(Stream.of("50", "0.5", "50 %")).noneMatch(s -> pct.matcher(s).find());
+    } else if (c == Rate.class) {
+      assertThat(p.path("type").asText()).as(what).isEqualTo("string");
+      Pattern rate = Pattern.compile(p.path("pattern").asText());
+      assertThat(Stream.of("10/s", "600/min", "10000/h")).allMatch(s -> rate.matcher(s).find());
+      assertThat(Stream.of("10", "10/sec", "1.5/s")).noneMatch(s -> rate.matcher(s).find());
     } else if (c == Duration.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("string");
       assertThat(p.path("pattern").asText()).as(what).isEqualTo("^\\d+(ms|s|m|h)$");

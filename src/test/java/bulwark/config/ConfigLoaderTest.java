@@ -114,23 +114,23 @@ class ConfigLoaderTest {
                 List.of(new TargetConfig("http://10.0.1.10:8080", 3), new TargetConfig("https://users.internal:8443", 1)),
                 "least_request", "client_ip",
                 new TimeoutsConfig(Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(30)),
-                64, null, null, null),
+                64, null, null, null, new OverloadConfig(10000, 1024, null)),
             "orders", new UpstreamConfig(
                 List.of(new TargetConfig("http://[::1]:8084", 1)), "consistent_hash", "cookie:session",
                 new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)),
-                256, null, null, null)),
+                256, null, null, null, new OverloadConfig(10000, 1024, null))),
         Map.of("tag", new MiddlewareConfig(new HeadersConfig(
             new HeaderOps(Map.of("X-Gateway", "bulwark"), Map.of("Via", "1.1 bulwark"), List.of("X-Debug")),
             new HeaderOps(Map.of(), Map.of(), List.of("Server"))), null, null)),
         new VersioningConfig("example", "v1"),
         List.of(new RouteConfig("user-profile",
             new MatchConfig("/profiles/{id}", List.of("GET", "HEAD"), "*.example.com", Map.of("X-Tenant", "regex:[a-z]+"), Map.of("debug", "1")),
-            "v2", "users", List.of("tag"), Duration.ofSeconds(3), "/users/{id}/profile")),
+            "v2", "users", List.of("tag"), Duration.ofSeconds(3), "/users/{id}/profile", false, null)),
         List.of(new GroupConfig("/api/v1", true, List.of("tag"),
-            List.of(new RouteConfig("orders-v1", anyOrders, null, "orders", List.of(), null, null)),
+            List.of(new RouteConfig("orders-v1", anyOrders, null, "orders", List.of(), null, null, false, null)),
             List.of(new GroupConfig("/admin", false, List.of(),
                 List.of(new RouteConfig("orders-admin", new MatchConfig("/orders", List.of(), null, Map.of(), Map.of()),
-                    null, "orders", List.of(), null, null)),
+                    null, "orders", List.of(), null, null, false, null)),
                 List.of())))));
 
     assertThat(cfg).isEqualTo(expected);
@@ -154,12 +154,12 @@ class ConfigLoaderTest {
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users")).isEqualTo(new UpstreamConfig(
         List.of(new TargetConfig("http://127.0.0.1:8081", 1)), "round_robin", "client_ip",
-        new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)), 256, null, null, null));
+        new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)), 256, null, null, null, new OverloadConfig(10000, 1024, null)));
     assertThat(cfg.middlewares()).isEmpty();
     assertThat(cfg.versioning()).isNull();
     assertThat(cfg.groups()).isEmpty();
     assertThat(cfg.routes().get(0)).isEqualTo(new RouteConfig("r",
-        new MatchConfig("/r", List.of(), null, Map.of(), Map.of()), null, "users", List.of(), null, null));
+        new MatchConfig("/r", List.of(), null, Map.of(), Map.of()), null, "users", List.of(), null, null, false, null));
   }
 
   @Test
@@ -345,7 +345,7 @@ class ConfigLoaderTest {
         admin:
           token: "${ADMIN_TOKEN}"
         cluster:
-          redis: redis://127.0.0.1:6379
+          redis: http://127.0.0.1:6379
         upstreams:
           users:
             targets: [ { url: "http://10.0.0.1:8080", weight: abc } ]
@@ -364,10 +364,10 @@ class ConfigLoaderTest {
         "admin.token: environment variable ADMIN_TOKEN is not set (write ${ADMIN_TOKEN:-default} to give a default)",
         "server.http2: expected true or false, got 'yes'",
         "server.limits.maxBodyBytes: '10MB' is not a size (use 512, 16KiB, 10MiB or 1GiB)",
-        "cluster: not supported yet: 'cluster' arrives with the resilience capability; remove it for now",
         "upstreams.users.balancr: unknown key 'balancr' (did you mean 'balancer'?)",
         "upstreams.users.targets[0].weight: expected a whole number, got 'abc'",
         "upstreams.users.timeouts.connect: '5 seconds' is not a duration (use 250ms, 5s, 1m or 1h)",
+        "cluster.redis: 'http://127.0.0.1:6379' must look like redis://host:port",
         "routes[0].upstream: unknown upstream 'user' (did you mean 'users'?)",
         "routes[1].name: duplicate route name 'a' (first used at routes[0])",
         "routes[1].middlewares[0]: unknown middleware 'auth'");
@@ -451,7 +451,7 @@ class ConfigLoaderTest {
   @Test
   void aMiddlewareNeedsATypeKeyAndAnAbsentOneStaysUnset() throws Exception {
     assertThat(errors("middlewares:\n  nothing: {}\n"))
-        .containsExactly("middlewares.nothing: a middleware needs exactly one type key (known: headers)");
+        .containsExactly("middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit)");
     assertThat(errors("middlewares:\n  auth:\n    headers: { request: { remove: [Cookie] } }\n    jwt: { issuer: x }\n"))
         .containsExactly("middlewares.auth.jwt: not supported yet: 'jwt' arrives with the security capability; remove it for now");
     MiddlewareConfig tag = load("middlewares:\n  tag:\n    headers: { response: { remove: [Server] } }\n").middlewares().get("tag");
@@ -499,14 +499,9 @@ class ConfigLoaderTest {
 
   static Stream<Arguments> laterSections() {
     return Stream.of(
-        Arguments.of("cluster", "cluster:\n  redis: redis://127.0.0.1:6379\n", "resilience"),
         Arguments.of("server.tls", "server:\n  tls:\n    minVersion: TLSv1.2\n", "security"),
         Arguments.of("observability.metrics", "observability:\n  metrics: { enabled: true }\n", "observability"),
         Arguments.of("observability.tracing", "observability:\n  tracing: { enabled: false }\n", "observability"),
-        Arguments.of("upstreams.users.healthCheck", USERS + "    healthCheck: { active: { path: /health } }\n", "resilience"),
-        Arguments.of("upstreams.users.circuitBreaker", USERS + "    circuitBreaker: { failureRateThreshold: 50% }\n", "resilience"),
-        Arguments.of("upstreams.users.retry", USERS + "    retry: { attempts: 2 }\n", "resilience"),
-        Arguments.of("middlewares.per-ip.rateLimit", "middlewares:\n  per-ip:\n    rateLimit: { rate: 10/s }\n", "resilience"),
         Arguments.of("middlewares.auth.jwt", "middlewares:\n  auth:\n    jwt: { issuer: https://id.example.com/ }\n", "security"));
   }
 

@@ -46,11 +46,6 @@ class ContractTest {
     assertThat(errors(contract(), Map.of())).containsExactly(
         notYet("observability.metrics", "observability"),
         notYet("observability.tracing", "observability"),
-        notYet("cluster", "resilience"),
-        notYet("upstreams.users.healthCheck", "resilience"),
-        notYet("upstreams.users.circuitBreaker", "resilience"),
-        notYet("upstreams.users.retry", "resilience"),
-        notYet("middlewares.per-ip.rateLimit", "resilience"),
         notYet("middlewares.auth.jwt", "security"));
   }
 
@@ -68,13 +63,9 @@ class ContractTest {
   static String withoutLaterSections(boolean standIn) throws IOException {
     YAMLMapper yaml = new YAMLMapper();
     ObjectNode root = (ObjectNode) yaml.readTree(contract());
-    root.remove("cluster");
     ((ObjectNode) root.get("observability")).remove(List.of("metrics", "tracing"));
-    ((ObjectNode) root.at("/upstreams/users")).remove(List.of("healthCheck", "circuitBreaker", "retry"));
-    ((ObjectNode) root.at("/middlewares/per-ip")).remove("rateLimit");
     ((ObjectNode) root.at("/middlewares/auth")).remove("jwt");
     if (standIn) {
-      ((ObjectNode) root.at("/middlewares/per-ip")).putObject("headers");
       ((ObjectNode) root.at("/middlewares/auth")).putObject("headers");
     }
     return yaml.writeValueAsString(root);
@@ -83,8 +74,7 @@ class ContractTest {
   @Test
   void withoutTheirLaterSectionTheMiddlewaresHaveNoTypeLeft() throws IOException {
     assertThat(errors(withoutLaterSections(false), Map.of())).containsExactly(
-        "middlewares.per-ip: a middleware needs exactly one type key (known: headers)",
-        "middlewares.auth: a middleware needs exactly one type key (known: headers)");
+        "middlewares.auth: a middleware needs exactly one type key (known: headers, rateLimit)");
   }
 
   @Test
@@ -96,7 +86,7 @@ class ContractTest {
         new ShutdownConfig(Duration.ofSeconds(30)), null));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", ""));
     assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig(new AccessLogConfig(true, "stdout"), null, null));
-    assertThat(cfg.cluster()).isNull();
+    assertThat(cfg.cluster()).isEqualTo(new ClusterConfig("redis://127.0.0.1:6379", Duration.ofMillis(100)));
 
     assertThat(cfg.upstreams().keySet()).containsExactly("users", "users-v2", "orders");
     UpstreamConfig users = cfg.upstreams().get("users");
@@ -105,6 +95,16 @@ class ContractTest {
     assertThat(users.balancer()).isEqualTo("round_robin");
     assertThat(users.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60)));
     assertThat(users.maxConnectionsPerTarget()).isEqualTo(256);
+    assertThat(users.healthCheck()).isEqualTo(new HealthCheckConfig(
+        new ActiveCheckConfig("http", "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), 2, 3),
+        new PassiveCheckConfig(5, Duration.ofSeconds(30), new Percent(50)),
+        new ScoreConfig(new ScoreWeights(30, 40, 20, 10), 20), false));
+    assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(new Percent(50), Duration.ofSeconds(2), new Percent(80),
+        "count", 50, 20, Duration.ofSeconds(10), 5, Duration.ofSeconds(10), "upstream"));
+    assertThat(users.retry()).isEqualTo(new RetryConfig(2, List.of("connect_failure", "reset", "timeout", "502", "503", "504"),
+        Duration.ofMillis(25), Duration.ofMillis(250), new Percent(20), 10, null, new ByteSize(64 * 1024)));
+    assertThat(cfg.middlewares().get("per-ip").rateLimit()).isEqualTo(
+        new RateLimitConfig("client_ip", new Rate(10, Duration.ofSeconds(1)), 20, "local", "open", 1_000_000));
     assertThat(cfg.upstreams().get("users-v2").targets()).containsExactly(new TargetConfig("http://127.0.0.1:8083", 1));
     UpstreamConfig orders = cfg.upstreams().get("orders");
     assertThat(orders.balancer()).isEqualTo("consistent_hash");
@@ -116,18 +116,18 @@ class ContractTest {
 
     assertThat(cfg.routes()).containsExactly(
         new RouteConfig("users-v1", new MatchConfig("/api/users/**", List.of("GET", "POST"), null, Map.of(), Map.of()),
-            "v1", "users", List.of("per-ip"), Duration.ofSeconds(3), null),
+            "v1", "users", List.of("per-ip"), Duration.ofSeconds(3), null, false, null),
         new RouteConfig("users-v2", new MatchConfig("/api/users/**", List.of("GET", "POST"), null, Map.of(), Map.of()),
-            "v2", "users-v2", List.of(), null, null),
+            "v2", "users-v2", List.of(), null, null, false, null),
         new RouteConfig("user-profile", new MatchConfig("/profiles/{id}", List.of("GET"), "*.example.com", Map.of(), Map.of()),
-            null, "users", List.of(), null, "/api/users/{id}/profile"));
+            null, "users", List.of(), null, "/api/users/{id}/profile", false, null));
 
     MatchConfig anyOrders = new MatchConfig("/orders/**", List.of(), null, Map.of(), Map.of());
     assertThat(cfg.groups()).containsExactly(
         new GroupConfig("/api/v1", true, List.of("per-ip"),
-            List.of(new RouteConfig("orders-v1", anyOrders, null, "orders", List.of(), null, null)), List.of()),
+            List.of(new RouteConfig("orders-v1", anyOrders, null, "orders", List.of(), null, null, false, null)), List.of()),
         new GroupConfig("/api/v2", true, List.of("auth", "per-ip"),
-            List.of(new RouteConfig("orders-v2", anyOrders, null, "orders", List.of(), null, null)), List.of()));
+            List.of(new RouteConfig("orders-v2", anyOrders, null, "orders", List.of(), null, null, false, null)), List.of()));
 
     assertThat(FlatRoute.flatten(cfg)).extracting(FlatRoute::path, FlatRoute::pattern, FlatRoute::stripPrefix, FlatRoute::middlewares)
         .containsExactly(
