@@ -29,6 +29,32 @@ public final class Exchange {
   /** Path and query sent upstream, after stripPrefix and rewrite. */
   public String upstreamUri;
   public Target target;
+  /** The upstream of the current try: the route's, or its fallback upstream. */
+  public bulwark.upstream.UpstreamRuntime upstream;
+  /** Tries started so far (1 for the first); callbacks of an earlier try compare and ignore themselves. */
+  public int tryNo;
+  public int retries;
+  /** Retries the budget refused. */
+  public int retriesDenied;
+  /** A try is out: its outcome has not been recorded yet. */
+  public boolean tryActive;
+  public long tryStartNanos;
+  /** Targets already tried, for retries; null until the first retry. */
+  public java.util.Set<Target> tried;
+  /** A breaker permission held for the current or next try, released or recorded once. */
+  public bulwark.upstream.resilience.Breaker breaker;
+  /** The overload guard that admitted this request, released when it ends. */
+  public bulwark.upstream.resilience.OverloadGuard overload;
+  public int inFlightAtStart;
+  /** The response head has been passed on toward the client: no retry from here. */
+  public boolean responseStarted;
+  /** The client's request body has started to be read (by the first try). */
+  public boolean bodyConsumed;
+  /** The request may be replayed: retries are configured and the method (or route) allows it. */
+  public boolean replay;
+  /** The request body kept for a replay, under the cap; null when none or too large. */
+  public io.vertx.core.buffer.Buffer replayBody;
+  public long retryTimer = -1;
   public long upstreamStartNanos;
   public long upstreamEndNanos;
   public HttpClientRequest upstreamRequest;

@@ -3,11 +3,16 @@ package bulwark.proxy;
 import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
 import bulwark.filter.FilterException;
+import bulwark.routing.Fallback;
 import bulwark.routing.PathPattern;
 import bulwark.routing.Route;
 import bulwark.routing.RouteResult;
+import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.resilience.Breaker;
+import bulwark.upstream.resilience.OverloadGuard;
+import bulwark.upstream.resilience.RetryPolicy;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -27,10 +32,12 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.NetSocket;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -159,13 +166,100 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.done) return Future.succeededFuture();
     Route route = ex.route;
     UpstreamRuntime up = route.upstream();
-    Target t = up.balancer().pick(up.usesHash() ? hashKey(ex, up) : null);
-    if (t == null) {
-      reject(ex, 503, "Service Unavailable", "no target of upstream '" + up.name() + "' is available");
+    OverloadGuard.Refusal refused = up.overload().tryAcquire();
+    if (refused != null) {
+      overloaded(ex, up, refused);
       return Future.succeededFuture();
     }
+    ex.overload = up.overload();
+    ex.inFlightAtStart = ex.overload.inFlight();
+    if (route.timeoutMillis() > 0) {
+      ex.totalTimer = vertx.setTimer(route.timeoutMillis(), id -> {
+        ex.totalTimer = -1;
+        if (ex.tryActive) endTry(ex, Outcome.TIMEOUT);
+        timedOut(ex, "the route timeout of " + route.timeoutMillis() + "ms passed");
+      });
+    }
+    ex.upstreamStartNanos = System.nanoTime();
+    firstTry(ex, up);
+    return Future.succeededFuture();
+  }
+
+  /** The first try against an upstream: the breaker, then a target. */
+  private void firstTry(Exchange ex, UpstreamRuntime up) {
+    ex.upstream = up;
+    RetryPolicy rp = up.retry();
+    if (rp != null) {
+      rp.budget().onRequest();
+      ex.replay = RetryPolicy.idempotent(ex.request.method()) || ex.route.retryNonIdempotent();
+    }
+    Breaker b = up.breakerFor(ex.route.name());
+    if (b != null && !b.tryAcquire()) {
+      breakerOpen(ex, up, b);
+      return;
+    }
+    Target t = up.pick(up.usesHash() ? hashKey(ex, up) : null, Set.of());
+    if (t == null) {
+      if (b != null) b.release();
+      if (ex.tryNo == 0) ex.upstreamStartNanos = 0;
+      fail(ex, 503, "Service Unavailable", "no target of upstream '" + up.name() + "' is available");
+      return;
+    }
+    ex.breaker = b;
+    sendTry(ex, t);
+  }
+
+  /** The route's fallback while the breaker is open, else 503 with Retry-After. */
+  private void breakerOpen(Exchange ex, UpstreamRuntime up, Breaker b) {
+    Fallback fb = ex.route.fallback();
+    if (fb != null && fb.upstream() != null && fb.upstream() != up) {
+      firstTry(ex, fb.upstream());
+      return;
+    }
+    if (fb != null && fb.upstream() == null) {
+      ex.done = true;
+      ex.status = fb.status();
+      cancelTimer(ex, true);
+      HttpServerResponse resp = ex.response;
+      if (!ex.request.isEnded() && expectsBody(ex)) closeAfterResponse(ex);
+      ex.request.resume();
+      resp.setStatusCode(fb.status());
+      fb.headers().forEach(resp::putHeader);
+      resp.putHeader(H.X_REQUEST_ID, ex.requestId);
+      resp.end(Buffer.buffer(fb.body()));
+      finish(ex);
+      return;
+    }
+    ex.response.putHeader("Retry-After", Long.toString(b.retryAfterSeconds()));
+    fail(ex, 503, "Service Unavailable", "the circuit breaker of upstream '" + up.name() + "' is open");
+  }
+
+  private void overloaded(Exchange ex, UpstreamRuntime up, OverloadGuard.Refusal why) {
+    OverloadGuard g = up.overload();
+    String detail = switch (why) {
+      case IN_FLIGHT -> "upstream '" + up.name() + "' has " + g.maxInFlight() + " requests in flight, its maxInFlight";
+      case PENDING -> "upstream '" + up.name() + "' has " + g.maxPending() + " requests waiting for a connection, its maxPending";
+      case ADAPTIVE -> "upstream '" + up.name() + "' is at its adaptive concurrency limit of " + g.adaptiveLimit();
+    };
+    ex.response.putHeader("Retry-After", "1");
+    fail(ex, 503, "Service Unavailable", detail);
+  }
+
+  /** Sends one try of the request to target t. The breaker permission, if any, is in ex.breaker. */
+  private void sendTry(Exchange ex, Target t) {
+    UpstreamRuntime up = ex.upstream;
+    if (!up.overload().tryPending()) {
+      if (ex.breaker != null) ex.breaker.release();
+      ex.breaker = null;
+      overloaded(ex, up, OverloadGuard.Refusal.PENDING);
+      return;
+    }
+    if (ex.target != null) ex.target.state().end();
     ex.target = t;
     t.state().begin();
+    int tryNo = ++ex.tryNo;
+    ex.tryActive = true;
+    ex.tryStartNanos = System.nanoTime();
     HttpServerRequest req = ex.request;
     RequestOptions ro = new RequestOptions()
         .setMethod(req.method())
@@ -175,19 +269,86 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         .setURI(ex.upstreamUri)
         .setHeaders(ex.upstreamHeaders)
         .setConnectTimeout(up.connectMillis());
-    if (route.timeoutMillis() > 0) {
-      ex.totalTimer = vertx.setTimer(route.timeoutMillis(), id -> {
-        ex.totalTimer = -1;
-        timedOut(ex, "the route timeout of " + route.timeoutMillis() + "ms passed");
-      });
-    }
-    ex.upstreamStartNanos = System.nanoTime();
     boolean ws = ex.webSocket;
     UpstreamClient client = client(up);
-    client.acquire();
-    ex.upstreamClient = client;
-    client.http.request(ro).onComplete(ar -> connected(ex, up, ar, ws));
-    return Future.succeededFuture();
+    if (ex.upstreamClient != client) {
+      if (ex.upstreamClient != null) ex.upstreamClient.release();
+      client.acquire();
+      ex.upstreamClient = client;
+    }
+    client.http.request(ro).onComplete(ar -> {
+      up.overload().pendingDone();
+      if (ex.tryNo == tryNo) connected(ex, up, ar, ws, tryNo);
+      else if (ar.succeeded()) ar.result().reset();
+    });
+  }
+
+  /** Ends the current try: feeds passive health, the breaker and the adaptive limit, once. */
+  private void endTry(Exchange ex, Outcome o) {
+    if (!ex.tryActive) return;
+    ex.tryActive = false;
+    long d = System.nanoTime() - ex.tryStartNanos;
+    ex.upstream.recordOutcome(ex.target, o);
+    if (ex.breaker != null) {
+      ex.breaker.onResult(o, d);
+      ex.breaker = null;
+    }
+    if (ex.overload != null && ex.upstream.overload() == ex.overload) ex.overload.sample(d, ex.inFlightAtStart, o.failure());
+  }
+
+  /**
+   * Whether the failed try may be retried, and if so reserves what the retry needs: another target,
+   * a breaker permission and a share of the retry budget (in that order, so a refusal spends nothing).
+   */
+  private Target reserveRetry(Exchange ex, Outcome o, int status) {
+    UpstreamRuntime up = ex.upstream;
+    RetryPolicy rp = up.retry();
+    if (rp == null || ex.done || ex.responseStarted || ex.response.headWritten()) return null;
+    if (ex.tryNo >= rp.attempts() || !rp.retries(o, status)) return null;
+    // a connect failure before the request was read sent nothing: always safe to send elsewhere
+    boolean nothingSent = o == Outcome.CONNECT_FAILURE && !ex.bodyConsumed;
+    if (!nothingSent) {
+      if (ex.webSocket || !ex.replay) return null;
+      if (ex.bodyConsumed && !(ex.request.isEnded() && (ex.bodyBytes == 0 || ex.replayBody != null))) return null;
+    }
+    if (ex.tried == null) ex.tried = new HashSet<>(4);
+    ex.tried.add(ex.target);
+    Target next = up.pick(up.usesHash() ? hashKey(ex, up) : null, ex.tried);
+    if (next == null) return null;
+    Breaker b = up.breakerFor(ex.route.name());
+    if (b != null && !b.tryAcquire()) return null;
+    if (!rp.budget().tryRetry()) {
+      if (b != null) b.release();
+      ex.retriesDenied++;
+      return null;
+    }
+    ex.breaker = b;
+    return next;
+  }
+
+  private void retry(Exchange ex, Target next) {
+    ex.retries++;
+    long delay = ex.upstream.retry().backoffMillis(ex.retries);
+    ex.retryTimer = vertx.setTimer(Math.max(1, delay), id -> {
+      ex.retryTimer = -1;
+      if (ex.done) return;
+      sendTry(ex, next);
+    });
+  }
+
+  /** A try failed before its response was passed on: retry it, or answer with a problem. */
+  private void tryFailed(Exchange ex, Outcome o, int problemStatus, String title, String detail) {
+    endTry(ex, o);
+    cancelTimer(ex, false);
+    HttpClientRequest creq = ex.upstreamRequest;
+    ex.upstreamRequest = null;
+    if (creq != null) creq.reset();
+    Target next = reserveRetry(ex, o, 0);
+    if (next != null) {
+      retry(ex, next);
+      return;
+    }
+    fail(ex, problemStatus, title, detail);
   }
 
   private static String hashKey(Exchange ex, UpstreamRuntime up) {
@@ -246,9 +407,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     return Future.join(fs).mapEmpty();
   }
 
-  private void connected(Exchange ex, UpstreamRuntime up, AsyncResult<HttpClientRequest> ar, boolean ws) {
+  private void connected(Exchange ex, UpstreamRuntime up, AsyncResult<HttpClientRequest> ar, boolean ws, int tryNo) {
     if (ar.failed()) {
-      upstreamFailed(ex, ar.cause());
+      upstreamFailed(ex, ar.cause(), tryNo);
       return;
     }
     HttpClientRequest creq = ar.result();
@@ -257,26 +418,36 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       return;
     }
     ex.upstreamRequest = creq;
-    creq.exceptionHandler(e -> upstreamFailed(ex, e));
+    creq.exceptionHandler(e -> upstreamFailed(ex, e, tryNo));
     HttpServerRequest req = ex.request;
     if (ws) {
-      startResponseTimer(ex, up);
+      ex.bodyConsumed = true;
+      startResponseTimer(ex, up, tryNo);
       creq.connect().onComplete(rar -> {
-        if (rar.failed()) upstreamFailed(ex, rar.cause());
+        if (rar.failed()) upstreamFailed(ex, rar.cause(), tryNo);
         else if (rar.result().statusCode() == 101) tunnel(ex, rar.result());
-        else respond(ex, rar.result());
+        else respond(ex, rar.result(), tryNo);
       });
       req.resume();
       return;
     }
     creq.response().onComplete(rar -> {
-      if (rar.failed()) upstreamFailed(ex, rar.cause());
-      else respond(ex, rar.result());
+      if (rar.failed()) upstreamFailed(ex, rar.cause(), tryNo);
+      else respond(ex, rar.result(), tryNo);
     });
     if (ex.chunkedRequest || (req.version() == HttpVersion.HTTP_2 && req.getHeader(H.CONTENT_LENGTH) == null && mayHaveBody(req.method()))) {
       creq.setChunked(true);
     }
+    if (ex.bodyConsumed) {
+      // a retry: the client's request has ended and its body (if any) was kept for replay
+      if (ex.replayBody == null) creq.end();
+      else creq.end(ex.replayBody.copy());
+      startResponseTimer(ex, up, tryNo);
+      return;
+    }
+    ex.bodyConsumed = true;
     long max = plane.snapshot().maxBodyBytes();
+    long replayCap = up.retry() == null ? 0 : up.retry().maxBufferedBody();
     req.handler(buf -> {
       if (ex.done) return;
       ex.bodyBytes += buf.length();
@@ -284,25 +455,42 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         tooLarge(ex, max);
         return;
       }
-      creq.write(buf);
-      if (creq.writeQueueFull()) {
+      if (ex.replay) keepForReplay(ex, buf, replayCap);
+      HttpClientRequest cur = ex.upstreamRequest;
+      if (cur == null) return; // the try failed mid-upload: the rest of the body is dropped
+      cur.write(buf);
+      if (cur.writeQueueFull()) {
         req.pause();
-        creq.drainHandler(v -> req.resume());
+        cur.drainHandler(v -> req.resume());
       }
     });
     req.endHandler(v -> {
-      if (ex.done) return;
+      if (ex.done || ex.tryNo != tryNo || ex.upstreamRequest == null) return;
       creq.end();
       // the response timeout counts from the end of the request: a long upload is not a slow upstream
-      if (ex.upstreamEndNanos == 0) startResponseTimer(ex, up);
+      if (ex.upstreamEndNanos == 0) startResponseTimer(ex, up, tryNo);
     });
     req.resume();
   }
 
-  private void startResponseTimer(Exchange ex, UpstreamRuntime up) {
-    ex.responseTimer = vertx.setTimer(up.responseMillis(), id -> {
+  /** Keeps a copy of the request body for a retry, up to the cap; past it, the request is not replayed. */
+  private static void keepForReplay(Exchange ex, Buffer buf, long cap) {
+    if (ex.replayBody == null) ex.replayBody = Buffer.buffer((int) Math.min(cap, Math.max(256, buf.length())));
+    if (ex.replayBody.length() + buf.length() > cap) {
+      ex.replay = false;
+      ex.replayBody = null;
+      return;
+    }
+    ex.replayBody.appendBuffer(buf);
+  }
+
+  private void startResponseTimer(Exchange ex, UpstreamRuntime up, int tryNo) {
+    RetryPolicy rp = up.retry();
+    long ms = rp != null && rp.perTryMillis() > 0 ? rp.perTryMillis() : up.responseMillis();
+    ex.responseTimer = vertx.setTimer(ms, id -> {
       ex.responseTimer = -1;
-      timedOut(ex, "upstream '" + up.name() + "' sent no response within " + up.responseMillis() + "ms");
+      if (ex.done || ex.tryNo != tryNo) return;
+      tryFailed(ex, Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + up.name() + "' sent no response within " + ms + "ms");
     });
   }
 
@@ -310,16 +498,29 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.DELETE || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE);
   }
 
-  private void respond(Exchange ex, HttpClientResponse cresp) {
-    cancelTimer(ex, false);
-    if (ex.done) {
+  private void respond(Exchange ex, HttpClientResponse cresp, int tryNo) {
+    if (ex.done || ex.tryNo != tryNo) {
       cresp.request().reset();
       return;
     }
+    cancelTimer(ex, false);
+    int status = cresp.statusCode();
+    endTry(ex, status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS);
+    RetryPolicy rp = ex.upstream.retry();
+    if (rp != null && rp.retriesStatus(status)) {
+      Target next = reserveRetry(ex, status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS, status);
+      if (next != null) {
+        // this answer is dropped (its connection with it) and the request goes to another target
+        ex.upstreamRequest = null;
+        cresp.request().reset();
+        retry(ex, next);
+        return;
+      }
+    }
+    ex.responseStarted = true;
     ex.upstreamEndNanos = System.nanoTime();
     HttpServerResponse resp = ex.response;
     HttpServerRequest req = ex.request;
-    int status = cresp.statusCode();
     ex.status = status;
     resp.setStatusCode(status);
     MultiMap h = resp.headers();
@@ -343,7 +544,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         ex.pendingChunk = Buffer.buffer(ex.pendingChunk.length() + buf.length()).appendBuffer(ex.pendingChunk).appendBuffer(buf);
       }
     });
-    cresp.exceptionHandler(e -> upstreamFailed(ex, e));
+    cresp.exceptionHandler(e -> upstreamFailed(ex, e, tryNo));
     cresp.endHandler(v -> {
       if (ex.done) return;
       ex.done = true;
@@ -412,16 +613,22 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     fail(ex, 504, "Gateway Timeout", detail);
   }
 
-  private void upstreamFailed(Exchange ex, Throwable e) {
-    if (ex.done) return;
-    String up = ex.route == null ? "?" : ex.route.upstream().name();
+  private void upstreamFailed(Exchange ex, Throwable e, int tryNo) {
+    // a try that already ended (failed, or its answer dropped for a retry) reports its reset here too
+    if (ex.done || ex.tryNo != tryNo || (!ex.tryActive && !ex.responseStarted)) return;
+    String up = ex.upstream == null ? "?" : ex.upstream.name();
     String target = ex.target == null ? "?" : ex.target.key();
-    if (e instanceof ConnectTimeoutException || e instanceof TimeoutException) {
-      fail(ex, 504, "Gateway Timeout", "connecting to " + target + " of upstream '" + up + "' timed out");
-    } else if (ex.upstreamRequest == null) {
-      fail(ex, 502, "Bad Gateway", "cannot connect to " + target + " of upstream '" + up + "'");
-    } else {
+    if (ex.responseStarted) {
+      // the response head was passed on: nothing can be retried, the client's response is cut
       fail(ex, 502, "Bad Gateway", "upstream '" + up + "' (" + target + ") failed: " + safeMessage(e));
+    } else if (ex.upstreamRequest == null) {
+      boolean timeout = e instanceof ConnectTimeoutException || e instanceof TimeoutException;
+      tryFailed(ex, Outcome.CONNECT_FAILURE, timeout ? 504 : 502, timeout ? "Gateway Timeout" : "Bad Gateway",
+          timeout ? "connecting to " + target + " of upstream '" + up + "' timed out" : "cannot connect to " + target + " of upstream '" + up + "'");
+    } else if (e instanceof TimeoutException) {
+      tryFailed(ex, Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + up + "' (" + target + ") timed out");
+    } else {
+      tryFailed(ex, Outcome.RESET, 502, "Bad Gateway", "upstream '" + up + "' (" + target + ") failed: " + safeMessage(e));
     }
   }
 
@@ -436,6 +643,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     ex.done = true;
     cancelTimer(ex, false);
     cancelTimer(ex, true);
+    cancelRetry(ex);
     if (ex.upstreamRequest != null) ex.upstreamRequest.reset();
     HttpServerResponse resp = ex.response;
     if (resp.headWritten()) {
@@ -443,6 +651,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     } else {
       ex.status = status;
       if (plane.draining() || (!ex.request.isEnded() && expectsBody(ex))) closeAfterResponse(ex);
+      if (!ex.request.isEnded()) ex.request.resume();
       Problem.send(resp, status, title, detail, ex.requestId, ex.request.path());
     }
     finish(ex);
@@ -497,6 +706,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     ex.status = CLIENT_GONE;
     cancelTimer(ex, false);
     cancelTimer(ex, true);
+    cancelRetry(ex);
     if (ex.upstreamRequest != null) ex.upstreamRequest.reset();
     finish(ex);
   }
@@ -511,10 +721,21 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     }
   }
 
+  private void cancelRetry(Exchange ex) {
+    if (ex.retryTimer >= 0) vertx.cancelTimer(ex.retryTimer);
+    ex.retryTimer = -1;
+  }
+
   private void finish(Exchange ex) {
     if (ex.finished) return;
     ex.finished = true;
     if (ex.target != null) ex.target.state().end();
+    if (ex.breaker != null) {
+      // a permission that no try used up (the client left, or the request ended otherwise)
+      ex.breaker.release();
+      ex.breaker = null;
+    }
+    if (ex.overload != null) ex.overload.release();
     if (ex.upstreamClient != null) ex.upstreamClient.release();
     plane.requestFinished();
     plane.accessLog().log(ex);

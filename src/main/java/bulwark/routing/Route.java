@@ -24,7 +24,9 @@ public record Route(
     String stripPrefix,
     String rewrite,
     long timeoutMillis,
-    int order) {
+    int order,
+    boolean retryNonIdempotent,
+    Fallback fallback) {
 
   public boolean allowsMethod(String method) {
     return methods.isEmpty() || methods.contains(method) || (method.equals("HEAD") && methods.contains("GET"));

@@ -52,7 +52,9 @@ public final class RouteTableCompiler {
           fr.stripPrefix(),
           rc.rewrite(),
           rc.timeout() == null ? 0 : rc.timeout().toMillis(),
-          fr.order()));
+          fr.order(),
+          rc.retryNonIdempotent(),
+          Fallback.of(rc.fallback(), upstreams)));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
   }

@@ -2,6 +2,13 @@ package bulwark.upstream;
 
 import bulwark.config.UpstreamConfig;
 import bulwark.upstream.health.UpstreamHealth;
+import bulwark.upstream.resilience.Breaker;
+import bulwark.upstream.resilience.OverloadGuard;
+import bulwark.upstream.resilience.RetryPolicy;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Set;
@@ -22,10 +29,22 @@ public final class UpstreamRuntime {
   private final HashOn hashOn;
   private final String hashName;
   private final UpstreamHealth health;
+  private final Clock clock;
+  /** The upstream-scope breaker, or null (none, or scope route). */
+  private final Breaker breaker;
+  /** Route-scope breakers by route name, created on first use; kept while this runtime lives. */
+  private final Map<String, Breaker> routeBreakers = new ConcurrentHashMap<>();
+  private final RetryPolicy retry;
+  private final OverloadGuard overload;
   private volatile boolean retired;
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states) {
+    this(name, config, states, Clock.systemUTC());
+  }
+
+  public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states, Clock clock) {
     this.name = name;
+    this.clock = clock;
     this.config = config;
     this.targets = config.targets().stream().map(t -> {
       java.net.URI u = java.net.URI.create(t.url());
@@ -37,6 +56,10 @@ public final class UpstreamRuntime {
     }).toList();
     this.balancer = Balancers.newBalancer(config.balancer(), targets);
     this.health = UpstreamHealth.of(name, config.healthCheck(), targets);
+    var cb = config.circuitBreaker();
+    this.breaker = cb != null && !"route".equals(cb.scope()) ? new Breaker(name, cb, clock) : null;
+    this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
+    this.overload = new OverloadGuard(config.overload());
     String h = config.hashOn();
     if (h.startsWith("header:")) {
       hashOn = HashOn.HEADER;
@@ -111,6 +134,55 @@ public final class UpstreamRuntime {
    */
   public Target pick(String hashKey, Set<Target> exclude) {
     return balancer.pick(hashKey, exclude);
+  }
+
+  /** The breaker a request on this route goes through, or null when the upstream has none. */
+  public Breaker breakerFor(String route) {
+    if (breaker != null) return breaker;
+    var cb = config.circuitBreaker();
+    if (cb == null) return null;
+    return routeBreakers.computeIfAbsent(route, r -> new Breaker(name + "/" + r, cb, clock));
+  }
+
+  /** The retry policy, or null when this upstream does not retry. */
+  public RetryPolicy retry() {
+    return retry;
+  }
+
+  public OverloadGuard overload() {
+    return overload;
+  }
+
+  /** Breakers, overload and retry budget state, for the admin API (merged into each upstream's JSON). */
+  public Map<String, Object> resilienceInfo() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (breaker != null) {
+      out.put("circuitBreaker", breakerInfo(breaker));
+    } else if (!routeBreakers.isEmpty()) {
+      Map<String, Object> byRoute = new LinkedHashMap<>();
+      routeBreakers.forEach((r, b) -> byRoute.put(r, breakerInfo(b)));
+      out.put("circuitBreakers", byRoute);
+    }
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("inFlight", overload.inFlight());
+    o.put("maxInFlight", overload.maxInFlight());
+    o.put("pending", overload.pending());
+    o.put("maxPending", overload.maxPending());
+    if (overload.adaptiveLimit() >= 0) o.put("adaptiveLimit", overload.adaptiveLimit());
+    out.put("overload", o);
+    if (retry != null) {
+      out.put("retryBudget", Map.of("retriesInWindow", retry.budget().retriesInWindow(), "allowedInWindow", retry.budget().allowed()));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> breakerInfo(Breaker b) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("state", b.state());
+    m.put("failureRate", b.failureRate());
+    m.put("slowCallRate", b.slowCallRate());
+    m.put("bufferedCalls", b.bufferedCalls());
+    return m;
   }
 
   /** Reports how one try against a target ended: feeds passive health (and breakers). Any thread. */

@@ -1,0 +1,88 @@
+package bulwark.upstream.resilience;
+
+import bulwark.config.RetryConfig;
+import bulwark.upstream.Outcome;
+import io.vertx.core.http.HttpMethod;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
+
+/** The retry rules of one upstream, and its budget. Immutable apart from the budget. */
+public final class RetryPolicy {
+  private final int attempts;
+  private final boolean onConnect;
+  private final boolean onReset;
+  private final boolean onTimeout;
+  private final boolean[] statuses = new boolean[600];
+  private final long backoffNanos;
+  private final long maxBackoffNanos;
+  private final long perTryMillis;
+  private final long maxBufferedBody;
+  private final RetryBudget budget;
+
+  public RetryPolicy(RetryConfig c, LongSupplier nanos) {
+    this.attempts = c.attempts();
+    boolean connect = false, reset = false, timeout = false;
+    for (String on : c.on()) {
+      switch (on) {
+        case "connect_failure" -> connect = true;
+        case "reset" -> reset = true;
+        case "timeout" -> timeout = true;
+        default -> statuses[Integer.parseInt(on)] = true;
+      }
+    }
+    this.onConnect = connect;
+    this.onReset = reset;
+    this.onTimeout = timeout;
+    this.backoffNanos = c.backoff().toNanos();
+    this.maxBackoffNanos = c.maxBackoff().toNanos();
+    this.perTryMillis = c.perTryTimeout() == null ? 0 : c.perTryTimeout().toMillis();
+    this.maxBufferedBody = c.maxBufferedBody().bytes();
+    this.budget = new RetryBudget(c.budget().fraction(), c.minRetriesPerSecond(), 10, nanos);
+  }
+
+  /** Tries in all, the first included. */
+  public int attempts() {
+    return attempts;
+  }
+
+  /** Whether this outcome (with this status, for a response) is one the policy retries. */
+  public boolean retries(Outcome o, int status) {
+    return switch (o) {
+      case CONNECT_FAILURE -> onConnect;
+      case RESET -> onReset;
+      case TIMEOUT -> onTimeout;
+      case HTTP_5XX, SUCCESS -> status > 0 && status < 600 && statuses[status];
+    };
+  }
+
+  /** Whether some response status is retried (so a response must be looked at before it is sent on). */
+  public boolean retriesStatus(int status) {
+    return status > 0 && status < 600 && statuses[status];
+  }
+
+  /** RFC 9110 idempotent methods. */
+  public static boolean idempotent(HttpMethod m) {
+    return m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE
+        || m == HttpMethod.PUT || m == HttpMethod.DELETE;
+  }
+
+  /** Full-jitter backoff before retry number {@code retry} (1 for the first retry), in milliseconds. */
+  public long backoffMillis(int retry) {
+    long cap = Math.min(maxBackoffNanos, backoffNanos << Math.min(20, retry - 1));
+    if (cap <= 0) return 0;
+    return ThreadLocalRandom.current().nextLong(cap + 1) / 1_000_000L;
+  }
+
+  /** Per-try response timeout in milliseconds, or 0 for the upstream's response timeout. */
+  public long perTryMillis() {
+    return perTryMillis;
+  }
+
+  public long maxBufferedBody() {
+    return maxBufferedBody;
+  }
+
+  public RetryBudget budget() {
+    return budget;
+  }
+}
