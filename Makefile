@@ -7,13 +7,18 @@ endif
 export JAVA_HOME
 MVN ?= mvn -B -q
 
-.PHONY: build test demo bench docs clean
+.PHONY: build test chaos demo bench docs clean
 
 build: ## the fat jar: target/bulwark.jar
 	$(MVN) package -DskipTests
 
 test: ## every unit and integration test, with Netty leak detection at paranoid
 	bash scripts/test.sh
+
+chaos: ## the chaos suite at full length (20 s of load per scenario); counts in target/chaos-report.txt
+	rm -f target/chaos-report.txt
+	$(MVN) test -Dtest='ChaosIT' -Dbulwark.chaos.seconds=20 -Dsurefire.failIfNoSpecifiedTests=false
+	cat target/chaos-report.txt
 
 demo: build ## demo upstreams + the gateway on examples/demo.yaml
 	./bulwark demo

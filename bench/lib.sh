@@ -75,6 +75,7 @@ ensure_tools() {
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} with apt-get"
     [ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
@@ -177,6 +178,21 @@ EOF
   UPSTREAM_PID=$!
   BENCH_PIDS+=("$UPSTREAM_PID")
   wait_http "http://127.0.0.1:$port/" 20 || { cat "$BENCH_TMP/upstream-error.log" "$BENCH_TMP/upstream.out" >&2; die "upstream nginx did not start"; }
+}
+
+# start_redis PORT CPU: a throwaway redis-server (no persistence); sets REDIS_PID
+start_redis() {
+  local port=$1 cpu=$2
+  taskset -c "$cpu" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$BENCH_TMP" >"$BENCH_TMP/redis.out" 2>&1 &
+  REDIS_PID=$!
+  BENCH_PIDS+=("$REDIS_PID")
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$BENCH_TMP/redis.out" >&2
+  die "redis-server did not start"
 }
 
 # start_nginx_proxy PORT UPSTREAM_PORT CPU: plain keep-alive reverse proxy; sets NGINX_PROXY_PID

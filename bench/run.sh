@@ -9,6 +9,8 @@
 #   ROUNDS=1         measure every case this many times, interleaved; ratios use the medians
 #   ROUTES_SMALL=10, ROUTES_BIG=10000   route counts of the route-table scale test
 #   SOAK=1           also run bench/reload-soak.sh afterwards (SOAK_SECONDS, default 600)
+#   RESILIENCE=1     also measure a route with health checks + breaker + local rate limit, and a
+#                    cluster (Redis) rate limit against a local one (RESILIENCE=0 skips them)
 #   STRICT=1         exit 1 when a target is missed (errors and non-2xx always exit 1)
 #   JVM flags: scripts/jvm.flags + $BULWARK_JAVA_OPTS, as ./bulwark uses; BENCH_JVM_FLAGS replaces them
 #
@@ -90,6 +92,44 @@ routes_config_big() { gen_routes_config "$ROUTES_BIG" "$1" "$2" "$3" "$4"; }
 
 launch_gateway bulwark one_route_config
 URL[bulwark]="http://127.0.0.1:$GW_PORT/api/items/42"
+
+RESILIENCE=${RESILIENCE:-1}
+# The resilience cases: every feature on the route, with limits far above what wrk can send, so
+# that the cost is measured and nothing is refused.
+resilience_upstream() { # extra lines under upstreams.api
+  cat <<'EOF'
+    healthCheck:
+      active: { path: /health, interval: 1s, timeout: 500ms }
+      passive: { consecutiveFailures: 5, ejectFor: 10s }
+    circuitBreaker: { window: 100, minimumCalls: 50, openFor: 5s }
+EOF
+}
+guarded_config() { # PORT ADMIN UPSTREAM ACCESS_LOG
+  gateway_head "$1" "$2" "$4" "$3"
+  resilience_upstream
+  printf 'middlewares:\n  limit:\n    rateLimit: { key: client_ip, rate: 100000000/s, burst: 100000000 }\n'
+  printf 'routes:\n  - name: api\n    match: { path: "/api/**" }\n    upstream: api\n    middlewares: [limit]\n'
+}
+rl_config() { # SCOPE PORT ADMIN UPSTREAM ACCESS_LOG
+  local scope=$1; shift
+  gateway_head "$1" "$2" "$4" "$3"
+  if [ "$scope" = cluster ]; then printf 'cluster:\n  redis: "redis://127.0.0.1:%s"\n  timeout: 500ms\n' "$REDIS_PORT"; fi
+  printf 'middlewares:\n  limit:\n    rateLimit: { key: client_ip, rate: 100000000/s, burst: 100000000, scope: %s }\n' "$scope"
+  printf 'routes:\n  - name: api\n    match: { path: "/api/**" }\n    upstream: api\n    middlewares: [limit]\n'
+}
+rl_local_config() { rl_config local "$@"; }
+rl_cluster_config() { rl_config cluster "$@"; }
+if [ "$RESILIENCE" = 1 ]; then
+  REDIS_PORT=$(free_port)
+  start_redis "$REDIS_PORT" "$LOAD_CPU"
+  log "redis-server on 127.0.0.1:$REDIS_PORT (CPU $LOAD_CPU)"
+  launch_gateway guarded guarded_config
+  URL[guarded]="http://127.0.0.1:$GW_PORT/api/items/42"
+  launch_gateway rl-local rl_local_config
+  URL[rl-local]="http://127.0.0.1:$GW_PORT/api/items/42"
+  launch_gateway rl-cluster rl_cluster_config
+  URL[rl-cluster]="http://127.0.0.1:$GW_PORT/api/items/42"
+fi
 R_SMALL="routes-$ROUTES_SMALL"
 R_BIG="routes-$ROUTES_BIG"
 launch_gateway "$R_SMALL" routes_config_small
@@ -104,6 +144,7 @@ say "bulwark: ready ${START_MS[bulwark]} ms after launch"
 say ""
 
 CASES=(direct nginx-proxy bulwark "$R_SMALL" "$R_BIG")
+if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
 ERRORS=0
 ROWS=()
 declare -A ALL_RPS ALL_US SENT
@@ -130,7 +171,7 @@ measure() {
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
   # shellcheck disable=SC2086
-  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]})
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-})
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
   if [ "$RPS" = 0 ]; then
     log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
@@ -159,7 +200,9 @@ say " CPU0/CPU1: busy share of each core; other%: CPU used meanwhile by processe
 say ""
 
 sleep 1
-for c in bulwark "$R_SMALL" "$R_BIG"; do
+ACCESS_CASES=(bulwark "$R_SMALL" "$R_BIG")
+if [ "$RESILIENCE" = 1 ]; then ACCESS_CASES+=(guarded rl-local rl-cluster); fi
+for c in "${ACCESS_CASES[@]}"; do
   lines=$(wc -l <"${ACCESS_LOG[$c]}" 2>/dev/null || echo 0)
   say "$c: access log has $lines lines for ~${SENT[$c]} requests counted by wrk ($(ratio "$lines" "${SENT[$c]}"))"
 done
@@ -182,6 +225,17 @@ say "$R_BIG / $R_SMALL throughput: $r2 (target >= 0.95: $v)"
 SU=$(median <<<"${ALL_US[$R_SMALL]}")
 LU=$(median <<<"${ALL_US[$R_BIG]}")
 say "  CPU per request: $R_SMALL $SU us, $R_BIG $LU us; efficiency $(ratio "$SU" "$LU")"
+if [ "$RESILIENCE" = 1 ]; then
+  G=$(median <<<"${ALL_RPS[guarded]}")
+  r3=$(ratio "$G" "$B")
+  if ge "$r3" 0.9; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  say "guarded (health checks + breaker + local rate limit) / bulwark (plain route) throughput: $r3 (target >= 0.9: $v)"
+  RL=$(median <<<"${ALL_RPS[rl-local]}")
+  RC=$(median <<<"${ALL_RPS[rl-cluster]}")
+  r4=$(ratio "$RC" "$RL")
+  if ge "$r4" 0.5; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  say "rl-cluster (Redis) / rl-local rate limit throughput: $r4 (target >= 0.5: $v)"
+fi
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "raw wrk output and configs: $RES"
 cp "$REPORT" "$OUT_DIR/latest.txt"
