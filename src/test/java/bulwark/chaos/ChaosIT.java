@@ -89,6 +89,8 @@ class ChaosIT {
     final LongAdder sent = new LongAdder();
     final AtomicInteger outstanding = new AtomicInteger();
     final AtomicLong maxLatencyMillis = new AtomicLong();
+    /** The first few answers that were not 2xx, for the report. */
+    final java.util.Queue<String> samples = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     Load() {
       client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxRedirects(0),
@@ -104,7 +106,10 @@ class ChaosIT {
           outstanding.incrementAndGet();
           long t0 = System.nanoTime();
           client.request(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI(path).setTimeout(10_000))
-              .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
+              .compose(req -> req.send().compose(resp -> resp.body().map(b -> {
+                if ((resp.statusCode() < 200 || resp.statusCode() > 299) && samples.size() < 5) samples.add(b.toString());
+                return resp.statusCode();
+              })))
               .onComplete(ar -> {
                 outstanding.decrementAndGet();
                 maxLatencyMillis.accumulateAndGet((System.nanoTime() - t0) / 1_000_000, Math::max);
@@ -137,7 +142,8 @@ class ChaosIT {
     String summary() {
       Map<Integer, Long> s = new TreeMap<>();
       statuses.forEach((k, v) -> s.put(k, v.sum()));
-      return "sent=" + sent.sum() + " statuses=" + s + " clientErrors=" + errors.sum() + " maxLatencyMs=" + maxLatencyMillis.get();
+      return "sent=" + sent.sum() + " statuses=" + s + " clientErrors=" + errors.sum() + " maxLatencyMs=" + maxLatencyMillis.get()
+          + (samples.isEmpty() ? "" : " first non-2xx: " + samples);
     }
 
     @Override
