@@ -1,12 +1,16 @@
 package bulwark.admin;
 
 import bulwark.config.AdminConfig;
+import bulwark.config.HealthCheckConfig;
 import bulwark.config.HostPort;
 import bulwark.proxy.Problem;
 import bulwark.proxy.RequestIds;
 import bulwark.routing.Route;
 import bulwark.server.Gateway;
 import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.health.TargetHealth;
+import bulwark.upstream.health.UpstreamHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -16,6 +20,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Instant;
 
 /**
  * The admin listener: its own port, loopback by default, never served on the data port. Read-only:
@@ -66,6 +71,7 @@ public final class AdminServer {
         case "/health/live" -> json(req, 200, new JsonObject().put("status", "UP"));
         case "/health/ready" -> ready(req);
         case "/routes" -> json(req, 200, routes());
+        case "/upstreams" -> json(req, 200, upstreams());
         default -> Problem.send(req.response(), 404, "Not Found", "no admin endpoint " + req.path(), rid, req.path());
       }
       return;
@@ -91,21 +97,66 @@ public final class AdminServer {
             .put("reloadsSucceeded", gateway.reloadsOk())
             .put("reloadsFailed", gateway.reloadsFailed())
             .put("lastReloadError", gateway.lastReloadError())));
+    // an upstream without a usable target is DOWN here, but readiness stays UP: the gateway still
+    // serves its other upstreams, fallbacks and panic mode; see docs/health.md
     JsonObject ups = new JsonObject();
     boolean allUp = true;
-    for (var u : snap.table().upstreams().values()) {
+    for (UpstreamRuntime u : snap.table().upstreams().values()) {
       JsonArray ts = new JsonArray();
-      boolean any = false;
       for (Target t : u.targets()) {
-        any |= t.available();
-        ts.add(new JsonObject().put("target", t.key()).put("weight", t.weight()).put("inFlight", t.state().inFlight()).put("available", t.available()));
+        TargetHealth h = t.state().health();
+        ts.add(new JsonObject().put("target", t.key()).put("weight", t.weight()).put("state", h.status().name())
+            .put("score", h.score()).put("inFlight", t.state().inFlight()).put("available", t.available()));
       }
-      allUp &= any;
-      ups.put(u.name(), new JsonObject().put("status", any ? "UP" : "DOWN").put("details", new JsonObject().put("balancer", u.config().balancer()).put("targets", ts)));
+      int usable = u.health().usable();
+      allUp &= usable > 0;
+      ups.put(u.name(), new JsonObject().put("status", usable > 0 ? "UP" : "DOWN").put("details", new JsonObject()
+          .put("balancer", u.config().balancer()).put("usableTargets", usable).put("panic", u.health().panic()).put("targets", ts)));
     }
     components.put("upstreams", new JsonObject().put("status", allUp ? "UP" : "DOWN").put("components", ups));
     String status = draining ? "OUT_OF_SERVICE" : "UP";
     json(req, draining ? 503 : 200, new JsonObject().put("status", status).put("components", components));
+  }
+
+  /** Every upstream with the live state of each target, and its resilience state (breakers...). */
+  private JsonObject upstreams() {
+    var table = gateway.snapshot().table();
+    JsonObject ups = new JsonObject();
+    Instant now = Instant.now();
+    for (UpstreamRuntime u : table.upstreams().values()) {
+      UpstreamHealth health = u.health();
+      HealthCheckConfig hc = health.config();
+      JsonArray ts = new JsonArray();
+      for (Target t : u.targets()) {
+        TargetHealth h = t.state().health();
+        long ejectedMs = health.ejectedForMillis(t);
+        ts.add(new JsonObject()
+            .put("target", t.key())
+            .put("weight", t.weight())
+            .put("state", h.status().name())
+            .put("score", h.score())
+            .put("drained", h.drained())
+            .put("ejected", h.ejected())
+            .put("ejectedUntil", h.ejected() ? now.plusMillis(ejectedMs).toString() : null)
+            .put("ejections", h.ejections())
+            .put("lastCheck", h.lastCheck())
+            .put("inFlight", t.state().inFlight())
+            .put("available", t.available()));
+      }
+      int usable = health.usable();
+      JsonObject o = new JsonObject()
+          .put("status", usable > 0 ? "UP" : health.panic() ? "PANIC" : "DOWN")
+          .put("balancer", u.config().balancer())
+          .put("usableTargets", usable)
+          .put("healthCheck", new JsonObject()
+              .put("active", hc == null || hc.active() == null ? null : hc.active().type())
+              .put("passive", hc != null && hc.passive() != null)
+              .put("panic", health.panic()))
+          .put("targets", ts);
+      u.resilienceInfo().forEach(o::put);
+      ups.put(u.name(), o);
+    }
+    return new JsonObject().put("generation", table.generation()).put("upstreams", ups);
   }
 
   private JsonObject routes() {

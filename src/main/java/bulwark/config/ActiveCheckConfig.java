@@ -12,4 +12,4 @@ public record ActiveCheckConfig(
     @Doc(value = "Random spread added to each interval, as a share of it, so checks do not align.", unit = "percent", dflt = "10%") Percent jitter,
     @Doc(value = "A check that has not answered by then fails.", unit = "duration", dflt = "1s") Duration timeout,
     @Doc(value = "Consecutive passes that bring a DOWN (or UNKNOWN) target UP.", dflt = "2") int healthyThreshold,
-    @Doc(value = "Consecutive failures that take an UP target DOWN.", dflt = "3") int unhealthyThreshold) {}
+    @Doc(value = "Consecutive failures that take an UP (or UNKNOWN) target DOWN.", dflt = "3") int unhealthyThreshold) {}

@@ -86,6 +86,7 @@ public final class Gateway implements DataPlane {
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
     }
+    snapshot.get().table().upstreams().values().forEach(u -> u.start(vertx));
     try {
       vertx.deployVerticle(() -> new DataPlaneVerticle(this, cfg), new DeploymentOptions().setInstances(loops))
           .await(30, TimeUnit.SECONDS);
@@ -113,14 +114,20 @@ public final class Gateway implements DataPlane {
     accessLog.configure(cfg.observability().accessLog());
     snapshot.set(new Snapshot(cfg, table, new ForwardingHeaders(trusted), maxBody));
     lastReload = Instant.now();
-    for (UpstreamRuntime u : table.upstreams().values()) {
-      if (old == null || old.table().upstreams().get(u.name()) != u) u.start(vertx);
-    }
     if (old != null) {
-      // retire upstreams that were replaced; their pools close once their requests finish
+      // retire upstreams that were replaced (first, so their health checks stop before the new
+      // ones start on the same targets); their pools close once their requests finish
       old.table().upstreams().forEach((name, u) -> {
         if (table.upstreams().get(name) != u) u.retire();
       });
+    }
+    // at startup vert.x does not exist yet: startUp() starts the first table's upstreams
+    if (vertx != null) {
+      for (UpstreamRuntime u : table.upstreams().values()) {
+        if (old == null || old.table().upstreams().get(u.name()) != u) u.start(vertx);
+      }
+    }
+    if (old != null) {
       List<String> keys = new ArrayList<>();
       table.upstreams().values().forEach(u -> u.targets().forEach(t -> keys.add(t.key())));
       states.retainOnly(keys);

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /** Registry of balancer strategies under explicit names (never derived from class names). */
@@ -35,13 +36,26 @@ public final class Balancers {
     return f.apply(targets);
   }
 
-  /** Index of the first available target, or -1. Shared helper. */
-  static int firstAvailable(Target[] targets) {
-    for (int i = 0; i < targets.length; i++) {
-      if (targets[i].available()) {
-        return i;
+  /** Available and not excluded. */
+  static boolean usable(Target t, Set<Target> exclude) {
+    return t.available() && (exclude.isEmpty() || !exclude.contains(t));
+  }
+
+  /** Whether any target is usable. */
+  static boolean anyUsable(Target[] targets, Set<Target> exclude) {
+    for (Target t : targets) {
+      if (usable(t, exclude)) {
+        return true;
       }
     }
-    return -1;
+    return false;
+  }
+
+  /**
+   * Acceptance sampling by score: true with probability score/100. A score of 100 is always
+   * accepted without drawing a random number, so healthy upstreams pay nothing for scores.
+   */
+  static boolean accept(int score) {
+    return score >= 100 || (score > 0 && ThreadLocalRandom.current().nextInt(100) < score);
   }
 }

@@ -2,6 +2,7 @@ package bulwark.upstream;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * "consistent_hash": a hash ring with {@value #POINTS_PER_WEIGHT} × weight virtual nodes per
@@ -9,11 +10,16 @@ import java.util.List;
  * from its hash; if that point's owner is unavailable the walk continues clockwise to the next
  * available owner. Points depend only on the target's key and weight, so removing a target moves
  * only the keys it owned. A null hashKey is balanced like "random".
+ *
+ * <p>A target with a score under 100 keeps a fixed score% of the keys that land on it, chosen by a
+ * hash of the key and the target, so a key's choice stays stable while scores do; the others walk
+ * on clockwise. When every usable owner would let a key go, it stays with the first usable one.
  */
 final class ConsistentHashBalancer implements Balancer {
   static final int POINTS_PER_WEIGHT = 160;
 
   private final Target[] targets;
+  private final long[] salts; // per target, hash of its key, for the score share
   private final long[] points; // sorted ring positions
   private final int[] owners; // owners[i] = index into targets of points[i]
   private final RandomBalancer fallback;
@@ -21,6 +27,10 @@ final class ConsistentHashBalancer implements Balancer {
   ConsistentHashBalancer(List<Target> targets) {
     this.targets = targets.toArray(Target[]::new);
     this.fallback = new RandomBalancer(targets);
+    this.salts = new long[this.targets.length];
+    for (int t = 0; t < salts.length; t++) {
+      salts[t] = hash(this.targets[t].key());
+    }
     int n = 0;
     for (Target t : this.targets) {
       n += POINTS_PER_WEIGHT * t.weight();
@@ -53,28 +63,45 @@ final class ConsistentHashBalancer implements Balancer {
   }
 
   @Override
-  public Target pick(String hashKey) {
+  public Target pick(String hashKey, Set<Target> exclude) {
     if (hashKey == null) {
-      return fallback.pick(null);
+      return fallback.pick(null, exclude);
     }
     int n = points.length;
     if (n == 0) {
       return null;
     }
-    int start = Arrays.binarySearch(points, hash(hashKey));
+    long h = hash(hashKey);
+    int start = Arrays.binarySearch(points, h);
     if (start < 0) {
       start = -start - 1; // insertion point: first point greater than the hash
     }
+    Target first = null;
     for (int i = 0; i < n; i++) {
-      Target t = targets[owners[(start + i) % n]];
-      if (t.available()) {
-        return t;
-      }
-      if (i == 0 && Balancers.firstAvailable(targets) < 0) {
+      int o = owners[(start + i) % n];
+      Target t = targets[o];
+      if (Balancers.usable(t, exclude)) {
+        int score = t.state().score();
+        if (score >= 100 || keeps(h, salts[o], score)) {
+          return t;
+        }
+        if (first == null) {
+          first = t;
+        }
+      } else if (i == 0 && !Balancers.anyUsable(targets, exclude)) {
         return null; // don't walk the whole ring when everything is down
       }
     }
-    return null;
+    return first;
+  }
+
+  /** Whether a target with this score (under 100) keeps this key: true for score% of keys. */
+  static boolean keeps(long keyHash, long salt, int score) {
+    long x = keyHash ^ salt;
+    x ^= x >>> 33;
+    x *= 0xff51afd7ed558ccdL;
+    x ^= x >>> 33;
+    return Math.floorMod(x, 100L) < score;
   }
 
   /** 64-bit hash: FNV-1a over the UTF-16 chars, finished with murmur3's fmix64 avalanche. */

@@ -1,12 +1,14 @@
 package bulwark.upstream;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * "least_request": power of two choices. Two distinct random available targets are drawn and the
- * one with fewer in-flight requests relative to its weight (inFlight/weight) wins; on a tie the
- * winner is drawn at random in proportion to weight.
+ * "least_request": power of two choices. Two distinct random usable targets are drawn and the one
+ * with fewer in-flight requests relative to its capacity wins, capacity being weight × score (a
+ * score of 0 counts as 1); on a tie the winner is drawn at random in proportion to capacity, so
+ * idle targets share traffic by weight × score.
  */
 final class LeastRequestBalancer implements Balancer {
   private final Target[] targets;
@@ -16,43 +18,43 @@ final class LeastRequestBalancer implements Balancer {
   }
 
   @Override
-  public Target pick(String hashKey) {
-    int available = 0;
+  public Target pick(String hashKey, Set<Target> exclude) {
+    int usable = 0;
+    Target only = null;
     for (Target t : targets) {
-      if (t.available()) {
-        available++;
+      if (Balancers.usable(t, exclude)) {
+        usable++;
+        only = t;
       }
     }
-    if (available == 0) {
-      return null;
-    }
-    if (available == 1) {
-      int i = Balancers.firstAvailable(targets);
-      return i < 0 ? null : targets[i];
+    if (usable <= 1) {
+      return only;
     }
     ThreadLocalRandom rnd = ThreadLocalRandom.current();
-    int r1 = rnd.nextInt(available);
-    int r2 = rnd.nextInt(available - 1);
+    int r1 = rnd.nextInt(usable);
+    int r2 = rnd.nextInt(usable - 1);
     if (r2 >= r1) {
       r2++;
     }
-    Target a = nthAvailable(r1);
-    Target b = nthAvailable(r2);
+    Target a = nthUsable(r1, exclude);
+    Target b = nthUsable(r2, exclude);
     if (a == null || b == null || a == b) { // availability changed concurrently
       return a != null ? a : b;
     }
-    // a.inFlight/a.weight vs b.inFlight/b.weight, by cross-multiplication
-    long ca = (long) a.state().inFlight() * b.weight();
-    long cb = (long) b.state().inFlight() * a.weight();
+    long capA = (long) a.weight() * Math.max(1, a.state().score());
+    long capB = (long) b.weight() * Math.max(1, b.state().score());
+    // a.inFlight/capA vs b.inFlight/capB, by cross-multiplication
+    long ca = a.state().inFlight() * capB;
+    long cb = b.state().inFlight() * capA;
     if (ca != cb) {
       return ca < cb ? a : b;
     }
-    return rnd.nextInt(a.weight() + b.weight()) < a.weight() ? a : b;
+    return rnd.nextLong(capA + capB) < capA ? a : b;
   }
 
-  private Target nthAvailable(int n) {
+  private Target nthUsable(int n, Set<Target> exclude) {
     for (Target t : targets) {
-      if (t.available() && n-- == 0) {
+      if (Balancers.usable(t, exclude) && n-- == 0) {
         return t;
       }
     }

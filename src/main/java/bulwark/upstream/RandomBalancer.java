@@ -1,9 +1,13 @@
 package bulwark.upstream;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** "random": weighted random choice over the available targets. */
+/**
+ * "random": weighted random choice over the available targets, each weighted by weight × score
+ * (by weight alone when every usable target scores 0).
+ */
 final class RandomBalancer implements Balancer {
   private final Target[] targets;
 
@@ -12,27 +16,30 @@ final class RandomBalancer implements Balancer {
   }
 
   @Override
-  public Target pick(String hashKey) {
+  public Target pick(String hashKey, Set<Target> exclude) {
     long total = 0;
+    long weights = 0;
     for (Target t : targets) {
-      if (t.available()) {
-        total += t.weight();
+      if (Balancers.usable(t, exclude)) {
+        weights += t.weight();
+        total += (long) t.weight() * t.state().score();
       }
     }
-    if (total == 0) {
+    if (weights == 0) {
       return null;
     }
-    long r = ThreadLocalRandom.current().nextLong(total);
+    boolean byScore = total > 0;
+    long r = ThreadLocalRandom.current().nextLong(byScore ? total : weights);
     Target last = null;
     for (Target t : targets) {
-      if (t.available()) {
+      if (Balancers.usable(t, exclude)) {
         last = t;
-        r -= t.weight();
+        r -= byScore ? (long) t.weight() * t.state().score() : t.weight();
         if (r < 0) {
           return t;
         }
       }
     }
-    return last; // availability changed concurrently between the two scans
+    return last; // availability or scores changed concurrently between the two scans
   }
 }

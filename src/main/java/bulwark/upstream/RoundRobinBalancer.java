@@ -1,6 +1,7 @@
 package bulwark.upstream;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -9,8 +10,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>One period of the sequence is precomputed into an int[] and indexed by an atomic counter, so
  * pick() is lock-free. Weights are first divided by their gcd; if the period would still exceed
  * {@link #MAX_PERIOD}, weights are scaled down proportionally (each stays at least 1). An
- * unavailable target's slot is skipped by advancing the counter, so the remaining targets keep
- * their exact relative weights.
+ * unavailable (or excluded) target's slot is skipped by advancing the counter, so the remaining
+ * targets keep their exact relative weights.
+ *
+ * <p>Scores are applied by acceptance sampling: a target with a score under 100 keeps its slot
+ * with probability score/100, otherwise the counter moves on, so its share of traffic is scaled
+ * by score/100. When every usable target keeps being rejected (all scores very low), the one with
+ * the best score seen is returned rather than nothing.
  */
 final class RoundRobinBalancer implements Balancer {
   static final int MAX_PERIOD = 1 << 16;
@@ -25,19 +31,30 @@ final class RoundRobinBalancer implements Balancer {
   }
 
   @Override
-  public Target pick(String hashKey) {
+  public Target pick(String hashKey, Set<Target> exclude) {
     int period = sequence.length;
-    for (int attempt = 0; attempt < period; attempt++) {
+    if (period == 0) {
+      return null;
+    }
+    Target best = null;
+    for (int attempt = 0, limit = 2 * period + 32; attempt < limit; attempt++) {
       long n = counter.getAndIncrement();
       Target t = targets[sequence[(int) Math.floorMod(n, (long) period)]];
-      if (t.available()) {
+      if (!Balancers.usable(t, exclude)) {
+        if (attempt == 0 && !Balancers.anyUsable(targets, exclude)) {
+          return null; // don't spin through a whole period when everything is down
+        }
+        continue;
+      }
+      int score = t.state().score();
+      if (Balancers.accept(score)) {
         return t;
       }
-      if (attempt == 0 && Balancers.firstAvailable(targets) < 0) {
-        return null; // don't spin through a whole period when everything is down
+      if (best == null || score > best.state().score()) {
+        best = t;
       }
     }
-    return null;
+    return best;
   }
 
   /** Weights divided by their gcd, then capped so that their sum stays near MAX_PERIOD. */

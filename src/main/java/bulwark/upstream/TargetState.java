@@ -1,5 +1,6 @@
 package bulwark.upstream;
 
+import bulwark.upstream.health.TargetHealth;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -10,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class TargetState {
   private final String key;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final TargetHealth health = new TargetHealth();
   private volatile boolean available = true;
 
   public TargetState(String key) {
@@ -41,17 +43,31 @@ public final class TargetState {
     } while (!inFlight.compareAndSet(v, v - 1));
   }
 
-  /** Whether the target may be picked. Always true until health checks set it. */
+  /**
+   * Whether the target may be picked: health says it is usable (not DOWN, not ejected, not drained)
+   * and it was not taken out by {@link #setAvailable(boolean)}.
+   */
   public boolean available() {
-    return available;
+    return available && health.usable();
   }
 
+  /** Takes the target out of (or puts it back into) rotation regardless of health. */
   public void setAvailable(boolean v) {
     available = v;
   }
 
+  /** The health score, 0 to 100, that balancers weight traffic by (100 without active checks). */
+  public int score() {
+    return health.score();
+  }
+
+  /** What health checking has learned about this address. */
+  public TargetHealth health() {
+    return health;
+  }
+
   @Override
   public String toString() {
-    return "TargetState[" + key + ", inFlight=" + inFlight() + ", available=" + available + "]";
+    return "TargetState[" + key + ", inFlight=" + inFlight() + ", available=" + available() + ", " + health + "]";
   }
 }

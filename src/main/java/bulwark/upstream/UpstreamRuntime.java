@@ -133,7 +133,14 @@ public final class UpstreamRuntime {
    * With health panic mode on and nothing usable, any target not excluded.
    */
   public Target pick(String hashKey, Set<Target> exclude) {
-    return balancer.pick(hashKey, exclude);
+    Target t = balancer.pick(hashKey, exclude);
+    if (t != null) {
+      if (health.panicking()) {
+        health.panicOver();
+      }
+      return t;
+    }
+    return health.panic() ? health.panicPick(exclude) : null;
   }
 
   /** The breaker a request on this route goes through, or null when the upstream has none. */

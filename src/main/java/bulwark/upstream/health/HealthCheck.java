@@ -1,0 +1,37 @@
+package bulwark.upstream.health;
+
+import bulwark.config.ActiveCheckConfig;
+import bulwark.upstream.Target;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+/**
+ * One kind of active check, with its own client (never the proxy's pools). check() is called on
+ * the health checker's Vert.x context and must not block; the returned future always completes
+ * within the configured timeout (a check that takes longer is an unreachable result, not a failure
+ * of the future).
+ */
+public interface HealthCheck {
+  Future<CheckResult> check(Target target);
+
+  Future<Void> close();
+
+  /** The check for {@code config.type()}: "http" (the default) or "tcp". */
+  static HealthCheck newCheck(String upstream, ActiveCheckConfig config, Vertx vertx) {
+    return switch (config.type() == null ? "http" : config.type()) {
+      case "tcp" -> new TcpHealthCheck(upstream, config, vertx);
+      case "http" -> new HttpHealthCheck(upstream, config, vertx);
+      default -> throw new IllegalArgumentException("unknown health check type '" + config.type() + "'");
+    };
+  }
+
+  /** A short, single-line description of why a check could not reach its target. */
+  static String describe(Throwable e) {
+    String m = e.getMessage();
+    if (m == null || m.isBlank()) {
+      return e.getClass().getSimpleName();
+    }
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}
