@@ -169,15 +169,23 @@ class ChaosIT {
         upstreams:
           u:
             targets: [ { url: "http://127.0.0.1:%d" }, { url: "http://127.0.0.1:%d" }, { url: "http://127.0.0.1:%d" } ]
-            timeouts: { connect: 250ms, response: 5s }
+            timeouts: { connect: 500ms, response: 5s }
             healthCheck:
-              active: { path: /health, interval: 250ms, timeout: 200ms, healthyThreshold: 2, unhealthyThreshold: 2 }
-              passive: { consecutiveFailures: 2, ejectFor: 5s, maxEjectedPercent: 70%% }
-            retry: { attempts: 3, on: [connect_failure, reset, timeout, 502, 503, 504], backoff: 2ms, perTryTimeout: 300ms, budget: 50%%, minRetriesPerSecond: 50 }
+              active: { path: /health, interval: 300ms, timeout: 300ms, healthyThreshold: 2, unhealthyThreshold: 2 }
+              passive: { consecutiveFailures: 3, ejectFor: 5s, maxEjectedPercent: 70%% }
+            retry: { attempts: 3, on: [connect_failure, reset, timeout, 502, 503, 504], backoff: 2ms, perTryTimeout: 600ms, budget: 50%%, minRetriesPerSecond: 50 }
         routes:
           - { name: r, match: { path: /api/** }, upstream: u, timeout: 8s }
         """.formatted(ports[0], ports[1], ports[2]));
     open.add(gw);
+    var targets = gw.gateway.snapshot().table().upstreams().get("u").targets();
+    try (Load warm = new Load()) {
+      // cold JVMs (the gateway and three upstreams on two cores) are slow for a moment: warm them
+      // up, not counted, then start from every target UP
+      warm.run(gw.port, "/api/warm", RATE, 3, new Runnable[0], new int[0]);
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> targets.stream().allMatch(t -> t.state().health().usable()
+        && t.state().health().status() == bulwark.upstream.health.HealthStatus.UP));
     try (Load load = new Load()) {
       int killAt = Math.max(1, SECONDS * 3 / 10);
       int hangAt = Math.max(2, SECONDS * 6 / 10);
@@ -210,14 +218,14 @@ class ChaosIT {
         upstreams:
           u:
             targets: [ { url: "%s" } ]
-            circuitBreaker: { window: 50, minimumCalls: 20, failureRateThreshold: 50%%, openFor: 2s, halfOpenCalls: 5 }
+            circuitBreaker: { window: 50, minimumCalls: 20, failureRateThreshold: 50%%, openFor: 5s, halfOpenCalls: 5 }
         routes:
           - { name: r, match: { path: /api/** }, upstream: u }
         """.formatted(u.url()));
     open.add(gw);
     var breaker = gw.gateway.snapshot().table().upstreams().get("u").breakerFor("r");
     try (Load load = new Load()) {
-      load.run(gw.port, "/api/x", 100, 2, new Runnable[0], new int[0]);
+      load.run(gw.port, "/api/x", 100, 1, new Runnable[0], new int[0]);
       assertThat(breaker.state()).isEqualTo("OPEN");
       // it opens on the 20th result; calls already admitted by then (in flight at 100/s) still finish
       int atOpen = seen.get();
