@@ -62,6 +62,12 @@ final class ConfigWatcher {
             settled = now;
             now = stamp();
           } while (now != null && !now.equals(settled));
+          // a writer that truncates first leaves the file empty for a moment: give it 200 ms to
+          // write (a file that stays empty is still reported as an error)
+          for (int i = 0; i < 10 && now != null && now.size() == 0; i++) {
+            Thread.sleep(SETTLE_MILLIS);
+            now = stamp();
+          }
           last = now;
           onChange.run();
         }
