@@ -190,6 +190,8 @@ class ResilienceIT {
     assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
     for (int i = 0; i < 20; i++) assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(503);
     assertThat(seenBy(u)).as("no request reached the upstream while open").isEqualTo(5);
+    JsonObject admin = new JsonObject(TestSupport.get(gw.adminUrl("/upstreams")).body());
+    assertThat(admin.getJsonObject("upstreams").getJsonObject("u").getJsonObject("circuitBreaker").getString("state")).isEqualTo("OPEN");
     mode.set("ok");
     await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
         .until(() -> TestSupport.get(gw.url("/r")).statusCode() == 200);
