@@ -3,6 +3,7 @@ package bulwark.admin;
 import bulwark.config.AdminConfig;
 import bulwark.config.HealthCheckConfig;
 import bulwark.config.HostPort;
+import bulwark.filter.ratelimit.RedisLink;
 import bulwark.proxy.Problem;
 import bulwark.proxy.RequestIds;
 import bulwark.routing.Route;
@@ -114,6 +115,20 @@ public final class AdminServer {
           .put("balancer", u.config().balancer()).put("usableTargets", usable).put("panic", u.health().panic()).put("targets", ts)));
     }
     components.put("upstreams", new JsonObject().put("status", allUp ? "UP" : "DOWN").put("components", ups));
+    RedisLink redis = gateway.rateLimits().redis();
+    if (redis != null) {
+      // shown, but it does not make the gateway unready: every instance shares this Redis, and taking
+      // them all out of the load balancer would turn a degraded rate limit into a full outage
+      components.put("redis", new JsonObject()
+          .put("status", redis.up() ? "UP" : "DOWN")
+          .put("details", new JsonObject()
+              .put("address", redis.address())
+              .put("failures", redis.failures())
+              .put("allowedWhileDown", redis.allowedWhileDown())
+              .put("refusedWhileDown", redis.refusedWhileDown())
+              .put("downSince", redis.downSince() == null ? null : redis.downSince().toString())
+              .put("lastError", redis.lastError())));
+    }
     String status = draining ? "OUT_OF_SERVICE" : "UP";
     json(req, draining ? 503 : 200, new JsonObject().put("status", status).put("components", components));
   }

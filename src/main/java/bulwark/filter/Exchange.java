@@ -75,6 +75,13 @@ public final class Exchange {
   public int status;
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
+  private Rejecter rejecter;
+
+  /** How the proxy ends an exchange with an error of the gateway's own. */
+  @FunctionalInterface
+  public interface Rejecter {
+    void reject(Exchange exchange, int status, String title, String detail);
+  }
 
   public Exchange(HttpServerRequest request, String requestId, String clientIp) {
     this.request = request;
@@ -99,6 +106,22 @@ public final class Exchange {
   public void onResponseHeaders(Consumer<MultiMap> hook) {
     if (responseHeaderHooks == null) responseHeaderHooks = new ArrayList<>(2);
     responseHeaderHooks.add(hook);
+  }
+
+  /** Set by the proxy when the exchange starts; {@link #reject} calls it. */
+  public void rejecter(Rejecter rejecter) {
+    this.rejecter = rejecter;
+  }
+
+  /**
+   * Answers the request now with an RFC 9457 problem+json (headers already set on {@link #response}
+   * are kept) and ends the exchange as every gateway error does: the request is marked done, the
+   * in-flight count is released and the access log line is written. A filter that calls this does
+   * not call {@code next}. Must run on the request's event loop.
+   */
+  public void reject(int status, String title, String detail) {
+    if (rejecter == null) throw new IllegalStateException("no rejecter set on this exchange");
+    rejecter.reject(this, status, title, detail);
   }
 
   public void applyResponseHeaderHooks(MultiMap headers) {

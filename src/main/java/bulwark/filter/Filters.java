@@ -1,6 +1,7 @@
 package bulwark.filter;
 
 import bulwark.config.MiddlewareConfig;
+import bulwark.filter.ratelimit.RateLimitRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -14,11 +15,15 @@ public final class Filters {
 
   private Filters() {}
 
-  public static Filter newFilter(String name, MiddlewareConfig config) {
+  /**
+   * @param rateLimits the gateway's rate-limit state, which outlives this compile (buckets, the
+   *     Redis link)
+   */
+  public static Filter newFilter(String name, MiddlewareConfig config, RateLimitRegistry rateLimits) {
     Function<MiddlewareConfig, Filter> f = EXTRA.get(name);
     if (f != null) return f.apply(config);
     if (config.headers() != null) return new HeadersFilter(config.headers());
-    if (config.rateLimit() != null) throw new IllegalArgumentException("middleware '" + name + "': rateLimit is being built");
+    if (config.rateLimit() != null) return rateLimits.filter(name, config.rateLimit());
     throw new IllegalArgumentException("middleware '" + name + "' has no supported type");
   }
 

@@ -71,6 +71,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     Snapshot snap = plane.snapshot();
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     Exchange ex = new Exchange(req, RequestIds.accept(req.getHeader(H.X_REQUEST_ID)), snap.forwarding().clientIp(peer, req.headers()));
+    ex.rejecter(this::reject);
     HttpServerResponse resp = ex.response;
     ex.chunkedRequest = req.headers().contains(H.TRANSFER_ENCODING);
     if (plane.draining()) closeAfterResponse(ex);

@@ -6,6 +6,7 @@ import bulwark.config.MatchConfig;
 import bulwark.config.RouteConfig;
 import bulwark.filter.Filter;
 import bulwark.filter.Filters;
+import bulwark.filter.ratelimit.RateLimitRegistry;
 import bulwark.upstream.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import java.util.ArrayList;
@@ -24,13 +25,25 @@ public final class RouteTableCompiler {
    *     whose config did not change is reused as is, keeping its connection pools.
    */
   public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation) {
+    // a throwaway registry: local rate limits get fresh buckets, and no Redis connection is opened
+    // (a scope: cluster middleware is refused); the gateway passes its own registry instead
+    RateLimitRegistry rateLimits = new RateLimitRegistry();
+    rateLimits.prepare(null);
+    return compile(cfg, states, previous, generation, rateLimits);
+  }
+
+  /**
+   * @param rateLimits the gateway's rate-limit state: unchanged rateLimit middlewares keep their
+   *     buckets across compiles ({@link RateLimitRegistry#prepare} must have been called)
+   */
+  public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation, RateLimitRegistry rateLimits) {
     Map<String, UpstreamRuntime> upstreams = new LinkedHashMap<>();
     cfg.upstreams().forEach((name, uc) -> {
       UpstreamRuntime old = previous.get(name);
       upstreams.put(name, old != null && old.config().equals(uc) ? old : new UpstreamRuntime(name, uc, states));
     });
     Map<String, Filter> filters = new HashMap<>();
-    cfg.middlewares().forEach((name, mc) -> filters.put(name, Filters.newFilter(name, mc)));
+    cfg.middlewares().forEach((name, mc) -> filters.put(name, Filters.newFilter(name, mc, rateLimits)));
     List<Route> routes = new ArrayList<>();
     for (FlatRoute fr : FlatRoute.flatten(cfg)) {
       RouteConfig rc = fr.route();

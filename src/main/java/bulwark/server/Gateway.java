@@ -5,6 +5,7 @@ import bulwark.config.BulwarkConfig;
 import bulwark.config.Cidr;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
+import bulwark.filter.ratelimit.RateLimitRegistry;
 import bulwark.log.AccessLog;
 import bulwark.proxy.DataPlane;
 import bulwark.proxy.ForwardingHeaders;
@@ -47,6 +48,8 @@ public final class Gateway implements DataPlane {
   private final ConfigLoader loader;
   private final AtomicReference<Snapshot> snapshot = new AtomicReference<>();
   private final TargetStates states = new TargetStates();
+  /** Rate-limit buckets and the Redis link: they outlive a reload (see RateLimitRegistry). */
+  private final RateLimitRegistry rateLimits = new RateLimitRegistry();
   private final AccessLog accessLog = new AccessLog();
   private final LongAdder inFlight = new LongAdder();
   private final AtomicLong generation = new AtomicLong();
@@ -94,6 +97,7 @@ public final class Gateway implements DataPlane {
       admin.start().await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
+      rateLimits.close();
       throw e;
     }
     if (watch) {
@@ -108,11 +112,13 @@ public final class Gateway implements DataPlane {
   private void publish(BulwarkConfig cfg) {
     Snapshot old = snapshot.get();
     Map<String, UpstreamRuntime> previous = old == null ? Map.of() : old.table().upstreams();
-    RouteTable table = RouteTableCompiler.compile(cfg, states, previous, generation.incrementAndGet());
+    rateLimits.prepare(cfg.cluster());
+    RouteTable table = RouteTableCompiler.compile(cfg, states, previous, generation.incrementAndGet(), rateLimits);
     List<Cidr> trusted = cfg.server().trustedProxies().stream().map(Cidr::parse).toList();
     long maxBody = cfg.server().limits().maxBodyBytes().bytes();
     accessLog.configure(cfg.observability().accessLog());
     snapshot.set(new Snapshot(cfg, table, new ForwardingHeaders(trusted), maxBody));
+    rateLimits.commit(cfg);
     lastReload = Instant.now();
     if (old != null) {
       // retire upstreams that were replaced (first, so their health checks stop before the new
@@ -212,6 +218,7 @@ public final class Gateway implements DataPlane {
       LOG.debug("closing upstream clients: {}", e.toString());
     }
     snapshot.get().table().upstreams().values().forEach(UpstreamRuntime::retire);
+    rateLimits.close();
     try {
       if (admin != null) admin.stop().await(5, TimeUnit.SECONDS);
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -289,6 +296,10 @@ public final class Gateway implements DataPlane {
 
   public TargetStates states() {
     return states;
+  }
+
+  public RateLimitRegistry rateLimits() {
+    return rateLimits;
   }
 
   public int dataPort() {

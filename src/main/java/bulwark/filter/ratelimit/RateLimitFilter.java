@@ -1,0 +1,100 @@
+package bulwark.filter.ratelimit;
+
+import bulwark.filter.Chain;
+import bulwark.filter.Exchange;
+import bulwark.filter.Filter;
+import bulwark.filter.Key;
+import bulwark.filter.ratelimit.RateLimitHeaders.Verdict;
+import io.github.bucket4j.ConsumptionProbe;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+
+/**
+ * The {@code rateLimit} middleware: one token per request from the bucket of the request's key.
+ * When the bucket is empty the request is answered 429 problem+json with {@code Retry-After},
+ * {@code RateLimit-Policy} and {@code RateLimit}; otherwise it goes on, and its response carries
+ * the two RateLimit fields. Several of these filters on one route stack: each takes its own token,
+ * and the fields describe the limit with the fewest tokens left (on a refusal: the one that refused).
+ *
+ * <p>Shared by every event loop: its state is in the bucket stores, which are thread-safe.
+ */
+public final class RateLimitFilter implements Filter {
+  /** The limit the RateLimit fields of this request's response describe. */
+  private static final Key<Verdict> SHOWN = Key.of("rateLimit.shown");
+
+  private final RateLimitPolicy policy;
+  private final RateLimitKey key;
+  private final LocalBuckets local;
+  private final ClusterBuckets cluster;
+  private final boolean failOpen;
+
+  private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen) {
+    this.policy = policy;
+    this.key = key;
+    this.local = local;
+    this.cluster = cluster;
+    this.failOpen = failOpen;
+  }
+
+  public static RateLimitFilter local(RateLimitKey key, LocalBuckets buckets) {
+    return new RateLimitFilter(buckets.policy(), key, buckets, null, true);
+  }
+
+  public static RateLimitFilter cluster(RateLimitKey key, ClusterBuckets buckets, boolean failOpen) {
+    return new RateLimitFilter(buckets.policy(), key, null, buckets, failOpen);
+  }
+
+  @Override
+  public Future<Void> handle(Exchange ex, Chain next) {
+    String k = key.of(ex.clientIp, ex.route == null ? "" : ex.route.name(), ex.request.headers());
+    if (local != null) return decide(ex, next, local.tryConsume(k));
+    Context context = Vertx.currentContext();
+    return cluster.tryConsume(k, context).transform(ar -> {
+      // the client may have left while Redis answered: the exchange is already over
+      if (ex.done) return Future.succeededFuture();
+      RedisLink link = cluster.link();
+      if (ar.succeeded()) {
+        link.succeeded();
+        return decide(ex, next, ar.result());
+      }
+      link.failed(ar.cause(), failOpen);
+      if (failOpen) return next.next(ex);
+      ex.response.headers().set(RateLimitHeaders.RETRY_AFTER, "1");
+      ex.reject(503, "Service Unavailable", "the rate limit '" + policy.name() + "' cannot be checked because its store (Redis) is unavailable");
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> decide(Exchange ex, Chain next, ConsumptionProbe probe) {
+    if (probe.isConsumed()) {
+      Verdict v = new Verdict(policy, probe.getRemainingTokens(), probe.getNanosToWaitForReset());
+      Verdict shown = ex.get(SHOWN);
+      if (shown == null) {
+        ex.put(SHOWN, v);
+        ex.onResponseHeaders(h -> RateLimitHeaders.apply(h, ex.get(SHOWN)));
+      } else if (v.remaining() < shown.remaining()) {
+        ex.put(SHOWN, v);
+      }
+      return next.next(ex);
+    }
+    if (ex.done) return Future.succeededFuture();
+    long retry = RateLimitHeaders.retryAfter(probe.getNanosToWaitForRefill());
+    MultiMap h = ex.response.headers();
+    h.set(RateLimitHeaders.RETRY_AFTER, Long.toString(retry));
+    RateLimitHeaders.apply(h, new Verdict(policy, 0, probe.getNanosToWaitForReset()));
+    ex.reject(429, "Too Many Requests", "the rate limit '" + policy.name() + "' (" + policy.capacity() + " requests, "
+        + policy.refill() + " more per " + period() + ", per " + key.spec() + ") is used up; retry in " + retry + " s");
+    return Future.succeededFuture();
+  }
+
+  private String period() {
+    long s = policy.period().toSeconds();
+    return s == 1 ? "second" : s == 60 ? "minute" : s == 3600 ? "hour" : s + " s";
+  }
+
+  public RateLimitPolicy policy() {
+    return policy;
+  }
+}

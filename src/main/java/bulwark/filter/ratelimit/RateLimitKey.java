@@ -1,0 +1,82 @@
+package bulwark.filter.ratelimit;
+
+import io.vertx.core.MultiMap;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+
+/**
+ * What a bucket belongs to, from the {@code key} setting: {@code client_ip}, {@code route} or
+ * {@code header:NAME}. The key of one request is a short string: a value longer than
+ * {@value #MAX_PLAIN} characters is replaced by its SHA-256, so a key costs little memory (and
+ * Redis space) whatever a client sends.
+ */
+public sealed interface RateLimitKey {
+  int MAX_PLAIN = 64;
+  /** The one bucket shared by every request that lacks the header. */
+  String MISSING = "-";
+
+  String of(String clientIp, String routeName, MultiMap headers);
+
+  /** The setting as written in the config. */
+  String spec();
+
+  static RateLimitKey parse(String spec) {
+    if (spec == null || spec.equals("client_ip")) return new ClientIp();
+    if (spec.equals("route")) return new PerRoute();
+    if (spec.startsWith("header:") && spec.length() > 7) return new Header(spec.substring(7));
+    throw new IllegalArgumentException("'" + spec + "' must be client_ip, route or header:NAME");
+  }
+
+  record ClientIp() implements RateLimitKey {
+    @Override
+    public String of(String clientIp, String routeName, MultiMap headers) {
+      return "ip:" + bounded(clientIp);
+    }
+
+    @Override
+    public String spec() {
+      return "client_ip";
+    }
+  }
+
+  /** One bucket per route: a middleware used by several routes limits each of them separately. */
+  record PerRoute() implements RateLimitKey {
+    @Override
+    public String of(String clientIp, String routeName, MultiMap headers) {
+      return "route:" + bounded(routeName);
+    }
+
+    @Override
+    public String spec() {
+      return "route";
+    }
+  }
+
+  /** One bucket per value of the header (its first value); requests without it share one bucket. */
+  record Header(String name) implements RateLimitKey {
+    @Override
+    public String of(String clientIp, String routeName, MultiMap headers) {
+      String v = headers.get(name);
+      // "=" marks a value, so no value can collide with the missing-header bucket
+      return v == null ? "h:" + MISSING : "h=" + bounded(v);
+    }
+
+    @Override
+    public String spec() {
+      return "header:" + name;
+    }
+  }
+
+  private static String bounded(String v) {
+    if (v == null) return "";
+    if (v.length() <= MAX_PLAIN) return v;
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(v.getBytes(StandardCharsets.UTF_8));
+      return "#" + Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package bulwark.filter.ratelimit;
+
+import bulwark.config.BulwarkConfig;
+import bulwark.config.ClusterConfig;
+import bulwark.config.RateLimitConfig;
+import bulwark.filter.Filter;
+import io.github.bucket4j.TimeMeter;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Rate-limit state that outlives one compiled route table, owned by the gateway: the local bucket
+ * stores, keyed by middleware name and config, and the Redis link, keyed by the cluster section.
+ * A reload that leaves a rateLimit middleware unchanged keeps its buckets (a client that used up
+ * its tokens stays limited); a changed one starts with full buckets. A reload that leaves
+ * {@code cluster} unchanged keeps the Redis connection.
+ *
+ * <p>Use: {@link #prepare} before compiling, {@link #filter} while compiling, {@link #commit} once
+ * the new table is published. A compile that fails leaves the serving state alone.
+ */
+public final class RateLimitRegistry implements AutoCloseable {
+  /** A replaced Redis link is closed after this, so requests still using it can finish. */
+  private static final long RETIRE_AFTER_SECONDS = 30;
+
+  private record LocalKey(String name, RateLimitConfig config) {}
+
+  private final TimeMeter time;
+  private final Map<LocalKey, LocalBuckets> locals = new ConcurrentHashMap<>();
+  private final Map<ClusterConfig, RedisLink> links = new ConcurrentHashMap<>();
+  private volatile ClusterConfig preparing;
+  private volatile RedisLink redis;
+
+  public RateLimitRegistry() {
+    this(TimeMeter.SYSTEM_NANOTIME);
+  }
+
+  /** {@code time} drives the local buckets and their expiry. */
+  public RateLimitRegistry(TimeMeter time) {
+    this.time = time;
+  }
+
+  /**
+   * Before a compile: the cluster section the new config has (null: none). A new Redis link is
+   * connected here, waiting at most about the connect timeout for the first attempt, so call this
+   * off the event loops; if Redis is down the link keeps trying in the background.
+   */
+  public void prepare(ClusterConfig cluster) {
+    preparing = cluster;
+    if (cluster != null) links.computeIfAbsent(cluster, RedisLink::new).awaitFirstAttempt();
+  }
+
+  /** The filter of the rateLimit middleware {@code name}. */
+  public Filter filter(String name, RateLimitConfig config) {
+    RateLimitKey key = RateLimitKey.parse(config.key());
+    if ("cluster".equals(config.scope())) {
+      ClusterConfig cc = preparing;
+      if (cc == null) throw new IllegalArgumentException("middleware '" + name + "': scope cluster needs the cluster section (and a registry prepared with it)");
+      RedisLink link = links.computeIfAbsent(cc, RedisLink::new);
+      return RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure()));
+    }
+    LocalBuckets b = locals.computeIfAbsent(new LocalKey(name, config), k -> new LocalBuckets(RateLimitPolicy.of(name, config), config.maxKeys(), time));
+    return RateLimitFilter.local(key, b);
+  }
+
+  /** After {@code cfg} is published: forgets the buckets of middlewares it no longer has, retires a replaced Redis link. */
+  public void commit(BulwarkConfig cfg) {
+    locals.keySet().removeIf(k -> {
+      var m = cfg.middlewares().get(k.name());
+      return m == null || !Objects.equals(m.rateLimit(), k.config());
+    });
+    ClusterConfig cc = cfg.cluster();
+    redis = cc == null ? null : links.get(cc);
+    links.entrySet().removeIf(e -> {
+      if (e.getKey().equals(cc)) return false;
+      RedisLink old = e.getValue();
+      CompletableFuture.delayedExecutor(RETIRE_AFTER_SECONDS, TimeUnit.SECONDS).execute(old::close);
+      return true;
+    });
+  }
+
+  /** The Redis link of the serving config, or null when it has no cluster section. */
+  public RedisLink redis() {
+    return redis;
+  }
+
+  /** The local buckets of middleware {@code name} with {@code config}, if the registry holds them. */
+  public LocalBuckets localBuckets(String name, RateLimitConfig config) {
+    return locals.get(new LocalKey(name, config));
+  }
+
+  /** Closes every Redis link; waits up to 5 s. */
+  @Override
+  public void close() {
+    CompletableFuture<?>[] fs = links.values().stream().map(RedisLink::closeAsync).toArray(CompletableFuture[]::new);
+    links.clear();
+    redis = null;
+    try {
+      CompletableFuture.allOf(fs).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // closing anyway
+    }
+  }
+}

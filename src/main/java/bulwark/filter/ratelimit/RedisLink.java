@@ -1,0 +1,248 @@
+package bulwark.filter.ratelimit;
+
+import bulwark.config.ClusterConfig;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's one Redis connection for {@code scope: cluster} rate limits (Lettuce, asynchronous
+ * only), and what is known of Redis's health. Created by the gateway when the config has a
+ * {@code cluster} section and kept across reloads while {@code cluster} is unchanged.
+ *
+ * <p>Commands are refused at once while the connection is down (no queue that would replay stale
+ * requests later) and time out after {@code cluster.timeout}. Lettuce reconnects in the background,
+ * 100 ms to 2 s apart. Health turns DOWN on the first failed call or lost connection, with one WARN,
+ * and UP on the first success or reconnection, with one INFO. The URI's password is never logged
+ * or shown: only host:port.
+ */
+public final class RedisLink implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
+
+  private final ClusterConfig config;
+  private final RedisURI uri;
+  private final String address;
+  private final String secret;
+  private final ClientResources resources;
+  private final RedisClient client;
+  private final AtomicBoolean up = new AtomicBoolean(true);
+  private final LongAdder failures = new LongAdder();
+  private final LongAdder allowedWhileDown = new LongAdder();
+  private final LongAdder refusedWhileDown = new LongAdder();
+  private volatile StatefulRedisConnection<byte[], byte[]> connection;
+  private volatile AsyncProxyManager<byte[]> buckets;
+  private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
+  private final Duration connectTimeout;
+  private volatile boolean closed;
+  private volatile Instant downSince;
+  private volatile String lastError;
+
+  public RedisLink(ClusterConfig config) {
+    this.config = config;
+    this.uri = RedisURI.create(config.redis());
+    Duration timeout = config.timeout();
+    uri.setTimeout(timeout);
+    this.address = uri.getHost() + ":" + uri.getPort();
+    this.secret = userInfo(config.redis());
+    this.resources = ClientResources.builder()
+        .ioThreadPoolSize(2)
+        .computationThreadPoolSize(2)
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+        .build();
+    this.client = RedisClient.create(resources, uri);
+    this.connectTimeout = timeout.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : timeout;
+    client.setOptions(ClientOptions.builder()
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(timeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
+        .build());
+    client.addListener(new RedisConnectionStateListener() {
+      @Override
+      public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress remote) {
+        succeeded();
+      }
+
+      @Override
+      public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
+        if (!closed) markDown("the connection was lost");
+      }
+    });
+    connect();
+  }
+
+  /** Connects in the background; until it succeeds, calls fail (and are counted) and it is retried every second. */
+  private void connect() {
+    if (closed) return;
+    client.connectAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((conn, err) -> {
+      if (err != null) {
+        markDown(describe(err));
+        firstAttempt.complete(null);
+        if (!closed) resources.eventExecutorGroup().schedule(this::connect, 1, TimeUnit.SECONDS);
+        return;
+      }
+      if (closed) {
+        conn.closeAsync();
+        firstAttempt.complete(null);
+        return;
+      }
+      connection = conn;
+      buckets = Bucket4jLettuce.casBasedBuilder(conn)
+          // a key is removed once its bucket would be full again (plus a margin): Redis memory stays bounded
+          .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
+          .requestTimeout(config.timeout())
+          .build()
+          .asAsync();
+      succeeded();
+      firstAttempt.complete(null);
+    });
+  }
+
+  /**
+   * Blocks until the first connection attempt has succeeded or failed, at most the connect timeout
+   * (at least 1 s, else cluster.timeout). For the gateway, off the event loops, so that it starts
+   * (or reloads) with the connection made when Redis is up, and does not wait long when it is not.
+   */
+  public void awaitFirstAttempt() {
+    try {
+      firstAttempt.get(connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // go on: calls fail (open or closed) until the background attempts succeed
+    }
+  }
+
+  /** The Bucket4j proxy manager, or null while the first connection has not been made. */
+  public AsyncProxyManager<byte[]> buckets() {
+    return buckets;
+  }
+
+  public ClusterConfig config() {
+    return config;
+  }
+
+  /** host:port, never the password. */
+  public String address() {
+    return address;
+  }
+
+  public boolean up() {
+    return up.get();
+  }
+
+  /** Calls that failed or timed out since the start. */
+  public long failures() {
+    return failures.sum();
+  }
+
+  public long allowedWhileDown() {
+    return allowedWhileDown.sum();
+  }
+
+  public long refusedWhileDown() {
+    return refusedWhileDown.sum();
+  }
+
+  public Instant downSince() {
+    return downSince;
+  }
+
+  public String lastError() {
+    return lastError;
+  }
+
+  /** A call succeeded (or the connection came back). */
+  void succeeded() {
+    if (up.get() || closed) return;
+    if (up.compareAndSet(false, true)) {
+      Instant since = downSince;
+      downSince = null;
+      LOG.info("Redis {} is reachable again{}; cluster rate limits are enforced again",
+          address, since == null ? "" : " after " + Duration.between(since, Instant.now()).toMillis() + " ms");
+    }
+  }
+
+  /** A call failed or timed out; {@code open} tells what the limit did about it. */
+  void failed(Throwable cause, boolean open) {
+    failures.increment();
+    if (open) allowedWhileDown.increment();
+    else refusedWhileDown.increment();
+    markDown(describe(cause));
+  }
+
+  private void markDown(String why) {
+    lastError = why;
+    if (closed) return;
+    if (up.compareAndSet(true, false)) {
+      downSince = Instant.now();
+      LOG.warn("Redis {} is unavailable ({}): cluster rate limits now let requests through (onRedisFailure: open) "
+          + "or refuse them with 503 (onRedisFailure: closed) until it is back", address, why);
+    }
+  }
+
+  /** The user-info part of the URI (it holds the password), or null. */
+  private static String userInfo(String redisUri) {
+    try {
+      String ui = java.net.URI.create(redisUri).getRawUserInfo();
+      return ui == null || ui.isEmpty() ? null : ui;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** A failure in words, with the password (if any) masked. */
+  String describe(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String m = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    if (secret != null) {
+      m = m.replace(secret, "****");
+      int colon = secret.indexOf(':');
+      if (colon >= 0 && colon < secret.length() - 1) m = m.replace(secret.substring(colon + 1), "****");
+    }
+    return m.length() > 300 ? m.substring(0, 300) : m;
+  }
+
+  /** Closes the connection and the client's threads; the future completes when they are closed. */
+  @Override
+  public void close() {
+    closeAsync();
+  }
+
+  public CompletableFuture<Void> closeAsync() {
+    closed = true;
+    StatefulRedisConnection<byte[], byte[]> c = connection;
+    CompletableFuture<Void> f = c == null ? CompletableFuture.completedFuture(null) : c.closeAsync();
+    return f.handle((v, e) -> client.shutdownAsync(0, 2, TimeUnit.SECONDS))
+        .thenCompose(x -> x)
+        .handle((v, e) -> {
+          CompletableFuture<Void> done = new CompletableFuture<>();
+          resources.shutdown(0, 2, TimeUnit.SECONDS).addListener(x -> done.complete(null));
+          return done;
+        })
+        .thenCompose(x -> x);
+  }
+}
