@@ -6,12 +6,12 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 OUT_DIR="$BENCH_DIR/out"
 JAR="$ROOT/target/bulwark.jar"
-# The JVM flags of the ./bulwark launcher: scripts/jvm.flags plus $BULWARK_JAVA_OPTS, as the
+# The JVM flags of the ./bulwark launcher: scripts/jvm-flags plus $BULWARK_JAVA_OPTS, as the
 # launcher does. BENCH_JVM_FLAGS replaces them all.
 if [ -n "${BENCH_JVM_FLAGS:-}" ]; then
   BULWARK_JAVA_OPTS=$BENCH_JVM_FLAGS
-elif [ -f "$ROOT/scripts/jvm.flags" ]; then
-  BULWARK_JAVA_OPTS="$(tr '\n' ' ' <"$ROOT/scripts/jvm.flags" | sed 's/  */ /g; s/ $//')${BULWARK_JAVA_OPTS:+ $BULWARK_JAVA_OPTS}"
+elif [ -x "$ROOT/scripts/jvm-flags" ] && JH=$("$ROOT/scripts/find-java" 2>/dev/null); then
+  BULWARK_JAVA_OPTS="$("$ROOT/scripts/jvm-flags" "$JH")${BULWARK_JAVA_OPTS:+ $BULWARK_JAVA_OPTS}"
 else
   BULWARK_JAVA_OPTS="-XX:+UseParallelGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch -XX:-UsePerfData -Dio.netty.leakDetection.level=disabled${BULWARK_JAVA_OPTS:+ $BULWARK_JAVA_OPTS}"
 fi
