@@ -153,6 +153,24 @@ class ResilienceIT {
   }
 
   @Test
+  void aTargetThatResetsItsConnectionsIsRetriedElsewhereAndEjected() throws Exception {
+    Upstream reset = upstream("reset", new AtomicReference<>("reset"));
+    Upstream good = upstream("good", new AtomicReference<>("ok"));
+    RunningGateway gw = gateway("""
+        upstreams:
+          u:
+            targets: [ { url: %s }, { url: %s } ]
+            healthCheck: { passive: { consecutiveFailures: 3, ejectFor: 1m } }
+            retry: { attempts: 2, on: [reset], backoff: 1ms, budget: 100%% }
+        routes:
+          - { name: r, match: { path: /r }, upstream: u }
+        """.formatted(reset.url(), good.url()));
+    for (int i = 0; i < 20; i++) assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(200);
+    assertThat(seenBy(reset)).as("ejected after 3 resets in a row, then left alone").isEqualTo(3);
+    assertThat(seenBy(good)).isEqualTo(20);
+  }
+
+  @Test
   void retriesNeverExceedTheBudget() throws Exception {
     AtomicReference<String> mode = new AtomicReference<>("503");
     Upstream a = upstream("a", mode);
