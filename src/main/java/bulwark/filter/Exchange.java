@@ -23,6 +23,10 @@ public final class Exchange {
   public final String requestId;
   public final String clientIp;
   public Route route;
+  /** Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user, token subject); null before. */
+  public String consumer;
+  /** Verified token claims, set by the JWT or introspection filter; null when none. */
+  public Map<String, Object> claims;
   public Map<String, String> params = Map.of();
   /** Headers sent upstream: hop-by-hop removed, forwarding headers set; filters may change them. */
   public MultiMap upstreamHeaders;
