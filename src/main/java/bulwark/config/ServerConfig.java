@@ -1,6 +1,5 @@
 package bulwark.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 public record ServerConfig(
@@ -9,4 +8,4 @@ public record ServerConfig(
     @Doc(value = "Peers (CIDR or address) whose X-Forwarded-* and Forwarded headers are kept and extended. From any other peer those headers are replaced.", unit = "CIDR list") List<String> trustedProxies,
     @Doc("Request size and time limits.") LimitsConfig limits,
     @Doc("Graceful shutdown.") ShutdownConfig shutdown,
-    @Doc(value = "TLS termination.", later = "security") JsonNode tls) {}
+    @Doc(value = "TLS termination on the data listener (HTTPS; h2 through ALPN when http2 is true). Absent: plain HTTP.", section = true) TlsConfig tls) {}

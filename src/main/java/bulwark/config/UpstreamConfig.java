@@ -11,4 +11,5 @@ public record UpstreamConfig(
     @Doc(value = "Active and passive health checks and the health score. Absent: every target is used while it accepts requests.", section = true) HealthCheckConfig healthCheck,
     @Doc(value = "Circuit breaker (Resilience4j). Absent: none.", section = true) CircuitBreakerConfig circuitBreaker,
     @Doc(value = "Retries with a retry budget. Absent: no retries.", section = true) RetryConfig retry,
-    @Doc("Overload protection: caps on in-flight and pending requests, and an optional adaptive concurrency limit.") OverloadConfig overload) {}
+    @Doc("Overload protection: caps on in-flight and pending requests, and an optional adaptive concurrency limit.") OverloadConfig overload,
+    @Doc(value = "TLS toward https:// targets: trusted CAs, the SNI name, a client certificate. Absent: https targets are verified against the JVM's default trust store, with their URL's host as SNI.", section = true) UpstreamTlsConfig tls) {}

@@ -56,6 +56,57 @@ final class Validator {
       positive(s.limits().requestHeaderTimeout(), "server.limits.requestHeaderTimeout");
       positive(s.limits().idleTimeout(), "server.limits.idleTimeout");
     }
+    if (s.tls() != null) tls(s.tls(), "server.tls");
+  }
+
+  static final Set<String> TLS_VERSIONS = Set.of("TLSv1.2", "TLSv1.3");
+
+  private void tls(TlsConfig t, String p) {
+    if (t.certificates().isEmpty()) error(p + ".certificates", "at least one certificate is required");
+    for (int i = 0; i < t.certificates().size(); i++) {
+      CertificateConfig c = t.certificates().get(i);
+      String cp = p + ".certificates[" + i + "]";
+      pemCertificates(c.cert(), cp + ".cert");
+      pemKey(c.key(), cp + ".key");
+    }
+    if (t.minVersion() != null && !TLS_VERSIONS.contains(t.minVersion())) {
+      error(p + ".minVersion", "'" + t.minVersion() + "' must be TLSv1.2 or TLSv1.3 (older versions are not accepted)");
+    }
+    if (t.hsts() != null) check(t.hsts().maxAge() >= 0, p + ".hsts.maxAge", "must not be negative");
+  }
+
+  private void upstreamTls(String p, UpstreamTlsConfig t, UpstreamConfig u) {
+    boolean anyHttps = u.targets().stream().anyMatch(x -> x.url() != null && x.url().startsWith("https://"));
+    check(anyHttps, p, "applies to https:// targets, and this upstream has none");
+    for (int i = 0; i < t.ca().size(); i++) pemCertificates(t.ca().get(i), p + ".ca[" + i + "]");
+    if (t.serverName() != null) check(HOST.matcher(t.serverName()).matches() && !t.serverName().startsWith("*"), p + ".serverName", "'" + t.serverName() + "' is not a host name");
+    if ((t.cert() == null) != (t.key() == null)) {
+      error(t.cert() == null ? p + ".cert" : p + ".key", "a client certificate needs both cert and key");
+    }
+    if (t.cert() != null) pemCertificates(t.cert(), p + ".cert");
+    if (t.key() != null) pemKey(t.key(), p + ".key");
+  }
+
+  private void pemCertificates(String file, String p) {
+    if (file == null || failed.contains(p)) return;
+    try {
+      Pem.certificates(java.nio.file.Path.of(file));
+    } catch (IllegalArgumentException e) {
+      error(p, e.getMessage());
+    } catch (java.io.IOException e) {
+      error(p, "cannot read " + file + ": " + e);
+    }
+  }
+
+  private void pemKey(String file, String p) {
+    if (file == null || failed.contains(p)) return;
+    try {
+      Pem.privateKey(java.nio.file.Path.of(file));
+    } catch (IllegalArgumentException e) {
+      error(p, e.getMessage());
+    } catch (java.io.IOException e) {
+      error(p, "cannot read " + file + ": " + e);
+    }
   }
 
   private void admin(AdminConfig a) {
@@ -105,6 +156,7 @@ final class Validator {
     if (u.circuitBreaker() != null) breaker(p + ".circuitBreaker", u.circuitBreaker());
     if (u.retry() != null) retry(p + ".retry", u.retry());
     if (u.overload() != null) overload(p + ".overload", u.overload());
+    if (u.tls() != null) upstreamTls(p + ".tls", u.tls(), u);
   }
 
   static final Set<String> RETRY_CONDITIONS = Set.of("connect_failure", "reset", "timeout");

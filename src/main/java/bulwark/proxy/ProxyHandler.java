@@ -10,6 +10,7 @@ import bulwark.routing.RouteResult;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.UpstreamTls;
 import bulwark.upstream.resilience.Breaker;
 import bulwark.upstream.resilience.OverloadGuard;
 import bulwark.upstream.resilience.RetryPolicy;
@@ -270,6 +271,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         .setURI(ex.upstreamUri)
         .setHeaders(ex.upstreamHeaders)
         .setConnectTimeout(up.connectMillis());
+    // a TLS server name of its own: connect to the target's address, send the name as SNI and Host
+    if (t.ssl() && up.serverName() != null) ro.setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(t.port(), t.host())).setHost(up.serverName());
     boolean ws = ex.webSocket;
     UpstreamClient client = client(up);
     if (ex.upstreamClient != client) {
@@ -368,7 +371,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     UpstreamClient c = clients.get(up);
     if (c == null) {
       var tc = up.config().timeouts();
-      HttpClientOptions o = new HttpClientOptions()
+      HttpClientOptions o = UpstreamTls.apply(new HttpClientOptions(), up.config().tls())
           .setKeepAlive(true)
           .setKeepAliveTimeout((int) Math.max(1, tc.idle().toSeconds()))
           .setIdleTimeout((int) Math.max(1, tc.idle().toSeconds()))

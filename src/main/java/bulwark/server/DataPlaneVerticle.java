@@ -51,6 +51,13 @@ final class DataPlaneVerticle extends VerticleBase {
         .setDecompressionSupported(false);
     // the same limit for HTTP/2 request headers (SETTINGS_MAX_HEADER_LIST_SIZE), keeping the other defaults
     o.getInitialSettings().setMaxHeaderListSize(maxHead);
+    if (cfg.server().tls() != null) {
+      try {
+        ServerTls.apply(o, cfg.server().tls(), cfg.server().http2());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
     return o;
   }
 
@@ -63,6 +70,7 @@ final class DataPlaneVerticle extends VerticleBase {
         .invalidRequestHandler(this::invalid)
         .requestHandler(req -> {
           SlowHeaderGuard.requestSeen(req.connection());
+          hsts(req);
           proxy.handle(req);
         });
     gateway.register(context, proxy, this);
@@ -74,8 +82,24 @@ final class DataPlaneVerticle extends VerticleBase {
     SlowHeaderGuard.watch(vertx, conn, timeoutMillis);
   }
 
+  /** Strict-Transport-Security on every response of a TLS connection, when configured. */
+  private void hsts(HttpServerRequest req) {
+    if (req.isSSL()) {
+      CharSequence v = gateway.hsts();
+      if (v != null) req.response().headers().set(STS, v);
+    }
+  }
+
+  private static final CharSequence STS = io.vertx.core.http.HttpHeaders.createOptimized("Strict-Transport-Security");
+
+  /** Switches to new certificates or TLS settings; new connections use them, open ones keep theirs. */
+  Future<Boolean> updateSsl(io.vertx.core.net.ServerSSLOptions options) {
+    return server.updateSSLOptions(options, true);
+  }
+
   private void invalid(HttpServerRequest req) {
     SlowHeaderGuard.requestSeen(req.connection());
+    hsts(req);
     Throwable cause = req.decoderResult().cause();
     int status;
     String title;

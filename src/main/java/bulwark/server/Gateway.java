@@ -64,6 +64,14 @@ public final class Gateway implements DataPlane {
   private Vertx vertx;
   private AdminServer admin;
   private ConfigWatcher watcher;
+  /** Watches the TLS certificate and key files; replaced when a reload changes server.tls. */
+  private volatile FileSetWatcher certWatcher;
+  /** The Strict-Transport-Security value for TLS responses, or null. */
+  private volatile CharSequence hsts;
+  /** Whether the running listeners were started with TLS and HTTP/2 (both need a restart to change). */
+  private boolean listenerTls;
+  private boolean listenerHttp2;
+  static final long CERT_WATCH_MILLIS = Long.getLong("bulwark.tls.watchMillis", 250);
 
   record Listener(Context context, ProxyHandler proxy, DataPlaneVerticle verticle) {}
 
@@ -104,9 +112,14 @@ public final class Gateway implements DataPlane {
       watcher = new ConfigWatcher(configFile, () -> reload("file change"));
       watcher.start();
     }
-    LOG.info("bulwark listening on {} (admin {}), {} routes, {} event loops, transport {}",
+    listenerTls = cfg.server().tls() != null;
+    listenerHttp2 = cfg.server().http2();
+    if (listenerTls) watchCertificates(cfg.server().tls());
+    LOG.info("bulwark listening on {} (admin {}), {} routes, {} event loops, transport {}, {}",
         cfg.server().listen(), cfg.admin().listen(), snapshot.get().table().routes().size(), loops,
-        vertx.isNativeTransportEnabled() ? "epoll" : "nio");
+        vertx.isNativeTransportEnabled() ? "epoll" : "nio",
+        listenerTls ? "TLS " + ServerTls.protocols(cfg.server().tls()) + " by " + ServerTls.engineName()
+            + ", " + cfg.server().tls().certificates().size() + " certificate(s)" + (listenerHttp2 ? ", ALPN h2" : "") : "plain HTTP");
   }
 
   private void publish(BulwarkConfig cfg) {
@@ -117,6 +130,8 @@ public final class Gateway implements DataPlane {
     List<Cidr> trusted = cfg.server().trustedProxies().stream().map(Cidr::parse).toList();
     long maxBody = cfg.server().limits().maxBodyBytes().bytes();
     accessLog.configure(cfg.observability().accessLog());
+    var tls = cfg.server().tls();
+    hsts = tls != null && tls.hsts() != null ? io.vertx.core.http.HttpHeaders.createOptimized(tls.hsts().headerValue()) : null;
     snapshot.set(new Snapshot(cfg, table, new ForwardingHeaders(trusted), maxBody));
     rateLimits.commit(cfg);
     lastReload = Instant.now();
@@ -169,10 +184,17 @@ public final class Gateway implements DataPlane {
           || cfg.server().http2() != cur.server().http2() || !cfg.server().limits().equals(cur.server().limits())) {
         LOG.warn("config reload ({}): changes to server.listen, server.http2, server.limits and admin take effect after a restart", reason);
       }
+      if ((cfg.server().tls() != null) != listenerTls) {
+        LOG.warn("config reload ({}): turning server.tls on or off takes effect after a restart", reason);
+      }
       try {
         publish(cfg);
       } catch (RuntimeException e) {
         return failed(reason, List.of("cannot compile the new config: " + e));
+      }
+      if (listenerTls && cfg.server().tls() != null && !cfg.server().tls().equals(cur.server().tls())) {
+        applyTls(cfg.server().tls(), "config reload");
+        watchCertificates(cfg.server().tls());
       }
       lastConfigHash = h;
       lastReloadError = null;
@@ -201,6 +223,7 @@ public final class Gateway implements DataPlane {
     Duration grace = snapshot.get().config().server().shutdown().gracePeriod();
     LOG.info("shutting down: draining {} in-flight request(s), grace period {}", inFlight.sum(), grace);
     if (watcher != null) watcher.stop();
+    if (certWatcher != null) certWatcher.stop();
     try {
       List<Future<Void>> fs = new ArrayList<>();
       for (Listener l : listeners) fs.add(l.verticle().shutdownServer(grace));
@@ -227,6 +250,51 @@ public final class Gateway implements DataPlane {
     }
     LOG.info("shutdown complete");
     accessLog.stop();
+  }
+
+  /** (Re)starts watching the certificate and key files of the given TLS config. */
+  private void watchCertificates(bulwark.config.TlsConfig tls) {
+    FileSetWatcher old = certWatcher;
+    if (old != null) old.stop();
+    FileSetWatcher w = new FileSetWatcher(ServerTls.files(tls), CERT_WATCH_MILLIS, this::certificatesChanged);
+    certWatcher = w;
+    w.start("bulwark-tls-watcher");
+  }
+
+  private void certificatesChanged() {
+    synchronized (reloadLock) {
+      if (draining) return;
+      var tls = snapshot.get().config().server().tls();
+      if (tls != null && listenerTls) applyTls(tls, "certificate files changed");
+    }
+  }
+
+  /**
+   * Reads the certificates again and switches every listener to them: new connections get the new
+   * certificates, open ones keep theirs. Files that do not parse leave the current ones serving.
+   */
+  private void applyTls(bulwark.config.TlsConfig tls, String reason) {
+    io.vertx.core.net.ServerSSLOptions opts;
+    try {
+      opts = ServerTls.sslOptions(tls, listenerHttp2);
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.error("TLS update ({}) rejected, the previous certificates keep serving: {}", reason, e.getMessage());
+      return;
+    }
+    List<Future<Boolean>> fs = new ArrayList<>();
+    for (Listener l : listeners) fs.add(l.verticle().updateSsl(opts.copy()));
+    Future.all(fs).onComplete(ar -> {
+      if (ar.succeeded()) {
+        LOG.info("TLS updated ({}): {} certificate(s), {}", reason, tls.certificates().size(), ServerTls.protocols(tls));
+      } else {
+        LOG.error("TLS update ({}) failed, the previous certificates keep serving: {}", reason, String.valueOf(ar.cause()));
+      }
+    });
+  }
+
+  /** The Strict-Transport-Security header value for responses over TLS, or null. */
+  CharSequence hsts() {
+    return hsts;
   }
 
   void register(Context context, ProxyHandler proxy, DataPlaneVerticle verticle) {

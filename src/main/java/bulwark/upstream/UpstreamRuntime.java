@@ -55,7 +55,7 @@ public final class UpstreamRuntime {
       return new Target(key, host, port, ssl, t.weight(), states.stateFor(key));
     }).toList();
     this.balancer = Balancers.newBalancer(config.balancer(), targets);
-    this.health = UpstreamHealth.of(name, config.healthCheck(), targets);
+    this.health = UpstreamHealth.of(name, config.healthCheck(), targets, config.tls());
     var cb = config.circuitBreaker();
     this.breaker = cb != null && !"route".equals(cb.scope()) ? new Breaker(name, cb, clock) : null;
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
@@ -99,6 +99,11 @@ public final class UpstreamRuntime {
 
   public String hashName() {
     return hashName;
+  }
+
+  /** The SNI and verified name for https targets when it differs from their URL's host, else null. */
+  public String serverName() {
+    return config.tls() == null ? null : config.tls().serverName();
   }
 
   public long connectMillis() {

@@ -17,10 +17,10 @@ public interface HealthCheck {
   Future<Void> close();
 
   /** The check for {@code config.type()}: "http" (the default) or "tcp". */
-  static HealthCheck newCheck(String upstream, ActiveCheckConfig config, Vertx vertx) {
+  static HealthCheck newCheck(String upstream, ActiveCheckConfig config, bulwark.config.UpstreamTlsConfig tls, Vertx vertx) {
     return switch (config.type() == null ? "http" : config.type()) {
       case "tcp" -> new TcpHealthCheck(upstream, config, vertx);
-      case "http" -> new HttpHealthCheck(upstream, config, vertx);
+      case "http" -> new HttpHealthCheck(upstream, config, tls, vertx);
       default -> throw new IllegalArgumentException("unknown health check type '" + config.type() + "'");
     };
   }

@@ -32,15 +32,18 @@ final class HttpHealthCheck implements HealthCheck {
   private final List<Integer> statuses;
   private final HostAndPort authority;
   private final long timeoutMillis;
+  /** The TLS server name of https targets when configured (upstreams.*.tls.serverName), else null. */
+  private final String serverName;
 
-  HttpHealthCheck(String upstream, ActiveCheckConfig config, Vertx vertx) {
+  HttpHealthCheck(String upstream, ActiveCheckConfig config, bulwark.config.UpstreamTlsConfig tls, Vertx vertx) {
     this.vertx = vertx;
     this.path = config.path() == null ? "/health" : config.path();
     this.statuses = config.statuses() == null ? List.of() : List.copyOf(config.statuses());
     this.authority = config.host() == null || config.host().isBlank() ? null : HostAndPort.parseAuthority(config.host(), -1);
     this.timeoutMillis = Math.max(1, config.timeout().toMillis());
+    this.serverName = tls == null ? null : tls.serverName();
     this.client = vertx.createHttpClient(
-        new HttpClientOptions()
+        bulwark.upstream.UpstreamTls.apply(new HttpClientOptions(), tls)
             .setKeepAlive(false)
             .setConnectTimeout((int) timeoutMillis)
             .setDecompressionSupported(false)
@@ -71,6 +74,7 @@ final class HttpHealthCheck implements HealthCheck {
         .setConnectTimeout(timeoutMillis)
         .putHeader("Accept", "application/json, */*;q=0.5")
         .putHeader("User-Agent", "bulwark-health");
+    if (target.ssl() && serverName != null) ro.setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(target.port(), target.host())).setHost(serverName);
     client.request(ro).onComplete(ar -> {
       if (ar.failed()) {
         result.tryComplete(CheckResult.unreachable(HealthCheck.describe(ar.cause())));

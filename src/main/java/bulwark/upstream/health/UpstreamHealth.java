@@ -45,6 +45,8 @@ public final class UpstreamHealth {
   private final int floor;
   private final List<Target> targets;
   private final LongSupplier ticker;
+  /** TLS toward https targets, or null (defaults); set once, before start. */
+  private bulwark.config.UpstreamTlsConfig tls;
   private final int maxEjected;
   private final long ejectForNanos;
   private final AtomicBoolean panicking = new AtomicBoolean();
@@ -71,6 +73,13 @@ public final class UpstreamHealth {
 
   public static UpstreamHealth of(String upstream, HealthCheckConfig config, List<Target> targets) {
     return of(upstream, config, targets, System::nanoTime);
+  }
+
+  /** With the upstream's TLS settings, which the http checks of https targets use. */
+  public static UpstreamHealth of(String upstream, HealthCheckConfig config, List<Target> targets, bulwark.config.UpstreamTlsConfig tls) {
+    UpstreamHealth h = of(upstream, config, targets, System::nanoTime);
+    h.tls = tls;
+    return h;
   }
 
   /** With a ticker in nanoseconds (System::nanoTime in production, a fake one in tests). */
@@ -128,7 +137,7 @@ public final class UpstreamHealth {
       return;
     }
     if (active != null) {
-      check = HealthCheck.newCheck(upstream, active, vertx);
+      check = HealthCheck.newCheck(upstream, active, tls, vertx);
       timers = new long[targets.size()];
       long jitter = jitterMillis();
       for (int i = 0; i < targets.size(); i++) {
