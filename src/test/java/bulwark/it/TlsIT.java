@@ -271,6 +271,33 @@ class TlsIT {
   }
 
   @Test
+  void minVersionTls13RefusesTls12AndAConfigReloadChangesCertificatesAndVersions() throws Exception {
+    String routes = """
+        upstreams:
+          plain:
+            targets: [ { url: "%s" } ]
+        routes:
+          - { name: all, match: { path: /** }, upstream: plain }
+        """.formatted(plain.url());
+    try (RunningGateway g = RunningGateway.start(head(certA) + "    minVersion: TLSv1.3\n" + routes)) {
+      String target = "127.0.0.1:" + g.port;
+      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2").exit()).isNotZero();
+      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_3").exit()).isZero();
+      assertThat(presented(g.port, "b.test").getSubjectX500Principal().getName()).contains("CN=a.test");
+
+      assertThat(g.rewrite(head(certA, certB) + routes)).isTrue();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      String subject = "";
+      while (System.nanoTime() < deadline && !subject.contains("CN=b.test")) {
+        subject = presented(g.port, "b.test").getSubjectX500Principal().getName();
+        if (!subject.contains("CN=b.test")) Thread.sleep(50);
+      }
+      assertThat(subject).contains("CN=b.test");
+      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2").exit()).isZero();
+    }
+  }
+
+  @Test
   void aClientThatDoesNotTrustTheCaFailsTheHandshake() {
     HttpClient untrusting = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     assertThatThrownBy(() -> get(untrusting, "/hello")).isInstanceOf(SSLHandshakeException.class);
