@@ -76,6 +76,7 @@ ensure_tools() {
   command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} with apt-get"
     [ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
@@ -124,7 +125,7 @@ free_port() {
 wait_http() { # url [seconds]
   local url=$1 secs=${2:-60}
   for _ in $(seq 1 $((secs * 10))); do
-    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
+    curl -kfsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
@@ -225,6 +226,52 @@ EOF
   NGINX_PROXY_PID=$!
   BENCH_PIDS+=("$NGINX_PROXY_PID")
   wait_http "http://127.0.0.1:$port/api/items/42" 20 || { cat "$BENCH_TMP/proxy-error.log" "$BENCH_TMP/proxy.out" >&2; die "nginx proxy did not start"; }
+}
+
+# make_cert DIR: a self-signed EC P-256 certificate for localhost and 127.0.0.1 (DIR/bench.pem,
+# DIR/bench.key), the one both TLS proxies serve (wrk does not verify it)
+make_cert() {
+  local dir=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/bench.key" -out "$dir/bench.pem" \
+    >"$dir/openssl.out" 2>&1 || { cat "$dir/openssl.out" >&2; die "openssl could not make the bench certificate"; }
+}
+
+# start_nginx_tls_proxy PORT UPSTREAM_PORT CPU CERT KEY: the keep-alive reverse proxy of
+# start_nginx_proxy, terminating TLS 1.2/1.3 with the given certificate; sets NGINX_TLS_PID
+start_nginx_tls_proxy() {
+  local port=$1 up=$2 cpu=$3 cert=$4 key=$5 conf="$BENCH_TMP/proxy-tls.conf"
+  {
+    nginx_main proxy-tls
+    echo "http {"
+    nginx_http_common proxy-tls
+    cat <<EOF
+  upstream backend {
+    server 127.0.0.1:$up;
+    keepalive 64;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+  }
+  server {
+    listen 127.0.0.1:$port ssl backlog=4096;
+    ssl_certificate $cert;
+    ssl_certificate_key $key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  } >"$conf"
+  taskset -c "$cpu" "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/proxy-tls-error.log" -c "$conf" \
+    >"$BENCH_TMP/proxy-tls.out" 2>&1 &
+  NGINX_TLS_PID=$!
+  BENCH_PIDS+=("$NGINX_TLS_PID")
+  wait_http "https://127.0.0.1:$port/api/items/42" 20 || { cat "$BENCH_TMP/proxy-tls-error.log" "$BENCH_TMP/proxy-tls.out" >&2; die "nginx TLS proxy did not start"; }
 }
 
 # --- bulwark ---------------------------------------------------------------------------------

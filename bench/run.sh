@@ -11,6 +11,9 @@
 #   SOAK=1           also run bench/reload-soak.sh afterwards (SOAK_SECONDS, default 600)
 #   RESILIENCE=1     also measure a route with health checks + breaker + local rate limit, and a
 #                    cluster (Redis) rate limit against a local one (RESILIENCE=0 skips them)
+#   TLS=1            also measure TLS termination: nginx and Bulwark, each terminating TLS (same
+#                    certificate, keep-alive wrk over https) in front of the plain upstream
+#                    (TLS=0 skips them)
 #   STRICT=1         exit 1 when a target is missed (errors and non-2xx always exit 1)
 #   JVM flags: scripts/jvm.flags + $BULWARK_JAVA_OPTS, as ./bulwark uses; BENCH_JVM_FLAGS replaces them
 #
@@ -140,11 +143,30 @@ for c in "$R_SMALL" "$R_BIG"; do
   n=$(curl -fsS "http://127.0.0.1:${GW_ADMIN_OF[$c]}/health/ready" | tr -d ' \n' | sed -n 's/.*"routes":\([0-9]*\).*/\1/p')
   say "$c: $n routes in the table (config $(wc -c <"$BENCH_TMP/conf/$c.yaml") bytes), ready ${START_MS[$c]} ms after launch; request ${URL[$c]#http://*/}"
 done
+TLS=${TLS:-1}
+tls_config() { # PORT ADMIN UPSTREAM ACCESS_LOG
+  gateway_head "$1" "$2" "$4" "$3" | awk -v cert="$BENCH_TMP/bench.pem" -v key="$BENCH_TMP/bench.key" '
+    { print }
+    /^  shutdown:/ { printf "  tls:\n    certificates: [ { cert: \"%s\", key: \"%s\" } ]\n", cert, key }'
+  printf 'routes:\n  - name: api\n    match: { path: "/api/**" }\n    upstream: api\n'
+}
+if [ "$TLS" = 1 ]; then
+  make_cert "$BENCH_TMP"
+  TLS_PX_PORT=$(free_port)
+  start_nginx_tls_proxy "$TLS_PX_PORT" "$UP_PORT" "$PROXY_CPU" "$BENCH_TMP/bench.pem" "$BENCH_TMP/bench.key"
+  log "nginx TLS proxy on 127.0.0.1:$TLS_PX_PORT (CPU $PROXY_CPU)"
+  URL[nginx-tls]="https://127.0.0.1:$TLS_PX_PORT/api/items/42"
+  PID[nginx-tls]=$NGINX_TLS_PID
+  launch_gateway bulwark-tls tls_config
+  URL[bulwark-tls]="https://127.0.0.1:$GW_PORT/api/items/42"
+  say "bulwark-tls: $(grep -ho 'TLS \[.*' "$BENCH_TMP/bulwark-tls.out" "$BENCH_TMP/bulwark-tls.err" 2>/dev/null | head -n 1)"
+fi
 say "bulwark: ready ${START_MS[bulwark]} ms after launch"
 say ""
 
 CASES=(direct nginx-proxy bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
+if [ "$TLS" = 1 ]; then CASES+=(nginx-tls bulwark-tls); fi
 ERRORS=0
 ROWS=()
 declare -A ALL_RPS ALL_US SENT
@@ -153,7 +175,7 @@ declare -A ALL_RPS ALL_US SENT
 measure() {
   local name=$1 round=$2 url=${URL[$1]} warm=0 before after pb pa c0 c1 other tag us
   if [ "$round" = 1 ]; then
-    case $name in direct | nginx-proxy) warm=$NGINX_WARMUP ;; *) warm=$WARMUP ;; esac
+    case $name in direct | nginx-proxy | nginx-tls) warm=$NGINX_WARMUP ;; *) warm=$WARMUP ;; esac
   fi
   tag=$name; [ "$ROUNDS" = 1 ] || tag="$name#$round"
   if [ "$warm" -gt 0 ]; then
@@ -171,7 +193,7 @@ measure() {
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
   # shellcheck disable=SC2086
-  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-})
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-})
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
   if [ "$RPS" = 0 ]; then
     log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
@@ -202,6 +224,7 @@ say ""
 sleep 1
 ACCESS_CASES=(bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then ACCESS_CASES+=(guarded rl-local rl-cluster); fi
+if [ "$TLS" = 1 ]; then ACCESS_CASES+=(bulwark-tls); fi
 for c in "${ACCESS_CASES[@]}"; do
   lines=$(wc -l <"${ACCESS_LOG[$c]}" 2>/dev/null || echo 0)
   say "$c: access log has $lines lines for ~${SENT[$c]} requests counted by wrk ($(ratio "$lines" "${SENT[$c]}"))"
@@ -235,6 +258,15 @@ if [ "$RESILIENCE" = 1 ]; then
   r4=$(ratio "$RC" "$RL")
   if ge "$r4" 0.5; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
   say "rl-cluster (Redis) / rl-local rate limit throughput: $r4 (target >= 0.5: $v)"
+fi
+if [ "$TLS" = 1 ]; then
+  BT=$(median <<<"${ALL_RPS[bulwark-tls]}")
+  NT=$(median <<<"${ALL_RPS[nginx-tls]}")
+  r5=$(ratio "$BT" "$NT")
+  if ge "$r5" 0.75; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  say "bulwark-tls / nginx-tls throughput (both terminating TLS, same certificate): $r5 (target >= 0.75: $v)"
+  say "  CPU per request: bulwark-tls $(median <<<"${ALL_US[bulwark-tls]}") us, nginx-tls $(median <<<"${ALL_US[nginx-tls]}") us;" \
+    "TLS cost: bulwark-tls / bulwark $(ratio "$BT" "$B"), nginx-tls / nginx-proxy $(ratio "$NT" "$N")"
 fi
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "raw wrk output and configs: $RES"
