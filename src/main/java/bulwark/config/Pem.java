@@ -8,6 +8,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -47,15 +49,17 @@ public final class Pem {
     return out;
   }
 
-  /** Checks that a PEM file holds one private key that can be read. */
-  public static void privateKey(Path file) throws IOException {
+  /**
+   * Checks that a PEM file holds a private key that can be read, and returns it: null for PKCS#1
+   * and SEC1 keys, which Vert.x reads but the JDK cannot parse without help.
+   */
+  public static PrivateKey privateKey(Path file) throws IOException {
     for (Block b : blocks(file)) {
       switch (b.type()) {
         case "PRIVATE KEY" -> {
           for (String alg : List.of("RSA", "EC", "Ed25519", "Ed448")) {
             try {
-              KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(b.der()));
-              return;
+              return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(b.der()));
             } catch (GeneralSecurityException e) {
               // try the next algorithm
             }
@@ -63,13 +67,48 @@ public final class Pem {
           throw new IllegalArgumentException(file + ": the PKCS#8 private key cannot be parsed (RSA, EC or EdDSA expected)");
         }
         case "RSA PRIVATE KEY", "EC PRIVATE KEY" -> {
-          return; // PKCS#1 / SEC1: base64 already decoded; Vert.x reads them
+          return null; // PKCS#1 / SEC1: the base64 decoded; Vert.x reads them
         }
         case "ENCRYPTED PRIVATE KEY" -> throw new IllegalArgumentException(file + ": encrypted private keys are not supported; decrypt it (openssl pkcs8 -nocrypt)");
         default -> { }
       }
     }
     throw new IllegalArgumentException(file + " holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
+  }
+
+  /**
+   * Checks that the private key belongs to the certificate: a signature made with the key must
+   * verify with the certificate's public key. A null key (PKCS#1, SEC1) is not checked.
+   */
+  public static boolean belongTogether(X509Certificate cert, PrivateKey key) {
+    if (key == null) return true;
+    String alg = switch (key.getAlgorithm()) {
+      case "RSA" -> "SHA256withRSA";
+      case "EC" -> "SHA256withECDSA";
+      default -> key.getAlgorithm(); // Ed25519, Ed448
+    };
+    try {
+      byte[] probe = "bulwark key check".getBytes(StandardCharsets.US_ASCII);
+      Signature s = Signature.getInstance(alg);
+      s.initSign(key);
+      s.update(probe);
+      byte[] sig = s.sign();
+      Signature v = Signature.getInstance(alg);
+      v.initVerify(cert.getPublicKey());
+      v.update(probe);
+      return v.verify(sig);
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  /** Reads a certificate file and its key file and checks that they belong together; throws with a readable message. */
+  public static void pair(Path certFile, Path keyFile) throws IOException {
+    X509Certificate cert = certificates(certFile).get(0);
+    PrivateKey key = privateKey(keyFile);
+    if (!belongTogether(cert, key)) {
+      throw new IllegalArgumentException("the private key in " + keyFile + " does not belong to the certificate in " + certFile);
+    }
   }
 
   record Block(String type, byte[] der) {}

@@ -66,8 +66,7 @@ final class Validator {
     for (int i = 0; i < t.certificates().size(); i++) {
       CertificateConfig c = t.certificates().get(i);
       String cp = p + ".certificates[" + i + "]";
-      pemCertificates(c.cert(), cp + ".cert");
-      pemKey(c.key(), cp + ".key");
+      if (pemCertificates(c.cert(), cp + ".cert") & pemKey(c.key(), cp + ".key")) pair(c.cert(), c.key(), cp + ".key");
     }
     if (t.minVersion() != null && !TLS_VERSIONS.contains(t.minVersion())) {
       error(p + ".minVersion", "'" + t.minVersion() + "' must be TLSv1.2 or TLSv1.3 (older versions are not accepted)");
@@ -83,29 +82,44 @@ final class Validator {
     if ((t.cert() == null) != (t.key() == null)) {
       error(t.cert() == null ? p + ".cert" : p + ".key", "a client certificate needs both cert and key");
     }
-    if (t.cert() != null) pemCertificates(t.cert(), p + ".cert");
-    if (t.key() != null) pemKey(t.key(), p + ".key");
+    boolean certOk = t.cert() != null && pemCertificates(t.cert(), p + ".cert");
+    boolean keyOk = t.key() != null && pemKey(t.key(), p + ".key");
+    if (certOk && keyOk) pair(t.cert(), t.key(), p + ".key");
   }
 
-  private void pemCertificates(String file, String p) {
-    if (file == null || failed.contains(p)) return;
+  /** True when the file holds PEM certificates; else reports why at {@code p}. */
+  private boolean pemCertificates(String file, String p) {
+    if (file == null || failed.contains(p)) return false;
     try {
       Pem.certificates(java.nio.file.Path.of(file));
+      return true;
     } catch (IllegalArgumentException e) {
       error(p, e.getMessage());
     } catch (java.io.IOException e) {
       error(p, "cannot read " + file + ": " + e);
     }
+    return false;
   }
 
-  private void pemKey(String file, String p) {
-    if (file == null || failed.contains(p)) return;
+  /** True when the file holds a readable private key; else reports why at {@code p}. */
+  private boolean pemKey(String file, String p) {
+    if (file == null || failed.contains(p)) return false;
     try {
       Pem.privateKey(java.nio.file.Path.of(file));
+      return true;
     } catch (IllegalArgumentException e) {
       error(p, e.getMessage());
     } catch (java.io.IOException e) {
       error(p, "cannot read " + file + ": " + e);
+    }
+    return false;
+  }
+
+  private void pair(String cert, String key, String p) {
+    try {
+      Pem.pair(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      error(p, e.getMessage());
     }
   }
 

@@ -100,8 +100,7 @@ final class ServerTls {
     for (CertificateConfig c : t.certificates()) {
       Path cert = Path.of(c.cert());
       Path key = Path.of(c.key());
-      Pem.certificates(cert);
-      Pem.privateKey(key);
+      Pem.pair(cert, key);
       pem.addCertValue(Buffer.buffer(Files.readAllBytes(cert)));
       pem.addKeyValue(Buffer.buffer(Files.readAllBytes(key)));
     }

@@ -19,6 +19,7 @@ class TlsConfigTest {
   static Pair ca;
   static Pair leaf;
   static Path garbage;
+  static Pair other;
 
   @BeforeAll
   static void certs() throws Exception {
@@ -26,6 +27,7 @@ class TlsConfigTest {
     ca = TestCerts.ca(dir, "ca");
     leaf = TestCerts.leaf(dir, ca, "leaf", "a.test", "t", "DNS:a.test");
     garbage = Files.writeString(dir.resolve("garbage.pem"), "hello\n");
+    other = TestCerts.leaf(dir, ca, "other", "b.test", "t", "DNS:b.test");
   }
 
   static String server(String tls) {
@@ -55,6 +57,12 @@ class TlsConfigTest {
         "server.tls.certificates[0].key: " + leaf.cert() + " holds no PEM private key (-----BEGIN PRIVATE KEY-----)",
         "server.tls.certificates[1].cert: " + garbage + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
         "server.tls.minVersion: 'TLSv1.1' must be TLSv1.2 or TLSv1.3 (older versions are not accepted)");
+  }
+
+  @Test
+  void aKeyThatDoesNotBelongToItsCertificateIsAnError() {
+    assertThat(errors(server("certificates: [ { cert: \"" + leaf.cert() + "\", key: \"" + other.key() + "\" } ]\n"))).containsExactly(
+        "server.tls.certificates[0].key: the private key in " + other.key() + " does not belong to the certificate in " + leaf.cert());
   }
 
   @Test
