@@ -44,9 +44,13 @@ final class ServerTls {
 
   private ServerTls() {}
 
-  /** True when OpenSSL (netty-tcnative) is usable; else the JDK's TLS engine is used. */
+  /**
+   * True when OpenSSL (netty-tcnative) is usable and not turned off with
+   * {@code -Dbulwark.tls.engine=jdk}; else the JDK's TLS engine is used.
+   */
   static boolean openSsl() {
-    return OpenSSLEngineOptions.isAvailable() && OpenSSLEngineOptions.isAlpnAvailable();
+    return !"jdk".equalsIgnoreCase(System.getProperty("bulwark.tls.engine"))
+        && OpenSSLEngineOptions.isAvailable() && OpenSSLEngineOptions.isAlpnAvailable();
   }
 
   /** "OpenSSL (BoringSSL ...)" or "JDK", for the startup log and the docs. */

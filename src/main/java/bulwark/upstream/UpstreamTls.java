@@ -19,7 +19,8 @@ public final class UpstreamTls {
 
   /** Applies the TLS settings to a client's options; {@code tls} may be null (defaults). */
   public static HttpClientOptions apply(HttpClientOptions o, UpstreamTlsConfig tls) {
-    o.setSslEngineOptions(OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions())
+    boolean openSsl = !"jdk".equalsIgnoreCase(System.getProperty("bulwark.tls.engine")) && OpenSSLEngineOptions.isAvailable();
+    o.setSslEngineOptions(openSsl ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions())
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
         .setVerifyHost(true);
     if (tls == null) return o;

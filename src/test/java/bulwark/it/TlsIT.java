@@ -298,6 +298,34 @@ class TlsIT {
   }
 
   @Test
+  void theJdkEngineServesTheSameWay() throws Exception {
+    System.setProperty("bulwark.tls.engine", "jdk");
+    RunningGateway g;
+    try {
+      g = RunningGateway.start(head(certA, certB) + """
+          upstreams:
+            plain:
+              targets: [ { url: "%s" } ]
+          routes:
+            - { name: all, match: { path: /** }, upstream: plain }
+          """.formatted(plain.url()));
+    } finally {
+      System.clearProperty("bulwark.tls.engine");
+    }
+    try (g) {
+      assertThat(presented(g.port, "b.test").getSubjectX500Principal().getName()).contains("CN=b.test");
+      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName()).contains("CN=a.test");
+      String target = "127.0.0.1:" + g.port;
+      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0").exit()).isNotZero();
+      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2", "-cipher", "AES128-SHA").exit()).isNotZero();
+      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2").exit()).isZero();
+      HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + g.port + "/jdk")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+    }
+  }
+
+  @Test
   void aClientThatDoesNotTrustTheCaFailsTheHandshake() {
     HttpClient untrusting = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     assertThatThrownBy(() -> get(untrusting, "/hello")).isInstanceOf(SSLHandshakeException.class);
