@@ -298,6 +298,27 @@ class TlsIT {
   }
 
   @Test
+  void activeHealthChecksOfHttpsTargetsUseTheUpstreamTlsSettings() throws Exception {
+    int up = tlsUpstream.actualPort();
+    try (RunningGateway g = RunningGateway.start(TestSupport.head() + """
+        upstreams:
+          checked:
+            targets: [ { url: "https://127.0.0.1:%d" } ]
+            tls: { ca: [ "%s" ], serverName: upstream.test, cert: "%s", key: "%s" }
+            healthCheck:
+              active: { path: /health, interval: 200ms, timeout: 150ms, healthyThreshold: 1, unhealthyThreshold: 1 }
+        routes:
+          - { name: all, match: { path: /** }, upstream: checked }
+        """.formatted(up, ca.cert(), client.cert(), client.key()))) {
+      var health = g.gateway.states().stateFor("127.0.0.1:" + up).health();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() < deadline && health.status() != bulwark.upstream.health.HealthStatus.UP) Thread.sleep(50);
+      // the target requires our client certificate: only a check over TLS with it passes
+      assertThat(health.status()).isEqualTo(bulwark.upstream.health.HealthStatus.UP);
+    }
+  }
+
+  @Test
   void theJdkEngineServesTheSameWay() throws Exception {
     System.setProperty("bulwark.tls.engine", "jdk");
     RunningGateway g;
