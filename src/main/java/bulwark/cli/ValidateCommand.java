@@ -33,6 +33,8 @@ final class ValidateCommand implements Callable<Integer> {
 
   static String summary(Path file, BulwarkConfig cfg) {
     return file + ": valid (" + FlatRoute.flatten(cfg).size() + " routes, " + cfg.upstreams().size() + " upstreams, "
-        + cfg.middlewares().size() + " middlewares; listen " + cfg.server().listen() + ", admin " + cfg.admin().listen() + ")";
+        + cfg.middlewares().size() + " middlewares; listen " + cfg.server().listen()
+        + (cfg.server().tls() == null ? "" : " (TLS, " + cfg.server().tls().certificates().size() + " certificate(s))")
+        + ", admin " + cfg.admin().listen() + ")";
   }
 }
