@@ -379,7 +379,6 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
           .setConnectTimeout((int) tc.connect().toMillis())
           .setTcpNoDelay(true)
           .setDecompressionSupported(false)
-          .setVerifyHost(true)
           .setName("bulwark-" + up.name());
       PoolOptions po = new PoolOptions().setHttp1MaxSize(up.config().maxConnectionsPerTarget()).setEventLoopSize(0);
       c = new UpstreamClient(vertx.createHttpClient(o, po));

@@ -103,17 +103,27 @@ class TlsIT {
           wrongca:
             targets: [ { url: "https://127.0.0.1:%d" } ]
             tls: { ca: [ "%s" ], cert: "%s", key: "%s" }
+          noverify:
+            targets: [ { url: "https://127.0.0.1:%d" } ]
+            tls: { verify: false, cert: "%s", key: "%s" }
+          jvmtrust:
+            targets: [ { url: "https://127.0.0.1:%d" } ]
+            tls: { cert: "%s", key: "%s" }
         routes:
           - { name: mtls, match: { path: /mtls/** }, upstream: mtls }
           - { name: named, match: { path: /named/** }, upstream: named }
           - { name: nocert, match: { path: /nocert/** }, upstream: nocert }
           - { name: wrongca, match: { path: /wrongca/** }, upstream: wrongca }
+          - { name: noverify, match: { path: /noverify/** }, upstream: noverify }
+          - { name: jvmtrust, match: { path: /jvmtrust/** }, upstream: jvmtrust }
           - { name: all, match: { path: /** }, upstream: plain }
         """.formatted(plain.url(),
             up, ca.cert(), client.cert(), client.key(),
             up, ca.cert(), client.cert(), client.key(),
             up, ca.cert(),
-            up, otherCa.cert(), client.cert(), client.key()));
+            up, otherCa.cert(), client.cert(), client.key(),
+            up, client.cert(), client.key(),
+            up, client.cert(), client.key()));
   }
 
   /** A config head whose data listener terminates TLS with the given certificates (tls: left open for more keys). */
@@ -230,6 +240,17 @@ class TlsIT {
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(r.headers().firstValue("content-type")).hasValue("application/problem+json");
     assertThat(r.body()).contains("wrongca");
+  }
+
+  @Test
+  void withoutCaTheJvmTrustStoreDecidesAndVerifyFalseTrustsAnything() throws Exception {
+    // the test CA is not in the JVM's trust store
+    HttpResponse<String> jvm = get(h1, "/jvmtrust/x");
+    assertThat(jvm.statusCode()).isEqualTo(502);
+    assertThat(jvm.headers().firstValue("content-type")).hasValue("application/problem+json");
+    HttpResponse<String> any = get(h1, "/noverify/x");
+    assertThat(any.statusCode()).as(any.body()).isEqualTo(200);
+    assertThat(any.body()).contains("CN=bulwark-client");
   }
 
   @Test

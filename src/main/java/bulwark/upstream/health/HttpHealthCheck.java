@@ -47,7 +47,6 @@ final class HttpHealthCheck implements HealthCheck {
             .setKeepAlive(false)
             .setConnectTimeout((int) timeoutMillis)
             .setDecompressionSupported(false)
-            .setVerifyHost(true)
             .setName("bulwark-health-" + upstream),
         new PoolOptions().setHttp1MaxSize(2));
   }
