@@ -42,6 +42,8 @@ final class ServerTls {
       "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
       "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServerTls.class);
+
   private ServerTls() {}
 
   /**
@@ -105,10 +107,22 @@ final class ServerTls {
       Path cert = Path.of(c.cert());
       Path key = Path.of(c.key());
       Pem.pair(cert, key);
+      warnIfExpiring(cert, Pem.certificates(cert).get(0));
       pem.addCertValue(Buffer.buffer(Files.readAllBytes(cert)));
       pem.addKeyValue(Buffer.buffer(Files.readAllBytes(key)));
     }
     return pem;
+  }
+
+  /** Logs a warning for a certificate that has expired or expires within two weeks (it is served all the same). */
+  static void warnIfExpiring(Path file, java.security.cert.X509Certificate c) {
+    java.time.Instant end = c.getNotAfter().toInstant();
+    java.time.Instant now = java.time.Instant.now();
+    if (end.isBefore(now)) {
+      LOG.warn("TLS certificate {} ({}) expired at {}", file, c.getSubjectX500Principal().getName(), end);
+    } else if (end.isBefore(now.plus(java.time.Duration.ofDays(14)))) {
+      LOG.warn("TLS certificate {} ({}) expires at {}, in less than 14 days", file, c.getSubjectX500Principal().getName(), end);
+    }
   }
 
   /** Every certificate and key file, for the watcher. */
