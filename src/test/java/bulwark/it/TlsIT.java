@@ -306,6 +306,11 @@ class TlsIT {
       assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_3").exit()).isZero();
       assertThat(presented(g.port, "b.test").getSubjectX500Principal().getName()).contains("CN=a.test");
 
+      // a reload naming a missing key is rejected as a whole, with the field path; TLS keeps serving
+      assertThat(g.rewrite(head(certA, new Pair(certB.cert(), dir.resolve("missing.key"))) + routes)).isFalse();
+      assertThat(g.gateway.lastReloadError()).contains("server.tls.certificates[1].key: file " + dir.resolve("missing.key") + " does not exist");
+      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName()).contains("CN=a.test");
+
       assertThat(g.rewrite(head(certA, certB) + routes)).isTrue();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       String subject = "";
