@@ -40,10 +40,8 @@ public final class ApiKeyFilter implements Filter {
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
     String key = header == null ? null : ex.request.getHeader(header);
-    boolean fromQuery = false;
     if (key == null && query != null && ex.request.query() != null) {
       key = ex.request.getParam(query);
-      fromQuery = key != null;
     }
     if (key == null || key.isEmpty()) {
       ex.response.putHeader("WWW-Authenticate", CHALLENGE);
@@ -59,7 +57,8 @@ public final class ApiKeyFilter implements Filter {
     ex.consumer = consumer;
     if (!keep) {
       if (header != null) ex.upstreamHeaders.remove(header);
-      if (query != null && (fromQuery || ex.request.query() != null)) ex.upstreamUri = withoutParam(ex.upstreamUri, query);
+      // every occurrence goes, also when the header carried the key
+      if (query != null && ex.request.query() != null) ex.upstreamUri = withoutParam(ex.upstreamUri, query);
     }
     return next.next(ex);
   }
