@@ -6,4 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 public record MiddlewareConfig(
     @Doc("Set, add or remove request and response headers.") HeadersConfig headers,
     @Doc("Token-bucket rate limit (Bucket4j), local or shared through Redis.") RateLimitConfig rateLimit,
-    @Doc(value = "JWT authentication.", later = "security") JsonNode jwt) {}
+    @Doc(value = "JWT authentication.", later = "security") JsonNode jwt,
+    @Doc("API keys from a header or query parameter, stored as SHA-256 hashes; sets the consumer.") ApiKeyConfig apiKey,
+    @Doc("HTTP Basic authentication against bcrypt hashes; sets the consumer.") BasicAuthConfig basicAuth,
+    @Doc("CORS: preflights answered at the gateway, Access-Control-* headers on responses.") CorsConfig cors,
+    @Doc("Allow and deny lists of networks for the real client IP.") IpRulesConfig ipRules) {}

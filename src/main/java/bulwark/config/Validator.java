@@ -18,6 +18,8 @@ final class Validator {
   private static final Pattern HOST = Pattern.compile("(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   static final int MIN_ADMIN_TOKEN = 32;
+  /** The middleware type keys, for the "exactly one type key" message. */
+  static final List<String> MIDDLEWARE_TYPES = List.of("headers", "rateLimit", "apiKey", "basicAuth", "cors", "ipRules");
 
   private final List<ConfigError> errors;
   /** Fields that already failed to bind: their placeholder value (0, "") is not checked again. */
@@ -255,7 +257,8 @@ final class Validator {
   private void rateLimit(String p, RateLimitConfig r, boolean haveCluster) {
     String k = nz(r.key());
     boolean keyOk = k.equals("client_ip") || k.equals("route") || (k.startsWith("header:") && TOKEN.matcher(k.substring(7)).matches());
-    check(keyOk, p + ".key", "'" + k + "' must be client_ip, route or header:NAME");
+    keyOk |= k.equals("consumer") || (k.startsWith("claim:") && k.length() > 6);
+    check(keyOk, p + ".key", "'" + k + "' must be client_ip, route, header:NAME, consumer or claim:NAME");
     check(r.burst() >= 0, p + ".burst", "must not be negative");
     check(r.scope() == null || r.scope().equals("local") || r.scope().equals("cluster"), p + ".scope", "'" + r.scope() + "' must be local or cluster");
     check(r.onRedisFailure() == null || r.onRedisFailure().equals("open") || r.onRedisFailure().equals("closed"), p + ".onRedisFailure", "'" + r.onRedisFailure() + "' must be open or closed");
@@ -277,12 +280,17 @@ final class Validator {
 
   private void middleware(String p, MiddlewareConfig m, boolean haveCluster) {
     int types = (m.headers() != null ? 1 : 0) + (m.rateLimit() != null ? 1 : 0);
+    types += (m.apiKey() != null ? 1 : 0) + (m.basicAuth() != null ? 1 : 0) + (m.cors() != null ? 1 : 0) + (m.ipRules() != null ? 1 : 0);
     // jwt is reported by the binder as not supported yet
     if (types == 0 && errors.stream().noneMatch(e -> e.path().startsWith(p + "."))) {
-      error(p, "a middleware needs exactly one type key (known: headers, rateLimit)");
+      error(p, "a middleware needs exactly one type key (known: " + String.join(", ", MIDDLEWARE_TYPES) + ")");
     }
     if (types > 1) error(p, "a middleware needs exactly one type key, this one has " + types);
     if (m.rateLimit() != null) rateLimit(p + ".rateLimit", m.rateLimit(), haveCluster);
+    if (m.apiKey() != null) AccessChecks.apiKey(p + ".apiKey", m.apiKey(), this::error);
+    if (m.basicAuth() != null) AccessChecks.basicAuth(p + ".basicAuth", m.basicAuth(), this::error);
+    if (m.cors() != null) AccessChecks.cors(p + ".cors", m.cors(), this::error);
+    if (m.ipRules() != null) AccessChecks.ipRules(p + ".ipRules", m.ipRules(), this::error);
     if (m.headers() != null) {
       ops(m.headers().request(), p + ".headers.request");
       ops(m.headers().response(), p + ".headers.response");

@@ -80,11 +80,18 @@ public final class Exchange {
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
   private Rejecter rejecter;
+  private Responder responder;
 
   /** How the proxy ends an exchange with an error of the gateway's own. */
   @FunctionalInterface
   public interface Rejecter {
     void reject(Exchange exchange, int status, String title, String detail);
+  }
+
+  /** How the proxy ends an exchange with a plain, bodiless answer of the gateway's own (a CORS preflight). */
+  @FunctionalInterface
+  public interface Responder {
+    void respond(Exchange exchange, int status);
   }
 
   public Exchange(HttpServerRequest request, String requestId, String clientIp) {
@@ -126,6 +133,22 @@ public final class Exchange {
   public void reject(int status, String title, String detail) {
     if (rejecter == null) throw new IllegalStateException("no rejecter set on this exchange");
     rejecter.reject(this, status, title, detail);
+  }
+
+  /** Set by the proxy when the exchange starts; {@link #respond} calls it. */
+  public void responder(Responder responder) {
+    this.responder = responder;
+  }
+
+  /**
+   * Answers the request now with {@code status} and no body (headers already set on
+   * {@link #response} are kept, response-header hooks are not run) and ends the exchange as
+   * {@link #reject} does. A filter that calls this does not call {@code next}. Must run on the
+   * request's event loop.
+   */
+  public void respond(int status) {
+    if (responder == null) throw new IllegalStateException("no responder set on this exchange");
+    responder.respond(this, status);
   }
 
   public void applyResponseHeaderHooks(MultiMap headers) {

@@ -24,6 +24,10 @@ public final class Filters {
     if (f != null) return f.apply(config);
     if (config.headers() != null) return new HeadersFilter(config.headers());
     if (config.rateLimit() != null) return rateLimits.filter(name, config.rateLimit());
+    if (config.apiKey() != null) return new bulwark.filter.auth.apikey.ApiKeyFilter(config.apiKey());
+    if (config.basicAuth() != null) return new bulwark.filter.auth.basic.BasicAuthFilter(config.basicAuth());
+    if (config.cors() != null) return new bulwark.filter.cors.CorsFilter(config.cors());
+    if (config.ipRules() != null) return new bulwark.filter.ip.IpRulesFilter(config.ipRules());
     throw new IllegalArgumentException("middleware '" + name + "' has no supported type");
   }
 

@@ -81,6 +81,7 @@ public final class AccessLog {
         ex.route == null ? null : ex.route.name(),
         ex.target == null ? null : ex.target.key(),
         ex.upstreamStartNanos == 0 ? -1 : (ex.upstreamEndNanos == 0 ? now : ex.upstreamEndNanos) - ex.upstreamStartNanos);
+    m.consumer = ex.consumer;
     logger.info(m, "");
   }
 
@@ -97,6 +98,8 @@ public final class AccessLog {
     private final String method, path, clientIp, userAgent, requestId, route, target;
     private final int status;
     private final long durationNs, upstreamNs;
+    /** The caller named by an auth middleware (ECS user.name); null when none. */
+    String consumer;
 
     AccessMarker(String method, String path, int status, long durationNs, String clientIp, String userAgent, String requestId, String route, String target, long upstreamNs) {
       super("ACCESS");
@@ -121,6 +124,7 @@ public final class AccessLog {
       g.writeNumberField("http.response.status_code", status);
       g.writeNumberField("event.duration", durationNs);
       g.writeStringField("client.ip", clientIp);
+      if (consumer != null) g.writeStringField("user.name", consumer);
       if (userAgent != null) g.writeStringField("user_agent.original", userAgent);
       g.writeStringField("http.request.id", requestId);
       if (route != null) g.writeStringField("bulwark.route", route);

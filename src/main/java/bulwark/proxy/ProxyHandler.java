@@ -73,6 +73,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     Exchange ex = new Exchange(req, RequestIds.accept(req.getHeader(H.X_REQUEST_ID)), snap.forwarding().clientIp(peer, req.headers()));
     ex.rejecter(this::reject);
+    ex.responder(this::answer);
     HttpServerResponse resp = ex.response;
     ex.chunkedRequest = req.headers().contains(H.TRANSFER_ENCODING);
     if (plane.draining()) closeAfterResponse(ex);
@@ -680,6 +681,16 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     }
     ex.request.resume();
     Problem.send(ex.response, status, title, detail, ex.requestId, ex.request.path());
+    finish(ex);
+  }
+
+  /** A bodiless answer of the gateway's own, e.g. a CORS preflight's 204. */
+  private void answer(Exchange ex, int status) {
+    ex.done = true;
+    ex.status = status;
+    if (!ex.request.isEnded() && expectsBody(ex)) closeAfterResponse(ex);
+    ex.request.resume();
+    ex.response.setStatusCode(status).putHeader(H.X_REQUEST_ID, ex.requestId).end();
     finish(ex);
   }
 

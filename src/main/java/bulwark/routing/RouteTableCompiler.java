@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Compiles a validated config into an immutable {@link RouteTable}. Runs off the event loop. */
 public final class RouteTableCompiler {
@@ -50,11 +51,13 @@ public final class RouteTableCompiler {
       MatchConfig m = rc.match();
       List<String> mws = List.copyOf(new LinkedHashSet<>(fr.middlewares()));
       Filter[] chain = mws.stream().map(filters::get).toArray(Filter[]::new);
+      Set<String> methods = new LinkedHashSet<>(m.methods());
+      bulwark.filter.cors.CorsFilter.allowPreflight(methods, chain);
       routes.add(new Route(
           rc.name(),
           fr.path(),
           fr.pattern(),
-          new LinkedHashSet<>(m.methods()),
+          methods,
           m.host() == null ? null : HostMatcher.of(m.host()),
           m.headers().entrySet().stream().map(e -> ValueMatcher.of(e.getKey(), e.getValue())).toList(),
           m.query().entrySet().stream().map(e -> ValueMatcher.of(e.getKey(), e.getValue())).toList(),

@@ -121,7 +121,7 @@ class ConfigLoaderTest {
                 256, null, null, null, new OverloadConfig(10000, 1024, null), null)),
         Map.of("tag", new MiddlewareConfig(new HeadersConfig(
             new HeaderOps(Map.of("X-Gateway", "bulwark"), Map.of("Via", "1.1 bulwark"), List.of("X-Debug")),
-            new HeaderOps(Map.of(), Map.of(), List.of("Server"))), null, null)),
+            new HeaderOps(Map.of(), Map.of(), List.of("Server"))), null, null, null, null, null, null)),
         new VersioningConfig("example", "v1"),
         List.of(new RouteConfig("user-profile",
             new MatchConfig("/profiles/{id}", List.of("GET", "HEAD"), "*.example.com", Map.of("X-Tenant", "regex:[a-z]+"), Map.of("debug", "1")),
@@ -451,7 +451,7 @@ class ConfigLoaderTest {
   @Test
   void aMiddlewareNeedsATypeKeyAndAnAbsentOneStaysUnset() throws Exception {
     assertThat(errors("middlewares:\n  nothing: {}\n"))
-        .containsExactly("middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit)");
+        .containsExactly("middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, apiKey, basicAuth, cors, ipRules)");
     assertThat(errors("middlewares:\n  auth:\n    headers: { request: { remove: [Cookie] } }\n    jwt: { issuer: x }\n"))
         .containsExactly("middlewares.auth.jwt: not supported yet: 'jwt' arrives with the security capability; remove it for now");
     MiddlewareConfig tag = load("middlewares:\n  tag:\n    headers: { response: { remove: [Server] } }\n").middlewares().get("tag");

@@ -74,7 +74,7 @@ class ContractTest {
   @Test
   void withoutTheirLaterSectionTheMiddlewaresHaveNoTypeLeft() throws IOException {
     assertThat(errors(withoutLaterSections(false), Map.of())).containsExactly(
-        "middlewares.auth: a middleware needs exactly one type key (known: headers, rateLimit)");
+        "middlewares.auth: a middleware needs exactly one type key (known: headers, rateLimit, apiKey, basicAuth, cors, ipRules)");
   }
 
   @Test

@@ -48,7 +48,7 @@ public final class RateLimitFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    String k = key.of(ex.clientIp, ex.route == null ? "" : ex.route.name(), ex.request.headers());
+    String k = key.of(ex);
     if (local != null) return decide(ex, next, local.tryConsume(k));
     Context context = Vertx.currentContext();
     return cluster.tryConsume(k, context).transform(ar -> {

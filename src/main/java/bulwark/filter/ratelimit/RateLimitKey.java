@@ -1,5 +1,6 @@
 package bulwark.filter.ratelimit;
 
+import bulwark.filter.Exchange;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -7,8 +8,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 
 /**
- * What a bucket belongs to, from the {@code key} setting: {@code client_ip}, {@code route} or
- * {@code header:NAME}. The key of one request is a short string: a value longer than
+ * What a bucket belongs to, from the {@code key} setting: {@code client_ip}, {@code route},
+ * {@code header:NAME}, {@code consumer} or {@code claim:NAME}. The key of one request is a short string: a value longer than
  * {@value #MAX_PLAIN} characters is replaced by its SHA-256, so a key costs little memory (and
  * Redis space) whatever a client sends.
  */
@@ -19,6 +20,11 @@ public sealed interface RateLimitKey {
 
   String of(String clientIp, String routeName, MultiMap headers);
 
+  /** The key of this request. */
+  default String of(Exchange ex) {
+    return of(ex.clientIp, ex.route == null ? "" : ex.route.name(), ex.request.headers());
+  }
+
   /** The setting as written in the config. */
   String spec();
 
@@ -26,7 +32,9 @@ public sealed interface RateLimitKey {
     if (spec == null || spec.equals("client_ip")) return new ClientIp();
     if (spec.equals("route")) return new PerRoute();
     if (spec.startsWith("header:") && spec.length() > 7) return new Header(spec.substring(7));
-    throw new IllegalArgumentException("'" + spec + "' must be client_ip, route or header:NAME");
+    if (spec.equals("consumer")) return new ByConsumer();
+    if (spec.startsWith("claim:") && spec.length() > 6) return new Claim(spec.substring(6));
+    throw new IllegalArgumentException("'" + spec + "' must be client_ip, route, header:NAME, consumer or claim:NAME");
   }
 
   record ClientIp() implements RateLimitKey {
@@ -66,6 +74,47 @@ public sealed interface RateLimitKey {
     @Override
     public String spec() {
       return "header:" + name;
+    }
+  }
+
+  /**
+   * One bucket per consumer set by an auth middleware placed before the limit on the route; a
+   * request without a consumer falls back to its client IP's bucket.
+   */
+  record ByConsumer() implements RateLimitKey {
+    @Override
+    public String of(String clientIp, String routeName, MultiMap headers) {
+      return "ip:" + bounded(clientIp);
+    }
+
+    @Override
+    public String of(Exchange ex) {
+      // "u=" cannot collide with "ip:"
+      return ex.consumer == null ? of(ex.clientIp, null, null) : "u=" + bounded(ex.consumer);
+    }
+
+    @Override
+    public String spec() {
+      return "consumer";
+    }
+  }
+
+  /** One bucket per value of a verified token claim; a request without it falls back to its client IP. */
+  record Claim(String name) implements RateLimitKey {
+    @Override
+    public String of(String clientIp, String routeName, MultiMap headers) {
+      return "ip:" + bounded(clientIp);
+    }
+
+    @Override
+    public String of(Exchange ex) {
+      Object v = ex.claims == null ? null : ex.claims.get(name);
+      return v == null ? of(ex.clientIp, null, null) : "c=" + bounded(v.toString());
+    }
+
+    @Override
+    public String spec() {
+      return "claim:" + name;
     }
   }
 

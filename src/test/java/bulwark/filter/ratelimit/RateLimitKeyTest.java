@@ -60,4 +60,15 @@ class RateLimitKeyTest {
     assertThatThrownBy(() -> RateLimitKey.parse("cookie:x")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RateLimitKey.parse("header:")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void consumerAndClaimKeysParseAndFallBackToTheClientIpWithoutAnExchange() {
+    RateLimitKey c = RateLimitKey.parse("consumer");
+    assertThat(c.spec()).isEqualTo("consumer");
+    assertThat(c.of("10.0.0.1", "r", headers())).isEqualTo(RateLimitKey.parse("client_ip").of("10.0.0.1", "r", headers()));
+    RateLimitKey t = RateLimitKey.parse("claim:tenant");
+    assertThat(t.spec()).isEqualTo("claim:tenant");
+    assertThat(t.of("10.0.0.1", "r", headers())).isEqualTo(c.of("10.0.0.1", "r", headers()));
+    assertThatThrownBy(() -> RateLimitKey.parse("claim:")).isInstanceOf(IllegalArgumentException.class);
+  }
 }
