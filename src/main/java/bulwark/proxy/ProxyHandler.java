@@ -4,6 +4,7 @@ import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
 import bulwark.filter.FilterException;
 import bulwark.routing.Fallback;
+import bulwark.routing.PathNormalizer;
 import bulwark.routing.PathPattern;
 import bulwark.routing.Route;
 import bulwark.routing.RouteResult;
@@ -81,7 +82,14 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       HostAndPort authority = req.authority();
       String host = authority == null ? null : authority.host();
       String method = req.method().name();
-      String path = req.path();
+      String path;
+      try {
+        path = PathNormalizer.decoded(req.path());
+      } catch (PathNormalizer.RejectedPath e) {
+        reject(ex, 400, "Bad Request", e.getMessage());
+        return;
+      }
+      ex.path = path;
       RouteResult result = snap.table().lookup(method, host, path, req.headers(), req.query());
       switch (result) {
         case RouteResult.NotFound nf -> reject(ex, 404, "Not Found", "no route matches " + method + " " + path);
@@ -127,10 +135,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         return;
       }
     }
-    String path = req.path();
+    // routing, the filters and the upstream all see the one normalised path (re-encoded for the wire)
+    String path = ex.path;
     if (!route.stripPrefix().isEmpty()) path = strip(path, route.stripPrefix());
     if (route.rewrite() != null) path = PathPattern.expand(route.rewrite(), ex.params);
     String q = req.query();
+    path = PathNormalizer.encode(path);
     ex.upstreamUri = q == null ? path : path + "?" + q;
     boolean ws = isWebSocket(req);
     String hostHeader = authority == null ? null : authority.toString();
@@ -355,7 +365,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private static String hashKey(Exchange ex, UpstreamRuntime up) {
     return switch (up.hashOn()) {
       case CLIENT_IP -> ex.clientIp;
-      case PATH -> ex.request.path();
+      case PATH -> ex.path;
       case HEADER -> ex.request.getHeader(up.hashName());
       case COOKIE -> {
         var c = ex.request.getCookie(up.hashName());
