@@ -73,6 +73,11 @@ public final class Exchange {
   public long totalTimer = -1;
   public long responseTimer = -1;
   public long bodyBytes;
+  /** The body-read timer (server.limits.bodyReadTimeout), -1 when none; the last time body bytes came. */
+  public long bodyTimer = -1;
+  public long lastBodyNanos;
+  /** True while the request is paused because the upstream cannot take more (that time is not the client's). */
+  public boolean bodyHeldBack;
   /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
   public boolean chunkedRequest;
   /** A WebSocket (HTTP/1.1 Upgrade) request. */
