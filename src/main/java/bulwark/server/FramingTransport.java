@@ -68,15 +68,20 @@ final class FramingTransport {
   /**
    * First in a new connection's pipeline. On the first bytes, once Vert.x has set the connection up,
    * it puts {@link RequestFraming} where it sees the plaintext from the start: right after TLS if
-   * there is TLS, else in its own place, in front of Vert.x's HTTP/1-or-HTTP/2 detection and the
+   * there is TLS (after SNI has chosen the certificate), else in its own place, in front of Vert.x's HTTP/1-or-HTTP/2 detection and the
    * decoder. Then it leaves.
    */
   static final class Installer extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       ChannelPipeline p = ctx.pipeline();
+      ChannelHandlerContext tls = p.context(io.netty.handler.ssl.SslHandler.class);
+      if (tls == null && p.context(io.netty.handler.ssl.AbstractSniHandler.class) != null) {
+        // TLS with SNI: the SslHandler replaces the SNI handler once the ClientHello is read; wait for it
+        ctx.fireChannelRead(msg);
+        return;
+      }
       if (p.get(RequestFraming.NAME) == null) {
-        ChannelHandlerContext tls = p.context(io.netty.handler.ssl.SslHandler.class);
         p.addAfter(tls != null ? tls.name() : ctx.name(), RequestFraming.NAME, new RequestFraming());
       }
       p.remove(this);

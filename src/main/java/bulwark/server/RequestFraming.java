@@ -56,6 +56,8 @@ final class RequestFraming extends ChannelDuplexHandler {
   /** Past this many bytes in one head the decoder's own limits (431, 414) have answered; this handler steps aside. */
   private static final long MAX_HEAD_BYTES = 1 << 20;
   private S state = S.LINE_START;
+  /** Nothing read yet on this connection. */
+  private boolean first = true;
   private long headBytes;
   private final StringBuilder line = new StringBuilder(16);
   private final StringBuilder name = new StringBuilder(NAME_CAP);
@@ -86,6 +88,15 @@ final class RequestFraming extends ChannelDuplexHandler {
     }
     int start = buf.readerIndex();
     int end = buf.writerIndex();
+    if (first && end > start) {
+      first = false;
+      if (buf.getByte(start) == 0x16) {
+        // a TLS record: this handler was placed in front of a TLS layer it did not recognise; step aside
+        state = S.PASS;
+        ctx.fireChannelRead(buf);
+        return;
+      }
+    }
     // where the head in progress began in this buffer (start when it began in an earlier one)
     int headStart = inHead() ? start : -1;
     String why = null;
