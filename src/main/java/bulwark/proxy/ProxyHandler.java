@@ -488,7 +488,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       // the response timeout counts from the end of the request: a long upload is not a slow upstream
       if (ex.upstreamEndNanos == 0) startResponseTimer(ex, up, tryNo);
     });
-    if (!req.isEnded()) startBodyTimer(ex);
+    // a body is expected: Content-Length > 0, chunked, or an HTTP/2 stream still open
+    if (!req.isEnded() && (expectsBody(ex) || req.version() == HttpVersion.HTTP_2)) startBodyTimer(ex);
     req.resume();
   }
 

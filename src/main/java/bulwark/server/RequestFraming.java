@@ -63,6 +63,8 @@ final class RequestFraming extends ChannelDuplexHandler {
   private final StringBuilder name = new StringBuilder(NAME_CAP);
   private final StringBuilder value = new StringBuilder(VALUE_CAP);
   private boolean valueOverflow;
+  /** The header being read is one this handler decides by (Content-Length, Transfer-Encoding, Upgrade). */
+  private boolean framing;
   private int contentLengths;
   private int transferEncodings;
   private long contentLength;
@@ -223,6 +225,7 @@ final class RequestFraming extends ChannelDuplexHandler {
         if (b == '\n') return head("a bare LF line ending");
         if (b == 0) return head("a NUL in a header value");
         if ((b < 0x20 && b != '\t') || b == 0x7f) return head("a control character in a header value");
+        if (!framing) return null;
         if (value.length() < VALUE_CAP) value.append((char) b);
         else valueOverflow = true;
         return null;
@@ -352,6 +355,8 @@ final class RequestFraming extends ChannelDuplexHandler {
   private String nameByte(int b) {
     if (b == ':') {
       if (name.isEmpty()) return head("an empty header name");
+      String n = name.toString();
+      framing = n.equals("content-length") || n.equals("transfer-encoding") || n.equals("upgrade");
       state = S.VALUE;
       return null;
     }
@@ -362,6 +367,7 @@ final class RequestFraming extends ChannelDuplexHandler {
   }
 
   private String field() {
+    if (!framing) return null;
     String n = name.toString();
     switch (n) {
       case "content-length" -> {
