@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * src/test/resources/bulwark/routing/PathNormalizerFuzzTestInputs/normalize/; fuzz with JAZZER_FUZZ=1.
  */
 class PathNormalizerFuzzTest {
-  @FuzzTest
+  @FuzzTest(maxDuration = "60s")
   void normalize(byte[] input) {
     // the HTTP layer hands the path over as one char per byte
     String raw = new String(input, StandardCharsets.ISO_8859_1);
