@@ -13,7 +13,7 @@ import java.util.Map;
 class ConfigLoaderFuzzTest {
   private static final Map<String, String> ENV = Map.of("PORT", "8080", "TOKEN", "0123456789abcdef0123456789abcdef");
 
-  @FuzzTest
+  @FuzzTest(maxDuration = "60s")
   void parse(byte[] input) {
     String yaml = new String(input, StandardCharsets.UTF_8);
     try {

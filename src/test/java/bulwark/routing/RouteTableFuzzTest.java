@@ -45,7 +45,7 @@ class RouteTableFuzzTest {
     }
   }
 
-  @FuzzTest
+  @FuzzTest(maxDuration = "60s")
   void lookup(byte[] input) {
     String[] f = new String(input, StandardCharsets.ISO_8859_1).split("\n", -1);
     String method = f.length > 0 ? f[0] : "";
