@@ -61,10 +61,11 @@ class AdminSecurityIT {
       String[] auth = {"Authorization", "Bearer " + TOKEN, "X-Probe", "${jndi:ldap://127.0.0.1:1/x} #{7*7} ${7*7} {{7*7}}"};
       HttpResponse<String> r = TestSupport.get(gw.adminUrl("/routes?q=%24%7B7*7%7D&x=%23%7B7*7%7D"), auth);
       assertThat(r.statusCode()).isEqualTo(200);
-      assertThat(r.body()).contains("\"all\"").doesNotContain("49");
+      // the same answer as without the probes: nothing in them was looked at, let alone evaluated
+      assertThat(r.body()).contains("\"all\"").isEqualTo(TestSupport.get(gw.adminUrl("/routes"), "Authorization", "Bearer " + TOKEN).body());
       HttpResponse<String> nf = TestSupport.get(gw.adminUrl("/%24%7B7*7%7D"), auth);
       assertThat(nf.statusCode()).isEqualTo(404);
-      assertThat(nf.body()).doesNotContain("49");
+      assertThat(new io.vertx.core.json.JsonObject(nf.body()).getString("detail")).isEqualTo("no admin endpoint /%24%7B7*7%7D");
       // read-only: no method changes anything
       assertThat(TestSupport.send("POST", gw.adminUrl("/routes"), "{\"routes\":[]}", auth).statusCode()).isEqualTo(405);
       assertThat(TestSupport.send("PUT", gw.adminUrl("/upstreams"), "x", auth).statusCode()).isEqualTo(405);
