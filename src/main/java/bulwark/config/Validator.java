@@ -56,6 +56,7 @@ final class Validator {
     if (s.limits() != null) {
       check(s.limits().maxHeaderBytes() == null || s.limits().maxHeaderBytes().bytes() >= 1024, "server.limits.maxHeaderBytes", "must be at least 1KiB");
       positive(s.limits().requestHeaderTimeout(), "server.limits.requestHeaderTimeout");
+      positive(s.limits().bodyReadTimeout(), "server.limits.bodyReadTimeout");
       positive(s.limits().idleTimeout(), "server.limits.idleTimeout");
     }
     if (s.tls() != null) tls(s.tls(), "server.tls");

@@ -23,6 +23,12 @@ public final class Exchange {
   public final String requestId;
   public final String clientIp;
   public Route route;
+  /**
+   * The request path as routing matched it: percent-decoded once, dot segments resolved, empty segments
+   * collapsed ({@link bulwark.routing.PathNormalizer}). Filters that decide by path must use this, never
+   * {@code request.path()} (the raw form, which can say {@code /a/%2e%2e/admin}).
+   */
+  public String path;
   /** Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user, token subject); null before. */
   public String consumer;
   /** Verified token claims, set by the JWT or introspection filter; null when none. */
@@ -67,6 +73,11 @@ public final class Exchange {
   public long totalTimer = -1;
   public long responseTimer = -1;
   public long bodyBytes;
+  /** The body-read timer (server.limits.bodyReadTimeout), -1 when none; the last time body bytes came. */
+  public long bodyTimer = -1;
+  public long lastBodyNanos;
+  /** True while the request is paused because the upstream cannot take more (that time is not the client's). */
+  public boolean bodyHeldBack;
   /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
   public boolean chunkedRequest;
   /** A WebSocket (HTTP/1.1 Upgrade) request. */

@@ -54,6 +54,8 @@ public final class AccessLog {
     providers.addTimestamp(ts);
     providers.addLogstashMarkers(new LogstashMarkersJsonProvider());
     enc.setProviders(providers);
+    // credentials never reach the log, whatever field they turn up in (a token in a path, say)
+    enc.setJsonGeneratorDecorator(new RedactingDecorator());
     enc.start();
     BufferedStreamAppender out = new BufferedStreamAppender(cfg.output());
     out.setContext(ctx);

@@ -4,6 +4,7 @@ import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
 import bulwark.filter.FilterException;
 import bulwark.routing.Fallback;
+import bulwark.routing.PathNormalizer;
 import bulwark.routing.PathPattern;
 import bulwark.routing.Route;
 import bulwark.routing.RouteResult;
@@ -83,7 +84,14 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       HostAndPort authority = req.authority();
       String host = authority == null ? null : authority.host();
       String method = req.method().name();
-      String path = req.path();
+      String path;
+      try {
+        path = PathNormalizer.decoded(req.path());
+      } catch (PathNormalizer.RejectedPath e) {
+        reject(ex, 400, "Bad Request", e.getMessage());
+        return;
+      }
+      ex.path = path;
       RouteResult result = snap.table().lookup(method, host, path, req.headers(), req.query());
       switch (result) {
         case RouteResult.NotFound nf -> reject(ex, 404, "Not Found", "no route matches " + method + " " + path);
@@ -129,10 +137,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         return;
       }
     }
-    String path = req.path();
+    // routing, the filters and the upstream all see the one normalised path (re-encoded for the wire)
+    String path = ex.path;
     if (!route.stripPrefix().isEmpty()) path = strip(path, route.stripPrefix());
     if (route.rewrite() != null) path = PathPattern.expand(route.rewrite(), ex.params);
     String q = req.query();
+    path = PathNormalizer.encode(path);
     ex.upstreamUri = q == null ? path : path + "?" + q;
     boolean ws = isWebSocket(req);
     String hostHeader = authority == null ? null : authority.toString();
@@ -359,7 +369,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private static String hashKey(Exchange ex, UpstreamRuntime up) {
     return switch (up.hashOn()) {
       case CLIENT_IP -> ex.clientIp;
-      case PATH -> ex.request.path();
+      case PATH -> ex.path;
       case HEADER -> ex.request.getHeader(up.hashName());
       case COOKIE -> {
         var c = ex.request.getCookie(up.hashName());
@@ -454,6 +464,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     long replayCap = up.retry() == null ? 0 : up.retry().maxBufferedBody();
     req.handler(buf -> {
       if (ex.done) return;
+      ex.lastBodyNanos = System.nanoTime();
       ex.bodyBytes += buf.length();
       if (max > 0 && ex.bodyBytes > max) {
         tooLarge(ex, max);
@@ -465,16 +476,66 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       cur.write(buf);
       if (cur.writeQueueFull()) {
         req.pause();
-        cur.drainHandler(v -> req.resume());
+        ex.bodyHeldBack = true;
+        cur.drainHandler(v -> {
+          ex.bodyHeldBack = false;
+          ex.lastBodyNanos = System.nanoTime();
+          req.resume();
+        });
       }
     });
     req.endHandler(v -> {
+      cancelBodyTimer(ex);
       if (ex.done || ex.tryNo != tryNo || ex.upstreamRequest == null) return;
       creq.end();
       // the response timeout counts from the end of the request: a long upload is not a slow upstream
       if (ex.upstreamEndNanos == 0) startResponseTimer(ex, up, tryNo);
     });
+    // a body is expected: Content-Length > 0, chunked, or an HTTP/2 stream still open
+    if (!req.isEnded() && (expectsBody(ex) || req.version() == HttpVersion.HTTP_2)) startBodyTimer(ex);
     req.resume();
+  }
+
+  /**
+   * server.limits.bodyReadTimeout: a client that sends no body bytes for that long (slow-body
+   * attacks) gets 408 if nothing was answered yet, and its connection is closed. One timer per
+   * request, re-armed for the remainder when bytes came meanwhile, rather than one per chunk.
+   */
+  private void startBodyTimer(Exchange ex) {
+    long ms = plane.snapshot().config().server().limits().bodyReadTimeout().toMillis();
+    if (ms <= 0) return;
+    ex.lastBodyNanos = System.nanoTime();
+    armBodyTimer(ex, ms, ms);
+  }
+
+  private void armBodyTimer(Exchange ex, long ms, long delay) {
+    ex.bodyTimer = vertx.setTimer(Math.max(1, delay), id -> {
+      ex.bodyTimer = -1;
+      if (ex.done || ex.request.isEnded()) return;
+      long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ex.lastBodyNanos);
+      if (ex.bodyHeldBack || idle < ms) {
+        armBodyTimer(ex, ms, ex.bodyHeldBack ? ms : ms - idle);
+        return;
+      }
+      bodyTimedOut(ex, ms);
+    });
+  }
+
+  private void bodyTimedOut(Exchange ex, long ms) {
+    if (ex.response.headWritten()) {
+      // the upstream already answered: only the connection can be cut
+      fail(ex, 408, "Request Timeout", "no request body bytes for " + ms + "ms");
+      return;
+    }
+    closeAfterResponse(ex);
+    fail(ex, 408, "Request Timeout", "the client sent no request body bytes for " + ms + "ms");
+    // the rest of the body will not come: do not wait for it before closing
+    if (ex.request.version() != HttpVersion.HTTP_2) ex.request.connection().close();
+  }
+
+  private void cancelBodyTimer(Exchange ex) {
+    if (ex.bodyTimer >= 0) vertx.cancelTimer(ex.bodyTimer);
+    ex.bodyTimer = -1;
   }
 
   /** Keeps a copy of the request body for a retry, up to the cap; past it, the request is not replayed. */
@@ -743,6 +804,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private void finish(Exchange ex) {
     if (ex.finished) return;
     ex.finished = true;
+    cancelBodyTimer(ex);
     if (ex.target != null) ex.target.state().end();
     if (ex.breaker != null) {
       // a permission that no try used up (the client left, or the request ended otherwise)

@@ -93,7 +93,11 @@ public final class Gateway implements DataPlane {
     lastConfigHash = hash(text);
     publish(cfg);
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
-    vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops));
+    io.vertx.core.transport.Transport native_ = io.vertx.core.transport.Transport.nativeTransport();
+    io.vertx.core.transport.Transport transport = native_ != null && native_.available() ? native_ : io.vertx.core.transport.Transport.NIO;
+    // the transport puts the request-smuggling guard in front of every HTTP/1.x decoder (RequestFraming)
+    vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops))
+        .withTransport(FramingTransport.wrap(transport)).build();
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
     }

@@ -104,7 +104,7 @@ class ConfigLoaderTest {
     MatchConfig anyOrders = new MatchConfig("/orders/**", List.of(), null, Map.of(), Map.of());
     BulwarkConfig expected = new BulwarkConfig(
         new ServerConfig("0.0.0.0:8443", false, List.of("10.0.0.0/8", "::1"),
-            new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2)),
+            new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2), Duration.ofSeconds(30)),
             new ShutdownConfig(Duration.ofHours(1)), null),
         new AdminConfig("10.0.0.5:9901", TOKEN_32),
         new ObservabilityConfig(new AccessLogConfig(false, "/var/log/bulwark/access.log"), null, null),
@@ -148,7 +148,7 @@ class ConfigLoaderTest {
         """);
 
     assertThat(cfg.server()).isEqualTo(new ServerConfig("0.0.0.0:8080", true, List.of(),
-        new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60)),
+        new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
         new ShutdownConfig(Duration.ofSeconds(30)), null));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null));
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
@@ -177,7 +177,7 @@ class ConfigLoaderTest {
 
     assertThat(cfg.server().listen()).isEqualTo("0.0.0.0:8080");
     assertThat(cfg.server().limits()).isEqualTo(new LimitsConfig(
-        new ByteSize(16 * 1024), new ByteSize(0), Duration.ofSeconds(10), Duration.ofSeconds(60)));
+        new ByteSize(16 * 1024), new ByteSize(0), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)));
     assertThat(cfg.upstreams().get("users").timeouts()).isEqualTo(
         new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(60)));
   }

@@ -82,7 +82,7 @@ class ContractTest {
     BulwarkConfig cfg = load(withoutLaterSections(true), Map.of());
 
     assertThat(cfg.server()).isEqualTo(new ServerConfig("127.0.0.1:8080", true, List.of("127.0.0.1/32"),
-        new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60)),
+        new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
         new ShutdownConfig(Duration.ofSeconds(30)), null));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", ""));
     assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig(new AccessLogConfig(true, "stdout"), null, null));

@@ -1,0 +1,173 @@
+package bulwark.server;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.InternetProtocolFamily;
+import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.net.TcpConfig;
+import io.vertx.core.transport.Transport;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The Vert.x transport (native epoll when available), with one addition: every accepted connection
+ * gets {@link RequestFraming} in front of its HTTP/1.x decoder before its first byte is decoded.
+ * (HTTP/2 connections, by prior knowledge or ALPN, start with the HTTP/2 preface, and the guard
+ * steps aside at once.)
+ * Vert.x's connection handler comes too late for that: with h2c enabled it runs only once the first
+ * request has been decoded. Everything else is delegated unchanged.
+ */
+final class FramingTransport {
+  private FramingTransport() {}
+
+  static Transport wrap(Transport t) {
+    io.vertx.core.spi.transport.Transport impl = t.implementation();
+    io.vertx.core.spi.transport.Transport guarded = new Spi(impl);
+    return new Transport() {
+      @Override
+      public String name() {
+        return t.name();
+      }
+
+      @Override
+      public boolean available() {
+        return t.available();
+      }
+
+      @Override
+      public Throwable unavailabilityCause() {
+        return t.unavailabilityCause();
+      }
+
+      @Override
+      public io.vertx.core.spi.transport.Transport implementation() {
+        return guarded;
+      }
+    };
+  }
+
+  /** On the listening channel: hands each new connection an {@link Installer} before Vert.x sets it up. */
+  @ChannelHandler.Sharable
+  static final class AcceptHook extends ChannelInboundHandlerAdapter {
+    static final AcceptHook INSTANCE = new AcceptHook();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof Channel child) child.pipeline().addFirst("bulwarkFramingInstaller", new Installer());
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  /**
+   * First in a new connection's pipeline. On the first bytes, once Vert.x has set the connection up,
+   * it puts {@link RequestFraming} where it sees the plaintext from the start: right after TLS if
+   * there is TLS (after SNI has chosen the certificate), else in its own place, in front of Vert.x's HTTP/1-or-HTTP/2 detection and the
+   * decoder. Then it leaves.
+   */
+  static final class Installer extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ChannelPipeline p = ctx.pipeline();
+      ChannelHandlerContext tls = p.context(io.netty.handler.ssl.SslHandler.class);
+      if (tls == null && p.context(io.netty.handler.ssl.AbstractSniHandler.class) != null) {
+        // TLS with SNI: the SslHandler replaces the SNI handler once the ClientHello is read; wait for it
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      if (p.get(RequestFraming.NAME) == null) {
+        p.addAfter(tls != null ? tls.name() : ctx.name(), RequestFraming.NAME, new RequestFraming());
+      }
+      p.remove(this);
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  private record Spi(io.vertx.core.spi.transport.Transport d) implements io.vertx.core.spi.transport.Transport {
+    @Override
+    public ChannelFactory<? extends ServerChannel> serverChannelFactory(boolean domainSocket) {
+      ChannelFactory<? extends ServerChannel> f = d.serverChannelFactory(domainSocket);
+      return () -> {
+        ServerChannel ch = f.newChannel();
+        ch.pipeline().addFirst("bulwarkAcceptHook", AcceptHook.INSTANCE);
+        return ch;
+      };
+    }
+
+    @Override
+    public boolean supportsDomainSockets() {
+      return d.supportsDomainSockets();
+    }
+
+    @Override
+    public boolean supportFileRegion() {
+      return d.supportFileRegion();
+    }
+
+    @Override
+    public boolean isAvailable() {
+      return d.isAvailable();
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+      return d.unavailabilityCause();
+    }
+
+    @Override
+    public java.net.SocketAddress convert(io.vertx.core.net.SocketAddress address) {
+      return d.convert(address);
+    }
+
+    @Override
+    public io.vertx.core.net.SocketAddress convert(java.net.SocketAddress address) {
+      return d.convert(address);
+    }
+
+    @Override
+    public IoHandlerFactory ioHandlerFactory() {
+      return d.ioHandlerFactory();
+    }
+
+    @Override
+    public EventLoopGroup eventLoopGroup(int type, int nThreads, ThreadFactory threadFactory, int ioRatio) {
+      return d.eventLoopGroup(type, nThreads, threadFactory, ioRatio);
+    }
+
+    @Override
+    public DatagramChannel datagramChannel(InternetProtocolFamily family) {
+      return d.datagramChannel(family);
+    }
+
+    @Override
+    public ChannelFactory<? extends DatagramChannel> datagramChannelFactory() {
+      return d.datagramChannelFactory();
+    }
+
+    @Override
+    public ChannelFactory<? extends Channel> channelFactory(boolean domainSocket) {
+      return d.channelFactory(domainSocket);
+    }
+
+    @Override
+    public void configure(DatagramChannel channel, DatagramSocketOptions options) {
+      d.configure(channel, options);
+    }
+
+    @Override
+    public void configure(TcpConfig options, boolean domainSocket, io.netty.bootstrap.Bootstrap bootstrap) {
+      d.configure(options, domainSocket, bootstrap);
+    }
+
+    @Override
+    public void configure(TcpConfig options, boolean domainSocket, io.netty.bootstrap.ServerBootstrap bootstrap) {
+      d.configure(options, domainSocket, bootstrap);
+    }
+  }
+}

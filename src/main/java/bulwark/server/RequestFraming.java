@@ -1,0 +1,418 @@
+package bulwark.server;
+
+import bulwark.proxy.Problem;
+import bulwark.proxy.RequestIds;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Request smuggling guard: a Netty handler in front of the HTTP/1.x decoder that reads every byte of
+ * the request stream (without copying or holding it) and checks the framing strictly, so that the
+ * gateway and any upstream can only ever agree on where a request ends. Rejected, with 400
+ * problem+json and the connection closed, before the decoder sees the offending bytes:
+ *
+ * <ul>
+ *   <li>a line ended by a bare LF or a bare CR, in the head, a chunk line or the trailers;
+ *   <li>obs-fold (a header line starting with SP or HTAB), whitespace between a name and its colon, an
+ *       invalid header-name character, NUL or another control character in a header value;
+ *   <li>more than one Content-Length (even when equal), a Content-Length that is not plain digits,
+ *       more than one Transfer-Encoding, a Transfer-Encoding other than exactly {@code chunked}
+ *       (one optional space before it, any letter case), and Content-Length with Transfer-Encoding;
+ *   <li>a chunk size that is not 1 to 15 hex digits ({@code 0x10}, {@code +5}, {@code -1}, overlong),
+ *       chunk data not followed by CRLF.
+ * </ul>
+ *
+ * After an {@code Upgrade} or {@code CONNECT} request the connection is no longer HTTP/1.x framing
+ * for this handler and it steps aside; a head too large for the decoder is left to it (431).
+ * The 400 is written only when the gateway has written nothing since the offending request began;
+ * otherwise the connection is just closed.
+ */
+final class RequestFraming extends ChannelDuplexHandler {
+  static final String NAME = "bulwarkFraming";
+
+  private enum S {
+    LINE_START, LINE_START_LF, LINE, LINE_LF, FIELD_START, NAME, VALUE, VALUE_LF, HEAD_END_LF, BODY,
+    CHUNK_SIZE, CHUNK_EXT, CHUNK_SIZE_LF, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF,
+    TRAILER_START, TRAILER, TRAILER_LF, TRAILER_END_LF, PASS, DEAD
+  }
+
+  private static final int NAME_CAP = 32;
+  private static final int VALUE_CAP = 64;
+  private static final boolean[] TCHAR = new boolean[128];
+
+  static {
+    for (char c = '0'; c <= '9'; c++) TCHAR[c] = true;
+    for (char c = 'a'; c <= 'z'; c++) TCHAR[c] = true;
+    for (char c = 'A'; c <= 'Z'; c++) TCHAR[c] = true;
+    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TCHAR[c] = true;
+  }
+
+  /** Past this many bytes in one head the decoder's own limits (431, 414) have answered; this handler steps aside. */
+  private static final long MAX_HEAD_BYTES = 1 << 20;
+  private S state = S.LINE_START;
+  /** Nothing read yet on this connection. */
+  private boolean first = true;
+  private long headBytes;
+  private final StringBuilder line = new StringBuilder(16);
+  private final StringBuilder name = new StringBuilder(NAME_CAP);
+  private final StringBuilder value = new StringBuilder(VALUE_CAP);
+  private boolean valueOverflow;
+  /** The header being read is one this handler decides by (Content-Length, Transfer-Encoding, Upgrade). */
+  private boolean framing;
+  private int contentLengths;
+  private int transferEncodings;
+  private long contentLength;
+  private boolean upgrade;
+  private long remaining;
+  private int chunkDigits;
+  private boolean wroteSinceHead;
+
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (state == S.PASS || !(msg instanceof ByteBuf buf)) {
+      if (state == S.DEAD) {
+        io.netty.util.ReferenceCountUtil.release(msg);
+        return;
+      }
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    if (state == S.DEAD) {
+      buf.release();
+      return;
+    }
+    int start = buf.readerIndex();
+    int end = buf.writerIndex();
+    if (first && end > start) {
+      first = false;
+      if (buf.getByte(start) == 0x16) {
+        // a TLS record: this handler was placed in front of a TLS layer it did not recognise; step aside
+        state = S.PASS;
+        ctx.fireChannelRead(buf);
+        return;
+      }
+    }
+    // where the head in progress began in this buffer (start when it began in an earlier one)
+    int headStart = inHead() ? start : -1;
+    String why = null;
+    int i = start;
+    while (i < end && why == null) {
+      S before = state;
+      if (state == S.BODY || state == S.CHUNK_DATA) {
+        int n = (int) Math.min(remaining, end - i);
+        i += n;
+        remaining -= n;
+        if (remaining == 0) state = state == S.BODY ? S.LINE_START : S.CHUNK_DATA_CR;
+        continue;
+      }
+      if (state == S.PASS) break;
+      why = step(buf.getByte(i) & 0xff);
+      if (before == S.LINE_START && state == S.LINE) {
+        headStart = i;
+        wroteSinceHead = false;
+      }
+      i++;
+    }
+    if (why == null) {
+      ctx.fireChannelRead(buf);
+      return;
+    }
+    // forward what came before the offending request (or, in a body, before the offending byte)
+    int safeEnd = headViolation ? Math.max(start, headStart) : i - 1;
+    state = S.DEAD;
+    if (safeEnd > start) ctx.fireChannelRead(buf.retainedSlice(start, safeEnd - start));
+    buf.release();
+    reject(ctx, why);
+  }
+
+  private boolean inHead() {
+    return switch (state) {
+      case LINE, LINE_LF, FIELD_START, NAME, VALUE, VALUE_LF, HEAD_END_LF -> true;
+      default -> false;
+    };
+  }
+
+  /** Whether the violation was found in a request head (including the checks at its end). */
+  private boolean headViolation;
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof ByteBuf b && b.isReadable()) wroteSinceHead = true;
+    ctx.write(msg, promise);
+  }
+
+  private void reject(ChannelHandlerContext ctx, String why) {
+    if (wroteSinceHead) {
+      ctx.close();
+      return;
+    }
+    String rid = RequestIds.next();
+    byte[] body = Problem.json(400, "Bad Request", why, rid, null, null, null).getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 400 Bad Request\r\nContent-Type: " + Problem.CONTENT_TYPE + "\r\nCache-Control: no-store\r\n"
+        + "X-Request-Id: " + rid + "\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+    ByteBuf out = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1), body);
+    ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Advances by one byte; returns why the request is rejected, or null. */
+  private String step(int b) {
+    switch (state) {
+      case LINE_START -> {
+        // empty lines before a request line are tolerated (RFC 9112 2.2), as CRLF only
+        if (b == '\r') {
+          state = S.LINE_START_LF;
+          return null;
+        }
+        if (b == '\n') return head("a bare LF line ending");
+        line.setLength(0);
+        headBytes = 0;
+        contentLengths = 0;
+        transferEncodings = 0;
+        contentLength = 0;
+        upgrade = false;
+        headViolation = false;
+        state = S.LINE;
+        return lineByte(b);
+      }
+      case LINE_START_LF -> {
+        if (b != '\n') return head("a CR without LF");
+        state = S.LINE_START;
+        return null;
+      }
+      case LINE -> {
+        return lineByte(b);
+      }
+      case LINE_LF -> {
+        if (b != '\n') return head("a CR without LF in the request line");
+        if (line.toString().startsWith("PRI * HTTP/2.0")) {
+          state = S.PASS;
+          return null;
+        }
+        state = S.FIELD_START;
+        return null;
+      }
+      case FIELD_START -> {
+        if (countHead()) return null;
+        if (b == '\r') {
+          state = S.HEAD_END_LF;
+          return null;
+        }
+        if (b == '\n') return head("a bare LF line ending");
+        if (b == ' ' || b == '\t') return head("a header line folded onto the previous one (obs-fold)");
+        name.setLength(0);
+        value.setLength(0);
+        valueOverflow = false;
+        state = S.NAME;
+        return nameByte(b);
+      }
+      case NAME -> {
+        if (countHead()) return null;
+        return nameByte(b);
+      }
+      case VALUE -> {
+        if (countHead()) return null;
+        if (b == '\r') {
+          state = S.VALUE_LF;
+          return null;
+        }
+        if (b == '\n') return head("a bare LF line ending");
+        if (b == 0) return head("a NUL in a header value");
+        if ((b < 0x20 && b != '\t') || b == 0x7f) return head("a control character in a header value");
+        if (!framing) return null;
+        if (value.length() < VALUE_CAP) value.append((char) b);
+        else valueOverflow = true;
+        return null;
+      }
+      case VALUE_LF -> {
+        if (b != '\n') return head("a CR without LF in a header value");
+        state = S.FIELD_START;
+        return field();
+      }
+      case HEAD_END_LF -> {
+        if (b != '\n') return head("a CR without LF");
+        return headEnd();
+      }
+      case CHUNK_SIZE -> {
+        int d = Character.digit(b, 16);
+        if (d >= 0 && b < 0x80) {
+          if (++chunkDigits > 15) return "an overlong chunk size";
+          remaining = remaining * 16 + d;
+          return null;
+        }
+        if (b == '\n') return "a bare LF after a chunk size";
+        if (chunkDigits == 0) return "an invalid chunk size (it must be hex digits)";
+        if (b == ';') {
+          state = S.CHUNK_EXT;
+          return null;
+        }
+        if (b == '\r') {
+          state = S.CHUNK_SIZE_LF;
+          return null;
+        }
+        return "an invalid chunk size (it must be hex digits)";
+      }
+      case CHUNK_EXT -> {
+        if (b == '\r') {
+          state = S.CHUNK_SIZE_LF;
+          return null;
+        }
+        if (b == '\n') return "a bare LF after a chunk size";
+        if ((b < 0x20 && b != '\t') || b == 0x7f) return "a control character in a chunk extension";
+        return null;
+      }
+      case CHUNK_SIZE_LF -> {
+        if (b != '\n') return "a CR without LF after a chunk size";
+        if (remaining == 0) {
+          headBytes = 0;
+          state = S.TRAILER_START;
+        } else {
+          state = S.CHUNK_DATA;
+        }
+        return null;
+      }
+      case CHUNK_DATA_CR -> {
+        if (b != '\r') return "chunk data longer than its size (no CRLF after it)";
+        state = S.CHUNK_DATA_LF;
+        return null;
+      }
+      case CHUNK_DATA_LF -> {
+        if (b != '\n') return "chunk data not followed by CRLF";
+        chunkDigits = 0;
+        remaining = 0;
+        state = S.CHUNK_SIZE;
+        return null;
+      }
+      case TRAILER_START -> {
+        if (countHead()) return null;
+        if (b == '\r') {
+          state = S.TRAILER_END_LF;
+          return null;
+        }
+        if (b == '\n') return "a bare LF in the trailers";
+        if (b == ' ' || b == '\t') return "a trailer line folded onto the previous one (obs-fold)";
+        state = S.TRAILER;
+        return null;
+      }
+      case TRAILER -> {
+        if (countHead()) return null;
+        if (b == '\r') {
+          state = S.TRAILER_LF;
+          return null;
+        }
+        if (b == '\n') return "a bare LF in the trailers";
+        if ((b < 0x20 && b != '\t') || b == 0x7f) return "a control character in a trailer";
+        return null;
+      }
+      case TRAILER_LF -> {
+        if (b != '\n') return "a CR without LF in the trailers";
+        state = S.TRAILER_START;
+        return null;
+      }
+      case TRAILER_END_LF -> {
+        if (b != '\n') return "a CR without LF at the end of the trailers";
+        state = S.LINE_START;
+        return null;
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private String head(String why) {
+    headViolation = true;
+    return why;
+  }
+
+  /** Counts a head byte; past the limit the decoder is left to answer 431 and this handler steps aside. */
+  private boolean countHead() {
+    if (++headBytes > MAX_HEAD_BYTES) {
+      state = S.PASS;
+      return true;
+    }
+    return false;
+  }
+
+  private String lineByte(int b) {
+    if (countHead()) return null;
+    if (b == '\r') {
+      state = S.LINE_LF;
+      return null;
+    }
+    if (b == '\n') return head("a bare LF line ending");
+    if (b < 0x20 || b == 0x7f) return head("a control character in the request line");
+    if (line.length() < 16) line.append((char) b);
+    return null;
+  }
+
+  private String nameByte(int b) {
+    if (b == ':') {
+      if (name.isEmpty()) return head("an empty header name");
+      String n = name.toString();
+      framing = n.equals("content-length") || n.equals("transfer-encoding") || n.equals("upgrade");
+      state = S.VALUE;
+      return null;
+    }
+    if (b == ' ' || b == '\t') return head("whitespace between a header name and its colon");
+    if (b >= 0x80 || !TCHAR[b]) return head("an invalid character in a header name");
+    if (name.length() < NAME_CAP) name.append(Character.toLowerCase((char) b));
+    return null;
+  }
+
+  private String field() {
+    if (!framing) return null;
+    String n = name.toString();
+    switch (n) {
+      case "content-length" -> {
+        contentLengths++;
+        String v = value.toString().strip();
+        if (valueOverflow || v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+          return head("an invalid Content-Length");
+        }
+        contentLength = Long.parseLong(v);
+      }
+      case "transfer-encoding" -> {
+        transferEncodings++;
+        String v = value.toString().toLowerCase(Locale.ROOT);
+        if (valueOverflow || !(v.equals("chunked") || v.equals(" chunked"))) {
+          return head("a Transfer-Encoding other than 'chunked'");
+        }
+      }
+      case "upgrade" -> upgrade = true;
+      default -> {
+        // not a framing header
+      }
+    }
+    return null;
+  }
+
+  private String headEnd() {
+    if (contentLengths > 1) return head("more than one Content-Length");
+    if (transferEncodings > 1) return head("more than one Transfer-Encoding");
+    if (contentLengths > 0 && transferEncodings > 0) return head("both Content-Length and Transfer-Encoding");
+    String l = line.toString();
+    if (upgrade || l.startsWith("CONNECT ")) {
+      // the connection may leave HTTP/1.x framing after this request (WebSocket, h2c, tunnel)
+      state = S.PASS;
+      return null;
+    }
+    if (transferEncodings > 0) {
+      chunkDigits = 0;
+      remaining = 0;
+      state = S.CHUNK_SIZE;
+    } else if (contentLength > 0) {
+      remaining = contentLength;
+      state = S.BODY;
+    } else {
+      state = S.LINE_START;
+    }
+    return null;
+  }
+}
