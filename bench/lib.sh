@@ -326,9 +326,24 @@ stop_gateway() {
 # --- wrk -------------------------------------------------------------------------------------
 
 # run_wrk OUTFILE URL SECONDS CONNECTIONS: wrk pinned to LOAD_CPU
-run_wrk() {
-  local out=$1 url=$2 secs=$3 conns=${4:-64}
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s --latency "$url" >"$out" 2>&1 || true
+run_wrk() { # OUT URL SECONDS [CONNECTIONS] [HEADER]
+  local out=$1 url=$2 secs=$3 conns=${4:-64} hdr=${5:-}
+  local extra=()
+  [ -z "$hdr" ] || extra=(-H "$hdr")
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s --latency "${extra[@]}" "$url" >"$out" 2>&1 || true
+}
+
+# make_rs256_jwt DIR: an RSA key pair in DIR (jwt.key, jwt.pub) and, on stdout, an RS256 token
+# valid for a day, signed with openssl
+make_rs256_jwt() {
+  local dir=$1 b64 h p now
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/jwt.key" 2>/dev/null
+  openssl pkey -in "$dir/jwt.key" -pubout -out "$dir/jwt.pub" 2>/dev/null
+  b64() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+  now=$(date +%s)
+  h=$(printf '{"alg":"RS256","typ":"JWT","kid":"bench"}' | b64)
+  p=$(printf '{"iss":"https://id.bench/","aud":"bench-api","sub":"user-1","scope":"read","iat":%d,"exp":%d}' "$now" $((now + 86400)) | b64)
+  printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -sign "$dir/jwt.key" -binary | b64)"
 }
 
 # to_ms VALUE_WITH_UNIT (wrk prints us, ms or s)

@@ -11,6 +11,7 @@
 #   SOAK=1           also run bench/reload-soak.sh afterwards (SOAK_SECONDS, default 600)
 #   RESILIENCE=1     also measure a route with health checks + breaker + local rate limit, and a
 #                    cluster (Redis) rate limit against a local one (RESILIENCE=0 skips them)
+#   JWT=1            also measure a route with RS256 JWT verification (key from a file; JWT=0 skips it)
 #   TLS=1            also measure TLS termination: nginx and Bulwark, each terminating TLS (same
 #                    certificate, keep-alive wrk over https) in front of the plain upstream
 #                    (TLS=0 skips them)
@@ -143,6 +144,20 @@ for c in "$R_SMALL" "$R_BIG"; do
   n=$(curl -fsS "http://127.0.0.1:${GW_ADMIN_OF[$c]}/health/ready" | tr -d ' \n' | sed -n 's/.*"routes":\([0-9]*\).*/\1/p')
   say "$c: $n routes in the table (config $(wc -c <"$BENCH_TMP/conf/$c.yaml") bytes), ready ${START_MS[$c]} ms after launch; request ${URL[$c]#http://*/}"
 done
+JWT=${JWT:-1}
+declare -A HDR
+jwt_config() { # PORT ADMIN UPSTREAM ACCESS_LOG
+  gateway_head "$1" "$2" "$4" "$3"
+  printf 'middlewares:\n  auth:\n    jwt:\n      keysFile: "%s"\n      algorithms: [RS256]\n      issuer: https://id.bench/\n      audience: bench-api\n      forwardClaims: { sub: X-User-Id }\n' "$BENCH_TMP/jwt.pub"
+  printf 'routes:\n  - name: api\n    match: { path: "/api/**" }\n    upstream: api\n    middlewares: [auth]\n'
+}
+if [ "$JWT" = 1 ]; then
+  JWT_TOKEN=$(make_rs256_jwt "$BENCH_TMP")
+  launch_gateway jwt jwt_config
+  URL[jwt]="http://127.0.0.1:$GW_PORT/api/items/42"
+  HDR[jwt]="Authorization: Bearer $JWT_TOKEN"
+fi
+
 TLS=${TLS:-1}
 tls_config() { # PORT ADMIN UPSTREAM ACCESS_LOG
   gateway_head "$1" "$2" "$4" "$3" | awk -v cert="$BENCH_TMP/bench.pem" -v key="$BENCH_TMP/bench.key" '
@@ -166,6 +181,7 @@ say ""
 
 CASES=(direct nginx-proxy bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
+if [ "$JWT" = 1 ]; then CASES+=(jwt); fi
 if [ "$TLS" = 1 ]; then CASES+=(nginx-tls bulwark-tls); fi
 ERRORS=0
 ROWS=()
@@ -180,20 +196,20 @@ measure() {
   tag=$name; [ "$ROUNDS" = 1 ] || tag="$name#$round"
   if [ "$warm" -gt 0 ]; then
     log "$name: warm-up ${warm}s"
-    run_wrk "$RES/$name-warmup.txt" "$url" "$warm" "$CONNECTIONS"
+    run_wrk "$RES/$name-warmup.txt" "$url" "$warm" "$CONNECTIONS" "${HDR[$name]:-}"
     parse_wrk "$RES/$name-warmup.txt"
     SENT[$name]=$(( ${SENT[$name]:-0} + REQS ))
   fi
   log "$tag: measuring ${DURATION}s: $url"
   pb=$(proc_snapshot); before=$(core_ticks)
-  run_wrk "$RES/$name-$round.txt" "$url" "$DURATION" "$CONNECTIONS"
+  run_wrk "$RES/$name-$round.txt" "$url" "$DURATION" "$CONNECTIONS" "${HDR[$name]:-}"
   after=$(core_ticks); pa=$(proc_snapshot)
   parse_wrk "$RES/$name-$round.txt"
   SENT[$name]=$(( ${SENT[$name]:-0} + REQS ))
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
   # shellcheck disable=SC2086
-  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-})
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-})
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
   if [ "$RPS" = 0 ]; then
     log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
@@ -225,6 +241,7 @@ sleep 1
 ACCESS_CASES=(bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then ACCESS_CASES+=(guarded rl-local rl-cluster); fi
 if [ "$TLS" = 1 ]; then ACCESS_CASES+=(bulwark-tls); fi
+if [ "$JWT" = 1 ]; then ACCESS_CASES+=(jwt); fi
 for c in "${ACCESS_CASES[@]}"; do
   lines=$(wc -l <"${ACCESS_LOG[$c]}" 2>/dev/null || echo 0)
   say "$c: access log has $lines lines for ~${SENT[$c]} requests counted by wrk ($(ratio "$lines" "${SENT[$c]}"))"
@@ -258,6 +275,12 @@ if [ "$RESILIENCE" = 1 ]; then
   r4=$(ratio "$RC" "$RL")
   if ge "$r4" 0.5; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
   say "rl-cluster (Redis) / rl-local rate limit throughput: $r4 (target >= 0.5: $v)"
+fi
+if [ "$JWT" = 1 ]; then
+  JW=$(median <<<"${ALL_RPS[jwt]}")
+  r6=$(ratio "$JW" "$B")
+  if ge "$r6" 0.85; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  say "jwt (RS256 verified with cached keys) / bulwark (plain route) throughput: $r6 (target >= 0.85, i.e. at most 15% cost: $v)"
 fi
 if [ "$TLS" = 1 ]; then
   BT=$(median <<<"${ALL_RPS[bulwark-tls]}")
