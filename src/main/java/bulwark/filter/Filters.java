@@ -24,6 +24,8 @@ public final class Filters {
     if (f != null) return f.apply(config);
     if (config.headers() != null) return new HeadersFilter(config.headers());
     if (config.rateLimit() != null) return rateLimits.filter(name, config.rateLimit());
+    if (config.jwt() != null) return bulwark.filter.auth.JwtFilter.of(name, config.jwt(), java.time.Clock.systemUTC());
+    if (config.introspection() != null) return bulwark.filter.auth.IntrospectionFilter.of(name, config.introspection(), java.time.Clock.systemUTC());
     throw new IllegalArgumentException("middleware '" + name + "' has no supported type");
   }
 
