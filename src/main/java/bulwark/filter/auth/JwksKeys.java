@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  *   <li>the first request waits for the first fetch (concurrent ones share it);
  *   <li>once the keys are older than {@code refresh}, a request starts a fetch in the background
  *       and is served with the keys at hand;
- *   <li>a token naming an unknown kid starts a fetch at once and waits for it, at most once per
- *       {@code minRefresh} (further unknown kids within it are refused with 401);
+ *   <li>a token naming an unknown kid starts a fetch at once and waits for it; fetches for unknown
+ *       kids happen at most once per {@code minRefresh}, so one arriving sooner waits for the next
+ *       (shared) fetch, up to minRefresh, and is refused with 401 only if its kid is still unknown;
  *   <li>when fetches fail, the last good keys serve until they are {@code maxStale} old; after
  *       that tokens are refused with 503 until a fetch succeeds.
  * </ul>
@@ -45,6 +46,7 @@ public final class JwksKeys implements KeySource {
   private final Clock clock;
   private volatile Loaded loaded;
   private final AtomicReference<Future<Loaded>> inflight = new AtomicReference<>();
+  private final AtomicReference<Future<Loaded>> deferred = new AtomicReference<>();
   private volatile long lastKidFetch = Long.MIN_VALUE / 2;
   private volatile long lastAttempt = Long.MIN_VALUE / 2;
   private volatile Vertx owner;
@@ -73,13 +75,39 @@ public final class JwksKeys implements KeySource {
     if (kid != null && !has(l.keys, kid)) {
       Future<Loaded> f = inflight.get();
       if (f == null) {
-        if (now - lastKidFetch < minRefreshMillis) return Future.succeededFuture(l.keys);
-        lastKidFetch = now;
-        f = fetch();
+        long wait = lastKidFetch + minRefreshMillis - now;
+        if (wait > 0) {
+          f = deferredFetch(wait);
+        } else {
+          lastKidFetch = now;
+          f = fetch();
+        }
       }
       return f.transform(ar -> Future.succeededFuture(ar.succeeded() ? ar.result().keys : loadedKeys()));
     }
     return Future.succeededFuture(l.keys);
+  }
+
+  /**
+   * The fetch for unknown kids that arrive within minRefresh of the last one: one shared fetch when
+   * the interval is over. Such a token waits for it rather than being refused, so a key published
+   * just after a refresh is still found (no false 401 during a rotation), and fetches stay rate-limited.
+   */
+  private Future<Loaded> deferredFetch(long wait) {
+    Future<Loaded> d = deferred.get();
+    if (d != null) return d;
+    Context ctx = Vertx.currentContext();
+    if (ctx == null) return Future.failedFuture("no Vert.x context");
+    Promise<Loaded> p = Promise.promise();
+    Future<Loaded> mine = p.future();
+    Future<Loaded> other = deferred.compareAndExchange(null, mine);
+    if (other != null) return other;
+    ctx.owner().setTimer(wait, t -> {
+      deferred.set(null);
+      lastKidFetch = clock.millis();
+      fetch().onComplete(p);
+    });
+    return mine;
   }
 
   private List<JWK> loadedKeys() {
@@ -109,6 +137,7 @@ public final class JwksKeys implements KeySource {
         if (ar.succeeded()) {
           Loaded l = new Loaded(List.copyOf(ar.result()), clock.millis());
           loaded = l;
+          LOG.debug("JWKS from {}: {} keys {}", url, l.keys.size(), l.keys.stream().map(k -> k.getKeyID()).toList());
           p.complete(l);
         } else {
           LOG.warn("JWKS fetch from {} failed: {}", url, ar.cause().toString());
