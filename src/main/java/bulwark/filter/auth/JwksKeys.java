@@ -116,7 +116,7 @@ public final class JwksKeys implements KeySource {
   }
 
   private static boolean has(List<JWK> keys, String kid) {
-    for (JWK k : keys) if (kid.equals(k.getKeyID())) return true;
+    for (JWK k : keys) if (k.getKeyID() == null || kid.equals(k.getKeyID())) return true;
     return false;
   }
 

@@ -72,14 +72,15 @@ public final class JwtVerifier {
     return jwt;
   }
 
-  /** The keys among {@code keys} that may check this token: its kid (if any), the algorithm's key type and curve, use sig. */
+  /** The keys among {@code keys} that may check this token: its kid (if both have one), the algorithm's key type and curve, use sig. */
   public static List<JWK> candidates(SignedJWT jwt, List<JWK> keys) {
     JWSHeader h = jwt.getHeader();
     String kid = h.getKeyID();
     JWSAlgorithm alg = h.getAlgorithm();
     List<JWK> out = new ArrayList<>(2);
     for (JWK k : keys) {
-      if (kid != null && !kid.equals(k.getKeyID())) continue;
+      // a key without a kid may check any token; one with a kid only tokens naming it
+      if (kid != null && k.getKeyID() != null && !kid.equals(k.getKeyID())) continue;
       if (k.getAlgorithm() != null && !k.getAlgorithm().equals(alg)) continue;
       if (k.getKeyUse() != null && !KeyUse.SIGNATURE.equals(k.getKeyUse())) continue;
       if (!typeFits(k, alg)) continue;
