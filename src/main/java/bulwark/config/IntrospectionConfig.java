@@ -11,7 +11,7 @@ public record IntrospectionConfig(
     @Doc("Client secret for client_secret_basic; use ${ENV} substitution.") String clientSecret,
     @Doc(value = "Longest time an answer is cached. An active token is never cached past its exp.", unit = "duration", dflt = "5m") Duration cacheTtl,
     @Doc(value = "How long an inactive answer is cached (0: not cached).", unit = "duration", dflt = "10s") Duration inactiveCacheTtl,
-    @Doc(value = "Most tokens cached; the oldest are dropped past it.", dflt = "100000") int maxCacheEntries,
+    @Doc(value = "Most answers cached; past it, expired answers and then arbitrary ones are dropped.", dflt = "100000") int maxCacheEntries,
     @Doc(value = "Time allowed for one introspection call.", unit = "duration", dflt = "2s") Duration timeout,
     @Doc(value = "When the endpoint fails: closed refuses the request with 503, open lets it through without identity (no claims forwarded).", dflt = "closed", oneOf = {"closed", "open"}) String onFailure,
     @Doc(value = AuthDocs.TOKEN, dflt = "header") String token,
