@@ -232,6 +232,7 @@ final class Validator {
     int sources = (j.jwksUrl() != null ? 1 : 0) + (j.keys() != null ? 1 : 0) + (j.keysFile() != null ? 1 : 0);
     check(sources == 1, p, "a jwt middleware needs exactly one of jwksUrl, keys, keysFile");
     if (j.jwksUrl() != null) url(p + ".jwksUrl", j.jwksUrl());
+    if (j.keysFile() != null) check(java.nio.file.Files.isReadable(java.nio.file.Path.of(j.keysFile())), p + ".keysFile", "cannot read '" + j.keysFile() + "'");
     check(!j.algorithms().isEmpty() || failed.contains(p + ".algorithms"), p + ".algorithms", "at least one algorithm is required");
     for (int i = 0; i < j.algorithms().size(); i++) {
       String a = j.algorithms().get(i);

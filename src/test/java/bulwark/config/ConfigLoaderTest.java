@@ -469,6 +469,8 @@ class ConfigLoaderTest {
             jwt: { keys: x, jwksUrl: "ftp://h/jwks", algorithms: [] }
           c:
             introspection: { endpoint: "not a url", clientId: gw, onFailure: maybe, maxCacheEntries: 0 }
+          d:
+            jwt: { keysFile: /nonexistent/keys.pem, algorithms: [ES256] }
         """)).containsExactly(
         "middlewares.a.jwt: a jwt middleware needs exactly one of jwksUrl, keys, keysFile",
         "middlewares.a.jwt.algorithms[1]: 'none' (unsigned tokens) is never accepted",
@@ -483,7 +485,8 @@ class ConfigLoaderTest {
         "middlewares.c.introspection.endpoint: 'not a url' is not a URL",
         "middlewares.c.introspection.clientSecret: clientId and clientSecret are set together",
         "middlewares.c.introspection.maxCacheEntries: must be at least 1",
-        "middlewares.c.introspection.onFailure: 'maybe' must be open or closed");
+        "middlewares.c.introspection.onFailure: 'maybe' must be open or closed",
+        "middlewares.d.jwt.keysFile: cannot read '/nonexistent/keys.pem'");
   }
 
   @Test

@@ -68,7 +68,7 @@ public final class JwksKeys implements KeySource {
     if (l == null || now - l.fetchedAt > maxStaleMillis) {
       // nothing usable: wait for a fetch (a failed one is retried at most once per minRefresh)
       Future<Loaded> f = inflight.get();
-      if (f == null && l != null && now - lastAttempt < minRefreshMillis) return unavailable();
+      if (f == null && now - lastAttempt < minRefreshMillis) return unavailable();
       return fetch().transform(ar -> ar.succeeded() ? Future.succeededFuture(ar.result().keys) : unavailable());
     }
     if (now - l.fetchedAt > refreshMillis && now - lastAttempt >= minRefreshMillis) fetch(); // background

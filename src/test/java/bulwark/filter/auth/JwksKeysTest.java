@@ -106,4 +106,18 @@ class JwksKeysTest {
     Thread.sleep(300);
     assertThat(fetches.get()).isEqualTo(before);
   }
+
+  @Test
+  void anEndpointDownFromTheStartIsAskedAtMostOncePerMinRefresh() throws Exception {
+    down.set(true);
+    JwksKeys keys = keys();
+    for (int i = 0; i < 5; i++) {
+      assertThat(get(keys, "k1")).isInstanceOfSatisfying(Rejection.class, r -> assertThat(r.status).isEqualTo(503));
+    }
+    assertThat(fetches.get()).isEqualTo(1);
+    down.set(false);
+    clock.advance(Duration.ofSeconds(11));
+    assertThat(get(keys, "k1")).isEqualTo(List.of("k1"));
+    assertThat(fetches.get()).isEqualTo(2);
+  }
 }
