@@ -80,10 +80,11 @@ public final class IntrospectionFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    policy.stripForwarded(ex.upstreamHeaders);
     TokenSource.Token t;
     try {
       t = source.read(ex.request);
+      // after reading: for HTTP/1.1 the upstream headers may be the request's own
+      policy.stripForwarded(ex.upstreamHeaders);
       if (t == null) throw new Rejection(401, null, "a bearer token is required");
     } catch (Rejection r) {
       AccessPolicy.reject(ex, r);

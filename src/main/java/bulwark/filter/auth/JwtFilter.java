@@ -57,10 +57,11 @@ public final class JwtFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    policy.stripForwarded(ex.upstreamHeaders);
     SignedJWT jwt;
     try {
       TokenSource.Token t = source.read(ex.request);
+      // after reading: for HTTP/1.1 the upstream headers may be the request's own
+      policy.stripForwarded(ex.upstreamHeaders);
       if (t == null) throw new Rejection(401, null, "a bearer token is required");
       jwt = verifier.parse(t.value());
     } catch (Rejection r) {
