@@ -19,7 +19,7 @@ final class Validator {
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   static final int MIN_ADMIN_TOKEN = 32;
   /** The middleware type keys, for the "exactly one type key" message. */
-  static final List<String> MIDDLEWARE_TYPES = List.of("headers", "rateLimit", "apiKey", "basicAuth", "cors", "ipRules");
+  static final List<String> MIDDLEWARE_TYPES = List.of("headers", "rateLimit", "jwt", "introspection", "apiKey", "basicAuth", "cors", "ipRules");
 
   private final List<ConfigError> errors;
   /** Fields that already failed to bind: their placeholder value (0, "") is not checked again. */
@@ -281,8 +281,7 @@ final class Validator {
 
   private void middleware(String p, MiddlewareConfig m, boolean haveCluster) {
     int types = (m.headers() != null ? 1 : 0) + (m.rateLimit() != null ? 1 : 0);
-    types += (m.apiKey() != null ? 1 : 0) + (m.basicAuth() != null ? 1 : 0) + (m.cors() != null ? 1 : 0) + (m.ipRules() != null ? 1 : 0);
-    // jwt is reported by the binder as not supported yet
+    types += (m.jwt() != null ? 1 : 0) + (m.introspection() != null ? 1 : 0) + (m.apiKey() != null ? 1 : 0) + (m.basicAuth() != null ? 1 : 0) + (m.cors() != null ? 1 : 0) + (m.ipRules() != null ? 1 : 0);
     if (types == 0 && errors.stream().noneMatch(e -> e.path().startsWith(p + "."))) {
       error(p, "a middleware needs exactly one type key (known: " + String.join(", ", MIDDLEWARE_TYPES) + ")");
     }
@@ -292,9 +291,70 @@ final class Validator {
     if (m.basicAuth() != null) AccessChecks.basicAuth(p + ".basicAuth", m.basicAuth(), this::error);
     if (m.cors() != null) AccessChecks.cors(p + ".cors", m.cors(), this::error);
     if (m.ipRules() != null) AccessChecks.ipRules(p + ".ipRules", m.ipRules(), this::error);
+    if (m.jwt() != null) jwt(p + ".jwt", m.jwt());
+    if (m.introspection() != null) introspection(p + ".introspection", m.introspection());
     if (m.headers() != null) {
       ops(m.headers().request(), p + ".headers.request");
       ops(m.headers().response(), p + ".headers.response");
+    }
+  }
+
+  static final Set<String> JWT_ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+      "ES256", "ES384", "ES512", "HS256", "HS384", "HS512");
+
+  private void jwt(String p, JwtConfig j) {
+    int sources = (j.jwksUrl() != null ? 1 : 0) + (j.keys() != null ? 1 : 0) + (j.keysFile() != null ? 1 : 0);
+    check(sources == 1, p, "a jwt middleware needs exactly one of jwksUrl, keys, keysFile");
+    if (j.jwksUrl() != null) url(p + ".jwksUrl", j.jwksUrl());
+    if (j.keysFile() != null) check(java.nio.file.Files.isReadable(java.nio.file.Path.of(j.keysFile())), p + ".keysFile", "cannot read '" + j.keysFile() + "'");
+    check(!j.algorithms().isEmpty() || failed.contains(p + ".algorithms"), p + ".algorithms", "at least one algorithm is required");
+    for (int i = 0; i < j.algorithms().size(); i++) {
+      String a = j.algorithms().get(i);
+      if (!JWT_ALGORITHMS.contains(a)) {
+        error(p + ".algorithms[" + i + "]", "none".equalsIgnoreCase(a) ? "'" + a + "' (unsigned tokens) is never accepted"
+            : "unknown algorithm '" + a + "'" + Suggest.didYouMean(a, JWT_ALGORITHMS));
+      }
+    }
+    if (j.clockSkew() != null) check(!j.clockSkew().isNegative() && j.clockSkew().compareTo(java.time.Duration.ofMinutes(10)) <= 0, p + ".clockSkew", "must be between 0s and 10m");
+    positive(j.jwksRefresh(), p + ".jwksRefresh");
+    positive(j.jwksMinRefresh(), p + ".jwksMinRefresh");
+    positive(j.jwksMaxStale(), p + ".jwksMaxStale");
+    positive(j.jwksTimeout(), p + ".jwksTimeout");
+    access(p, j.token(), j.allow(), j.clientRule(), j.forwardClaims());
+  }
+
+  private void introspection(String p, IntrospectionConfig c) {
+    if (c.endpoint() != null) url(p + ".endpoint", c.endpoint());
+    check((c.clientId() == null) == (c.clientSecret() == null), p + ".clientSecret", "clientId and clientSecret are set together");
+    positive(c.cacheTtl(), p + ".cacheTtl");
+    check(c.inactiveCacheTtl() == null || !c.inactiveCacheTtl().isNegative(), p + ".inactiveCacheTtl", "must not be negative");
+    positive(c.timeout(), p + ".timeout");
+    check(c.maxCacheEntries() >= 1, p + ".maxCacheEntries", "must be at least 1");
+    check(c.onFailure() == null || c.onFailure().equals("open") || c.onFailure().equals("closed"), p + ".onFailure", "'" + c.onFailure() + "' must be open or closed");
+    access(p, c.token(), c.allow(), c.clientRule(), c.forwardClaims());
+  }
+
+  /** The fields the jwt and introspection middlewares share. */
+  private void access(String p, String token, List<String> allow, String clientRule, Map<String, String> forward) {
+    String t = nz(token);
+    boolean tokenOk = t.equals("header") || ((t.startsWith("cookie:") || t.startsWith("query:")) && TOKEN.matcher(t.substring(t.indexOf(':') + 1)).matches());
+    check(tokenOk, p + ".token", "'" + t + "' must be header, cookie:NAME or query:NAME");
+    check(!allow.isEmpty() || failed.contains(p + ".allow"), p + ".allow", "must name user, client or both");
+    for (int i = 0; i < allow.size(); i++) {
+      check(allow.get(i).equals("user") || allow.get(i).equals("client"), p + ".allow[" + i + "]", "'" + allow.get(i) + "' must be user or client");
+    }
+    String r = nz(clientRule);
+    boolean ruleOk = r.equals("auto") || (r.startsWith("claim:") && r.indexOf('=') > 6 && r.indexOf('=') < r.length() - 1);
+    check(ruleOk, p + ".clientRule", "'" + r + "' must be auto or claim:NAME=VALUE");
+    forward.forEach((claim, header) -> check(TOKEN.matcher(header).matches(), p + ".forwardClaims." + claim, "'" + header + "' is not a valid header name"));
+  }
+
+  private void url(String p, String v) {
+    try {
+      URI u = new URI(v);
+      check(("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null, p, "'" + v + "' must be an http:// or https:// URL");
+    } catch (Exception e) {
+      error(p, "'" + v + "' is not a URL");
     }
   }
 

@@ -24,6 +24,8 @@ public final class Filters {
     if (f != null) return f.apply(config);
     if (config.headers() != null) return new HeadersFilter(config.headers());
     if (config.rateLimit() != null) return rateLimits.filter(name, config.rateLimit());
+    if (config.jwt() != null) return bulwark.filter.auth.JwtFilter.of(name, config.jwt(), java.time.Clock.systemUTC());
+    if (config.introspection() != null) return bulwark.filter.auth.IntrospectionFilter.of(name, config.introspection(), java.time.Clock.systemUTC());
     if (config.apiKey() != null) return new bulwark.filter.auth.apikey.ApiKeyFilter(config.apiKey());
     if (config.basicAuth() != null) return new bulwark.filter.auth.basic.BasicAuthFilter(config.basicAuth());
     if (config.cors() != null) return new bulwark.filter.cors.CorsFilter(config.cors());

@@ -121,7 +121,7 @@ class ConfigLoaderTest {
                 256, null, null, null, new OverloadConfig(10000, 1024, null), null)),
         Map.of("tag", new MiddlewareConfig(new HeadersConfig(
             new HeaderOps(Map.of("X-Gateway", "bulwark"), Map.of("Via", "1.1 bulwark"), List.of("X-Debug")),
-            new HeaderOps(Map.of(), Map.of(), List.of("Server"))), null, null, null, null, null, null)),
+            new HeaderOps(Map.of(), Map.of(), List.of("Server"))), null, null, null, null, null, null, null)),
         new VersioningConfig("example", "v1"),
         List.of(new RouteConfig("user-profile",
             new MatchConfig("/profiles/{id}", List.of("GET", "HEAD"), "*.example.com", Map.of("X-Tenant", "regex:[a-z]+"), Map.of("debug", "1")),
@@ -451,12 +451,42 @@ class ConfigLoaderTest {
   @Test
   void aMiddlewareNeedsATypeKeyAndAnAbsentOneStaysUnset() throws Exception {
     assertThat(errors("middlewares:\n  nothing: {}\n"))
-        .containsExactly("middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, apiKey, basicAuth, cors, ipRules)");
-    assertThat(errors("middlewares:\n  auth:\n    headers: { request: { remove: [Cookie] } }\n    jwt: { issuer: x }\n"))
-        .containsExactly("middlewares.auth.jwt: not supported yet: 'jwt' arrives with the security capability; remove it for now");
+        .containsExactly("middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, jwt, introspection, apiKey, basicAuth, cors, ipRules)");
+    assertThat(errors("middlewares:\n  auth:\n    headers: { request: { remove: [Cookie] } }\n    jwt: { keys: x, algorithms: [RS256] }\n"))
+        .containsExactly("middlewares.auth: a middleware needs exactly one type key, this one has 2");
     MiddlewareConfig tag = load("middlewares:\n  tag:\n    headers: { response: { remove: [Server] } }\n").middlewares().get("tag");
     assertThat(tag.headers().response().remove()).containsExactly("Server");
     assertThat(tag.headers().request()).isEqualTo(new HeaderOps(Map.of(), Map.of(), List.of()));
+  }
+
+  @Test
+  void jwtAndIntrospectionAreValidatedWithPaths() {
+    assertThat(errors("""
+        middlewares:
+          a:
+            jwt: { algorithms: [RS256, none, RS265], token: "form:x", allow: [users], clientRule: "claim:gty", forwardClaims: { sub: "X User" } }
+          b:
+            jwt: { keys: x, jwksUrl: "ftp://h/jwks", algorithms: [] }
+          c:
+            introspection: { endpoint: "not a url", clientId: gw, onFailure: maybe, maxCacheEntries: 0 }
+          d:
+            jwt: { keysFile: /nonexistent/keys.pem, algorithms: [ES256] }
+        """)).containsExactly(
+        "middlewares.a.jwt: a jwt middleware needs exactly one of jwksUrl, keys, keysFile",
+        "middlewares.a.jwt.algorithms[1]: 'none' (unsigned tokens) is never accepted",
+        "middlewares.a.jwt.algorithms[2]: unknown algorithm 'RS265' (did you mean 'RS256'?)",
+        "middlewares.a.jwt.token: 'form:x' must be header, cookie:NAME or query:NAME",
+        "middlewares.a.jwt.allow[0]: 'users' must be user or client",
+        "middlewares.a.jwt.clientRule: 'claim:gty' must be auto or claim:NAME=VALUE",
+        "middlewares.a.jwt.forwardClaims.sub: 'X User' is not a valid header name",
+        "middlewares.b.jwt: a jwt middleware needs exactly one of jwksUrl, keys, keysFile",
+        "middlewares.b.jwt.jwksUrl: 'ftp://h/jwks' must be an http:// or https:// URL",
+        "middlewares.b.jwt.algorithms: at least one algorithm is required",
+        "middlewares.c.introspection.endpoint: 'not a url' is not a URL",
+        "middlewares.c.introspection.clientSecret: clientId and clientSecret are set together",
+        "middlewares.c.introspection.maxCacheEntries: must be at least 1",
+        "middlewares.c.introspection.onFailure: 'maybe' must be open or closed",
+        "middlewares.d.jwt.keysFile: cannot read '/nonexistent/keys.pem'");
   }
 
   @Test
@@ -500,8 +530,7 @@ class ConfigLoaderTest {
   static Stream<Arguments> laterSections() {
     return Stream.of(
         Arguments.of("observability.metrics", "observability:\n  metrics: { enabled: true }\n", "observability"),
-        Arguments.of("observability.tracing", "observability:\n  tracing: { enabled: false }\n", "observability"),
-        Arguments.of("middlewares.auth.jwt", "middlewares:\n  auth:\n    jwt: { issuer: https://id.example.com/ }\n", "security"));
+        Arguments.of("observability.tracing", "observability:\n  tracing: { enabled: false }\n", "observability"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -45,8 +45,7 @@ class ContractTest {
   void theOnlyErrorsAreTheSectionsOfLaterCapabilitiesEachNamed() throws IOException {
     assertThat(errors(contract(), Map.of())).containsExactly(
         notYet("observability.metrics", "observability"),
-        notYet("observability.tracing", "observability"),
-        notYet("middlewares.auth.jwt", "security"));
+        notYet("observability.tracing", "observability"));
   }
 
   private static String notYet(String path, String capability) {
@@ -54,27 +53,12 @@ class ContractTest {
     return path + ": not supported yet: '" + key + "' arrives with the " + capability + " capability; remove it for now";
   }
 
-  /**
-   * The contract with the later sections removed from its YAML tree, written back as YAML. The two
-   * middlewares lose their only type key, and a middleware needs exactly one: with
-   * {@code standIn} each gets an empty {@code headers} section instead, which keeps the names the
-   * routes and groups use.
-   */
+  /** The contract with the later sections removed from its YAML tree, written back as YAML. */
   static String withoutLaterSections(boolean standIn) throws IOException {
     YAMLMapper yaml = new YAMLMapper();
     ObjectNode root = (ObjectNode) yaml.readTree(contract());
     ((ObjectNode) root.get("observability")).remove(List.of("metrics", "tracing"));
-    ((ObjectNode) root.at("/middlewares/auth")).remove("jwt");
-    if (standIn) {
-      ((ObjectNode) root.at("/middlewares/auth")).putObject("headers");
-    }
     return yaml.writeValueAsString(root);
-  }
-
-  @Test
-  void withoutTheirLaterSectionTheMiddlewaresHaveNoTypeLeft() throws IOException {
-    assertThat(errors(withoutLaterSections(false), Map.of())).containsExactly(
-        "middlewares.auth: a middleware needs exactly one type key (known: headers, rateLimit, apiKey, basicAuth, cors, ipRules)");
   }
 
   @Test
@@ -112,6 +96,16 @@ class ContractTest {
     assertThat(orders.targets()).extracting(TargetConfig::url).containsExactly("http://127.0.0.1:8084", "http://127.0.0.1:8085");
 
     assertThat(cfg.middlewares().keySet()).containsExactly("per-ip", "auth");
+    JwtConfig jwt = cfg.middlewares().get("auth").jwt();
+    assertThat(jwt.jwksUrl()).isEqualTo("http://127.0.0.1:8090/.well-known/jwks.json");
+    assertThat(jwt.issuer()).isEqualTo("https://id.example.com/");
+    assertThat(jwt.audience()).isEqualTo("orders-api");
+    assertThat(jwt.algorithms()).containsExactly("RS256", "ES256");
+    assertThat(jwt.clockSkew()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(jwt.forwardClaims()).isEqualTo(Map.of("sub", "X-User-Id"));
+    assertThat(jwt.token()).isEqualTo("header");
+    assertThat(jwt.allow()).containsExactly("user", "client");
+    assertThat(jwt.jwksMaxStale()).isEqualTo(Duration.ofHours(1));
     assertThat(cfg.versioning()).isEqualTo(new VersioningConfig("example", "v1"));
 
     assertThat(cfg.routes()).containsExactly(

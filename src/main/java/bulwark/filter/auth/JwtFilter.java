@@ -1,0 +1,92 @@
+package bulwark.filter.auth;
+
+import bulwark.config.JwtConfig;
+import bulwark.filter.Chain;
+import bulwark.filter.Exchange;
+import bulwark.filter.Filter;
+import com.nimbusds.jwt.SignedJWT;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * The {@code jwt} middleware: reads a bearer token, verifies it ({@link JwtVerifier}) with keys
+ * from its {@link KeySource}, applies the {@link AccessPolicy}, then sets {@link Exchange#claims},
+ * {@link Exchange#consumer} and the forwarded claim headers. A missing or bad token is answered
+ * 401, a token without the required scope, claim or kind 403, both with WWW-Authenticate (RFC
+ * 6750) and problem+json; unavailable keys 503. Shared by every event loop.
+ */
+public final class JwtFilter implements Filter {
+  private final TokenSource source;
+  private final JwtVerifier verifier;
+  private final KeySource keys;
+  private final AccessPolicy policy;
+
+  public JwtFilter(TokenSource source, JwtVerifier verifier, KeySource keys, AccessPolicy policy) {
+    this.source = source;
+    this.verifier = verifier;
+    this.keys = keys;
+    this.policy = policy;
+  }
+
+  /** Builds the filter of a validated config; reads keysFile now (compiles run off the event loop). */
+  public static JwtFilter of(String name, JwtConfig c, Clock clock) {
+    KeySource ks;
+    if (c.jwksUrl() != null) {
+      ks = new JwksKeys(c.jwksUrl(), c.jwksRefresh(), c.jwksMinRefresh(), c.jwksMaxStale(), c.jwksTimeout(), clock);
+    } else {
+      String text = c.keys();
+      if (text == null) {
+        try {
+          text = Files.readString(Path.of(c.keysFile()));
+        } catch (IOException e) {
+          throw new IllegalArgumentException("middleware '" + name + "': cannot read keysFile " + c.keysFile() + ": " + e.getMessage(), e);
+        }
+      }
+      ks = KeySource.fixed(KeySource.parse(text, true));
+    }
+    return new JwtFilter(TokenSource.parse(c.token()),
+        new JwtVerifier(c.algorithms(), c.issuer(), c.audience(), c.clockSkew(), c.requiredClaims(), clock),
+        ks,
+        new AccessPolicy(c.allow(), c.clientRule(), c.requireScopes(), c.userScopes(), c.clientScopes(), c.requireClaims(), c.forwardClaims()));
+  }
+
+  @Override
+  public Future<Void> handle(Exchange ex, Chain next) {
+    SignedJWT jwt;
+    try {
+      TokenSource.Token t = source.read(ex.request);
+      // after reading: for HTTP/1.1 the upstream headers may be the request's own
+      policy.stripForwarded(ex.upstreamHeaders);
+      if (t == null) throw new Rejection(401, null, "a bearer token is required");
+      jwt = verifier.parse(t.value());
+    } catch (Rejection r) {
+      AccessPolicy.reject(ex, r);
+      return Future.succeededFuture();
+    }
+    Future<java.util.List<com.nimbusds.jose.jwk.JWK>> f = keys.keys(jwt.getHeader().getKeyID());
+    if (f.isComplete()) return decide(ex, next, jwt, f);
+    return OnContext.back(f, Vertx.currentContext()).transform(ar -> ex.done ? Future.succeededFuture() : decide(ex, next, jwt, ar));
+  }
+
+  private Future<Void> decide(Exchange ex, Chain next, SignedJWT jwt, io.vertx.core.AsyncResult<java.util.List<com.nimbusds.jose.jwk.JWK>> ar) {
+    try {
+      if (ar.failed()) {
+        throw ar.cause() instanceof Rejection r ? r : new Rejection(503, null, "the signing keys are unavailable");
+      }
+      Map<String, Object> claims = verifier.verify(jwt, JwtVerifier.candidates(jwt, ar.result()));
+      AccessPolicy.Kind kind = policy.check(claims);
+      ex.claims = claims;
+      ex.consumer = AccessPolicy.consumerOf(claims, kind);
+      policy.forward(ex.upstreamHeaders, claims);
+    } catch (Rejection r) {
+      AccessPolicy.reject(ex, r);
+      return Future.succeededFuture();
+    }
+    return next.next(ex);
+  }
+}
