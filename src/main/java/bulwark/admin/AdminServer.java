@@ -88,7 +88,11 @@ public final class AdminServer {
     components.put("dataListener", new JsonObject()
         .put("status", draining ? "OUT_OF_SERVICE" : "UP")
         .put("details", new JsonObject().put("address", snap.config().server().listen()).put("inFlight", gateway.inFlight())
-            .put("transport", gateway.nativeTransport() ? "epoll" : "nio")));
+            .put("transport", gateway.nativeTransport() ? "epoll" : "nio")
+            .put("tlsHandshakes", new JsonObject().put("count", bulwark.server.TlsHandshakes.count())
+                .put("failed", bulwark.server.TlsHandshakes.failed())
+                .put("averageMillis", Math.round(bulwark.server.TlsHandshakes.averageMillis() * 1000) / 1000.0)
+                .put("maxMillis", Math.round(bulwark.server.TlsHandshakes.maxMillis() * 1000) / 1000.0))));
     components.put("config", new JsonObject()
         .put("status", "UP")
         .put("details", new JsonObject()

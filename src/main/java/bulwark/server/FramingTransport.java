@@ -60,7 +60,10 @@ final class FramingTransport {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Channel child) child.pipeline().addFirst("bulwarkFramingInstaller", new Installer());
+      if (msg instanceof Channel child) {
+        child.attr(TlsHandshakes.ACCEPTED).set(System.nanoTime());
+        child.pipeline().addFirst("bulwarkFramingInstaller", new Installer());
+      }
       ctx.fireChannelRead(msg);
     }
   }
@@ -76,7 +79,13 @@ final class FramingTransport {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       ChannelPipeline p = ctx.pipeline();
       ChannelHandlerContext tls = p.context(io.netty.handler.ssl.SslHandler.class);
-      if (tls == null && p.context(io.netty.handler.ssl.AbstractSniHandler.class) != null) {
+      ChannelHandlerContext sni = tls == null ? p.context(io.netty.handler.ssl.AbstractSniHandler.class) : null;
+      // time the handshake: right after the TLS handler (an SNI handler is replaced in place by one)
+      ChannelHandlerContext tlsOrSni = tls != null ? tls : sni;
+      if (tlsOrSni != null && p.get(TlsHandshakes.Timer.NAME) == null) {
+        p.addAfter(tlsOrSni.name(), TlsHandshakes.Timer.NAME, new TlsHandshakes.Timer());
+      }
+      if (sni != null) {
         // TLS with SNI: the SslHandler replaces the SNI handler once the ClientHello is read; wait for it
         ctx.fireChannelRead(msg);
         return;

@@ -176,6 +176,26 @@ class TlsIT {
   }
 
   @Test
+  void handshakeDurationsAreMeasuredAndShownAtReadiness() throws Exception {
+    long before = tlsHandshakes().getLong("count");
+    long failedBefore = tlsHandshakes().getLong("failed");
+    presented(gw.port, "b.test");
+    presented(gw.port, "a.test");
+    TestCerts.run(dir, "s_client", "-connect", "127.0.0.1:" + gw.port, "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0");
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> tlsHandshakes().getLong("count") >= before + 2
+        && tlsHandshakes().getLong("failed") >= failedBefore + 1);
+    io.vertx.core.json.JsonObject t = tlsHandshakes();
+    assertThat(t.getDouble("averageMillis")).isPositive();
+    assertThat(t.getDouble("maxMillis")).isGreaterThanOrEqualTo(t.getDouble("averageMillis"));
+  }
+
+  private static io.vertx.core.json.JsonObject tlsHandshakes() throws Exception {
+    String body = TestSupport.get(gw.adminUrl("/health/ready")).body();
+    return new io.vertx.core.json.JsonObject(body).getJsonObject("components").getJsonObject("dataListener")
+        .getJsonObject("details").getJsonObject("tlsHandshakes");
+  }
+
+  @Test
   void tls10And11AreRefusedAnd12And13Accepted() throws Exception {
     String target = "127.0.0.1:" + gw.port;
     // SECLEVEL=0 lets openssl itself offer the old versions: the refusal is the gateway's
