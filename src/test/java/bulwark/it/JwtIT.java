@@ -74,13 +74,15 @@ class JwtIT {
           machines: { jwt: { %s, allow: [client], clientScopes: [svc] } }
           cookie: { jwt: { %s, token: "cookie:at" } }
           pinned: { jwt: { keys: '%s', algorithms: [RS256, HS256] } }
+          strict: { jwt: { keys: '%s', algorithms: [RS256], clockSkew: 1ms } }
         routes:
           - { name: r, match: { path: /r/** }, upstream: a, middlewares: [auth] }
           - { name: s, match: { path: /s/** }, upstream: a, middlewares: [scoped] }
           - { name: m, match: { path: /m/** }, upstream: a, middlewares: [machines] }
           - { name: c, match: { path: /c/** }, upstream: a, middlewares: [cookie] }
           - { name: p, match: { path: /p/** }, upstream: a, middlewares: [pinned] }
-        """.formatted(up.url(), common, common, common, common, pinned));
+          - { name: x, match: { path: /x/** }, upstream: a, middlewares: [strict] }
+        """.formatted(up.url(), common, common, common, common, pinned, pinned));
   }
 
   @AfterAll
@@ -111,6 +113,17 @@ class JwtIT {
 
   static HttpResponse<String> call(String path, String token) throws Exception {
     return token == null ? TestSupport.get(gw.url(path)) : TestSupport.get(gw.url(path), "Authorization", "Bearer " + token);
+  }
+
+  @Test
+  void aVerifiedTokenIsCachedButStillExpires() throws Exception {
+    long now = System.currentTimeMillis();
+    String t = rs(k1, claims().issueTime(new Date(now - 1000)).expirationTime(new Date(now + 1500)).build());
+    for (int i = 0; i < 3; i++) assertThat(call("/x/" + i, t).statusCode()).isEqualTo(200);
+    Thread.sleep(Math.max(0, now + 1700 - System.currentTimeMillis()));
+    HttpResponse<String> late = call("/x/late", t);
+    assertThat(late.statusCode()).as("the cache skips the signature check, never the exp check").isEqualTo(401);
+    assertThat(late.headers().firstValue("WWW-Authenticate").orElse("")).contains("invalid_token");
   }
 
   @Test

@@ -21,6 +21,20 @@ import java.util.Map;
  * 6750) and problem+json; unavailable keys 503. Shared by every event loop.
  */
 public final class JwtFilter implements Filter {
+  /**
+   * Tokens whose signature was verified, by their exact text, with the key that verified them. A
+   * hit skips only the signature check (RSA/ECDSA: most of the cost): the time and value claims are
+   * checked again on every request, and the entry counts only while that key is still among the
+   * token's candidate keys (a rotated-out key ends it). Bounded by total token length.
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<String, Cached> verified = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+      .maximumWeight(16L << 20)
+      .weigher((String token, Cached v) -> token.length() + 64)
+      .expireAfterWrite(java.time.Duration.ofMinutes(10))
+      .build();
+
+  private record Cached(String kid, JwtVerifier.Verified verified) {}
+
   private final TokenSource source;
   private final JwtVerifier verifier;
   private final KeySource keys;
@@ -58,27 +72,52 @@ public final class JwtFilter implements Filter {
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
     SignedJWT jwt;
+    String token;
     try {
       TokenSource.Token t = source.read(ex.request);
       // after reading: for HTTP/1.1 the upstream headers may be the request's own
       policy.stripForwarded(ex.upstreamHeaders);
       if (t == null) throw new Rejection(401, null, "a bearer token is required");
-      jwt = verifier.parse(t.value());
+      token = t.value();
+      Cached hit = verified.getIfPresent(token);
+      if (hit != null) {
+        Future<java.util.List<com.nimbusds.jose.jwk.JWK>> f = keys.keys(hit.kid());
+        if (f.isComplete() && f.succeeded() && f.result().contains(hit.verified().key())) {
+          return admit(ex, next, verifier.recheck(hit.verified().claimsSet()));
+        }
+        verified.invalidate(token);
+      }
+      jwt = verifier.parse(token);
     } catch (Rejection r) {
       AccessPolicy.reject(ex, r);
       return Future.succeededFuture();
     }
     Future<java.util.List<com.nimbusds.jose.jwk.JWK>> f = keys.keys(jwt.getHeader().getKeyID());
-    if (f.isComplete()) return decide(ex, next, jwt, f);
-    return OnContext.back(f, Vertx.currentContext()).transform(ar -> ex.done ? Future.succeededFuture() : decide(ex, next, jwt, ar));
+    if (f.isComplete()) return decide(ex, next, jwt, token, f);
+    return OnContext.back(f, Vertx.currentContext()).transform(ar -> ex.done ? Future.succeededFuture() : decide(ex, next, jwt, token, ar));
   }
 
-  private Future<Void> decide(Exchange ex, Chain next, SignedJWT jwt, io.vertx.core.AsyncResult<java.util.List<com.nimbusds.jose.jwk.JWK>> ar) {
+  private Future<Void> admit(Exchange ex, Chain next, Map<String, Object> claims) {
+    try {
+      AccessPolicy.Kind kind = policy.check(claims);
+      ex.claims = claims;
+      ex.consumer = AccessPolicy.consumerOf(claims, kind);
+      policy.forward(ex.upstreamHeaders, claims);
+    } catch (Rejection r) {
+      AccessPolicy.reject(ex, r);
+      return Future.succeededFuture();
+    }
+    return next.next(ex);
+  }
+
+  private Future<Void> decide(Exchange ex, Chain next, SignedJWT jwt, String token, io.vertx.core.AsyncResult<java.util.List<com.nimbusds.jose.jwk.JWK>> ar) {
     try {
       if (ar.failed()) {
         throw ar.cause() instanceof Rejection r ? r : new Rejection(503, null, "the signing keys are unavailable");
       }
-      Map<String, Object> claims = verifier.verify(jwt, JwtVerifier.candidates(jwt, ar.result()));
+      JwtVerifier.Verified v = verifier.verifySigned(jwt, JwtVerifier.candidates(jwt, ar.result()));
+      verified.put(token, new Cached(jwt.getHeader().getKeyID(), v));
+      Map<String, Object> claims = v.claims();
       AccessPolicy.Kind kind = policy.check(claims);
       ex.claims = claims;
       ex.consumer = AccessPolicy.consumerOf(claims, kind);

@@ -100,25 +100,38 @@ public final class JwtVerifier {
 
   /** Checks the signature with one of {@code candidates}, then the claims; returns the claims as JSON values. */
   public Map<String, Object> verify(SignedJWT jwt, List<JWK> candidates) throws Rejection {
+    return verifySigned(jwt, candidates).claims();
+  }
+
+  /** A token whose signature was verified: the key that verified it and its claims set. */
+  public record Verified(JWK key, JWTClaimsSet claimsSet, Map<String, Object> claims) {}
+
+  /** Like {@link #verify}, keeping the key that verified the signature and the parsed claims. */
+  public Verified verifySigned(SignedJWT jwt, List<JWK> candidates) throws Rejection {
     if (candidates.isEmpty()) throw Rejection.invalid("no key for this token");
-    boolean ok = false;
+    JWK by = null;
     for (JWK k : candidates) {
       try {
         if (verifier(k).verify(jwt.getHeader(), jwt.getSigningInput(), jwt.getSignature())) {
-          ok = true;
+          by = k;
           break;
         }
       } catch (JOSEException | RuntimeException e) {
         // a key that cannot verify (e.g. an HMAC secret too short) does not verify
       }
     }
-    if (!ok) throw Rejection.invalid("bad signature");
+    if (by == null) throw Rejection.invalid("bad signature");
     JWTClaimsSet c;
     try {
       c = jwt.getJWTClaimsSet();
     } catch (ParseException | RuntimeException e) {
       throw Rejection.invalid("malformed claims");
     }
+    return new Verified(by, c, checkClaims(c));
+  }
+
+  /** The time and value checks again, for a token whose signature was verified earlier. */
+  public Map<String, Object> recheck(JWTClaimsSet c) throws Rejection {
     return checkClaims(c);
   }
 
