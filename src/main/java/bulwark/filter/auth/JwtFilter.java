@@ -33,7 +33,19 @@ public final class JwtFilter implements Filter {
       .expireAfterWrite(java.time.Duration.ofMinutes(10))
       .build();
 
-  private record Cached(String kid, JwtVerifier.Verified verified) {}
+  /** A verified, admitted token: its key, time claims, claims, and what the policy made of it. */
+  private record Cached(String kid, com.nimbusds.jose.jwk.JWK key, long exp, long nbf, long iat,
+      Map<String, Object> claims, AccessPolicy.Kind kind, String consumer) {}
+
+  private static long millis(java.util.Date d) {
+    return d == null ? -1 : d.getTime();
+  }
+
+  /** Identity, not equals: a key set refreshed from the JWKS holds new objects, and equals on RSA keys is costly. */
+  private static boolean stillCurrent(java.util.List<com.nimbusds.jose.jwk.JWK> keys, com.nimbusds.jose.jwk.JWK key) {
+    for (com.nimbusds.jose.jwk.JWK k : keys) if (k == key) return true;
+    return false;
+  }
 
   private final TokenSource source;
   private final JwtVerifier verifier;
@@ -82,8 +94,12 @@ public final class JwtFilter implements Filter {
       Cached hit = verified.getIfPresent(token);
       if (hit != null) {
         Future<java.util.List<com.nimbusds.jose.jwk.JWK>> f = keys.keys(hit.kid());
-        if (f.isComplete() && f.succeeded() && f.result().contains(hit.verified().key())) {
-          return admit(ex, next, verifier.recheck(hit.verified().claimsSet()));
+        if (f.isComplete() && f.succeeded() && stillCurrent(f.result(), hit.key())) {
+          verifier.recheckTimes(hit.exp(), hit.nbf(), hit.iat());
+          ex.claims = hit.claims();
+          ex.consumer = hit.consumer();
+          policy.forward(ex.upstreamHeaders, hit.claims());
+          return next.next(ex);
         }
         verified.invalidate(token);
       }
@@ -97,31 +113,21 @@ public final class JwtFilter implements Filter {
     return OnContext.back(f, Vertx.currentContext()).transform(ar -> ex.done ? Future.succeededFuture() : decide(ex, next, jwt, token, ar));
   }
 
-  private Future<Void> admit(Exchange ex, Chain next, Map<String, Object> claims) {
-    try {
-      AccessPolicy.Kind kind = policy.check(claims);
-      ex.claims = claims;
-      ex.consumer = AccessPolicy.consumerOf(claims, kind);
-      policy.forward(ex.upstreamHeaders, claims);
-    } catch (Rejection r) {
-      AccessPolicy.reject(ex, r);
-      return Future.succeededFuture();
-    }
-    return next.next(ex);
-  }
-
   private Future<Void> decide(Exchange ex, Chain next, SignedJWT jwt, String token, io.vertx.core.AsyncResult<java.util.List<com.nimbusds.jose.jwk.JWK>> ar) {
     try {
       if (ar.failed()) {
         throw ar.cause() instanceof Rejection r ? r : new Rejection(503, null, "the signing keys are unavailable");
       }
       JwtVerifier.Verified v = verifier.verifySigned(jwt, JwtVerifier.candidates(jwt, ar.result()));
-      verified.put(token, new Cached(jwt.getHeader().getKeyID(), v));
       Map<String, Object> claims = v.claims();
       AccessPolicy.Kind kind = policy.check(claims);
       ex.claims = claims;
       ex.consumer = AccessPolicy.consumerOf(claims, kind);
       policy.forward(ex.upstreamHeaders, claims);
+      // only an admitted token is kept; the claims map is handed out read-only from then on
+      var c = v.claimsSet();
+      verified.put(token, new Cached(jwt.getHeader().getKeyID(), v.key(), millis(c.getExpirationTime()), millis(c.getNotBeforeTime()),
+          millis(c.getIssueTime()), java.util.Collections.unmodifiableMap(claims), kind, ex.consumer));
     } catch (Rejection r) {
       AccessPolicy.reject(ex, r);
       return Future.succeededFuture();

@@ -135,6 +135,17 @@ public final class JwtVerifier {
     return checkClaims(c);
   }
 
+  /**
+   * The time checks alone (exp, nbf, iat with the skew), for a token whose signature and value
+   * claims were checked earlier; times in epoch milliseconds, -1 when absent.
+   */
+  public void recheckTimes(long expMillis, long nbfMillis, long iatMillis) throws Rejection {
+    long now = clock.millis();
+    if (now > expMillis + skewMillis) throw Rejection.invalid("the token has expired");
+    if (nbfMillis >= 0 && nbfMillis > now + skewMillis) throw Rejection.invalid("the token is not valid yet");
+    if (iatMillis >= 0 && iatMillis > now + skewMillis) throw Rejection.invalid("the token was issued in the future");
+  }
+
   private Map<String, Object> checkClaims(JWTClaimsSet c) throws Rejection {
     long now = clock.millis();
     Date exp;
