@@ -149,27 +149,7 @@ public final class IntrospectionFilter implements Filter {
         .putHeader("Content-Type", "application/x-www-form-urlencoded").putHeader("Accept", "application/json");
     if (basic != null) o.putHeader("Authorization", basic);
     Buffer form = Buffer.buffer("token=" + form(token) + "&token_type_hint=access_token");
-    long timer = vertx.setTimer(timeout, x -> p.tryFail("timed out after " + timeout + "ms"));
-    client(vertx).request(o).compose(req -> req.send(form).compose(resp -> {
-      if (resp.statusCode() != 200) {
-        resp.end();
-        return Future.failedFuture("status " + resp.statusCode());
-      }
-      Promise<Buffer> body = Promise.promise();
-      Buffer buf = Buffer.buffer();
-      resp.handler(chunk -> {
-        if (buf.length() + chunk.length() > MAX_BYTES) {
-          body.tryFail("answer larger than " + MAX_BYTES + " bytes");
-          req.connection().close();
-        } else {
-          buf.appendBuffer(chunk);
-        }
-      });
-      resp.exceptionHandler(body::tryFail);
-      resp.endHandler(v -> body.tryComplete(buf));
-      return body.future();
-    })).onComplete(ar -> {
-      vertx.cancelTimer(timer);
+    CappedFetch.fetch(vertx, client(vertx), o, form, MAX_BYTES, timeout).onComplete(ar -> {
       if (ar.failed()) {
         p.tryFail(ar.cause());
         return;

@@ -5,7 +5,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -157,40 +156,8 @@ public final class JwksKeys implements KeySource {
     HttpClient c = client(ctx.owner());
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
         .setConnectTimeout(timeoutMillis).setIdleTimeout(timeoutMillis).putHeader("Accept", "application/json");
-    Promise<List<JWK>> result = Promise.promise();
-    long timer = ctx.owner().setTimer(timeoutMillis, t -> result.tryFail("timed out after " + timeoutMillis + "ms"));
-    c.request(o).compose(req -> req.send().compose(resp -> {
-      if (resp.statusCode() != 200) {
-        resp.end();
-        return Future.failedFuture("status " + resp.statusCode());
-      }
-      Promise<Buffer> body = Promise.promise();
-      Buffer buf = Buffer.buffer();
-      resp.handler(chunk -> {
-        if (buf.length() + chunk.length() > MAX_BYTES) {
-          body.tryFail("larger than " + MAX_BYTES + " bytes");
-          req.connection().close();
-        } else {
-          buf.appendBuffer(chunk);
-        }
-      });
-      resp.exceptionHandler(body::tryFail);
-      resp.endHandler(v -> body.tryComplete(buf));
-      return body.future();
-    })).onComplete(ar -> {
-      ctx.owner().cancelTimer(timer);
-      if (ar.failed()) {
-        result.tryFail(ar.cause());
-        return;
-      }
-      try {
-        List<JWK> keys = KeySource.parse(ar.result().toString(java.nio.charset.StandardCharsets.UTF_8), false);
-        result.tryComplete(keys);
-      } catch (RuntimeException e) {
-        result.tryFail(e);
-      }
-    });
-    return result.future();
+    return CappedFetch.fetch(ctx.owner(), c, o, null, MAX_BYTES, timeoutMillis)
+        .compose(b -> Future.succeededFuture(KeySource.parse(b.toString(java.nio.charset.StandardCharsets.UTF_8), false)));
   }
 
   private synchronized HttpClient client(Vertx vertx) {
