@@ -92,23 +92,22 @@ final class Validator {
 
   /** True when the file holds PEM certificates; else reports why at {@code p}. */
   private boolean pemCertificates(String file, String p) {
-    if (file == null || failed.contains(p)) return false;
-    try {
-      Pem.certificates(java.nio.file.Path.of(file));
-      return true;
-    } catch (IllegalArgumentException e) {
-      error(p, e.getMessage());
-    } catch (java.io.IOException e) {
-      error(p, "cannot read " + file + ": " + e);
-    }
-    return false;
+    return pemReadable(file, p, Pem::certificates);
   }
 
   /** True when the file holds a readable private key; else reports why at {@code p}. */
   private boolean pemKey(String file, String p) {
+    return pemReadable(file, p, Pem::privateKey);
+  }
+
+  private interface PemRead {
+    Object read(java.nio.file.Path file) throws java.io.IOException;
+  }
+
+  private boolean pemReadable(String file, String p, PemRead read) {
     if (file == null || failed.contains(p)) return false;
     try {
-      Pem.privateKey(java.nio.file.Path.of(file));
+      read.read(java.nio.file.Path.of(file));
       return true;
     } catch (IllegalArgumentException e) {
       error(p, e.getMessage());
