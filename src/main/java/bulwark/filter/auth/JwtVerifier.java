@@ -130,11 +130,6 @@ public final class JwtVerifier {
     return new Verified(by, c, checkClaims(c));
   }
 
-  /** The time and value checks again, for a token whose signature was verified earlier. */
-  public Map<String, Object> recheck(JWTClaimsSet c) throws Rejection {
-    return checkClaims(c);
-  }
-
   /**
    * The time checks alone (exp, nbf, iat with the skew), for a token whose signature and value
    * claims were checked earlier; times in epoch milliseconds, -1 when absent.
@@ -147,7 +142,6 @@ public final class JwtVerifier {
   }
 
   private Map<String, Object> checkClaims(JWTClaimsSet c) throws Rejection {
-    long now = clock.millis();
     Date exp;
     Date nbf;
     Date iat;
@@ -159,9 +153,7 @@ public final class JwtVerifier {
       throw Rejection.invalid("malformed time claim");
     }
     if (exp == null) throw Rejection.invalid("the token has no exp");
-    if (now > exp.getTime() + skewMillis) throw Rejection.invalid("the token has expired");
-    if (nbf != null && nbf.getTime() > now + skewMillis) throw Rejection.invalid("the token is not valid yet");
-    if (iat != null && iat.getTime() > now + skewMillis) throw Rejection.invalid("the token was issued in the future");
+    recheckTimes(exp.getTime(), nbf == null ? -1 : nbf.getTime(), iat == null ? -1 : iat.getTime());
     if (issuer != null && !issuer.isEmpty() && !issuer.equals(stringClaim(c, "iss"))) throw Rejection.invalid("wrong issuer");
     if (audience != null && !audience.isEmpty()) {
       List<String> aud;
