@@ -58,6 +58,8 @@ public final class AdminServer {
 
   private void handle(HttpServerRequest req) {
     String rid = RequestIds.next();
+    String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+    req.response().endHandler(v -> gateway.telemetry().adminCall(req.method().name(), req.path(), req.response().getStatusCode(), peer));
     if (token != null) {
       String auth = req.getHeader("Authorization");
       byte[] given = auth == null ? new byte[0] : auth.getBytes(StandardCharsets.UTF_8);

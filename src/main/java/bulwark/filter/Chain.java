@@ -12,7 +12,11 @@ public interface Chain {
    * the returned future carries the exception.
    */
   static Future<Void> run(Filter[] filters, int index, Exchange ex, Chain last) {
-    if (index == filters.length) return last.next(ex);
+    if (index == filters.length) {
+      ex.filterIndex = -1;
+      return last.next(ex);
+    }
+    ex.filterIndex = index;
     try {
       return filters[index].handle(ex, e -> run(filters, index + 1, e, last));
     } catch (RuntimeException e) {

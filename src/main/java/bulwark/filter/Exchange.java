@@ -88,6 +88,16 @@ public final class Exchange {
   public boolean done;
   public boolean finished;
   public int status;
+  /** The index in {@code route.filters()} of the filter running now (the one that rejected, after a rejection). */
+  public int filterIndex = -1;
+  /** Title and detail of the gateway's own error answer, when {@link #reject} (or the proxy) answered. */
+  public String rejectTitle;
+  public String rejectDetail;
+  /** Tracing state of this exchange (owned by bulwark.observe.tracing); null when not traced. */
+  public Object trace;
+  /** W3C trace id and span id of the server span, for the access log; null when not traced. */
+  public String traceId;
+  public String spanId;
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
   private Rejecter rejecter;

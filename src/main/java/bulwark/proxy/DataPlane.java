@@ -12,6 +12,11 @@ public interface DataPlane {
 
   AccessLog accessLog();
 
+  /** Metrics, tracing and audit hooks; {@link bulwark.observe.Telemetry#NONE} when all are off. */
+  default bulwark.observe.Telemetry telemetry() {
+    return bulwark.observe.Telemetry.NONE;
+  }
+
   /** Counts requests in flight across all event loops. */
   void requestStarted();
 

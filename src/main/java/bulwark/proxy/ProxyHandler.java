@@ -75,6 +75,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     Exchange ex = new Exchange(req, RequestIds.accept(req.getHeader(H.X_REQUEST_ID)), snap.forwarding().clientIp(peer, req.headers()));
     ex.rejecter(this::reject);
     ex.responder(this::answer);
+    plane.telemetry().requestStarted(ex);
     HttpServerResponse resp = ex.response;
     ex.chunkedRequest = req.headers().contains(H.TRANSFER_ENCODING);
     if (plane.draining()) closeAfterResponse(ex);
@@ -189,7 +190,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (route.timeoutMillis() > 0) {
       ex.totalTimer = vertx.setTimer(route.timeoutMillis(), id -> {
         ex.totalTimer = -1;
-        if (ex.tryActive) endTry(ex, Outcome.TIMEOUT);
+        if (ex.tryActive) endTry(ex, Outcome.TIMEOUT, 0);
         timedOut(ex, "the route timeout of " + route.timeoutMillis() + "ms passed");
       });
     }
@@ -273,6 +274,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     int tryNo = ++ex.tryNo;
     ex.tryActive = true;
     ex.tryStartNanos = System.nanoTime();
+    plane.telemetry().tryStarted(ex, t);
     HttpServerRequest req = ex.request;
     RequestOptions ro = new RequestOptions()
         .setMethod(req.method())
@@ -299,10 +301,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   }
 
   /** Ends the current try: feeds passive health, the breaker and the adaptive limit, once. */
-  private void endTry(Exchange ex, Outcome o) {
+  private void endTry(Exchange ex, Outcome o, int status) {
     if (!ex.tryActive) return;
     ex.tryActive = false;
     long d = System.nanoTime() - ex.tryStartNanos;
+    plane.telemetry().tryEnded(ex, ex.target, o, status, d);
     ex.upstream.recordOutcome(ex.target, o);
     if (ex.breaker != null) {
       ex.breaker.onResult(o, d);
@@ -335,6 +338,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (!rp.budget().tryRetry()) {
       if (b != null) b.release();
       ex.retriesDenied++;
+      plane.telemetry().retryBudgetExhausted(ex);
       return null;
     }
     ex.breaker = b;
@@ -343,6 +347,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   private void retry(Exchange ex, Target next) {
     ex.retries++;
+    plane.telemetry().retried(ex);
     long delay = ex.upstream.retry().backoffMillis(ex.retries);
     ex.retryTimer = vertx.setTimer(Math.max(1, delay), id -> {
       ex.retryTimer = -1;
@@ -353,7 +358,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   /** A try failed before its response was passed on: retry it, or answer with a problem. */
   private void tryFailed(Exchange ex, Outcome o, int problemStatus, String title, String detail) {
-    endTry(ex, o);
+    endTry(ex, o, 0);
     cancelTimer(ex, false);
     HttpClientRequest creq = ex.upstreamRequest;
     ex.upstreamRequest = null;
@@ -570,7 +575,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     }
     cancelTimer(ex, false);
     int status = cresp.statusCode();
-    endTry(ex, status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS);
+    endTry(ex, status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS, status);
     RetryPolicy rp = ex.upstream.retry();
     if (rp != null && rp.retriesStatus(status)) {
       Target next = reserveRetry(ex, status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS, status);
@@ -715,6 +720,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       abortClient(ex);
     } else {
       ex.status = status;
+      ex.rejectTitle = title;
+      ex.rejectDetail = detail;
       if (plane.draining() || (!ex.request.isEnded() && expectsBody(ex))) closeAfterResponse(ex);
       if (!ex.request.isEnded()) ex.request.resume();
       Problem.send(resp, status, title, detail, ex.requestId, ex.request.path());
@@ -736,6 +743,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private void reject(Exchange ex, int status, String title, String detail) {
     ex.done = true;
     ex.status = status;
+    ex.rejectTitle = title;
+    ex.rejectDetail = detail;
     if (!ex.request.isEnded() && expectsBody(ex)) {
       // the unread body would desynchronise the connection
       closeAfterResponse(ex);
@@ -805,6 +814,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.finished) return;
     ex.finished = true;
     cancelBodyTimer(ex);
+    if (ex.tryActive) {
+      // the client left (or the exchange ended otherwise) mid-try: not the upstream's failure, so
+      // health and the breaker hear nothing; telemetry hears a cancelled try (outcome null)
+      ex.tryActive = false;
+      plane.telemetry().tryEnded(ex, ex.target, null, 0, System.nanoTime() - ex.tryStartNanos);
+    }
     if (ex.target != null) ex.target.state().end();
     if (ex.breaker != null) {
       // a permission that no try used up (the client left, or the request ended otherwise)
@@ -814,6 +829,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.overload != null) ex.overload.release();
     if (ex.upstreamClient != null) ex.upstreamClient.release();
     plane.requestFinished();
+    plane.telemetry().requestFinished(ex);
     plane.accessLog().log(ex);
   }
 

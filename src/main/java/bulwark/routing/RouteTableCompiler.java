@@ -38,10 +38,16 @@ public final class RouteTableCompiler {
    *     buckets across compiles ({@link RateLimitRegistry#prepare} must have been called)
    */
   public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation, RateLimitRegistry rateLimits) {
+    return compile(cfg, states, previous, generation, rateLimits, bulwark.observe.Telemetry.NONE);
+  }
+
+  /** @param telemetry the gateway's: new upstreams report their breaker transitions to it */
+  public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation,
+      RateLimitRegistry rateLimits, bulwark.observe.Telemetry telemetry) {
     Map<String, UpstreamRuntime> upstreams = new LinkedHashMap<>();
     cfg.upstreams().forEach((name, uc) -> {
       UpstreamRuntime old = previous.get(name);
-      upstreams.put(name, old != null && old.config().equals(uc) ? old : new UpstreamRuntime(name, uc, states));
+      upstreams.put(name, old != null && old.config().equals(uc) ? old : new UpstreamRuntime(name, uc, states, java.time.Clock.systemUTC(), telemetry));
     });
     Map<String, Filter> filters = new HashMap<>();
     cfg.middlewares().forEach((name, mc) -> filters.put(name, Filters.newFilter(name, mc, rateLimits)));

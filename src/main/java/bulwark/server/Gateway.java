@@ -63,6 +63,7 @@ public final class Gateway implements DataPlane {
   private final AtomicLong reloadsFailed = new AtomicLong();
   private Vertx vertx;
   private AdminServer admin;
+  private bulwark.observe.Observability observability;
   private ConfigWatcher watcher;
   /** Watches the TLS certificate and key files; replaced when a reload changes server.tls. */
   private volatile FileSetWatcher certWatcher;
@@ -91,6 +92,7 @@ public final class Gateway implements DataPlane {
     String text = Files.readString(configFile);
     BulwarkConfig cfg = loader.parse(text);
     lastConfigHash = hash(text);
+    observability = bulwark.observe.Observability.create(cfg, this);
     publish(cfg);
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
     io.vertx.core.transport.Transport native_ = io.vertx.core.transport.Transport.nativeTransport();
@@ -101,6 +103,7 @@ public final class Gateway implements DataPlane {
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
     }
+    observability.start(vertx);
     snapshot.get().table().upstreams().values().forEach(u -> u.start(vertx));
     try {
       vertx.deployVerticle(() -> new DataPlaneVerticle(this, cfg), new DeploymentOptions().setInstances(loops))
@@ -130,7 +133,7 @@ public final class Gateway implements DataPlane {
     Snapshot old = snapshot.get();
     Map<String, UpstreamRuntime> previous = old == null ? Map.of() : old.table().upstreams();
     rateLimits.prepare(cfg.cluster());
-    RouteTable table = RouteTableCompiler.compile(cfg, states, previous, generation.incrementAndGet(), rateLimits);
+    RouteTable table = RouteTableCompiler.compile(cfg, states, previous, generation.incrementAndGet(), rateLimits, telemetry());
     List<Cidr> trusted = cfg.server().trustedProxies().stream().map(Cidr::parse).toList();
     long maxBody = cfg.server().limits().maxBodyBytes().bytes();
     accessLog.configure(cfg.observability().accessLog());
@@ -204,6 +207,7 @@ public final class Gateway implements DataPlane {
       lastReloadError = null;
       reloadsOk.incrementAndGet();
       LOG.info("config reloaded ({}): generation {}, {} routes", reason, generation.get(), snapshot.get().table().routes().size());
+      telemetry().reloaded(reason, cur, cfg, List.of());
       return true;
     }
   }
@@ -212,6 +216,8 @@ public final class Gateway implements DataPlane {
     reloadsFailed.incrementAndGet();
     lastReloadError = String.join("; ", errors);
     LOG.error("config reload ({}) rejected, the previous config keeps serving; {} error(s):\n  {}", reason, errors.size(), String.join("\n  ", errors));
+    Snapshot s = snapshot.get();
+    telemetry().reloaded(reason, s == null ? null : s.config(), null, errors);
     return false;
   }
 
@@ -253,6 +259,7 @@ public final class Gateway implements DataPlane {
       LOG.debug("closing vert.x: {}", e.toString());
     }
     LOG.info("shutdown complete");
+    if (observability != null) observability.close();
     accessLog.stop();
   }
 
@@ -323,6 +330,16 @@ public final class Gateway implements DataPlane {
   @Override
   public boolean draining() {
     return draining;
+  }
+
+  @Override
+  public bulwark.observe.Telemetry telemetry() {
+    bulwark.observe.Observability o = observability;
+    return o == null ? bulwark.observe.Telemetry.NONE : o.telemetry();
+  }
+
+  public bulwark.observe.Observability observability() {
+    return observability;
   }
 
   @Override

@@ -37,13 +37,20 @@ public final class UpstreamRuntime {
   private final RetryPolicy retry;
   private final OverloadGuard overload;
   private volatile boolean retired;
+  private final bulwark.observe.Telemetry telemetry;
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states) {
     this(name, config, states, Clock.systemUTC());
   }
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states, Clock clock) {
+    this(name, config, states, clock, bulwark.observe.Telemetry.NONE);
+  }
+
+  /** @param telemetry hears this upstream's breaker transitions */
+  public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states, Clock clock, bulwark.observe.Telemetry telemetry) {
     this.name = name;
+    this.telemetry = telemetry;
     this.clock = clock;
     this.config = config;
     this.targets = config.targets().stream().map(t -> {
@@ -57,7 +64,7 @@ public final class UpstreamRuntime {
     this.balancer = Balancers.newBalancer(config.balancer(), targets);
     this.health = UpstreamHealth.of(name, config.healthCheck(), targets, config.tls());
     var cb = config.circuitBreaker();
-    this.breaker = cb != null && !"route".equals(cb.scope()) ? new Breaker(name, cb, clock) : null;
+    this.breaker = cb != null && !"route".equals(cb.scope()) ? new Breaker(name, name, cb, clock, telemetry) : null;
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
     this.overload = new OverloadGuard(config.overload());
     String h = config.hashOn();
@@ -153,7 +160,7 @@ public final class UpstreamRuntime {
     if (breaker != null) return breaker;
     var cb = config.circuitBreaker();
     if (cb == null) return null;
-    return routeBreakers.computeIfAbsent(route, r -> new Breaker(name + "/" + r, cb, clock));
+    return routeBreakers.computeIfAbsent(route, r -> new Breaker(name + "/" + r, name, cb, clock, telemetry));
   }
 
   /** The retry policy, or null when this upstream does not retry. */

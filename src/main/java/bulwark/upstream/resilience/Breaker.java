@@ -31,6 +31,15 @@ public final class Breaker {
   private volatile long stateSinceMillis;
 
   public Breaker(String name, bulwark.config.CircuitBreakerConfig c, Clock clock) {
+    this(name, name, c, clock, bulwark.observe.Telemetry.NONE);
+  }
+
+  /**
+   * @param name the breaker's name: the upstream's, or "upstream/route" for a route-scope breaker
+   * @param upstream the upstream it guards
+   * @param telemetry hears every state transition
+   */
+  public Breaker(String name, String upstream, bulwark.config.CircuitBreakerConfig c, Clock clock, bulwark.observe.Telemetry telemetry) {
     this.name = name;
     this.clock = clock;
     this.openForMillis = c.openFor().toMillis();
@@ -55,6 +64,7 @@ public final class Breaker {
       LOG.info("circuit breaker '{}': {} -> {} (failure rate {}%, slow-call rate {}%, {} calls in the window)",
           name, e.getStateTransition().getFromState(), e.getStateTransition().getToState(),
           fmt(m.getFailureRate()), fmt(m.getSlowCallRate()), m.getNumberOfBufferedCalls());
+      telemetry.breakerTransition(upstream, name, e.getStateTransition().getFromState().name(), e.getStateTransition().getToState().name());
     });
   }
 

@@ -1,0 +1,66 @@
+package bulwark.observe;
+
+import bulwark.config.BulwarkConfig;
+import bulwark.server.Gateway;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The gateway's observability parts (metrics, tracing, audit, remediation), built once at startup
+ * from the config: changes to observability take effect after a restart. Each part that listens to
+ * the gateway is a {@link Telemetry}; {@link #telemetry()} fans out to all of them.
+ */
+public final class Observability {
+  private final List<Telemetry> parts = new ArrayList<>();
+  private volatile Telemetry telemetry = Telemetry.NONE;
+  /**
+   * Where every part registers its meters: Prometheus when observability.metrics is enabled, else a
+   * registry that keeps nothing.
+   */
+  private final MeterRegistry registry;
+  private volatile Audit audit = Audit.NONE;
+
+  private Observability(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** Builds the parts the config asks for. Runs before the first route table is compiled. */
+  public static Observability create(BulwarkConfig cfg, Gateway gateway) {
+    boolean metrics = cfg.observability().metrics().enabled();
+    Observability o = new Observability(metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : new CompositeMeterRegistry());
+    o.telemetry = Telemetry.of(o.parts);
+    return o;
+  }
+
+  /** Vert.x exists now: parts that need it (timers, clients, servers) start here. */
+  public void start(Vertx vertx) {}
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The Prometheus registry, or null when metrics are off. */
+  public PrometheusMeterRegistry prometheus() {
+    return registry instanceof PrometheusMeterRegistry p ? p : null;
+  }
+
+  /** The audit log; {@link Audit#NONE} when no sink is configured. */
+  public Audit audit() {
+    return audit;
+  }
+
+  public Telemetry telemetry() {
+    return telemetry;
+  }
+
+  /** Flushes exporters and sinks; called last on shutdown. */
+  public void close() {
+    telemetry.close();
+    registry.close();
+  }
+}

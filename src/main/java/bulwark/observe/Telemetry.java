@@ -1,0 +1,74 @@
+package bulwark.observe;
+
+import bulwark.config.BulwarkConfig;
+import bulwark.filter.Exchange;
+import bulwark.upstream.Outcome;
+import bulwark.upstream.Target;
+import java.util.List;
+
+/**
+ * What metrics, tracing, the audit log and remediation hear from the gateway. One instance per
+ * gateway ({@link bulwark.server.Gateway#telemetry()}); every method has a no-op default, so each
+ * listener implements only what it needs, and {@link #of} fans out to several.
+ *
+ * <p>The request methods run on the request's event loop and must not block. The others run on any
+ * thread.
+ */
+public interface Telemetry {
+  Telemetry NONE = new Telemetry() {};
+
+  // ---- the request path (event loop) ----
+
+  /** A request was received; nothing is routed yet ({@code ex.route} is null). */
+  default void requestStarted(Exchange ex) {}
+
+  /**
+   * A try is about to be sent to {@code target}: {@code ex.upstream}, {@code ex.tryNo} (1 for the
+   * first) and {@code ex.upstreamHeaders} (where trace context is injected) are set.
+   */
+  default void tryStarted(Exchange ex, Target target) {}
+
+  /**
+   * The try ended: {@code status} is the upstream's status, or 0 when there was none (connect
+   * failure, reset, timeout). Called once per try.
+   */
+  default void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {}
+
+  /** A failed try is retried ({@code ex.retries} already counts it). */
+  default void retried(Exchange ex) {}
+
+  /** A retry was wanted but the upstream's retry budget refused it. */
+  default void retryBudgetExhausted(Exchange ex) {}
+
+  /**
+   * The exchange is over: {@code ex.status} is what the client got (499 when it left), {@code
+   * ex.route} is null when nothing matched. Called once, before the access log line is written.
+   */
+  default void requestFinished(Exchange ex) {}
+
+  // ---- control-plane events (any thread) ----
+
+  /** A circuit breaker changed state (CLOSED, OPEN, HALF_OPEN, FORCED_OPEN, ...). */
+  default void breakerTransition(String upstream, String breaker, String from, String to) {}
+
+  /**
+   * A reload attempt. {@code before} is the config that served until now; {@code after} is the new
+   * one, or null when the reload was rejected (then {@code errors} lists why).
+   */
+  default void reloaded(String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {}
+
+  /** The admin API answered a call. {@code peer} is the caller's address. */
+  default void adminCall(String method, String path, int status, String peer) {}
+
+  /** Flushes and stops exporters; the gateway is shutting down. */
+  default void close() {}
+
+  /** One telemetry that calls each of {@code parts} in order. */
+  static Telemetry of(List<Telemetry> parts) {
+    List<Telemetry> ps = parts.stream().filter(p -> p != null && p != NONE).toList();
+    if (ps.isEmpty()) return NONE;
+    if (ps.size() == 1) return ps.get(0);
+    Telemetry[] a = ps.toArray(Telemetry[]::new);
+    return new Fanout(a);
+  }
+}
