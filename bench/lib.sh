@@ -170,6 +170,8 @@ start_upstream() {
     listen 127.0.0.1:$port backlog=4096;
     default_type application/json;
     location / { return 200 '$UPSTREAM_BODY'; }
+    # an OTLP/HTTP sink for the observability case: an empty ExportTraceServiceResponse
+    location = /v1/traces { default_type application/x-protobuf; return 200 ''; }
   }
 }
 EOF

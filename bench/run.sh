@@ -15,6 +15,9 @@
 #   TLS=1            also measure TLS termination: nginx and Bulwark, each terminating TLS (same
 #                    certificate, keep-alive wrk over https) in front of the plain upstream
 #                    (TLS=0 skips them)
+#   OBS=1            also measure the observability cost: a route with metrics, the access log and
+#                    10% trace sampling (OTLP/HTTP to a sink on the upstream nginx) against the same
+#                    route with all three off (OBS=0 skips them)
 #   STRICT=1         exit 1 when a target is missed (errors and non-2xx always exit 1)
 #   JVM flags: scripts/jvm.flags + $BULWARK_JAVA_OPTS, as ./bulwark uses; BENCH_JVM_FLAGS replaces them
 #
@@ -181,6 +184,27 @@ if [ "$TLS" = 1 ]; then
   URL[bulwark-tls]="https://127.0.0.1:$GW_PORT/api/items/42"
   say "bulwark-tls: $(grep -ho 'TLS \[.*' "$BENCH_TMP/bulwark-tls.out" "$BENCH_TMP/bulwark-tls.err" 2>/dev/null | head -n 1)"
 fi
+OBS=${OBS:-1}
+obs_config() { # on|off PORT ADMIN UPSTREAM ACCESS_LOG
+  local mode=$1; shift
+  gateway_head "$1" "$2" "$4" "$3" | awk -v mode="$mode" -v up="$3" '
+    /^  accessLog:/ {
+      if (mode == "off") { print "  accessLog: { enabled: false }"; print "  metrics: { enabled: false }"; print "  tracing: { enabled: false }"; next }
+      print; print "  metrics: { enabled: true }"
+      printf "  tracing: { enabled: true, endpoint: \"http://127.0.0.1:%s\", sampleRatio: 10%%, serviceName: bulwark-bench }\n", up
+      next
+    }
+    { print }'
+  printf 'routes:\n  - name: api\n    match: { path: "/api/**" }\n    upstream: api\n'
+}
+obs_on_config() { obs_config on "$@"; }
+obs_off_config() { obs_config off "$@"; }
+if [ "$OBS" = 1 ]; then
+  launch_gateway obs-on obs_on_config
+  URL[obs-on]="http://127.0.0.1:$GW_PORT/api/items/42"
+  launch_gateway obs-off obs_off_config
+  URL[obs-off]="http://127.0.0.1:$GW_PORT/api/items/42"
+fi
 say "bulwark: ready ${START_MS[bulwark]} ms after launch"
 say ""
 
@@ -188,6 +212,7 @@ CASES=(direct nginx-proxy bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
 if [ "$JWT" = 1 ]; then CASES+=(bearer jwt); fi
 if [ "$TLS" = 1 ]; then CASES+=(nginx-tls bulwark-tls); fi
+if [ "$OBS" = 1 ]; then CASES+=(obs-off obs-on); fi
 ERRORS=0
 ROWS=()
 declare -A ALL_RPS ALL_US SENT
@@ -247,6 +272,7 @@ ACCESS_CASES=(bulwark "$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then ACCESS_CASES+=(guarded rl-local rl-cluster); fi
 if [ "$TLS" = 1 ]; then ACCESS_CASES+=(bulwark-tls); fi
 if [ "$JWT" = 1 ]; then ACCESS_CASES+=(bearer jwt); fi
+if [ "$OBS" = 1 ]; then ACCESS_CASES+=(obs-on); fi
 for c in "${ACCESS_CASES[@]}"; do
   lines=$(wc -l <"${ACCESS_LOG[$c]}" 2>/dev/null || echo 0)
   say "$c: access log has $lines lines for ~${SENT[$c]} requests counted by wrk ($(ratio "$lines" "${SENT[$c]}"))"
@@ -298,6 +324,16 @@ if [ "$TLS" = 1 ]; then
   say "bulwark-tls / nginx-tls throughput (both terminating TLS, same certificate): $r5 (target >= 0.75: $v)"
   say "  CPU per request: bulwark-tls $(median <<<"${ALL_US[bulwark-tls]}") us, nginx-tls $(median <<<"${ALL_US[nginx-tls]}") us;" \
     "TLS cost: bulwark-tls / bulwark $(ratio "$BT" "$B"), nginx-tls / nginx-proxy $(ratio "$NT" "$N")"
+fi
+if [ "$OBS" = 1 ]; then
+  OON=$(median <<<"${ALL_RPS[obs-on]}")
+  OOFF=$(median <<<"${ALL_RPS[obs-off]}")
+  r8=$(ratio "$OON" "$OOFF")
+  if ge "$r8" 0.9; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  say "obs-on (metrics + access log + 10% tracing) / obs-off (all three off): $r8 (target >= 0.9, i.e. at most 10% cost: $v)"
+  say "  CPU per request: obs-on $(median <<<"${ALL_US[obs-on]}") us, obs-off $(median <<<"${ALL_US[obs-off]}") us"
+  spans=$(curl -fsS "http://127.0.0.1:${GW_ADMIN_OF[obs-on]}/metrics" 2>/dev/null | grep -E '^bulwark_tracing_spans_(exported|dropped)_total' | tr '\n' ' ' || true)
+  say "  obs-on tracing counters after the runs: ${spans:-none}"
 fi
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "raw wrk output and configs: $RES"
