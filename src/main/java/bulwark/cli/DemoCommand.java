@@ -66,6 +66,8 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("curl -si " + b + "/nope; curl -si -X DELETE " + b + "/api/users/1");
     System.out.println("# The admin port: readiness and the compiled route table");
     System.out.println("curl -s http://127.0.0.1:" + admin + "/health/ready; curl -s http://127.0.0.1:" + admin + "/routes");
+    System.out.println("# Prometheus metrics (request counts and latency by route, upstream tries, breakers, health, rate limits)");
+    System.out.println("curl -s http://127.0.0.1:" + admin + "/metrics | grep '^bulwark_requests_seconds_count'");
     System.out.println();
     System.out.println("Edit " + config + " and save: the gateway reloads it. Ctrl-C stops the demo.");
     System.out.flush();
