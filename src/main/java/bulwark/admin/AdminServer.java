@@ -77,6 +77,15 @@ public final class AdminServer {
         return;
       }
     }
+    if (req.path().equals("/alerts")) {
+      if (req.method().name().equals("POST")) {
+        alerts(req, rid);
+      } else {
+        req.response().putHeader("Allow", "POST");
+        Problem.send(req.response(), 405, "Method Not Allowed", "/alerts takes Alertmanager webhook notifications by POST", rid, req.path());
+      }
+      return;
+    }
     if (req.method().name().equals("GET") || req.method().name().equals("HEAD")) {
       switch (req.path()) {
         case "/health/live" -> json(req, 200, new JsonObject().put("status", "UP"));
@@ -88,13 +97,8 @@ public final class AdminServer {
       }
       return;
     }
-    if (req.path().equals("/alerts") && req.method().name().equals("POST")) {
-      alerts(req, rid);
-      return;
-    }
-    req.response().putHeader("Allow", req.path().equals("/alerts") ? "POST" : "GET, HEAD");
-    Problem.send(req.response(), 405, "Method Not Allowed", req.path().equals("/alerts")
-        ? "/alerts takes Alertmanager webhook notifications by POST" : "the admin API is read-only (except POST /alerts)", rid, req.path());
+    req.response().putHeader("Allow", "GET, HEAD");
+    Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only (except POST /alerts)", rid, req.path());
   }
 
   /**
