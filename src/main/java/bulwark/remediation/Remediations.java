@@ -46,9 +46,11 @@ public final class Remediations implements Telemetry {
   static final int MAX_ACTIVE = 1000;
   /** Expired alerts remembered (so their repeated firing notifications do not act again). */
   private static final int MAX_EXPIRED = 10_000;
+  /** Between an alert's key and a rule's index in an action's id. */
+  private static final String SEP = "#rule";
 
   /** One action turned on by one alert through one rule. */
-  record Active(String id, String startsAt, Rule rule, String alert, String fingerprint, Map<String, String> objects, Instant appliedAt, Instant expiresAt, long timer) {}
+  record Active(String id, String alertKey, String startsAt, Rule rule, String alert, String fingerprint, Map<String, String> objects, Instant appliedAt, Instant expiresAt, long timer) {}
 
   private final Gateway gateway;
   private final MeterRegistry registry;
@@ -113,26 +115,30 @@ public final class Remediations implements Telemetry {
     JsonArray rejected = new JsonArray();
     JsonArray ignored = new JsonArray();
     for (Alert alert : alerts) {
+      if (!alert.firing()) {
+        // whatever this alert turned on ends, even if a reload has changed or removed its rules since
+        String prefix = alert.key() + SEP;
+        List<Active> mine = active.values().stream().filter(a -> a.alertKey().equals(alert.key())).toList();
+        expired.keySet().removeIf(id -> id.startsWith(prefix));
+        if (mine.isEmpty()) {
+          ignored.add(about(alert).put("reason", "nothing is active for this alert"));
+        }
+        for (Active a : mine) {
+          end(a, "reverted", "the alert resolved");
+          reverted.add(entry(a));
+        }
+        continue;
+      }
       List<Rule> matching = rules.stream().filter(r -> r.matches(alert.labels())).toList();
       if (matching.isEmpty()) {
-        ignored.add(new JsonObject().put("alert", alert.name()).put("fingerprint", alert.fingerprint()).put("reason", "no rule matches"));
+        ignored.add(about(alert).put("reason", "no rule matches"));
         continue;
       }
       for (Rule rule : matching) {
-        String id = alert.key() + "/" + rule.index();
-        JsonObject entry = new JsonObject().put("alert", alert.name()).put("fingerprint", alert.fingerprint())
+        String id = alert.key() + SEP + rule.index();
+        JsonObject entry = about(alert)
             .put("rule", rule.index()).put("action", rule.action().configName());
         Active cur = active.get(id);
-        if (!alert.firing()) {
-          if (cur == null) {
-            expired.remove(id);
-            ignored.add(entry.put("reason", "nothing is active for this alert"));
-          } else {
-            end(cur, "reverted", "the alert resolved");
-            reverted.add(describe(entry, cur));
-          }
-          continue;
-        }
         if (cur != null) {
           ignored.add(describe(entry, cur).put("reason", "already active"));
           continue;
@@ -163,7 +169,7 @@ public final class Remediations implements Telemetry {
         Instant now = clock.instant();
         Instant expires = now.plus(rule.expireAfter());
         long timer = vertx == null ? -1 : vertx.setTimer(Math.max(1, rule.expireAfter().toMillis()), t -> expire(id));
-        Active a = new Active(id, String.valueOf(alert.startsAt()), rule, alert.name(), alert.fingerprint(), Map.copyOf(objects), now, expires, timer);
+        Active a = new Active(id, alert.key(), String.valueOf(alert.startsAt()), rule, alert.name(), alert.fingerprint(), Map.copyOf(objects), now, expires, timer);
         active.put(id, a);
         expired.remove(id);
         counts.get(rule.action()).incrementAndGet();
@@ -182,8 +188,7 @@ public final class Remediations implements Telemetry {
   public synchronized JsonArray list() {
     JsonArray out = new JsonArray();
     for (Active a : active.values()) {
-      out.add(describe(new JsonObject().put("alert", a.alert()).put("fingerprint", a.fingerprint()).put("rule", a.rule().index())
-          .put("action", a.rule().action().configName()), a).put("appliedAt", a.appliedAt().toString()));
+      out.add(entry(a).put("appliedAt", a.appliedAt().toString()));
     }
     return out;
   }
@@ -225,8 +230,7 @@ public final class Remediations implements Telemetry {
     sync(snap.config(), snap.table());
     LOG.warn("remediation {}: alert '{}' rule {}: {} {} ({})", result, a.alert(), a.rule().index(), a.rule().action().configName(), a.objects(), why);
     count(a.rule().action(), result);
-    audit("remediation." + result, describe(new JsonObject().put("alert", a.alert()).put("fingerprint", a.fingerprint())
-        .put("rule", a.rule().index()).put("action", a.rule().action().configName()), a).put("reason", why));
+    audit("remediation." + result, entry(a).put("reason", why));
   }
 
   /** Makes the live state match the active actions (several actions on one object: the union, the smallest factor). */
@@ -298,6 +302,16 @@ public final class Remediations implements Telemetry {
     List<Rule> out = new ArrayList<>(rs.size());
     for (int i = 0; i < rs.size(); i++) out.add(Rule.of(i, rs.get(i)));
     return out;
+  }
+
+  private static JsonObject about(Alert alert) {
+    return new JsonObject().put("alert", alert.name()).put("fingerprint", alert.fingerprint());
+  }
+
+  /** An active action as the admin API, the webhook answer and the audit log show it. */
+  private static JsonObject entry(Active a) {
+    return describe(new JsonObject().put("alert", a.alert()).put("fingerprint", a.fingerprint()).put("rule", a.rule().index())
+        .put("action", a.rule().action().configName()), a);
   }
 
   private static JsonObject describe(JsonObject entry, Active a) {

@@ -199,6 +199,12 @@ class RemediationIT {
     assertThat(r.headers().firstValue("X-Fallback")).hasValue("yes");
     assertThat(plain.seen).isEmpty();
 
+    // a reload that removes the rule keeps the action, and the resolved alert still ends it
+    String withoutRule = config("").replace("    - { alert: BulwarkUpstreamSlow, action: useFallback, route: degradable }\n", "");
+    assertThat(withoutRule).doesNotContain("BulwarkUpstreamSlow");
+    assertThat(gw.rewrite(withoutRule)).isTrue();
+    assertThat(TestSupport.get(gw.url("/degradable")).body()).isEqualTo("degraded");
+
     assertThat(notify(notification("resolved", "51d0b7e2aa9f0c13", labels)).getJsonArray("reverted")).hasSize(1);
     HttpResponse<String> back = TestSupport.get(gw.url("/degradable"));
     assertThat(back.body()).contains("\"upstream\":\"plain\"");
