@@ -56,7 +56,7 @@ class RemediationIT {
   private String config(String extra) {
     return TestSupport.head().replace("listen: \"127.0.0.1:${ADMIN_PORT}\"", "listen: \"127.0.0.1:${ADMIN_PORT}\"\n  token: \"" + TOKEN + "\"") + """
         upstreams:
-          pool: { targets: [ { url: %s }, { url: %s } ] }
+          pool: { targets: [ { url: %s }, { url: %s } ], healthCheck: { panic: true } }
           guarded:
             targets: [ { url: %s } ]
             circuitBreaker: { openFor: 30s }%s
@@ -158,6 +158,24 @@ class RemediationIT {
     assertThat(active()).isEmpty();
     for (int i = 0; i < 20; i++) assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
     assertThat(a1.seen).as("back in rotation").hasSize(10);
+  }
+
+  @Test
+  void evenPanicModeSendsNothingToEjectedTargets() throws Exception {
+    for (Upstream u : List.of(a1, a2)) {
+      Map<String, String> labels = Map.of("alertname", "BulwarkTargetErrors", "severity", "critical", "upstream", "pool", "target", u.url());
+      assertThat(notify(notification("firing", "fp-" + u.name, labels)).getJsonArray("applied").getJsonObject(0).getString("target"))
+          .isEqualTo("127.0.0.1:" + u.port);
+    }
+    assertThat(active()).hasSize(2);
+    for (int i = 0; i < 6; i++) assertProblem(TestSupport.get(gw.url("/pool/" + i)), 503);
+    assertThat(a1.seen).isEmpty();
+    assertThat(a2.seen).isEmpty();
+    // the other alert still holds its target out
+    notify(notification("resolved", "fp-a1", Map.of("alertname", "BulwarkTargetErrors", "severity", "critical")));
+    for (int i = 0; i < 6; i++) assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
+    assertThat(a1.seen).hasSize(6);
+    assertThat(a2.seen).isEmpty();
   }
 
   @Test
