@@ -6,6 +6,7 @@ import bulwark.config.HostPort;
 import bulwark.filter.ratelimit.RedisLink;
 import bulwark.proxy.Problem;
 import bulwark.proxy.RequestIds;
+import bulwark.remediation.Alert;
 import bulwark.routing.Route;
 import bulwark.server.Gateway;
 import bulwark.upstream.Target;
@@ -14,20 +15,27 @@ import bulwark.upstream.health.TargetHealth;
 import bulwark.upstream.health.UpstreamHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.List;
 
 /**
- * The admin listener: its own port, loopback by default, never served on the data port. Read-only:
- * nothing it receives is ever evaluated.
+ * The admin listener: its own port, loopback by default, never served on the data port. Read-only,
+ * but for POST /alerts: Alertmanager notifications that turn remediation actions on and off (see
+ * docs/observability-remediation.md). Nothing it receives is ever evaluated as code.
  */
 public final class AdminServer {
+  /** The largest Alertmanager notification POST /alerts reads. */
+  static final int MAX_ALERTS_BODY = 1 << 20;
   private final Vertx vertx;
   private final Gateway gateway;
   private final AdminConfig config;
@@ -69,18 +77,77 @@ public final class AdminServer {
         return;
       }
     }
+    if (req.path().equals("/alerts")) {
+      if (req.method().name().equals("POST")) {
+        alerts(req, rid);
+      } else {
+        req.response().putHeader("Allow", "POST");
+        Problem.send(req.response(), 405, "Method Not Allowed", "/alerts takes Alertmanager webhook notifications by POST", rid, req.path());
+      }
+      return;
+    }
     if (req.method().name().equals("GET") || req.method().name().equals("HEAD")) {
       switch (req.path()) {
         case "/health/live" -> json(req, 200, new JsonObject().put("status", "UP"));
         case "/health/ready" -> ready(req);
         case "/routes" -> json(req, 200, routes());
         case "/upstreams" -> json(req, 200, upstreams());
+        case "/remediations" -> json(req, 200, new JsonObject().put("active", gateway.observability().remediation().list()));
         default -> Problem.send(req.response(), 404, "Not Found", "no admin endpoint " + req.path(), rid, req.path());
       }
       return;
     }
     req.response().putHeader("Allow", "GET, HEAD");
-    Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only", rid, req.path());
+    Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only (except POST /alerts)", rid, req.path());
+  }
+
+  /**
+   * POST /alerts: an Alertmanager webhook notification (JSON, at most {@link #MAX_ALERTS_BODY}
+   * bytes) that turns remediation actions on or off; answers what it did.
+   */
+  private void alerts(HttpServerRequest req, String rid) {
+    String ct = req.getHeader("Content-Type");
+    if (ct == null || !ct.split(";")[0].trim().equalsIgnoreCase("application/json")) {
+      Problem.send(req.response(), 415, "Unsupported Media Type", "/alerts takes application/json", rid, req.path());
+      return;
+    }
+    String cl = req.getHeader("Content-Length");
+    if (cl != null && cl.chars().allMatch(Character::isDigit) && (cl.length() > 12 || Long.parseLong(cl) > MAX_ALERTS_BODY)) {
+      tooLarge(req, rid);
+      return;
+    }
+    Buffer body = Buffer.buffer();
+    boolean[] over = {false};
+    req.handler(chunk -> {
+      if (over[0]) return;
+      if (body.length() + chunk.length() > MAX_ALERTS_BODY) {
+        over[0] = true;
+        tooLarge(req, rid);
+      } else {
+        body.appendBuffer(chunk);
+      }
+    });
+    req.endHandler(v -> {
+      if (over[0]) return;
+      List<Alert> alerts;
+      try {
+        Object parsed = Json.decodeValue(body);
+        if (!(parsed instanceof JsonObject payload)) throw new IllegalArgumentException("the body is not a JSON object");
+        alerts = Alert.parse(payload);
+      } catch (DecodeException e) {
+        Problem.send(req.response(), 400, "Bad Request", "the body is not valid JSON", rid, req.path());
+        return;
+      } catch (IllegalArgumentException e) {
+        Problem.send(req.response(), 400, "Bad Request", "not an Alertmanager webhook payload: " + e.getMessage(), rid, req.path());
+        return;
+      }
+      json(req, 200, gateway.observability().remediation().onAlerts(alerts));
+    });
+  }
+
+  private static void tooLarge(HttpServerRequest req, String rid) {
+    req.response().putHeader("Connection", "close");
+    Problem.send(req.response(), 413, "Content Too Large", "/alerts takes at most " + MAX_ALERTS_BODY + " bytes", rid, req.path());
   }
 
   private void ready(HttpServerRequest req) {

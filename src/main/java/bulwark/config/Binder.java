@@ -37,6 +37,11 @@ final class Binder {
     return doc != null && !doc.key().isEmpty() ? doc.key() : rc.getName();
   }
 
+  /** Records written as one YAML scalar (50%, 1MiB, 10/s): absent without a default, they are null. */
+  private static boolean scalar(Class<?> c) {
+    return c == ByteSize.class || c == Percent.class || c == Rate.class;
+  }
+
   static boolean hasRequired(Class<?> recordType) {
     for (RecordComponent rc : recordType.getRecordComponents()) {
       Doc d = rc.getAnnotation(Doc.class);
@@ -84,7 +89,7 @@ final class Binder {
         }
         if (doc != null && !doc.dflt().isEmpty()) {
           child = doc.dflt().startsWith("[") ? listDefault(doc.dflt()) : TextNode.valueOf(doc.dflt());
-        } else if (rc.getType().isRecord() && !hasRequired(rc.getType()) && !ONE_OF.contains(type) && (doc == null || !doc.section())) {
+        } else if (rc.getType().isRecord() && !scalar(rc.getType()) && !hasRequired(rc.getType()) && !ONE_OF.contains(type) && (doc == null || !doc.section())) {
           child = JsonNodeFactory.instance.objectNode();
         } else {
           args[i] = empty(rc.getType());
@@ -135,7 +140,7 @@ final class Binder {
       throw new IllegalStateException("unsupported config type " + type);
     }
     Class<?> c = (Class<?>) type;
-    if (c.isRecord() && c != ByteSize.class && c != Percent.class && c != Rate.class) {
+    if (c.isRecord() && !scalar(c)) {
       return bindRecord(node, c, path);
     }
     if (c == JsonNode.class) return node;

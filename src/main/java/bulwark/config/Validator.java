@@ -42,6 +42,7 @@ final class Validator {
     }
     for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]", c.middlewares());
     routes(c);
+    if (c.remediation() != null) remediation(c);
   }
 
   private void server(ServerConfig s) {
@@ -439,6 +440,80 @@ final class Validator {
         }
       }
     }
+  }
+
+  private void remediation(BulwarkConfig c) {
+    Set<String> routeNames = new HashSet<>();
+    Map<String, RouteConfig> routes = new HashMap<>();
+    for (FlatRoute fr : FlatRoute.flatten(c)) {
+      if (fr.route().name() != null) routes.putIfAbsent(fr.route().name(), fr.route());
+    }
+    routeNames.addAll(routes.keySet());
+    List<RemediationRuleConfig> rules = c.remediation().rules();
+    for (int i = 0; i < rules.size(); i++) {
+      RemediationRuleConfig r = rules.get(i);
+      String p = "remediation.rules[" + i + "]";
+      check(r.alert() == null || !r.alert().isBlank(), p + ".alert", "must not be empty");
+      bulwark.remediation.Action a = r.action() == null ? null : bulwark.remediation.Action.of(r.action());
+      if (a == null) {
+        if (r.action() != null) {
+          List<String> known = java.util.Arrays.stream(bulwark.remediation.Action.values()).map(bulwark.remediation.Action::configName).toList();
+          error(p + ".action", "unknown action '" + r.action() + "' (known: " + String.join(", ", known) + ")" + Suggest.didYouMean(r.action(), known));
+        }
+        continue;
+      }
+      if (r.expireAfter() != null) {
+        positive(r.expireAfter(), p + ".expireAfter");
+        check(r.expireAfter().compareTo(bulwark.remediation.Rule.MAX_EXPIRY) <= 0, p + ".expireAfter", "must be at most 24h");
+      }
+      Map<String, String> given = new java.util.LinkedHashMap<>();
+      given.put("upstream", r.upstream());
+      given.put("target", r.target());
+      given.put("route", r.route());
+      given.put("middleware", r.middleware());
+      List<String> needed = List.of(bulwark.remediation.Rule.fields(a));
+      given.forEach((f, v) -> {
+        if (v == null) return;
+        if (!needed.contains(f)) error(p + "." + f, "action " + a.configName() + " does not use " + f + " (it uses " + String.join(", ", needed) + ")");
+        else if (bulwark.remediation.Rule.badTemplate(v)) error(p + "." + f, "'" + v + "' is neither a name nor {{ labels.NAME }}");
+      });
+      String up = fixed(r.upstream());
+      if (up != null && needed.contains("upstream")) {
+        UpstreamConfig u = c.upstreams().get(up);
+        if (u == null) {
+          error(p + ".upstream", "unknown upstream '" + up + "'" + Suggest.didYouMean(up, c.upstreams().keySet()));
+        } else {
+          if (a == bulwark.remediation.Action.OPEN_BREAKER) check(u.circuitBreaker() != null, p + ".upstream", "upstream '" + up + "' has no circuitBreaker to open");
+          String t = fixed(r.target());
+          if (t != null && a == bulwark.remediation.Action.EJECT_TARGET && bulwark.remediation.Targets.find(u, t) == null) {
+            error(p + ".target", "upstream '" + up + "' has no target '" + t + "' (use host:port or the target's url)");
+          }
+        }
+      }
+      String route = fixed(r.route());
+      if (route != null && a == bulwark.remediation.Action.USE_FALLBACK) {
+        RouteConfig rc = routes.get(route);
+        if (rc == null) error(p + ".route", "unknown route '" + route + "'" + Suggest.didYouMean(route, routeNames));
+        else check(rc.fallback() != null, p + ".route", "route '" + route + "' has no fallback to use");
+      }
+      String mw = fixed(r.middleware());
+      if (mw != null && a == bulwark.remediation.Action.TIGHTEN_RATE_LIMIT) {
+        MiddlewareConfig m = c.middlewares().get(mw);
+        if (m == null) error(p + ".middleware", "unknown middleware '" + mw + "'" + Suggest.didYouMean(mw, c.middlewares().keySet()));
+        else check(m.rateLimit() != null, p + ".middleware", "middleware '" + mw + "' is not a rateLimit");
+      }
+      if (a == bulwark.remediation.Action.TIGHTEN_RATE_LIMIT) {
+        if (r.factor() == null) error(p + ".factor", "tightenRateLimit needs a factor, e.g. 10%");
+        else check(r.factor().value() > 0 && r.factor().value() < 100, p + ".factor", "must be above 0% and below 100%");
+      } else {
+        check(r.factor() == null, p + ".factor", "only tightenRateLimit takes a factor");
+      }
+    }
+  }
+
+  /** A remediation object field that names the object itself (not null, not a label template). */
+  private static String fixed(String v) {
+    return v == null || v.contains("{{") ? null : v;
   }
 
   private void fallback(String p, FallbackConfig f, Set<String> upstreams, String own) {

@@ -24,6 +24,8 @@ public final class Observability {
    */
   private final MeterRegistry registry;
   private volatile Audit audit = Audit.NONE;
+  /** Alert-driven actions (admin POST /alerts). */
+  private bulwark.remediation.Remediations remediation;
 
   private Observability(MeterRegistry registry) {
     this.registry = registry;
@@ -33,12 +35,21 @@ public final class Observability {
   public static Observability create(BulwarkConfig cfg, Gateway gateway) {
     boolean metrics = cfg.observability().metrics().enabled();
     Observability o = new Observability(metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : new CompositeMeterRegistry());
+    o.remediation = new bulwark.remediation.Remediations(gateway, o.registry, o::audit, java.time.Clock.systemUTC());
+    o.parts.add(o.remediation);
     o.telemetry = Telemetry.of(o.parts);
     return o;
   }
 
   /** Vert.x exists now: parts that need it (timers, clients, servers) start here. */
-  public void start(Vertx vertx) {}
+  public void start(Vertx vertx) {
+    remediation.start(vertx);
+  }
+
+  /** The actions alerts turned on; they outlive reloads. */
+  public bulwark.remediation.Remediations remediation() {
+    return remediation;
+  }
 
   public MeterRegistry registry() {
     return registry;

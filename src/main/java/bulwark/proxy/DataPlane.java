@@ -17,6 +17,11 @@ public interface DataPlane {
     return bulwark.observe.Telemetry.NONE;
   }
 
+  /** Whether remediation sends route {@code route} straight to its fallback (useFallback). */
+  default boolean forcedFallback(String route) {
+    return false;
+  }
+
   /** Counts requests in flight across all event loops. */
   void requestStarted();
 

@@ -208,7 +208,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       ex.replay = RetryPolicy.idempotent(ex.request.method()) || ex.route.retryNonIdempotent();
     }
     Breaker b = up.breakerFor(ex.route.name());
-    if (b != null && !b.tryAcquire()) {
+    // remediation's useFallback: the route answers as if its breaker were open
+    boolean forced = up == ex.route.upstream() && ex.route.fallback() != null && plane.forcedFallback(ex.route.name());
+    if (forced || b != null && !b.tryAcquire()) {
       breakerOpen(ex, up, b);
       return;
     }

@@ -134,6 +134,7 @@ public final class Gateway implements DataPlane {
     Map<String, UpstreamRuntime> previous = old == null ? Map.of() : old.table().upstreams();
     rateLimits.prepare(cfg.cluster());
     RouteTable table = RouteTableCompiler.compile(cfg, states, previous, generation.incrementAndGet(), rateLimits, telemetry());
+    observability.remediation().enforce(cfg, table);
     List<Cidr> trusted = cfg.server().trustedProxies().stream().map(Cidr::parse).toList();
     long maxBody = cfg.server().limits().maxBodyBytes().bytes();
     accessLog.configure(cfg.observability().accessLog());
@@ -336,6 +337,11 @@ public final class Gateway implements DataPlane {
   public bulwark.observe.Telemetry telemetry() {
     bulwark.observe.Observability o = observability;
     return o == null ? bulwark.observe.Telemetry.NONE : o.telemetry();
+  }
+
+  @Override
+  public boolean forcedFallback(String route) {
+    return observability.remediation().forcedFallback(route);
   }
 
   public bulwark.observe.Observability observability() {

@@ -56,6 +56,11 @@ public final class TargetState {
     available = v;
   }
 
+  /** Whether {@link #setAvailable(boolean)} took the target out (remediation's ejectTarget); even panic mode skips it then. */
+  public boolean forcedOut() {
+    return !available;
+  }
+
   /** The health score, 0 to 100, that balancers weight traffic by (100 without active checks). */
   public int score() {
     return health.score();

@@ -37,6 +37,7 @@ public final class UpstreamRuntime {
   private final RetryPolicy retry;
   private final OverloadGuard overload;
   private volatile boolean retired;
+  private volatile boolean breakersForced;
   private final bulwark.observe.Telemetry telemetry;
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states) {
@@ -58,7 +59,7 @@ public final class UpstreamRuntime {
       boolean ssl = "https".equals(u.getScheme());
       int port = u.getPort() > 0 ? u.getPort() : ssl ? 443 : 80;
       String host = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
-      String key = (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+      String key = targetKey(host, port);
       return new Target(key, host, port, ssl, t.weight(), states.stateFor(key));
     }).toList();
     this.balancer = Balancers.newBalancer(config.balancer(), targets);
@@ -78,6 +79,18 @@ public final class UpstreamRuntime {
       hashOn = h.equals("path") ? HashOn.PATH : HashOn.CLIENT_IP;
       hashName = null;
     }
+  }
+
+  /** The key ("host:port", "[v6]:port") of the target at {@code url}: the address its live state is kept under. */
+  public static String targetKey(String url) {
+    java.net.URI u = java.net.URI.create(url);
+    int port = u.getPort() > 0 ? u.getPort() : "https".equals(u.getScheme()) ? 443 : 80;
+    String host = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
+    return targetKey(host, port);
+  }
+
+  private static String targetKey(String host, int port) {
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
   }
 
   public String name() {
@@ -160,7 +173,21 @@ public final class UpstreamRuntime {
     if (breaker != null) return breaker;
     var cb = config.circuitBreaker();
     if (cb == null) return null;
-    return routeBreakers.computeIfAbsent(route, r -> new Breaker(name + "/" + r, name, cb, clock, telemetry));
+    return routeBreakers.computeIfAbsent(route, r -> {
+      Breaker b = new Breaker(name + "/" + r, name, cb, clock, telemetry);
+      if (breakersForced) b.force(true);
+      return b;
+    });
+  }
+
+  /**
+   * Forces every breaker of this upstream open (remediation's openBreaker), or releases them back
+   * to CLOSED; route-scope breakers created while forced start forced.
+   */
+  public void forceBreakers(boolean open) {
+    breakersForced = open;
+    if (breaker != null) breaker.force(open);
+    routeBreakers.values().forEach(b -> b.force(open));
   }
 
   /** The retry policy, or null when this upstream does not retry. */

@@ -29,6 +29,8 @@ public final class RateLimitFilter implements Filter {
   private final LocalBuckets local;
   private final ClusterBuckets cluster;
   private final boolean failOpen;
+  /** Where remediation's tightenRateLimit puts a scaled-down limit for this middleware, or null. */
+  private RateLimitRegistry tightening;
 
   private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen) {
     this.policy = policy;
@@ -46,10 +48,22 @@ public final class RateLimitFilter implements Filter {
     return new RateLimitFilter(buckets.policy(), key, null, buckets, failOpen);
   }
 
+  /** Consults {@code registry} for a tightened limit on every request (one read of an empty map when none). */
+  RateLimitFilter tightenedBy(RateLimitRegistry registry) {
+    this.tightening = registry;
+    return this;
+  }
+
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
     String k = key.of(ex);
-    if (local != null) return decide(ex, next, local.tryConsume(k));
+    RateLimitRegistry.Tightened t = tightening == null ? null : tightening.tightened(policy.name());
+    if (t != null) {
+      // tightened: the scaled local limit decides; a cluster limit is still asked when it allows
+      ConsumptionProbe p = t.buckets().tryConsume(k);
+      if (local != null || !p.isConsumed()) return decide(ex, next, p, t.buckets().policy());
+    }
+    if (local != null) return decide(ex, next, local.tryConsume(k), policy);
     Context context = Vertx.currentContext();
     return cluster.tryConsume(k, context).transform(ar -> {
       // the client may have left while Redis answered: the exchange is already over
@@ -57,7 +71,7 @@ public final class RateLimitFilter implements Filter {
       RedisLink link = cluster.link();
       if (ar.succeeded()) {
         link.succeeded();
-        return decide(ex, next, ar.result());
+        return decide(ex, next, ar.result(), policy);
       }
       link.failed(ar.cause(), failOpen);
       if (failOpen) return next.next(ex);
@@ -67,7 +81,7 @@ public final class RateLimitFilter implements Filter {
     });
   }
 
-  private Future<Void> decide(Exchange ex, Chain next, ConsumptionProbe probe) {
+  private Future<Void> decide(Exchange ex, Chain next, ConsumptionProbe probe, RateLimitPolicy policy) {
     if (probe.isConsumed()) {
       Verdict v = new Verdict(policy, probe.getRemainingTokens(), probe.getNanosToWaitForReset());
       Verdict shown = ex.get(SHOWN);
@@ -85,11 +99,11 @@ public final class RateLimitFilter implements Filter {
     h.set(RateLimitHeaders.RETRY_AFTER, Long.toString(retry));
     RateLimitHeaders.apply(h, new Verdict(policy, 0, probe.getNanosToWaitForReset()));
     ex.reject(429, "Too Many Requests", "the rate limit '" + policy.name() + "' (" + policy.capacity() + " requests, "
-        + policy.refill() + " more per " + period() + ", per " + key.spec() + ") is used up; retry in " + retry + " s");
+        + policy.refill() + " more per " + period(policy) + ", per " + key.spec() + ") is used up; retry in " + retry + " s");
     return Future.succeededFuture();
   }
 
-  private String period() {
+  private static String period(RateLimitPolicy policy) {
     long s = policy.period().toSeconds();
     return s == 1 ? "second" : s == 60 ? "minute" : s == 3600 ? "hour" : s + " s";
   }

@@ -32,6 +32,11 @@ public final class RateLimitRegistry implements AutoCloseable {
   private final Map<ClusterConfig, RedisLink> links = new ConcurrentHashMap<>();
   private volatile ClusterConfig preparing;
   private volatile RedisLink redis;
+  /** Limits tightened by remediation, by middleware name; replaced whole on every change. */
+  private volatile Map<String, Tightened> tightened = Map.of();
+
+  /** A middleware's limit scaled down by {@code factor}, with buckets of its own (they start full). */
+  record Tightened(double factor, RateLimitConfig config, LocalBuckets buckets) {}
 
   public RateLimitRegistry() {
     this(TimeMeter.SYSTEM_NANOTIME);
@@ -59,10 +64,10 @@ public final class RateLimitRegistry implements AutoCloseable {
       ClusterConfig cc = preparing;
       if (cc == null) throw new IllegalArgumentException("middleware '" + name + "': scope cluster needs the cluster section (and a registry prepared with it)");
       RedisLink link = links.computeIfAbsent(cc, RedisLink::new);
-      return RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure()));
+      return RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure())).tightenedBy(this);
     }
     LocalBuckets b = locals.computeIfAbsent(new LocalKey(name, config), k -> new LocalBuckets(RateLimitPolicy.of(name, config), config.maxKeys(), time));
-    return RateLimitFilter.local(key, b);
+    return RateLimitFilter.local(key, b).tightenedBy(this);
   }
 
   /** After {@code cfg} is published: forgets the buckets of middlewares it no longer has, retires a replaced Redis link. */
@@ -79,6 +84,35 @@ public final class RateLimitRegistry implements AutoCloseable {
       CompletableFuture.delayedExecutor(RETIRE_AFTER_SECONDS, TimeUnit.SECONDS).execute(old::close);
       return true;
     });
+  }
+
+  /**
+   * Scales middleware {@code name}'s rate and burst by {@code factor} (0 to 1, at least one token
+   * per period) until {@link #relax}. In this gateway's memory, also for a cluster-scope limit (which
+   * is then asked too). Setting the same factor and config again keeps the buckets.
+   */
+  public synchronized void tighten(String name, double factor, RateLimitConfig config) {
+    Tightened cur = tightened.get(name);
+    if (cur != null && cur.factor() == factor && cur.config().equals(config)) return;
+    RateLimitPolicy p = RateLimitPolicy.of(name, config);
+    RateLimitPolicy scaled = new RateLimitPolicy(name, Math.max(1, Math.round(p.capacity() * factor)), Math.max(1, Math.round(p.refill() * factor)), p.period());
+    Map<String, Tightened> m = new java.util.HashMap<>(tightened);
+    m.put(name, new Tightened(factor, config, new LocalBuckets(scaled, config.maxKeys(), time)));
+    tightened = Map.copyOf(m);
+  }
+
+  /** Middleware {@code name} has its configured limit again. */
+  public synchronized void relax(String name) {
+    if (!tightened.containsKey(name)) return;
+    Map<String, Tightened> m = new java.util.HashMap<>(tightened);
+    m.remove(name);
+    tightened = Map.copyOf(m);
+  }
+
+  /** The tightened limit of middleware {@code name}, or null. */
+  Tightened tightened(String name) {
+    Map<String, Tightened> m = tightened;
+    return m.isEmpty() ? null : m.get(name);
   }
 
   /** The Redis link of the serving config, or null when it has no cluster section. */

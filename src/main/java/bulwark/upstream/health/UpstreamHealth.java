@@ -389,7 +389,7 @@ public final class UpstreamHealth {
     }
     long total = 0;
     for (Target t : targets) {
-      if (!exclude.contains(t)) {
+      if (!exclude.contains(t) && !t.state().forcedOut()) {
         total += t.weight();
       }
     }
@@ -402,7 +402,7 @@ public final class UpstreamHealth {
     long r = ThreadLocalRandom.current().nextLong(total);
     Target last = null;
     for (Target t : targets) {
-      if (!exclude.contains(t)) {
+      if (!exclude.contains(t) && !t.state().forcedOut()) {
         last = t;
         r -= t.weight();
         if (r < 0) {

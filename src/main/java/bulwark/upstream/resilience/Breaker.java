@@ -100,6 +100,19 @@ public final class Breaker {
     cb.releasePermission();
   }
 
+  /**
+   * Forces the breaker open (Resilience4j FORCED_OPEN: every call refused until released), or
+   * releases a forced breaker back to CLOSED; a breaker that is not forced is left as it is.
+   */
+  public void force(boolean open) {
+    try {
+      if (open && cb.getState() != CircuitBreaker.State.FORCED_OPEN) cb.transitionToForcedOpenState();
+      else if (!open && cb.getState() == CircuitBreaker.State.FORCED_OPEN) cb.transitionToClosedState();
+    } catch (IllegalStateException raced) {
+      // another thread moved it first
+    }
+  }
+
   /** CLOSED, OPEN, HALF_OPEN (or another Resilience4j state). */
   public String state() {
     return cb.getState().name();
