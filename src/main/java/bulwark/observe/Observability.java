@@ -33,6 +33,7 @@ public final class Observability {
   public static Observability create(BulwarkConfig cfg, Gateway gateway) {
     boolean metrics = cfg.observability().metrics().enabled();
     Observability o = new Observability(metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : new CompositeMeterRegistry());
+    if (cfg.observability().tracing().enabled()) o.parts.add(bulwark.observe.tracing.Tracing.of(cfg.observability().tracing(), o.registry));
     o.telemetry = Telemetry.of(o.parts);
     return o;
   }
