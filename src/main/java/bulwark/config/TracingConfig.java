@@ -13,4 +13,15 @@ public record TracingConfig(
     @Doc(value = "An export (one batch) that has not completed by then fails; its spans count as dropped (export_failed).", unit = "duration", dflt = "10s") Duration exportTimeout,
     @Doc(value = "Finished spans waiting for export, at most; past it new spans are dropped (queue_full), never waited for.", dflt = "2048") int maxQueueSize,
     @Doc(value = "Spans sent in one export, at most; at most maxQueueSize.", dflt = "512") int maxExportBatchSize,
-    @Doc(value = "Longest wait between two exports while spans are queued.", unit = "duration", dflt = "5s") Duration scheduleDelay) {}
+    @Doc(value = "Longest wait between two exports while spans are queued.", unit = "duration", dflt = "5s") Duration scheduleDelay) {
+
+  /** The header values (collector credentials) are masked: a config printed or audited never shows them. */
+  @Override
+  public String toString() {
+    Map<String, String> masked = new java.util.TreeMap<>();
+    if (headers != null) headers.keySet().forEach(k -> masked.put(k, "[REDACTED]"));
+    return "TracingConfig[enabled=" + enabled + ", endpoint=" + endpoint + ", protocol=" + protocol + ", sampleRatio=" + sampleRatio
+        + ", serviceName=" + serviceName + ", headers=" + masked + ", exportTimeout=" + exportTimeout + ", maxQueueSize=" + maxQueueSize
+        + ", maxExportBatchSize=" + maxExportBatchSize + ", scheduleDelay=" + scheduleDelay + "]";
+  }
+}
