@@ -14,10 +14,13 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import org.awaitility.Awaitility;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -124,9 +127,15 @@ final class OtlpReceiver implements AutoCloseable {
     return m;
   }
 
-  /** The spans of one trace. */
+  /** The spans of one trace received so far. */
   List<Received> trace(String traceId) {
     return spans.stream().filter(s -> s.traceId().equals(traceId)).toList();
+  }
+
+  /** The first span of {@code kind} in the trace, once it has arrived. */
+  Received await(String traceId, Span.SpanKind kind) {
+    return Awaitility.await().atMost(Duration.ofSeconds(10))
+        .until(() -> trace(traceId).stream().filter(s -> s.kind() == kind).findFirst(), Optional::isPresent).orElseThrow();
   }
 
   @Override

@@ -52,9 +52,9 @@ class TracingIT {
     if (good != null) good.close();
   }
 
-  /** Route items: upstream u (503 target, 200 target; one retry on 503). Route plain: the 200 target only. */
-  String config(String tracing, Path accessLog) {
-    return """
+  /** A gateway tracing to {@code endpoint}. Route items: upstream u (503 target, 200 target; one retry on 503). Route plain: the 200 target only. */
+  RunningGateway gateway(String endpoint, String tracing) throws Exception {
+    return RunningGateway.start("""
         server:
           listen: "127.0.0.1:${PORT}"
           shutdown: { gracePeriod: 2s }
@@ -63,7 +63,7 @@ class TracingIT {
         observability:
           accessLog: { enabled: true, output: "%s" }
           metrics: { enabled: true }
-          tracing: { enabled: true, serviceName: edge, scheduleDelay: 20ms, %s }
+          tracing: { enabled: true, serviceName: edge, scheduleDelay: 20ms, endpoint: %s, %s }
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
@@ -73,7 +73,7 @@ class TracingIT {
         routes:
           - { name: items, match: { path: "/items/{id}" }, upstream: u }
           - { name: plain, match: { path: /plain/** }, upstream: g }
-        """.formatted(accessLog.toString().replace("\\", "/"), tracing, bad.url(), good.url(), good.url());
+        """.formatted(dir.resolve("access.log").toString().replace("\\", "/"), endpoint, tracing, bad.url(), good.url(), good.url()));
   }
 
   static String hex(int bytes) {
@@ -84,11 +84,16 @@ class TracingIT {
 
   /** The traceparent an upstream received with request {@code requestId}: version, trace id, parent id, flags. */
   static String[] traceparent(Upstream up, String requestId) {
-    Seen seen = up.seen.stream().filter(s -> requestId.equals(s.headers().get("X-Request-Id"))).findFirst().orElseThrow();
+    Seen seen = seen(up, requestId);
     String tp = seen.headers().get("traceparent");
     assertThat(seen.headers().getAll("traceparent")).as("exactly one traceparent upstream").hasSize(1);
     assertThat(tp).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]");
     return tp.split("-");
+  }
+
+  /** What {@code up} saw of request {@code requestId}. */
+  static Seen seen(Upstream up, String requestId) {
+    return up.seen.stream().filter(s -> requestId.equals(s.headers().get("X-Request-Id"))).findFirst().orElseThrow();
   }
 
   static boolean reached(Upstream up, String requestId) {
@@ -109,9 +114,8 @@ class TracingIT {
 
   @Test
   void aRetriedRequestIsOneServerSpanWithAClientSpanPerTryEachThePropagatedParentOfItsUpstream() throws Exception {
-    Path log = dir.resolve("access.log");
     try (OtlpReceiver collector = OtlpReceiver.http();
-         RunningGateway gw = RunningGateway.start(config("endpoint: " + collector.endpoint() + ", sampleRatio: 100%, headers: { X-Collector-Key: k-123 }", log))) {
+         RunningGateway gw = gateway(collector.endpoint(), "sampleRatio: 100%, headers: { X-Collector-Key: k-123 }")) {
       // round robin: within two requests one starts at the 503 target and is retried on the other
       String traceId = null, parentId = null, requestId = null;
       for (int i = 0; i < 4 && requestId == null; i++) {
@@ -176,12 +180,11 @@ class TracingIT {
       assertThat(toGood[1]).isEqualTo(tid);
       assertThat(toGood[2]).isEqualTo(second.spanId());
       assertThat(toGood[3]).isEqualTo("01");
-      String rid = requestId;
-      assertThat(good.seen.stream().filter(s -> rid.equals(s.headers().get("X-Request-Id"))).findFirst().orElseThrow().headers().get("tracestate")).isEqualTo("vendor=abc");
+      assertThat(seen(good, requestId).headers().get("tracestate")).isEqualTo("vendor=abc");
 
       // the collector got the configured headers; the access line names the server span
       assertThat(collector.lastHeaders.get().get("X-Collector-Key")).isEqualTo("k-123");
-      JsonObject line = accessLine(log, requestId);
+      JsonObject line = accessLine(dir.resolve("access.log"), requestId);
       assertThat(line.getString("trace.id")).isEqualTo(tid);
       assertThat(line.getString("span.id")).isEqualTo(server.spanId());
       assertThat(counter(gw, "bulwark.tracing.spans.exported", null)).isGreaterThanOrEqualTo(3);
@@ -191,13 +194,12 @@ class TracingIT {
   @Test
   void withoutTraceparentARequestStartsANewTraceAndAnInvalidOneIsIgnored() throws Exception {
     try (OtlpReceiver collector = OtlpReceiver.http();
-         RunningGateway gw = RunningGateway.start(config("endpoint: " + collector.endpoint() + ", sampleRatio: 100%", dir.resolve("a.log")))) {
+         RunningGateway gw = gateway(collector.endpoint(), "sampleRatio: 100%")) {
       assertThat(TestSupport.get(gw.url("/plain/new"), "X-Request-Id", "new-trace").statusCode()).isEqualTo(200);
       String[] tp = traceparent(good, "new-trace");
       assertThat(tp[3]).isEqualTo("01");
-      await().atMost(Duration.ofSeconds(10)).until(() -> collector.trace(tp[1]).size() >= 2);
-      Received server = collector.trace(tp[1]).stream().filter(s -> s.kind() == SpanKind.SPAN_KIND_SERVER).findFirst().orElseThrow();
-      Received client = collector.trace(tp[1]).stream().filter(s -> s.kind() == SpanKind.SPAN_KIND_CLIENT).findFirst().orElseThrow();
+      Received server = collector.await(tp[1], SpanKind.SPAN_KIND_SERVER);
+      Received client = collector.await(tp[1], SpanKind.SPAN_KIND_CLIENT);
       assertThat(server.parentSpanId()).as("a root span").isEmpty();
       assertThat(server.name()).isEqualTo("GET /plain/**");
       assertThat(client.spanId()).isEqualTo(tp[2]);
@@ -208,13 +210,14 @@ class TracingIT {
       assertThat(r.statusCode()).isEqualTo(200);
       String[] fresh = traceparent(good, "bogus-trace");
       assertThat(fresh[1]).isNotEqualTo("0".repeat(32));
-      assertThat(good.seen.stream().filter(s -> "bogus-trace".equals(s.headers().get("X-Request-Id"))).findFirst().orElseThrow().headers().get("tracestate")).isNull();
-      await().atMost(Duration.ofSeconds(10)).until(() -> collector.trace(fresh[1]).stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER && s.parentSpanId().isEmpty()));
+      assertThat(seen(good, "bogus-trace").headers().get("tracestate")).isNull();
+      assertThat(collector.await(fresh[1], SpanKind.SPAN_KIND_SERVER).parentSpanId()).isEmpty();
 
       // a 404 is traced too, named by its method alone
-      assertThat(TestSupport.get(gw.url("/nowhere"), "X-Request-Id", "unmatched", "traceparent", "00-" + hex(16) + "-" + hex(8) + "-01").statusCode()).isEqualTo(404);
-      await().atMost(Duration.ofSeconds(10)).until(() -> collector.spans.stream().anyMatch(s -> "unmatched".equals(s.attr("bulwark.request_id"))));
-      Received unmatched = collector.spans.stream().filter(s -> "unmatched".equals(s.attr("bulwark.request_id"))).findFirst().orElseThrow();
+      String missing = hex(16);
+      assertThat(TestSupport.get(gw.url("/nowhere"), "X-Request-Id", "unmatched", "traceparent", "00-" + missing + "-" + hex(8) + "-01").statusCode()).isEqualTo(404);
+      Received unmatched = collector.await(missing, SpanKind.SPAN_KIND_SERVER);
+      assertThat(unmatched.attr("bulwark.request_id")).isEqualTo("unmatched");
       assertThat(unmatched.name()).isEqualTo("GET");
       assertThat(unmatched.attr("http.response.status_code")).isEqualTo(404L);
       assertThat(unmatched.attr("http.route")).isNull();
@@ -223,9 +226,8 @@ class TracingIT {
 
   @Test
   void atZeroPercentANewTraceIsNotExportedButStillPropagatedUnsampledWhileASampledParentIsFollowed() throws Exception {
-    Path log = dir.resolve("zero.log");
     try (OtlpReceiver collector = OtlpReceiver.http();
-         RunningGateway gw = RunningGateway.start(config("endpoint: " + collector.endpoint() + ", sampleRatio: 0%", log))) {
+         RunningGateway gw = gateway(collector.endpoint(), "sampleRatio: 0%")) {
       assertThat(TestSupport.get(gw.url("/plain/unsampled"), "X-Request-Id", "unsampled").statusCode()).isEqualTo(200);
       String[] tp = traceparent(good, "unsampled");
       assertThat(tp[3]).as("parent-based: not sampled, and says so upstream").isEqualTo("00");
@@ -234,18 +236,18 @@ class TracingIT {
       String sampled = hex(16);
       assertThat(TestSupport.get(gw.url("/plain/sampled"), "X-Request-Id", "sampled", "traceparent", "00-" + sampled + "-" + hex(8) + "-01").statusCode()).isEqualTo(200);
       assertThat(traceparent(good, "sampled")[3]).isEqualTo("01");
-      await().atMost(Duration.ofSeconds(10)).until(() -> collector.trace(sampled).size() >= 2);
+      collector.await(sampled, SpanKind.SPAN_KIND_SERVER);
       assertThat(collector.trace(tp[1])).as("the unsampled trace was not exported").isEmpty();
       assertThat(collector.spans).allSatisfy(s -> assertThat(s.traceId()).isEqualTo(sampled));
       // the access log still names the (unsampled) trace, so logs and upstream logs correlate
-      assertThat(accessLine(log, "unsampled").getString("trace.id")).isEqualTo(tp[1]);
+      assertThat(accessLine(dir.resolve("access.log"), "unsampled").getString("trace.id")).isEqualTo(tp[1]);
     }
   }
 
   @Test
   void aCollectorThatIsDownCostsNoRequestAndItsSpansAreCountedAsDropped() throws Exception {
     String closed = "http://127.0.0.1:" + TestSupport.freePort();
-    try (RunningGateway gw = RunningGateway.start(config("endpoint: " + closed + ", sampleRatio: 100%, exportTimeout: 2s", dir.resolve("down.log")))) {
+    try (RunningGateway gw = gateway(closed, "sampleRatio: 100%, exportTimeout: 2s")) {
       for (int i = 0; i < 10; i++) {
         assertThat(TestSupport.get(gw.url("/plain/" + i)).statusCode()).isEqualTo(200);
       }
@@ -268,8 +270,7 @@ class TracingIT {
         if (answer.get()) ok.run();
         else held.add(ok);
       })).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-      RunningGateway gw = RunningGateway.start(config("endpoint: http://127.0.0.1:" + collector.actualPort()
-          + ", sampleRatio: 100%, maxQueueSize: 4, maxExportBatchSize: 1, exportTimeout: 60s", dir.resolve("hang.log")));
+      RunningGateway gw = gateway("http://127.0.0.1:" + collector.actualPort(), "sampleRatio: 100%, maxQueueSize: 4, maxExportBatchSize: 1, exportTimeout: 60s");
       try {
         for (int i = 0; i < 10; i++) {
           assertThat(TestSupport.get(gw.url("/plain/" + i)).statusCode()).isEqualTo(200);
@@ -295,11 +296,10 @@ class TracingIT {
   @Test
   void spansCanGoOverOtlpGrpc() throws Exception {
     try (OtlpReceiver collector = OtlpReceiver.grpc();
-         RunningGateway gw = RunningGateway.start(config("endpoint: " + collector.endpoint() + ", protocol: grpc, sampleRatio: 100%", dir.resolve("grpc.log")))) {
+         RunningGateway gw = gateway(collector.endpoint(), "protocol: grpc, sampleRatio: 100%")) {
       assertThat(TestSupport.get(gw.url("/plain/grpc"), "X-Request-Id", "over-grpc").statusCode()).isEqualTo(200);
       String[] tp = traceparent(good, "over-grpc");
-      await().atMost(Duration.ofSeconds(10)).until(() -> collector.trace(tp[1]).size() >= 2);
-      Received client = collector.trace(tp[1]).stream().filter(s -> s.kind() == SpanKind.SPAN_KIND_CLIENT).findFirst().orElseThrow();
+      Received client = collector.await(tp[1], SpanKind.SPAN_KIND_CLIENT);
       assertThat(client.spanId()).isEqualTo(tp[2]);
       assertThat(client.attr("http.response.status_code")).isEqualTo(200L);
     }
