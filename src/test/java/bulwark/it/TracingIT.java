@@ -70,10 +70,13 @@ class TracingIT {
             retry: { attempts: 2, on: [503], backoff: 1ms, budget: 100%% }
           g:
             targets: [ { url: %s } ]
+          dead:
+            targets: [ { url: "http://127.0.0.1:%d" } ]
         routes:
           - { name: items, match: { path: "/items/{id}" }, upstream: u }
           - { name: plain, match: { path: /plain/** }, upstream: g }
-        """.formatted(dir.resolve("access.log").toString().replace("\\", "/"), endpoint, tracing, bad.url(), good.url(), good.url()));
+          - { name: down, match: { path: /down }, upstream: dead }
+        """.formatted(dir.resolve("access.log").toString().replace("\\", "/"), endpoint, tracing, bad.url(), good.url(), good.url(), TestSupport.freePort()));
   }
 
   static String hex(int bytes) {
@@ -290,6 +293,23 @@ class TracingIT {
       assertThat(counter(gw, "bulwark.tracing.spans.dropped", "export_failed")).isZero();
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aTryThatCannotConnectIsAnErrorOnTheClientSpanAndTheBadGatewayOnTheServerSpan() throws Exception {
+    try (OtlpReceiver collector = OtlpReceiver.http();
+         RunningGateway gw = gateway(collector.endpoint(), "sampleRatio: 100%")) {
+      String t = hex(16);
+      assertThat(TestSupport.get(gw.url("/down"), "traceparent", "00-" + t + "-" + hex(8) + "-01").statusCode()).isEqualTo(502);
+      Received server = collector.await(t, SpanKind.SPAN_KIND_SERVER);
+      Received client = collector.await(t, SpanKind.SPAN_KIND_CLIENT);
+      assertThat(client.attr("error.type")).isEqualTo("connect");
+      assertThat(client.attr("http.response.status_code")).isNull();
+      assertThat(client.status()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+      assertThat(server.attr("error.type")).isEqualTo("502");
+      assertThat(server.attr("http.response.status_code")).isEqualTo(502L);
+      assertThat(server.status()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
     }
   }
 

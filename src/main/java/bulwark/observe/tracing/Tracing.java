@@ -115,6 +115,7 @@ public final class Tracing implements Telemetry {
 
   /** Tracing as {@code cfg} asks, its span counters registered on {@code registry}. */
   public static Tracing of(TracingConfig cfg, MeterRegistry registry) {
+    SdkLogs.install();
     ExportCounts counts = new ExportCounts();
     counts.register(registry);
     SpanExporter exporter = counts.exporter(exporter(cfg));
