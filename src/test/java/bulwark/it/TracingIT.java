@@ -190,7 +190,7 @@ class TracingIT {
       JsonObject line = accessLine(dir.resolve("access.log"), requestId);
       assertThat(line.getString("trace.id")).isEqualTo(tid);
       assertThat(line.getString("span.id")).isEqualTo(server.spanId());
-      assertThat(counter(gw, "bulwark.tracing.spans.exported", null)).isGreaterThanOrEqualTo(3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> counter(gw, "bulwark.tracing.spans.exported", null) >= 3);
     }
   }
 
@@ -281,7 +281,8 @@ class TracingIT {
         // 20 spans, at most 4 between end and export outcome: the rest are dropped at once
         await().atMost(Duration.ofSeconds(10)).until(() -> counter(gw, "bulwark.tracing.spans.dropped", "queue_full") >= 16);
         assertThat(counter(gw, "bulwark.tracing.spans.exported", null)).isZero();
-        // the collector recovers: the held export completes and the queue drains
+        // the collector recovers: the held export (the only one: the exporter waits for it) completes and the queue drains
+        await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1);
         answer.set(true);
         held.forEach(Runnable::run);
         await().atMost(Duration.ofSeconds(10)).until(() -> counter(gw, "bulwark.tracing.spans.exported", null) >= 1);
