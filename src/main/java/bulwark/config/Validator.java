@@ -43,6 +43,7 @@ final class Validator {
     for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]", c.middlewares());
     routes(c);
     if (c.remediation() != null) remediation(c);
+    if (c.observability() != null && c.observability().tracing() != null) tracing("observability.tracing", c.observability().tracing());
   }
 
   private void server(ServerConfig s) {
@@ -347,6 +348,21 @@ final class Validator {
     boolean ruleOk = r.equals("auto") || (r.startsWith("claim:") && r.indexOf('=') > 6 && r.indexOf('=') < r.length() - 1);
     check(ruleOk, p + ".clientRule", "'" + r + "' must be auto or claim:NAME=VALUE");
     forward.forEach((claim, header) -> check(TOKEN.matcher(header).matches(), p + ".forwardClaims." + claim, "'" + header + "' is not a valid header name"));
+  }
+
+  private void tracing(String p, TracingConfig t) {
+    url(p + ".endpoint", nz(t.endpoint()));
+    check("http/protobuf".equals(t.protocol()) || "grpc".equals(t.protocol()), p + ".protocol", "'" + t.protocol() + "' must be http/protobuf or grpc");
+    check(t.sampleRatio() == null || (t.sampleRatio().value() >= 0 && t.sampleRatio().value() <= 100), p + ".sampleRatio", "must be 0% to 100%");
+    check(!nz(t.serviceName()).isBlank(), p + ".serviceName", "must not be empty");
+    t.headers().forEach((name, value) -> {
+      check(TOKEN.matcher(name).matches(), p + ".headers." + name, "'" + name + "' is not a valid header name");
+      check(value != null && value.indexOf('\r') < 0 && value.indexOf('\n') < 0, p + ".headers." + name, "the value must be one line");
+    });
+    positive(t.exportTimeout(), p + ".exportTimeout");
+    positive(t.scheduleDelay(), p + ".scheduleDelay");
+    check(t.maxQueueSize() >= 1, p + ".maxQueueSize", "must be at least 1");
+    check(t.maxExportBatchSize() >= 1 && t.maxExportBatchSize() <= t.maxQueueSize(), p + ".maxExportBatchSize", "must be 1 to maxQueueSize (" + t.maxQueueSize() + ")");
   }
 
   private void url(String p, String v) {

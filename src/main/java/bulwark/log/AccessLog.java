@@ -84,6 +84,8 @@ public final class AccessLog {
         ex.target == null ? null : ex.target.key(),
         ex.upstreamStartNanos == 0 ? -1 : (ex.upstreamEndNanos == 0 ? now : ex.upstreamEndNanos) - ex.upstreamStartNanos);
     m.consumer = ex.consumer;
+    m.traceId = ex.traceId;
+    m.spanId = ex.spanId;
     logger.info(m, "");
   }
 
@@ -102,6 +104,8 @@ public final class AccessLog {
     private final long durationNs, upstreamNs;
     /** The caller named by an auth middleware (ECS user.name); null when none. */
     String consumer;
+    /** The request's trace and server span (ECS trace.id, span.id); null when not traced. */
+    String traceId, spanId;
 
     AccessMarker(String method, String path, int status, long durationNs, String clientIp, String userAgent, String requestId, String route, String target, long upstreamNs) {
       super("ACCESS");
@@ -132,6 +136,8 @@ public final class AccessLog {
       if (route != null) g.writeStringField("bulwark.route", route);
       if (target != null) g.writeStringField("bulwark.upstream.target", target);
       if (upstreamNs >= 0) g.writeNumberField("bulwark.upstream.duration", upstreamNs);
+      if (traceId != null) g.writeStringField("trace.id", traceId);
+      if (spanId != null) g.writeStringField("span.id", spanId);
     }
 
     @Override

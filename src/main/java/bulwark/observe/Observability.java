@@ -37,6 +37,7 @@ public final class Observability {
     Observability o = new Observability(metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : new CompositeMeterRegistry());
     o.remediation = new bulwark.remediation.Remediations(gateway, o.registry, o::audit, java.time.Clock.systemUTC());
     o.parts.add(o.remediation);
+    if (cfg.observability().tracing().enabled()) o.parts.add(bulwark.observe.tracing.Tracing.of(cfg.observability().tracing(), o.registry));
     o.telemetry = Telemetry.of(o.parts);
     return o;
   }

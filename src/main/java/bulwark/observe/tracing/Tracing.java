@@ -1,0 +1,322 @@
+package bulwark.observe.tracing;
+
+import bulwark.config.TracingConfig;
+import bulwark.filter.Exchange;
+import bulwark.log.Redact;
+import bulwark.observe.Telemetry;
+import bulwark.upstream.Outcome;
+import bulwark.upstream.Target;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.MeterProvider;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import io.opentelemetry.context.propagation.TextMapSetter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporterBuilder;
+import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
+import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporterBuilder;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * OpenTelemetry tracing: a SERVER span per request and a CLIENT span per upstream try (so retries
+ * are separate spans), W3C trace context taken from the client and given to the upstream on every
+ * try, exported over OTLP by a bounded batch processor off the event loop. The gateway's own
+ * {@link SdkTracerProvider}, never the global one. Per-request state lives in {@code ex.trace},
+ * never in {@link Context#current()}: the request's callbacks run on the event loop in any order.
+ */
+public final class Tracing implements Telemetry {
+  private static final Logger LOG = LoggerFactory.getLogger(Tracing.class);
+
+  static final AttributeKey<String> METHOD = AttributeKey.stringKey("http.request.method");
+  static final AttributeKey<String> METHOD_ORIGINAL = AttributeKey.stringKey("http.request.method_original");
+  static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
+  static final AttributeKey<String> URL_SCHEME = AttributeKey.stringKey("url.scheme");
+  static final AttributeKey<String> URL_FULL = AttributeKey.stringKey("url.full");
+  static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.stringKey("client.address");
+  static final AttributeKey<String> PROTOCOL_VERSION = AttributeKey.stringKey("network.protocol.version");
+  static final AttributeKey<String> ROUTE = AttributeKey.stringKey("http.route");
+  static final AttributeKey<Long> STATUS = AttributeKey.longKey("http.response.status_code");
+  static final AttributeKey<String> USER_AGENT = AttributeKey.stringKey("user_agent.original");
+  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+  static final AttributeKey<Long> RESEND_COUNT = AttributeKey.longKey("http.request.resend_count");
+  static final AttributeKey<String> BULWARK_ROUTE = AttributeKey.stringKey("bulwark.route");
+  static final AttributeKey<String> BULWARK_UPSTREAM = AttributeKey.stringKey("bulwark.upstream");
+  static final AttributeKey<String> BULWARK_TARGET = AttributeKey.stringKey("bulwark.target");
+  static final AttributeKey<String> BULWARK_REQUEST_ID = AttributeKey.stringKey("bulwark.request_id");
+
+  /** The methods semantic conventions know; any other is reported as _OTHER. */
+  private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
+  private static final String TRACEPARENT = "traceparent";
+  private static final String TRACESTATE = "tracestate";
+
+  private static final TextMapGetter<MultiMap> GETTER = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(MultiMap carrier) {
+      return carrier.names();
+    }
+
+    @Override
+    public String get(MultiMap carrier, String key) {
+      return carrier == null ? null : carrier.get(key);
+    }
+  };
+  private static final TextMapSetter<MultiMap> SETTER = (carrier, key, value) -> {
+    if (carrier != null) carrier.set(key, value);
+  };
+
+  private final SdkTracerProvider provider;
+  private final Tracer tracer;
+  private final TextMapPropagator propagator = W3CTraceContextPropagator.getInstance();
+  /** Kept here: the meters hold their counters weakly. */
+  private final ExportCounts counts;
+  private final Duration closeWait;
+
+  /** The spans of one exchange (in {@code ex.trace}). */
+  private static final class Spans {
+    final Span server;
+    final Context serverContext;
+    Span client;
+
+    Spans(Span server, Context serverContext) {
+      this.server = server;
+      this.serverContext = serverContext;
+    }
+  }
+
+  Tracing(SdkTracerProvider provider, ExportCounts counts, Duration closeWait) {
+    this.provider = provider;
+    this.tracer = provider.get("bulwark", version());
+    this.counts = counts;
+    this.closeWait = closeWait;
+  }
+
+  /** Tracing as {@code cfg} asks, its span counters registered on {@code registry}. */
+  public static Tracing of(TracingConfig cfg, MeterRegistry registry) {
+    SdkLogs.install();
+    ExportCounts counts = new ExportCounts();
+    counts.register(registry);
+    SpanExporter exporter = counts.exporter(exporter(cfg));
+    BatchSpanProcessor batch = BatchSpanProcessor.builder(exporter)
+        .setMaxQueueSize(cfg.maxQueueSize())
+        .setMaxExportBatchSize(cfg.maxExportBatchSize())
+        .setScheduleDelay(cfg.scheduleDelay())
+        .setExporterTimeout(cfg.exportTimeout())
+        .setMeterProvider(MeterProvider.noop())
+        .build();
+    Resource resource = Resource.getDefault().merge(Resource.create(Attributes.of(
+        AttributeKey.stringKey("service.name"), cfg.serviceName(),
+        AttributeKey.stringKey("service.version"), version())));
+    SdkTracerProvider provider = SdkTracerProvider.builder()
+        .setResource(resource)
+        .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(cfg.sampleRatio().fraction())))
+        .addSpanProcessor(counts.processor(batch, cfg.maxQueueSize()))
+        .build();
+    LOG.info("tracing to {} ({}), sampling {}% of new traces", cfg.endpoint(), cfg.protocol(), cfg.sampleRatio().value());
+    return new Tracing(provider, counts, cfg.exportTimeout().plusSeconds(2));
+  }
+
+  private static SpanExporter exporter(TracingConfig cfg) {
+    if ("grpc".equals(cfg.protocol())) {
+      OtlpGrpcSpanExporterBuilder b = OtlpGrpcSpanExporter.builder().setEndpoint(cfg.endpoint())
+          .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
+      cfg.headers().forEach(b::addHeader);
+      return b.build();
+    }
+    OtlpHttpSpanExporterBuilder b = OtlpHttpSpanExporter.builder().setEndpoint(tracesUrl(cfg.endpoint()))
+        .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
+    cfg.headers().forEach(b::addHeader);
+    return b.build();
+  }
+
+  /** The OTLP/HTTP traces URL of a collector's base endpoint. */
+  static String tracesUrl(String endpoint) {
+    String e = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
+    return e.endsWith("/v1/traces") ? e : e + "/v1/traces";
+  }
+
+  private static String version() {
+    String v = Tracing.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  // ---- the request path ----
+
+  @Override
+  public void requestStarted(Exchange ex) {
+    HttpServerRequest req = ex.request;
+    String method = req.method().name();
+    boolean known = KNOWN_METHODS.contains(method);
+    Span server = tracer.spanBuilder(known ? method : "HTTP")
+        .setParent(parent(req.headers()))
+        .setSpanKind(SpanKind.SERVER)
+        .startSpan();
+    if (server.isRecording()) {
+      server.setAttribute(METHOD, known ? method : "_OTHER");
+      if (!known) server.setAttribute(METHOD_ORIGINAL, method);
+      server.setAttribute(URL_PATH, Redact.text(req.path()));
+      server.setAttribute(URL_SCHEME, req.isSSL() ? "https" : "http");
+      HostAndPort authority = req.authority();
+      if (authority != null) server.setAttribute(SERVER_ADDRESS, authority.host());
+      int port = authority != null && authority.port() > 0 ? authority.port() : req.localAddress() == null ? -1 : req.localAddress().port();
+      if (port > 0) server.setAttribute(SERVER_PORT, (long) port);
+      server.setAttribute(CLIENT_ADDRESS, ex.clientIp);
+      server.setAttribute(PROTOCOL_VERSION, switch (req.version()) {
+        case HTTP_1_0 -> "1.0";
+        case HTTP_1_1 -> "1.1";
+        case HTTP_2 -> "2";
+        default -> req.version().alpnName();
+      });
+      String ua = req.getHeader("User-Agent");
+      if (ua != null) server.setAttribute(USER_AGENT, Redact.text(ua));
+      server.setAttribute(BULWARK_REQUEST_ID, ex.requestId);
+    }
+    SpanContext sc = server.getSpanContext();
+    if (sc.isValid()) {
+      ex.traceId = sc.getTraceId();
+      ex.spanId = sc.getSpanId();
+    }
+    ex.trace = new Spans(server, Context.root().with(server));
+  }
+
+  /**
+   * The client's trace context, or the root when it sent none or an invalid one (the W3C propagator
+   * accepts only a well-formed traceparent; two traceparent headers are ambiguous and ignored too).
+   */
+  private Context parent(MultiMap headers) {
+    if (!headers.contains(TRACEPARENT)) return Context.root();
+    if (headers.getAll(TRACEPARENT).size() != 1) return Context.root();
+    try {
+      return propagator.extract(Context.root(), headers, GETTER);
+    } catch (RuntimeException e) {
+      return Context.root();
+    }
+  }
+
+  @Override
+  public void tryStarted(Exchange ex, Target target) {
+    if (!(ex.trace instanceof Spans s)) return;
+    if (s.client != null) s.client.end();
+    String method = ex.request.method().name();
+    boolean known = KNOWN_METHODS.contains(method);
+    Span client = tracer.spanBuilder(known ? method : "HTTP")
+        .setParent(s.serverContext)
+        .setSpanKind(SpanKind.CLIENT)
+        .startSpan();
+    s.client = client;
+    if (client.isRecording()) {
+      client.setAttribute(METHOD, known ? method : "_OTHER");
+      if (!known) client.setAttribute(METHOD_ORIGINAL, method);
+      client.setAttribute(SERVER_ADDRESS, target.host());
+      client.setAttribute(SERVER_PORT, (long) target.port());
+      client.setAttribute(URL_FULL, fullUrl(target, ex.upstreamUri));
+      if (ex.tryNo > 1) client.setAttribute(RESEND_COUNT, (long) (ex.tryNo - 1));
+      if (ex.route != null) client.setAttribute(BULWARK_ROUTE, ex.route.name());
+      if (ex.upstream != null) client.setAttribute(BULWARK_UPSTREAM, ex.upstream.name());
+      client.setAttribute(BULWARK_TARGET, target.key());
+      client.setAttribute(BULWARK_REQUEST_ID, ex.requestId);
+    }
+    MultiMap headers = ex.upstreamHeaders;
+    if (headers != null) {
+      // the client's own trace headers were copied upstream: replace them with this try's context
+      headers.remove(TRACEPARENT);
+      headers.remove(TRACESTATE);
+      propagator.inject(Context.root().with(client), headers, SETTER);
+    }
+  }
+
+  /** scheme://host:port/path of the try; the query is left out (it may carry credentials). */
+  private static String fullUrl(Target t, String uri) {
+    String path = uri == null ? "/" : uri;
+    int q = path.indexOf('?');
+    if (q >= 0) path = path.substring(0, q);
+    return (t.ssl() ? "https://" : "http://") + (t.host().indexOf(':') >= 0 ? "[" + t.host() + "]" : t.host()) + ":" + t.port() + Redact.text(path);
+  }
+
+  @Override
+  public void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {
+    if (!(ex.trace instanceof Spans s) || s.client == null) return;
+    Span client = s.client;
+    s.client = null;
+    if (client.isRecording()) {
+      if (status > 0) client.setAttribute(STATUS, (long) status);
+      String error = errorType(outcome, status);
+      if (error != null) {
+        client.setAttribute(ERROR_TYPE, error);
+        client.setStatus(StatusCode.ERROR);
+      }
+    }
+    client.end();
+  }
+
+  /**
+   * error.type of a try: the status code when the upstream answered 4xx or 5xx (as semantic
+   * conventions say), else how it failed: connect, timeout, reset, cancelled (the client left).
+   */
+  static String errorType(Outcome outcome, int status) {
+    if (outcome == null) return "cancelled";
+    return switch (outcome) {
+      case SUCCESS, HTTP_5XX -> status >= 400 ? String.valueOf(status) : null;
+      case CONNECT_FAILURE -> "connect";
+      case TIMEOUT -> "timeout";
+      case RESET -> "reset";
+    };
+  }
+
+  @Override
+  public void requestFinished(Exchange ex) {
+    if (!(ex.trace instanceof Spans s)) return;
+    if (s.client != null) {
+      s.client.end();
+      s.client = null;
+    }
+    Span server = s.server;
+    if (server.isRecording()) {
+      int status = ex.status == 0 ? ex.response.getStatusCode() : ex.status;
+      server.setAttribute(STATUS, (long) status);
+      if (ex.route != null && ex.route.pattern() != null) {
+        String method = ex.request.method().name();
+        server.updateName((KNOWN_METHODS.contains(method) ? method : "HTTP") + " " + ex.route.pattern());
+        server.setAttribute(ROUTE, ex.route.pattern());
+        server.setAttribute(BULWARK_ROUTE, ex.route.name());
+      }
+      if (ex.upstream != null) server.setAttribute(BULWARK_UPSTREAM, ex.upstream.name());
+      if (status >= 500) {
+        server.setAttribute(ERROR_TYPE, String.valueOf(status));
+        server.setStatus(StatusCode.ERROR);
+      } else if (status == 499) {
+        server.setAttribute(ERROR_TYPE, "cancelled");
+      }
+    }
+    server.end();
+  }
+
+  // ---- lifecycle ----
+
+  /** Exports what is queued (for as long as one export may take), then stops. */
+  @Override
+  public void close() {
+    provider.shutdown().join(closeWait.toMillis(), TimeUnit.MILLISECONDS);
+  }}
