@@ -75,12 +75,31 @@ public final class AdminServer {
         case "/health/ready" -> ready(req);
         case "/routes" -> json(req, 200, routes());
         case "/upstreams" -> json(req, 200, upstreams());
+        case "/metrics" -> metrics(req, rid);
         default -> Problem.send(req.response(), 404, "Not Found", "no admin endpoint " + req.path(), rid, req.path());
       }
       return;
     }
     req.response().putHeader("Allow", "GET, HEAD");
     Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only", rid, req.path());
+  }
+
+  /** The Prometheus exposition (OpenMetrics when the Accept header asks for it), rendered off the event loop. */
+  private void metrics(HttpServerRequest req, String rid) {
+    var o = gateway.observability();
+    var m = o == null ? null : o.metrics();
+    if (m == null || o.prometheus() == null) {
+      Problem.send(req.response(), 404, "Not Found", "metrics are disabled (observability.metrics.enabled: false)", rid, req.path());
+      return;
+    }
+    String type = bulwark.observe.metrics.GatewayMetrics.contentType(req.getHeader("Accept"));
+    vertx.executeBlocking(() -> m.scrape(o.prometheus(), type)).onComplete(ar -> {
+      if (ar.failed()) {
+        Problem.send(req.response(), 500, "Internal Server Error", "the metrics could not be rendered (request id " + rid + ")", rid, req.path());
+        return;
+      }
+      req.response().setStatusCode(200).putHeader("Content-Type", type).putHeader("Cache-Control", "no-store").end(ar.result());
+    });
   }
 
   private void ready(HttpServerRequest req) {

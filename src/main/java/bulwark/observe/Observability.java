@@ -24,6 +24,8 @@ public final class Observability {
    */
   private final MeterRegistry registry;
   private volatile Audit audit = Audit.NONE;
+  /** The Prometheus metrics part, or null when metrics are off. */
+  private bulwark.observe.metrics.GatewayMetrics metrics;
 
   private Observability(MeterRegistry registry) {
     this.registry = registry;
@@ -33,6 +35,10 @@ public final class Observability {
   public static Observability create(BulwarkConfig cfg, Gateway gateway) {
     boolean metrics = cfg.observability().metrics().enabled();
     Observability o = new Observability(metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : new CompositeMeterRegistry());
+    if (metrics) {
+      o.metrics = new bulwark.observe.metrics.GatewayMetrics(gateway, o.registry);
+      o.parts.add(o.metrics);
+    }
     o.telemetry = Telemetry.of(o.parts);
     return o;
   }
@@ -47,6 +53,11 @@ public final class Observability {
   /** The Prometheus registry, or null when metrics are off. */
   public PrometheusMeterRegistry prometheus() {
     return registry instanceof PrometheusMeterRegistry p ? p : null;
+  }
+
+  /** The Prometheus metrics part (what admin /metrics serves), or null when metrics are off. */
+  public bulwark.observe.metrics.GatewayMetrics metrics() {
+    return metrics;
   }
 
   /** The audit log; {@link Audit#NONE} when no sink is configured. */

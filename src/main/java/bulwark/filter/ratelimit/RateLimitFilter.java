@@ -29,21 +29,23 @@ public final class RateLimitFilter implements Filter {
   private final LocalBuckets local;
   private final ClusterBuckets cluster;
   private final boolean failOpen;
+  private final RateLimitCounts counts;
 
-  private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen) {
+  private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen, RateLimitCounts counts) {
     this.policy = policy;
     this.key = key;
     this.local = local;
     this.cluster = cluster;
     this.failOpen = failOpen;
+    this.counts = counts;
   }
 
-  public static RateLimitFilter local(RateLimitKey key, LocalBuckets buckets) {
-    return new RateLimitFilter(buckets.policy(), key, buckets, null, true);
+  public static RateLimitFilter local(RateLimitKey key, LocalBuckets buckets, RateLimitCounts counts) {
+    return new RateLimitFilter(buckets.policy(), key, buckets, null, true, counts);
   }
 
-  public static RateLimitFilter cluster(RateLimitKey key, ClusterBuckets buckets, boolean failOpen) {
-    return new RateLimitFilter(buckets.policy(), key, null, buckets, failOpen);
+  public static RateLimitFilter cluster(RateLimitKey key, ClusterBuckets buckets, boolean failOpen, RateLimitCounts counts) {
+    return new RateLimitFilter(buckets.policy(), key, null, buckets, failOpen, counts);
   }
 
   @Override
@@ -69,6 +71,7 @@ public final class RateLimitFilter implements Filter {
 
   private Future<Void> decide(Exchange ex, Chain next, ConsumptionProbe probe) {
     if (probe.isConsumed()) {
+      counts.allowed();
       Verdict v = new Verdict(policy, probe.getRemainingTokens(), probe.getNanosToWaitForReset());
       Verdict shown = ex.get(SHOWN);
       if (shown == null) {
@@ -80,6 +83,7 @@ public final class RateLimitFilter implements Filter {
       return next.next(ex);
     }
     if (ex.done) return Future.succeededFuture();
+    counts.rejected();
     long retry = RateLimitHeaders.retryAfter(probe.getNanosToWaitForRefill());
     MultiMap h = ex.response.headers();
     h.set(RateLimitHeaders.RETRY_AFTER, Long.toString(retry));
