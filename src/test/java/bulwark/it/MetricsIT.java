@@ -232,6 +232,38 @@ class MetricsIT {
   }
 
   @Test
+  void tlsHandshakesAreTimedAndFailuresCounted() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bulwark-metrics-tls");
+    TestCerts.Pair ca = TestCerts.ca(dir, "test-ca");
+    TestCerts.Pair cert = TestCerts.leaf(dir, ca, "a", "a.test", "first", "DNS:a.test", "IP:127.0.0.1");
+    Upstream good = ok();
+    RunningGateway gw = keep(RunningGateway.start(TlsIT.head(cert) + """
+        upstreams:
+          good: { targets: [ { url: %s } ] }
+        routes:
+          - { name: ok, match: { path: /ok/** }, upstream: good }
+        """.formatted(good.url())));
+    Scrape before = Scrape.of(gw);
+    double ok = before.value("bulwark_tls_handshake_seconds_count");
+    double failed = before.value("bulwark_tls_handshake_failures_total");
+    try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TestCerts.trusting(ca.cert()).getSocketFactory().createSocket("127.0.0.1", gw.port)) {
+      s.setSoTimeout(5000);
+      s.startHandshake();
+    }
+    // a client that does not trust the certificate aborts the handshake
+    try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) javax.net.ssl.SSLContext.getDefault().getSocketFactory().createSocket("127.0.0.1", gw.port)) {
+      s.setSoTimeout(5000);
+      org.assertj.core.api.Assertions.assertThatThrownBy(s::startHandshake).isInstanceOf(javax.net.ssl.SSLException.class);
+    }
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      Scrape s = Scrape.of(gw);
+      assertThat(s.value("bulwark_tls_handshake_seconds_count")).isEqualTo(ok + 1);
+      assertThat(s.value("bulwark_tls_handshake_seconds_bucket", "le", "+Inf")).isEqualTo(ok + 1);
+      assertThat(s.value("bulwark_tls_handshake_failures_total")).isEqualTo(failed + 1);
+    });
+  }
+
+  @Test
   void disabledMetricsAnswer404Problem() throws Exception {
     Upstream good = ok();
     RunningGateway gw = keep(RunningGateway.start(TestSupport.head().replace("accessLog: { enabled: false }", "accessLog: { enabled: false }\n  metrics: { enabled: false }") + """

@@ -16,7 +16,9 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -134,6 +136,17 @@ public final class GatewayMetrics implements Telemetry {
   }
 
   private void bindProcessMeters() {
+    // what `promtool check metrics` would flag in the binders' output: process_cpu_time_ns_total
+    // (an abbreviated unit) and system_cpu_count (a gauge with a _count suffix) are left out, and
+    // the Netty allocator meters that come without a description get one
+    registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
+    registry.config().meterFilter(new MeterFilter() {
+      @Override
+      public Meter.Id map(Meter.Id id) {
+        if (!id.getName().startsWith("netty.allocator.") || id.getDescription() != null) return id;
+        return new Meter.Id(id.getName(), Tags.of(id.getTagsAsIterable()), id.getBaseUnit(), "Netty buffer allocator: " + id.getName().substring(16).replace('.', ' '), id.getType());
+      }
+    });
     new JvmMemoryMetrics().bindTo(registry);
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(registry);
@@ -191,16 +204,23 @@ public final class GatewayMetrics implements Telemetry {
 
   @Override
   public void retried(Exchange ex) {
-    perUpstream(retries, ex, "bulwark.retries", "Failed tries sent again").increment();
+    retries(ex.upstream.name()).increment();
   }
 
   @Override
   public void retryBudgetExhausted(Exchange ex) {
-    perUpstream(budgetExhausted, ex, "bulwark.retry.budget.exhausted", "Retries the retry budget refused").increment();
+    budgetExhausted(ex.upstream.name()).increment();
   }
 
-  private Counter perUpstream(Map<String, Counter> counters, Exchange ex, String name, String description) {
-    String up = ex.upstream.name();
+  private Counter retries(String upstream) {
+    return perUpstream(retries, upstream, "bulwark.retries", "Failed tries sent again");
+  }
+
+  private Counter budgetExhausted(String upstream) {
+    return perUpstream(budgetExhausted, upstream, "bulwark.retry.budget.exhausted", "Retries the retry budget refused");
+  }
+
+  private Counter perUpstream(Map<String, Counter> counters, String up, String name, String description) {
     Counter c = counters.get(up);
     if (c == null) c = counters.computeIfAbsent(up, u -> Counter.builder(name).description(description).tag("upstream", u).register(registry));
     return c;
@@ -259,6 +279,11 @@ public final class GatewayMetrics implements Telemetry {
     List<TargetKey> ts = new ArrayList<>();
     List<TargetKey> bs = new ArrayList<>();
     for (UpstreamRuntime u : ups.values()) {
+      if (u.retry() != null) {
+        // counters start at 0 for every upstream that retries, so rate() sees the first one
+        retries(u.name());
+        budgetExhausted(u.name());
+      }
       for (Target t : u.targets()) ts.add(new TargetKey(u.name(), t.key()));
       for (Breaker b : u.breakers()) bs.add(new TargetKey(u.name(), b.name()));
     }
