@@ -29,23 +29,23 @@ public final class RateLimitFilter implements Filter {
   private final LocalBuckets local;
   private final ClusterBuckets cluster;
   private final boolean failOpen;
-  private final RateLimitCounts counts;
+  /** Allowed/refused counts of this middleware's name; the registry sets it before the filter is published. */
+  RateLimitCounts counts = new RateLimitCounts();
 
-  private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen, RateLimitCounts counts) {
+  private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen) {
     this.policy = policy;
     this.key = key;
     this.local = local;
     this.cluster = cluster;
     this.failOpen = failOpen;
-    this.counts = counts;
   }
 
-  public static RateLimitFilter local(RateLimitKey key, LocalBuckets buckets, RateLimitCounts counts) {
-    return new RateLimitFilter(buckets.policy(), key, buckets, null, true, counts);
+  public static RateLimitFilter local(RateLimitKey key, LocalBuckets buckets) {
+    return new RateLimitFilter(buckets.policy(), key, buckets, null, true);
   }
 
-  public static RateLimitFilter cluster(RateLimitKey key, ClusterBuckets buckets, boolean failOpen, RateLimitCounts counts) {
-    return new RateLimitFilter(buckets.policy(), key, null, buckets, failOpen, counts);
+  public static RateLimitFilter cluster(RateLimitKey key, ClusterBuckets buckets, boolean failOpen) {
+    return new RateLimitFilter(buckets.policy(), key, null, buckets, failOpen);
   }
 
   @Override

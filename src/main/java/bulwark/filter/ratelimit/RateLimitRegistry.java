@@ -62,10 +62,15 @@ public final class RateLimitRegistry implements AutoCloseable {
       ClusterConfig cc = preparing;
       if (cc == null) throw new IllegalArgumentException("middleware '" + name + "': scope cluster needs the cluster section (and a registry prepared with it)");
       RedisLink link = links.computeIfAbsent(cc, RedisLink::new);
-      return RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure()), c);
+      return counted(RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure())), c);
     }
     LocalBuckets b = locals.computeIfAbsent(new LocalKey(name, config), k -> new LocalBuckets(RateLimitPolicy.of(name, config), config.maxKeys(), time));
-    return RateLimitFilter.local(key, b, c);
+    return counted(RateLimitFilter.local(key, b), c);
+  }
+
+  private static RateLimitFilter counted(RateLimitFilter f, RateLimitCounts c) {
+    f.counts = c;
+    return f;
   }
 
   /** After {@code cfg} is published: forgets the buckets of middlewares it no longer has, retires a replaced Redis link. */
