@@ -264,6 +264,19 @@ class MetricsIT {
   }
 
   @Test
+  void theAdminTokenGuardsMetrics() throws Exception {
+    String token = "t".repeat(40);
+    RunningGateway gw = keep(RunningGateway.start(config(ok(), failing(), deadUrl())
+        .replace("listen: \"127.0.0.1:${ADMIN_PORT}\"", "listen: \"127.0.0.1:${ADMIN_PORT}\"\n  token: \"" + token + "\"")));
+    HttpResponse<String> anonymous = TestSupport.get(gw.adminUrl("/metrics"));
+    ItClients.assertProblem(anonymous, 401);
+    assertThat(anonymous.body()).doesNotContain("bulwark_");
+    HttpResponse<String> r = TestSupport.get(gw.adminUrl("/metrics"), "Authorization", "Bearer " + token);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new Scrape(r.body()).find("bulwark_requests_in_flight")).hasSize(1);
+  }
+
+  @Test
   void disabledMetricsAnswer404Problem() throws Exception {
     Upstream good = ok();
     RunningGateway gw = keep(RunningGateway.start(TestSupport.head().replace("accessLog: { enabled: false }", "accessLog: { enabled: false }\n  metrics: { enabled: false }") + """
