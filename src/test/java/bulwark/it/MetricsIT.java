@@ -41,6 +41,10 @@ class MetricsIT {
   }
 
   private String config(Upstream good, Upstream bad, String dead) {
+    return config(good, bad, dead, bad);
+  }
+
+  private String config(Upstream good, Upstream bad, String dead, Upstream bad2) {
     return TestSupport.head() + """
         upstreams:
           good: { targets: [ { url: %s } ] }
@@ -51,6 +55,9 @@ class MetricsIT {
             targets: [ { url: %s }, { url: %s } ]
             healthCheck: { passive: { consecutiveFailures: 1, ejectFor: 1m } }
             retry: { attempts: 2, on: [connect_failure], backoff: 1ms, budget: 100%% }
+          stingy:
+            targets: [ { url: %s }, { url: %s } ]
+            retry: { attempts: 2, on: [500], backoff: 1ms, budget: 0%%, minRetriesPerSecond: 0 }
         middlewares:
           two-per-minute: { rateLimit: { key: route, rate: 2/min } }
         routes:
@@ -58,7 +65,8 @@ class MetricsIT {
           - { name: broken, match: { path: /broken }, upstream: bad }
           - { name: flaky, match: { path: /flaky }, upstream: flaky }
           - { name: limited, match: { path: /limited }, upstream: good, middlewares: [two-per-minute] }
-        """.formatted(good.url(), bad.url(), dead, good.url());
+          - { name: stingy, match: { path: /stingy }, upstream: stingy }
+        """.formatted(good.url(), bad.url(), dead, good.url(), bad.url(), bad2.url());
   }
 
   private static int status(String method, String url) throws Exception {
@@ -72,7 +80,7 @@ class MetricsIT {
     String dead = deadUrl();
     String deadTarget = dead.substring("http://".length());
     String goodTarget = "127.0.0.1:" + good.port;
-    RunningGateway gw = keep(RunningGateway.start(config(good, bad, dead)));
+    RunningGateway gw = keep(RunningGateway.start(config(good, bad, dead, failing())));
 
     for (int i = 0; i < 3; i++) assertThat(status("GET", gw.url("/ok/" + i))).isEqualTo(200);
     assertThat(status("POST", gw.url("/ok/p"))).isEqualTo(200);
@@ -86,6 +94,8 @@ class MetricsIT {
     for (int i = 0; i < 4; i++) assertThat(status("GET", gw.url("/flaky"))).isEqualTo(200);
     assertThat(List.of(status("GET", gw.url("/limited")), status("GET", gw.url("/limited")), status("GET", gw.url("/limited"))))
         .containsExactly(200, 200, 429);
+    // two targets answering 500: each 500 would be retried on the other, but a budget of 0% refuses
+    assertThat(List.of(status("GET", gw.url("/stingy")), status("GET", gw.url("/stingy")))).containsExactly(500, 500);
 
     await().atMost(Duration.ofSeconds(10)).until(() -> Scrape.of(gw).value("bulwark_requests_in_flight") == 0);
     Scrape s = Scrape.of(gw);
@@ -99,7 +109,8 @@ class MetricsIT {
     assertThat(s.value(req, "route", "flaky", "status", "200", "upstream", "flaky")).isEqualTo(4);
     assertThat(s.value(req, "route", "limited", "status", "200", "upstream", "good")).isEqualTo(2);
     assertThat(s.value(req, "route", "limited", "status", "429", "upstream", "none")).isEqualTo(1);
-    assertThat(s.find(req)).as("no series beyond the traffic sent").hasSize(9);
+    assertThat(s.value(req, "route", "stingy", "status", "500", "upstream", "stingy")).isEqualTo(2);
+    assertThat(s.find(req)).as("no series beyond the traffic sent").hasSize(10);
     // the histogram: the configured buckets, cumulative, +Inf equal to the count
     assertThat(s.find("bulwark_requests_seconds_bucket", "route", "ok", "method", "GET").stream().map(x -> x.labels().get("le")))
         .containsExactly("0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.3", "0.5", "1.0", "2.0", "5.0", "10.0", "+Inf");
@@ -116,6 +127,9 @@ class MetricsIT {
     assertThat(s.find("bulwark_upstream_errors_total", "upstream", "flaky", "target", goodTarget)).isEmpty();
     assertThat(s.value("bulwark_retries_total", "upstream", "flaky")).isEqualTo(1);
     assertThat(s.find("bulwark_retries_total", "upstream", "bad")).isEmpty();
+    assertThat(s.value("bulwark_retries_total", "upstream", "stingy")).isEqualTo(0);
+    assertThat(s.value("bulwark_retry_budget_exhausted_total", "upstream", "stingy")).isEqualTo(2);
+    assertThat(s.value("bulwark_retry_budget_exhausted_total", "upstream", "flaky")).isEqualTo(0);
 
     String state = "bulwark_circuit_breaker_state";
     assertThat(s.value(state, "upstream", "bad", "breaker", "bad", "state", "open")).isEqualTo(1);
