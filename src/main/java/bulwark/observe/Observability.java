@@ -34,13 +34,19 @@ public final class Observability {
   /** Builds the parts the config asks for. Runs before the first route table is compiled. */
   public static Observability create(BulwarkConfig cfg, Gateway gateway) {
     boolean metrics = cfg.observability().metrics().enabled();
-    Observability o = new Observability(metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : new CompositeMeterRegistry());
+    Observability o = new Observability(metrics ? prometheusRegistry() : new CompositeMeterRegistry());
     if (metrics) {
       o.metrics = new bulwark.observe.metrics.GatewayMetrics(gateway, o.registry);
       o.parts.add(o.metrics);
     }
     o.telemetry = Telemetry.of(o.parts);
     return o;
+  }
+
+  private static PrometheusMeterRegistry prometheusRegistry() {
+    PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    bulwark.observe.metrics.GatewayMetrics.configure(r);
+    return r;
   }
 
   /** Vert.x exists now: parts that need it (timers, clients, servers) start here. */

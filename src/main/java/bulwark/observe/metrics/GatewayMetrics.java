@@ -135,10 +135,13 @@ public final class GatewayMetrics implements Telemetry {
     bindProcessMeters();
   }
 
-  private void bindProcessMeters() {
-    // what `promtool check metrics` would flag in the binders' output: process_cpu_time_ns_total
-    // (an abbreviated unit) and system_cpu_count (a gauge with a _count suffix) are left out, and
-    // the Netty allocator meters that come without a description get one
+  /**
+   * Filters for the binders' meters: what `promtool check metrics` would flag is left out
+   * (process_cpu_time_ns_total, an abbreviated unit; system_cpu_count, a gauge with a _count
+   * suffix), and the Netty allocator meters that come without a description get one. Called on the
+   * new registry before any meter is registered.
+   */
+  public static void configure(MeterRegistry registry) {
     registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
     registry.config().meterFilter(new MeterFilter() {
       @Override
@@ -147,6 +150,9 @@ public final class GatewayMetrics implements Telemetry {
         return new Meter.Id(id.getName(), Tags.of(id.getTagsAsIterable()), id.getBaseUnit(), "Netty buffer allocator: " + id.getName().substring(16).replace('.', ' '), id.getType());
       }
     });
+  }
+
+  private void bindProcessMeters() {
     new JvmMemoryMetrics().bindTo(registry);
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(registry);

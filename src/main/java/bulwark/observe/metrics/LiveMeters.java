@@ -28,6 +28,7 @@ final class LiveMeters<K> {
   void sync(Iterable<K> wanted) {
     Map<K, List<Meter>> keep = new HashMap<>();
     for (K k : wanted) {
+      if (keep.containsKey(k)) continue; // the same target listed twice
       List<Meter> m = current.remove(k);
       keep.put(k, m != null ? m : create.apply(k));
     }
