@@ -93,6 +93,7 @@ public final class AdminServer {
         case "/routes" -> json(req, 200, routes());
         case "/upstreams" -> json(req, 200, upstreams());
         case "/remediations" -> json(req, 200, new JsonObject().put("active", gateway.observability().remediation().list()));
+        case "/metrics" -> metrics(req, rid);
         default -> Problem.send(req.response(), 404, "Not Found", "no admin endpoint " + req.path(), rid, req.path());
       }
       return;
@@ -148,6 +149,24 @@ public final class AdminServer {
   private static void tooLarge(HttpServerRequest req, String rid) {
     req.response().putHeader("Connection", "close");
     Problem.send(req.response(), 413, "Content Too Large", "/alerts takes at most " + MAX_ALERTS_BODY + " bytes", rid, req.path());
+  }
+
+  /** The Prometheus exposition (OpenMetrics when the Accept header asks for it), rendered off the event loop. */
+  private void metrics(HttpServerRequest req, String rid) {
+    var o = gateway.observability();
+    var m = o == null ? null : o.metrics();
+    if (m == null || o.prometheus() == null) {
+      Problem.send(req.response(), 404, "Not Found", "metrics are disabled (observability.metrics.enabled: false)", rid, req.path());
+      return;
+    }
+    String type = bulwark.observe.metrics.GatewayMetrics.contentType(req.getHeader("Accept"));
+    vertx.executeBlocking(() -> m.scrape(o.prometheus(), type)).onComplete(ar -> {
+      if (ar.failed()) {
+        Problem.send(req.response(), 500, "Internal Server Error", "the metrics could not be rendered (request id " + rid + ")", rid, req.path());
+        return;
+      }
+      req.response().setStatusCode(200).putHeader("Content-Type", type).putHeader("Cache-Control", "no-store").end(ar.result());
+    });
   }
 
   private void ready(HttpServerRequest req) {

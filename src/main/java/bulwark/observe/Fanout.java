@@ -17,6 +17,81 @@ final class Fanout implements Telemetry {
     this.parts = parts;
   }
 
+  // explicit loops, not a shared helper taking a lambda: a capturing lambda per call would
+  // allocate on every request
+
+  private static void failed(Telemetry t, RuntimeException e) {
+    LOG.warn("telemetry {} failed: {}", t.getClass().getSimpleName(), e.toString());
+  }
+
+  @Override
+  public void requestStarted(Exchange ex) {
+    for (Telemetry t : parts) {
+      try {
+        t.requestStarted(ex);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void tryStarted(Exchange ex, Target target) {
+    for (Telemetry t : parts) {
+      try {
+        t.tryStarted(ex, target);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void tryEnded(Exchange ex, Target target, Outcome o, int status, long nanos) {
+    for (Telemetry t : parts) {
+      try {
+        t.tryEnded(ex, target, o, status, nanos);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void retried(Exchange ex) {
+    for (Telemetry t : parts) {
+      try {
+        t.retried(ex);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void retryBudgetExhausted(Exchange ex) {
+    for (Telemetry t : parts) {
+      try {
+        t.retryBudgetExhausted(ex);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void requestFinished(Exchange ex) {
+    for (Telemetry t : parts) {
+      try {
+        t.requestFinished(ex);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  // control-plane events are rare: one helper is fine there
+
   private interface Call {
     void on(Telemetry t);
   }
@@ -26,17 +101,11 @@ final class Fanout implements Telemetry {
       try {
         c.on(t);
       } catch (RuntimeException e) {
-        LOG.warn("telemetry {} failed: {}", t.getClass().getSimpleName(), e.toString());
+        failed(t, e);
       }
     }
   }
 
-  @Override public void requestStarted(Exchange ex) { each(t -> t.requestStarted(ex)); }
-  @Override public void tryStarted(Exchange ex, Target target) { each(t -> t.tryStarted(ex, target)); }
-  @Override public void tryEnded(Exchange ex, Target target, Outcome o, int status, long nanos) { each(t -> t.tryEnded(ex, target, o, status, nanos)); }
-  @Override public void retried(Exchange ex) { each(t -> t.retried(ex)); }
-  @Override public void retryBudgetExhausted(Exchange ex) { each(t -> t.retryBudgetExhausted(ex)); }
-  @Override public void requestFinished(Exchange ex) { each(t -> t.requestFinished(ex)); }
   @Override public void breakerTransition(String upstream, String breaker, String from, String to) { each(t -> t.breakerTransition(upstream, breaker, from, to)); }
   @Override public void reloaded(String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) { each(t -> t.reloaded(reason, before, after, errors)); }
   @Override public void adminCall(String method, String path, int status, String peer) { each(t -> t.adminCall(method, path, status, peer)); }

@@ -26,6 +26,8 @@ public final class Observability {
   private volatile Audit audit = Audit.NONE;
   /** Alert-driven actions (admin POST /alerts). */
   private bulwark.remediation.Remediations remediation;
+  /** The Prometheus metrics part, or null when metrics are off. */
+  private bulwark.observe.metrics.GatewayMetrics metrics;
 
   private Observability(MeterRegistry registry) {
     this.registry = registry;
@@ -34,12 +36,22 @@ public final class Observability {
   /** Builds the parts the config asks for. Runs before the first route table is compiled. */
   public static Observability create(BulwarkConfig cfg, Gateway gateway) {
     boolean metrics = cfg.observability().metrics().enabled();
-    Observability o = new Observability(metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : new CompositeMeterRegistry());
+    Observability o = new Observability(metrics ? prometheusRegistry() : new CompositeMeterRegistry());
+    if (metrics) {
+      o.metrics = new bulwark.observe.metrics.GatewayMetrics(gateway, o.registry);
+      o.parts.add(o.metrics);
+    }
     o.remediation = new bulwark.remediation.Remediations(gateway, o.registry, o::audit, java.time.Clock.systemUTC());
     o.parts.add(o.remediation);
     if (cfg.observability().tracing().enabled()) o.parts.add(bulwark.observe.tracing.Tracing.of(cfg.observability().tracing(), o.registry));
     o.telemetry = Telemetry.of(o.parts);
     return o;
+  }
+
+  private static PrometheusMeterRegistry prometheusRegistry() {
+    PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    bulwark.observe.metrics.GatewayMetrics.configure(r);
+    return r;
   }
 
   /** Vert.x exists now: parts that need it (timers, clients, servers) start here. */
@@ -59,6 +71,11 @@ public final class Observability {
   /** The Prometheus registry, or null when metrics are off. */
   public PrometheusMeterRegistry prometheus() {
     return registry instanceof PrometheusMeterRegistry p ? p : null;
+  }
+
+  /** The Prometheus metrics part (what admin /metrics serves), or null when metrics are off. */
+  public bulwark.observe.metrics.GatewayMetrics metrics() {
+    return metrics;
   }
 
   /** The audit log; {@link Audit#NONE} when no sink is configured. */

@@ -26,6 +26,8 @@ final class DataPlaneVerticle extends VerticleBase {
   private final BulwarkConfig config;
   private HttpServer server;
   private ProxyHandler proxy;
+  /** Open client connections of this listener; written on its event loop only. */
+  private volatile int connections;
 
   DataPlaneVerticle(Gateway gateway, BulwarkConfig config) {
     this.gateway = gateway;
@@ -77,9 +79,18 @@ final class DataPlaneVerticle extends VerticleBase {
     return server.listen();
   }
 
-  /** Closes a connection that has not completed its first request head within the timeout (slowloris). */
+  /**
+   * Counts the connection while it is open, and closes it if it has not completed its first
+   * request head within the timeout (slowloris).
+   */
   private void guardSlowHeaders(HttpConnection conn, long timeoutMillis) {
-    SlowHeaderGuard.watch(vertx, conn, timeoutMillis);
+    connections++;
+    SlowHeaderGuard.watch(vertx, conn, timeoutMillis, () -> connections--);
+  }
+
+  /** Open client connections of this listener (any thread). */
+  int connections() {
+    return connections;
   }
 
   /** Strict-Transport-Security on every response of a TLS connection, when configured. */

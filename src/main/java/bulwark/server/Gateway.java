@@ -365,6 +365,13 @@ public final class Gateway implements DataPlane {
 
   // --- for the admin API and tests
 
+  /** Open client connections of the data listeners, over every event loop. */
+  public long clientConnections() {
+    long n = 0;
+    for (Listener l : listeners) n += l.verticle().connections();
+    return n;
+  }
+
   public long inFlight() {
     return inFlight.sum();
   }

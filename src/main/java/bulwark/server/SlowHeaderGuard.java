@@ -14,12 +14,14 @@ final class SlowHeaderGuard {
 
   private SlowHeaderGuard() {}
 
-  static void watch(Vertx vertx, HttpConnection conn, long timeoutMillis) {
+  /** @param onClose runs once when the connection closes */
+  static void watch(Vertx vertx, HttpConnection conn, long timeoutMillis, Runnable onClose) {
     long id = vertx.setTimer(timeoutMillis, t -> {
       if (PENDING.remove(conn) != null) conn.close();
     });
     PENDING.put(conn, id);
     conn.closeHandler(v -> {
+      onClose.run();
       Long t = PENDING.remove(conn);
       if (t != null) vertx.cancelTimer(t);
     });

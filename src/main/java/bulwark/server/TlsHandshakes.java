@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * TLS handshake durations of the data listener, from the accepted connection to the end of the
- * handshake, over every event loop. Lock-free counters; the admin API shows them, and the
- * observability capability will export them as a metric.
+ * handshake, over every event loop. Lock-free counters; the admin API shows them, and each
+ * {@link Listener} (the metrics) hears every handshake.
  */
 public final class TlsHandshakes {
   static final AttributeKey<Long> ACCEPTED = AttributeKey.valueOf("bulwark.acceptedNanos");
@@ -19,7 +19,22 @@ public final class TlsHandshakes {
   private static final LongAdder TOTAL_NANOS = new LongAdder();
   private static final AtomicLong MAX_NANOS = new AtomicLong();
 
+  private static final java.util.List<Listener> LISTENERS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   private TlsHandshakes() {}
+
+  /** Hears each handshake of every data listener in this process, on its event loop: must not block. */
+  @FunctionalInterface
+  public interface Listener {
+    /** {@code nanos} from the accepted connection to the end of the handshake; {@code ok} false when it failed. */
+    void handshake(long nanos, boolean ok);
+  }
+
+  /** Adds a listener until the returned handle is closed. */
+  public static AutoCloseable listen(Listener l) {
+    LISTENERS.add(l);
+    return () -> LISTENERS.remove(l);
+  }
 
   public static long count() {
     return COUNT.sum();
@@ -39,6 +54,7 @@ public final class TlsHandshakes {
   }
 
   static void record(long nanos, boolean ok) {
+    for (Listener l : LISTENERS) l.handshake(nanos, ok);
     if (!ok) {
       FAILED.increment();
       return;

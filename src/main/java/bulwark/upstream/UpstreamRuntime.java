@@ -190,6 +190,11 @@ public final class UpstreamRuntime {
     routeBreakers.values().forEach(b -> b.force(open));
   }
 
+  /** The live breakers: the upstream-scope one, or the route-scope ones created so far. */
+  public List<Breaker> breakers() {
+    return breaker != null ? List.of(breaker) : List.copyOf(routeBreakers.values());
+  }
+
   /** The retry policy, or null when this upstream does not retry. */
   public RetryPolicy retry() {
     return retry;

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,10 +40,22 @@ public final class Promtool {
     cmd.add(binary().toString());
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    if (stdin != null) p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    // read while writing: a large input must not deadlock on a full output pipe
+    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
+      try {
+        return p.getInputStream().readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    try (OutputStream in = p.getOutputStream()) {
+      if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
+    }
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("promtool finished").isTrue();
-    return new Result(p.exitValue(), out);
+    try {
+      return new Result(p.exitValue(), new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IOException("reading promtool's output", e);
+    }
   }
 }

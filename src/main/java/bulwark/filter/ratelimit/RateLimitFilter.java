@@ -31,6 +31,8 @@ public final class RateLimitFilter implements Filter {
   private final boolean failOpen;
   /** Where remediation's tightenRateLimit puts a scaled-down limit for this middleware, or null. */
   private RateLimitRegistry tightening;
+  /** Allowed/refused counts of this middleware's name; the registry sets it before the filter is published. */
+  RateLimitCounts counts = new RateLimitCounts();
 
   private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen) {
     this.policy = policy;
@@ -83,6 +85,7 @@ public final class RateLimitFilter implements Filter {
 
   private Future<Void> decide(Exchange ex, Chain next, ConsumptionProbe probe, RateLimitPolicy policy) {
     if (probe.isConsumed()) {
+      counts.allowed();
       Verdict v = new Verdict(policy, probe.getRemainingTokens(), probe.getNanosToWaitForReset());
       Verdict shown = ex.get(SHOWN);
       if (shown == null) {
@@ -94,6 +97,7 @@ public final class RateLimitFilter implements Filter {
       return next.next(ex);
     }
     if (ex.done) return Future.succeededFuture();
+    counts.rejected();
     long retry = RateLimitHeaders.retryAfter(probe.getNanosToWaitForRefill());
     MultiMap h = ex.response.headers();
     h.set(RateLimitHeaders.RETRY_AFTER, Long.toString(retry));

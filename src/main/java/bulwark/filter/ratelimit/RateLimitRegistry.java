@@ -30,6 +30,8 @@ public final class RateLimitRegistry implements AutoCloseable {
   private final TimeMeter time;
   private final Map<LocalKey, LocalBuckets> locals = new ConcurrentHashMap<>();
   private final Map<ClusterConfig, RedisLink> links = new ConcurrentHashMap<>();
+  /** Allowed and refused requests per middleware name, across reloads. */
+  private final Map<String, RateLimitCounts> counts = new ConcurrentHashMap<>();
   private volatile ClusterConfig preparing;
   private volatile RedisLink redis;
   /** Limits tightened by remediation, by middleware name; replaced whole on every change. */
@@ -60,14 +62,20 @@ public final class RateLimitRegistry implements AutoCloseable {
   /** The filter of the rateLimit middleware {@code name}. */
   public Filter filter(String name, RateLimitConfig config) {
     RateLimitKey key = RateLimitKey.parse(config.key());
+    RateLimitCounts c = counts.computeIfAbsent(name, n -> new RateLimitCounts());
     if ("cluster".equals(config.scope())) {
       ClusterConfig cc = preparing;
       if (cc == null) throw new IllegalArgumentException("middleware '" + name + "': scope cluster needs the cluster section (and a registry prepared with it)");
       RedisLink link = links.computeIfAbsent(cc, RedisLink::new);
-      return RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure())).tightenedBy(this);
+      return counted(RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure())).tightenedBy(this), c);
     }
     LocalBuckets b = locals.computeIfAbsent(new LocalKey(name, config), k -> new LocalBuckets(RateLimitPolicy.of(name, config), config.maxKeys(), time));
-    return RateLimitFilter.local(key, b).tightenedBy(this);
+    return counted(RateLimitFilter.local(key, b).tightenedBy(this), c);
+  }
+
+  private static RateLimitFilter counted(RateLimitFilter f, RateLimitCounts c) {
+    f.counts = c;
+    return f;
   }
 
   /** After {@code cfg} is published: forgets the buckets of middlewares it no longer has, retires a replaced Redis link. */
@@ -76,6 +84,7 @@ public final class RateLimitRegistry implements AutoCloseable {
       var m = cfg.middlewares().get(k.name());
       return m == null || !Objects.equals(m.rateLimit(), k.config());
     });
+    counts.keySet().removeIf(n -> cfg.middlewares().get(n) == null || cfg.middlewares().get(n).rateLimit() == null);
     ClusterConfig cc = cfg.cluster();
     redis = cc == null ? null : links.get(cc);
     links.entrySet().removeIf(e -> {
@@ -113,6 +122,11 @@ public final class RateLimitRegistry implements AutoCloseable {
   Tightened tightened(String name) {
     Map<String, Tightened> m = tightened;
     return m.isEmpty() ? null : m.get(name);
+  }
+
+  /** Allowed and refused counts of each rateLimit middleware the serving config uses, by name. */
+  public Map<String, RateLimitCounts> counts() {
+    return java.util.Collections.unmodifiableMap(counts);
   }
 
   /** The Redis link of the serving config, or null when it has no cluster section. */
