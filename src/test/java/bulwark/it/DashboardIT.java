@@ -1,0 +1,77 @@
+package bulwark.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import bulwark.it.TestSupport.RunningGateway;
+import bulwark.it.TestSupport.Upstream;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every metric name in the Grafana dashboard and in the alert rules exists in a live /metrics scrape
+ * of a gateway with every part on (metrics, tracing, audit, remediation, breakers, health checks,
+ * retries, rate limits). A renamed metric would leave a panel or an alert silently empty.
+ */
+class DashboardIT {
+  /** Metric names as they appear in PromQL: ours, the JVM's, Netty's and the process's. */
+  private static final Pattern METRIC = Pattern.compile("\\b((?:bulwark|jvm|netty|process)_[a-z0-9_]+)\\b");
+
+  @Test
+  void everyMetricTheDashboardAndTheAlertsUseIsInALiveScrape() throws Exception {
+    List<String> exprs = AlertRulesTest.dashboardExpressions();
+    Set<String> used = new TreeSet<>(names(exprs));
+    used.addAll(names(List.of(java.nio.file.Files.readString(AlertRulesTest.ALERTS))));
+    assertThat(used).hasSizeGreaterThan(25);
+
+    int closed = TestSupport.freePort();
+    try (Upstream up = new Upstream("up");
+        RunningGateway gw = RunningGateway.start("""
+            server:
+              listen: "127.0.0.1:${PORT}"
+              shutdown: { gracePeriod: 5s }
+            admin:
+              listen: "127.0.0.1:${ADMIN_PORT}"
+            observability:
+              accessLog: { enabled: false }
+              metrics: { enabled: true }
+              tracing: { enabled: true, endpoint: "http://127.0.0.1:%d", sampleRatio: 100%% }
+              audit: { file: "%s" }
+            upstreams:
+              api:
+                targets: [ { url: %s }, { url: "http://127.0.0.1:%d" } ]
+                healthCheck: { passive: { consecutiveFailures: 1, ejectFor: 1m } }
+                circuitBreaker: { window: 10, minimumCalls: 10 }
+                retry: { attempts: 2, on: [connect_failure], backoff: 1ms, budget: 100%% }
+            middlewares:
+              limit: { rateLimit: { key: route, rate: 1000/s } }
+            routes:
+              - { name: api, match: { path: /api/** }, upstream: api, middlewares: [limit] }
+            remediation:
+              rules:
+                - { alert: BulwarkTargetFailing, action: ejectTarget }
+            """.formatted(closed, java.nio.file.Files.createTempDirectory("dash").resolve("audit.jsonl"), up.url(), closed))) {
+      for (int i = 0; i < 4; i++) TestSupport.get(gw.url("/api/x"));
+      TestSupport.get(gw.url("/nowhere"));
+      Scrape s = Scrape.of(gw);
+      Set<String> present = s.series.stream().map(Scrape.Series::name).collect(Collectors.toCollection(TreeSet::new));
+      // a histogram is used through its _bucket/_count/_sum series; all three must be there
+      Set<String> missing = new TreeSet<>(used);
+      missing.removeAll(present);
+      assertThat(missing).as("metric names used by the dashboard or the alerts but absent from /metrics:\n%s", present).isEmpty();
+    }
+  }
+
+  private static Set<String> names(List<String> texts) {
+    Set<String> out = new TreeSet<>();
+    for (String t : texts) {
+      Matcher m = METRIC.matcher(t);
+      while (m.find()) out.add(m.group(1));
+    }
+    return out;
+  }
+}
