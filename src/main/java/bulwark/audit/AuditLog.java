@@ -4,6 +4,7 @@ import bulwark.config.AuditConfig;
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
 import bulwark.filter.ratelimit.RateLimitFilter;
+import bulwark.log.EcsEncoder;
 import bulwark.log.Redact;
 import bulwark.observe.Audit;
 import bulwark.observe.Telemetry;
@@ -87,7 +88,8 @@ public final class AuditLog implements Audit, Telemetry {
     m.put("event.outcome", outcome(type));
     m.put("event.sequence", 0L);
     m.put("event.dataset", "bulwark.audit");
-    m.put("service.name", "bulwark");
+    m.put("ecs.version", EcsEncoder.ECS_VERSION);
+    m.put("service.name", EcsEncoder.SERVICE);
     m.put("service.id", serviceId);
     m.put("host.name", hostName);
     m.putAll(fields);
