@@ -1,5 +1,7 @@
 package bulwark.log;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import net.logstash.logback.composite.AbstractFieldJsonProvider;
 import net.logstash.logback.composite.GlobalCustomFieldsJsonProvider;
 import net.logstash.logback.composite.loggingevent.ArgumentsJsonProvider;
 import net.logstash.logback.composite.loggingevent.KeyValuePairsJsonProvider;
@@ -37,46 +39,39 @@ public final class EcsEncoder extends LoggingEventCompositeJsonEncoder {
   }
 
   /** ecs.version and service.name, the constant fields every Bulwark log line carries. */
-  public static GlobalCustomFieldsJsonProvider<ch.qos.logback.classic.spi.ILoggingEvent> serviceFields(String... moreKeyValues) {
+  public static GlobalCustomFieldsJsonProvider<ILoggingEvent> serviceFields(String... moreKeyValues) {
     StringBuilder json = new StringBuilder("{\"ecs.version\":\"" + ECS_VERSION + "\",\"service.name\":\"" + SERVICE + "\"");
     for (int i = 0; i < moreKeyValues.length; i += 2) json.append(",\"").append(moreKeyValues[i]).append("\":\"").append(moreKeyValues[i + 1]).append('"');
-    GlobalCustomFieldsJsonProvider<ch.qos.logback.classic.spi.ILoggingEvent> p = new GlobalCustomFieldsJsonProvider<>();
+    GlobalCustomFieldsJsonProvider<ILoggingEvent> p = new GlobalCustomFieldsJsonProvider<>();
     p.setCustomFields(json.append('}').toString());
     return p;
+  }
+
+  private static <P extends AbstractFieldJsonProvider<ILoggingEvent>> P named(P provider, String field) {
+    provider.setFieldName(field);
+    return provider;
   }
 
   @Override
   public void start() {
     LoggingEventJsonProviders p = new LoggingEventJsonProviders();
-    LoggingEventFormattedTimestampJsonProvider ts = new LoggingEventFormattedTimestampJsonProvider();
-    ts.setFieldName("@timestamp");
+    LoggingEventFormattedTimestampJsonProvider ts = named(new LoggingEventFormattedTimestampJsonProvider(), "@timestamp");
     ts.setTimeZone("UTC");
     p.addTimestamp(ts);
-    LogLevelJsonProvider level = new LogLevelJsonProvider();
-    level.setFieldName("log.level");
-    p.addLogLevel(level);
-    LoggerNameJsonProvider logger = new LoggerNameJsonProvider();
-    logger.setFieldName("log.logger");
-    p.addLoggerName(logger);
+    p.addLogLevel(named(new LogLevelJsonProvider(), "log.level"));
+    p.addLoggerName(named(new LoggerNameJsonProvider(), "log.logger"));
     p.addMessage(new MessageJsonProvider());
-    LoggingEventThreadNameJsonProvider thread = new LoggingEventThreadNameJsonProvider();
-    thread.setFieldName("process.thread.name");
-    p.addThreadName(thread);
+    p.addThreadName(named(new LoggingEventThreadNameJsonProvider(), "process.thread.name"));
     p.addGlobalCustomFields(serviceFields("event.dataset", dataset));
     p.addMdc(new MdcJsonProvider());
     p.addLogstashMarkers(new LogstashMarkersJsonProvider());
     p.addArguments(new ArgumentsJsonProvider());
     p.addKeyValuePairs(new KeyValuePairsJsonProvider());
-    ThrowableClassNameJsonProvider type = new ThrowableClassNameJsonProvider();
-    type.setFieldName("error.type");
+    ThrowableClassNameJsonProvider type = named(new ThrowableClassNameJsonProvider(), "error.type");
     type.setUseSimpleClassName(false);
     p.addThrowableClassName(type);
-    ThrowableMessageJsonProvider message = new ThrowableMessageJsonProvider();
-    message.setFieldName("error.message");
-    p.addThrowableMessage(message);
-    StackTraceJsonProvider stack = new StackTraceJsonProvider();
-    stack.setFieldName("error.stack_trace");
-    p.addStackTrace(stack);
+    p.addThrowableMessage(named(new ThrowableMessageJsonProvider(), "error.message"));
+    p.addStackTrace(named(new StackTraceJsonProvider(), "error.stack_trace"));
     setProviders(p);
     // credentials (Authorization, cookies, API keys, tokens) are masked in every field
     setJsonGeneratorDecorator(new RedactingDecorator());

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 /** The Kafka audit sink against a real broker (KRaft, in this JVM), and without one. */
 class KafkaAuditIT {
-  static final String TOKEN = "admin-token-0123456789abcdef0123456789";
+  static final String TOKEN = AuditIT.ADMIN_TOKEN;
   static KafkaClusterTestKit kafka;
   static Upstream up;
 
@@ -48,24 +48,16 @@ class KafkaAuditIT {
     if (kafka != null) kafka.close();
   }
 
-  private static String config(String kafkaSection) {
-    return """
-        server:
-          listen: "127.0.0.1:${PORT}"
-          shutdown: { gracePeriod: 1s }
-        admin:
-          listen: "127.0.0.1:${ADMIN_PORT}"
-          token: "%s"
-        observability:
-          accessLog: { enabled: false }
+  private static String config(String auditSection) {
+    return AuditIT.head("""
           metrics: { enabled: true }
           audit:
-        %s
+        %s""".formatted(auditSection)) + """
         upstreams:
           u: { targets: [ { url: %s } ] }
         routes:
           - { name: r, match: { path: /r/** }, upstream: u }
-        """.formatted(TOKEN, kafkaSection, up.url());
+        """.formatted(up.url());
   }
 
   private static double count(MeterRegistry r, String name, String sink) {
