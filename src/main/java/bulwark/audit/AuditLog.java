@@ -67,12 +67,20 @@ public final class AuditLog implements Audit, Telemetry {
     return serviceId;
   }
 
+  /** The kernel's host name (no DNS lookup, which could stall startup), else $HOSTNAME, else the resolver's. */
   private static String hostName() {
+    try {
+      String h = java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+      if (!h.isEmpty()) return h;
+    } catch (Exception e) {
+      // not Linux
+    }
+    String h = System.getenv("HOSTNAME");
+    if (h != null && !h.isBlank()) return h;
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (Exception e) {
-      String h = System.getenv("HOSTNAME");
-      return h == null ? "unknown" : h;
+      return "unknown";
     }
   }
 
