@@ -10,6 +10,7 @@ import bulwark.observe.Audit;
 import bulwark.observe.Telemetry;
 import bulwark.routing.Route;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,22 +21,28 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The audit log: one JSON object per event (ECS field names, dotted keys at the root), to a
  * JSON-lines file and/or Kafka. It is the gateway's {@link Audit} (other parts call {@link #event})
  * and a {@link Telemetry} that audits reloads, admin calls, authentication failures, breaker
- * openings and rate-limit bursts. {@link #event} never blocks: each sink has a bounded queue and
- * its own thread, and drops (and counts) what does not fit.
+ * openings and rate-limit bursts.
  *
- * <p>Every event gets {@code event.sequence}, increasing by one per event of this gateway
- * instance; each sink receives events in that order.
+ * <p>{@link #event} takes no lock and never blocks, so it is safe on an event loop: it is one offer
+ * to a bounded lock-free queue (dropped and counted when full). A dispatcher thread takes the
+ * events in the order they were offered, numbers them ({@code event.sequence}, increasing by one
+ * per event of this gateway instance) and hands them to each sink, which has its own bounded queue
+ * and thread; every sink therefore sees the events in sequence order.
  */
 public final class AuditLog implements Audit, Telemetry {
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
   /** Shutdown bound for the file sink (the Kafka sink has its own, kafka.closeTimeout). */
   private static final long FILE_CLOSE_MILLIS = 5000;
+  /** How long the dispatcher sleeps when there is nothing to hand on: the most an event waits before its sinks see it. */
+  private static final long DISPATCH_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10);
 
   private final List<QueuedSink> sinks = new ArrayList<>(2);
   private final String serviceId = UUID.randomUUID().toString();
@@ -43,8 +50,11 @@ public final class AuditLog implements Audit, Telemetry {
   private final Clock clock;
   private final BurstWindows bursts;
   private final long kafkaCloseMillis;
-  /** Guards the sequence and the hand-off to the sinks, so that every sink sees sequence order. */
-  private final Object order = new Object();
+  /** Events offered and not yet numbered; many producers (event loops, any thread), one consumer (the dispatcher). */
+  private final Queue<AuditEvent> intake;
+  private final Thread dispatcher;
+  private volatile boolean closing;
+  /** Written by the dispatcher thread only. */
   private long sequence;
 
   AuditLog(AuditConfig cfg, MeterRegistry registry, Clock clock) {
@@ -54,7 +64,23 @@ public final class AuditLog implements Audit, Telemetry {
     if (cfg.file() != null) sinks.add(new FileSink(Path.of(cfg.file()), cfg.queueSize(), registry));
     if (cfg.kafka() != null) sinks.add(new KafkaSink(cfg.kafka(), serviceId, cfg.queueSize(), registry));
     this.kafkaCloseMillis = cfg.kafka() == null ? 0 : cfg.kafka().closeTimeout().toMillis();
+    this.intake = PlatformDependent.newFixedMpscQueue(cfg.queueSize());
     sinks.forEach(QueuedSink::start);
+    this.dispatcher = Thread.ofPlatform().name("bulwark-audit").daemon().start(this::dispatch);
+  }
+
+  /** Numbers what was offered, in order, and hands it to the sinks; sleeps a little when there is nothing. */
+  private void dispatch() {
+    while (true) {
+      boolean last = closing;
+      AuditEvent e;
+      while ((e = intake.poll()) != null) {
+        e.fields.put("event.sequence", ++sequence);
+        for (QueuedSink s : sinks) s.offer(e);
+      }
+      if (last) return;
+      LockSupport.parkNanos(DISPATCH_NANOS);
+    }
   }
 
   /** The audit log for {@code cfg}, its meters on {@code registry}; its sink threads are running. */
@@ -101,10 +127,8 @@ public final class AuditLog implements Audit, Telemetry {
     m.put("service.id", serviceId);
     m.put("host.name", hostName);
     m.putAll(fields);
-    AuditEvent e = new AuditEvent(m);
-    synchronized (order) {
-      m.put("event.sequence", ++sequence);
-      for (QueuedSink s : sinks) s.offer(e);
+    if (closing || !intake.offer(new AuditEvent(m))) {
+      for (QueuedSink s : sinks) s.dropped(1);
     }
   }
 
@@ -217,6 +241,19 @@ public final class AuditLog implements Audit, Telemetry {
   /** Writes what is queued and stops the sinks, each within its bound. */
   @Override
   public void close() {
+    closing = true;
+    LockSupport.unpark(dispatcher);
+    try {
+      dispatcher.join(FILE_CLOSE_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!dispatcher.isAlive()) {
+      // offered while the dispatcher made its last round: never handed on
+      long left = 0;
+      while (intake.poll() != null) left++;
+      for (QueuedSink s : sinks) s.dropped(left);
+    }
     for (QueuedSink s : sinks) s.close(s instanceof KafkaSink ? kafkaCloseMillis : FILE_CLOSE_MILLIS);
   }
 }
