@@ -44,6 +44,34 @@ final class Validator {
     routes(c);
     if (c.remediation() != null) remediation(c);
     if (c.observability() != null && c.observability().tracing() != null) tracing("observability.tracing", c.observability().tracing());
+    if (c.observability() != null && c.observability().audit() != null) audit(c.observability().audit(), "observability.audit");
+  }
+
+  private static final Pattern KAFKA_TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
+  /** Producer settings the Kafka audit sink fixes: ordering and delivery depend on them. */
+  static final Set<String> KAFKA_FIXED = Set.of("acks", "enable.idempotence", "key.serializer", "value.serializer", "bootstrap.servers", "max.block.ms");
+
+  private void audit(AuditConfig a, String p) {
+    check(a.file() != null || a.kafka() != null, p, "set file, kafka or both (or remove the audit section)");
+    if (a.file() != null) {
+      java.nio.file.Path dir = java.nio.file.Path.of(a.file()).toAbsolutePath().getParent();
+      check(dir != null && java.nio.file.Files.isDirectory(dir), p + ".file", "directory " + dir + " does not exist");
+      check(!java.nio.file.Files.isDirectory(java.nio.file.Path.of(a.file())), p + ".file", a.file() + " is a directory");
+    }
+    check(a.queueSize() >= 1, p + ".queueSize", "must be at least 1");
+    AuditKafkaConfig k = a.kafka();
+    if (k == null) return;
+    String kp = p + ".kafka";
+    if (k.bootstrapServers() != null) {
+      for (String hp : k.bootstrapServers().split(",")) hostPort(hp.trim(), kp + ".bootstrapServers");
+    }
+    check(KAFKA_TOPIC.matcher(nz(k.topic())).matches() && !".".equals(k.topic()) && !"..".equals(k.topic()), kp + ".topic",
+        "'" + k.topic() + "' is not a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)");
+    positive(k.maxBlock(), kp + ".maxBlock");
+    positive(k.closeTimeout(), kp + ".closeTimeout");
+    for (String key : k.properties().keySet()) {
+      check(!KAFKA_FIXED.contains(key), kp + ".properties." + key, "is set by Bulwark (use bootstrapServers / maxBlock, or leave it)");
+    }
   }
 
   private void server(ServerConfig s) {

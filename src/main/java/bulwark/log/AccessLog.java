@@ -44,7 +44,7 @@ public final class AccessLog {
     enabled = cfg.enabled();
     if (!cfg.enabled()) return;
     LoggerContext ctx = logger.getLoggerContext();
-    // only two providers: the ECS @timestamp and our fields; nothing else is looked at per line
+    // three providers: the ECS @timestamp, constant fields written once, and ours; nothing else is looked at per line
     LoggingEventCompositeJsonEncoder enc = new LoggingEventCompositeJsonEncoder();
     enc.setContext(ctx);
     LoggingEventJsonProviders providers = new LoggingEventJsonProviders();
@@ -52,6 +52,8 @@ public final class AccessLog {
     ts.setFieldName("@timestamp");
     ts.setTimeZone("UTC");
     providers.addTimestamp(ts);
+    // ecs.version and service.name, as on every Bulwark log line (EcsEncoder)
+    providers.addGlobalCustomFields(EcsEncoder.serviceFields());
     providers.addLogstashMarkers(new LogstashMarkersJsonProvider());
     enc.setProviders(providers);
     // credentials never reach the log, whatever field they turn up in (a token in a path, say)

@@ -37,6 +37,12 @@ public final class Observability {
   public static Observability create(BulwarkConfig cfg, Gateway gateway) {
     boolean metrics = cfg.observability().metrics().enabled();
     Observability o = new Observability(metrics ? prometheusRegistry() : new CompositeMeterRegistry());
+    // the audit log first: the parts built after it may take o.audit() as they are built
+    if (cfg.observability().audit() != null) {
+      bulwark.audit.AuditLog audit = bulwark.audit.AuditLog.of(cfg.observability().audit(), o.registry);
+      o.audit = audit;
+      o.parts.add(audit);
+    }
     if (metrics) {
       o.metrics = new bulwark.observe.metrics.GatewayMetrics(gateway, o.registry);
       o.parts.add(o.metrics);

@@ -47,15 +47,26 @@ class DashboardIT {
                 healthCheck: { passive: { consecutiveFailures: 1, ejectFor: 1m } }
                 circuitBreaker: { window: 10, minimumCalls: 10 }
                 retry: { attempts: 2, on: [connect_failure], backoff: 1ms, budget: 100%% }
+              flaky:
+                targets: [ { url: "http://127.0.0.1:%d" } ]
+                circuitBreaker: { window: 2, minimumCalls: 2, openFor: 1m }
             middlewares:
               limit: { rateLimit: { key: route, rate: 1000/s } }
             routes:
               - { name: api, match: { path: /api/** }, upstream: api, middlewares: [limit] }
+              - { name: flaky, match: { path: /flaky }, upstream: flaky }
             remediation:
               rules:
                 - { alert: BulwarkTargetFailing, action: ejectTarget }
-            """.formatted(closed, java.nio.file.Files.createTempDirectory("dash").resolve("audit.jsonl"), up.url(), closed))) {
+            """.formatted(closed, java.nio.file.Files.createTempDirectory("dash").resolve("audit.jsonl"), up.url(), closed, TestSupport.freePort()))) {
       for (int i = 0; i < 4; i++) TestSupport.get(gw.url("/api/x"));
+      // counters that only exist once they count: a breaker transition and a remediation action
+      for (int i = 0; i < 3; i++) TestSupport.get(gw.url("/flaky"));
+      var r = TestSupport.send("POST", gw.adminUrl("/alerts"), RemediationIT.notification("firing", "0a1b2c3d4e5f6071",
+          java.util.Map.of("alertname", "BulwarkTargetFailing", "upstream", "api", "target", "127.0.0.1:" + closed)).encode(),
+          "Content-Type", "application/json");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("ejectTarget");
       TestSupport.get(gw.url("/nowhere"));
       Scrape s = Scrape.of(gw);
       Set<String> present = s.series.stream().map(Scrape.Series::name).collect(Collectors.toCollection(TreeSet::new));

@@ -82,7 +82,7 @@ class RemediationIT {
   }
 
   /** One notification as Alertmanager 0.27 sends it, with one alert. */
-  private static JsonObject notification(String status, String fingerprint, Map<String, String> labels) {
+  static JsonObject notification(String status, String fingerprint, Map<String, String> labels) {
     String startsAt = "2026-11-24T20:00:00.000Z";
     JsonObject l = new JsonObject(new LinkedHashMap<>(labels));
     JsonObject alert = new JsonObject()
