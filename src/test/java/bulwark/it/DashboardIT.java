@@ -68,6 +68,11 @@ class DashboardIT {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(r.body()).contains("ejectTarget");
       TestSupport.get(gw.url("/nowhere"));
+      // jvm_gc_pause_seconds appears with the first collection: make sure there was one (the
+      // gateway runs in this JVM; the GC notification arrives asynchronously)
+      System.gc();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> !Scrape.of(gw).find("jvm_gc_pause_seconds_sum").isEmpty());
       Scrape s = Scrape.of(gw);
       Set<String> present = s.series.stream().map(Scrape.Series::name).collect(Collectors.toCollection(TreeSet::new));
       // a histogram is used through its _bucket/_count/_sum series; all three must be there
