@@ -9,17 +9,13 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import net.logstash.logback.composite.loggingevent.LoggingEventFormattedTimestampJsonProvider;
-import net.logstash.logback.composite.loggingevent.LoggingEventJsonProviders;
-import net.logstash.logback.composite.loggingevent.LogstashMarkersJsonProvider;
-import net.logstash.logback.encoder.LoggingEventCompositeJsonEncoder;
 import net.logstash.logback.marker.LogstashMarker;
 import org.slf4j.LoggerFactory;
 
 /**
  * One JSON line per request with Elastic Common Schema field names, through Logback, an async
  * appender that never blocks the event loop (it drops when its queue is full), and
- * logstash-logback-encoder. Written to stdout or a file; can be turned off.
+ * {@link AccessEncoder}. Written to stdout or a file; can be turned off.
  */
 public final class AccessLog {
   public static final String LOGGER = "bulwark.access";
@@ -44,20 +40,10 @@ public final class AccessLog {
     enabled = cfg.enabled();
     if (!cfg.enabled()) return;
     LoggerContext ctx = logger.getLoggerContext();
-    // three providers: the ECS @timestamp, constant fields written once, and ours; nothing else is looked at per line
-    LoggingEventCompositeJsonEncoder enc = new LoggingEventCompositeJsonEncoder();
+    // the line is written directly (AccessEncoder); credentials never reach it, whatever field a
+    // client puts them in (a token in a path, say): those fields pass through Redact
+    AccessEncoder enc = new AccessEncoder();
     enc.setContext(ctx);
-    LoggingEventJsonProviders providers = new LoggingEventJsonProviders();
-    LoggingEventFormattedTimestampJsonProvider ts = new LoggingEventFormattedTimestampJsonProvider();
-    ts.setFieldName("@timestamp");
-    ts.setTimeZone("UTC");
-    providers.addTimestamp(ts);
-    // ecs.version and service.name, as on every Bulwark log line (EcsEncoder)
-    providers.addGlobalCustomFields(EcsEncoder.serviceFields());
-    providers.addLogstashMarkers(new LogstashMarkersJsonProvider());
-    enc.setProviders(providers);
-    // credentials never reach the log, whatever field they turn up in (a token in a path, say)
-    enc.setJsonGeneratorDecorator(new RedactingDecorator());
     enc.start();
     BufferedStreamAppender out = new BufferedStreamAppender(cfg.output());
     out.setContext(ctx);
@@ -123,23 +109,33 @@ public final class AccessLog {
       this.upstreamNs = upstreamNs;
     }
 
+    /** The ECS fields of this line, each as {@code ,"name":value}. */
+    void appendFields(StringBuilder b) {
+      AccessEncoder.field(b, "event.kind", "event");
+      AccessEncoder.field(b, "event.dataset", "bulwark.access");
+      // what a client chooses (method, path, user agent, request id) and the consumer name pass
+      // through Redact; constants, numbers, config names, the client address and trace ids need not
+      AccessEncoder.field(b, "http.request.method", Redact.text(method));
+      AccessEncoder.field(b, "url.path", Redact.text(path));
+      AccessEncoder.field(b, "http.response.status_code", status);
+      AccessEncoder.field(b, "event.duration", durationNs);
+      AccessEncoder.field(b, "client.ip", clientIp);
+      if (consumer != null) AccessEncoder.field(b, "user.name", Redact.text(consumer));
+      if (userAgent != null) AccessEncoder.field(b, "user_agent.original", Redact.text(userAgent));
+      AccessEncoder.field(b, "http.request.id", Redact.text(requestId));
+      if (route != null) AccessEncoder.field(b, "bulwark.route", route);
+      if (target != null) AccessEncoder.field(b, "bulwark.upstream.target", target);
+      if (upstreamNs >= 0) AccessEncoder.field(b, "bulwark.upstream.duration", upstreamNs);
+      if (traceId != null) AccessEncoder.field(b, "trace.id", traceId);
+      if (spanId != null) AccessEncoder.field(b, "span.id", spanId);
+    }
+
+    /** Not used (AccessEncoder writes the line); the same fields, for a generic JSON encoder. */
     @Override
     public void writeTo(JsonGenerator g) throws IOException {
-      g.writeStringField("event.kind", "event");
-      g.writeStringField("event.dataset", "bulwark.access");
-      g.writeStringField("http.request.method", method);
-      g.writeStringField("url.path", path);
-      g.writeNumberField("http.response.status_code", status);
-      g.writeNumberField("event.duration", durationNs);
-      g.writeStringField("client.ip", clientIp);
-      if (consumer != null) g.writeStringField("user.name", consumer);
-      if (userAgent != null) g.writeStringField("user_agent.original", userAgent);
-      g.writeStringField("http.request.id", requestId);
-      if (route != null) g.writeStringField("bulwark.route", route);
-      if (target != null) g.writeStringField("bulwark.upstream.target", target);
-      if (upstreamNs >= 0) g.writeNumberField("bulwark.upstream.duration", upstreamNs);
-      if (traceId != null) g.writeStringField("trace.id", traceId);
-      if (spanId != null) g.writeStringField("span.id", spanId);
+      StringBuilder b = new StringBuilder(256);
+      appendFields(b);
+      g.writeRaw(b.toString());
     }
 
     @Override

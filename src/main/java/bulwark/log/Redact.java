@@ -58,11 +58,40 @@ public final class Redact {
     return out;
   }
 
-  /** A cheap pre-check, so most strings skip the regular expressions. */
-  private static boolean suspicious(String s) {
-    String l = s.toLowerCase(Locale.ROOT);
-    return l.contains("eyj") || l.contains("bearer") || l.contains("basic") || l.contains("digest") || l.contains("negotiate")
-        || l.contains("token") || l.contains("key") || l.contains("auth") || l.contains("cookie")
-        || l.contains("secret") || l.contains("password");
+  private static char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+  }
+
+  /** What {@link #suspicious} looks for, in lower case; any case matches. */
+  private static final String[] HINTS = {"eyj", "bearer", "basic", "digest", "negotiate", "token", "key", "auth", "cookie", "secret", "password"};
+  /** The hints by their first letter ('a' to 'z'); null where none starts with it. */
+  private static final String[][] HINTS_BY_FIRST = new String[26][];
+
+  static {
+    for (String h : HINTS) {
+      String[] cur = HINTS_BY_FIRST[h.charAt(0) - 'a'];
+      String[] next = cur == null ? new String[1] : java.util.Arrays.copyOf(cur, cur.length + 1);
+      next[next.length - 1] = h;
+      HINTS_BY_FIRST[h.charAt(0) - 'a'] = next;
+    }
+  }
+
+  /**
+   * A cheap pre-check, so most strings skip the regular expressions. It runs on every string of
+   * every log line (the access log included): one pass, no allocation.
+   */
+  static boolean suspicious(String s) {
+    int n = s.length() - 2; // every hint has at least three letters
+    for (int i = 0; i < n; i++) {
+      char c = lower(s.charAt(i));
+      if (c < 'a' || c > 'z') continue;
+      String[] hs = HINTS_BY_FIRST[c - 'a'];
+      if (hs == null) continue;
+      char c2 = lower(s.charAt(i + 1));
+      for (String h : hs) {
+        if (h.charAt(1) == c2 && s.regionMatches(true, i, h, 0, h.length())) return true;
+      }
+    }
+    return false;
   }
 }

@@ -12,9 +12,29 @@ import org.slf4j.LoggerFactory;
 final class Fanout implements Telemetry {
   private static final Logger LOG = LoggerFactory.getLogger(Fanout.class);
   private final Telemetry[] parts;
+  // per request hook, only the parts that implement it: a part that keeps the no-op default costs
+  // nothing on the request path
+  private final Telemetry[] onRequestStarted, onTryStarted, onTryEnded, onRetried, onBudget, onRequestFinished;
 
   Fanout(Telemetry[] parts) {
     this.parts = parts;
+    onRequestStarted = implementing(parts, "requestStarted", Exchange.class);
+    onTryStarted = implementing(parts, "tryStarted", Exchange.class, Target.class);
+    onTryEnded = implementing(parts, "tryEnded", Exchange.class, Target.class, Outcome.class, int.class, long.class);
+    onRetried = implementing(parts, "retried", Exchange.class);
+    onBudget = implementing(parts, "retryBudgetExhausted", Exchange.class);
+    onRequestFinished = implementing(parts, "requestFinished", Exchange.class);
+  }
+
+  /** The parts whose class overrides {@code method} (instead of inheriting Telemetry's no-op). */
+  static Telemetry[] implementing(Telemetry[] parts, String method, Class<?>... params) {
+    return java.util.Arrays.stream(parts).filter(t -> {
+      try {
+        return t.getClass().getMethod(method, params).getDeclaringClass() != Telemetry.class;
+      } catch (NoSuchMethodException e) {
+        throw new IllegalStateException(e);
+      }
+    }).toArray(Telemetry[]::new);
   }
 
   // explicit loops, not a shared helper taking a lambda: a capturing lambda per call would
@@ -26,7 +46,7 @@ final class Fanout implements Telemetry {
 
   @Override
   public void requestStarted(Exchange ex) {
-    for (Telemetry t : parts) {
+    for (Telemetry t : onRequestStarted) {
       try {
         t.requestStarted(ex);
       } catch (RuntimeException e) {
@@ -37,7 +57,7 @@ final class Fanout implements Telemetry {
 
   @Override
   public void tryStarted(Exchange ex, Target target) {
-    for (Telemetry t : parts) {
+    for (Telemetry t : onTryStarted) {
       try {
         t.tryStarted(ex, target);
       } catch (RuntimeException e) {
@@ -48,7 +68,7 @@ final class Fanout implements Telemetry {
 
   @Override
   public void tryEnded(Exchange ex, Target target, Outcome o, int status, long nanos) {
-    for (Telemetry t : parts) {
+    for (Telemetry t : onTryEnded) {
       try {
         t.tryEnded(ex, target, o, status, nanos);
       } catch (RuntimeException e) {
@@ -59,7 +79,7 @@ final class Fanout implements Telemetry {
 
   @Override
   public void retried(Exchange ex) {
-    for (Telemetry t : parts) {
+    for (Telemetry t : onRetried) {
       try {
         t.retried(ex);
       } catch (RuntimeException e) {
@@ -70,7 +90,7 @@ final class Fanout implements Telemetry {
 
   @Override
   public void retryBudgetExhausted(Exchange ex) {
-    for (Telemetry t : parts) {
+    for (Telemetry t : onBudget) {
       try {
         t.retryBudgetExhausted(ex);
       } catch (RuntimeException e) {
@@ -81,7 +101,7 @@ final class Fanout implements Telemetry {
 
   @Override
   public void requestFinished(Exchange ex) {
-    for (Telemetry t : parts) {
+    for (Telemetry t : onRequestFinished) {
       try {
         t.requestFinished(ex);
       } catch (RuntimeException e) {

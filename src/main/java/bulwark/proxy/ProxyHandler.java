@@ -572,7 +572,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   private void respond(Exchange ex, HttpClientResponse cresp, int tryNo) {
     if (ex.done || ex.tryNo != tryNo) {
-      cresp.request().reset();
+      dropResponse(cresp);
       return;
     }
     cancelTimer(ex, false);
@@ -584,7 +584,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       if (next != null) {
         // this answer is dropped (its connection with it) and the request goes to another target
         ex.upstreamRequest = null;
-        cresp.request().reset();
+        dropResponse(cresp);
         retry(ex, next);
         return;
       }
@@ -634,6 +634,16 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       else resp.end(last);
       finish(ex);
     });
+  }
+
+  /**
+   * Drops an upstream response unread (its stream or connection is reset). The reset reaches the
+   * response as an exception: it is expected here, and handled, so Vert.x does not log it as an
+   * unhandled error.
+   */
+  private static void dropResponse(HttpClientResponse cresp) {
+    cresp.exceptionHandler(e -> {});
+    cresp.request().reset();
   }
 
   private static void flushPending(Exchange ex, HttpClientResponse cresp) {

@@ -192,6 +192,11 @@ public final class Gateway implements DataPlane {
           || cfg.server().http2() != cur.server().http2() || !cfg.server().limits().equals(cur.server().limits())) {
         LOG.warn("config reload ({}): changes to server.listen, server.http2, server.limits and admin take effect after a restart", reason);
       }
+      var oo = cur.observability();
+      var no = cfg.observability();
+      if (!no.metrics().equals(oo.metrics()) || !no.tracing().equals(oo.tracing()) || !java.util.Objects.equals(no.audit(), oo.audit())) {
+        LOG.warn("config reload ({}): changes to observability.metrics, observability.tracing and observability.audit take effect after a restart", reason);
+      }
       if ((cfg.server().tls() != null) != listenerTls) {
         LOG.warn("config reload ({}): turning server.tls on or off takes effect after a restart", reason);
       }

@@ -68,4 +68,16 @@ class RedactTest {
     assertThat(line).doesNotContain(JWT).doesNotContain("eyJzdWIiOiJhbGljZSJ9").doesNotContain("k-live-0123456789").doesNotContain("cookie-secret-1");
     ctx.stop();
   }
+
+  @org.junit.jupiter.api.Test
+  void thePreCheckFindsEveryHintInAnyCaseAndNothingElse() {
+    for (String hit : new String[] {"x-API-KEY", "Authorization", "BEARER abc", "basic", "Digest x", "negotiate", "access_TOKEN=1",
+        "Set-Cookie", "client_Secret", "PassWord", "eyJhbGciOi", "/p?auth=1", "tail key"}) {
+      assertThat(Redact.suspicious(hit)).as(hit).isTrue();
+    }
+    for (String miss : new String[] {"", "/api/items/42", "GET", "200", "users-v1", "127.0.0.1:8080", "Mozilla/5.0 (X11; Linux x86_64)",
+        "ke", "toke", "passwor", "ey"}) {
+      assertThat(Redact.suspicious(miss)).as(miss).isFalse();
+    }
+  }
 }

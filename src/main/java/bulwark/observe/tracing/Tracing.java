@@ -138,6 +138,9 @@ public final class Tracing implements Telemetry {
     return new Tracing(provider, counts, cfg.exportTimeout().plusSeconds(2));
   }
 
+  private static final String HTTP_SENDER_PROPERTY = "io.opentelemetry.exporter.internal.http.HttpSenderProvider";
+  private static final String JDK_HTTP_SENDER = "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider";
+
   private static SpanExporter exporter(TracingConfig cfg) {
     if ("grpc".equals(cfg.protocol())) {
       OtlpGrpcSpanExporterBuilder b = OtlpGrpcSpanExporter.builder().setEndpoint(cfg.endpoint())
@@ -145,6 +148,9 @@ public final class Tracing implements Telemetry {
       cfg.headers().forEach(b::addHeader);
       return b.build();
     }
+    // both senders are on the class path (OkHttp for gRPC): OTLP/HTTP takes the JDK's unless the
+    // operator chose otherwise with the same system property
+    if (System.getProperty(HTTP_SENDER_PROPERTY) == null) System.setProperty(HTTP_SENDER_PROPERTY, JDK_HTTP_SENDER);
     OtlpHttpSpanExporterBuilder b = OtlpHttpSpanExporter.builder().setEndpoint(tracesUrl(cfg.endpoint()))
         .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
     cfg.headers().forEach(b::addHeader);

@@ -1,0 +1,51 @@
+package bulwark.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class AccessEncoderTest {
+  private static LoggingEvent event(AccessLog.AccessMarker m, long millis) {
+    LoggerContext ctx = new LoggerContext();
+    LoggingEvent e = new LoggingEvent("x", ctx.getLogger(AccessLog.LOGGER), Level.INFO, "", null, null);
+    e.addMarker(m);
+    e.setTimeStamp(millis);
+    return e;
+  }
+
+  @Test
+  void everyValueSurvivesJsonEscapingAndTheLineIsOneJsonObject() throws Exception {
+    String path = "/q\"uote\\back\nline\ttab\u0001ctl/é/日本";
+    var m = new AccessLog.AccessMarker("GET", path, 200, 1234, "10.0.0.1", "curl/8 \"x\"", "rid-1", "r", "127.0.0.1:8081", 99);
+    m.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    m.spanId = "00f067aa0ba902b7";
+    byte[] out = new AccessEncoder().encode(event(m, 1_764_015_185_007L));
+    String line = new String(out, StandardCharsets.UTF_8);
+    assertThat(line).endsWith("}\n").doesNotContain("\n{").hasLineCount(1);
+    JsonNode j = new ObjectMapper().readTree(line);
+    assertThat(j.get("@timestamp").asText()).isEqualTo("2025-11-24T20:13:05.007Z");
+    assertThat(j.get("url.path").asText()).isEqualTo(path);
+    assertThat(j.get("user_agent.original").asText()).isEqualTo("curl/8 \"x\"");
+    assertThat(j.get("http.response.status_code").asInt()).isEqualTo(200);
+    assertThat(j.get("event.duration").asLong()).isEqualTo(1234);
+    assertThat(j.get("bulwark.upstream.duration").asLong()).isEqualTo(99);
+    assertThat(j.get("trace.id").asText()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(j.get("ecs.version").asText()).isEqualTo(EcsEncoder.ECS_VERSION);
+    assertThat(j.get("event.dataset").asText()).isEqualTo("bulwark.access");
+  }
+
+  @Test
+  void aCredentialInAClientChosenFieldIsMasked() throws Exception {
+    String jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+    var m = new AccessLog.AccessMarker("GET", "/t/" + jwt, 200, 1, "10.0.0.1", "agent token=" + jwt, "rid", null, null, -1);
+    String line = new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8);
+    assertThat(line).doesNotContain(jwt).contains(Redact.MASK);
+    assertThat(new ObjectMapper().readTree(line).has("bulwark.upstream.duration")).isFalse();
+  }
+}
