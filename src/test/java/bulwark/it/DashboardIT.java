@@ -30,14 +30,8 @@ class DashboardIT {
 
     int closed = TestSupport.freePort();
     try (Upstream up = new Upstream("up");
-        RunningGateway gw = RunningGateway.start("""
-            server:
-              listen: "127.0.0.1:${PORT}"
-              shutdown: { gracePeriod: 5s }
-            admin:
-              listen: "127.0.0.1:${ADMIN_PORT}"
-            observability:
-              accessLog: { enabled: false }
+        // head() ends inside observability: the other parts are added to it
+        RunningGateway gw = RunningGateway.start(TestSupport.head() + """
               metrics: { enabled: true }
               tracing: { enabled: true, endpoint: "http://127.0.0.1:%d", sampleRatio: 100%% }
               audit: { file: "%s" }
