@@ -27,9 +27,14 @@ import java.util.concurrent.ThreadFactory;
 final class FramingTransport {
   private FramingTransport() {}
 
-  static Transport wrap(Transport t) {
+  /**
+   * @param headTimeoutMillis server.limits.requestHeaderTimeout: a connection whose first request
+   *     head is not complete this long after it was accepted is closed (with 408 when nothing was
+   *     written yet); 0 turns it off
+   */
+  static Transport wrap(Transport t, long headTimeoutMillis) {
     io.vertx.core.spi.transport.Transport impl = t.implementation();
-    io.vertx.core.spi.transport.Transport guarded = new Spi(impl);
+    io.vertx.core.spi.transport.Transport guarded = new Spi(impl, new AcceptHook(headTimeoutMillis));
     return new Transport() {
       @Override
       public String name() {
@@ -56,16 +61,36 @@ final class FramingTransport {
   /** On the listening channel: hands each new connection an {@link Installer} before Vert.x sets it up. */
   @ChannelHandler.Sharable
   static final class AcceptHook extends ChannelInboundHandlerAdapter {
-    static final AcceptHook INSTANCE = new AcceptHook();
+    private final long headTimeoutMillis;
+
+    AcceptHook(long headTimeoutMillis) {
+      this.headTimeoutMillis = headTimeoutMillis;
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof Channel child) {
         child.attr(TlsHandshakes.ACCEPTED).set(System.nanoTime());
-        child.pipeline().addFirst("bulwarkFramingInstaller", new Installer());
+        child.pipeline().addFirst("bulwarkFramingInstaller", new Installer(headTimeoutMillis));
       }
       ctx.fireChannelRead(msg);
     }
+  }
+
+  /**
+   * requestHeaderTimeout, from the accept on: a slowloris that never completes its first head (or
+   * sends nothing at all) is cut here, at the Netty level, because Vert.x's connection handler comes
+   * only after the first complete head when h2c is enabled. {@link RequestFraming} cancels it when
+   * the first head is complete or when it steps aside (HTTP/2, an unrecognised TLS layer).
+   */
+  static final io.netty.util.AttributeKey<io.netty.util.concurrent.ScheduledFuture<?>> HEAD_TIMER =
+      io.netty.util.AttributeKey.valueOf("bulwark.headTimer");
+
+  private static void headTimedOut(Channel ch, long millis) {
+    if (ch.attr(HEAD_TIMER).getAndSet(null) == null || !ch.isActive()) return;
+    RequestFraming rf = ch.pipeline().get(RequestFraming.class);
+    if (rf != null) rf.headTimedOut(ch.pipeline().context(rf), millis);
+    else ch.close();
   }
 
   /**
@@ -75,6 +100,25 @@ final class FramingTransport {
    * decoder. Then it leaves.
    */
   static final class Installer extends ChannelInboundHandlerAdapter {
+    private final long headTimeoutMillis;
+
+    Installer(long headTimeoutMillis) {
+      this.headTimeoutMillis = headTimeoutMillis;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      // called once the accepted channel is registered with its event loop
+      if (headTimeoutMillis <= 0) return;
+      Channel ch = ctx.channel();
+      ch.attr(HEAD_TIMER).set(ctx.executor().schedule(() -> headTimedOut(ch, headTimeoutMillis), headTimeoutMillis,
+          java.util.concurrent.TimeUnit.MILLISECONDS));
+      ch.closeFuture().addListener(f -> {
+        var t = ch.attr(HEAD_TIMER).getAndSet(null);
+        if (t != null) t.cancel(false);
+      });
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       ChannelPipeline p = ctx.pipeline();
@@ -98,13 +142,13 @@ final class FramingTransport {
     }
   }
 
-  private record Spi(io.vertx.core.spi.transport.Transport d) implements io.vertx.core.spi.transport.Transport {
+  private record Spi(io.vertx.core.spi.transport.Transport d, AcceptHook hook) implements io.vertx.core.spi.transport.Transport {
     @Override
     public ChannelFactory<? extends ServerChannel> serverChannelFactory(boolean domainSocket) {
       ChannelFactory<? extends ServerChannel> f = d.serverChannelFactory(domainSocket);
       return () -> {
         ServerChannel ch = f.newChannel();
-        ch.pipeline().addFirst("bulwarkAcceptHook", AcceptHook.INSTANCE);
+        ch.pipeline().addFirst("bulwarkAcceptHook", hook);
         return ch;
       };
     }

@@ -99,7 +99,7 @@ public final class Gateway implements DataPlane {
     io.vertx.core.transport.Transport transport = native_ != null && native_.available() ? native_ : io.vertx.core.transport.Transport.NIO;
     // the transport puts the request-smuggling guard in front of every HTTP/1.x decoder (RequestFraming)
     vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops))
-        .withTransport(FramingTransport.wrap(transport)).build();
+        .withTransport(FramingTransport.wrap(transport, cfg.server().limits().requestHeaderTimeout().toMillis())).build();
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
     }

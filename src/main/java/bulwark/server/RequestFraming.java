@@ -72,6 +72,8 @@ final class RequestFraming extends ChannelDuplexHandler {
   private long remaining;
   private int chunkDigits;
   private boolean wroteSinceHead;
+  /** The connection's first request head is complete (or this handler stepped aside). */
+  private boolean headSeen;
 
 
   @Override
@@ -95,6 +97,7 @@ final class RequestFraming extends ChannelDuplexHandler {
       if (buf.getByte(start) == 0x16) {
         // a TLS record: this handler was placed in front of a TLS layer it did not recognise; step aside
         state = S.PASS;
+        firstHeadDone(ctx);
         ctx.fireChannelRead(buf);
         return;
       }
@@ -114,6 +117,7 @@ final class RequestFraming extends ChannelDuplexHandler {
       }
       if (state == S.PASS) break;
       why = step(buf.getByte(i) & 0xff);
+      if (!headSeen && why == null && ((before == S.HEAD_END_LF && state != S.HEAD_END_LF) || state == S.PASS)) firstHeadDone(ctx);
       if (before == S.LINE_START && state == S.LINE) {
         headStart = i;
         wroteSinceHead = false;
@@ -148,14 +152,32 @@ final class RequestFraming extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
+  /** The first request head is complete (or this handler stepped aside): the head timer stops. */
+  private void firstHeadDone(ChannelHandlerContext ctx) {
+    headSeen = true;
+    var t = ctx.channel().attr(FramingTransport.HEAD_TIMER).getAndSet(null);
+    if (t != null) t.cancel(false);
+  }
+
+  /** requestHeaderTimeout passed before the first head was complete: 408, or a plain close. */
+  void headTimedOut(ChannelHandlerContext ctx, long millis) {
+    if (headSeen || state == S.DEAD) return;
+    state = S.DEAD;
+    reject(ctx, 408, "Request Timeout", "the request head did not arrive within " + millis + "ms");
+  }
+
   private void reject(ChannelHandlerContext ctx, String why) {
+    reject(ctx, 400, "Bad Request", why);
+  }
+
+  private void reject(ChannelHandlerContext ctx, int status, String title, String why) {
     if (wroteSinceHead) {
       ctx.close();
       return;
     }
     String rid = RequestIds.next();
-    byte[] body = Problem.json(400, "Bad Request", why, rid, null, null, null).getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 400 Bad Request\r\nContent-Type: " + Problem.CONTENT_TYPE + "\r\nCache-Control: no-store\r\n"
+    byte[] body = Problem.json(status, title, why, rid, null, null, null).getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 " + status + " " + title + "\r\nContent-Type: " + Problem.CONTENT_TYPE + "\r\nCache-Control: no-store\r\n"
         + "X-Request-Id: " + rid + "\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
     ByteBuf out = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1), body);
     ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);

@@ -113,8 +113,10 @@ final class ItClients {
     boolean closedByPeer() {
       try {
         return in.read() < 0;
+      } catch (java.net.SocketTimeoutException e) {
+        return false; // still open after the read timeout: not closed
       } catch (IOException e) {
-        return true;
+        return true; // reset
       }
     }
 

@@ -66,6 +66,37 @@ class SlowClientIT {
   }
 
   @Test
+  void aHeadThatNeverEndsIsCutAfterRequestHeaderTimeoutWithHttp2On() throws Exception {
+    // http2 is on by default (h2c upgrade and prior knowledge), so Vert.x sees a connection only
+    // after its first complete head: the guard at the Netty level must still cut a slowloris
+    try (RawConnection slow = new RawConnection(gw.port); RawConnection one = new RawConnection(gw.port);
+        RawConnection silent = new RawConnection(gw.port)) {
+      slow.write("GET /slowloris HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n");
+      one.write("G");
+      // meanwhile complete requests are served
+      assertThat(TestSupport.get(gw.url("/ok")).statusCode()).isEqualTo(200);
+      RawResponse r = slow.read(false);
+      assertProblem(r, 408);
+      assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+      assertThat(slow.closedByPeer()).as("a partial head is cut").isTrue();
+      assertProblem(one.read(false), 408);
+      assertThat(one.closedByPeer()).as("one byte and nothing more is cut").isTrue();
+      assertThat(silent.closedByPeer()).as("a connection that sends nothing is closed").isTrue();
+    }
+  }
+
+  @Test
+  void aKeptAliveConnectionIsNotCutByTheFirstHeadsTimer() throws Exception {
+    try (RawConnection c = new RawConnection(gw.port)) {
+      c.write("GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(c.read(false).status()).isEqualTo(200);
+      Thread.sleep(2500); // past requestHeaderTimeout (2s): the timer was for the first head only
+      c.write("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(c.read(false).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void aSlowButSteadyBodyIsNotCut() throws Exception {
     try (RawConnection c = new RawConnection(gw.port)) {
       c.write("POST /steady HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n");
