@@ -11,6 +11,8 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.MeterProvider;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanId;
+import io.opentelemetry.api.trace.TraceId;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -33,6 +35,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -106,7 +109,27 @@ public final class Tracing implements Telemetry {
     }
   }
 
-  Tracing(SdkTracerProvider provider, ExportCounts counts, Duration closeWait) {
+  /**
+   * A new trace that was not sampled: no SDK span at all (that costs on every request), only the
+   * ids its traceparent carries upstream with the sampled flag off.
+   */
+  private record Unsampled(String traceId) {}
+
+  /**
+   * New traces are sampled here, by the rule of the SDK's TraceIdRatioBased sampler (the absolute
+   * value of a random 64-bit number under ratio × Long.MAX_VALUE); the SDK's own sampler then
+   * follows the parent for requests that carry one and records the roots sampled here.
+   */
+  private final long idUpperBound;
+
+  static long idUpperBound(double ratio) {
+    if (ratio <= 0) return Long.MIN_VALUE;
+    if (ratio >= 1) return Long.MAX_VALUE;
+    return (long) (ratio * Long.MAX_VALUE);
+  }
+
+  Tracing(SdkTracerProvider provider, ExportCounts counts, Duration closeWait, double ratio) {
+    this.idUpperBound = idUpperBound(ratio);
     this.provider = provider;
     this.tracer = provider.get("bulwark", version());
     this.counts = counts;
@@ -131,11 +154,12 @@ public final class Tracing implements Telemetry {
         AttributeKey.stringKey("service.version"), version())));
     SdkTracerProvider provider = SdkTracerProvider.builder()
         .setResource(resource)
-        .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(cfg.sampleRatio().fraction())))
+        // roots reach the SDK only when requestStarted sampled them (see idUpperBound)
+        .setSampler(Sampler.parentBased(Sampler.alwaysOn()))
         .addSpanProcessor(counts.processor(batch, cfg.maxQueueSize()))
         .build();
     LOG.info("tracing to {} ({}), sampling {}% of new traces", cfg.endpoint(), cfg.protocol(), cfg.sampleRatio().value());
-    return new Tracing(provider, counts, cfg.exportTimeout().plusSeconds(2));
+    return new Tracing(provider, counts, cfg.exportTimeout().plusSeconds(2), cfg.sampleRatio().fraction());
   }
 
   private static final String HTTP_SENDER_PROPERTY = "io.opentelemetry.exporter.internal.http.HttpSenderProvider";
@@ -174,9 +198,26 @@ public final class Tracing implements Telemetry {
   public void requestStarted(Exchange ex) {
     HttpServerRequest req = ex.request;
     String method = req.method().name();
+    Context parent = parent(req.headers());
+    if (parent == Context.root()) {
+      // a new trace: sampled or not is decided here, and an unsampled one never reaches the SDK
+      ThreadLocalRandom r = ThreadLocalRandom.current();
+      long hi;
+      long lo;
+      do {
+        hi = r.nextLong();
+        lo = r.nextLong();
+      } while (hi == 0 && lo == 0);
+      if (Math.abs(lo) >= idUpperBound) {
+        ex.traceId = TraceId.fromLongs(hi, lo);
+        ex.spanId = newSpanId(r);
+        ex.trace = new Unsampled(ex.traceId);
+        return;
+      }
+    }
     boolean known = KNOWN_METHODS.contains(method);
     Span server = tracer.spanBuilder(known ? method : "HTTP")
-        .setParent(parent(req.headers()))
+        .setParent(parent)
         .setSpanKind(SpanKind.SERVER)
         .startSpan();
     if (server.isRecording()) {
@@ -221,8 +262,24 @@ public final class Tracing implements Telemetry {
     }
   }
 
+  private static String newSpanId(ThreadLocalRandom r) {
+    long id;
+    do {
+      id = r.nextLong();
+    } while (id == 0);
+    return SpanId.fromLong(id);
+  }
+
   @Override
   public void tryStarted(Exchange ex, Target target) {
+    if (ex.trace instanceof Unsampled u) {
+      MultiMap headers = ex.upstreamHeaders;
+      if (headers != null) {
+        headers.remove(TRACESTATE);
+        headers.set(TRACEPARENT, "00-" + u.traceId() + "-" + newSpanId(ThreadLocalRandom.current()) + "-00");
+      }
+      return;
+    }
     if (!(ex.trace instanceof Spans s)) return;
     if (s.client != null) s.client.end();
     String method = ex.request.method().name();
