@@ -66,12 +66,12 @@ final class DataPlaneVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     proxy = new ProxyHandler(vertx, gateway);
-    long headerTimeout = config.server().limits().requestHeaderTimeout().toMillis();
+    // requestHeaderTimeout is enforced from the accept on, in the Netty pipeline (FramingTransport):
+    // with h2c on, this handler runs only after a connection's first complete head
     server = vertx.createHttpServer(options(config))
-        .connectionHandler(conn -> guardSlowHeaders(conn, headerTimeout))
+        .connectionHandler(this::count)
         .invalidRequestHandler(this::invalid)
         .requestHandler(req -> {
-          SlowHeaderGuard.requestSeen(req.connection());
           hsts(req);
           proxy.handle(req);
         });
@@ -79,13 +79,10 @@ final class DataPlaneVerticle extends VerticleBase {
     return server.listen();
   }
 
-  /**
-   * Counts the connection while it is open, and closes it if it has not completed its first
-   * request head within the timeout (slowloris).
-   */
-  private void guardSlowHeaders(HttpConnection conn, long timeoutMillis) {
+  /** Counts the connection while it is open. */
+  private void count(HttpConnection conn) {
     connections++;
-    SlowHeaderGuard.watch(vertx, conn, timeoutMillis, () -> connections--);
+    conn.closeHandler(v -> connections--);
   }
 
   /** Open client connections of this listener (any thread). */
@@ -109,7 +106,6 @@ final class DataPlaneVerticle extends VerticleBase {
   }
 
   private void invalid(HttpServerRequest req) {
-    SlowHeaderGuard.requestSeen(req.connection());
     hsts(req);
     Throwable cause = req.decoderResult().cause();
     int status;
