@@ -1,5 +1,7 @@
 package bulwark.filter.auth;
 
+import bulwark.testing.MutableClock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.nimbusds.jose.jwk.JWK;
@@ -29,7 +31,7 @@ class JwksKeysTest {
   final AtomicBoolean down = new AtomicBoolean();
   final AtomicInteger fetches = new AtomicInteger();
   final AtomicReference<String> body = new AtomicReference<>();
-  final TestClock clock = new TestClock();
+  final MutableClock clock = new MutableClock();
   RSAKey k1;
   RSAKey k2;
 

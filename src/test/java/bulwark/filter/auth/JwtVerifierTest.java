@@ -1,5 +1,7 @@
 package bulwark.filter.auth;
 
+import bulwark.testing.MutableClock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class JwtVerifierTest {
   static RSAKey rsa;
   static OctetSequenceKey hmac;
-  final TestClock clock = new TestClock();
+  final MutableClock clock = new MutableClock();
 
   @BeforeAll
   static void keys() throws Exception {

@@ -1,5 +1,7 @@
 package bulwark.upstream.resilience;
 
+import bulwark.testing.MutableClock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.CircuitBreakerConfig;

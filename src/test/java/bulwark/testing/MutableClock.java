@@ -1,4 +1,4 @@
-package bulwark.filter.auth;
+package bulwark.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,12 +6,16 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand. */
-final class TestClock extends Clock {
+/** A clock tests move by hand (shared by every test that needs one). */
+public final class MutableClock extends Clock {
   private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
-  void advance(Duration d) {
+  public void advance(Duration d) {
     now = now.plus(d);
+  }
+
+  public long nanos() {
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
   }
 
   @Override
