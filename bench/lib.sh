@@ -198,13 +198,18 @@ start_redis() {
   die "redis-server did not start"
 }
 
-# start_nginx_proxy PORT UPSTREAM_PORT CPU: plain keep-alive reverse proxy; sets NGINX_PROXY_PID
-start_nginx_proxy() {
-  local port=$1 up=$2 cpu=$3 conf="$BENCH_TMP/proxy.conf"
+# nginx_proxy NAME PORT UPSTREAM_PORT CPU [CERT KEY]: a keep-alive reverse proxy to the upstream,
+# terminating TLS 1.2/1.3 when a certificate is given; sets NGINX_PID
+nginx_proxy() {
+  local name=$1 port=$2 up=$3 cpu=$4 cert=${5:-} key=${6:-} conf="$BENCH_TMP/$1.conf" scheme=http tls=""
+  if [ -n "$cert" ]; then
+    scheme=https
+    tls=" ssl"
+  fi
   {
-    nginx_main proxy
+    nginx_main "$name"
     echo "http {"
-    nginx_http_common proxy
+    nginx_http_common "$name"
     cat <<EOF
   upstream backend {
     server 127.0.0.1:$up;
@@ -213,7 +218,17 @@ start_nginx_proxy() {
     keepalive_timeout 120s;
   }
   server {
-    listen 127.0.0.1:$port backlog=4096;
+    listen 127.0.0.1:$port$tls backlog=4096;
+EOF
+    if [ -n "$cert" ]; then
+      cat <<EOF
+    ssl_certificate $cert;
+    ssl_certificate_key $key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+EOF
+    fi
+    cat <<EOF
     location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
@@ -223,11 +238,17 @@ start_nginx_proxy() {
 }
 EOF
   } >"$conf"
-  taskset -c "$cpu" "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/proxy-error.log" -c "$conf" \
-    >"$BENCH_TMP/proxy.out" 2>&1 &
-  NGINX_PROXY_PID=$!
-  BENCH_PIDS+=("$NGINX_PROXY_PID")
-  wait_http "http://127.0.0.1:$port/api/items/42" 20 || { cat "$BENCH_TMP/proxy-error.log" "$BENCH_TMP/proxy.out" >&2; die "nginx proxy did not start"; }
+  taskset -c "$cpu" "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/$name-error.log" -c "$conf" \
+    >"$BENCH_TMP/$name.out" 2>&1 &
+  NGINX_PID=$!
+  BENCH_PIDS+=("$NGINX_PID")
+  wait_http "$scheme://127.0.0.1:$port/api/items/42" 20 || { cat "$BENCH_TMP/$name-error.log" "$BENCH_TMP/$name.out" >&2; die "nginx $name did not start"; }
+}
+
+# start_nginx_proxy PORT UPSTREAM_PORT CPU: plain keep-alive reverse proxy; sets NGINX_PROXY_PID
+start_nginx_proxy() {
+  nginx_proxy proxy "$1" "$2" "$3"
+  NGINX_PROXY_PID=$NGINX_PID
 }
 
 # make_cert DIR: a self-signed EC P-256 certificate for localhost and 127.0.0.1 (DIR/bench.pem,
@@ -242,38 +263,8 @@ make_cert() {
 # start_nginx_tls_proxy PORT UPSTREAM_PORT CPU CERT KEY: the keep-alive reverse proxy of
 # start_nginx_proxy, terminating TLS 1.2/1.3 with the given certificate; sets NGINX_TLS_PID
 start_nginx_tls_proxy() {
-  local port=$1 up=$2 cpu=$3 cert=$4 key=$5 conf="$BENCH_TMP/proxy-tls.conf"
-  {
-    nginx_main proxy-tls
-    echo "http {"
-    nginx_http_common proxy-tls
-    cat <<EOF
-  upstream backend {
-    server 127.0.0.1:$up;
-    keepalive 64;
-    keepalive_requests 10000000;
-    keepalive_timeout 120s;
-  }
-  server {
-    listen 127.0.0.1:$port ssl backlog=4096;
-    ssl_certificate $cert;
-    ssl_certificate_key $key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_session_cache shared:SSL:10m;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-EOF
-  } >"$conf"
-  taskset -c "$cpu" "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/proxy-tls-error.log" -c "$conf" \
-    >"$BENCH_TMP/proxy-tls.out" 2>&1 &
-  NGINX_TLS_PID=$!
-  BENCH_PIDS+=("$NGINX_TLS_PID")
-  wait_http "https://127.0.0.1:$port/api/items/42" 20 || { cat "$BENCH_TMP/proxy-tls-error.log" "$BENCH_TMP/proxy-tls.out" >&2; die "nginx TLS proxy did not start"; }
+  nginx_proxy proxy-tls "$1" "$2" "$3" "$4" "$5"
+  NGINX_TLS_PID=$NGINX_PID
 }
 
 # --- bulwark ---------------------------------------------------------------------------------
