@@ -137,6 +137,15 @@ public final class TestSupport {
 
   /** A minimal config head with ${PORT}/${ADMIN_PORT} listeners and the access log off. */
   public static String head() {
+    return head(null);
+  }
+
+  /**
+   * The same head with the access log written to {@code accessLog}, or off when it is null. It
+   * ends inside the observability section, so a test may add more of it (metrics:, tracing:).
+   */
+  public static String head(Path accessLog) {
+    String log = accessLog == null ? "{ enabled: false }" : "{ enabled: true, output: \"" + accessLog.toString().replace("\\", "/") + "\" }";
     return """
         server:
           listen: "127.0.0.1:${PORT}"
@@ -144,9 +153,10 @@ public final class TestSupport {
         admin:
           listen: "127.0.0.1:${ADMIN_PORT}"
         observability:
-          accessLog: { enabled: false }
-        """;
+          accessLog: %s
+        """.formatted(log);
   }
+
 
   public static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 

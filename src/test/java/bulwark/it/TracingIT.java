@@ -54,14 +54,7 @@ class TracingIT {
 
   /** A gateway tracing to {@code endpoint}. Route items: upstream u (503 target, 200 target; one retry on 503). Route plain: the 200 target only. */
   RunningGateway gateway(String endpoint, String tracing) throws Exception {
-    return RunningGateway.start("""
-        server:
-          listen: "127.0.0.1:${PORT}"
-          shutdown: { gracePeriod: 2s }
-        admin:
-          listen: "127.0.0.1:${ADMIN_PORT}"
-        observability:
-          accessLog: { enabled: true, output: "%s" }
+    return RunningGateway.start(TestSupport.head(dir.resolve("access.log")) + """
           metrics: { enabled: true }
           tracing: { enabled: true, serviceName: edge, scheduleDelay: 20ms, endpoint: %s, %s }
         upstreams:
@@ -76,7 +69,7 @@ class TracingIT {
           - { name: items, match: { path: "/items/{id}" }, upstream: u }
           - { name: plain, match: { path: /plain/** }, upstream: g }
           - { name: down, match: { path: /down }, upstream: dead }
-        """.formatted(dir.resolve("access.log").toString().replace("\\", "/"), endpoint, tracing, bad.url(), good.url(), good.url(), TestSupport.freePort()));
+        """.formatted(endpoint, tracing, bad.url(), good.url(), good.url(), TestSupport.freePort()));
   }
 
   static String hex(int bytes) {
