@@ -58,12 +58,15 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   /** The event loop this handler, its exchanges and its upstream pools run on. */
   private final io.vertx.core.Context context;
   private final DataPlane plane;
+  /** The gateway's telemetry; built before the data plane and never replaced. */
+  private final bulwark.observe.Telemetry telemetry;
   private final Map<UpstreamRuntime, UpstreamClient> clients = new IdentityHashMap<>();
 
   public ProxyHandler(Vertx vertx, DataPlane plane) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.plane = plane;
+    this.telemetry = plane.telemetry();
   }
 
   @Override
@@ -75,7 +78,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     Exchange ex = new Exchange(req, RequestIds.accept(req.getHeader(H.X_REQUEST_ID)), snap.forwarding().clientIp(peer, req.headers()));
     ex.rejecter(this::reject);
     ex.responder(this::answer);
-    plane.telemetry().requestStarted(ex);
+    telemetry.requestStarted(ex);
     HttpServerResponse resp = ex.response;
     ex.chunkedRequest = req.headers().contains(H.TRANSFER_ENCODING);
     if (plane.draining()) closeAfterResponse(ex);
@@ -276,7 +279,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     int tryNo = ++ex.tryNo;
     ex.tryActive = true;
     ex.tryStartNanos = System.nanoTime();
-    plane.telemetry().tryStarted(ex, t);
+    telemetry.tryStarted(ex, t);
     HttpServerRequest req = ex.request;
     RequestOptions ro = new RequestOptions()
         .setMethod(req.method())
@@ -307,7 +310,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (!ex.tryActive) return;
     ex.tryActive = false;
     long d = System.nanoTime() - ex.tryStartNanos;
-    plane.telemetry().tryEnded(ex, ex.target, o, status, d);
+    telemetry.tryEnded(ex, ex.target, o, status, d);
     ex.upstream.recordOutcome(ex.target, o);
     if (ex.breaker != null) {
       ex.breaker.onResult(o, d);
@@ -340,7 +343,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (!rp.budget().tryRetry()) {
       if (b != null) b.release();
       ex.retriesDenied++;
-      plane.telemetry().retryBudgetExhausted(ex);
+      telemetry.retryBudgetExhausted(ex);
       return null;
     }
     ex.breaker = b;
@@ -349,7 +352,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   private void retry(Exchange ex, Target next) {
     ex.retries++;
-    plane.telemetry().retried(ex);
+    telemetry.retried(ex);
     long delay = ex.upstream.retry().backoffMillis(ex.retries);
     ex.retryTimer = vertx.setTimer(Math.max(1, delay), id -> {
       ex.retryTimer = -1;
@@ -830,7 +833,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       // the client left (or the exchange ended otherwise) mid-try: not the upstream's failure, so
       // health and the breaker hear nothing; telemetry hears a cancelled try (outcome null)
       ex.tryActive = false;
-      plane.telemetry().tryEnded(ex, ex.target, null, 0, System.nanoTime() - ex.tryStartNanos);
+      telemetry.tryEnded(ex, ex.target, null, 0, System.nanoTime() - ex.tryStartNanos);
     }
     if (ex.target != null) ex.target.state().end();
     if (ex.breaker != null) {
@@ -841,7 +844,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.overload != null) ex.overload.release();
     if (ex.upstreamClient != null) ex.upstreamClient.release();
     plane.requestFinished();
-    plane.telemetry().requestFinished(ex);
+    telemetry.requestFinished(ex);
     plane.accessLog().log(ex);
   }
 
