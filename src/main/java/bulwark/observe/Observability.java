@@ -48,7 +48,6 @@ public final class Observability {
       o.parts.add(o.metrics);
     }
     o.remediation = new bulwark.remediation.Remediations(gateway, o.registry, o::audit, java.time.Clock.systemUTC());
-    o.parts.add(o.remediation);
     if (cfg.observability().tracing().enabled()) o.parts.add(bulwark.observe.tracing.Tracing.of(cfg.observability().tracing(), o.registry));
     o.telemetry = Telemetry.of(o.parts);
     return o;

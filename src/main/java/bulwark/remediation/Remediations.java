@@ -4,7 +4,6 @@ import bulwark.config.BulwarkConfig;
 import bulwark.config.MiddlewareConfig;
 import bulwark.config.RemediationRuleConfig;
 import bulwark.observe.Audit;
-import bulwark.observe.Telemetry;
 import bulwark.routing.Route;
 import bulwark.routing.RouteTable;
 import bulwark.server.Gateway;
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <p>Control-plane calls (webhook, expiry, reload) are serialised on this object; the data plane
  * reads only volatile fields.
  */
-public final class Remediations implements Telemetry {
+public final class Remediations {
   private static final Logger LOG = LoggerFactory.getLogger(Remediations.class);
   /** Most actions active at once; further ones are rejected. */
   static final int MAX_ACTIVE = 1000;
