@@ -93,25 +93,77 @@ public final class ForwardingHeaders {
       out.set("Connection", "Upgrade");
       out.set("Upgrade", upgrade);
     }
-    String proto = ssl ? "https" : "http";
-    out.set(H.X_FORWARDED_FOR, xff == null ? peer : xff + ", " + peer);
+    if (!trust) {
+      // the common case: the values depend only on the peer, the scheme and the Host, which stay the
+      // same for every request of a connection (and often across connections)
+      Ours o = last;
+      if (o == null || o.ssl != ssl || !o.peer.equals(peer) || !java.util.Objects.equals(o.host, host)) last = o = new Ours(peer, ssl, host);
+      out.set(H.X_FORWARDED_FOR, o.xff);
+      out.set(H.X_FORWARDED_PROTO, ssl ? H.HTTPS : H.HTTP);
+      if (o.xfh != null) out.set(H.X_FORWARDED_HOST, o.xfh);
+      else out.remove(H.X_FORWARDED_HOST);
+      out.set(H.FORWARDED, o.forwarded);
+      out.set(H.X_REQUEST_ID, H.ascii(requestId));
+      return out;
+    }
+    out.set(H.X_FORWARDED_FOR, H.ascii(xff == null ? peer : xff + ", " + peer));
     out.set(H.X_FORWARDED_PROTO, xfp != null ? xfp : ssl ? H.HTTPS : H.HTTP);
     if (xfh != null) out.set(H.X_FORWARDED_HOST, xfh);
-    else if (host != null) out.set(H.X_FORWARDED_HOST, host);
+    else if (host != null) out.set(H.X_FORWARDED_HOST, H.ascii(host));
     else out.remove(H.X_FORWARDED_HOST);
-    StringBuilder ours = new StringBuilder(64).append("for=");
-    if (peer.indexOf(':') >= 0) ours.append("\"[").append(peer).append("]\"");
-    else ours.append(peer);
-    ours.append(";proto=").append(proto);
-    if (host != null) ours.append(";host=\"").append(host.replace("\"", "")).append('"');
-    out.set(H.FORWARDED, fwd == null ? ours.toString() : fwd + ", " + ours);
-    out.set(H.X_REQUEST_ID, requestId);
+    String ours = forwardedElement(peer, ssl, host);
+    out.set(H.FORWARDED, H.ascii(fwd == null ? ours : fwd + ", " + ours));
+    out.set(H.X_REQUEST_ID, H.ascii(requestId));
     return out;
   }
 
-  /** Copies upstream response headers for the client, dropping hop-by-hop ones. */
+  /** The last untrusted peer's forwarding values (immutable: shared by the event loops without locks). */
+  private volatile Ours last;
+
+  private static final class Ours {
+    final String peer;
+    final boolean ssl;
+    final String host;
+    final CharSequence xff;
+    final CharSequence xfh;
+    final CharSequence forwarded;
+
+    Ours(String peer, boolean ssl, String host) {
+      this.peer = peer;
+      this.ssl = ssl;
+      this.host = host;
+      this.xff = H.ascii(peer);
+      this.xfh = host == null ? null : H.ascii(host);
+      this.forwarded = H.ascii(forwardedElement(peer, ssl, host));
+    }
+  }
+
+  /** Bulwark's own RFC 7239 element: for=peer;proto=...;host="...". */
+  private static String forwardedElement(String peer, boolean ssl, String host) {
+    StringBuilder ours = new StringBuilder(64).append("for=");
+    if (peer.indexOf(':') >= 0) ours.append("\"[").append(peer).append("]\"");
+    else ours.append(peer);
+    ours.append(";proto=").append(ssl ? "https" : "http");
+    if (host != null) ours.append(";host=\"").append(host.replace("\"", "")).append('"');
+    return ours.toString();
+  }
+
+  /**
+   * Copies upstream response headers for the client, dropping hop-by-hop ones. Names and values go
+   * out as {@link io.netty.util.AsciiString}s, which the encoder copies in one block.
+   */
   public static void copyResponseHeaders(MultiMap from, MultiMap to) {
     Set<String> named = connectionNamed(from);
+    if (from instanceof io.netty.handler.codec.http.HttpHeaders nh) {
+      // HTTP/1.x: the raw names and values, with no String made for them
+      for (var it = nh.iteratorCharSequence(); it.hasNext(); ) {
+        var e = it.next();
+        CharSequence k = e.getKey();
+        if (hopByHop(k) || (named != null && named.contains(k.toString().toLowerCase(Locale.ROOT)))) continue;
+        to.add(H.ascii(k), H.ascii(e.getValue()));
+      }
+      return;
+    }
     for (var e : from) {
       String k = e.getKey();
       if (hopByHop(k) || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) continue;
@@ -120,19 +172,23 @@ public final class ForwardingHeaders {
   }
 
   /** Case-insensitive membership in {@link #HOP_BY_HOP} without allocating. */
-  static boolean hopByHop(String name) {
+  static boolean hopByHop(CharSequence name) {
     return switch (name.length()) {
-      case 2 -> name.equalsIgnoreCase("te");
-      case 6 -> name.equalsIgnoreCase("expect");
-      case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
-      case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
-      case 14 -> name.equalsIgnoreCase("http2-settings");
-      case 16 -> name.equalsIgnoreCase("proxy-connection");
-      case 17 -> name.equalsIgnoreCase("transfer-encoding");
-      case 18 -> name.equalsIgnoreCase("proxy-authenticate");
-      case 19 -> name.equalsIgnoreCase("proxy-authorization");
+      case 2 -> is(name, "te");
+      case 6 -> is(name, "expect");
+      case 7 -> is(name, "trailer") || is(name, "upgrade");
+      case 10 -> is(name, "connection") || is(name, "keep-alive");
+      case 14 -> is(name, "http2-settings");
+      case 16 -> is(name, "proxy-connection");
+      case 17 -> is(name, "transfer-encoding");
+      case 18 -> is(name, "proxy-authenticate");
+      case 19 -> is(name, "proxy-authorization");
       default -> false;
     };
+  }
+
+  private static boolean is(CharSequence a, String b) {
+    return io.netty.util.AsciiString.contentEqualsIgnoreCase(a, b);
   }
 
   private static Set<String> connectionNamed(MultiMap in) {

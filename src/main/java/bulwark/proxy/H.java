@@ -1,6 +1,8 @@
 package bulwark.proxy;
 
+import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpHeaders;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Header names (and constant values) pre-encoded once: hashing and validating them is then paid
@@ -22,4 +24,14 @@ final class H {
   static final CharSequence HTTPS = HttpHeaders.createOptimized("https");
 
   private H() {}
+
+  /**
+   * The value as an {@link AsciiString}, which Netty's header encoders copy in one block instead of
+   * char by char (about 3 ns a char on this machine, a few percent of a small request's CPU).
+   * Chars above 0xFF become '?', as the encoders would write them.
+   */
+  static CharSequence ascii(CharSequence v) {
+    if (v instanceof AsciiString || v == null) return v;
+    return new AsciiString(v.toString().getBytes(StandardCharsets.ISO_8859_1), false);
+  }
 }

@@ -289,8 +289,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         .setURI(ex.upstreamUri)
         .setHeaders(ex.upstreamHeaders)
         .setConnectTimeout(up.connectMillis());
-    // a TLS server name of its own: connect to the target's address, send the name as SNI and Host
-    if (t.ssl() && up.serverName() != null) ro.setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(t.port(), t.host())).setHost(up.serverName());
+    // the target's address is made once, not per request. A TLS server name of its own is sent as
+    // SNI and Host while the connection goes to the target's address
+    if (!t.ssl()) ro.setServer(t.address());
+    else if (up.serverName() != null) ro.setServer(t.address()).setHost(up.serverName());
     boolean ws = ex.webSocket;
     UpstreamClient client = client(up);
     if (ex.upstreamClient != client) {
@@ -602,7 +604,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     // draining may have begun while this request was in flight: its keep-alive connection ends with it
     boolean close = h.contains(H.CONNECTION) || plane.draining();
     ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
-    h.set(H.X_REQUEST_ID, ex.requestId);
+    h.set(H.X_REQUEST_ID, H.ascii(ex.requestId));
     ex.applyResponseHeaderHooks(h);
     if (close) closeAfterResponse(ex);
     boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;

@@ -60,6 +60,7 @@ final class RequestFraming extends ChannelDuplexHandler {
   private boolean first = true;
   private long headBytes;
   private final StringBuilder line = new StringBuilder(16);
+  private final byte[] window = new byte[1024];
   private final StringBuilder name = new StringBuilder(NAME_CAP);
   private final StringBuilder value = new StringBuilder(VALUE_CAP);
   private boolean valueOverflow;
@@ -106,6 +107,10 @@ final class RequestFraming extends ChannelDuplexHandler {
     int headStart = inHead() ? start : -1;
     String why = null;
     int i = start;
+    // the bytes are read through a window copied out of the buffer in one block: reading them one
+    // getByte at a time (a bounds and reference-count check each) cost more than the checks
+    byte[] w = window;
+    int wStart = 0, wEnd = 0;
     while (i < end && why == null) {
       S before = state;
       if (state == S.BODY || state == S.CHUNK_DATA) {
@@ -116,7 +121,28 @@ final class RequestFraming extends ChannelDuplexHandler {
         continue;
       }
       if (state == S.PASS) break;
-      why = step(buf.getByte(i) & 0xff);
+      if (i >= wEnd) {
+        int n = Math.min(end - i, w.length);
+        buf.getBytes(i, w, 0, n);
+        wStart = i;
+        wEnd = i + n;
+      }
+      if (state == S.VALUE && !framing) {
+        // the value of a header this handler does not decide by: only its characters are checked
+        int j = i;
+        while (j < wEnd) {
+          int c = w[j - wStart] & 0xff;
+          if ((c < 0x20 && c != '\t') || c == 0x7f) break;
+          j++;
+        }
+        if (j > i) {
+          headBytes += j - i;
+          i = j;
+          if (headBytes > MAX_HEAD_BYTES) state = S.PASS;
+          continue;
+        }
+      }
+      why = step(w[i - wStart] & 0xff);
       if (!headSeen && why == null && ((before == S.HEAD_END_LF && state != S.HEAD_END_LF) || state == S.PASS)) firstHeadDone(ctx);
       if (before == S.LINE_START && state == S.LINE) {
         headStart = i;
