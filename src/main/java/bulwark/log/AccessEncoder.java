@@ -6,21 +6,27 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import org.slf4j.Marker;
 
 /**
- * Encodes access-log lines: the ECS JSON of {@link AccessLog.AccessMarker}, written directly into
- * one reused buffer. The generic JSON encoder (logstash-logback-encoder over Jackson, with the
- * redacting decorator on every string) cost about three times as much CPU per line; this one runs
- * the redaction only on the values a client chooses. Called by one thread at a time (the appender
+ * Encodes access-log lines: the ECS JSON of {@link AccessLog.AccessMarker}, written as UTF-8 bytes
+ * straight into one reused buffer, with the constant parts of the line (field names, quotes,
+ * separators) encoded once. The generic JSON encoder (logstash-logback-encoder over Jackson, with
+ * the redacting decorator on every string) cost about three times as much CPU per line, and a
+ * StringBuilder turned into a String and then into bytes about twice as much; this one runs the
+ * redaction only on the values a client chooses. Called by one thread at a time (the appender
  * holds its lock).
  */
 final class AccessEncoder extends EncoderBase<ILoggingEvent> {
   private static final DateTimeFormatter SECOND = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
   private static final byte[] NONE = new byte[0];
-  private final StringBuilder line = new StringBuilder(512);
+  private static final byte[] OPEN = ascii("{\"@timestamp\":\"");
+  private static final byte[] AFTER_TIME = ascii("Z\",\"ecs.version\":\"" + EcsEncoder.ECS_VERSION + "\",\"service.name\":\"" + EcsEncoder.SERVICE + "\"");
+  private static final byte[] CLOSE = ascii("}\n");
+  private final Line line = new Line();
   private long cachedSecond = Long.MIN_VALUE;
-  private String cachedPrefix;
+  private final byte[] cachedPrefix = new byte[19];
 
   @Override
   public byte[] headerBytes() {
@@ -34,16 +40,22 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
 
   @Override
   public byte[] encode(ILoggingEvent event) {
+    Line l = encodeInto(event);
+    return l == null ? NONE : Arrays.copyOf(l.buf, l.len);
+  }
+
+  /** Encodes the line into this encoder's buffer, valid until the next call; null when the event is not an access line. */
+  Line encodeInto(ILoggingEvent event) {
     AccessLog.AccessMarker m = marker(event);
-    if (m == null) return NONE;
-    StringBuilder b = line;
-    b.setLength(0);
-    b.append("{\"@timestamp\":\"");
-    timestamp(b, event.getTimeStamp());
-    b.append("\",\"ecs.version\":\"").append(EcsEncoder.ECS_VERSION).append("\",\"service.name\":\"").append(EcsEncoder.SERVICE).append('"');
-    m.appendFields(b);
-    b.append("}\n");
-    return b.toString().getBytes(StandardCharsets.UTF_8);
+    if (m == null) return null;
+    Line l = line;
+    l.len = 0;
+    l.raw(OPEN);
+    timestamp(l, event.getTimeStamp());
+    l.raw(AFTER_TIME);
+    m.writeFields(l);
+    l.raw(CLOSE);
+    return l;
   }
 
   private static AccessLog.AccessMarker marker(ILoggingEvent event) {
@@ -53,51 +65,171 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
     return null;
   }
 
-  /** ISO-8601 in UTC with milliseconds, e.g. 2026-11-24T20:33:05.123Z. */
-  private void timestamp(StringBuilder b, long millis) {
+  /** ISO-8601 in UTC with milliseconds, e.g. 2026-11-24T20:33:05.123 (the Z follows). */
+  private void timestamp(Line l, long millis) {
     long second = Math.floorDiv(millis, 1000);
     if (second != cachedSecond) {
       cachedSecond = second;
-      cachedPrefix = SECOND.format(Instant.ofEpochSecond(second));
+      byte[] p = SECOND.format(Instant.ofEpochSecond(second)).getBytes(StandardCharsets.US_ASCII);
+      System.arraycopy(p, 0, cachedPrefix, 0, cachedPrefix.length);
     }
     int ms = (int) Math.floorMod(millis, 1000);
-    b.append(cachedPrefix).append('.').append((char) ('0' + ms / 100)).append((char) ('0' + ms / 10 % 10)).append((char) ('0' + ms % 10)).append('Z');
+    l.raw(cachedPrefix);
+    l.ensure(4);
+    byte[] b = l.buf;
+    int i = l.len;
+    b[i] = '.';
+    b[i + 1] = (byte) ('0' + ms / 100);
+    b[i + 2] = (byte) ('0' + ms / 10 % 10);
+    b[i + 3] = (byte) ('0' + ms % 10);
+    l.len = i + 4;
   }
 
-  /** Appends {@code ,"name":"value"} with the value escaped for JSON. */
-  static void field(StringBuilder b, String name, String value) {
-    b.append(",\"").append(name).append("\":\"");
-    int n = value.length();
-    int first = 0;
-    while (first < n && plain(value.charAt(first))) first++;
-    if (first == n) {
-      b.append(value).append('"'); // the usual case: nothing to escape, one bulk copy
-      return;
+  static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** A field name with its JSON prefixes, encoded once: {@code ,"name":"} and {@code ,"name":}. */
+  static final class Name {
+    final String name;
+    final byte[] text;
+    final byte[] number;
+
+    Name(String name) {
+      this.name = name;
+      this.text = ascii(",\"" + name + "\":\"");
+      this.number = ascii(",\"" + name + "\":");
     }
-    b.append(value, 0, first);
-    for (int i = first; i < n; i++) {
-      char c = value.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) b.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xF, 16));
-          else b.append(c);
+  }
+
+  /** Where the fields of a line go. */
+  interface Fields {
+    /** {@code ,"name":"value"}, the value escaped for JSON. */
+    void field(Name name, String value);
+
+    /** {@code ,"name":number}. */
+    void field(Name name, long value);
+  }
+
+  /** The fields as text (for a generic JSON encoder). */
+  static final class Text implements Fields {
+    final StringBuilder b;
+
+    Text(StringBuilder b) {
+      this.b = b;
+    }
+
+    @Override
+    public void field(Name name, String value) {
+      b.append(",\"").append(name.name).append("\":\"");
+      int n = value.length();
+      for (int i = 0; i < n; i++) {
+        char c = value.charAt(i);
+        switch (c) {
+          case '"' -> b.append("\\\"");
+          case '\\' -> b.append("\\\\");
+          case '\n' -> b.append("\\n");
+          case '\r' -> b.append("\\r");
+          case '\t' -> b.append("\\t");
+          default -> {
+            if (c < 0x20) b.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xF, 16));
+            else b.append(c);
+          }
         }
       }
+      b.append('"');
     }
-    b.append('"');
+
+    @Override
+    public void field(Name name, long value) {
+      b.append(",\"").append(name.name).append("\":").append(value);
+    }
   }
 
-  private static boolean plain(char c) {
-    return c >= 0x20 && c != '"' && c != '\\';
-  }
+  /** One line as UTF-8 bytes in a growing buffer. */
+  static final class Line implements Fields {
+    byte[] buf = new byte[1024];
+    int len;
 
-  /** Appends {@code ,"name":number}. */
-  static void field(StringBuilder b, String name, long value) {
-    b.append(",\"").append(name).append("\":").append(value);
+    void ensure(int n) {
+      if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
+    }
+
+    void raw(byte[] b) {
+      ensure(b.length);
+      System.arraycopy(b, 0, buf, len, b.length);
+      len += b.length;
+    }
+
+    @Override
+    public void field(Name name, String value) {
+      raw(name.text);
+      int n = value.length();
+      // at most 6 bytes per char (\\u00XX), 3 for any char outside ASCII (a surrogate pair is 4 for 2 chars)
+      ensure(n * 6 + 1);
+      byte[] b = buf;
+      int o = len;
+      for (int i = 0; i < n; i++) {
+        char c = value.charAt(i);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+          b[o++] = (byte) c; // the usual case
+        } else if (c < 0x80) {
+          b[o++] = '\\';
+          switch (c) {
+            case '"' -> b[o++] = '"';
+            case '\\' -> b[o++] = '\\';
+            case '\n' -> b[o++] = 'n';
+            case '\r' -> b[o++] = 'r';
+            case '\t' -> b[o++] = 't';
+            default -> {
+              b[o++] = 'u';
+              b[o++] = '0';
+              b[o++] = '0';
+              b[o++] = (byte) Character.forDigit(c >> 4, 16);
+              b[o++] = (byte) Character.forDigit(c & 0xF, 16);
+            }
+          }
+        } else if (c < 0x800) {
+          b[o++] = (byte) (0xC0 | (c >> 6));
+          b[o++] = (byte) (0x80 | (c & 0x3F));
+        } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+          int cp = Character.toCodePoint(c, value.charAt(++i));
+          b[o++] = (byte) (0xF0 | (cp >> 18));
+          b[o++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+          b[o++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+          b[o++] = (byte) (0x80 | (cp & 0x3F));
+        } else if (Character.isSurrogate(c)) {
+          b[o++] = '?'; // a lone surrogate: not valid UTF-8
+        } else {
+          b[o++] = (byte) (0xE0 | (c >> 12));
+          b[o++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+          b[o++] = (byte) (0x80 | (c & 0x3F));
+        }
+      }
+      b[o++] = '"';
+      len = o;
+    }
+
+    @Override
+    public void field(Name name, long value) {
+      raw(name.number);
+      ensure(20);
+      if (value < 0) {
+        if (value == Long.MIN_VALUE) {
+          raw(ascii(Long.toString(value)));
+          return;
+        }
+        buf[len++] = '-';
+        value = -value;
+      }
+      int digits = 1;
+      for (long v = value; v >= 10; v /= 10) digits++;
+      int end = len + digits;
+      for (int i = end - 1; i >= len; i--) {
+        buf[i] = (byte) ('0' + value % 10);
+        value /= 10;
+      }
+      len = end;
+    }
   }
 }

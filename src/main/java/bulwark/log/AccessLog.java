@@ -109,32 +109,48 @@ public final class AccessLog {
       this.upstreamNs = upstreamNs;
     }
 
+    private static final AccessEncoder.Name KIND = new AccessEncoder.Name("event.kind");
+    private static final AccessEncoder.Name DATASET = new AccessEncoder.Name("event.dataset");
+    private static final AccessEncoder.Name METHOD = new AccessEncoder.Name("http.request.method");
+    private static final AccessEncoder.Name PATH = new AccessEncoder.Name("url.path");
+    private static final AccessEncoder.Name STATUS = new AccessEncoder.Name("http.response.status_code");
+    private static final AccessEncoder.Name DURATION = new AccessEncoder.Name("event.duration");
+    private static final AccessEncoder.Name CLIENT_IP = new AccessEncoder.Name("client.ip");
+    private static final AccessEncoder.Name USER = new AccessEncoder.Name("user.name");
+    private static final AccessEncoder.Name USER_AGENT = new AccessEncoder.Name("user_agent.original");
+    private static final AccessEncoder.Name REQUEST_ID = new AccessEncoder.Name("http.request.id");
+    private static final AccessEncoder.Name ROUTE = new AccessEncoder.Name("bulwark.route");
+    private static final AccessEncoder.Name TARGET = new AccessEncoder.Name("bulwark.upstream.target");
+    private static final AccessEncoder.Name UPSTREAM_DURATION = new AccessEncoder.Name("bulwark.upstream.duration");
+    private static final AccessEncoder.Name TRACE_ID = new AccessEncoder.Name("trace.id");
+    private static final AccessEncoder.Name SPAN_ID = new AccessEncoder.Name("span.id");
+
     /** The ECS fields of this line, each as {@code ,"name":value}. */
-    void appendFields(StringBuilder b) {
-      AccessEncoder.field(b, "event.kind", "event");
-      AccessEncoder.field(b, "event.dataset", "bulwark.access");
+    void writeFields(AccessEncoder.Fields f) {
+      f.field(KIND, "event");
+      f.field(DATASET, "bulwark.access");
       // what a client chooses (method, path, user agent, request id) and the consumer name pass
       // through Redact; constants, numbers, config names, the client address and trace ids need not
-      AccessEncoder.field(b, "http.request.method", Redact.text(method));
-      AccessEncoder.field(b, "url.path", Redact.text(path));
-      AccessEncoder.field(b, "http.response.status_code", status);
-      AccessEncoder.field(b, "event.duration", durationNs);
-      AccessEncoder.field(b, "client.ip", clientIp);
-      if (consumer != null) AccessEncoder.field(b, "user.name", Redact.text(consumer));
-      if (userAgent != null) AccessEncoder.field(b, "user_agent.original", Redact.text(userAgent));
-      AccessEncoder.field(b, "http.request.id", Redact.text(requestId));
-      if (route != null) AccessEncoder.field(b, "bulwark.route", route);
-      if (target != null) AccessEncoder.field(b, "bulwark.upstream.target", target);
-      if (upstreamNs >= 0) AccessEncoder.field(b, "bulwark.upstream.duration", upstreamNs);
-      if (traceId != null) AccessEncoder.field(b, "trace.id", traceId);
-      if (spanId != null) AccessEncoder.field(b, "span.id", spanId);
+      f.field(METHOD, Redact.text(method));
+      f.field(PATH, Redact.text(path));
+      f.field(STATUS, status);
+      f.field(DURATION, durationNs);
+      f.field(CLIENT_IP, clientIp);
+      if (consumer != null) f.field(USER, Redact.text(consumer));
+      if (userAgent != null) f.field(USER_AGENT, Redact.text(userAgent));
+      f.field(REQUEST_ID, Redact.text(requestId));
+      if (route != null) f.field(ROUTE, route);
+      if (target != null) f.field(TARGET, target);
+      if (upstreamNs >= 0) f.field(UPSTREAM_DURATION, upstreamNs);
+      if (traceId != null) f.field(TRACE_ID, traceId);
+      if (spanId != null) f.field(SPAN_ID, spanId);
     }
 
     /** Not used (AccessEncoder writes the line); the same fields, for a generic JSON encoder. */
     @Override
     public void writeTo(JsonGenerator g) throws IOException {
       StringBuilder b = new StringBuilder(256);
-      appendFields(b);
+      writeFields(new AccessEncoder.Text(b));
       g.writeRaw(b.toString());
     }
 

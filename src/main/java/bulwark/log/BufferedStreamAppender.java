@@ -34,6 +34,25 @@ final class BufferedStreamAppender extends OutputStreamAppender<ILoggingEvent> {
     super.start();
   }
 
+  /** Access lines go from the encoder's buffer into the stream's with no array made per line. */
+  @Override
+  protected void subAppend(ILoggingEvent event) {
+    if (!isStarted() || !(getEncoder() instanceof AccessEncoder enc)) {
+      super.subAppend(event);
+      return;
+    }
+    streamWriteLock.lock();
+    try {
+      AccessEncoder.Line l = enc.encodeInto(event);
+      OutputStream out = getOutputStream();
+      if (l != null && out != null) out.write(l.buf, 0, l.len);
+    } catch (IOException e) {
+      addError("write failed", e);
+    } finally {
+      streamWriteLock.unlock();
+    }
+  }
+
   /** Writes out what is buffered. Safe from any thread. */
   void flush() {
     streamWriteLock.lock();

@@ -21,7 +21,7 @@ class AccessEncoderTest {
 
   @Test
   void everyValueSurvivesJsonEscapingAndTheLineIsOneJsonObject() throws Exception {
-    String path = "/q\"uote\\back\nline\ttab\u0001ctl/é/日本";
+    String path = "/q\"uote\\back\nline\ttab\u0001ctl\u007f/é/日本/\uD83D\uDE00";
     var m = new AccessLog.AccessMarker("GET", path, 200, 1234, "10.0.0.1", "curl/8 \"x\"", "rid-1", "r", "127.0.0.1:8081", 99);
     m.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     m.spanId = "00f067aa0ba902b7";
@@ -47,5 +47,27 @@ class AccessEncoderTest {
     String line = new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8);
     assertThat(line).doesNotContain(jwt).contains(Redact.MASK);
     assertThat(new ObjectMapper().readTree(line).has("bulwark.upstream.duration")).isFalse();
+  }
+
+  @Test
+  void theByteEncoderWritesWhatTheTextEncoderWritesInUtf8() {
+    // random values over the whole char range (controls, quotes, Latin-1, CJK, surrogate pairs and
+    // lone surrogates): the bytes written directly equal the text form encoded as UTF-8
+    var rnd = new java.util.Random(42);
+    char[] pool = {'a', 'Z', '0', ' ', '"', '\\', '\n', '\r', '\t', '\u0001', '\u001f', '\u007f', '\u00e9', '\u07ff', '\u0800', '\u65e5', '\uffff', '\uD83D', '\uDE00'};
+    var name = new AccessEncoder.Name("x.y");
+    for (int round = 0; round < 2000; round++) {
+      StringBuilder v = new StringBuilder();
+      int n = rnd.nextInt(40);
+      for (int i = 0; i < n; i++) v.append(rnd.nextBoolean() ? pool[rnd.nextInt(pool.length)] : (char) rnd.nextInt(0x10000));
+      StringBuilder text = new StringBuilder();
+      new AccessEncoder.Text(text).field(name, v.toString());
+      long num = rnd.nextLong() >> rnd.nextInt(64);
+      new AccessEncoder.Text(text).field(name, num);
+      var line = new AccessEncoder.Line();
+      line.field(name, v.toString());
+      line.field(name, num);
+      assertThat(java.util.Arrays.copyOf(line.buf, line.len)).as("value %s", v).isEqualTo(text.toString().getBytes(StandardCharsets.UTF_8));
+    }
   }
 }
