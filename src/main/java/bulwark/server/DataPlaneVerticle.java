@@ -50,7 +50,10 @@ final class DataPlaneVerticle extends VerticleBase {
         .setCompressionSupported(false)
         .setTcpNoDelay(true)
         .setReuseAddress(true)
-        .setDecompressionSupported(false);
+        .setDecompressionSupported(false)
+        // every request and response is handled on its connection's event loop (the proxy never
+        // touches one from another thread), so Vert.x may skip its cross-thread dispatch and locking
+        .setStrictThreadMode(true);
     // the same limit for HTTP/2 request headers (SETTINGS_MAX_HEADER_LIST_SIZE), keeping the other defaults
     o.getInitialSettings().setMaxHeaderListSize(maxHead);
     if (cfg.server().tls() != null) {

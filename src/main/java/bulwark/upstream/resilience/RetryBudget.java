@@ -6,8 +6,9 @@ import java.util.function.LongSupplier;
 /**
  * A retry budget in the manner of Linkerd and Envoy: over the last {@code windowSeconds}, retries
  * may be at most {@code ratio} of the requests plus {@code minPerSecond} per second, so that
- * retries cannot multiply an outage. Lock-free: one-second buckets stamped with their second, in
- * atomic arrays; a bucket is reset by the first event of a new second that lands on it.
+ * retries cannot multiply an outage. Requests are counted without a lock: one-second buckets
+ * stamped with their second, in atomic arrays; a bucket is reset by the first event of a new
+ * second that lands on it.
  */
 public final class RetryBudget {
   private final double ratio;
@@ -49,8 +50,13 @@ public final class RetryBudget {
     requests.incrementAndGet(bucket(now()));
   }
 
-  /** Takes one retry from the budget; false when the budget is spent (the retry must not happen). */
-  public boolean tryRetry() {
+  /**
+   * Takes one retry from the budget; false when the budget is spent (the retry must not happen).
+   * The check and the take are one step (event loops share the budget: two that checked at once
+   * could otherwise both take the last retry). Retries are rare next to requests, so the lock is
+   * seldom contended, and counting requests takes none.
+   */
+  public synchronized boolean tryRetry() {
     long sec = now();
     if (retriesInWindow(sec) >= allowedInWindow(sec)) return false;
     retries.incrementAndGet(bucket(sec));
