@@ -230,6 +230,9 @@ measure() {
     parse_wrk "$RES/$name-warmup.txt"
     SENT[$name]=$(( ${SENT[$name]:-0} + REQS ))
   fi
+  # the access logs of earlier cases (tens of MB) are written back by the kernel some 30 s after
+  # they were written: flush them now, so that work does not land in this case's measurement
+  sync
   log "$tag: measuring ${DURATION}s: $url"
   pb=$(proc_snapshot); before=$(core_ticks)
   run_wrk "$RES/$name-$round.txt" "$url" "$DURATION" "$CONNECTIONS" "${HDR[$name]:-}"

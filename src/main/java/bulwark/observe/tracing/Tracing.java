@@ -11,8 +11,6 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.MeterProvider;
 import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.SpanId;
-import io.opentelemetry.api.trace.TraceId;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -113,7 +111,48 @@ public final class Tracing implements Telemetry {
    * A new trace that was not sampled: no SDK span at all (that costs on every request), only the
    * ids its traceparent carries upstream with the sampled flag off.
    */
-  private record Unsampled(String traceId) {}
+  private record Unsampled(long hi, long lo) {}
+
+  /** The header names as pre-hashed AsciiStrings (they are looked up, removed or set on every request). */
+  private static final CharSequence TRACEPARENT_NAME = io.netty.util.AsciiString.cached(TRACEPARENT);
+  private static final CharSequence TRACESTATE_NAME = io.netty.util.AsciiString.cached(TRACESTATE);
+  private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** Writes v as 16 lower-case hex digits at b[off..off+16). */
+  private static void hex(byte[] b, int off, long v) {
+    for (int i = 15; i >= 0; i--) {
+      b[off + i] = HEX[(int) (v & 0xF)];
+      v >>>= 4;
+    }
+  }
+
+  /** 16 or 32 hex digits as a String (the W3C/OTel id form), made from bytes without a char[]. */
+  static String hexId(long hi, long lo, boolean wide) {
+    byte[] b = new byte[wide ? 32 : 16];
+    if (wide) {
+      hex(b, 0, hi);
+      hex(b, 16, lo);
+    } else {
+      hex(b, 0, lo);
+    }
+    return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  /** The traceparent of an unsampled try: 00-trace-span-00, as an AsciiString (copied in one block when encoded). */
+  static CharSequence unsampledTraceparent(long hi, long lo, long span) {
+    byte[] b = new byte[55];
+    b[0] = '0';
+    b[1] = '0';
+    b[2] = '-';
+    hex(b, 3, hi);
+    hex(b, 19, lo);
+    b[35] = '-';
+    hex(b, 36, span);
+    b[52] = '-';
+    b[53] = '0';
+    b[54] = '0';
+    return new io.netty.util.AsciiString(b, false);
+  }
 
   /**
    * New traces are sampled here, by the rule of the SDK's TraceIdRatioBased sampler (the absolute
@@ -209,9 +248,9 @@ public final class Tracing implements Telemetry {
         lo = r.nextLong();
       } while (hi == 0 && lo == 0);
       if (Math.abs(lo) >= idUpperBound) {
-        ex.traceId = TraceId.fromLongs(hi, lo);
-        ex.spanId = newSpanId(r);
-        ex.trace = new Unsampled(ex.traceId);
+        ex.traceId = hexId(hi, lo, true);
+        ex.spanId = hexId(0, nonZero(r), false);
+        ex.trace = new Unsampled(hi, lo);
         return;
       }
     }
@@ -253,8 +292,8 @@ public final class Tracing implements Telemetry {
    * accepts only a well-formed traceparent; two traceparent headers are ambiguous and ignored too).
    */
   private Context parent(MultiMap headers) {
-    if (!headers.contains(TRACEPARENT)) return Context.root();
-    if (headers.getAll(TRACEPARENT).size() != 1) return Context.root();
+    if (!headers.contains(TRACEPARENT_NAME)) return Context.root();
+    if (headers.getAll(TRACEPARENT_NAME).size() != 1) return Context.root();
     try {
       return propagator.extract(Context.root(), headers, GETTER);
     } catch (RuntimeException e) {
@@ -262,12 +301,12 @@ public final class Tracing implements Telemetry {
     }
   }
 
-  private static String newSpanId(ThreadLocalRandom r) {
+  private static long nonZero(ThreadLocalRandom r) {
     long id;
     do {
       id = r.nextLong();
     } while (id == 0);
-    return SpanId.fromLong(id);
+    return id;
   }
 
   @Override
@@ -275,8 +314,8 @@ public final class Tracing implements Telemetry {
     if (ex.trace instanceof Unsampled u) {
       MultiMap headers = ex.upstreamHeaders;
       if (headers != null) {
-        headers.remove(TRACESTATE);
-        headers.set(TRACEPARENT, "00-" + u.traceId() + "-" + newSpanId(ThreadLocalRandom.current()) + "-00");
+        headers.remove(TRACESTATE_NAME);
+        headers.set(TRACEPARENT_NAME, unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
       }
       return;
     }
@@ -304,8 +343,8 @@ public final class Tracing implements Telemetry {
     MultiMap headers = ex.upstreamHeaders;
     if (headers != null) {
       // the client's own trace headers were copied upstream: replace them with this try's context
-      headers.remove(TRACEPARENT);
-      headers.remove(TRACESTATE);
+      headers.remove(TRACEPARENT_NAME);
+      headers.remove(TRACESTATE_NAME);
       propagator.inject(Context.root().with(client), headers, SETTER);
     }
   }
