@@ -21,6 +21,8 @@ public final class Exchange {
   public final HttpServerResponse response;
   public final long startNanos;
   public final String requestId;
+  /** The request id is the client's own X-Request-Id (not one Bulwark made): it may need redacting when logged. */
+  public boolean requestIdFromClient;
   public final String clientIp;
   public Route route;
   /**

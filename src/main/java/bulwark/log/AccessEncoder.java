@@ -162,6 +162,7 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
     }
 
     @Override
+    @SuppressWarnings("deprecation")
     public void field(Name name, String value) {
       raw(name.text);
       int n = value.length();
@@ -169,7 +170,18 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
       ensure(n * 6 + 1);
       byte[] b = buf;
       int o = len;
-      for (int i = 0; i < n; i++) {
+      // the usual case first: the plain printable ASCII prefix (often the whole value) is found
+      // with reads only, then copied in one block (String.getBytes(int, int, byte[], int) copies
+      // each char's low byte, exact below 0x80); from the first other char on, one by one
+      int i = 0;
+      while (i < n) {
+        char c = value.charAt(i);
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+        i++;
+      }
+      value.getBytes(0, i, b, o);
+      o += i;
+      for (; i < n; i++) {
         char c = value.charAt(i);
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
           b[o++] = (byte) c; // the usual case

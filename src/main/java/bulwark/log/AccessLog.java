@@ -72,6 +72,7 @@ public final class AccessLog {
         ex.target == null ? null : ex.target.key(),
         ex.upstreamStartNanos == 0 ? -1 : (ex.upstreamEndNanos == 0 ? now : ex.upstreamEndNanos) - ex.upstreamStartNanos);
     m.consumer = ex.consumer;
+    m.requestIdFromClient = ex.requestIdFromClient;
     m.traceId = ex.traceId;
     m.spanId = ex.spanId;
     logger.info(m, "");
@@ -90,6 +91,8 @@ public final class AccessLog {
     private final String method, path, clientIp, userAgent, requestId, route, target;
     private final int status;
     private final long durationNs, upstreamNs;
+    /** The request id came from the client; one Bulwark made (hex digits) needs no redaction. */
+    boolean requestIdFromClient = true;
     /** The caller named by an auth middleware (ECS user.name); null when none. */
     String consumer;
     /** The request's trace and server span (ECS trace.id, span.id); null when not traced. */
@@ -138,7 +141,7 @@ public final class AccessLog {
       f.field(CLIENT_IP, clientIp);
       if (consumer != null) f.field(USER, Redact.text(consumer));
       if (userAgent != null) f.field(USER_AGENT, Redact.text(userAgent));
-      f.field(REQUEST_ID, Redact.text(requestId));
+      f.field(REQUEST_ID, requestIdFromClient ? Redact.text(requestId) : requestId);
       if (route != null) f.field(ROUTE, route);
       if (target != null) f.field(TARGET, target);
       if (upstreamNs >= 0) f.field(UPSTREAM_DURATION, upstreamNs);

@@ -75,7 +75,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     plane.requestStarted();
     Snapshot snap = plane.snapshot();
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
-    Exchange ex = new Exchange(req, RequestIds.accept(req.getHeader(H.X_REQUEST_ID)), snap.forwarding().clientIp(peer, req.headers()));
+    String givenId = req.getHeader(H.X_REQUEST_ID);
+    String requestId = RequestIds.accept(givenId);
+    Exchange ex = new Exchange(req, requestId, snap.forwarding().clientIp(peer, req.headers()));
+    ex.requestIdFromClient = requestId == givenId;
     ex.rejecter(this::reject);
     ex.responder(this::answer);
     telemetry.requestStarted(ex);

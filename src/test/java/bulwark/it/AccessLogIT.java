@@ -106,6 +106,26 @@ class AccessLogIT {
   }
 
   @Test
+  void aClientsRequestIdIsRedactedWhenCredentialShapedAndAGeneratedOneIsLoggedAsIs() throws Exception {
+    Path out = dir.resolve("ids.log");
+    // a JWT passes the X-Request-Id character rules (letters, digits, dots, dashes): kept as the id,
+    // it must still be masked in the log; an id the gateway made is written without the check
+    String jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+    try (RunningGateway gw = RunningGateway.start(config(true, out))) {
+      var given = TestSupport.get(gw.url("/logged/jwt-id"), "X-Request-Id", jwt);
+      assertThat(given.headers().firstValue("X-Request-Id")).contains(jwt);
+      var made = TestSupport.get(gw.url("/logged/made-id"));
+      String madeId = made.headers().firstValue("X-Request-Id").orElseThrow();
+      assertThat(madeId).matches("[0-9a-f]{32}");
+      await().atMost(Duration.ofSeconds(10)).until(() -> lines(out).size() >= 2);
+      Map<String, JsonObject> byPath = lines(out).stream().collect(Collectors.toMap(j -> j.getString("url.path"), Function.identity()));
+      assertThat(byPath.get("/logged/jwt-id").getString("http.request.id")).isEqualTo(bulwark.log.Redact.MASK);
+      assertThat(Files.readString(out)).doesNotContain(jwt);
+      assertThat(byPath.get("/logged/made-id").getString("http.request.id")).isEqualTo(madeId);
+    }
+  }
+
+  @Test
   void aClientThatGoesAwayIsLogged499AndTheClientIpComesFromATrustedProxy() throws Exception {
     Path out = dir.resolve("gone.log");
     try (RunningGateway gw = RunningGateway.start(config(true, out))) {
