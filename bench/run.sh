@@ -7,6 +7,9 @@
 #   NGINX_WARMUP=3   seconds of wrk warm-up before the first direct and nginx-proxy runs
 #   CONNECTIONS=64   wrk connections (-t1 always)
 #   ROUNDS=1         measure every case this many times, interleaved; ratios use the medians
+#   FRESH=1          with ROUNDS > 1, restart every gateway (a new JVM, warmed up again) before each
+#                    round after the first: one JVM's JIT outcome moves a case by up to ~10%, and
+#                    the median then spans several (FRESH=0: one JVM per case for all rounds)
 #   ROUTES_SMALL=10, ROUTES_BIG=10000   route counts of the route-table scale test
 #   SOAK=1           also run bench/reload-soak.sh afterwards (SOAK_SECONDS, default 600)
 #   RESILIENCE=1     also measure a route with health checks + breaker + local rate limit, and a
@@ -33,6 +36,7 @@ WARMUP=${WARMUP:-20}
 NGINX_WARMUP=${NGINX_WARMUP:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-1}
+FRESH=${FRESH:-1}
 ROUTES_SMALL=${ROUTES_SMALL:-10}
 ROUTES_BIG=${ROUTES_BIG:-10000}
 
@@ -54,7 +58,7 @@ say "java: $("$JAVA" -version 2>&1 | head -n 1) ($JAVA_HOME)"
 say "nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); wrk: $(wrk -v 2>&1 | head -n 1 | awk '{print $2}')"
 say "jar: $JAR ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && git diff --quiet HEAD -- src 2>/dev/null || echo ', src has local changes'))"
 say "JVM flags: $BULWARK_JAVA_OPTS"
-say "wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS round(s); warm-up ${WARMUP}s per gateway, ${NGINX_WARMUP}s for nginx"
+say "wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS round(s); warm-up ${WARMUP}s per gateway, ${NGINX_WARMUP}s for nginx$([ "$FRESH" = 1 ] && [ "$ROUNDS" -gt 1 ] && echo "; every gateway a new JVM (warmed up again) in each round")"
 say "CPUs: proxy under test on CPU $PROXY_CPU; wrk and the upstream nginx on CPU $LOAD_CPU"
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -88,6 +92,16 @@ launch_gateway() {
   START_MS[$name]=$GATEWAY_START_MS
   GW_PORT=$port
   log "$name: pid $GATEWAY_PID on 127.0.0.1:$port (admin $admin, CPU $PROXY_CPU), ready in ${GATEWAY_START_MS} ms"
+}
+
+# relaunch_gateway NAME: stops the case's gateway and starts a new JVM on the same config (same
+# ports, the same access log, appended to)
+relaunch_gateway() {
+  local name=$1
+  stop_pid "${PID[$name]}"
+  start_gateway "$BENCH_TMP/conf/$name.yaml" "${GW_ADMIN_OF[$name]}" "$PROXY_CPU" "$name"
+  PID[$name]=$GATEWAY_PID
+  log "$name: new JVM, pid $GATEWAY_PID, ready in ${GATEWAY_START_MS} ms"
 }
 
 one_route_config() { # PORT ADMIN UPSTREAM ACCESS_LOG
@@ -222,6 +236,9 @@ measure() {
   local name=$1 round=$2 url=${URL[$1]} warm=0 before after pb pa c0 c1 other tag us
   if [ "$round" = 1 ]; then
     case $name in direct | nginx-proxy | nginx-tls) warm=$NGINX_WARMUP ;; *) warm=$WARMUP ;; esac
+  elif [ "$FRESH" = 1 ] && [ -n "${GW_ADMIN_OF[$name]:-}" ]; then
+    relaunch_gateway "$name"
+    warm=$WARMUP
   fi
   tag=$name; [ "$ROUNDS" = 1 ] || tag="$name#$round"
   if [ "$warm" -gt 0 ]; then
