@@ -60,7 +60,16 @@ final class RequestFraming extends ChannelDuplexHandler {
   private boolean first = true;
   private long headBytes;
   private final StringBuilder line = new StringBuilder(16);
-  private final byte[] window = new byte[1024];
+  /**
+   * The bytes being checked, copied out of the buffer in blocks: one array per event-loop thread,
+   * not per connection (it is used only inside one channelRead, which reads nothing else meanwhile).
+   */
+  private static final io.netty.util.concurrent.FastThreadLocal<byte[]> WINDOW = new io.netty.util.concurrent.FastThreadLocal<>() {
+    @Override
+    protected byte[] initialValue() {
+      return new byte[2048];
+    }
+  };
   private final StringBuilder name = new StringBuilder(NAME_CAP);
   private final StringBuilder value = new StringBuilder(VALUE_CAP);
   private boolean valueOverflow;
@@ -109,7 +118,7 @@ final class RequestFraming extends ChannelDuplexHandler {
     int i = start;
     // the bytes are read through a window copied out of the buffer in one block: reading them one
     // getByte at a time (a bounds and reference-count check each) cost more than the checks
-    byte[] w = window;
+    byte[] w = WINDOW.get();
     int wStart = 0, wEnd = 0;
     while (i < end && why == null) {
       S before = state;
