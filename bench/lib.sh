@@ -158,6 +158,17 @@ nginx_http_common() {
 EOF
 }
 
+# launch_nginx NAME CONF CPU URL: runs nginx on CONF pinned to CPU and waits until URL answers;
+# sets NGINX_PID
+launch_nginx() {
+  local name=$1 conf=$2 cpu=$3 url=$4
+  taskset -c "$cpu" "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/$name-error.log" -c "$conf" \
+    >"$BENCH_TMP/$name.out" 2>&1 &
+  NGINX_PID=$!
+  BENCH_PIDS+=("$NGINX_PID")
+  wait_http "$url" 20 || { cat "$BENCH_TMP/$name-error.log" "$BENCH_TMP/$name.out" >&2; die "nginx $name did not start"; }
+}
+
 # start_upstream PORT CPU: nginx returning a small JSON body; sets UPSTREAM_PID
 start_upstream() {
   local port=$1 cpu=$2 conf="$BENCH_TMP/upstream.conf"
@@ -176,11 +187,8 @@ start_upstream() {
 }
 EOF
   } >"$conf"
-  taskset -c "$cpu" "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/upstream-error.log" -c "$conf" \
-    >"$BENCH_TMP/upstream.out" 2>&1 &
-  UPSTREAM_PID=$!
-  BENCH_PIDS+=("$UPSTREAM_PID")
-  wait_http "http://127.0.0.1:$port/" 20 || { cat "$BENCH_TMP/upstream-error.log" "$BENCH_TMP/upstream.out" >&2; die "upstream nginx did not start"; }
+  launch_nginx upstream "$conf" "$cpu" "http://127.0.0.1:$port/"
+  UPSTREAM_PID=$NGINX_PID
 }
 
 # start_redis PORT CPU: a throwaway redis-server (no persistence); sets REDIS_PID
@@ -238,11 +246,7 @@ EOF
 }
 EOF
   } >"$conf"
-  taskset -c "$cpu" "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/$name-error.log" -c "$conf" \
-    >"$BENCH_TMP/$name.out" 2>&1 &
-  NGINX_PID=$!
-  BENCH_PIDS+=("$NGINX_PID")
-  wait_http "$scheme://127.0.0.1:$port/api/items/42" 20 || { cat "$BENCH_TMP/$name-error.log" "$BENCH_TMP/$name.out" >&2; die "nginx $name did not start"; }
+  launch_nginx "$name" "$conf" "$cpu" "$scheme://127.0.0.1:$port/api/items/42"
 }
 
 # start_nginx_proxy PORT UPSTREAM_PORT CPU: plain keep-alive reverse proxy; sets NGINX_PROXY_PID

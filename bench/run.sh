@@ -231,6 +231,11 @@ ERRORS=0
 ROWS=()
 declare -A ALL_RPS ALL_US SENT
 
+# judge RATIO TARGET: sets v to met or MISSED, and counts a miss
+judge() {
+  if ge "$1" "$2"; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+}
+
 # measure CASE ROUND
 measure() {
   local name=$1 round=$2 url=${URL[$1]} warm=0 before after pb pa c0 c1 other tag us
@@ -303,7 +308,7 @@ MISSED=0
 B=$(median <<<"${ALL_RPS[bulwark]}")
 N=$(median <<<"${ALL_RPS[nginx-proxy]}")
 r1=$(ratio "$B" "$N")
-if ge "$r1" 0.75; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+judge "$r1" 0.75
 say "bulwark / nginx-proxy throughput: $r1 (target >= 0.75: $v)"
 BU=$(median <<<"${ALL_US[bulwark]}")
 NU=$(median <<<"${ALL_US[nginx-proxy]}")
@@ -311,7 +316,7 @@ say "  CPU per request: bulwark $BU us, nginx-proxy $NU us; efficiency nginx/bul
 S=$(median <<<"${ALL_RPS[$R_SMALL]}")
 L=$(median <<<"${ALL_RPS[$R_BIG]}")
 r2=$(ratio "$L" "$S")
-if ge "$r2" 0.95; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+judge "$r2" 0.95
 say "$R_BIG / $R_SMALL throughput: $r2 (target >= 0.95: $v)"
 SU=$(median <<<"${ALL_US[$R_SMALL]}")
 LU=$(median <<<"${ALL_US[$R_BIG]}")
@@ -319,12 +324,12 @@ say "  CPU per request: $R_SMALL $SU us, $R_BIG $LU us; efficiency $(ratio "$SU"
 if [ "$RESILIENCE" = 1 ]; then
   G=$(median <<<"${ALL_RPS[guarded]}")
   r3=$(ratio "$G" "$B")
-  if ge "$r3" 0.9; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  judge "$r3" 0.9
   say "guarded (health checks + breaker + local rate limit) / bulwark (plain route) throughput: $r3 (target >= 0.9: $v)"
   RL=$(median <<<"${ALL_RPS[rl-local]}")
   RC=$(median <<<"${ALL_RPS[rl-cluster]}")
   r4=$(ratio "$RC" "$RL")
-  if ge "$r4" 0.5; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  judge "$r4" 0.5
   say "rl-cluster (Redis) / rl-local rate limit throughput: $r4 (target >= 0.5: $v)"
 fi
 if [ "$JWT" = 1 ]; then
@@ -332,15 +337,15 @@ if [ "$JWT" = 1 ]; then
   r6=$(ratio "$JW" "$B")
   JB=$(median <<<"${ALL_RPS[bearer]}")
   r7=$(ratio "$JW" "$JB")
-  if ge "$r7" 0.85; then v7=met; else v7=MISSED; MISSED=$((MISSED + 1)); fi
-  say "jwt (RS256 verified with cached keys) / bearer (the same route without auth, same requests with the token): $r7 (target >= 0.85, i.e. at most 15% cost: $v7)"
+  judge "$r7" 0.85
+  say "jwt (RS256 verified with cached keys) / bearer (the same route without auth, same requests with the token): $r7 (target >= 0.85, i.e. at most 15% cost: $v)"
   say "jwt / bulwark (plain route, requests without the 600-byte token header): $r6"
 fi
 if [ "$TLS" = 1 ]; then
   BT=$(median <<<"${ALL_RPS[bulwark-tls]}")
   NT=$(median <<<"${ALL_RPS[nginx-tls]}")
   r5=$(ratio "$BT" "$NT")
-  if ge "$r5" 0.75; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  judge "$r5" 0.75
   say "bulwark-tls / nginx-tls throughput (both terminating TLS, same certificate): $r5 (target >= 0.75: $v)"
   say "  CPU per request: bulwark-tls $(median <<<"${ALL_US[bulwark-tls]}") us, nginx-tls $(median <<<"${ALL_US[nginx-tls]}") us;" \
     "TLS cost: bulwark-tls / bulwark $(ratio "$BT" "$B"), nginx-tls / nginx-proxy $(ratio "$NT" "$N")"
@@ -349,7 +354,7 @@ if [ "$OBS" = 1 ]; then
   OON=$(median <<<"${ALL_RPS[obs-on]}")
   OOFF=$(median <<<"${ALL_RPS[obs-off]}")
   r8=$(ratio "$OON" "$OOFF")
-  if ge "$r8" 0.9; then v=met; else v=MISSED; MISSED=$((MISSED + 1)); fi
+  judge "$r8" 0.9
   say "obs-on (metrics + access log + 10% tracing) / obs-off (all three off): $r8 (target >= 0.9, i.e. at most 10% cost: $v)"
   say "  CPU per request: obs-on $(median <<<"${ALL_US[obs-on]}") us, obs-off $(median <<<"${ALL_US[obs-off]}") us"
   spans=$(curl -fsS "http://127.0.0.1:${GW_ADMIN_OF[obs-on]}/metrics" 2>/dev/null | grep -E '^bulwark_tracing_spans_(exported|dropped)_total' | tr '\n' ' ' || true)

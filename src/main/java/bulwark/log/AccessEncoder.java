@@ -102,52 +102,8 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
     }
   }
 
-  /** Where the fields of a line go. */
-  interface Fields {
-    /** {@code ,"name":"value"}, the value escaped for JSON. */
-    void field(Name name, String value);
-
-    /** {@code ,"name":number}. */
-    void field(Name name, long value);
-  }
-
-  /** The fields as text (for a generic JSON encoder). */
-  static final class Text implements Fields {
-    final StringBuilder b;
-
-    Text(StringBuilder b) {
-      this.b = b;
-    }
-
-    @Override
-    public void field(Name name, String value) {
-      b.append(",\"").append(name.name).append("\":\"");
-      int n = value.length();
-      for (int i = 0; i < n; i++) {
-        char c = value.charAt(i);
-        switch (c) {
-          case '"' -> b.append("\\\"");
-          case '\\' -> b.append("\\\\");
-          case '\n' -> b.append("\\n");
-          case '\r' -> b.append("\\r");
-          case '\t' -> b.append("\\t");
-          default -> {
-            if (c < 0x20) b.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xF, 16));
-            else b.append(c);
-          }
-        }
-      }
-      b.append('"');
-    }
-
-    @Override
-    public void field(Name name, long value) {
-      b.append(",\"").append(name.name).append("\":").append(value);
-    }
-  }
-
   /** One line as UTF-8 bytes in a growing buffer. */
-  static final class Line implements Fields {
+  static final class Line {
     byte[] buf = new byte[1024];
     int len;
 
@@ -161,9 +117,9 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
       len += b.length;
     }
 
-    @Override
+    /** Appends {@code ,"name":"value"}, the value escaped for JSON. */
     @SuppressWarnings("deprecation")
-    public void field(Name name, String value) {
+    void field(Name name, String value) {
       raw(name.text);
       int n = value.length();
       // at most 6 bytes per char (\\u00XX), 3 for any char outside ASCII (a surrogate pair is 4 for 2 chars)
@@ -222,8 +178,8 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
       len = o;
     }
 
-    @Override
-    public void field(Name name, long value) {
+    /** Appends {@code ,"name":number}. */
+    void field(Name name, long value) {
       raw(name.number);
       ensure(20);
       if (value < 0) {

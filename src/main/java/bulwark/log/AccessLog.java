@@ -129,7 +129,7 @@ public final class AccessLog {
     private static final AccessEncoder.Name SPAN_ID = new AccessEncoder.Name("span.id");
 
     /** The ECS fields of this line, each as {@code ,"name":value}. */
-    void writeFields(AccessEncoder.Fields f) {
+    void writeFields(AccessEncoder.Line f) {
       f.field(KIND, "event");
       f.field(DATASET, "bulwark.access");
       // what a client chooses (method, path, user agent, request id) and the consumer name pass
@@ -152,9 +152,9 @@ public final class AccessLog {
     /** Not used (AccessEncoder writes the line); the same fields, for a generic JSON encoder. */
     @Override
     public void writeTo(JsonGenerator g) throws IOException {
-      StringBuilder b = new StringBuilder(256);
-      writeFields(new AccessEncoder.Text(b));
-      g.writeRaw(b.toString());
+      AccessEncoder.Line l = new AccessEncoder.Line();
+      writeFields(l);
+      g.writeRaw(new String(l.buf, 0, l.len, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @Override

@@ -103,17 +103,17 @@ public final class ForwardingHeaders {
       if (o.xfh != null) out.set(H.X_FORWARDED_HOST, o.xfh);
       else out.remove(H.X_FORWARDED_HOST);
       out.set(H.FORWARDED, o.forwarded);
-      out.set(H.X_REQUEST_ID, H.ascii(requestId));
+      out.set(H.X_REQUEST_ID, requestId);
       return out;
     }
-    out.set(H.X_FORWARDED_FOR, H.ascii(xff == null ? peer : xff + ", " + peer));
+    out.set(H.X_FORWARDED_FOR, xff == null ? peer : xff + ", " + peer);
     out.set(H.X_FORWARDED_PROTO, xfp != null ? xfp : ssl ? H.HTTPS : H.HTTP);
     if (xfh != null) out.set(H.X_FORWARDED_HOST, xfh);
-    else if (host != null) out.set(H.X_FORWARDED_HOST, H.ascii(host));
+    else if (host != null) out.set(H.X_FORWARDED_HOST, host);
     else out.remove(H.X_FORWARDED_HOST);
     String ours = forwardedElement(peer, ssl, host);
-    out.set(H.FORWARDED, H.ascii(fwd == null ? ours : fwd + ", " + ours));
-    out.set(H.X_REQUEST_ID, H.ascii(requestId));
+    out.set(H.FORWARDED, fwd == null ? ours : fwd + ", " + ours);
+    out.set(H.X_REQUEST_ID, requestId);
     return out;
   }
 
@@ -148,22 +148,9 @@ public final class ForwardingHeaders {
     return ours.toString();
   }
 
-  /**
-   * Copies upstream response headers for the client, dropping hop-by-hop ones. Names and values go
-   * out as {@link io.netty.util.AsciiString}s, which the encoder copies in one block.
-   */
+  /** Copies upstream response headers for the client, dropping hop-by-hop ones. */
   public static void copyResponseHeaders(MultiMap from, MultiMap to) {
     Set<String> named = connectionNamed(from);
-    if (from instanceof io.netty.handler.codec.http.HttpHeaders nh) {
-      // HTTP/1.x: the raw names and values, with no String made for them
-      for (var it = nh.iteratorCharSequence(); it.hasNext(); ) {
-        var e = it.next();
-        CharSequence k = e.getKey();
-        if (hopByHop(k) || (named != null && named.contains(k.toString().toLowerCase(Locale.ROOT)))) continue;
-        to.add(H.ascii(k), H.ascii(e.getValue()));
-      }
-      return;
-    }
     for (var e : from) {
       String k = e.getKey();
       if (hopByHop(k) || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) continue;
@@ -172,23 +159,19 @@ public final class ForwardingHeaders {
   }
 
   /** Case-insensitive membership in {@link #HOP_BY_HOP} without allocating. */
-  static boolean hopByHop(CharSequence name) {
+  static boolean hopByHop(String name) {
     return switch (name.length()) {
-      case 2 -> is(name, "te");
-      case 6 -> is(name, "expect");
-      case 7 -> is(name, "trailer") || is(name, "upgrade");
-      case 10 -> is(name, "connection") || is(name, "keep-alive");
-      case 14 -> is(name, "http2-settings");
-      case 16 -> is(name, "proxy-connection");
-      case 17 -> is(name, "transfer-encoding");
-      case 18 -> is(name, "proxy-authenticate");
-      case 19 -> is(name, "proxy-authorization");
+      case 2 -> name.equalsIgnoreCase("te");
+      case 6 -> name.equalsIgnoreCase("expect");
+      case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+      case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+      case 14 -> name.equalsIgnoreCase("http2-settings");
+      case 16 -> name.equalsIgnoreCase("proxy-connection");
+      case 17 -> name.equalsIgnoreCase("transfer-encoding");
+      case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+      case 19 -> name.equalsIgnoreCase("proxy-authorization");
       default -> false;
     };
-  }
-
-  private static boolean is(CharSequence a, String b) {
-    return io.netty.util.AsciiString.contentEqualsIgnoreCase(a, b);
   }
 
   private static Set<String> connectionNamed(MultiMap in) {

@@ -607,7 +607,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     // draining may have begun while this request was in flight: its keep-alive connection ends with it
     boolean close = h.contains(H.CONNECTION) || plane.draining();
     ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
-    h.set(H.X_REQUEST_ID, H.ascii(ex.requestId));
+    h.set(H.X_REQUEST_ID, ex.requestId);
     ex.applyResponseHeaderHooks(h);
     if (close) closeAfterResponse(ex);
     boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;

@@ -382,9 +382,7 @@ public final class GatewayMetrics implements Telemetry {
   }
 
   private static Timer.Builder timer(String name, String description) {
-    // Prometheus histograms are cumulative: one buffer instead of Micrometer's default ring of three,
-    // so a record is one bucket search instead of three
-    return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS).distributionStatisticBufferLength(1);
+    return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS);
   }
 
   private static Duration[] seconds(double... s) {

@@ -126,15 +126,18 @@ public final class Tracing implements Telemetry {
     }
   }
 
-  /** 16 or 32 hex digits as a String (the W3C/OTel id form), made from bytes without a char[]. */
-  static String hexId(long hi, long lo, boolean wide) {
-    byte[] b = new byte[wide ? 32 : 16];
-    if (wide) {
-      hex(b, 0, hi);
-      hex(b, 16, lo);
-    } else {
-      hex(b, 0, lo);
-    }
+  /** A trace id in the W3C/OTel form (32 hex digits), made from bytes without a char[]. */
+  static String traceIdHex(long hi, long lo) {
+    byte[] b = new byte[32];
+    hex(b, 0, hi);
+    hex(b, 16, lo);
+    return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  /** A span id in the W3C/OTel form (16 hex digits). */
+  static String spanIdHex(long id) {
+    byte[] b = new byte[16];
+    hex(b, 0, id);
     return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 
@@ -248,8 +251,8 @@ public final class Tracing implements Telemetry {
         lo = r.nextLong();
       } while (hi == 0 && lo == 0);
       if (Math.abs(lo) >= idUpperBound) {
-        ex.traceId = hexId(hi, lo, true);
-        ex.spanId = hexId(0, nonZero(r), false);
+        ex.traceId = traceIdHex(hi, lo);
+        ex.spanId = spanIdHex(nonZero(r));
         ex.trace = new Unsampled(hi, lo);
         return;
       }
