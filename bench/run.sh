@@ -18,6 +18,9 @@
 #   TLS=1            also measure TLS termination: nginx and Bulwark, each terminating TLS (same
 #                    certificate, keep-alive wrk over https) in front of the plain upstream
 #                    (TLS=0 skips them)
+#   VPIPE=1          also measure vertx-pipe (bench/VertxPipe.java): the plainest reverse proxy on
+#                    Vert.x core, with Bulwark's server and client options and none of its work, i.e.
+#                    the floor of the stack Bulwark is built on (VPIPE=0 skips it)
 #   OBS=1            also measure the observability cost: a route with metrics, the access log and
 #                    10% trace sampling (OTLP/HTTP to a sink on the upstream nginx) against the same
 #                    route with all three off (OBS=0 skips them)
@@ -113,6 +116,15 @@ routes_config_big() { gen_routes_config "$ROUTES_BIG" "$1" "$2" "$3" "$4"; }
 
 launch_gateway bulwark one_route_config
 URL[bulwark]="http://127.0.0.1:$GW_PORT/api/items/42"
+
+VPIPE=${VPIPE:-1}
+if [ "$VPIPE" = 1 ]; then
+  VPIPE_PORT=$(free_port)
+  start_vertx_pipe "$VPIPE_PORT" "$UP_PORT" "$PROXY_CPU"
+  URL[vertx-pipe]="http://127.0.0.1:$VPIPE_PORT/api/items/42"
+  PID[vertx-pipe]=$VPIPE_PID
+  log "vertx-pipe: pid $VPIPE_PID on 127.0.0.1:$VPIPE_PORT (CPU $PROXY_CPU)"
+fi
 
 RESILIENCE=${RESILIENCE:-1}
 # The resilience cases: every feature on the route, with limits far above what wrk can send, so
@@ -222,7 +234,9 @@ fi
 say "bulwark: ready ${START_MS[bulwark]} ms after launch"
 say ""
 
-CASES=(direct nginx-proxy bulwark "$R_SMALL" "$R_BIG")
+CASES=(direct nginx-proxy bulwark)
+if [ "$VPIPE" = 1 ]; then CASES+=(vertx-pipe); fi
+CASES+=("$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
 if [ "$JWT" = 1 ]; then CASES+=(bearer jwt); fi
 if [ "$TLS" = 1 ]; then CASES+=(nginx-tls bulwark-tls); fi
@@ -244,6 +258,12 @@ measure() {
   elif [ "$FRESH" = 1 ] && [ -n "${GW_ADMIN_OF[$name]:-}" ]; then
     relaunch_gateway "$name"
     warm=$WARMUP
+  elif [ "$FRESH" = 1 ] && [ "$name" = vertx-pipe ]; then
+    stop_pid "${PID[vertx-pipe]}"
+    start_vertx_pipe "$VPIPE_PORT" "$UP_PORT" "$PROXY_CPU"
+    PID[vertx-pipe]=$VPIPE_PID
+    log "vertx-pipe: new JVM, pid $VPIPE_PID"
+    warm=$WARMUP
   fi
   tag=$name; [ "$ROUNDS" = 1 ] || tag="$name#$round"
   if [ "$warm" -gt 0 ]; then
@@ -264,7 +284,7 @@ measure() {
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
   # shellcheck disable=SC2086
-  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-} ${PID[bearer]:-} ${PID[obs-on]:-} ${PID[obs-off]:-})
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[vertx-pipe]:-} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-} ${PID[bearer]:-} ${PID[obs-on]:-} ${PID[obs-off]:-})
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
   if [ "$RPS" = 0 ]; then
     log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
