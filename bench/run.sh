@@ -333,6 +333,12 @@ say "bulwark / nginx-proxy throughput: $r1 (target >= 0.75: $v)"
 BU=$(median <<<"${ALL_US[bulwark]}")
 NU=$(median <<<"${ALL_US[nginx-proxy]}")
 say "  CPU per request: bulwark $BU us, nginx-proxy $NU us; efficiency nginx/bulwark $(ratio "$NU" "$BU") (less sensitive to other load)"
+if [ "$VPIPE" = 1 ]; then
+  VP=$(median <<<"${ALL_RPS[vertx-pipe]}")
+  VU=$(median <<<"${ALL_US[vertx-pipe]}")
+  say "  the floor of the stack: vertx-pipe / nginx-proxy $(ratio "$VP" "$N") (vertx-pipe $VU us per request);" \
+    "bulwark / vertx-pipe $(ratio "$B" "$VP"): Bulwark's own work costs $(awk -v b="$BU" -v v="$VU" 'BEGIN { printf "%.1f", b - v }') us per request"
+fi
 S=$(median <<<"${ALL_RPS[$R_SMALL]}")
 L=$(median <<<"${ALL_RPS[$R_BIG]}")
 r2=$(ratio "$L" "$S")
