@@ -174,15 +174,21 @@ public final class ForwardingHeaders {
     };
   }
 
-  private static Set<String> connectionNamed(MultiMap in) {
+  /**
+   * The lower-case names listed in Connection that are not hop-by-hop already (those go anyway),
+   * or null when there are none: the usual {@code Connection: keep-alive} of an upstream's
+   * response costs no set and no per-header lookup.
+   */
+  static Set<String> connectionNamed(MultiMap in) {
     if (!in.contains(H.CONNECTION)) return null;
-    List<String> conn = in.getAll(H.CONNECTION);
-    if (conn.isEmpty()) return null;
-    java.util.HashSet<String> names = new java.util.HashSet<>();
-    for (String c : conn) {
+    java.util.HashSet<String> names = null;
+    for (String c : in.getAll(H.CONNECTION)) {
+      if (c.equalsIgnoreCase("keep-alive")) continue;
       for (String t : c.split(",")) {
         String n = t.trim().toLowerCase(Locale.ROOT);
-        if (!n.isEmpty()) names.add(n);
+        if (n.isEmpty() || hopByHop(n)) continue;
+        if (names == null) names = new java.util.HashSet<>();
+        names.add(n);
       }
     }
     return names;

@@ -32,4 +32,35 @@ class ForwardingHeadersTest {
     assertThat(f.trusted("11.0.0.1")).isFalse();
     assertThat(f.trusted("example.com")).isFalse();
   }
+
+  @Test
+  void connectionListsOnlyTheNamesThatAreNotHopByHopAlready() {
+    assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap())).isNull();
+    assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap().add("Connection", "keep-alive"))).isNull();
+    assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap().add("Connection", "Keep-Alive, Upgrade, TE"))).isNull();
+    assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap()
+        .add("Connection", "keep-alive").add("Connection", " X-Forwarded-For ,close,,X-Secret")))
+        .containsExactlyInAnyOrder("x-forwarded-for", "close", "x-secret");
+  }
+
+  @Test
+  void responseHeadersLoseHopByHopAndConnectionNamedOnesOnly() {
+    MultiMap from = MultiMap.caseInsensitiveMultiMap()
+        .add("Content-Type", "application/json")
+        .add("Connection", "keep-alive")
+        .add("Keep-Alive", "timeout=5")
+        .add("Set-Cookie", "a=1")
+        .add("Set-Cookie", "b=2");
+    MultiMap to = MultiMap.caseInsensitiveMultiMap();
+    ForwardingHeaders.copyResponseHeaders(from, to);
+    assertThat(to.names()).containsExactlyInAnyOrder("Content-Type", "Set-Cookie");
+    assertThat(to.getAll("Set-Cookie")).containsExactly("a=1", "b=2");
+
+    from.set("Connection", "X-Internal, keep-alive").add("x-internal", "secret").add("X-Kept", "yes");
+    to = MultiMap.caseInsensitiveMultiMap();
+    ForwardingHeaders.copyResponseHeaders(from, to);
+    assertThat(to.contains("X-Internal")).isFalse();
+    assertThat(to.get("X-Kept")).isEqualTo("yes");
+    assertThat(to.contains("Connection")).isFalse();
+  }
 }
