@@ -91,12 +91,10 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
 
   /** A field name with its JSON prefixes, encoded once: {@code ,"name":"} and {@code ,"name":}. */
   static final class Name {
-    final String name;
     final byte[] text;
     final byte[] number;
 
     Name(String name) {
-      this.name = name;
       this.text = ascii(",\"" + name + "\":\"");
       this.number = ascii(",\"" + name + "\":");
     }

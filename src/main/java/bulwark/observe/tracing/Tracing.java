@@ -4,9 +4,11 @@ import bulwark.config.TracingConfig;
 import bulwark.filter.Exchange;
 import bulwark.log.Redact;
 import bulwark.observe.Telemetry;
+import bulwark.proxy.RequestIds;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.AsciiString;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.MeterProvider;
@@ -32,6 +34,7 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.Set;
@@ -114,31 +117,19 @@ public final class Tracing implements Telemetry {
   private record Unsampled(long hi, long lo) {}
 
   /** The header names as pre-hashed AsciiStrings (they are looked up, removed or set on every request). */
-  private static final CharSequence TRACEPARENT_NAME = io.netty.util.AsciiString.cached(TRACEPARENT);
-  private static final CharSequence TRACESTATE_NAME = io.netty.util.AsciiString.cached(TRACESTATE);
-  private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final CharSequence TRACEPARENT_NAME = AsciiString.cached(TRACEPARENT);
+  private static final CharSequence TRACESTATE_NAME = AsciiString.cached(TRACESTATE);
 
-  /** Writes v as 16 lower-case hex digits at b[off..off+16). */
-  private static void hex(byte[] b, int off, long v) {
-    for (int i = 15; i >= 0; i--) {
-      b[off + i] = HEX[(int) (v & 0xF)];
-      v >>>= 4;
-    }
-  }
-
-  /** A trace id in the W3C/OTel form (32 hex digits), made from bytes without a char[]. */
+  /** A trace id in the W3C/OTel form (32 hex digits). */
   static String traceIdHex(long hi, long lo) {
-    byte[] b = new byte[32];
-    hex(b, 0, hi);
-    hex(b, 16, lo);
-    return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+    return RequestIds.hex(hi, lo);
   }
 
   /** A span id in the W3C/OTel form (16 hex digits). */
   static String spanIdHex(long id) {
     byte[] b = new byte[16];
-    hex(b, 0, id);
-    return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+    RequestIds.hex(b, 0, id);
+    return new String(b, StandardCharsets.ISO_8859_1);
   }
 
   /** The traceparent of an unsampled try: 00-trace-span-00, as an AsciiString (copied in one block when encoded). */
@@ -147,14 +138,14 @@ public final class Tracing implements Telemetry {
     b[0] = '0';
     b[1] = '0';
     b[2] = '-';
-    hex(b, 3, hi);
-    hex(b, 19, lo);
+    RequestIds.hex(b, 3, hi);
+    RequestIds.hex(b, 19, lo);
     b[35] = '-';
-    hex(b, 36, span);
+    RequestIds.hex(b, 36, span);
     b[52] = '-';
     b[53] = '0';
     b[54] = '0';
-    return new io.netty.util.AsciiString(b, false);
+    return new AsciiString(b, false);
   }
 
   /**
