@@ -141,12 +141,14 @@ public final class AccessLog {
       f.field(CLIENT_IP, clientIp);
       if (consumer != null) f.field(USER, Redact.text(consumer));
       if (userAgent != null) f.field(USER_AGENT, Redact.text(userAgent));
-      f.field(REQUEST_ID, requestIdFromClient ? Redact.text(requestId) : requestId);
+      if (requestIdFromClient) f.field(REQUEST_ID, Redact.text(requestId));
+      else f.fieldHex(REQUEST_ID, requestId); // generated: 32 hex digits
       if (route != null) f.field(ROUTE, route);
       if (target != null) f.field(TARGET, target);
       if (upstreamNs >= 0) f.field(UPSTREAM_DURATION, upstreamNs);
-      if (traceId != null) f.field(TRACE_ID, traceId);
-      if (spanId != null) f.field(SPAN_ID, spanId);
+      // made by Tracing, or parsed from a traceparent that OpenTelemetry checked as lower-case hex
+      if (traceId != null) f.fieldHex(TRACE_ID, traceId);
+      if (spanId != null) f.fieldHex(SPAN_ID, spanId);
     }
 
     /** Not used (AccessEncoder writes the line); the same fields, for a generic JSON encoder. */

@@ -36,8 +36,24 @@ class AccessEncoderTest {
     assertThat(j.get("event.duration").asLong()).isEqualTo(1234);
     assertThat(j.get("bulwark.upstream.duration").asLong()).isEqualTo(99);
     assertThat(j.get("trace.id").asText()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(j.get("span.id").asText()).isEqualTo("00f067aa0ba902b7");
     assertThat(j.get("ecs.version").asText()).isEqualTo(EcsEncoder.ECS_VERSION);
     assertThat(j.get("event.dataset").asText()).isEqualTo("bulwark.access");
+  }
+
+  @Test
+  void aGeneratedRequestIdIsWrittenAsIsAndTheLineStaysOneJsonObject() throws Exception {
+    String id = bulwark.proxy.RequestIds.next();
+    var m = new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, id, null, null, -1);
+    m.requestIdFromClient = false;
+    m.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    m.spanId = "00f067aa0ba902b7";
+    String line = new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8);
+    JsonNode j = new ObjectMapper().readTree(line);
+    assertThat(j.get("http.request.id").asText()).isEqualTo(id).hasSize(32);
+    assertThat(j.get("trace.id").asText()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(j.get("span.id").asText()).isEqualTo("00f067aa0ba902b7");
+    assertThat(line).hasLineCount(1).endsWith("\"}\n");
   }
 
   @Test
