@@ -22,8 +22,8 @@ class TracingConfigTest {
     assertThat(t.serviceName()).isEqualTo("edge");
     assertThat(t.headers()).isEmpty();
     assertThat(t.exportTimeout()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(t.maxQueueSize()).isEqualTo(2048);
-    assertThat(t.maxExportBatchSize()).isEqualTo(512);
+    assertThat(t.maxQueueSize()).isEqualTo(8192);
+    assertThat(t.maxExportBatchSize()).isEqualTo(2048);
     assertThat(t.scheduleDelay()).isEqualTo(Duration.ofSeconds(5));
   }
 
