@@ -16,6 +16,26 @@ import org.junit.jupiter.api.io.TempDir;
 class DirectAppendStreamTest {
   @TempDir Path dir;
 
+  /** Whether this file system takes O_DIRECT at all (ext4 and xfs do; some overlay and network file systems do not). */
+  private static boolean directIoWorksIn(Path dir) {
+    Path probe = dir.resolve("probe");
+    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+      int block = (int) Files.getFileStore(probe).getBlockSize();
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(2 * block).alignedSlice(block);
+      b.limit(block);
+      ch.write(b, 0);
+      return true;
+    } catch (Exception e) {
+      return false;
+    } finally {
+      try {
+        Files.deleteIfExists(probe);
+      } catch (java.io.IOException ignored) {
+        // the temp dir goes anyway
+      }
+    }
+  }
+
   private static byte[] line(int i) {
     return ("{\"n\":" + i + ",\"pad\":\"" + "x".repeat(i % 700) + "\"}\n").getBytes(StandardCharsets.US_ASCII);
   }
@@ -26,7 +46,7 @@ class DirectAppendStreamTest {
     ByteArrayOutputStream expected = new ByteArrayOutputStream();
     Random r = new Random(7);
     try (OutputStream out = DirectAppendStream.open(f.toString())) {
-      assertThat(out).isInstanceOf(DirectAppendStream.class);
+      if (directIoWorksIn(dir)) assertThat(out).isInstanceOf(DirectAppendStream.class);
       for (int i = 0; i < 12_000; i++) { // ~4 MiB: the 1 MiB buffer fills several times
         byte[] l = line(i);
         out.write(l);
@@ -37,7 +57,7 @@ class DirectAppendStreamTest {
           assertThat(Files.readAllBytes(f)).isEqualTo(expected.toByteArray());
         }
       }
-      assertThat(((DirectAppendStream) out).isDirect()).as("blocks written with O_DIRECT").isTrue();
+      if (directIoWorksIn(dir)) assertThat(((DirectAppendStream) out).isDirect()).as("blocks written with O_DIRECT").isTrue();
     }
     assertThat(Files.readAllBytes(f)).isEqualTo(expected.toByteArray());
     assertThat(Files.size(f)).isGreaterThan(3L * DirectAppendStream.CAPACITY);
