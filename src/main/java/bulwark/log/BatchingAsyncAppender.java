@@ -5,6 +5,7 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * An asynchronous Logback appender built for the event loop. Appending is one offer to a bounded
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
   static final long PERIOD_MILLIS = 20;
+  private static final long PERIOD_NANOS = PERIOD_MILLIS * 1_000_000;
   private final Queue<ILoggingEvent> queue;
   private final BufferedStreamAppender downstream;
   private final AtomicLong dropped = new AtomicLong();
@@ -47,11 +49,9 @@ final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILoggingEve
 
   private void loop() {
     while (running) {
-      try {
-        Thread.sleep(PERIOD_MILLIS);
-      } catch (InterruptedException e) {
-        break;
-      }
+      // parked, not sleeping: stop() unparks it. An interrupt would close the file's channel if it
+      // came during a write (FileChannel is interruptible), and the lines after it would be lost.
+      LockSupport.parkNanos(PERIOD_NANOS);
       drain();
     }
     drain();
@@ -73,7 +73,7 @@ final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILoggingEve
     super.stop();
     running = false;
     if (worker != null) {
-      worker.interrupt();
+      LockSupport.unpark(worker);
       try {
         worker.join(10_000);
       } catch (InterruptedException ignored) {

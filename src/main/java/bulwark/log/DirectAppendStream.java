@@ -27,7 +27,9 @@ import java.nio.file.StandardOpenOption;
  * <p>The file grows only by whole lines, as before. A file shortened behind the stream's back
  * (logrotate's {@code copytruncate}) is noticed at the next flush, and writing restarts at its new
  * end. Where direct I/O is not available (a file system without it, a device or a pipe), {@link
- * #open} returns a plain appending stream. Used by one thread at a time (the appender's lock).
+ * #open} returns a plain appending stream. Used by one thread at a time (the appender's lock), which
+ * must not be interrupted: an interrupt during a write closes a FileChannel (BatchingAsyncAppender
+ * parks its worker instead).
  */
 final class DirectAppendStream extends OutputStream {
   /** Bytes buffered before a write without a flush: whole blocks, written in one call. */
