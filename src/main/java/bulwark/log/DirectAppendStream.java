@@ -51,11 +51,7 @@ final class DirectAppendStream extends OutputStream {
     this.cached = cached;
     this.block = block;
     this.buf = ByteBuffer.allocateDirect(CAPACITY + block).alignedSlice(block);
-    buf.limit(CAPACITY);
-    long size = cached.size();
-    int partial = (int) (size % block);
-    base = size - partial;
-    if (partial > 0) readPartial(partial);
+    continueAt(cached.size());
   }
 
   /** A stream appending to {@code file}: direct where the file system allows it, else a plain one. */
@@ -86,8 +82,15 @@ final class DirectAppendStream extends OutputStream {
     return new BufferedOutputStream(new FileOutputStream(file, true), 64 * 1024);
   }
 
-  private void readPartial(int partial) throws IOException {
-    ByteBuffer head = buf.duplicate().position(0).limit(partial);
+  /**
+   * Empties the buffer and starts it at the block that holds the file's end ({@code size}): the
+   * bytes of that block already in the file are read back in, so whole blocks can be written.
+   */
+  private void continueAt(long size) throws IOException {
+    int partial = (int) (size % block);
+    base = size - partial;
+    buf.clear().limit(CAPACITY);
+    ByteBuffer head = buf.duplicate().limit(partial);
     while (head.hasRemaining()) {
       if (cached.read(head, base + head.position()) < 0) break;
     }
@@ -156,12 +159,7 @@ final class DirectAppendStream extends OutputStream {
   private void truncated() throws IOException {
     byte[] pending = new byte[buf.position() - visible];
     buf.duplicate().position(visible).limit(buf.position()).get(pending);
-    buf.clear().limit(CAPACITY);
-    long size = cached.size();
-    int partial = (int) (size % block);
-    base = size - partial;
-    visible = 0;
-    if (partial > 0) readPartial(partial);
+    continueAt(cached.size());
     write(pending, 0, pending.length);
   }
 
