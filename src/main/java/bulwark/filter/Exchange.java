@@ -72,6 +72,8 @@ public final class Exchange {
   public HttpClientRequest upstreamRequest;
   /** The pooled client this exchange uses; released once when the exchange ends. */
   public bulwark.proxy.UpstreamClient upstreamClient;
+  /** The current try's upstream connection, held until the exchange lets go of it. */
+  public bulwark.proxy.UpstreamClient.Conn upstreamConnection;
   public long totalTimer = -1;
   public long responseTimer = -1;
   public long bodyBytes;

@@ -22,15 +22,14 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.NetSocket;
@@ -269,6 +268,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   /** Sends one try of the request to target t. The breaker permission, if any, is in ex.breaker. */
   private void sendTry(Exchange ex, Target t) {
+    // the previous try, if any, has ended: its connection was reset with it
+    releaseConnection(ex, false);
     UpstreamRuntime up = ex.upstream;
     if (!up.overload().tryPending()) {
       if (ex.breaker != null) ex.breaker.release();
@@ -284,18 +285,14 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     ex.tryStartNanos = System.nanoTime();
     telemetry.tryStarted(ex, t);
     HttpServerRequest req = ex.request;
+    // the connection is already chosen: the options only make the request line and Host
     RequestOptions ro = new RequestOptions()
         .setMethod(req.method())
-        .setHost(t.host())
+        .setHost(t.ssl() && up.serverName() != null ? up.serverName() : t.host())
         .setPort(t.port())
         .setSsl(t.ssl())
         .setURI(ex.upstreamUri)
-        .setHeaders(ex.upstreamHeaders)
-        .setConnectTimeout(up.connectMillis());
-    // the target's address is made once, not per request. A TLS server name of its own is sent as
-    // SNI and Host while the connection goes to the target's address
-    if (!t.ssl()) ro.setServer(t.address());
-    else if (up.serverName() != null) ro.setServer(t.address()).setHost(up.serverName());
+        .setHeaders(ex.upstreamHeaders);
     boolean ws = ex.webSocket;
     UpstreamClient client = client(up);
     if (ex.upstreamClient != client) {
@@ -303,11 +300,66 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       client.acquire();
       ex.upstreamClient = client;
     }
-    client.http.request(ro).onComplete(ar -> {
+    UpstreamClient.Conn idle = client.idle(t);
+    if (idle != null) {
+      request(ex, up, idle, ro, ws, tryNo);
+      return;
+    }
+    client.connection(t, connectOptions(up, t)).onComplete(car -> {
+      if (car.failed()) {
+        up.overload().pendingDone();
+        if (ex.tryNo == tryNo) upstreamFailed(ex, car.cause(), tryNo);
+      } else if (ex.tryNo != tryNo || ex.done) {
+        // the try ended while it waited: the new connection serves another request
+        up.overload().pendingDone();
+        client.recycle(car.result());
+      } else {
+        request(ex, up, car.result(), ro, ws, tryNo);
+      }
+    });
+  }
+
+  /** How a new connection to t is made: to the target's address, the TLS server name as SNI. */
+  private static HttpConnectOptions connectOptions(UpstreamRuntime up, Target t) {
+    HttpConnectOptions co = new HttpConnectOptions()
+        .setHost(t.host())
+        .setPort(t.port())
+        .setSsl(t.ssl())
+        .setConnectTimeout(up.connectMillis());
+    // the target's address is made once, not per request. A TLS server name of its own is sent as
+    // SNI while the connection goes to the target's address
+    if (!t.ssl()) co.setServer(t.address());
+    else if (up.serverName() != null) co.setServer(t.address()).setHost(up.serverName());
+    return co;
+  }
+
+  /** Sends the try's request on connection c, which the exchange holds until it ends. */
+  private void request(Exchange ex, UpstreamRuntime up, UpstreamClient.Conn c, RequestOptions ro, boolean ws, int tryNo) {
+    ex.upstreamConnection = c;
+    c.http.request(ro).onComplete(ar -> {
       up.overload().pendingDone();
       if (ex.tryNo == tryNo) connected(ex, up, ar, ws, tryNo);
       else if (ar.succeeded()) ar.result().reset();
     });
+  }
+
+  /**
+   * Lets go of the exchange's upstream connection: back to its stack when the exchange ended
+   * cleanly on it, else closed (reset, abandoned, answered early).
+   */
+  private static void releaseConnection(Exchange ex, boolean reuse) {
+    UpstreamClient.Conn c = ex.upstreamConnection;
+    if (c == null) return;
+    ex.upstreamConnection = null;
+    if (reuse) ex.upstreamClient.recycle(c);
+    else UpstreamClient.discard(c);
+  }
+
+  /** Whether the upstream keeps the connection open after this response (HTTP/1.1 without close). */
+  private static boolean keepsAlive(HttpClientResponse cresp) {
+    if (cresp.version() != HttpVersion.HTTP_1_1) return false;
+    String c = cresp.headers().get(H.CONNECTION);
+    return c == null || !c.toLowerCase(java.util.Locale.ROOT).contains("close");
   }
 
   /** Ends the current try: feeds passive health, the breaker and the adaptive limit, once. */
@@ -406,8 +458,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
           .setTcpNoDelay(true)
           .setDecompressionSupported(false)
           .setName("bulwark-" + up.name());
-      PoolOptions po = new PoolOptions().setHttp1MaxSize(up.config().maxConnectionsPerTarget()).setEventLoopSize(0);
-      c = new UpstreamClient(vertx.createHttpClient(o, po));
+      c = new UpstreamClient(vertx, vertx.httpClientBuilder().with(o).build(), up.config().maxConnectionsPerTarget());
       // a request that read the previous snapshot may still reach a retired upstream: it gets a
       // client of its own, closed when its last exchange ends
       if (up.retired()) c.retireWhenIdle();
@@ -633,8 +684,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         // the upstream answered before the whole request body: that (HTTP/1.1) upstream connection is
         // left mid-request and must not go back to the pool, where it would stay busy for good (a reset
         // after the response does not free it); the rest of the client's body is read and dropped
-        cresp.request().connection().close();
+        releaseConnection(ex, false);
         req.resume();
+      } else {
+        releaseConnection(ex, !ex.webSocket && keepsAlive(cresp));
       }
       Buffer last = ex.pendingChunk;
       ex.pendingChunk = null;
@@ -677,6 +730,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     ex.done = true;
     ex.status = 101;
     ex.upstreamEndNanos = System.nanoTime();
+    // the tunnel owns the connection now; its close is counted when it comes
+    ex.upstreamConnection = null;
     NetSocket upstream = cresp.netSocket();
     HttpServerResponse resp = ex.response;
     cresp.headers().forEach(e -> resp.headers().add(e.getKey(), e.getValue()));
@@ -847,6 +902,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       ex.breaker = null;
     }
     if (ex.overload != null) ex.overload.release();
+    releaseConnection(ex, false);
     if (ex.upstreamClient != null) ex.upstreamClient.release();
     plane.requestFinished();
     telemetry.requestFinished(ex);
