@@ -320,20 +320,21 @@ stop_gateway() {
   GATEWAY_PID=""
 }
 
-# start_vertx_pipe PORT UPSTREAM_PORT CPU: bench/VertxPipe.java, the plainest Vert.x core reverse
-# proxy (Bulwark's stack with none of Bulwark's work), compiled once against the fat jar and run
-# with the gateway's JVM flags; sets VPIPE_PID
-start_vertx_pipe() {
-  local port=$1 up=$2 cpu=$3 classes="$BENCH_TMP/vertx-pipe-classes"
-  if [ ! -f "$classes/VertxPipe.class" ]; then
-    "$JAVA_HOME/bin/javac" -nowarn -cp "$JAR" -d "$classes" "$BENCH_DIR/VertxPipe.java" || die "bench/VertxPipe.java did not compile"
+# start_pipe CLASS PORT UPSTREAM_PORT CPU: one of the reference proxies in bench/ (VertxPipe,
+# the plainest Vert.x core reverse proxy, i.e. Bulwark's stack with none of Bulwark's work;
+# NettyPipe, the plainest Netty one, with no Vert.x), compiled once against the fat jar and run
+# with the gateway's JVM flags; sets PIPE_PID
+start_pipe() {
+  local cls=$1 port=$2 up=$3 cpu=$4 classes="$BENCH_TMP/pipe-classes"
+  if [ ! -f "$classes/$cls.class" ]; then
+    "$JAVA_HOME/bin/javac" -nowarn -cp "$JAR" -d "$classes" "$BENCH_DIR/$cls.java" || die "bench/$cls.java did not compile"
   fi
   # shellcheck disable=SC2086
-  taskset -c "$cpu" "$JAVA" $BULWARK_JAVA_OPTS -cp "$classes:$JAR" VertxPipe "$port" "$up" \
-    >"$BENCH_TMP/vertx-pipe.out" 2>&1 &
-  VPIPE_PID=$!
-  BENCH_PIDS+=("$VPIPE_PID")
-  wait_http "http://127.0.0.1:$port/api/items/42" 60 || { cat "$BENCH_TMP/vertx-pipe.out" >&2; die "vertx-pipe did not start"; }
+  taskset -c "$cpu" "$JAVA" $BULWARK_JAVA_OPTS -cp "$classes:$JAR" "$cls" "$port" "$up" \
+    >"$BENCH_TMP/$cls.out" 2>&1 &
+  PIPE_PID=$!
+  BENCH_PIDS+=("$PIPE_PID")
+  wait_http "http://127.0.0.1:$port/api/items/42" 60 || { cat "$BENCH_TMP/$cls.out" >&2; die "$cls did not start"; }
 }
 
 # --- wrk -------------------------------------------------------------------------------------

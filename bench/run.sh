@@ -20,7 +20,8 @@
 #                    (TLS=0 skips them)
 #   VPIPE=1          also measure vertx-pipe (bench/VertxPipe.java): the plainest reverse proxy on
 #                    Vert.x core, with Bulwark's server and client options and none of its work, i.e.
-#                    the floor of the stack Bulwark is built on (VPIPE=0 skips it)
+#                    the floor of the stack Bulwark is built on; and netty-pipe (bench/NettyPipe.java):
+#                    the plainest one on Netty alone, same JVM and flags, no Vert.x (VPIPE=0 skips both)
 #   OBS=1            also measure the observability cost: a route with metrics, the access log and
 #                    10% trace sampling (OTLP/HTTP to a sink on the upstream nginx) against the same
 #                    route with all three off (OBS=0 skips them)
@@ -119,11 +120,14 @@ URL[bulwark]="http://127.0.0.1:$GW_PORT/api/items/42"
 
 VPIPE=${VPIPE:-1}
 if [ "$VPIPE" = 1 ]; then
-  VPIPE_PORT=$(free_port)
-  start_vertx_pipe "$VPIPE_PORT" "$UP_PORT" "$PROXY_CPU"
-  URL[vertx-pipe]="http://127.0.0.1:$VPIPE_PORT/api/items/42"
-  PID[vertx-pipe]=$VPIPE_PID
-  log "vertx-pipe: pid $VPIPE_PID on 127.0.0.1:$VPIPE_PORT (CPU $PROXY_CPU)"
+  declare -A PIPE_CLASS=([vertx-pipe]=VertxPipe [netty-pipe]=NettyPipe) PIPE_PORT
+  for p in vertx-pipe netty-pipe; do
+    PIPE_PORT[$p]=$(free_port)
+    start_pipe "${PIPE_CLASS[$p]}" "${PIPE_PORT[$p]}" "$UP_PORT" "$PROXY_CPU"
+    URL[$p]="http://127.0.0.1:${PIPE_PORT[$p]}/api/items/42"
+    PID[$p]=$PIPE_PID
+    log "$p: pid $PIPE_PID on 127.0.0.1:${PIPE_PORT[$p]} (CPU $PROXY_CPU)"
+  done
 fi
 
 RESILIENCE=${RESILIENCE:-1}
@@ -235,7 +239,7 @@ say "bulwark: ready ${START_MS[bulwark]} ms after launch"
 say ""
 
 CASES=(direct nginx-proxy bulwark)
-if [ "$VPIPE" = 1 ]; then CASES+=(vertx-pipe); fi
+if [ "$VPIPE" = 1 ]; then CASES+=(vertx-pipe netty-pipe); fi
 CASES+=("$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
 if [ "$JWT" = 1 ]; then CASES+=(bearer jwt); fi
@@ -258,11 +262,11 @@ measure() {
   elif [ "$FRESH" = 1 ] && [ -n "${GW_ADMIN_OF[$name]:-}" ]; then
     relaunch_gateway "$name"
     warm=$WARMUP
-  elif [ "$FRESH" = 1 ] && [ "$name" = vertx-pipe ]; then
-    stop_pid "${PID[vertx-pipe]}"
-    start_vertx_pipe "$VPIPE_PORT" "$UP_PORT" "$PROXY_CPU"
-    PID[vertx-pipe]=$VPIPE_PID
-    log "vertx-pipe: new JVM, pid $VPIPE_PID"
+  elif [ "$FRESH" = 1 ] && [ -n "${PIPE_CLASS[$name]:-}" ]; then
+    stop_pid "${PID[$name]}"
+    start_pipe "${PIPE_CLASS[$name]}" "${PIPE_PORT[$name]}" "$UP_PORT" "$PROXY_CPU"
+    PID[$name]=$PIPE_PID
+    log "$name: new JVM, pid $PIPE_PID"
     warm=$WARMUP
   fi
   tag=$name; [ "$ROUNDS" = 1 ] || tag="$name#$round"
@@ -284,7 +288,7 @@ measure() {
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
   # shellcheck disable=SC2086
-  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[vertx-pipe]:-} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-} ${PID[bearer]:-} ${PID[obs-on]:-} ${PID[obs-off]:-})
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[vertx-pipe]:-} ${PID[netty-pipe]:-} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-} ${PID[bearer]:-} ${PID[obs-on]:-} ${PID[obs-off]:-})
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
   if [ "$RPS" = 0 ]; then
     log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
@@ -338,6 +342,10 @@ if [ "$VPIPE" = 1 ]; then
   VU=$(median <<<"${ALL_US[vertx-pipe]}")
   say "  the floor of the stack: vertx-pipe / nginx-proxy $(ratio "$VP" "$N") (vertx-pipe $VU us per request);" \
     "bulwark / vertx-pipe $(ratio "$B" "$VP"): Bulwark's own work costs $(awk -v b="$BU" -v v="$VU" 'BEGIN { printf "%.1f", b - v }') us per request"
+  NP=$(median <<<"${ALL_RPS[netty-pipe]}")
+  NPU=$(median <<<"${ALL_US[netty-pipe]}")
+  say "  without Vert.x: netty-pipe / nginx-proxy $(ratio "$NP" "$N") (netty-pipe $NPU us per request);" \
+    "vertx-pipe / netty-pipe $(ratio "$VP" "$NP"): Vert.x's HTTP server and client cost $(awk -v a="$VU" -v b="$NPU" 'BEGIN { printf "%.1f", a - b }') us per request"
 fi
 S=$(median <<<"${ALL_RPS[$R_SMALL]}")
 L=$(median <<<"${ALL_RPS[$R_BIG]}")
