@@ -77,7 +77,7 @@ class UpstreamClientTest {
     return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  UpstreamClient client(int max, long connectTimeoutMs) throws Exception {
+  UpstreamClient client(int max) throws Exception {
     return on(() -> new UpstreamClient(vertx, vertx.httpClientBuilder().with(new HttpClientOptions()).build(), max));
   }
 
@@ -94,7 +94,7 @@ class UpstreamClientTest {
 
   @Test
   void aRecycledConnectionIsReusedMostRecentFirst() throws Exception {
-    UpstreamClient client = client(2, 1000);
+    UpstreamClient client = client(2);
     UpstreamClient.Conn c1 = result(on(() -> client.connection(target, options(1000))));
     UpstreamClient.Conn c2 = result(on(() -> client.connection(target, options(1000))));
     assertThat(c1).isNotSameAs(c2);
@@ -120,7 +120,7 @@ class UpstreamClientTest {
 
   @Test
   void atTheLimitARequestWaitsForTheNextFreedConnection() throws Exception {
-    UpstreamClient client = client(1, 5000);
+    UpstreamClient client = client(1);
     UpstreamClient.Conn c1 = result(on(() -> client.connection(target, options(5000))));
     Future<UpstreamClient.Conn> second = on(() -> client.connection(target, options(5000)));
     Thread.sleep(100);
@@ -136,7 +136,7 @@ class UpstreamClientTest {
 
   @Test
   void aWaitLongerThanTheConnectTimeoutFails() throws Exception {
-    UpstreamClient client = client(1, 200);
+    UpstreamClient client = client(1);
     result(on(() -> client.connection(target, options(200))));
     Future<UpstreamClient.Conn> second = on(() -> client.connection(target, options(200)));
     await().atMost(Duration.ofSeconds(5)).until(second::isComplete);
@@ -147,7 +147,7 @@ class UpstreamClientTest {
 
   @Test
   void aDiscardedConnectionIsClosedAndItsSlotGoesToAWaiter() throws Exception {
-    UpstreamClient client = client(1, 5000);
+    UpstreamClient client = client(1);
     UpstreamClient.Conn c1 = result(on(() -> client.connection(target, options(5000))));
     Future<UpstreamClient.Conn> second = on(() -> client.connection(target, options(5000)));
     on(() -> {
@@ -163,7 +163,7 @@ class UpstreamClientTest {
 
   @Test
   void aConnectionTheUpstreamClosedIsNotReused() throws Exception {
-    UpstreamClient client = client(4, 1000);
+    UpstreamClient client = client(4);
     UpstreamClient.Conn c1 = result(on(() -> client.connection(target, options(1000))));
     assertThat(get(c1)).isEqualTo("ok");
     on(() -> {
@@ -187,7 +187,7 @@ class UpstreamClientTest {
 
   @Test
   void closingFailsWaitersAndClosesIdleConnections() throws Exception {
-    UpstreamClient client = client(1, 5000);
+    UpstreamClient client = client(1);
     UpstreamClient.Conn c1 = result(on(() -> client.connection(target, options(5000))));
     Future<UpstreamClient.Conn> waiting = on(() -> client.connection(target, options(5000)));
     result(on(client::close));
