@@ -1,5 +1,6 @@
 package bulwark.server;
 
+import bulwark.proxy.DeferredFlush;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelHandler;
@@ -17,8 +18,10 @@ import io.vertx.core.transport.Transport;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The Vert.x transport (native epoll when available), with one addition: every accepted connection
- * gets {@link RequestFraming} in front of its HTTP/1.x decoder before its first byte is decoded.
+ * The Vert.x transport (native epoll when available), with two additions: every accepted connection
+ * gets {@link RequestFraming} in front of its HTTP/1.x decoder before its first byte is decoded, and
+ * {@link DeferredFlush} nearest its socket. (Upstream connections get theirs in UpstreamClient:
+ * Vert.x's HTTP client clears the pipeline of a channel it has opened.)
  * (HTTP/2 connections, by prior knowledge or ALPN, start with the HTTP/2 preface, and the guard
  * steps aside at once.)
  * Vert.x's connection handler comes too late for that: with h2c enabled it runs only once the first
@@ -137,6 +140,8 @@ final class FramingTransport {
       if (p.get(RequestFraming.NAME) == null) {
         p.addAfter(tls != null ? tls.name() : ctx.name(), RequestFraming.NAME, new RequestFraming());
       }
+      // here, not on accept: Vert.x sets the pipeline of a new connection up anew
+      DeferredFlush.install(ctx.channel());
       p.remove(this);
       ctx.fireChannelRead(msg);
     }
