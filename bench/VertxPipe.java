@@ -1,3 +1,4 @@
+import bulwark.proxy.DeferredFlush;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -7,6 +8,8 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.impl.UnpooledHttpClientConnection;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.net.SocketAddress;
 import java.util.ArrayDeque;
 
@@ -17,7 +20,9 @@ import java.util.ArrayDeque;
  * no timeouts, no access log, no smuggling guard. The request and response heads are passed as
  * they are and the bodies piped. Like Bulwark (since 11e83b3), it keeps its upstream connections
  * itself, a stack of idle ones per event loop from {@code HttpClientAgent.connect}, rather than
- * through Vert.x's pooled client. Run by bench/run.sh on the fat jar's class path:
+ * through Vert.x's pooled client. Like Bulwark (since the session of 2 December), both sides' flushes
+ * wait for the end of the event loop's batch ({@code bulwark.proxy.DeferredFlush}).
+ * Run by bench/run.sh on the fat jar's class path:
  *
  * <pre>java -cp target/bulwark.jar bench/VertxPipe.java LISTEN_PORT UPSTREAM_PORT</pre>
  */
@@ -37,13 +42,18 @@ public class VertxPipe {
       ArrayDeque<HttpClientConnection> idle = new ArrayDeque<>();
       vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port).setTcpNoDelay(true)
               .setReuseAddress(true).setCompressionSupported(false).setDecompressionSupported(false).setStrictThreadMode(true))
+          // Bulwark installs it from its transport; here, on the connection's first request
+          .connectionHandler(c -> DeferredFlush.install(((ConnectionBase) c).channel()))
           .requestHandler(req -> {
             req.pause();
             var resp = req.response();
             HttpClientConnection c = idle.pollFirst();
             (c != null ? Future.succeededFuture(c) : client.connect(connect).andThen(ar -> {
               // a connection the upstream closes leaves the stack
-              if (ar.succeeded()) ar.result().closeHandler(v -> idle.remove(ar.result()));
+              if (ar.succeeded()) {
+                ar.result().closeHandler(v -> idle.remove(ar.result()));
+                if (ar.result() instanceof UnpooledHttpClientConnection u && u.unwrap() instanceof ConnectionBase cb) DeferredFlush.install(cb.channel());
+              }
             })).onComplete(car -> {
               if (car.failed()) {
                 resp.setStatusCode(502).end();

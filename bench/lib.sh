@@ -148,9 +148,11 @@ EOF
 }
 
 nginx_http_common() {
-  local name=$1
+  local name=$1 access="access_log off;"
+  # nginx-log: the proxy with nginx's own default access log (combined format, one write per request)
+  [ "$name" != proxylog ] || access="access_log $BENCH_TMP/proxylog-access.log combined;"
   cat <<EOF
-  access_log off;
+  $access
   keepalive_timeout 120s;
   keepalive_requests 10000000;
   client_body_temp_path $BENCH_TMP/$name-client-body;
@@ -253,6 +255,13 @@ EOF
 start_nginx_proxy() {
   nginx_proxy proxy "$1" "$2" "$3"
   NGINX_PROXY_PID=$NGINX_PID
+}
+
+# start_nginx_log_proxy PORT UPSTREAM_PORT CPU: the same proxy writing nginx's default access log
+# to a file; sets NGINX_LOG_PID
+start_nginx_log_proxy() {
+  nginx_proxy proxylog "$1" "$2" "$3"
+  NGINX_LOG_PID=$NGINX_PID
 }
 
 # make_cert DIR: a self-signed EC P-256 certificate for localhost and 127.0.0.1 (DIR/bench.pem,

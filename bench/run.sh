@@ -74,12 +74,17 @@ log "upstream nginx on 127.0.0.1:$UP_PORT (CPU $LOAD_CPU)"
 PX_PORT=$(free_port)
 start_nginx_proxy "$PX_PORT" "$UP_PORT" "$PROXY_CPU"
 log "nginx proxy on 127.0.0.1:$PX_PORT (CPU $PROXY_CPU)"
+PL_PORT=$(free_port)
+start_nginx_log_proxy "$PL_PORT" "$UP_PORT" "$PROXY_CPU"
+log "nginx proxy with its access log on 127.0.0.1:$PL_PORT (CPU $PROXY_CPU)"
 
 declare -A URL PID GW_ADMIN_OF START_MS ACCESS_LOG
 URL[direct]="http://127.0.0.1:$UP_PORT/api/items/42"
 URL[nginx-proxy]="http://127.0.0.1:$PX_PORT/api/items/42"
 PID[direct]=$UPSTREAM_PID
 PID[nginx-proxy]=$NGINX_PROXY_PID
+URL[nginx-log]="http://127.0.0.1:$PL_PORT/api/items/42"
+PID[nginx-log]=$NGINX_LOG_PID
 
 # Gateways: the config lives in conf/, the access log (on) in logs/ of the temp dir.
 # launch_gateway CASE CONFIG_GENERATOR...: writes the config, starts it, records its URL base
@@ -238,7 +243,7 @@ fi
 say "bulwark: ready ${START_MS[bulwark]} ms after launch"
 say ""
 
-CASES=(direct nginx-proxy bulwark)
+CASES=(direct nginx-proxy nginx-log bulwark)
 if [ "$VPIPE" = 1 ]; then CASES+=(vertx-pipe netty-pipe); fi
 CASES+=("$R_SMALL" "$R_BIG")
 if [ "$RESILIENCE" = 1 ]; then CASES+=(guarded rl-local rl-cluster); fi
@@ -258,7 +263,7 @@ judge() {
 measure() {
   local name=$1 round=$2 url=${URL[$1]} warm=0 before after pb pa c0 c1 other tag us
   if [ "$round" = 1 ]; then
-    case $name in direct | nginx-proxy | nginx-tls) warm=$NGINX_WARMUP ;; *) warm=$WARMUP ;; esac
+    case $name in direct | nginx-proxy | nginx-log | nginx-tls) warm=$NGINX_WARMUP ;; *) warm=$WARMUP ;; esac
   elif [ "$FRESH" = 1 ] && [ -n "${GW_ADMIN_OF[$name]:-}" ]; then
     relaunch_gateway "$name"
     warm=$WARMUP
@@ -288,7 +293,7 @@ measure() {
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
   # shellcheck disable=SC2086
-  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" ${PID[bulwark]} ${PID[vertx-pipe]:-} ${PID[netty-pipe]:-} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-} ${PID[bearer]:-} ${PID[obs-on]:-} ${PID[obs-off]:-})
+  other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$UPSTREAM_PID" "$NGINX_PROXY_PID" "$NGINX_LOG_PID" ${PID[bulwark]} ${PID[vertx-pipe]:-} ${PID[netty-pipe]:-} ${PID[$R_SMALL]} ${PID[$R_BIG]} ${PID[guarded]:-} ${PID[rl-local]:-} ${PID[rl-cluster]:-} ${REDIS_PID:-} ${PID[nginx-tls]:-} ${PID[bulwark-tls]:-} ${PID[jwt]:-} ${PID[bearer]:-} ${PID[obs-on]:-} ${PID[obs-off]:-})
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PID[$name]}")" "$(tree_ticks "$pa" "${PID[$name]}")" "$REQS")
   if [ "$RPS" = 0 ]; then
     log "$tag: wrk produced no result:"; cat "$RES/$name-$round.txt" >&2
@@ -337,6 +342,8 @@ say "bulwark / nginx-proxy throughput: $r1 (target >= 0.75: $v)"
 BU=$(median <<<"${ALL_US[bulwark]}")
 NU=$(median <<<"${ALL_US[nginx-proxy]}")
 say "  CPU per request: bulwark $BU us, nginx-proxy $NU us; efficiency nginx/bulwark $(ratio "$NU" "$BU") (less sensitive to other load)"
+NL=$(median <<<"${ALL_RPS[nginx-log]}")
+say "  like for like (both writing an access log; not the target): bulwark / nginx-log $(ratio "$B" "$NL"); nginx's own log costs it: nginx-log / nginx-proxy $(ratio "$NL" "$N")"
 if [ "$VPIPE" = 1 ]; then
   VP=$(median <<<"${ALL_RPS[vertx-pipe]}")
   VU=$(median <<<"${ALL_US[vertx-pipe]}")
