@@ -47,7 +47,11 @@ public final class DeferredFlush extends ChannelDuplexHandler {
       waiting.add(h);
       if (!scheduled) {
         scheduled = true;
-        ctx.executor().execute(this);
+        try {
+          ctx.executor().execute(this);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          run(); // the event loop is shutting down: flush now rather than never
+        }
       }
     }
 
