@@ -8,8 +8,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.impl.UnpooledHttpClientConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.net.SocketAddress;
 import java.util.ArrayDeque;
 
@@ -43,7 +41,7 @@ public class VertxPipe {
       vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port).setTcpNoDelay(true)
               .setReuseAddress(true).setCompressionSupported(false).setDecompressionSupported(false).setStrictThreadMode(true))
           // Bulwark installs it from its transport; here, on the connection's first request
-          .connectionHandler(c -> DeferredFlush.install(((ConnectionBase) c).channel()))
+          .connectionHandler(DeferredFlush::install)
           .requestHandler(req -> {
             req.pause();
             var resp = req.response();
@@ -52,7 +50,7 @@ public class VertxPipe {
               // a connection the upstream closes leaves the stack
               if (ar.succeeded()) {
                 ar.result().closeHandler(v -> idle.remove(ar.result()));
-                if (ar.result() instanceof UnpooledHttpClientConnection u && u.unwrap() instanceof ConnectionBase cb) DeferredFlush.install(cb.channel());
+                DeferredFlush.install(ar.result());
               }
             })).onComplete(car -> {
               if (car.failed()) {

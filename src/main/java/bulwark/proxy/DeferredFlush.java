@@ -5,6 +5,9 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.impl.UnpooledHttpClientConnection;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.util.ArrayList;
 
 /**
@@ -35,6 +38,16 @@ public final class DeferredFlush extends ChannelDuplexHandler {
   /** Puts one first in the channel's pipeline, nearest the socket (once). */
   public static void install(Channel ch) {
     if (ch.pipeline().get(NAME) == null) ch.pipeline().addFirst(NAME, new DeferredFlush());
+  }
+
+  /**
+   * The same for a Vert.x connection, a server's or one from {@code HttpClientAgent.connect}. Its
+   * Netty channel is reached through Vert.x's implementation classes; a Vert.x whose classes differ
+   * leaves the connection as it is.
+   */
+  public static void install(HttpConnection c) {
+    Object impl = c instanceof UnpooledHttpClientConnection u ? u.unwrap() : c;
+    if (impl instanceof ConnectionBase cb) install(cb.channel());
   }
 
   /** The connections of one event loop that wait for the end of the batch. */

@@ -7,9 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpConnectOptions;
-import io.vertx.core.http.impl.UnpooledHttpClientConnection;
 import io.vertx.core.impl.NoStackTraceTimeoutException;
-import io.vertx.core.net.impl.ConnectionBase;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -131,7 +129,7 @@ public final class UpstreamClient {
   private Future<Conn> open(Slot s) {
     s.open++;
     return http.connect(s.options).map(hc -> {
-      deferFlushes(hc);
+      DeferredFlush.install(hc); // its flushes wait for the end of the event loop's batch
       Conn c = new Conn(hc, s);
       hc.closeHandler(v -> {
         c.closed = true;
@@ -143,15 +141,6 @@ public final class UpstreamClient {
     }).andThen(ar -> {
       if (ar.failed()) slotFreed(s);
     });
-  }
-
-  /**
-   * The connection's flushes wait for the end of the event loop's batch ({@link DeferredFlush}).
-   * Its Netty channel is reached through Vert.x's implementation classes; a Vert.x whose classes
-   * differ leaves the connection as it is.
-   */
-  static void deferFlushes(HttpClientConnection hc) {
-    if (hc instanceof UnpooledHttpClientConnection u && u.unwrap() instanceof ConnectionBase cb) DeferredFlush.install(cb.channel());
   }
 
   /** A connection closed, or never opened: a waiter, if any, gets a new one. */

@@ -154,8 +154,8 @@ class DeferredFlushTest {
       HttpClientAgent client = vertx.createHttpClient();
       HttpClientConnection hc = client.connect(new HttpConnectOptions().setHost("127.0.0.1").setPort(http.actualPort()))
           .await(10, TimeUnit.SECONDS);
-      UpstreamClient.deferFlushes(hc);
-      UpstreamClient.deferFlushes(hc);
+      DeferredFlush.install(hc);
+      DeferredFlush.install(hc);
       var pipeline = ((ConnectionBase) ((UnpooledHttpClientConnection) hc).unwrap()).channel().pipeline();
       assertThat(pipeline.names()).filteredOn(DeferredFlush.NAME::equals).hasSize(1);
       assertThat(pipeline.first()).isInstanceOf(DeferredFlush.class);
