@@ -93,6 +93,10 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
   static final class Name {
     final byte[] text;
     final byte[] number;
+    /** For {@link Line#fieldCached}: the last value and its whole encoded field. */
+    Last last;
+
+    record Last(String value, byte[] encoded) {}
 
     Name(String name) {
       this.text = ascii(",\"" + name + "\":\"");
@@ -174,6 +178,24 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
       }
       b[o++] = '"';
       len = o;
+    }
+
+    /**
+     * Appends {@code ,"name":"value"} for a value that mostly repeats from line to line (a route or
+     * target name from the config, a client address): the name's last value is kept encoded, and
+     * an equal value (String.equals: identity, then one vectorized compare) is copied with no
+     * escaping scan. The cache is shared by every encoder; it holds an immutable pair, so a racing
+     * encoder sees an old or a new pair, either of them whole.
+     */
+    void fieldCached(Name name, String value) {
+      Name.Last last = name.last;
+      if (last == null || !last.value.equals(value)) {
+        int start = len;
+        field(name, value);
+        name.last = new Name.Last(value, Arrays.copyOfRange(buf, start, len));
+        return;
+      }
+      raw(last.encoded);
     }
 
     /**

@@ -96,4 +96,46 @@ class AccessEncoderTest {
       assertThat(j.get("n").asLong()).isEqualTo(number);
     }
   }
+
+  @Test
+  void aCachedFieldReadsBackAsTheValueOfItsOwnLineWhetherItRepeatsOrChanges() throws Exception {
+    // route, target, method and client address are cached by field name: a value that repeats
+    // (the same object, or an equal one) is copied from the cache, one that changes is encoded
+    // again; every line must still carry its own value, escaped, at any position in the buffer
+    var rnd = new java.util.Random(7);
+    String[] values = {"api", "api", new String("api"), "orders \"v2\"", "\u65e5\u672c", "", "10.0.0.1", "r\nx", "api"};
+    var name = new AccessEncoder.Name("c");
+    ObjectMapper json = new ObjectMapper();
+    for (int round = 0; round < 500; round++) {
+      String v = values[rnd.nextInt(values.length)];
+      var line = new AccessEncoder.Line();
+      line.raw(new byte[] {'{', '"', 'x', '"', ':', '0'});
+      for (int i = rnd.nextInt(3); i > 0; i--) line.field(new AccessEncoder.Name("p" + i), "pad".repeat(rnd.nextInt(4)));
+      line.fieldCached(name, v);
+      line.raw(new byte[] {'}'});
+      JsonNode j = json.readTree(new String(line.buf, 0, line.len, StandardCharsets.UTF_8));
+      assertThat(j.get("c").asText()).as("round %d", round).isEqualTo(v);
+    }
+  }
+
+  @Test
+  void twoLinesWithDifferentRoutesAndAddressesEachNameTheirOwn() throws Exception {
+    AccessEncoder enc = new AccessEncoder();
+    var a = new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, "r1", "orders", "10.1.1.1:80", 5);
+    var b = new AccessLog.AccessMarker("POST", "/b", 201, 1, "10.0.0.2", null, "r2", "users", "10.1.1.2:80", 5);
+    ObjectMapper json = new ObjectMapper();
+    for (int i = 0; i < 3; i++) {
+      JsonNode ja = json.readTree(new String(enc.encode(event(a, 0)), StandardCharsets.UTF_8));
+      JsonNode jb = json.readTree(new String(enc.encode(event(b, 0)), StandardCharsets.UTF_8));
+      assertThat(ja.get("bulwark.route").asText()).isEqualTo("orders");
+      assertThat(ja.get("client.ip").asText()).isEqualTo("10.0.0.1");
+      assertThat(ja.get("bulwark.upstream.target").asText()).isEqualTo("10.1.1.1:80");
+      assertThat(ja.get("http.request.method").asText()).isEqualTo("GET");
+      assertThat(jb.get("bulwark.route").asText()).isEqualTo("users");
+      assertThat(jb.get("client.ip").asText()).isEqualTo("10.0.0.2");
+      assertThat(jb.get("bulwark.upstream.target").asText()).isEqualTo("10.1.1.2:80");
+      assertThat(jb.get("http.request.method").asText()).isEqualTo("POST");
+      assertThat(jb.get("event.kind").asText()).isEqualTo("event");
+    }
+  }
 }
