@@ -93,8 +93,12 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
   static final class Name {
     final byte[] text;
     final byte[] number;
-    /** For {@link Line#fieldCached}: the last value and its whole encoded field. */
-    Last last;
+    /**
+     * For {@link Line#fieldCached}: recent values with their whole encoded field, one slot per
+     * value's hash (routes, targets and client addresses interleave from line to line; their
+     * Strings keep their hash once computed).
+     */
+    final Last[] recent = new Last[16];
 
     record Last(String value, byte[] encoded) {}
 
@@ -181,18 +185,19 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
     }
 
     /**
-     * Appends {@code ,"name":"value"} for a value that mostly repeats from line to line (a route or
-     * target name from the config, a client address): the name's last value is kept encoded, and
-     * an equal value (String.equals: identity, then one vectorized compare) is copied with no
-     * escaping scan. The cache is shared by every encoder; it holds an immutable pair, so a racing
+     * Appends {@code ,"name":"value"} for a value that mostly repeats (a route or target name from
+     * the config, a client address, a method): the name keeps recent values encoded, and an equal
+     * value (String.equals: identity, then one vectorized compare) is copied with no escaping
+     * scan. The cache is shared by every encoder; each slot holds an immutable pair, so a racing
      * encoder sees an old or a new pair, either of them whole.
      */
     void fieldCached(Name name, String value) {
-      Name.Last last = name.last;
+      int slot = value.hashCode() & (name.recent.length - 1);
+      Name.Last last = name.recent[slot];
       if (last == null || !last.value.equals(value)) {
         int start = len;
         field(name, value);
-        name.last = new Name.Last(value, Arrays.copyOfRange(buf, start, len));
+        name.recent[slot] = new Name.Last(value, Arrays.copyOfRange(buf, start, len));
         return;
       }
       raw(last.encoded);

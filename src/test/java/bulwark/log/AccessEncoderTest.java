@@ -103,7 +103,9 @@ class AccessEncoderTest {
     // (the same object, or an equal one) is copied from the cache, one that changes is encoded
     // again; every line must still carry its own value, escaped, at any position in the buffer
     var rnd = new java.util.Random(7);
-    String[] values = {"api", "api", new String("api"), "orders \"v2\"", "\u65e5\u672c", "", "10.0.0.1", "r\nx", "api"};
+    java.util.List<String> pool = new java.util.ArrayList<>(java.util.List.of("api", "api", new String("api"), "orders \"v2\"", "\u65e5\u672c", "", "10.0.0.1", "r\nx", "api"));
+    for (int i = 0; i < 40; i++) pool.add("route-" + i); // more values than slots: they share and evict slots
+    String[] values = pool.toArray(String[]::new);
     var name = new AccessEncoder.Name("c");
     ObjectMapper json = new ObjectMapper();
     for (int round = 0; round < 500; round++) {
