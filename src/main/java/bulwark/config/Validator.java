@@ -188,10 +188,18 @@ final class Validator {
     if (u.balancer() != null && !BALANCERS.contains(u.balancer())) {
       error(p + ".balancer", "unknown balancer '" + u.balancer() + "'" + Suggest.didYouMean(u.balancer(), List.of("round_robin", "least_request", "consistent_hash", "random")));
     }
-    String h = nz(u.hashOn());
-    boolean hashOk = h.equals("client_ip") || h.equals("path")
-        || ((h.startsWith("header:") || h.startsWith("cookie:")) && TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
-    check(hashOk, p + ".hashOn", "'" + h + "' must be client_ip, path, header:NAME or cookie:NAME");
+    if (u.hashOn() != null) {
+      String h = u.hashOn();
+      boolean hashOk = h.equals("client_ip") || h.equals("path")
+          || ((h.startsWith("header:") || h.startsWith("cookie:")) && TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
+      if (!hashOk) {
+        error(p + ".hashOn", "'" + h + "' must be client_ip, path, header:NAME or cookie:NAME");
+      } else if (BALANCERS.contains(u.balancer()) && !"consistent_hash".equals(u.balancer())) {
+        // an unknown balancer already has its own error
+        error(p + ".hashOn", "is only used by balancer consistent_hash, and this upstream's balancer is " + u.balancer()
+            + ": set balancer: consistent_hash or remove hashOn");
+      }
+    }
     check(u.maxConnectionsPerTarget() >= 1, p + ".maxConnectionsPerTarget", "must be at least 1");
     if (u.timeouts() != null) {
       positive(u.timeouts().connect(), p + ".timeouts.connect");
