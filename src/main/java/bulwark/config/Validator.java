@@ -13,6 +13,8 @@ import java.util.regex.PatternSyntaxException;
 /** Cross-field checks after binding. Adds to the shared error list; never throws. */
 final class Validator {
   static final Set<String> BALANCERS = Set.of("round_robin", "least_request", "consistent_hash", "random");
+  /** observability.logFormat; bulwark.log.AppLogAppender takes them. */
+  static final Set<String> LOG_FORMATS = Set.of("auto", "json", "text");
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   private static final Pattern METHOD = Pattern.compile("[A-Z]+");
   private static final Pattern HOST = Pattern.compile("(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
@@ -43,6 +45,9 @@ final class Validator {
     for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]", c.middlewares());
     routes(c);
     if (c.remediation() != null) remediation(c);
+    if (c.observability() != null && c.observability().logFormat() != null && !LOG_FORMATS.contains(c.observability().logFormat())) {
+      error("observability.logFormat", "'" + c.observability().logFormat() + "' must be auto, json or text");
+    }
     if (c.observability() != null && c.observability().tracing() != null) tracing("observability.tracing", c.observability().tracing());
     if (c.observability() != null && c.observability().audit() != null) audit(c.observability().audit(), "observability.audit");
   }

@@ -107,7 +107,7 @@ class ConfigLoaderTest {
             new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2), Duration.ofSeconds(30)),
             new ShutdownConfig(Duration.ofHours(1)), null),
         new AdminConfig("10.0.0.5:9901", TOKEN_32),
-        new ObservabilityConfig(new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
+        new ObservabilityConfig("auto", new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
         null,
         Map.of(
             "users", new UpstreamConfig(
@@ -421,6 +421,15 @@ class ConfigLoaderTest {
         """)).containsExactly(
         "groups[0].routes[1].name: duplicate route name 'a' (first used at routes[0])",
         "groups[0].groups[0].routes[0].name: duplicate route name 'b' (first used at groups[0].routes[0])");
+  }
+
+  @Test
+  void logFormatIsAutoJsonOrTextAndAutoByDefault() throws Exception {
+    assertThat(load(USERS).observability().logFormat()).isEqualTo("auto");
+    assertThat(load(USERS + "observability:\n  logFormat: text\n").observability().logFormat()).isEqualTo("text");
+    assertThat(load(USERS + "observability:\n  logFormat: json\n").observability().logFormat()).isEqualTo("json");
+    assertThat(errors(USERS + "observability:\n  logFormat: pretty\n"))
+        .containsExactly("observability.logFormat: 'pretty' must be auto, json or text");
   }
 
   @Test
