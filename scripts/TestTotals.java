@@ -40,8 +40,7 @@ public class TestTotals {
         Element c = (Element) cases.item(i);
         NodeList sk = c.getElementsByTagName("skipped");
         if (sk.getLength() == 0) continue;
-        String reason = ((Element) sk.item(0)).getAttribute("message").strip();
-        if (reason.isEmpty()) reason = "no reason given";
+        String reason = reason((Element) sk.item(0));
         String cls = c.getAttribute("classname");
         String name = cls.substring(cls.lastIndexOf('.') + 1) + (c.getAttribute("name").isEmpty() ? "" : "#" + c.getAttribute("name"));
         skippedByReason.computeIfAbsent(reason, r -> new ArrayList<>()).add(name);
@@ -56,6 +55,22 @@ public class TestTotals {
     }
     long failed = failures + errors;
     System.out.println("Tests: " + (tests - failed - skipped) + " passed, " + failed + " failed, " + skipped + " skipped");
+  }
+
+  /**
+   * Why a test was skipped: the skipped element's message, or (as Surefire writes a JUnit 5
+   * assumption) the first line of its text, "org.opentest4j.TestAbortedException: Assumption
+   * failed: promtool is not installed", without the exception's name and "Assumption failed: ".
+   */
+  static String reason(Element skipped) {
+    String r = skipped.getAttribute("message").strip();
+    if (r.isEmpty()) {
+      String text = skipped.getTextContent().strip();
+      r = text.isEmpty() ? "" : text.lines().findFirst().orElse("").strip();
+      r = r.replaceFirst("^[\\w.$]+(Exception|Error)(: |$)", "");
+    }
+    r = r.replaceFirst("^Assumption failed: ", "").strip();
+    return r.isEmpty() ? "no reason given" : r;
   }
 
   private static long count(Element suite, String attribute) {

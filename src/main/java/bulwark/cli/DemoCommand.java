@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "demo", description = "Start demo upstream services in this process plus the gateway on examples/demo.yaml, and print commands to try. Ctrl-C stops it.")
+@Command(name = "demo", description = "Start demo upstream services in this process plus the gateway on a scratch copy of examples/demo.yaml (its path is printed: edit it to watch a reload), and print commands to try. Ctrl-C stops it.")
 final class DemoCommand implements Callable<Integer> {
   @CommandLine.Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = "examples/demo.yaml", description = "The demo config (default: ${DEFAULT-VALUE}).")
   Path config;
