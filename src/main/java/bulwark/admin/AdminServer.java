@@ -148,7 +148,7 @@ public final class AdminServer {
 
   private static void tooLarge(HttpServerRequest req, String rid) {
     req.response().putHeader("Connection", "close");
-    Problem.send(req.response(), 413, "Content Too Large", "/alerts takes at most " + MAX_ALERTS_BODY + " bytes", rid, req.path());
+    Problem.send(req.response(), 413, "Content Too Large", "/alerts takes at most " + bulwark.config.ByteSize.human(MAX_ALERTS_BODY), rid, req.path());
   }
 
   /** The Prometheus exposition (OpenMetrics when the Accept header asks for it), rendered off the event loop. */

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "demo", description = "Start demo upstream services in this process plus the gateway on examples/demo.yaml, and print commands to try. Ctrl-C stops it.")
+@Command(name = "demo", description = "Start demo upstream services in this process plus the gateway on a scratch copy of examples/demo.yaml (its path is printed: edit it to watch a reload), and print commands to try. Ctrl-C stops it.")
 final class DemoCommand implements Callable<Integer> {
   @CommandLine.Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = "examples/demo.yaml", description = "The demo config (default: ${DEFAULT-VALUE}).")
   Path config;
@@ -26,6 +26,14 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println("demo: " + config + " not found (run from the repository root)");
       return 2;
     }
+    // the gateway runs on a copy, so that editing it to watch a reload leaves the repository's file as it is
+    Path copy;
+    try {
+      copy = scratchCopy(config);
+    } catch (java.io.IOException e) {
+      System.err.println("demo: cannot copy " + config + " to a scratch file: " + e.getMessage());
+      return 1;
+    }
     Vertx upstreamVertx = Vertx.vertx();
     DemoUpstreams ups = new DemoUpstreams(upstreamVertx);
     try {
@@ -37,7 +45,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     Gateway g;
     try {
-      g = Gateway.start(config, ConfigLoader.fromSystemEnv(), true);
+      g = Gateway.start(copy, ConfigLoader.fromSystemEnv(), true);
     } catch (ConfigException e) {
       for (ConfigError err : e.errors()) System.err.println("  " + err);
       upstreamVertx.close();
@@ -69,11 +77,17 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("# Prometheus metrics (request counts and latency by route, upstream tries, breakers, health, rate limits)");
     System.out.println("curl -s http://127.0.0.1:" + admin + "/metrics | grep '^bulwark_requests_seconds_count'");
     System.out.println();
-    System.out.println("Edit " + config + " and save: the gateway reloads it. Ctrl-C stops the demo.");
+    System.out.println("The gateway runs on a copy of " + config + ": edit " + copy + " and save, and it reloads. Ctrl-C stops the demo.");
     System.out.flush();
     RunCommand.awaitSignals(g);
     ups.stop();
     upstreamVertx.close().await(5, TimeUnit.SECONDS);
     return 0;
+  }
+
+  /** Copies the demo config into a new temporary directory (kept after the demo, with the user's edits) and returns the copy. */
+  static Path scratchCopy(Path config) throws java.io.IOException {
+    Path dir = Files.createTempDirectory("bulwark-demo-");
+    return Files.copy(config, dir.resolve(config.getFileName()));
   }
 }

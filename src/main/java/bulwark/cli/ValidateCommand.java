@@ -25,16 +25,21 @@ final class ValidateCommand implements Callable<Integer> {
       System.out.println(summary(config, cfg));
       return 0;
     } catch (ConfigException e) {
-      System.err.println(config + ": " + e.errors().size() + " error(s)");
+      System.err.println(config + ": " + count(e.errors().size(), "error"));
       for (ConfigError err : e.errors()) System.err.println("  " + err);
       return 2;
     }
   }
 
   static String summary(Path file, BulwarkConfig cfg) {
-    return file + ": valid (" + FlatRoute.flatten(cfg).size() + " routes, " + cfg.upstreams().size() + " upstreams, "
-        + cfg.middlewares().size() + " middlewares; listen " + cfg.server().listen()
-        + (cfg.server().tls() == null ? "" : " (TLS, " + cfg.server().tls().certificates().size() + " certificate(s))")
+    return file + ": valid (" + count(FlatRoute.flatten(cfg).size(), "route") + ", " + count(cfg.upstreams().size(), "upstream") + ", "
+        + count(cfg.middlewares().size(), "middleware") + "; listen " + cfg.server().listen()
+        + (cfg.server().tls() == null ? "" : " (TLS, " + count(cfg.server().tls().certificates().size(), "certificate") + ")")
         + ", admin " + cfg.admin().listen() + ")";
+  }
+
+  /** "1 route", "0 routes", "2 routes". */
+  static String count(int n, String noun) {
+    return n + " " + noun + (n == 1 ? "" : "s");
   }
 }

@@ -24,6 +24,20 @@ public record ByteSize(long bytes) {
     return new ByteSize(n * mult);
   }
 
+  /**
+   * The size as people and the config read it, the one format of every message that names a size
+   * (413, 431, limits): {@code 16KiB}, {@code 10MiB}, or {@code 1000B} when no larger unit divides it.
+   */
+  public String human() {
+    String s = toString();
+    return Character.isDigit(s.charAt(s.length() - 1)) ? s + "B" : s;
+  }
+
+  /** Same as {@link #human()}. */
+  public static String human(long bytes) {
+    return new ByteSize(bytes).human();
+  }
+
   @Override
   public String toString() {
     if (bytes != 0 && bytes % (1L << 30) == 0) return bytes / (1L << 30) + "GiB";

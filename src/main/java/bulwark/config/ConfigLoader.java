@@ -58,9 +58,27 @@ public final class ConfigLoader {
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new ConfigException(List.of(new ConfigError("", "cannot read " + file + ": " + e.getMessage())));
+      throw new ConfigException(List.of(new ConfigError("", "cannot read " + file + ": " + reason(e))));
     }
     return parse(text);
+  }
+
+  /**
+   * Why a file could not be read, in words: a {@link java.nio.file.FileSystemException}'s message is
+   * often only the path again ("cannot read a.yaml: a.yaml"), so the cause is named from its type.
+   */
+  static String reason(IOException e) {
+    String why = switch (e) {
+      case java.nio.file.NoSuchFileException x -> "no such file";
+      case java.nio.file.AccessDeniedException x -> "permission denied";
+      case java.nio.file.NotDirectoryException x -> "not a directory";
+      case java.nio.charset.CharacterCodingException x -> "not UTF-8 text";
+      default -> null;
+    };
+    if (why != null) return why;
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
   }
 
   public BulwarkConfig parse(String yaml) throws ConfigException {

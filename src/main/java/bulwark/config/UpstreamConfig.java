@@ -5,7 +5,7 @@ import java.util.List;
 public record UpstreamConfig(
     @Doc(value = "The instances behind this upstream.", required = true) List<TargetConfig> targets,
     @Doc(value = "How a target is chosen.", dflt = "round_robin", oneOf = {"round_robin", "least_request", "consistent_hash", "random"}) String balancer,
-    @Doc(value = "The key consistent_hash hashes on: client_ip, header:NAME, cookie:NAME or path. Only with balancer consistent_hash.", dflt = "client_ip") String hashOn,
+    @Doc("The key consistent_hash hashes on: client_ip, header:NAME, cookie:NAME or path; client_ip when absent. Only with balancer consistent_hash: with another balancer it is an error.") String hashOn,
     @Doc("Timeouts toward this upstream.") TimeoutsConfig timeouts,
     @Doc(value = "Pooled connections per target, per event loop.", dflt = "256") int maxConnectionsPerTarget,
     @Doc(value = "Active and passive health checks and the health score. Absent: every target is used while it accepts requests.", section = true) HealthCheckConfig healthCheck,

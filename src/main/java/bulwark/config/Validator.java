@@ -13,6 +13,8 @@ import java.util.regex.PatternSyntaxException;
 /** Cross-field checks after binding. Adds to the shared error list; never throws. */
 final class Validator {
   static final Set<String> BALANCERS = Set.of("round_robin", "least_request", "consistent_hash", "random");
+  /** observability.logFormat; bulwark.log.AppLogAppender takes them. */
+  static final Set<String> LOG_FORMATS = Set.of("auto", "json", "text");
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   private static final Pattern METHOD = Pattern.compile("[A-Z]+");
   private static final Pattern HOST = Pattern.compile("(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
@@ -43,6 +45,9 @@ final class Validator {
     for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]", c.middlewares());
     routes(c);
     if (c.remediation() != null) remediation(c);
+    if (c.observability() != null && c.observability().logFormat() != null && !LOG_FORMATS.contains(c.observability().logFormat())) {
+      error("observability.logFormat", "'" + c.observability().logFormat() + "' must be auto, json or text");
+    }
     if (c.observability() != null && c.observability().tracing() != null) tracing("observability.tracing", c.observability().tracing());
     if (c.observability() != null && c.observability().audit() != null) audit(c.observability().audit(), "observability.audit");
   }
@@ -188,10 +193,18 @@ final class Validator {
     if (u.balancer() != null && !BALANCERS.contains(u.balancer())) {
       error(p + ".balancer", "unknown balancer '" + u.balancer() + "'" + Suggest.didYouMean(u.balancer(), List.of("round_robin", "least_request", "consistent_hash", "random")));
     }
-    String h = nz(u.hashOn());
-    boolean hashOk = h.equals("client_ip") || h.equals("path")
-        || ((h.startsWith("header:") || h.startsWith("cookie:")) && TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
-    check(hashOk, p + ".hashOn", "'" + h + "' must be client_ip, path, header:NAME or cookie:NAME");
+    if (u.hashOn() != null) {
+      String h = u.hashOn();
+      boolean hashOk = h.equals("client_ip") || h.equals("path")
+          || ((h.startsWith("header:") || h.startsWith("cookie:")) && TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
+      if (!hashOk) {
+        error(p + ".hashOn", "'" + h + "' must be client_ip, path, header:NAME or cookie:NAME");
+      } else if (BALANCERS.contains(u.balancer()) && !"consistent_hash".equals(u.balancer())) {
+        // an unknown balancer already has its own error
+        error(p + ".hashOn", "is only used by balancer consistent_hash, and this upstream's balancer is " + u.balancer()
+            + ": set balancer: consistent_hash or remove hashOn");
+      }
+    }
     check(u.maxConnectionsPerTarget() >= 1, p + ".maxConnectionsPerTarget", "must be at least 1");
     if (u.timeouts() != null) {
       positive(u.timeouts().connect(), p + ".timeouts.connect");

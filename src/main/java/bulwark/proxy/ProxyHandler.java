@@ -812,7 +812,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private void tooLarge(Exchange ex, long max) {
     if (ex.done) return;
     closeAfterResponse(ex);
-    fail(ex, 413, "Content Too Large", "the request body is larger than " + max + " bytes");
+    fail(ex, 413, "Content Too Large", "the request body is larger than " + bulwark.config.ByteSize.human(max));
   }
 
   private void reject(Exchange ex, int status, String title, String detail) {

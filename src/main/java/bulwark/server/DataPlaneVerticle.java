@@ -117,7 +117,7 @@ final class DataPlaneVerticle extends VerticleBase {
     if (cause instanceof TooLongHttpHeaderException) {
       status = 431;
       title = "Request Header Fields Too Large";
-      detail = "the request headers are larger than " + config.server().limits().maxHeaderBytes();
+      detail = "the request headers are larger than " + config.server().limits().maxHeaderBytes().human();
     } else if (cause instanceof TooLongHttpLineException) {
       status = 414;
       title = "URI Too Long";

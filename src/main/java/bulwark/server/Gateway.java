@@ -7,6 +7,7 @@ import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.filter.ratelimit.RateLimitRegistry;
 import bulwark.log.AccessLog;
+import bulwark.log.AppLogAppender;
 import bulwark.proxy.DataPlane;
 import bulwark.proxy.ForwardingHeaders;
 import bulwark.proxy.ProxyHandler;
@@ -138,6 +139,7 @@ public final class Gateway implements DataPlane {
     List<Cidr> trusted = cfg.server().trustedProxies().stream().map(Cidr::parse).toList();
     long maxBody = cfg.server().limits().maxBodyBytes().bytes();
     accessLog.configure(cfg.observability().accessLog());
+    AppLogAppender.useFormat(cfg.observability().logFormat());
     var tls = cfg.server().tls();
     hsts = tls != null && tls.hsts() != null ? io.vertx.core.http.HttpHeaders.createOptimized(tls.hsts().headerValue()) : null;
     snapshot.set(new Snapshot(cfg, table, new ForwardingHeaders(trusted), maxBody));

@@ -68,7 +68,7 @@ public final class UpstreamRuntime {
     this.breaker = cb != null && !"route".equals(cb.scope()) ? new Breaker(name, name, cb, clock, telemetry) : null;
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
     this.overload = new OverloadGuard(config.overload());
-    String h = config.hashOn();
+    String h = config.hashOn() == null ? "client_ip" : config.hashOn();
     if (h.startsWith("header:")) {
       hashOn = HashOn.HEADER;
       hashName = h.substring(7);

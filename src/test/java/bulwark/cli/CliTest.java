@@ -33,7 +33,48 @@ class CliTest {
   void validateAcceptsTheDemoConfigWithAOneLineSummary() {
     Run r = run("validate", "-c", "examples/demo.yaml");
     assertThat(r.code()).isZero();
-    assertThat(r.out().strip()).contains("valid (4 routes, 3 upstreams, 1 middlewares").doesNotContain("\n");
+    assertThat(r.out().strip()).contains("valid (4 routes, 3 upstreams, 1 middleware;").doesNotContain("\n");
+  }
+
+  @Test
+  void validateCountsInCorrectPlurals(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("one.yaml");
+    Files.writeString(f, """
+        upstreams:
+          users: { targets: [ { url: http://127.0.0.1:8081 } ] }
+        routes:
+          - { name: a, match: { path: /a }, upstream: users }
+        """);
+    Run r = run("validate", "-c", f.toString());
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("valid (1 route, 1 upstream, 0 middlewares;");
+    Files.writeString(f, "routes:\n  - { name: a, match: { path: /a }, upstream: nope }\n");
+    assertThat(run("validate", "-c", f.toString()).err()).startsWith(f + ": 1 error\n");
+  }
+
+  @Test
+  void validateNamesWhyAFileCannotBeRead(@TempDir Path dir) {
+    Path missing = dir.resolve("missing.yaml");
+    Run r = run("validate", "-c", missing.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("cannot read " + missing + ": no such file");
+  }
+
+  @Test
+  void theDemoRunsOnAScratchCopyAndLeavesTheExampleAsItIs() throws Exception {
+    Path example = Path.of("examples/demo.yaml");
+    String before = Files.readString(example);
+    Path copy = DemoCommand.scratchCopy(example);
+    try {
+      assertThat(copy.toAbsolutePath().getParent()).isNotEqualTo(example.toAbsolutePath().getParent());
+      assertThat(copy.getFileName().toString()).isEqualTo("demo.yaml");
+      assertThat(Files.readString(copy)).isEqualTo(before);
+      Files.writeString(copy, "edited\n");
+      assertThat(Files.readString(example)).isEqualTo(before);
+    } finally {
+      Files.deleteIfExists(copy);
+      Files.deleteIfExists(copy.getParent());
+    }
   }
 
   @Test

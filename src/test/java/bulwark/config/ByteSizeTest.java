@@ -36,4 +36,12 @@ class ByteSizeTest {
     assertThat(new ByteSize(bytes)).hasToString(text);
     assertThat(ByteSize.parse(text).bytes()).isEqualTo(bytes);
   }
+
+  @ParameterizedTest
+  @CsvSource({"16384, 16KiB", "10485760, 10MiB", "1536, 1536B", "0, 0B", "1, 1B"})
+  void theHumanFormAlwaysHasAUnitAndParsesBack(long bytes, String text) {
+    assertThat(new ByteSize(bytes).human()).isEqualTo(text);
+    assertThat(ByteSize.human(bytes)).isEqualTo(text);
+    assertThat(ByteSize.parse(text).bytes()).isEqualTo(bytes);
+  }
 }

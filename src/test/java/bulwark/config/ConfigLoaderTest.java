@@ -107,12 +107,12 @@ class ConfigLoaderTest {
             new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2), Duration.ofSeconds(30)),
             new ShutdownConfig(Duration.ofHours(1)), null),
         new AdminConfig("10.0.0.5:9901", TOKEN_32),
-        new ObservabilityConfig(new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
+        new ObservabilityConfig("auto", new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
         null,
         Map.of(
             "users", new UpstreamConfig(
                 List.of(new TargetConfig("http://10.0.1.10:8080", 3), new TargetConfig("https://users.internal:8443", 1)),
-                "least_request", "client_ip",
+                "least_request", null,
                 new TimeoutsConfig(Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(30)),
                 64, null, null, null, new OverloadConfig(10000, 1024, null), null),
             "orders", new UpstreamConfig(
@@ -154,7 +154,7 @@ class ConfigLoaderTest {
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null));
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users")).isEqualTo(new UpstreamConfig(
-        List.of(new TargetConfig("http://127.0.0.1:8081", 1)), "round_robin", "client_ip",
+        List.of(new TargetConfig("http://127.0.0.1:8081", 1)), "round_robin", null,
         new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)), 256, null, null, null, new OverloadConfig(10000, 1024, null), null));
     assertThat(cfg.middlewares()).isEmpty();
     assertThat(cfg.versioning()).isNull();
@@ -214,7 +214,15 @@ class ConfigLoaderTest {
       ConfigLoader.fromSystemEnv().load(missing);
       throw new AssertionError("a missing file loaded");
     } catch (ConfigException e) {
-      assertThat(e.errors()).singleElement().satisfies(err -> assertThat(err.message()).startsWith("cannot read " + missing));
+      assertThat(e.errors()).singleElement().satisfies(err -> assertThat(err.message()).isEqualTo("cannot read " + missing + ": no such file"));
+    }
+    // a directory is not a config file, and says so
+    try {
+      ConfigLoader.fromSystemEnv().load(dir);
+      throw new AssertionError("a directory loaded");
+    } catch (ConfigException e) {
+      assertThat(e.errors()).singleElement().satisfies(err -> assertThat(err.message()).startsWith("cannot read " + dir + ": ")
+          .isNotEqualTo("cannot read " + dir + ": " + dir));
     }
   }
 
@@ -413,6 +421,34 @@ class ConfigLoaderTest {
         """)).containsExactly(
         "groups[0].routes[1].name: duplicate route name 'a' (first used at routes[0])",
         "groups[0].groups[0].routes[0].name: duplicate route name 'b' (first used at groups[0].routes[0])");
+  }
+
+  @Test
+  void logFormatIsAutoJsonOrTextAndAutoByDefault() throws Exception {
+    assertThat(load(USERS).observability().logFormat()).isEqualTo("auto");
+    assertThat(load(USERS + "observability:\n  logFormat: text\n").observability().logFormat()).isEqualTo("text");
+    assertThat(load(USERS + "observability:\n  logFormat: json\n").observability().logFormat()).isEqualTo("json");
+    assertThat(errors(USERS + "observability:\n  logFormat: pretty\n"))
+        .containsExactly("observability.logFormat: 'pretty' must be auto, json or text");
+  }
+
+  @Test
+  void hashOnIsAnErrorWithABalancerOtherThanConsistentHash() throws Exception {
+    assertThat(errors(USERS + "    hashOn: header:X-User-Id\n")).containsExactly(
+        "upstreams.users.hashOn: is only used by balancer consistent_hash, and this upstream's balancer is round_robin: "
+            + "set balancer: consistent_hash or remove hashOn");
+    assertThat(errors(USERS + "    balancer: least_request\n    hashOn: client_ip\n")).containsExactly(
+        "upstreams.users.hashOn: is only used by balancer consistent_hash, and this upstream's balancer is least_request: "
+            + "set balancer: consistent_hash or remove hashOn");
+    // a bad key or an unknown balancer is reported once, not twice
+    assertThat(errors(USERS + "    balancer: consistent_hash\n    hashOn: body\n"))
+        .containsExactly("upstreams.users.hashOn: 'body' must be client_ip, path, header:NAME or cookie:NAME");
+    assertThat(errors(USERS + "    balancer: sticky\n    hashOn: path\n")).singleElement().asString()
+        .startsWith("upstreams.users.balancer: unknown balancer 'sticky'");
+    assertThat(load(USERS + "    balancer: consistent_hash\n    hashOn: cookie:s\n").upstreams().get("users").hashOn())
+        .isEqualTo("cookie:s");
+    // absent, consistent_hash hashes on the client address
+    assertThat(load(USERS + "    balancer: consistent_hash\n").upstreams().get("users").hashOn()).isNull();
   }
 
   @Test

@@ -59,7 +59,7 @@ class ContractTest {
         new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
         new ShutdownConfig(Duration.ofSeconds(30)), null));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", ""));
-    assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig(new AccessLogConfig(true, "stdout"), new MetricsConfig(true),
+    assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig("auto", new AccessLogConfig(true, "stdout"), new MetricsConfig(true),
         new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null));
     assertThat(cfg.cluster()).isEqualTo(new ClusterConfig("redis://127.0.0.1:6379", Duration.ofMillis(100)));
 

@@ -27,7 +27,7 @@ final class CappedFetch {
       Buffer buf = Buffer.buffer();
       resp.handler(chunk -> {
         if (buf.length() + chunk.length() > maxBytes) {
-          answer.tryFail("answer larger than " + maxBytes + " bytes");
+          answer.tryFail("answer larger than " + bulwark.config.ByteSize.human(maxBytes));
           req.connection().close();
         } else {
           buf.appendBuffer(chunk);

@@ -111,7 +111,7 @@ final class HttpHealthCheck implements HealthCheck {
         return;
       }
       if (body.length() + chunk.length() > BODY_CAP) {
-        result.tryComplete(verdict(passed, detail + " (body over " + BODY_CAP + " bytes, ignored)", null));
+        result.tryComplete(verdict(passed, detail + " (body over " + bulwark.config.ByteSize.human(BODY_CAP) + ", ignored)", null));
         req.reset();
         return;
       }
