@@ -193,6 +193,7 @@ final class Validator {
         || ((h.startsWith("header:") || h.startsWith("cookie:")) && TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
     check(hashOk, p + ".hashOn", "'" + h + "' must be client_ip, path, header:NAME or cookie:NAME");
     check(u.maxConnectionsPerTarget() >= 1, p + ".maxConnectionsPerTarget", "must be at least 1");
+    check(u.maxTunnelsPerTarget() >= 1, p + ".maxTunnelsPerTarget", "must be at least 1");
     if (u.timeouts() != null) {
       positive(u.timeouts().connect(), p + ".timeouts.connect");
       positive(u.timeouts().response(), p + ".timeouts.response");

@@ -78,7 +78,7 @@ class UpstreamClientTest {
   }
 
   UpstreamClient client(int max) throws Exception {
-    return on(() -> new UpstreamClient(vertx, vertx.httpClientBuilder().with(new HttpClientOptions()).build(), max));
+    return on(() -> new UpstreamClient(vertx, vertx.httpClientBuilder().with(new HttpClientOptions()).build(), max, 4096));
   }
 
   HttpConnectOptions options(long connectTimeoutMs) {
