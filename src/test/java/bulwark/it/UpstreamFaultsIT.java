@@ -13,6 +13,15 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.StreamResetException;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,7 +35,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -307,6 +320,40 @@ class UpstreamFaultsIT {
           assertThat(untilClosed(in).length).as("body bytes: short of Content-Length").isLessThan(4096);
         }
       }
+    }
+  }
+
+  @Test
+  void overHttp2AHeadThenAResetGetsACleanBadGatewayAndAResetMidBodyResetsTheStream() throws Exception {
+    Vertx v = Vertx.vertx();
+    HttpClient client = v.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    try {
+      HttpClientResponse[] head = new HttpClientResponse[1];
+      Buffer problem = client.request(HttpMethod.GET, gw.port, "127.0.0.1", "/head-reset").compose(HttpClientRequest::send)
+          .compose(resp -> {
+            head[0] = resp;
+            return resp.body();
+          }).await(30, TimeUnit.SECONDS);
+      assertThat(head[0].version()).isEqualTo(HttpVersion.HTTP_2);
+      assertThat(head[0].getHeader("X-Upstream")).isNull();
+      ItClients.assertProblem(head[0].statusCode(), 502, head[0].getHeader("Content-Type"), problem.toString());
+
+      CompletableFuture<Throwable> ended = new CompletableFuture<>();
+      AtomicLong got = new AtomicLong();
+      AtomicBoolean released = new AtomicBoolean();
+      HttpClientResponse resp = client.request(HttpMethod.GET, gw.port, "127.0.0.1", "/mid-reset").compose(HttpClientRequest::send)
+          .onSuccess(r -> {
+            r.handler(b -> {
+              if (got.addAndGet(b.length()) >= 1000 && released.compareAndSet(false, true)) raw.midBody.release();
+            });
+            r.exceptionHandler(ended::complete);
+            r.endHandler(x -> ended.complete(null));
+          }).await(30, TimeUnit.SECONDS);
+      assertThat(resp.statusCode()).isEqualTo(200);
+      assertThat(ended.get(30, TimeUnit.SECONDS)).as("the stream is reset, not ended").isInstanceOf(StreamResetException.class);
+      assertThat(got.get()).isLessThan(4096);
+    } finally {
+      v.close().await(30, TimeUnit.SECONDS);
     }
   }
 
