@@ -114,6 +114,7 @@ class UpstreamFaultsIT {
               out.flush();
               continue;
             }
+            case "/reset" -> reset(s);
             case "/head-reset" -> {
               out.write(ascii(HEAD_4096));
               out.flush();
@@ -402,6 +403,47 @@ class UpstreamFaultsIT {
   }
 
   // ---- item 11: connection errors the gateway handles are not logged as unnamed errors
+
+  /** Runs {@code body} with the root logger captured; returns its ERROR lines. */
+  static List<String> errorsDuring(ThrowingRunnable body) throws Exception {
+    LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.setContext(lc);
+    captured.start();
+    Logger root = lc.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.addAppender(captured);
+    try {
+      body.run();
+    } finally {
+      root.detachAppender(captured);
+      captured.stop();
+    }
+    return captured.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.ERROR))
+        .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  @Test
+  void activeChecksAgainstAResettingTargetLeaveNoUnnamedErrorInTheLog() throws Exception {
+    String key = "127.0.0.1:" + raw.port;
+    List<String> errors = errorsDuring(() -> {
+      try (RunningGateway g = RunningGateway.start(TestSupport.head() + """
+          upstreams:
+            u:
+              targets: [ { url: "http://127.0.0.1:%d" } ]
+              healthCheck:
+                active: { path: /reset, interval: 200ms, timeout: 200ms, unhealthyThreshold: 3 }
+          routes:
+            - { name: r, match: { path: /** }, upstream: u }
+          """.formatted(raw.port))) {
+        await().atMost(WAIT).until(() -> Scrape.of(g).value("bulwark_target_up", "upstream", "u", "target", key) == 0);
+      }
+    });
+    assertThat(errors).as("ERROR lines while a target's checks reset").isEmpty();
+  }
 
   @Test
   void upstreamResetsLeaveNoUnnamedErrorInTheLog() throws Exception {
