@@ -262,10 +262,13 @@ class UpstreamFaultsIT {
 
   @Test
   void aHeadThenAStallPastTheRouteTimeoutGetsACleanGatewayTimeout() throws Exception {
+    String key = "127.0.0.1:" + raw.port;
+    double before = Scrape.of(gw).find("bulwark_upstream_errors_total", "target", key, "kind", "body_timeout").stream().mapToDouble(Scrape.Series::value).sum();
     try (RawConnection c = new RawConnection(gw.port)) {
       assertCleanProblem(c.exchange("GET /head-stall HTTP/1.1", "Host: gw"), 504);
       assertThat(c.exchange("GET /ok HTTP/1.1", "Host: gw").body()).isEqualTo("ok");
     }
+    assertThat(Scrape.of(gw).value("bulwark_upstream_errors_total", "upstream", "raw", "target", key, "kind", "body_timeout")).isEqualTo(before + 1);
   }
 
   @Test
@@ -399,6 +402,39 @@ class UpstreamFaultsIT {
       assertThat(cut).hasSize(3).allSatisfy(j -> assertThat(j.getString("bulwark.upstream.error")).isEqualTo("body_reset"));
       assertThat(AccessLogIT.lines(access).stream().filter(j -> !cutKey.equals(j.getString("bulwark.upstream.target"))))
           .allSatisfy(j -> assertThat(j.containsKey("bulwark.upstream.error")).isFalse());
+    }
+  }
+
+  @Test
+  void aTargetThatCutsEveryResponseOpensTheBreaker() throws Exception {
+    try (RunningGateway g = RunningGateway.start(TestSupport.head() + """
+        upstreams:
+          u:
+            targets: [ { url: "http://127.0.0.1:%d" } ]
+            circuitBreaker: { failureRateThreshold: 50%%, window: 10, minimumCalls: 4, openFor: 1m }
+        routes:
+          - { name: cut, match: { path: /** }, upstream: u }
+        """.formatted(raw.port))) {
+      int sent = 0;
+      RawResponse refused = null;
+      while (refused == null && sent < 40) {
+        try (RawConnection c = new RawConnection(g.port)) {
+          c.write("GET /cut HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n");
+          InputStream in = c.socket.getInputStream();
+          Head h = readHead(in);
+          if (h.status() == 503) {
+            byte[] body = in.readNBytes(Integer.parseInt(h.headers().get("Content-Length")));
+            refused = new RawResponse(503, h.headers(), new String(body, StandardCharsets.UTF_8));
+          } else {
+            untilClosed(in);
+          }
+        }
+        sent++;
+      }
+      assertThat(refused).as("a 503 from the open breaker within %d requests", sent).isNotNull();
+      assertThat(refused.body()).contains("circuit breaker");
+      assertThat(sent).as("requests until the breaker opened").isEqualTo(5);
+      assertThat(Scrape.of(g).value("bulwark_circuit_breaker_state", "upstream", "u", "state", "open")).isEqualTo(1);
     }
   }
 
