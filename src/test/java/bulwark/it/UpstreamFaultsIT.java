@@ -225,6 +225,8 @@ class UpstreamFaultsIT {
     byte[] buf = new byte[8192];
     try {
       for (int n; (n = in.read(buf)) >= 0; ) all.write(buf, 0, n);
+    } catch (java.net.SocketTimeoutException stillOpen) {
+      throw new AssertionError("the connection stayed open after " + all.size() + " bytes", stillOpen);
     } catch (IOException reset) {
       // closed with a reset: also the end
     }
