@@ -405,7 +405,6 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     ex.headOutcome = o;
     ex.headStatus = status;
     ex.headNanos = d;
-    ex.upstreamError = null;
     if (ex.overload != null && ex.upstream.overload() == ex.overload) ex.overload.sample(d, ex.inFlightAtStart, o.failure());
   }
 
@@ -670,6 +669,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     cancelTimer(ex, false);
     int status = cresp.statusCode();
     Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
+    ex.upstreamError = null; // this try answered: an earlier try's failure is not how the request ended
     RetryPolicy rp = ex.upstream.retry();
     if (rp != null && rp.retriesStatus(status)) {
       // a status the policy retries ends its try now: the retry needs the breaker's verdict on it
