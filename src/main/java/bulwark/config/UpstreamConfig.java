@@ -8,6 +8,7 @@ public record UpstreamConfig(
     @Doc("The key consistent_hash hashes on: client_ip, header:NAME, cookie:NAME or path; client_ip when absent. Only with balancer consistent_hash: with another balancer it is an error.") String hashOn,
     @Doc("Timeouts toward this upstream.") TimeoutsConfig timeouts,
     @Doc(value = "Pooled connections per target, per event loop.", dflt = "256") int maxConnectionsPerTarget,
+    @Doc(value = "Open tunnels (WebSockets) per target, per event loop. Each tunnel has an upstream connection of its own, outside the pool of maxConnectionsPerTarget, for as long as it is open, and it does not count against overload.maxInFlight; over the cap a WebSocket upgrade gets 503. Each tunnel holds two file descriptors (client and upstream).", dflt = "4096") int maxTunnelsPerTarget,
     @Doc(value = "Active and passive health checks and the health score. Absent: every target is used while it accepts requests.", section = true) HealthCheckConfig healthCheck,
     @Doc(value = "Circuit breaker (Resilience4j). Absent: none.", section = true) CircuitBreakerConfig circuitBreaker,
     @Doc(value = "Retries with a retry budget. Absent: no retries.", section = true) RetryConfig retry,

@@ -206,6 +206,7 @@ final class Validator {
       }
     }
     check(u.maxConnectionsPerTarget() >= 1, p + ".maxConnectionsPerTarget", "must be at least 1");
+    check(u.maxTunnelsPerTarget() >= 1, p + ".maxTunnelsPerTarget", "must be at least 1");
     if (u.timeouts() != null) {
       positive(u.timeouts().connect(), p + ".timeouts.connect");
       positive(u.timeouts().response(), p + ".timeouts.response");

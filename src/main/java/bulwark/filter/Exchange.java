@@ -60,6 +60,21 @@ public final class Exchange {
   public int inFlightAtStart;
   /** The response head has been passed on toward the client: no retry from here. */
   public boolean responseStarted;
+  /**
+   * How the current try's response head said it went (success or 5xx), null before one was passed
+   * on; the try ends with it once the body has been read to its end, or with a body failure.
+   */
+  public bulwark.upstream.Outcome headOutcome;
+  public int headStatus;
+  /** Time from the try's start to its response head. */
+  public long headNanos;
+  /** The upstream's head has been copied onto the client response (at its first body bytes, or its end). */
+  public boolean headCopied;
+  /**
+   * How the last try failed, as metrics name it (connect, reset, timeout, body_reset,
+   * body_timeout); null when it did not fail or answered with a status. For the access log.
+   */
+  public String upstreamError;
   /** The client's request body has started to be read (by the first try). */
   public boolean bodyConsumed;
   /** The request may be replayed: retries are configured and the method (or route) allows it. */

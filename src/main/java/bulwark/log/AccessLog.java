@@ -75,6 +75,7 @@ public final class AccessLog {
     m.requestIdFromClient = ex.requestIdFromClient;
     m.traceId = ex.traceId;
     m.spanId = ex.spanId;
+    m.upstreamError = ex.upstreamError;
     logger.info(m, "");
   }
 
@@ -97,6 +98,8 @@ public final class AccessLog {
     String consumer;
     /** The request's trace and server span (ECS trace.id, span.id); null when not traced. */
     String traceId, spanId;
+    /** How the upstream failed this request's last try (connect, reset, timeout, body_reset, body_timeout); null when it did not. */
+    String upstreamError;
 
     AccessMarker(String method, String path, int status, long durationNs, String clientIp, String userAgent, String requestId, String route, String target, long upstreamNs) {
       super("ACCESS");
@@ -125,6 +128,7 @@ public final class AccessLog {
     private static final AccessEncoder.Name ROUTE = new AccessEncoder.Name("bulwark.route");
     private static final AccessEncoder.Name TARGET = new AccessEncoder.Name("bulwark.upstream.target");
     private static final AccessEncoder.Name UPSTREAM_DURATION = new AccessEncoder.Name("bulwark.upstream.duration");
+    private static final AccessEncoder.Name UPSTREAM_ERROR = new AccessEncoder.Name("bulwark.upstream.error");
     private static final AccessEncoder.Name TRACE_ID = new AccessEncoder.Name("trace.id");
     private static final AccessEncoder.Name SPAN_ID = new AccessEncoder.Name("span.id");
 
@@ -145,6 +149,7 @@ public final class AccessLog {
       if (route != null) f.fieldCached(ROUTE, route);
       if (target != null) f.fieldCached(TARGET, target);
       if (upstreamNs >= 0) f.field(UPSTREAM_DURATION, upstreamNs);
+      if (upstreamError != null) f.fieldCached(UPSTREAM_ERROR, upstreamError); // a constant label
       // made by Tracing, or parsed from a traceparent that OpenTelemetry checked as lower-case hex
       if (traceId != null) f.fieldHex(TRACE_ID, traceId);
       if (spanId != null) f.fieldHex(SPAN_ID, spanId);

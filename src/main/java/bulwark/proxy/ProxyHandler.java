@@ -195,7 +195,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (route.timeoutMillis() > 0) {
       ex.totalTimer = vertx.setTimer(route.timeoutMillis(), id -> {
         ex.totalTimer = -1;
-        if (ex.tryActive) endTry(ex, Outcome.TIMEOUT, 0);
+        // after the response head, the target failed mid-response: a body timeout
+        if (ex.tryActive) endTry(ex, ex.responseStarted ? Outcome.BODY_TIMEOUT : Outcome.TIMEOUT, ex.responseStarted ? ex.headStatus : 0);
         timedOut(ex, "the route timeout of " + route.timeoutMillis() + "ms passed");
       });
     }
@@ -277,6 +278,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       overloaded(ex, up, OverloadGuard.Refusal.PENDING);
       return;
     }
+    boolean ws = ex.webSocket;
+    UpstreamClient client = client(up);
+    if (ws && !client.tunnelFree(t)) {
+      // tunnels have a cap of their own, apart from the pool that serves requests
+      up.overload().pendingDone();
+      if (ex.breaker != null) ex.breaker.release();
+      ex.breaker = null;
+      ex.response.putHeader("Retry-After", "1");
+      fail(ex, 503, "Service Unavailable", "target " + t.key() + " of upstream '" + up.name() + "' has " + client.maxTunnelsPerTarget()
+          + " tunnels (WebSockets) open on this event loop, its maxTunnelsPerTarget");
+      return;
+    }
     if (ex.target != null) ex.target.state().end();
     ex.target = t;
     t.state().begin();
@@ -293,19 +306,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         .setSsl(t.ssl())
         .setURI(ex.upstreamUri)
         .setHeaders(ex.upstreamHeaders);
-    boolean ws = ex.webSocket;
-    UpstreamClient client = client(up);
     if (ex.upstreamClient != client) {
       if (ex.upstreamClient != null) ex.upstreamClient.release();
       client.acquire();
       ex.upstreamClient = client;
     }
-    UpstreamClient.Conn idle = client.idle(t);
+    // a tunnel (WebSocket) gets a connection of its own, counted apart from the pool and never reused
+    UpstreamClient.Conn idle = ws ? null : client.idle(t);
     if (idle != null) {
       request(ex, up, idle, ro, ws, tryNo);
       return;
     }
-    client.connection(t, connectOptions(up, t)).onComplete(car -> {
+    (ws ? client.tunnel(t, connectOptions(up, t)) : client.connection(t, connectOptions(up, t))).onComplete(car -> {
       if (car.failed()) {
         up.overload().pendingDone();
         if (ex.tryNo == tryNo) upstreamFailed(ex, car.cause(), tryNo);
@@ -362,17 +374,37 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     return c == null || !c.toLowerCase(java.util.Locale.ROOT).contains("close");
   }
 
-  /** Ends the current try: feeds passive health, the breaker and the adaptive limit, once. */
+  /**
+   * Ends the current try: feeds metrics, passive health, the breaker and the adaptive limit, once.
+   * A try whose response was passed on ends when its body has been read to the end (with the
+   * outcome of its head, timed to its head) or when the body fails (BODY_RESET, BODY_TIMEOUT, timed
+   * to the failure): a target that cuts its responses is failing, whatever its heads say.
+   */
   private void endTry(Exchange ex, Outcome o, int status) {
     if (!ex.tryActive) return;
     ex.tryActive = false;
-    long d = System.nanoTime() - ex.tryStartNanos;
+    boolean sampled = ex.headOutcome != null;
+    long d = sampled && !o.afterHead() ? ex.headNanos : System.nanoTime() - ex.tryStartNanos;
     telemetry.tryEnded(ex, ex.target, o, status, d);
     ex.upstream.recordOutcome(ex.target, o);
     if (ex.breaker != null) {
       ex.breaker.onResult(o, d);
       ex.breaker = null;
     }
+    // the adaptive limit samples the time to the head, when the head came (headArrived)
+    if (!sampled && ex.overload != null && ex.upstream.overload() == ex.overload) ex.overload.sample(d, ex.inFlightAtStart, o.failure());
+    if (o.failure() && o != Outcome.HTTP_5XX) ex.upstreamError = o.label;
+  }
+
+  /**
+   * The try's response head came and is passed on: the adaptive limit gets its sample now (the time
+   * to the head), the rest of the try's outcome waits for the end of the body (endTry).
+   */
+  private static void headArrived(Exchange ex, Outcome o, int status) {
+    long d = System.nanoTime() - ex.tryStartNanos;
+    ex.headOutcome = o;
+    ex.headStatus = status;
+    ex.headNanos = d;
     if (ex.overload != null && ex.upstream.overload() == ex.overload) ex.overload.sample(d, ex.inFlightAtStart, o.failure());
   }
 
@@ -458,7 +490,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
           .setTcpNoDelay(true)
           .setDecompressionSupported(false)
           .setName("bulwark-" + up.name());
-      c = new UpstreamClient(vertx, vertx.httpClientBuilder().with(o).build(), up.config().maxConnectionsPerTarget());
+      c = new UpstreamClient(vertx, vertx.httpClientBuilder().with(o).build(), up.config().maxConnectionsPerTarget(), up.config().maxTunnelsPerTarget());
       // a request that read the previous snapshot may still reach a retired upstream: it gets a
       // client of its own, closed when its last exchange ends
       if (up.retired()) c.retireWhenIdle();
@@ -636,10 +668,13 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     }
     cancelTimer(ex, false);
     int status = cresp.statusCode();
-    endTry(ex, status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS, status);
+    Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
+    ex.upstreamError = null; // this try answered: an earlier try's failure is not how the request ended
     RetryPolicy rp = ex.upstream.retry();
     if (rp != null && rp.retriesStatus(status)) {
-      Target next = reserveRetry(ex, status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS, status);
+      // a status the policy retries ends its try now: the retry needs the breaker's verdict on it
+      endTry(ex, head, status);
+      Target next = reserveRetry(ex, head, status);
       if (next != null) {
         // this answer is dropped (its connection with it) and the request goes to another target
         ex.upstreamRequest = null;
@@ -647,22 +682,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         retry(ex, next);
         return;
       }
+    } else {
+      headArrived(ex, head, status);
     }
     ex.responseStarted = true;
     ex.upstreamEndNanos = System.nanoTime();
     HttpServerResponse resp = ex.response;
     HttpServerRequest req = ex.request;
     ex.status = status;
-    resp.setStatusCode(status);
-    MultiMap h = resp.headers();
-    // draining may have begun while this request was in flight: its keep-alive connection ends with it
-    boolean close = h.contains(H.CONNECTION) || plane.draining();
-    ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
-    h.set(H.X_REQUEST_ID, ex.requestId);
-    ex.applyResponseHeaderHooks(h);
-    if (close) closeAfterResponse(ex);
-    boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
-    if (!noBody && !h.contains(H.CONTENT_LENGTH) && req.version() == HttpVersion.HTTP_1_1) resp.setChunked(true);
+    // The upstream's head goes onto the client response only with its first body bytes (or its
+    // end), see copyHead: until then nothing was sent, and a failure is answered with a clean
+    // problem response of the gateway's own, with none of the upstream's headers (its
+    // Content-Length would make the client wait for bytes that never come).
     // Chunks that arrive in one read of the upstream connection are written together at the end
     // of that read, and a response whose last chunk arrives with its end goes out with it: a small
     // response costs one write to the client instead of two, with no added delay for streams.
@@ -680,6 +711,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       if (ex.done) return;
       ex.done = true;
       cancelTimer(ex, true);
+      endTry(ex, ex.headOutcome, ex.headStatus);
+      copyHead(ex, cresp);
       if (!req.isEnded()) {
         // the upstream answered before the whole request body: that (HTTP/1.1) upstream connection is
         // left mid-request and must not go back to the pool, where it would stay busy for good (a reset
@@ -707,10 +740,33 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     cresp.request().reset();
   }
 
-  private static void flushPending(Exchange ex, HttpClientResponse cresp) {
+  /**
+   * Puts the upstream's status and headers on the client response, right before its first write
+   * (body bytes, or the end).
+   */
+  private void copyHead(Exchange ex, HttpClientResponse cresp) {
+    if (ex.headCopied) return;
+    ex.headCopied = true;
+    HttpServerResponse resp = ex.response;
+    HttpServerRequest req = ex.request;
+    int status = cresp.statusCode();
+    resp.setStatusCode(status);
+    MultiMap h = resp.headers();
+    // draining may have begun while this request was in flight: its keep-alive connection ends with it
+    boolean close = h.contains(H.CONNECTION) || plane.draining();
+    ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
+    h.set(H.X_REQUEST_ID, ex.requestId);
+    ex.applyResponseHeaderHooks(h);
+    if (close) closeAfterResponse(ex);
+    boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    if (!noBody && !h.contains(H.CONTENT_LENGTH) && req.version() == HttpVersion.HTTP_1_1) resp.setChunked(true);
+  }
+
+  private void flushPending(Exchange ex, HttpClientResponse cresp) {
     Buffer b = ex.pendingChunk;
     if (b == null || ex.done) return;
     ex.pendingChunk = null;
+    copyHead(ex, cresp);
     HttpServerResponse resp = ex.response;
     resp.write(b);
     if (resp.writeQueueFull()) {
@@ -719,7 +775,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     }
   }
 
-  /** WebSocket (or any HTTP/1.1 upgrade) pass-through: after the upstream's 101, bytes flow both ways. */
+  /**
+   * WebSocket (or any HTTP/1.1 upgrade) pass-through: after the upstream's 101, bytes flow both ways.
+   * The tunnel's upstream connection counts against maxTunnelsPerTarget until it closes, and the
+   * request no longer counts against the upstream's in-flight cap: a long-lived tunnel is not a
+   * request in flight, and must not starve the requests.
+   */
   private void tunnel(Exchange ex, HttpClientResponse cresp) {
     cancelTimer(ex, false);
     cancelTimer(ex, true);
@@ -727,29 +788,60 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       cresp.request().reset();
       return;
     }
+    endTry(ex, Outcome.SUCCESS, 101);
     ex.done = true;
     ex.status = 101;
     ex.upstreamEndNanos = System.nanoTime();
+    if (ex.overload != null) {
+      ex.overload.release();
+      ex.overload = null;
+    }
     // the tunnel owns the connection now; its close is counted when it comes
+    UpstreamClient.Conn conn = ex.upstreamConnection;
+    UpstreamClient owner = ex.upstreamClient;
     ex.upstreamConnection = null;
     NetSocket upstream = cresp.netSocket();
     HttpServerResponse resp = ex.response;
     cresp.headers().forEach(e -> resp.headers().add(e.getKey(), e.getValue()));
     resp.headers().set("X-Request-Id", ex.requestId);
+    String what = ex.target == null ? "?" : ex.target.key();
     ex.request.toNetSocket().onComplete(ar -> {
       if (ar.failed()) {
         upstream.close();
+        if (conn != null) owner.tunnelClosed(conn);
         finish(ex);
         return;
       }
       NetSocket client = ar.result();
-      client.pipeTo(upstream);
-      upstream.pipeTo(client);
+      pump(ex, client, upstream, what);
+      pump(ex, upstream, client, what);
       client.closeHandler(v -> upstream.close());
       upstream.closeHandler(v -> {
         client.close();
+        if (conn != null) owner.tunnelClosed(conn);
         finish(ex);
       });
+    });
+  }
+
+  /**
+   * One direction of a tunnel, with back-pressure. A reset or other error on either socket ends the
+   * tunnel (both close); it is expected, so it is handled here rather than logged by Vert.x as an
+   * unhandled error with nothing to name it.
+   */
+  private static void pump(Exchange ex, NetSocket from, NetSocket to, String target) {
+    from.handler(buf -> {
+      to.write(buf);
+      if (to.writeQueueFull()) {
+        from.pause();
+        to.drainHandler(v -> from.resume());
+      }
+    });
+    from.endHandler(v -> to.end());
+    from.exceptionHandler(e -> {
+      if (LOG.isDebugEnabled()) LOG.debug("request {} (route {}): tunnel to {} ended: {}", ex.requestId, ex.route == null ? "?" : ex.route.name(), target, safeMessage(e));
+      from.close();
+      to.close();
     });
   }
 
@@ -763,8 +855,13 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.done || ex.tryNo != tryNo || (!ex.tryActive && !ex.responseStarted)) return;
     String up = ex.upstream == null ? "?" : ex.upstream.name();
     String target = ex.target == null ? "?" : ex.target.key();
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("request {} (route {}): upstream '{}' target {} failed: {}", ex.requestId, ex.route == null ? "?" : ex.route.name(), up, target, safeMessage(e));
+    }
     if (ex.responseStarted) {
-      // the response head was passed on: nothing can be retried, the client's response is cut
+      // the response head came: nothing can be retried. The target failed mid-response; the client
+      // gets a clean 502 if nothing was sent to it yet, else its response is cut (fail)
+      endTry(ex, e instanceof TimeoutException ? Outcome.BODY_TIMEOUT : Outcome.BODY_RESET, ex.headStatus);
       fail(ex, 502, "Bad Gateway", "upstream '" + up + "' (" + target + ") failed: " + safeMessage(e));
     } else if (ex.upstreamRequest == null) {
       boolean timeout = e instanceof ConnectTimeoutException || e instanceof TimeoutException;
@@ -783,7 +880,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     return m.length() > 200 ? m.substring(0, 200) : m;
   }
 
-  /** Ends the exchange with an error: a problem response if nothing was sent yet, else a reset. */
+  /**
+   * Ends the exchange with an error: a problem response if nothing was sent yet (the upstream's
+   * head, if one came, was never put on the response: copyHead), else the client sees a truncated
+   * response (abortClient): never a complete-looking one, and its connection is not reused.
+   */
   private void fail(Exchange ex, int status, String title, String detail) {
     ex.done = true;
     cancelTimer(ex, false);
@@ -804,6 +905,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     finish(ex);
   }
 
+  /**
+   * Cuts a response whose head was sent: HTTP/2 resets the stream (RST_STREAM); HTTP/1.x closes the
+   * connection without the terminating chunk, or short of the Content-Length.
+   */
   private static void abortClient(Exchange ex) {
     if (ex.request.version() == HttpVersion.HTTP_2) ex.response.reset();
     else ex.request.connection().close();
@@ -889,7 +994,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.finished) return;
     ex.finished = true;
     cancelBodyTimer(ex);
-    if (ex.tryActive) {
+    if (ex.tryActive && ex.headOutcome != null) {
+      // the response was under way and the upstream did not fail it (the client left, or its
+      // request body was too slow or too large): the try ends as its head said
+      endTry(ex, ex.headOutcome, ex.headStatus);
+    } else if (ex.tryActive) {
       // the client left (or the exchange ended otherwise) mid-try: not the upstream's failure, so
       // health and the breaker hear nothing; telemetry hears a cancelled try (outcome null)
       ex.tryActive = false;

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP/1.1 connections of one upstream on one event loop, with the number of exchanges using
@@ -31,11 +33,17 @@ import java.util.Map;
  * (a reset, a failed or abandoned try, an early response) closes it, so a connection in an
  * unknown state is never reused. A client whose upstream a reload replaced is closed only once
  * its last exchange has finished, so a reload never cuts a request.
+ *
+ * <p>Tunnels (WebSockets) get connections of their own, outside the pool: at most
+ * {@code maxTunnelsPerTarget} per target, never reused, never waited for. A tunnel lives as long
+ * as its client wants, and would otherwise hold a pooled connection for all that time.
  */
 public final class UpstreamClient {
   private final Vertx vertx;
   final HttpClientAgent http;
+  private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
   private final int maxPerTarget;
+  private final int maxTunnelsPerTarget;
   private final Map<String, Slot> slots = new HashMap<>();
   private int inFlight;
   private boolean retired;
@@ -45,11 +53,15 @@ public final class UpstreamClient {
   private static final class Slot {
     final ArrayDeque<Conn> idle = new ArrayDeque<>();
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    final String key;
     final HttpConnectOptions options;
     /** Connecting, idle and in use. */
     int open;
+    /** Tunnel connections: connecting or open. */
+    int tunnels;
 
-    Slot(HttpConnectOptions options) {
+    Slot(String key, HttpConnectOptions options) {
+      this.key = key;
       this.options = options;
     }
   }
@@ -58,20 +70,24 @@ public final class UpstreamClient {
   public static final class Conn {
     final HttpClientConnection http;
     private final Slot slot;
+    /** A tunnel's connection: counted in its slot's tunnels, never pooled. */
+    private final boolean tunnel;
     private boolean closed;
 
-    private Conn(HttpClientConnection http, Slot slot) {
+    private Conn(HttpClientConnection http, Slot slot, boolean tunnel) {
       this.http = http;
       this.slot = slot;
+      this.tunnel = tunnel;
     }
   }
 
   private record Waiter(Promise<Conn> promise, long timer) {}
 
-  UpstreamClient(Vertx vertx, HttpClientAgent http, int maxPerTarget) {
+  UpstreamClient(Vertx vertx, HttpClientAgent http, int maxPerTarget, int maxTunnelsPerTarget) {
     this.vertx = vertx;
     this.http = http;
     this.maxPerTarget = Math.max(1, maxPerTarget);
+    this.maxTunnelsPerTarget = Math.max(1, maxTunnelsPerTarget);
   }
 
   void acquire() {
@@ -107,7 +123,7 @@ public final class UpstreamClient {
    */
   Future<Conn> connection(Target t, HttpConnectOptions options) {
     if (closed) return Future.failedFuture("the upstream's client is closed");
-    Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(options));
+    Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(k, options));
     Conn c = s.idle.pollFirst();
     if (c != null) return Future.succeededFuture(c);
     if (s.open < maxPerTarget) return open(s);
@@ -130,7 +146,8 @@ public final class UpstreamClient {
     s.open++;
     return http.connect(s.options).map(hc -> {
       DeferredFlush.install(hc); // its flushes wait for the end of the event loop's batch
-      Conn c = new Conn(hc, s);
+      Conn c = new Conn(hc, s, false);
+      quiet(hc, s);
       hc.closeHandler(v -> {
         c.closed = true;
         s.idle.remove(c);
@@ -140,6 +157,55 @@ public final class UpstreamClient {
       return c;
     }).andThen(ar -> {
       if (ar.failed()) slotFreed(s);
+    });
+  }
+
+  /** Whether t has room for one more tunnel on this event loop. */
+  boolean tunnelFree(Target t) {
+    Slot s = slots.get(t.key());
+    return s == null || s.tunnels < maxTunnelsPerTarget;
+  }
+
+  int maxTunnelsPerTarget() {
+    return maxTunnelsPerTarget;
+  }
+
+  /**
+   * A new connection to t for a tunnel (a WebSocket upgrade), counted until it closes
+   * ({@link #tunnelClosed}); the caller checked {@link #tunnelFree} first.
+   */
+  Future<Conn> tunnel(Target t, HttpConnectOptions options) {
+    if (closed) return Future.failedFuture("the upstream's client is closed");
+    Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(k, options));
+    s.tunnels++;
+    return http.connect(options).map(hc -> {
+      DeferredFlush.install(hc);
+      Conn c = new Conn(hc, s, true);
+      quiet(hc, s);
+      // until the upgrade; after it the tunnel's own socket reports its close (tunnelClosed)
+      hc.closeHandler(v -> tunnelClosed(c));
+      return c;
+    }).andThen(ar -> {
+      if (ar.failed()) s.tunnels--;
+    });
+  }
+
+  /** A tunnel's connection closed (once; later calls do nothing). */
+  void tunnelClosed(Conn c) {
+    if (c.closed) return;
+    c.closed = true;
+    c.slot.tunnels--;
+  }
+
+  /**
+   * An error on the connection itself (a reset while it is idle, say). Vert.x logs one it has no
+   * handler for at ERROR with nothing to name it; the exchange using the connection, if any, hears
+   * of it through its request and response and reports it (access log, metrics), so here it is
+   * only a debug line that names the target.
+   */
+  private static void quiet(HttpClientConnection hc, Slot s) {
+    hc.exceptionHandler(e -> {
+      if (LOG.isDebugEnabled()) LOG.debug("upstream connection to {}: {}", s.key, String.valueOf(e.getMessage()));
     });
   }
 
@@ -156,7 +222,7 @@ public final class UpstreamClient {
   /** The exchange on c ended cleanly: c serves the next waiter, or goes back on its stack. */
   void recycle(Conn c) {
     if (c.closed) return;
-    if (closed) {
+    if (closed || c.tunnel) {
       c.http.close();
       return;
     }

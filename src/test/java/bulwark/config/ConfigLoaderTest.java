@@ -114,11 +114,11 @@ class ConfigLoaderTest {
                 List.of(new TargetConfig("http://10.0.1.10:8080", 3), new TargetConfig("https://users.internal:8443", 1)),
                 "least_request", null,
                 new TimeoutsConfig(Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(30)),
-                64, null, null, null, new OverloadConfig(10000, 1024, null), null),
+                64, 4096, null, null, null, new OverloadConfig(10000, 1024, null), null),
             "orders", new UpstreamConfig(
                 List.of(new TargetConfig("http://[::1]:8084", 1)), "consistent_hash", "cookie:session",
                 new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)),
-                256, null, null, null, new OverloadConfig(10000, 1024, null), null)),
+                256, 4096, null, null, null, new OverloadConfig(10000, 1024, null), null)),
         Map.of("tag", new MiddlewareConfig(new HeadersConfig(
             new HeaderOps(Map.of("X-Gateway", "bulwark"), Map.of("Via", "1.1 bulwark"), List.of("X-Debug")),
             new HeaderOps(Map.of(), Map.of(), List.of("Server"))), null, null, null, null, null, null, null)),
@@ -155,7 +155,7 @@ class ConfigLoaderTest {
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users")).isEqualTo(new UpstreamConfig(
         List.of(new TargetConfig("http://127.0.0.1:8081", 1)), "round_robin", null,
-        new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)), 256, null, null, null, new OverloadConfig(10000, 1024, null), null));
+        new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)), 256, 4096, null, null, null, new OverloadConfig(10000, 1024, null), null));
     assertThat(cfg.middlewares()).isEmpty();
     assertThat(cfg.versioning()).isNull();
     assertThat(cfg.groups()).isEmpty();

@@ -37,6 +37,7 @@ class AccessEncoderTest {
     assertThat(j.get("bulwark.upstream.duration").asLong()).isEqualTo(99);
     assertThat(j.get("trace.id").asText()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
     assertThat(j.get("span.id").asText()).isEqualTo("00f067aa0ba902b7");
+    assertThat(j.has("bulwark.upstream.error")).as("no upstream error: no field").isFalse();
     assertThat(j.get("ecs.version").asText()).isEqualTo(EcsEncoder.ECS_VERSION);
     assertThat(j.get("event.dataset").asText()).isEqualTo("bulwark.access");
   }
@@ -54,6 +55,15 @@ class AccessEncoderTest {
     assertThat(j.get("trace.id").asText()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
     assertThat(j.get("span.id").asText()).isEqualTo("00f067aa0ba902b7");
     assertThat(line).hasLineCount(1).endsWith("\"}\n");
+  }
+
+  @Test
+  void howTheUpstreamFailedIsItsOwnField() throws Exception {
+    var m = new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, "rid", "r", "127.0.0.1:8081", 5);
+    m.upstreamError = bulwark.upstream.Outcome.BODY_RESET.label;
+    JsonNode j = new ObjectMapper().readTree(new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8));
+    assertThat(j.get("bulwark.upstream.error").asText()).isEqualTo("body_reset");
+    assertThat(j.get("http.response.status_code").asInt()).isEqualTo(200);
   }
 
   @Test

@@ -78,7 +78,38 @@ class UpstreamClientTest {
   }
 
   UpstreamClient client(int max) throws Exception {
-    return on(() -> new UpstreamClient(vertx, vertx.httpClientBuilder().with(new HttpClientOptions()).build(), max));
+    return client(max, 4096);
+  }
+
+  UpstreamClient client(int max, int maxTunnels) throws Exception {
+    return on(() -> new UpstreamClient(vertx, vertx.httpClientBuilder().with(new HttpClientOptions()).build(), max, maxTunnels));
+  }
+
+  @Test
+  void tunnelsHaveTheirOwnCapAndLeaveThePoolAlone() throws Exception {
+    UpstreamClient client = client(1, 2);
+    UpstreamClient.Conn t1 = result(on(() -> client.tunnel(target, options(1000))));
+    assertThat(on(() -> client.tunnelFree(target))).isTrue();
+    UpstreamClient.Conn t2 = result(on(() -> client.tunnel(target, options(1000))));
+    assertThat(on(() -> client.tunnelFree(target))).as("two tunnels of two").isFalse();
+    // the pool (one connection) is untouched by the tunnels
+    UpstreamClient.Conn pooled = result(on(() -> client.connection(target, options(1000))));
+    assertThat(get(pooled)).isEqualTo("ok");
+    // a tunnel's connection is never pooled: recycling closes it, and its place comes back
+    on(() -> {
+      client.recycle(t1);
+      return null;
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> on(() -> client.tunnelFree(target)));
+    assertThat(on(() -> client.idle(target))).isNull();
+    on(() -> {
+      client.tunnelClosed(t2);
+      client.tunnelClosed(t2); // once only
+      return null;
+    });
+    UpstreamClient.Conn t3 = result(on(() -> client.tunnel(target, options(1000))));
+    assertThat(on(() -> client.tunnelFree(target))).as("one tunnel of two").isTrue();
+    assertThat(t3).isNotSameAs(t1);
   }
 
   HttpConnectOptions options(long connectTimeoutMs) {

@@ -54,7 +54,7 @@ public final class GatewayMetrics implements Telemetry {
   /** Breaker states, as Resilience4j names them, and their label values. */
   private static final String[] STATES = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED", "METRICS_ONLY"};
   /** The outcome label of a try, by {@link #outcomeIndex}. */
-  private static final String[] OUTCOMES = {"success", "5xx", "connect", "reset", "timeout", "cancelled"};
+  private static final String[] OUTCOMES = {"success", "5xx", "connect", "reset", "timeout", "cancelled", "body_reset", "body_timeout"};
   private static final int SUCCESS = 0;
   private static final int CANCELLED = 5;
 
@@ -205,6 +205,8 @@ public final class GatewayMetrics implements Telemetry {
       case CONNECT_FAILURE -> 2;
       case RESET -> 3;
       case TIMEOUT -> 4;
+      case BODY_RESET -> 6;
+      case BODY_TIMEOUT -> 7;
     };
   }
 

@@ -369,7 +369,8 @@ public final class Tracing implements Telemetry {
 
   /**
    * error.type of a try: the status code when the upstream answered 4xx or 5xx (as semantic
-   * conventions say), else how it failed: connect, timeout, reset, cancelled (the client left).
+   * conventions say), else how it failed: connect, timeout, reset, body_reset, body_timeout (the response
+   * broke after its head), cancelled (the client left).
    */
   static String errorType(Outcome outcome, int status) {
     if (outcome == null) return "cancelled";
@@ -378,6 +379,7 @@ public final class Tracing implements Telemetry {
       case CONNECT_FAILURE -> "connect";
       case TIMEOUT -> "timeout";
       case RESET -> "reset";
+      case BODY_RESET, BODY_TIMEOUT -> outcome.label;
     };
   }
 

@@ -24,6 +24,7 @@ import java.util.List;
  * the score; a longer body is cut off and counts as no JSON.
  */
 final class HttpHealthCheck implements HealthCheck {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpHealthCheck.class);
   static final int BODY_CAP = 64 * 1024;
 
   private final Vertx vertx;
@@ -42,13 +43,19 @@ final class HttpHealthCheck implements HealthCheck {
     this.authority = config.host() == null || config.host().isBlank() ? null : HostAndPort.parseAuthority(config.host(), -1);
     this.timeoutMillis = Math.max(1, config.timeout().toMillis());
     this.serverName = tls == null ? null : tls.serverName();
-    this.client = vertx.createHttpClient(
-        bulwark.upstream.UpstreamTls.apply(new HttpClientOptions(), tls)
+    // an error on a check's connection (a reset) fails that check, which reports it; without a
+    // handler of its own Vert.x would also log it at ERROR with nothing to name the target
+    this.client = vertx.httpClientBuilder()
+        .with(bulwark.upstream.UpstreamTls.apply(new HttpClientOptions(), tls)
             .setKeepAlive(false)
             .setConnectTimeout((int) timeoutMillis)
             .setDecompressionSupported(false)
-            .setName("bulwark-health-" + upstream),
-        new PoolOptions().setHttp1MaxSize(2));
+            .setName("bulwark-health-" + upstream))
+        .with(new PoolOptions().setHttp1MaxSize(2))
+        .withConnectHandler(conn -> conn.exceptionHandler(e -> {
+          if (LOG.isDebugEnabled()) LOG.debug("upstream '{}': health check connection to {}: {}", upstream, conn.remoteAddress(), e.getMessage());
+        }))
+        .build();
   }
 
   boolean passes(int status) {

@@ -52,6 +52,8 @@ public final class RetryPolicy {
       case RESET -> onReset;
       case TIMEOUT -> onTimeout;
       case HTTP_5XX, SUCCESS -> status > 0 && status < 600 && statuses[status];
+      // part of the response may have gone to the client: never sent again
+      case BODY_RESET, BODY_TIMEOUT -> false;
     };
   }
 
