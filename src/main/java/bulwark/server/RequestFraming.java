@@ -1,6 +1,7 @@
 package bulwark.server;
 
 import bulwark.proxy.Problem;
+import bulwark.proxy.RequestHost;
 import bulwark.proxy.RequestIds;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -32,7 +33,9 @@ import java.util.Locale;
  *       more than one Transfer-Encoding, a Transfer-Encoding other than exactly {@code chunked}
  *       (one optional space before it, any letter case), and Content-Length with Transfer-Encoding;
  *   <li>a chunk size that is not 1 to 15 hex digits ({@code 0x10}, {@code +5}, {@code -1}, overlong),
- *       chunk data not followed by CRLF.
+ *       chunk data not followed by CRLF;
+ *   <li>more than one Host header, none on HTTP/1.1, or one that is not a plain {@code host[:port]}
+ *       (RFC 9112 3.2, see {@link RequestHost}): refused here so that nothing pipelined behind it is read.
  * </ul>
  *
  * An {@code Upgrade} header or a {@code CONNECT} changes nothing by itself: the handler steps aside
@@ -56,7 +59,8 @@ final class RequestFraming extends ChannelDuplexHandler {
   }
 
   private static final int NAME_CAP = 32;
-  private static final int VALUE_CAP = 64;
+  /** Enough for a Host (a 253-character name and a port); the other values decided by are short. */
+  private static final int VALUE_CAP = 272;
   private static final boolean[] TCHAR = new boolean[128];
 
   static {
@@ -90,6 +94,10 @@ final class RequestFraming extends ChannelDuplexHandler {
   private boolean framing;
   private int contentLengths;
   private int transferEncodings;
+  private int hosts;
+  /** The last 8 bytes of the request line (its version, when it is complete). */
+  private long lineTail;
+  private static final long HTTP_1_1 = tail("HTTP/1.1");
   private long contentLength;
   private long remaining;
   private int chunkDigits;
@@ -148,6 +156,13 @@ final class RequestFraming extends ChannelDuplexHandler {
             // a refused CONNECT: its client may already be sending what it meant for the tunnel
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             closeAfter = true;
+          } else if (r.headers().contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
+            // RFC 9112 9.6: after an answer that says close, the connection closes and no later request is read
+            closeAfter = true;
+          }
+          if (closeAfter && state != S.PASS) {
+            releaseHeld();
+            state = S.DEAD;
           }
         }
       }
@@ -156,6 +171,7 @@ final class RequestFraming extends ChannelDuplexHandler {
         closeAfter = false;
         ChannelPromise p = promise.unvoid();
         ctx.write(msg, p);
+        closing = true;
         p.addListener(ChannelFutureListener.CLOSE);
       } else {
         ctx.write(msg, promise);
@@ -434,6 +450,8 @@ final class RequestFraming extends ChannelDuplexHandler {
         headBytes = 0;
         contentLengths = 0;
         transferEncodings = 0;
+        hosts = 0;
+        lineTail = 0;
         contentLength = 0;
         headViolation = false;
         state = S.LINE;
@@ -606,6 +624,7 @@ final class RequestFraming extends ChannelDuplexHandler {
     }
     if (b == '\n') return head("a bare LF line ending");
     if (b < 0x20 || b == 0x7f) return head("a control character in the request line");
+    lineTail = lineTail << 8 | b;
     if (line.length() < 16) line.append((char) b);
     return null;
   }
@@ -614,7 +633,7 @@ final class RequestFraming extends ChannelDuplexHandler {
     if (b == ':') {
       if (name.isEmpty()) return head("an empty header name");
       String n = name.toString();
-      framing = n.equals("content-length") || n.equals("transfer-encoding");
+      framing = n.equals("content-length") || n.equals("transfer-encoding") || n.equals("host");
       state = S.VALUE;
       return null;
     }
@@ -636,6 +655,12 @@ final class RequestFraming extends ChannelDuplexHandler {
         }
         contentLength = Long.parseLong(v);
       }
+      case "host" -> {
+        // RFC 9112 3.2: one Host, a plain host[:port]; refused here, before anything behind it is read
+        if (++hosts > 1) return head("more than one Host header");
+        String why = valueOverflow ? "the Host header is too long" : RequestHost.check(withoutOws(value));
+        if (why != null) return head(why);
+      }
       case "transfer-encoding" -> {
         transferEncodings++;
         String v = value.toString().toLowerCase(Locale.ROOT);
@@ -650,7 +675,23 @@ final class RequestFraming extends ChannelDuplexHandler {
     return null;
   }
 
+  /** The value without the optional whitespace (SP, HTAB) around it. */
+  private static String withoutOws(StringBuilder v) {
+    int from = 0;
+    int to = v.length();
+    while (from < to && (v.charAt(from) == ' ' || v.charAt(from) == '\t')) from++;
+    while (to > from && (v.charAt(to - 1) == ' ' || v.charAt(to - 1) == '\t')) to--;
+    return v.substring(from, to);
+  }
+
+  private static long tail(String s) {
+    long t = 0;
+    for (int i = 0; i < s.length(); i++) t = t << 8 | s.charAt(i);
+    return t;
+  }
+
   private String headEnd() {
+    if (hosts == 0 && lineTail == HTTP_1_1) return head("no Host header (HTTP/1.1 requires one)");
     if (contentLengths > 1) return head("more than one Content-Length");
     if (transferEncodings > 1) return head("more than one Transfer-Encoding");
     if (contentLengths > 0 && transferEncodings > 0) return head("both Content-Length and Transfer-Encoding");
