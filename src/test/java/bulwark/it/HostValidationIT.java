@@ -111,6 +111,23 @@ class HostValidationIT {
     assertThat(catchAll.seen).isEmpty();
   }
 
+  @Test
+  void aBadHostPipelinedBehindAGoodRequestIsRefusedAfterItsAnswer() throws Exception {
+    try (RawConnection c = new RawConnection(gw.port)) {
+      c.write("GET /first HTTP/1.1\r\nHost: secure.test\r\n\r\n"
+          + "GET /x HTTP/1.1\r\nHost: secure.test@evil.test\r\n\r\n"
+          + "GET /after HTTP/1.1\r\nHost: secure.test\r\n\r\n");
+      RawResponse r1 = c.read(false);
+      assertThat(r1.status()).isEqualTo(200);
+      assertThat(new JsonObject(r1.body()).getString("uri")).isEqualTo("/first");
+      RawResponse r2 = c.read(false);
+      assertThat(assertProblem(r2, 400).getString("detail")).contains("userinfo");
+      assertThat(c.closedByPeer()).isTrue();
+    }
+    assertThat(secure.seen.stream().map(TestSupport.Seen::uri)).containsExactly("/first");
+    assertThat(catchAll.seen).isEmpty();
+  }
+
   private static JsonObject ok(String... headLines) throws Exception {
     RawResponse r = ItClients.raw(gw.port, headLines);
     assertThat(r.status()).as("body %s", r.body()).isEqualTo(200);
