@@ -87,7 +87,14 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     resp.closeHandler(v -> clientGone(ex));
     req.exceptionHandler(e -> clientGone(ex));
     try {
-      HostAndPort authority = req.authority();
+      HostAndPort authority;
+      try {
+        authority = RequestHost.of(req);
+      } catch (RequestHost.Invalid e) {
+        closeAfterResponse(ex);
+        reject(ex, 400, "Bad Request", e.getMessage());
+        return;
+      }
       String host = authority == null ? null : authority.host();
       String method = req.method().name();
       String path;

@@ -2,6 +2,7 @@ package bulwark.it;
 
 import static bulwark.it.ItClients.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import bulwark.it.ItClients.RawConnection;
 import bulwark.it.ItClients.RawResponse;
@@ -9,6 +10,9 @@ import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -25,6 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SmugglingIT {
   static final AtomicInteger complete = new AtomicInteger();
+  static volatile CompletableFuture<Void> release = new CompletableFuture<>();
   static Upstream up;
   static RunningGateway gw;
 
@@ -32,8 +37,15 @@ class SmugglingIT {
   static void start() throws Exception {
     up = new Upstream("a", req -> req.body().onSuccess(b -> {
       complete.incrementAndGet();
-      req.response().putHeader("Content-Type", "application/json")
+      Runnable answer = () -> req.response().putHeader("Content-Type", "application/json")
           .end(new JsonObject().put("uri", req.uri()).put("body", b.toString()).encode());
+      // "/slow..." is answered only once the test releases it: a later refusal cannot overtake it by chance
+      if (req.path().startsWith("/slow")) {
+        var ctx = up.vertx.getOrCreateContext();
+        release.thenRun(() -> ctx.runOnContext(v -> answer.run()));
+      } else {
+        answer.run();
+      }
     }));
     gw = RunningGateway.start(TestSupport.head() + """
         upstreams:
@@ -53,6 +65,7 @@ class SmugglingIT {
   void reset() {
     up.seen.clear();
     complete.set(0);
+    release = new CompletableFuture<>();
   }
 
   static final String POST = "POST /x HTTP/1.1\r\nHost: a\r\n";
@@ -154,17 +167,101 @@ class SmugglingIT {
     assertThat(complete.get()).isEqualTo(4);
   }
 
+  static List<String> seenUris() {
+    return up.seen.stream().map(TestSupport.Seen::uri).toList();
+  }
+
+  /** Reads one response off the raw socket and checks it is the upstream's answer to {@code uri}. */
+  private static void assertAnswered(RawConnection c, String uri) throws Exception {
+    RawResponse r = c.read(false);
+    assertThat(r.status()).as("the answer to %s; body %s", uri, r.body()).isEqualTo(200);
+    assertThat(new JsonObject(r.body()).getString("uri")).isEqualTo(uri);
+  }
+
+  private static void assertRefusedAndClosed(RawConnection c, String detail) throws Exception {
+    RawResponse r = c.read(false);
+    JsonObject p = assertProblem(r, 400);
+    assertThat(p.getString("detail")).contains(detail);
+    assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+    assertThat(c.closedByPeer()).isTrue();
+  }
+
+  static Stream<Arguments> smuggledBehindAGoodOne() {
+    return Stream.of(
+        Arguments.of("CL and TE", POST + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED, "both Content-Length and Transfer-Encoding"),
+        Arguments.of("TE two spaces", POST + "Transfer-Encoding:  chunked\r\n\r\n0\r\n\r\n" + SMUGGLED, "Transfer-Encoding other than 'chunked'"),
+        Arguments.of("bad chunk size", POST + "Transfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n0\r\n\r\n" + SMUGGLED, "invalid chunk size"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("smuggledBehindAGoodOne")
+  void aBadRequestPipelinedBehindGoodOnesIsAnsweredAfterThemInOrder(String name, String bad, String detail) throws Exception {
+    try (RawConnection c = new RawConnection(gw.port)) {
+      // two good requests and the bad one in one write; the first is held by the upstream until it is released
+      c.write("GET /slow/first HTTP/1.1\r\nHost: a\r\n\r\n" + "GET /second HTTP/1.1\r\nHost: a\r\n\r\n" + bad);
+      await().atMost(Duration.ofSeconds(30)).until(() -> seenUris().contains("/slow/first"));
+      release.complete(null);
+      assertAnswered(c, "/slow/first");
+      assertAnswered(c, "/second");
+      assertRefusedAndClosed(c, detail);
+    }
+    assertThat(seenUris()).containsExactly("/slow/first", "/second");
+  }
+
   @Test
   void aSmuggledRequestAfterAGoodOneOnTheSameConnectionNeverReachesTheUpstream() throws Exception {
     try (RawConnection c = new RawConnection(gw.port)) {
       c.write("GET /first HTTP/1.1\r\nHost: a\r\n\r\n"
           + POST + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED);
-      // the first request may be answered; the second is refused (400 or a plain close), never forwarded
-      RawResponse r = c.read(false);
-      if (r.status() == 200) r = c.read(false);
-      assertThat(r.status()).isEqualTo(400);
+      assertAnswered(c, "/first");
+      assertRefusedAndClosed(c, "both Content-Length and Transfer-Encoding");
     }
-    Thread.sleep(200);
-    assertThat(up.seen.stream().map(TestSupport.Seen::uri)).doesNotContain("/x", "/smuggled");
+    assertThat(seenUris()).containsExactly("/first");
+  }
+
+  static Stream<Arguments> afterAnUpgradeThatDidNotHappen() {
+    return Stream.of(
+        Arguments.of("TE two spaces", "Transfer-Encoding:  chunked\r\n", "Transfer-Encoding other than 'chunked'"),
+        Arguments.of("TE tab", "Transfer-Encoding:\tchunked\r\n", "Transfer-Encoding other than 'chunked'"),
+        Arguments.of("TE trailing space", "Transfer-Encoding: chunked \r\n", "Transfer-Encoding other than 'chunked'"),
+        Arguments.of("obs-fold", "X-A: 1\r\n Transfer-Encoding: chunked\r\n", "obs-fold"),
+        Arguments.of("CL and TE", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", "both Content-Length and Transfer-Encoding"));
+  }
+
+  @ParameterizedTest(name = "Upgrade: foo, then {0}")
+  @MethodSource("afterAnUpgradeThatDidNotHappen")
+  void theGuardStaysOnAfterAnUpgradeHeaderThatUpgradedNothing(String name, String badHeader, String detail) throws Exception {
+    try (RawConnection c = new RawConnection(gw.port)) {
+      c.write("GET /public/a HTTP/1.1\r\nHost: a\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n");
+      assertAnswered(c, "/public/a");
+      c.write("POST /public/b HTTP/1.1\r\nHost: a\r\n" + badHeader + "\r\n0\r\n\r\n" + SMUGGLED);
+      assertRefusedAndClosed(c, detail);
+    }
+    assertThat(seenUris()).containsExactly("/public/a");
+  }
+
+  @ParameterizedTest(name = "Upgrade: foo pipelined with {0}")
+  @MethodSource("afterAnUpgradeThatDidNotHappen")
+  void theSameWhenTheBadRequestIsPipelinedBehindTheUpgrade(String name, String badHeader, String detail) throws Exception {
+    try (RawConnection c = new RawConnection(gw.port)) {
+      c.write("GET /public/a HTTP/1.1\r\nHost: a\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n"
+          + "POST /public/b HTTP/1.1\r\nHost: a\r\n" + badHeader + "\r\n0\r\n\r\n" + SMUGGLED);
+      assertAnswered(c, "/public/a");
+      assertRefusedAndClosed(c, detail);
+    }
+    assertThat(seenUris()).containsExactly("/public/a");
+  }
+
+  @Test
+  void aRefusedConnectClosesTheConnection() throws Exception {
+    try (RawConnection c = new RawConnection(gw.port)) {
+      // tunnel bytes (here a smuggled request) right behind the CONNECT never reach the upstream
+      c.write("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n" + SMUGGLED);
+      RawResponse r = c.read(false);
+      assertThat(r.status()).isBetween(400, 499);
+      assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+      assertThat(c.closedByPeer()).isTrue();
+    }
+    assertThat(seenUris()).isEmpty();
   }
 }

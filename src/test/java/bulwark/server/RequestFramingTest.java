@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -67,15 +73,62 @@ class RequestFramingTest {
   }
 
   @Test
-  void tlsAndHttp2AndUpgradesAreLeftAlone() {
+  void tlsAndHttp2AreLeftAlone() {
     String h2 = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\u0000\u0000\u0012\u0004";
-    String upgrade = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\u0081\u0085binary\n\rframes";
     String tls = "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u0001\u00fc\u0003\u0003";
-    for (String in : new String[] {h2, upgrade, tls}) {
+    for (String in : new String[] {h2, tls}) {
       EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming());
       assertThat(feed(ch, in, 3)).isEqualTo(in);
       assertThat(ch.isOpen()).isTrue();
       ch.finishAndReleaseAll();
     }
+  }
+
+  static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  static final String FRAMES = "\u0081\u0085binary\n\rframes";
+
+  /** The guard with an HTTP/1.x response encoder behind it, as in Vert.x's pipeline. */
+  private static EmbeddedChannel http1() {
+    return new EmbeddedChannel(new RequestFraming(), new HttpResponseEncoder());
+  }
+
+  @Test
+  void anUpgradeIsLeftAloneOnlyOnceA101WentOut() {
+    EmbeddedChannel ch = http1();
+    assertThat(feed(ch, UPGRADE, 3)).isEqualTo(UPGRADE);
+    ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS));
+    assertThat(written(ch)).startsWith("HTTP/1.1 101 Switching Protocols");
+    assertThat(feed(ch, FRAMES, 3)).isEqualTo(FRAMES);
+    assertThat(ch.isOpen()).isTrue();
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void anUpgradeThatWasNotAnsweredWith101LeavesTheGuardOn() {
+    EmbeddedChannel ch = http1();
+    assertThat(feed(ch, UPGRADE, 10_000)).isEqualTo(UPGRADE);
+    ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+    assertThat(written(ch)).startsWith("HTTP/1.1 200 OK");
+    assertThat(feed(ch, FRAMES, 10_000)).isEmpty();
+    assertThat(written(ch)).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("Connection: close");
+    assertThat(ch.isOpen()).isFalse();
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void aRefusalWaitsForTheAnswersBeforeIt() {
+    EmbeddedChannel ch = http1();
+    String first = "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n";
+    assertThat(feed(ch, first + "GET /bad HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:  chunked\r\n\r\n", 10_000)).isEqualTo(first);
+    // nothing yet: the answer to /ok goes first
+    assertThat(written(ch)).isEmpty();
+    assertThat(ch.isOpen()).isTrue();
+    ch.writeOutbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+    ch.writeOutbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII)));
+    String out = written(ch);
+    assertThat(out).startsWith("HTTP/1.1 200 OK");
+    assertThat(out.indexOf("ok")).isLessThan(out.indexOf("HTTP/1.1 400 Bad Request"));
+    assertThat(ch.isOpen()).isFalse();
+    ch.finishAndReleaseAll();
   }
 }
