@@ -157,6 +157,14 @@ public final class AdminServer {
     HostAndPort authority = req.authority();
     if (hosts.isEmpty() && authority == null) return false;
     for (String h : hosts) if (!hostAllowed(withoutPort(h))) return false;
+    String uri = req.uri();
+    int scheme = uri.indexOf("://");
+    if (scheme > 0 && !uri.startsWith("/")) {
+      // absolute form: its authority is the host asked for, whatever Host says
+      int end = uri.indexOf('/', scheme + 3);
+      String auth = uri.substring(scheme + 3, end < 0 ? uri.length() : end);
+      if (!hostAllowed(withoutPort(auth.substring(auth.lastIndexOf('@') + 1)))) return false;
+    }
     return authority == null || hostAllowed(authority.host());
   }
 

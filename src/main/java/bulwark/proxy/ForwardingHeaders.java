@@ -42,6 +42,8 @@ public final class ForwardingHeaders {
   private final HeaderNameSet strip;
   /** Removed unless the peer is a trusted proxy. */
   private final HeaderNameSet proxyOnly;
+  /** Both lists: one lookup for the common header that is on neither. */
+  private final HeaderNameSet listed;
   /** Names whose underscore spelling is removed from every request ('_' and '-' alike). */
   private final HeaderNameSet guarded;
 
@@ -58,6 +60,9 @@ public final class ForwardingHeaders {
     this.trusted = trusted;
     this.strip = new HeaderNameSet(strip, false);
     this.proxyOnly = new HeaderNameSet(proxyOnly, false);
+    List<String> both = new ArrayList<>(strip);
+    both.addAll(proxyOnly);
+    this.listed = new HeaderNameSet(both, false);
     List<String> g = new ArrayList<>(HOP_BY_HOP);
     g.addAll(OWN);
     g.addAll(strip);
@@ -102,7 +107,7 @@ public final class ForwardingHeaders {
    */
   private boolean drop(String k, Set<String> named, boolean trust) {
     return hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))
-        || strip.contains(k) || (!trust && proxyOnly.contains(k)) || (k.indexOf('_') >= 0 && guarded.contains(k));
+        || (listed.contains(k) && (strip.contains(k) || (!trust && proxyOnly.contains(k)))) || (k.indexOf('_') >= 0 && guarded.contains(k));
   }
 
   public boolean trusted(String ip) {
