@@ -23,15 +23,24 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.HostAndPort;
+import io.netty.util.NetUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * The admin listener: its own port, loopback by default, never served on the data port. Read-only,
  * but for POST /alerts: Alertmanager notifications that turn remediation actions on and off (see
- * docs/observability-remediation.md). Nothing it receives is ever evaluated as code.
+ * docs/observability-remediation.md), which take their own credential, remediation.webhookToken,
+ * and nothing else. Reads take admin.token or admin.readToken when either is set; with neither, only
+ * requests whose Host is a loopback name or address, or one in admin.allowedHosts, are answered (a
+ * web page that rebinds its own name to 127.0.0.1 sends its own name as Host). Nothing it receives
+ * is ever evaluated as code.
  */
 public final class AdminServer {
   /** The largest Alertmanager notification POST /alerts reads. */
@@ -39,14 +48,27 @@ public final class AdminServer {
   private final Vertx vertx;
   private final Gateway gateway;
   private final AdminConfig config;
+  /** "Bearer " + admin.token, or null. */
   private final byte[] token;
+  /** "Bearer " + admin.readToken, or null. */
+  private final byte[] readToken;
+  /** admin.allowedHosts, lower case, without a trailing dot. */
+  private final Set<String> allowedHosts;
   private HttpServer server;
 
   public AdminServer(Vertx vertx, Gateway gateway, AdminConfig config) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.config = config;
-    this.token = config.token() == null || config.token().isEmpty() ? null : ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+    this.token = bearer(config.token());
+    this.readToken = bearer(config.readToken());
+    Set<String> hosts = new HashSet<>();
+    for (String h : config.allowedHosts() == null ? List.<String>of() : config.allowedHosts()) hosts.add(hostName(h));
+    this.allowedHosts = Set.copyOf(hosts);
+  }
+
+  private static byte[] bearer(String secret) {
+    return secret == null || secret.isEmpty() ? null : ("Bearer " + secret).getBytes(StandardCharsets.UTF_8);
   }
 
   public Future<HttpServer> start() {
@@ -68,22 +90,40 @@ public final class AdminServer {
     String rid = RequestIds.next();
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     req.response().endHandler(v -> gateway.telemetry().adminCall(req.method().name(), req.path(), req.response().getStatusCode(), peer));
-    if (token != null) {
-      String auth = req.getHeader("Authorization");
-      byte[] given = auth == null ? new byte[0] : auth.getBytes(StandardCharsets.UTF_8);
-      if (!MessageDigest.isEqual(given, token)) {
+    if (req.path().equals("/alerts")) {
+      // the one endpoint that acts: its own credential, whatever the admin tokens are
+      if (!req.method().name().equals("POST")) {
+        req.response().putHeader("Allow", "POST");
+        Problem.send(req.response(), 405, "Method Not Allowed", "/alerts takes Alertmanager webhook notifications by POST", rid, req.path());
+        return;
+      }
+      var rc = gateway.snapshot().config().remediation();
+      byte[] hook = bearer(rc == null ? null : rc.webhookToken());
+      if (hook == null || !MessageDigest.isEqual(given(req), hook)) {
+        req.response().putHeader("WWW-Authenticate", "Bearer realm=\"bulwark-alerts\"");
+        Problem.send(req.response(), 401, "Unauthorized", hook == null
+            ? "POST /alerts is off: remediation.webhookToken is not set"
+            : "POST /alerts needs the bearer token remediation.webhookToken", rid, req.path());
+        return;
+      }
+      alerts(req, rid);
+      return;
+    }
+    if (token != null || readToken != null) {
+      byte[] given = given(req);
+      // both compared, in constant time each, whichever matches
+      boolean full = token != null && MessageDigest.isEqual(given, token);
+      boolean read = readToken != null && MessageDigest.isEqual(given, readToken);
+      if (!full & !read) {
         req.response().putHeader("WWW-Authenticate", "Bearer realm=\"bulwark-admin\"");
         Problem.send(req.response(), 401, "Unauthorized", "the admin API needs a valid bearer token", rid, req.path());
         return;
       }
-    }
-    if (req.path().equals("/alerts")) {
-      if (req.method().name().equals("POST")) {
-        alerts(req, rid);
-      } else {
-        req.response().putHeader("Allow", "POST");
-        Problem.send(req.response(), 405, "Method Not Allowed", "/alerts takes Alertmanager webhook notifications by POST", rid, req.path());
-      }
+    } else if (!hostAllowed(req)) {
+      // no token: only a loopback listener (the validator sees to that), and only requests for a
+      // loopback name, so that a page whose name was rebound to 127.0.0.1 reads nothing
+      Problem.send(req.response(), 421, "Misdirected Request", "without an admin token, the admin API answers only requests whose Host is "
+          + "localhost, a loopback address or a name in admin.allowedHosts", rid, req.path());
       return;
     }
     if (req.method().name().equals("GET") || req.method().name().equals("HEAD")) {
@@ -99,7 +139,63 @@ public final class AdminServer {
       return;
     }
     req.response().putHeader("Allow", "GET, HEAD");
-    Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only (except POST /alerts)", rid, req.path());
+    Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only (except POST /alerts, with remediation.webhookToken)", rid, req.path());
+  }
+
+  private static byte[] given(HttpServerRequest req) {
+    String auth = req.getHeader("Authorization");
+    return auth == null ? new byte[0] : auth.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Whether the request names a loopback host (localhost, 127.0.0.0/8, [::1]) or one of
+   * admin.allowedHosts: both the Host header and the authority (an absolute-form target's) must,
+   * and a request with neither is refused.
+   */
+  private boolean hostAllowed(HttpServerRequest req) {
+    List<String> hosts = req.headers().getAll("Host");
+    HostAndPort authority = req.authority();
+    if (hosts.isEmpty() && authority == null) return false;
+    for (String h : hosts) if (!hostAllowed(withoutPort(h))) return false;
+    String uri = req.uri();
+    int scheme = uri.indexOf("://");
+    if (scheme > 0 && !uri.startsWith("/")) {
+      // absolute form: its authority is the host asked for, whatever Host says
+      int end = uri.indexOf('/', scheme + 3);
+      String auth = uri.substring(scheme + 3, end < 0 ? uri.length() : end);
+      if (!hostAllowed(withoutPort(auth.substring(auth.lastIndexOf('@') + 1)))) return false;
+    }
+    return authority == null || hostAllowed(authority.host());
+  }
+
+  boolean hostAllowed(String host) {
+    String h = hostName(host);
+    return loopback(h) || allowedHosts.contains(h);
+  }
+
+  /** Lower case, brackets and one trailing dot removed. */
+  static String hostName(String host) {
+    String h = host.trim().toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) h = h.substring(1, h.length() - 1);
+    if (h.endsWith(".")) h = h.substring(0, h.length() - 1);
+    return h;
+  }
+
+  /** localhost, an IPv4 literal in 127.0.0.0/8, or ::1 (already through {@link #hostName}). */
+  static boolean loopback(String h) {
+    if (h.equals("localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")) return true;
+    return h.startsWith("127.") && NetUtil.isValidIpV4Address(h);
+  }
+
+  /** A Host header's host part: "[::1]:9901" -> "[::1]", "localhost:9901" -> "localhost". */
+  static String withoutPort(String hostHeader) {
+    String h = hostHeader.trim();
+    if (h.startsWith("[")) {
+      int end = h.indexOf(']');
+      return end < 0 ? h : h.substring(0, end + 1);
+    }
+    int colon = h.indexOf(':');
+    return colon < 0 ? h : h.substring(0, colon);
   }
 
   /**

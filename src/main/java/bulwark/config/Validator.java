@@ -95,6 +95,15 @@ final class Validator {
       positive(s.limits().idleTimeout(), "server.limits.idleTimeout");
     }
     if (s.tls() != null) tls(s.tls(), "server.tls");
+    headerNames(s.stripHeaders(), "server.stripHeaders");
+    headerNames(s.proxyOnlyHeaders(), "server.proxyOnlyHeaders");
+  }
+
+  private void headerNames(List<String> names, String p) {
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      check(n != null && TOKEN.matcher(n).matches(), p + "[" + i + "]", "'" + n + "' is not a header name");
+    }
   }
 
   static final Set<String> TLS_VERSIONS = Set.of("TLSv1.2", "TLSv1.3");
@@ -160,12 +169,40 @@ final class Validator {
     }
   }
 
+  /** How to set a token, for the error messages: nothing reads the environment unless the config says so. */
+  static String tokenHint(String field, String env) {
+    return "set " + field + ", or write " + field.substring(field.lastIndexOf('.') + 1) + ": \"${" + env + "}\" to take it from the environment variable " + env;
+  }
+
   private void admin(AdminConfig a) {
     HostPort hp = hostPort(a.listen(), "admin.listen");
-    if (hp != null && !hp.loopback() && nz(a.token()).length() < MIN_ADMIN_TOKEN) {
+    boolean remote = hp != null && !hp.loopback();
+    if (remote && nz(a.token()).length() < MIN_ADMIN_TOKEN) {
       error("admin.token", "the admin listener " + hp + " is not on a loopback address, so a token of at least "
-          + MIN_ADMIN_TOKEN + " characters is required (set BULWARK_ADMIN_TOKEN)");
+          + MIN_ADMIN_TOKEN + " characters is required (" + tokenHint("admin.token", "BULWARK_ADMIN_TOKEN") + ")");
     }
+    String read = nz(a.readToken());
+    if (!read.isEmpty()) {
+      if (remote && read.length() < MIN_ADMIN_TOKEN) {
+        error("admin.readToken", "the admin listener " + hp + " is not on a loopback address, so readToken needs at least "
+            + MIN_ADMIN_TOKEN + " characters (" + tokenHint("admin.readToken", "BULWARK_ADMIN_READ_TOKEN") + ")");
+      }
+      check(!read.equals(a.token()), "admin.readToken", "must differ from admin.token (a read-only token that equals the full one grants everything)");
+      check(bearerSafe(read), "admin.readToken", "must be printable ASCII without spaces (it is sent as a bearer token)");
+    }
+    if (!nz(a.token()).isEmpty()) check(bearerSafe(a.token()), "admin.token", "must be printable ASCII without spaces (it is sent as a bearer token)");
+    for (int i = 0; i < a.allowedHosts().size(); i++) {
+      String h = nz(a.allowedHosts().get(i));
+      boolean ip = h.startsWith("[") && h.endsWith("]") ? io.netty.util.NetUtil.isValidIpV6Address(h.substring(1, h.length() - 1))
+          : io.netty.util.NetUtil.isValidIpV4Address(h) || io.netty.util.NetUtil.isValidIpV6Address(h);
+      check(ip || (HOST.matcher(h).matches() && !h.startsWith("*.")), "admin.allowedHosts[" + i + "]",
+          "'" + h + "' is not a host name or address (no port, no wildcard)");
+    }
+  }
+
+  /** A bearer token as it can be sent in an Authorization header: visible ASCII, no spaces. */
+  private static boolean bearerSafe(String t) {
+    return t.chars().allMatch(c -> c > 0x20 && c < 0x7f);
   }
 
   private void upstream(String p, UpstreamConfig u) {
@@ -508,6 +545,17 @@ final class Validator {
     }
     routeNames.addAll(routes.keySet());
     List<RemediationRuleConfig> rules = c.remediation().rules();
+    String hook = nz(c.remediation().webhookToken());
+    if (!rules.isEmpty() && hook.length() < MIN_ADMIN_TOKEN) {
+      error("remediation.webhookToken", (hook.isEmpty() ? "required" : "too short") + " when remediation rules exist: POST /alerts acts on the gateway, so it takes a bearer token of at least "
+          + MIN_ADMIN_TOKEN + " characters (" + tokenHint("remediation.webhookToken", "BULWARK_WEBHOOK_TOKEN")
+          + "; Alertmanager sends it with http_config.authorization.credentials)");
+    }
+    if (!hook.isEmpty()) {
+      check(bearerSafe(hook), "remediation.webhookToken", "must be printable ASCII without spaces (it is sent as a bearer token)");
+      check(c.admin() == null || !hook.equals(c.admin().token()), "remediation.webhookToken", "must differ from admin.token");
+      check(c.admin() == null || !hook.equals(c.admin().readToken()), "remediation.webhookToken", "must differ from admin.readToken");
+    }
     for (int i = 0; i < rules.size(); i++) {
       RemediationRuleConfig r = rules.get(i);
       String p = "remediation.rules[" + i + "]";

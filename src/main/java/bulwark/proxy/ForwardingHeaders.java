@@ -1,9 +1,15 @@
 package bulwark.proxy;
 
+import bulwark.config.BulwarkConfig;
 import bulwark.config.Cidr;
+import bulwark.config.FlatRoute;
+import bulwark.config.HeaderOps;
+import bulwark.config.ServerConfig;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -12,18 +18,96 @@ import java.util.Set;
  * Header rules between client and upstream. Hop-by-hop headers, including every header the
  * {@code Connection} header names, are removed <b>before</b> Bulwark adds its own, so a client
  * cannot make Bulwark strip X-Forwarded-For (Traefik CVE-2024-45410). Forwarding headers from a
- * client are kept only when the peer is a trusted proxy.
+ * client, and server.proxyOnlyHeaders (True-Client-IP...), are kept only when the peer is a trusted
+ * proxy; server.stripHeaders (X-Original-URL...) and the underscore spellings of the headers
+ * Bulwark sets or checks (X_Forwarded_For, which CGI and WSGI servers read as X-Forwarded-For) are
+ * removed from every request.
  */
 public final class ForwardingHeaders {
   /** RFC 9110 7.6.1 hop-by-hop headers, plus the legacy ones proxies also drop. */
   static final Set<String> HOP_BY_HOP = Set.of(
       "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
       "proxy-authenticate", "proxy-authorization", "http2-settings", "expect");
+  /** The default of server.stripHeaders (ServerConfig's @Doc says the same; a test checks). */
+  public static final List<String> DEFAULT_STRIP = List.of("X-Original-URL", "X-Rewrite-URL");
+  /** The default of server.proxyOnlyHeaders. */
+  public static final List<String> DEFAULT_PROXY_ONLY = List.of(
+      "True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port");
+  /** Headers Bulwark itself sets or checks on every request, besides the hop-by-hop ones. */
+  static final List<String> OWN = List.of("host", "content-length", "content-type", "x-forwarded-for", "x-forwarded-proto",
+      "x-forwarded-host", "x-forwarded-port", "forwarded", "x-request-id", "x-real-ip", "authorization", "cookie");
 
   private final List<Cidr> trusted;
+  /** Removed from every request. */
+  private final HeaderNameSet strip;
+  /** Removed unless the peer is a trusted proxy. */
+  private final HeaderNameSet proxyOnly;
+  /** Both lists: one lookup for the common header that is on neither. */
+  private final HeaderNameSet listed;
+  /** Names whose underscore spelling is removed from every request ('_' and '-' alike). */
+  private final HeaderNameSet guarded;
 
+  /** With the default lists and only Bulwark's own headers guarded. */
   public ForwardingHeaders(List<Cidr> trusted) {
+    this(trusted, DEFAULT_STRIP, DEFAULT_PROXY_ONLY, List.of());
+  }
+
+  /**
+   * @param alsoGuarded more names whose underscore spelling is removed: those the config makes
+   *     Bulwark set or check (forwarded claims, API key header, route header matches...)
+   */
+  public ForwardingHeaders(List<Cidr> trusted, Collection<String> strip, Collection<String> proxyOnly, Collection<String> alsoGuarded) {
     this.trusted = trusted;
+    this.strip = new HeaderNameSet(strip, false);
+    this.proxyOnly = new HeaderNameSet(proxyOnly, false);
+    List<String> both = new ArrayList<>(strip);
+    both.addAll(proxyOnly);
+    this.listed = new HeaderNameSet(both, false);
+    List<String> g = new ArrayList<>(HOP_BY_HOP);
+    g.addAll(OWN);
+    g.addAll(strip);
+    g.addAll(proxyOnly);
+    g.addAll(alsoGuarded);
+    this.guarded = new HeaderNameSet(g, true);
+  }
+
+  /** The header rules of a config: server.trustedProxies, stripHeaders, proxyOnlyHeaders, and the names the config sets or checks. */
+  public static ForwardingHeaders of(BulwarkConfig cfg) {
+    ServerConfig s = cfg.server();
+    List<Cidr> trusted = s.trustedProxies().stream().map(Cidr::parse).toList();
+    Set<String> names = new LinkedHashSet<>();
+    for (FlatRoute r : FlatRoute.flatten(cfg)) {
+      if (r.route().match() != null && r.route().match().headers() != null) names.addAll(r.route().match().headers().keySet());
+    }
+    cfg.upstreams().values().forEach(u -> headerOf(u.hashOn(), names));
+    cfg.middlewares().values().forEach(m -> {
+      if (m.jwt() != null && m.jwt().forwardClaims() != null) names.addAll(m.jwt().forwardClaims().values());
+      if (m.introspection() != null && m.introspection().forwardClaims() != null) names.addAll(m.introspection().forwardClaims().values());
+      if (m.apiKey() != null && m.apiKey().header() != null) names.add(m.apiKey().header());
+      if (m.rateLimit() != null) headerOf(m.rateLimit().key(), names);
+      if (m.headers() != null && m.headers().request() != null) {
+        HeaderOps ops = m.headers().request();
+        if (ops.set() != null) names.addAll(ops.set().keySet());
+        if (ops.add() != null) names.addAll(ops.add().keySet());
+        if (ops.remove() != null) names.addAll(ops.remove());
+      }
+    });
+    return new ForwardingHeaders(trusted, s.stripHeaders(), s.proxyOnlyHeaders(), names);
+  }
+
+  /** NAME of a "header:NAME" key. */
+  private static void headerOf(String key, Set<String> into) {
+    if (key != null && key.regionMatches(true, 0, "header:", 0, 7) && key.length() > 7) into.add(key.substring(7));
+  }
+
+  /**
+   * Whether a client's request header never goes upstream: hop-by-hop, Host, named in Connection,
+   * in server.stripHeaders, in server.proxyOnlyHeaders from an untrusted peer, or an underscore
+   * spelling of a guarded name.
+   */
+  private boolean drop(String k, Set<String> named, boolean trust) {
+    return hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))
+        || (listed.contains(k) && (strip.contains(k) || (!trust && proxyOnly.contains(k)))) || (k.indexOf('_') >= 0 && guarded.contains(k));
   }
 
   public boolean trusted(String ip) {
@@ -54,7 +138,9 @@ public final class ForwardingHeaders {
 
   /**
    * Copies the request headers for the upstream: drops hop-by-hop headers (and those named in
-   * Connection) and Host, then sets X-Forwarded-For/-Proto/-Host, Forwarded and X-Request-Id.
+   * Connection), Host, server.stripHeaders, server.proxyOnlyHeaders unless the peer is trusted, and
+   * underscore spellings of guarded names; then sets X-Forwarded-For/-Proto/-Host, Forwarded,
+   * X-Real-IP and X-Request-Id.
    *
    * @param keepUpgrade keep Upgrade and Connection: upgrade (WebSocket pass-through)
    * @param inPlace edit {@code in} itself instead of copying it (HTTP/1.x: the request's own headers
@@ -68,13 +154,19 @@ public final class ForwardingHeaders {
     String xfp = trust ? in.get(H.X_FORWARDED_PROTO) : null;
     String xfh = trust ? in.get(H.X_FORWARDED_HOST) : null;
     String fwd = trust ? join(in.getAll(H.FORWARDED)) : null;
+    // from a trusted proxy, its X-Real-IP, or else the client it names in X-Forwarded-For
+    String realIp = null;
+    if (trust) {
+      realIp = in.get(H.X_REAL_IP);
+      if (realIp == null) realIp = clientIp(peer, in);
+    }
     Set<String> named = connectionNamed(in);
     MultiMap out;
     if (inPlace) {
       List<String> drop = null;
       for (var e : in) {
         String k = e.getKey();
-        if (hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) {
+        if (drop(k, named, trust)) {
           if (drop == null) drop = new ArrayList<>(4);
           drop.add(k);
         }
@@ -85,7 +177,7 @@ public final class ForwardingHeaders {
       out = HttpHeaders.headers();
       for (var e : in) {
         String k = e.getKey();
-        if (hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))) continue;
+        if (drop(k, named, trust)) continue;
         out.add(k, e.getValue());
       }
     }
@@ -99,6 +191,7 @@ public final class ForwardingHeaders {
       Ours o = last;
       if (o == null || o.ssl != ssl || !o.peer.equals(peer) || !java.util.Objects.equals(o.host, host)) last = o = new Ours(peer, ssl, host);
       out.set(H.X_FORWARDED_FOR, o.xff);
+      out.set(H.X_REAL_IP, o.xff);
       out.set(H.X_FORWARDED_PROTO, ssl ? H.HTTPS : H.HTTP);
       if (o.xfh != null) out.set(H.X_FORWARDED_HOST, o.xfh);
       else out.remove(H.X_FORWARDED_HOST);
@@ -107,6 +200,7 @@ public final class ForwardingHeaders {
       return out;
     }
     out.set(H.X_FORWARDED_FOR, xff == null ? peer : xff + ", " + peer);
+    out.set(H.X_REAL_IP, realIp);
     out.set(H.X_FORWARDED_PROTO, xfp != null ? xfp : ssl ? H.HTTPS : H.HTTP);
     if (xfh != null) out.set(H.X_FORWARDED_HOST, xfh);
     else if (host != null) out.set(H.X_FORWARDED_HOST, host);

@@ -13,6 +13,7 @@ final class H {
   static final CharSequence X_FORWARDED_FOR = HttpHeaders.createOptimized("X-Forwarded-For");
   static final CharSequence X_FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
   static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
+  static final CharSequence X_REAL_IP = HttpHeaders.createOptimized("X-Real-IP");
   static final CharSequence FORWARDED = HttpHeaders.createOptimized("Forwarded");
   static final CharSequence CONNECTION = HttpHeaders.CONNECTION;
   static final CharSequence CONTENT_LENGTH = HttpHeaders.CONTENT_LENGTH;

@@ -2,7 +2,6 @@ package bulwark.server;
 
 import bulwark.admin.AdminServer;
 import bulwark.config.BulwarkConfig;
-import bulwark.config.Cidr;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.filter.ratelimit.RateLimitRegistry;
@@ -136,13 +135,12 @@ public final class Gateway implements DataPlane {
     rateLimits.prepare(cfg.cluster());
     RouteTable table = RouteTableCompiler.compile(cfg, states, previous, generation.incrementAndGet(), rateLimits, telemetry());
     observability.remediation().enforce(cfg, table);
-    List<Cidr> trusted = cfg.server().trustedProxies().stream().map(Cidr::parse).toList();
     long maxBody = cfg.server().limits().maxBodyBytes().bytes();
     accessLog.configure(cfg.observability().accessLog());
     AppLogAppender.useFormat(cfg.observability().logFormat());
     var tls = cfg.server().tls();
     hsts = tls != null && tls.hsts() != null ? io.vertx.core.http.HttpHeaders.createOptimized(tls.hsts().headerValue()) : null;
-    snapshot.set(new Snapshot(cfg, table, new ForwardingHeaders(trusted), maxBody));
+    snapshot.set(new Snapshot(cfg, table, ForwardingHeaders.of(cfg), maxBody));
     rateLimits.commit(cfg);
     lastReload = Instant.now();
     if (old != null) {

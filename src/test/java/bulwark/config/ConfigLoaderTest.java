@@ -105,8 +105,8 @@ class ConfigLoaderTest {
     BulwarkConfig expected = new BulwarkConfig(
         new ServerConfig("0.0.0.0:8443", false, List.of("10.0.0.0/8", "::1"),
             new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2), Duration.ofSeconds(30)),
-            new ShutdownConfig(Duration.ofHours(1)), null),
-        new AdminConfig("10.0.0.5:9901", TOKEN_32),
+            new ShutdownConfig(Duration.ofHours(1)), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")),
+        new AdminConfig("10.0.0.5:9901", TOKEN_32, null, List.of()),
         new ObservabilityConfig("auto", new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
         null,
         Map.of(
@@ -150,8 +150,8 @@ class ConfigLoaderTest {
 
     assertThat(cfg.server()).isEqualTo(new ServerConfig("0.0.0.0:8080", true, List.of(),
         new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
-        new ShutdownConfig(Duration.ofSeconds(30)), null));
-    assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null));
+        new ShutdownConfig(Duration.ofSeconds(30)), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")));
+    assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null, null, List.of()));
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users")).isEqualTo(new UpstreamConfig(
         List.of(new TargetConfig("http://127.0.0.1:8081", 1)), "round_robin", null,
@@ -582,12 +582,52 @@ class ConfigLoaderTest {
   @ValueSource(strings = {"0.0.0.0:9901", "10.1.2.3:9901", "[::]:9901", "admin.internal:9901", "127.example.com:9901"})
   void aNonLoopbackAdminListenerNeedsATokenOfAtLeast32Characters(String listen) throws Exception {
     String message = "admin.token: the admin listener " + HostPort.parse(listen)
-        + " is not on a loopback address, so a token of at least 32 characters is required (set BULWARK_ADMIN_TOKEN)";
+        + " is not on a loopback address, so a token of at least 32 characters is required (set admin.token, or write token: "
+        + "\"${BULWARK_ADMIN_TOKEN}\" to take it from the environment variable BULWARK_ADMIN_TOKEN)";
     assertThat(errors("admin:\n  listen: \"" + listen + "\"\n")).containsExactly(message);
     assertThat(errors("admin:\n  listen: \"" + listen + "\"\n  token: \"" + TOKEN_32.substring(1) + "\"\n")).containsExactly(message);
 
     assertThat(load("admin:\n  listen: \"" + listen + "\"\n  token: \"${T}\"\n", Map.of("T", TOKEN_32)).admin().token())
         .isEqualTo(TOKEN_32);
+    // the hint does what it says: the line it suggests, with the variable set, loads
+    String suggested = message.substring(message.indexOf("write ") + 6, message.indexOf(" to take it"));
+    assertThat(load("admin:\n  listen: \"" + listen + "\"\n  " + suggested + "\n", Map.of("BULWARK_ADMIN_TOKEN", TOKEN_32)).admin().token())
+        .isEqualTo(TOKEN_32);
+    // and nothing reads the variable behind the config's back
+    assertThat(errors("admin:\n  listen: \"" + listen + "\"\n", Map.of("BULWARK_ADMIN_TOKEN", TOKEN_32))).containsExactly(message);
+  }
+
+  @Test
+  void theReadTokenFollowsTheTokenRulesAndIsNeverPrinted() throws Exception {
+    String read = "read-only-token-0123456789abcdef-xyz";
+    AdminConfig a = load("admin:\n  listen: \"0.0.0.0:9901\"\n  token: \"" + TOKEN_32 + "\"\n  readToken: \"" + read + "\"\n").admin();
+    assertThat(a.readToken()).isEqualTo(read);
+    assertThat(a.toString()).doesNotContain(read).doesNotContain(TOKEN_32).contains("[REDACTED]");
+    assertThat(errors("admin:\n  listen: \"0.0.0.0:9901\"\n  token: \"" + TOKEN_32 + "\"\n  readToken: short\n")).singleElement().asString()
+        .startsWith("admin.readToken: the admin listener 0.0.0.0:9901 is not on a loopback address, so readToken needs at least 32 characters");
+    // a read token alone does not open a remote listener: the full token is still required
+    assertThat(errors("admin:\n  listen: \"0.0.0.0:9901\"\n  readToken: \"" + read + "\"\n")).singleElement().asString().startsWith("admin.token: ");
+    assertThat(errors("admin:\n  token: \"" + TOKEN_32 + "\"\n  readToken: \"" + TOKEN_32 + "\"\n"))
+        .containsExactly("admin.readToken: must differ from admin.token (a read-only token that equals the full one grants everything)");
+    assertThat(errors("admin:\n  readToken: \"has a space\"\n"))
+        .containsExactly("admin.readToken: must be printable ASCII without spaces (it is sent as a bearer token)");
+  }
+
+  @Test
+  void allowedHostsAreHostNamesOrAddressesWithoutPorts() throws Exception {
+    assertThat(load("admin:\n  allowedHosts: [bulwark-admin.internal, 10.0.0.5, \"[fd00::1]\", \"::1\"]\n").admin().allowedHosts())
+        .containsExactly("bulwark-admin.internal", "10.0.0.5", "[fd00::1]", "::1");
+    assertThat(errors("admin:\n  allowedHosts: [\"evil.example:9901\", \"*.example.com\", \"\"]\n")).containsExactly(
+        "admin.allowedHosts[0]: 'evil.example:9901' is not a host name or address (no port, no wildcard)",
+        "admin.allowedHosts[1]: '*.example.com' is not a host name or address (no port, no wildcard)",
+        "admin.allowedHosts[2]: '' is not a host name or address (no port, no wildcard)");
+  }
+
+  @Test
+  void headerListsAreHeaderNames() {
+    assertThat(errors("server:\n  stripHeaders: [X-Original-URL, \"bad name\"]\n  proxyOnlyHeaders: [\"X:Y\"]\n")).containsExactly(
+        "server.stripHeaders[1]: 'bad name' is not a header name",
+        "server.proxyOnlyHeaders[0]: 'X:Y' is not a header name");
   }
 
   @ParameterizedTest

@@ -25,6 +25,7 @@ class RemediationConfigTest {
   void validRulesLoadWithTheirDefaults() throws Exception {
     BulwarkConfig c = load(BASE + """
         remediation:
+          webhookToken: "webhook-token-for-the-tests-0123456789"
           rules:
             - { alert: TargetErrors, action: ejectTarget }
             - { alert: TargetErrors, labels: { severity: critical }, action: ejectTarget, upstream: plain, target: "127.0.0.1:9003" }
@@ -42,6 +43,7 @@ class RemediationConfigTest {
   void everyBadRuleIsReportedWithItsPath() {
     assertThat(errors(BASE + """
         remediation:
+          webhookToken: "webhook-token-for-the-tests-0123456789"
           rules:
             - { alert: A, action: ejectTraget }
             - { alert: B, action: openBreaker, upstream: plain }
@@ -66,5 +68,34 @@ class RemediationConfigTest {
         "remediation.rules[8].factor: only tightenRateLimit takes a factor",
         "remediation.rules[9].upstream: '{{ label.x }}' is neither a name nor {{ labels.NAME }}",
         "remediation.rules[9].route: action openBreaker does not use route (it uses upstream)");
+  }
+
+  @Test
+  void rulesNeedAStrongWebhookTokenThatNoOtherTokenShares() throws Exception {
+    String rules = """
+          rules:
+            - { alert: TargetErrors, action: ejectTarget }
+        """;
+    assertThat(errors(BASE + "remediation:\n" + rules)).singleElement().asString()
+        .startsWith("remediation.webhookToken: required when remediation rules exist")
+        .contains("webhookToken: \"${BULWARK_WEBHOOK_TOKEN}\"");
+    assertThat(errors(BASE + "remediation:\n  webhookToken: short\n" + rules)).singleElement().asString()
+        .startsWith("remediation.webhookToken: too short when remediation rules exist");
+    String same = "shared-token-0123456789abcdef-0123456789";
+    assertThat(errors("admin: { token: \"" + same + "\" }\n" + BASE + "remediation:\n  webhookToken: \"" + same + "\"\n" + rules))
+        .containsExactly("remediation.webhookToken: must differ from admin.token");
+    // no rules: no token needed (POST /alerts then answers 401 to everyone)
+    assertThat(load(BASE + "remediation: { rules: [] }\n").remediation().webhookToken()).isNull();
+  }
+
+  @Test
+  void theWebhookTokenIsNeverPrinted() throws Exception {
+    BulwarkConfig c = load(BASE + """
+        remediation:
+          webhookToken: "webhook-token-for-the-tests-0123456789"
+          rules: [ { alert: TargetErrors, action: ejectTarget } ]
+        """);
+    assertThat(c.remediation().webhookToken()).isEqualTo("webhook-token-for-the-tests-0123456789");
+    assertThat(c.toString()).doesNotContain("webhook-token-for-the-tests");
   }
 }

@@ -50,15 +50,16 @@ class DashboardIT {
               - { name: api, match: { path: /api/** }, upstream: api, middlewares: [limit] }
               - { name: flaky, match: { path: /flaky }, upstream: flaky }
             remediation:
+              webhookToken: "%s"
               rules:
                 - { alert: BulwarkTargetFailing, action: ejectTarget }
-            """.formatted(closed, java.nio.file.Files.createTempDirectory("dash").resolve("audit.jsonl"), up.url(), closed, TestSupport.freePort()))) {
+            """.formatted(closed, java.nio.file.Files.createTempDirectory("dash").resolve("audit.jsonl"), up.url(), closed, TestSupport.freePort(), RemediationIT.WEBHOOK))) {
       for (int i = 0; i < 4; i++) TestSupport.get(gw.url("/api/x"));
       // counters that only exist once they count: a breaker transition and a remediation action
       for (int i = 0; i < 3; i++) TestSupport.get(gw.url("/flaky"));
       var r = TestSupport.send("POST", gw.adminUrl("/alerts"), RemediationIT.notification("firing", "0a1b2c3d4e5f6071",
           java.util.Map.of("alertname", "BulwarkTargetFailing", "upstream", "api", "target", "127.0.0.1:" + closed)).encode(),
-          "Content-Type", "application/json");
+          "Content-Type", "application/json", "Authorization", "Bearer " + RemediationIT.WEBHOOK);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(r.body()).contains("ejectTarget");
       TestSupport.get(gw.url("/nowhere"));

@@ -251,4 +251,95 @@ class HeadersIT {
       assertThat(h.get("Forwarded")).isEqualTo("for=127.0.0.1;proto=http");
     }
   }
+
+  /** What an attacker adds to pose as another client or to make the upstream route to another URL. */
+  static final String[] OVERRIDES = {
+      "X-Real-IP: 6.6.6.6",
+      "True-Client-IP: 6.6.6.6",
+      "X-Client-IP: 6.6.6.6",
+      "CF-Connecting-IP: 6.6.6.6",
+      "Fastly-Client-IP: 6.6.6.6",
+      "X-Cluster-Client-IP: 6.6.6.6",
+      "X-Forwarded-Port: 8443",
+      "X-Original-URL: /admin/delete",
+      "X-Rewrite-URL: /admin/delete",
+      "X_Forwarded_For: 6.6.6.6",
+      "x_real_ip: 6.6.6.6",
+      "X-Forwarded_Host: evil.example",
+      "Transfer_Encoding: chunked",
+      "Content_Length: 5",
+      "X_Request_Id: forged",
+      "X_Custom: kept",
+      "X-Custom: kept"};
+  static final List<String> GONE = List.of("true-client-ip", "x-client-ip", "cf-connecting-ip", "fastly-client-ip", "x-cluster-client-ip",
+      "x-forwarded-port", "x-original-url", "x-rewrite-url", "x_forwarded_for", "x_real_ip", "x-forwarded_host", "transfer_encoding",
+      "content_length", "x_request_id");
+
+  private static String[] request(String line, String... extra) {
+    List<String> all = new java.util.ArrayList<>();
+    all.add(line);
+    all.addAll(List.of(extra));
+    all.addAll(List.of(OVERRIDES));
+    return all.toArray(String[]::new);
+  }
+
+  @Test
+  void ipAndUrlOverrideHeadersFromAnUntrustedClientNeverReachTheUpstream() throws Exception {
+    assertThat(raw(untrusted, request("GET /override HTTP/1.1")).status()).isEqualTo(200);
+    MultiMap h = seen().headers();
+    assertThat(ItClients.lowerNames(h)).doesNotContainAnyElementsOf(GONE);
+    assertThat(h.getAll("X-Real-IP")).as("set from the peer, like X-Forwarded-For").containsExactly("127.0.0.1");
+    assertThat(h.getAll("X-Forwarded-For")).containsExactly("127.0.0.1");
+    assertThat(h.get("X-Forwarded-Host")).isEqualTo("gw.test:" + untrusted.port);
+    assertThat(h.get("X-Request-Id")).isNotEqualTo("forged");
+    // an underscore name that maps onto nothing Bulwark sets or checks, and ordinary headers, stay
+    assertThat(h.get("X_Custom")).isEqualTo("kept");
+    assertThat(h.get("X-Custom")).isEqualTo("kept");
+    // and the same over HTTP/2 (the headers are copied there, not edited in place)
+    HttpResponse<String> r = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_2).build()
+        .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(untrusted.url("/override2")))
+            .header("X-Real-IP", "6.6.6.6").header("True-Client-IP", "6.6.6.6").header("X-Original-URL", "/admin")
+            .header("X_Forwarded_For", "6.6.6.6").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    MultiMap h2 = seen().headers();
+    assertThat(ItClients.lowerNames(h2)).doesNotContain("true-client-ip", "x-original-url", "x_forwarded_for");
+    assertThat(h2.getAll("X-Real-IP")).containsExactly("127.0.0.1");
+  }
+
+  @Test
+  void aTrustedProxyKeepsItsClientAddressHeadersButNotUrlOverridesOrUnderscoreNames() throws Exception {
+    assertThat(raw(trusted, request("GET /trusted HTTP/1.1", "X-Forwarded-For: 1.2.3.4")).status()).isEqualTo(200);
+    MultiMap h = seen().headers();
+    assertThat(h.getAll("X-Real-IP")).as("the proxy's own").containsExactly("6.6.6.6");
+    assertThat(h.get("True-Client-IP")).isEqualTo("6.6.6.6");
+    assertThat(h.get("CF-Connecting-IP")).isEqualTo("6.6.6.6");
+    assertThat(h.get("X-Forwarded-Port")).isEqualTo("8443");
+    assertThat(ItClients.lowerNames(h)).doesNotContain("x-original-url", "x-rewrite-url", "x_forwarded_for", "x_real_ip", "transfer_encoding",
+        "content_length");
+    // no X-Real-IP from the proxy: the client its X-Forwarded-For names
+    assertThat(raw(trusted, "GET /trusted2 HTTP/1.1", "X-Forwarded-For: 5.6.7.8, 1.2.3.4").status()).isEqualTo(200);
+    assertThat(seen().headers().getAll("X-Real-IP")).containsExactly("1.2.3.4");
+  }
+
+  @Test
+  void theStrippedListsAreConfigurableAndConfiguredNamesAreGuardedToo() throws Exception {
+    String yaml = TestSupport.head().replace("  shutdown:", "  stripHeaders: [X-Debug-User]\n  proxyOnlyHeaders: [X-Tenant-Override]\n  shutdown:") + """
+        upstreams:
+          a: { targets: [ { url: %s } ] }
+        middlewares:
+          tag: { headers: { request: { set: { X-Gateway-Tenant: acme } } } }
+        routes:
+          - { name: all, match: { path: /** }, upstream: a, middlewares: [tag] }
+        """.formatted(up.url());
+    try (RunningGateway gw = RunningGateway.start(yaml)) {
+      assertThat(raw(gw, "GET /custom HTTP/1.1", "X-Debug-User: root", "X-Tenant-Override: other", "X_Gateway_Tenant: other",
+          "X-Original-URL: /admin", "True-Client-IP: 6.6.6.6").status()).isEqualTo(200);
+      MultiMap h = seen().headers();
+      assertThat(ItClients.lowerNames(h)).doesNotContain("x-debug-user", "x-tenant-override", "x_gateway_tenant");
+      assertThat(h.get("X-Gateway-Tenant")).isEqualTo("acme");
+      // the operator took them off the lists
+      assertThat(h.get("X-Original-URL")).isEqualTo("/admin");
+      assertThat(h.get("True-Client-IP")).isEqualTo("6.6.6.6");
+    }
+  }
 }

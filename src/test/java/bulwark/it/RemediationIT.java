@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class RemediationIT {
   private static final String TOKEN = "remediation-test-token-0123456789abcdef";
+  /** remediation.webhookToken: the only credential POST /alerts takes. */
+  static final String WEBHOOK = "alertmanager-webhook-token-0123456789abcdef";
   private final List<AutoCloseable> open = new ArrayList<>();
   private Upstream a1;
   private Upstream a2;
@@ -72,13 +74,14 @@ class RemediationIT {
             fallback: { status: 200, headers: { X-Fallback: "yes" }, body: "degraded" }
           - { name: limited, match: { path: /limited }, upstream: plain, middlewares: [limited] }
         remediation:
+          webhookToken: "%s"
           rules:
             - { alert: BulwarkTargetErrors, labels: { severity: critical }, action: ejectTarget, expireAfter: 10m }
             - { alert: BulwarkUpstreamFailing, action: openBreaker, upstream: "{{ labels.service }}" }
             - { alert: BulwarkUpstreamSlow, action: useFallback, route: degradable }
             - { alert: BulwarkTrafficSurge, action: tightenRateLimit, factor: 10%%, expireAfter: 1h }
             - { alert: BulwarkBlip, action: useFallback, route: degradable, expireAfter: 1s }
-        """.formatted(a1.url(), a2.url(), guarded.url(), extra, plain.url());
+        """.formatted(a1.url(), a2.url(), guarded.url(), extra, plain.url(), WEBHOOK);
   }
 
   /** One notification as Alertmanager 0.27 sends it, with one alert. */
@@ -107,7 +110,7 @@ class RemediationIT {
   }
 
   private HttpResponse<String> post(String body, String contentType) throws Exception {
-    return TestSupport.send("POST", gw.adminUrl("/alerts"), body, "Content-Type", contentType, "Authorization", "Bearer " + TOKEN);
+    return TestSupport.send("POST", gw.adminUrl("/alerts"), body, "Content-Type", contentType, "Authorization", "Bearer " + WEBHOOK);
   }
 
   private JsonObject notify(JsonObject payload) throws Exception {
@@ -308,6 +311,12 @@ class RemediationIT {
     String payload = notification("firing", "deadbeefdeadbeef", Map.of("alertname", "BulwarkUpstreamSlow", "route", "degradable")).encode();
     assertProblem(TestSupport.send("POST", gw.adminUrl("/alerts"), payload, "Content-Type", "application/json"), 401);
     assertProblem(TestSupport.send("POST", gw.adminUrl("/alerts"), payload, "Content-Type", "application/json", "Authorization", "Bearer wrong"), 401);
+    // the admin token reads; it does not act
+    HttpResponse<String> admin = TestSupport.send("POST", gw.adminUrl("/alerts"), payload, "Content-Type", "application/json", "Authorization", "Bearer " + TOKEN);
+    assertThat(assertProblem(admin, 401).getString("detail")).contains("remediation.webhookToken");
+    assertThat(admin.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"bulwark-alerts\"");
+    // and the webhook token reads nothing
+    assertProblem(TestSupport.get(gw.adminUrl("/remediations"), "Authorization", "Bearer " + WEBHOOK), 401);
     assertThat(TestSupport.get(gw.url("/degradable")).body()).contains("\"upstream\":\"plain\"");
     assertThat(active()).isEmpty();
   }
