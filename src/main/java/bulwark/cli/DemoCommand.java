@@ -4,6 +4,7 @@ import bulwark.config.ConfigError;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.server.Gateway;
+import bulwark.server.ListenException;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,20 +27,26 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println("demo: " + config + " not found (run from the repository root)");
       return 2;
     }
+    RunCommand.Signals signals = RunCommand.Signals.install();
     Vertx upstreamVertx = Vertx.vertx();
     DemoUpstreams ups = new DemoUpstreams(upstreamVertx);
     try {
       ups.start().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {
-      System.err.println("demo: cannot start the demo upstreams on 127.0.0.1:18081-18084: " + e.getMessage());
+      System.err.println("demo: not started, " + (e instanceof ListenException ? e.getMessage()
+          : "cannot start the demo upstreams on 127.0.0.1:18081-18084: " + e.getMessage()));
       upstreamVertx.close();
-      return 1;
+      return 2;
     }
     Gateway g;
     try {
       g = Gateway.start(config, ConfigLoader.fromSystemEnv(), true);
     } catch (ConfigException e) {
       for (ConfigError err : e.errors()) System.err.println("  " + err);
+      upstreamVertx.close();
+      return 2;
+    } catch (ListenException e) {
+      System.err.println("demo: not started, " + e.getMessage());
       upstreamVertx.close();
       return 2;
     }
@@ -71,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("Edit " + config + " and save: the gateway reloads it. Ctrl-C stops the demo.");
     System.out.flush();
-    RunCommand.awaitSignals(g);
+    signals.await(g);
     ups.stop();
     upstreamVertx.close().await(5, TimeUnit.SECONDS);
     return 0;

@@ -4,9 +4,12 @@ import bulwark.config.ConfigError;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.server.Gateway;
+import bulwark.server.ListenException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import sun.misc.Signal;
@@ -24,6 +27,9 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // the handlers go in before the gateway starts: readiness turns 200 inside Gateway.start, and a
+    // SIGHUP or SIGTERM sent as soon as it does must not meet the JVM's default (exit) handler
+    Signals signals = Signals.install();
     Gateway g;
     try {
       g = Gateway.start(config, ConfigLoader.fromSystemEnv(), !noWatch);
@@ -31,21 +37,56 @@ final class RunCommand implements Callable<Integer> {
       System.err.println(config + ": not started, " + e.errors().size() + " config error(s)");
       for (ConfigError err : e.errors()) System.err.println("  " + err);
       return 2;
+    } catch (ListenException e) {
+      System.err.println(config + ": not started, " + e.getMessage());
+      return 2;
     }
-    awaitSignals(g);
+    signals.await(g);
     return 0;
   }
 
-  /** Blocks until SIGTERM or SIGINT has drained the gateway; SIGHUP reloads. */
-  static void awaitSignals(Gateway g) throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
-    Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("bulwark-sighup").start(() -> g.reload("SIGHUP")));
-    sun.misc.SignalHandler stop = s -> Thread.ofPlatform().name("bulwark-shutdown").start(() -> {
-      g.shutdown();
-      stopped.countDown();
-    });
-    Signal.handle(new Signal("TERM"), stop);
-    Signal.handle(new Signal("INT"), stop);
-    stopped.await();
+  /**
+   * SIGHUP reloads, SIGTERM/SIGINT drain. Installed before the gateway exists; a signal that comes
+   * while it starts is kept and acted on as soon as it has started.
+   */
+  static final class Signals {
+    private final AtomicReference<Gateway> gateway = new AtomicReference<>();
+    private final AtomicBoolean hupPending = new AtomicBoolean();
+    private final AtomicBoolean stopPending = new AtomicBoolean();
+    private final AtomicBoolean stopStarted = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    static Signals install() {
+      Signals s = new Signals();
+      Signal.handle(new Signal("HUP"), sig -> s.hup());
+      sun.misc.SignalHandler stop = sig -> s.stop();
+      Signal.handle(new Signal("TERM"), stop);
+      Signal.handle(new Signal("INT"), stop);
+      return s;
+    }
+
+    private void hup() {
+      hupPending.set(true);
+      Gateway g = gateway.get();
+      if (g != null && hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> g.reload("SIGHUP"));
+    }
+
+    private void stop() {
+      stopPending.set(true);
+      Gateway g = gateway.get();
+      // once: a second SIGTERM must not end the process while the first one drains
+      if (g != null && !stopStarted.getAndSet(true)) Thread.ofPlatform().name("bulwark-shutdown").start(() -> {
+        g.shutdown();
+        stopped.countDown();
+      });
+    }
+
+    /** Hands the started gateway to the handlers and blocks until SIGTERM or SIGINT has drained it. */
+    void await(Gateway g) throws InterruptedException {
+      gateway.set(g);
+      if (hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> g.reload("SIGHUP"));
+      if (stopPending.get()) stop();
+      stopped.await();
+    }
   }
 }

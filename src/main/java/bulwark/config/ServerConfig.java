@@ -8,4 +8,5 @@ public record ServerConfig(
     @Doc(value = "Peers (CIDR or address) whose X-Forwarded-* and Forwarded headers are kept and extended. From any other peer those headers are replaced.", unit = "CIDR list") List<String> trustedProxies,
     @Doc("Request size and time limits.") LimitsConfig limits,
     @Doc("Graceful shutdown.") ShutdownConfig shutdown,
+    @Doc(value = "A change to the watched config file is applied once the file has stayed unchanged for this long, so a writer that writes the file in several steps (an editor, a config-management tool) is not applied half-written. SIGHUP reloads at once, without waiting. Writing a new file and renaming it into place is atomic and needs no settle time; 0s applies a change at the first poll that sees it (the file is polled every 50 ms). A reload may change it.", unit = "duration", dflt = "1s") java.time.Duration reloadSettle,
     @Doc(value = "TLS termination on the data listener (HTTPS; h2 through ALPN when http2 is true). Absent: plain HTTP.", section = true) TlsConfig tls) {}

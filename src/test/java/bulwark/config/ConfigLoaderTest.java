@@ -105,7 +105,7 @@ class ConfigLoaderTest {
     BulwarkConfig expected = new BulwarkConfig(
         new ServerConfig("0.0.0.0:8443", false, List.of("10.0.0.0/8", "::1"),
             new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2), Duration.ofSeconds(30)),
-            new ShutdownConfig(Duration.ofHours(1)), null),
+            new ShutdownConfig(Duration.ofHours(1), Duration.ofSeconds(5)), Duration.ofSeconds(1), null),
         new AdminConfig("10.0.0.5:9901", TOKEN_32),
         new ObservabilityConfig(new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
         null,
@@ -150,7 +150,7 @@ class ConfigLoaderTest {
 
     assertThat(cfg.server()).isEqualTo(new ServerConfig("0.0.0.0:8080", true, List.of(),
         new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
-        new ShutdownConfig(Duration.ofSeconds(30)), null));
+        new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(5)), Duration.ofSeconds(1), null));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null));
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users")).isEqualTo(new UpstreamConfig(

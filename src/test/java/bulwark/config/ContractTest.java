@@ -57,7 +57,7 @@ class ContractTest {
 
     assertThat(cfg.server()).isEqualTo(new ServerConfig("127.0.0.1:8080", true, List.of("127.0.0.1/32"),
         new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
-        new ShutdownConfig(Duration.ofSeconds(30)), null));
+        new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(5)), Duration.ofSeconds(1), null));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", ""));
     assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig(new AccessLogConfig(true, "stdout"), new MetricsConfig(true),
         new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null));

@@ -149,7 +149,7 @@ public final class TestSupport {
     return """
         server:
           listen: "127.0.0.1:${PORT}"
-          shutdown: { gracePeriod: 5s }
+          shutdown: { gracePeriod: 5s, drainWindow: 0s }
         admin:
           listen: "127.0.0.1:${ADMIN_PORT}"
         observability:
