@@ -35,6 +35,7 @@ final class DemoCommand implements Callable<Integer> {
     } catch (Exception e) {
       System.err.println("demo: not started, " + (e instanceof ListenException ? e.getMessage()
           : "cannot start the demo upstreams on 127.0.0.1:18081-18084: " + e.getMessage()));
+      signals.uninstall();
       upstreamVertx.close();
       return 2;
     }
@@ -43,10 +44,12 @@ final class DemoCommand implements Callable<Integer> {
       g = Gateway.start(config, ConfigLoader.fromSystemEnv(), true);
     } catch (ConfigException e) {
       for (ConfigError err : e.errors()) System.err.println("  " + err);
+      signals.uninstall();
       upstreamVertx.close();
       return 2;
     } catch (ListenException e) {
       System.err.println("demo: not started, " + e.getMessage());
+      signals.uninstall();
       upstreamVertx.close();
       return 2;
     }

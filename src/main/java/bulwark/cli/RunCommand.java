@@ -34,12 +34,17 @@ final class RunCommand implements Callable<Integer> {
     try {
       g = Gateway.start(config, ConfigLoader.fromSystemEnv(), !noWatch);
     } catch (ConfigException e) {
+      signals.uninstall();
       System.err.println(config + ": not started, " + e.errors().size() + " config error(s)");
       for (ConfigError err : e.errors()) System.err.println("  " + err);
       return 2;
     } catch (ListenException e) {
+      signals.uninstall();
       System.err.println(config + ": not started, " + e.getMessage());
       return 2;
+    } catch (Exception | Error e) {
+      signals.uninstall();
+      throw e;
     }
     signals.await(g);
     return 0;
@@ -56,13 +61,20 @@ final class RunCommand implements Callable<Integer> {
     private final AtomicBoolean stopStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
+    private final java.util.Map<String, sun.misc.SignalHandler> previous = new java.util.HashMap<>();
+
     static Signals install() {
       Signals s = new Signals();
-      Signal.handle(new Signal("HUP"), sig -> s.hup());
+      s.previous.put("HUP", Signal.handle(new Signal("HUP"), sig -> s.hup()));
       sun.misc.SignalHandler stop = sig -> s.stop();
-      Signal.handle(new Signal("TERM"), stop);
-      Signal.handle(new Signal("INT"), stop);
+      s.previous.put("TERM", Signal.handle(new Signal("TERM"), stop));
+      s.previous.put("INT", Signal.handle(new Signal("INT"), stop));
       return s;
+    }
+
+    /** Puts the previous handlers back, when the gateway did not start. */
+    void uninstall() {
+      previous.forEach((name, h) -> Signal.handle(new Signal(name), h));
     }
 
     private void hup() {

@@ -91,11 +91,6 @@ final class Validator {
     }
     if (s.tls() != null) tls(s.tls(), "server.tls");
     check(s.reloadSettle() == null || s.reloadSettle().compareTo(java.time.Duration.ofMinutes(1)) <= 0, "server.reloadSettle", "must be at most 1m");
-    if (s.shutdown() != null) {
-      var w = s.shutdown().drainWindow();
-      var g = s.shutdown().gracePeriod();
-      check(w == null || g == null || w.compareTo(g) <= 0, "server.shutdown.drainWindow", "must not be longer than server.shutdown.gracePeriod (" + (g == null ? "" : Durations.format(g)) + ")");
-    }
   }
 
   static final Set<String> TLS_VERSIONS = Set.of("TLSv1.2", "TLSv1.3");

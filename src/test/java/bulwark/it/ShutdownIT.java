@@ -197,8 +197,8 @@ class ShutdownIT {
   @Test
   void connectionsStillIdleAtTheEndOfTheDrainWindowAreClosed() throws Exception {
     try (Upstream up = new Upstream("up");
-         TestSupport.RunningGateway gw = TestSupport.RunningGateway.start(TestSupport.head().replace("drainWindow: 0s", "drainWindow: 1s")
-             .replace("gracePeriod: 5s", "gracePeriod: 300s")
+         TestSupport.RunningGateway gw = TestSupport.RunningGateway.start(TestSupport.head()
+             .replace("gracePeriod: 5s", "gracePeriod: 300s, drainWindow: 1s")
              // neither the idle timeout nor the slowloris guard may be what closes them here
              .replace("server:\n", "server:\n  limits: { idleTimeout: 10m, requestHeaderTimeout: 10m }\n") + """
              upstreams:
