@@ -55,13 +55,17 @@ final class RunCommand implements Callable<Integer> {
    * while it starts is kept and acted on as soon as it has started.
    */
   static final class Signals {
-    private final AtomicReference<Gateway> gateway = new AtomicReference<>();
+    /** What the signals do, once the gateway has started. */
+    record Actions(java.util.function.Consumer<String> reload, Runnable shutdown) {}
+
+    private final AtomicReference<Actions> actions = new AtomicReference<>();
     private final AtomicBoolean hupPending = new AtomicBoolean();
     private final AtomicBoolean stopPending = new AtomicBoolean();
     private final AtomicBoolean stopStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
-
     private final java.util.Map<String, sun.misc.SignalHandler> previous = new java.util.HashMap<>();
+
+    Signals() {}
 
     static Signals install() {
       Signals s = new Signals();
@@ -77,26 +81,33 @@ final class RunCommand implements Callable<Integer> {
       previous.forEach((name, h) -> Signal.handle(new Signal(name), h));
     }
 
-    private void hup() {
+    void hup() {
       hupPending.set(true);
-      Gateway g = gateway.get();
-      if (g != null && hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> g.reload("SIGHUP"));
+      Actions a = actions.get();
+      if (a != null && hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
     }
 
-    private void stop() {
+    void stop() {
       stopPending.set(true);
-      Gateway g = gateway.get();
+      Actions a = actions.get();
       // once: a second SIGTERM must not end the process while the first one drains
-      if (g != null && !stopStarted.getAndSet(true)) Thread.ofPlatform().name("bulwark-shutdown").start(() -> {
-        g.shutdown();
-        stopped.countDown();
+      if (a != null && !stopStarted.getAndSet(true)) Thread.ofPlatform().name("bulwark-shutdown").start(() -> {
+        try {
+          a.shutdown().run();
+        } finally {
+          stopped.countDown();
+        }
       });
     }
 
     /** Hands the started gateway to the handlers and blocks until SIGTERM or SIGINT has drained it. */
     void await(Gateway g) throws InterruptedException {
-      gateway.set(g);
-      if (hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> g.reload("SIGHUP"));
+      await(new Actions(g::reload, g::shutdown));
+    }
+
+    void await(Actions a) throws InterruptedException {
+      actions.set(a);
+      if (hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
       if (stopPending.get()) stop();
       stopped.await();
     }
