@@ -597,4 +597,14 @@ class ConfigLoaderTest {
     }).parse("server:\n  listen: \"${HOST:-127.0.0.1}:${PORT:-8080}\"\n");
     assertThat(asked).containsOnlyKeys("HOST", "PORT");
   }
+
+  @Test
+  void theReloadSettleAndTheDrainWindowAreBoundAndChecked() throws Exception {
+    BulwarkConfig cfg = load("server: { reloadSettle: 250ms, shutdown: { gracePeriod: 2s, drainWindow: 10s } }\n" + USERS);
+    assertThat(cfg.server().reloadSettle()).isEqualTo(Duration.ofMillis(250));
+    assertThat(cfg.server().shutdown().drainWindow()).isEqualTo(Duration.ofSeconds(10)); // cut to gracePeriod when draining
+    assertThat(errors("server: { reloadSettle: 2m, shutdown: { drainWindow: soon } }\n" + USERS))
+        .contains("server.reloadSettle: must be at most 1m")
+        .anySatisfy(e -> assertThat(e).startsWith("server.shutdown.drainWindow: 'soon' is not a duration"));
+  }
 }
