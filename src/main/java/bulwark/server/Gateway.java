@@ -275,13 +275,13 @@ public final class Gateway implements DataPlane {
       if (draining) return;
       var sc = snapshot.get().config().server().shutdown();
       graceEndNanos = System.nanoTime() + sc.gracePeriod().toNanos();
-      drainGate.begin(sc.drainWindow().compareTo(sc.gracePeriod()) > 0 ? sc.gracePeriod() : sc.drainWindow());
+      drainGate.begin(drainWindow(sc));
       draining = true;
     }
     var sc = snapshot.get().config().server().shutdown();
     Duration grace = sc.gracePeriod();
     LOG.info("shutting down: draining {} in-flight request(s) and {} client connection(s), drain window {}, grace period {}",
-        inFlight.sum(), clientConnections(), bulwark.config.Durations.format(sc.drainWindow()), bulwark.config.Durations.format(grace));
+        inFlight.sum(), clientConnections(), bulwark.config.Durations.format(drainWindow(sc)), bulwark.config.Durations.format(grace));
     if (watcher != null) watcher.stop();
     if (certWatcher != null) certWatcher.stop();
     try {
@@ -312,6 +312,11 @@ public final class Gateway implements DataPlane {
     LOG.info("shutdown complete");
     if (observability != null) observability.close();
     accessLog.stop();
+  }
+
+  /** The drain window, cut to the grace period. */
+  private static Duration drainWindow(bulwark.config.ShutdownConfig sc) {
+    return sc.drainWindow().compareTo(sc.gracePeriod()) > 0 ? sc.gracePeriod() : sc.drainWindow();
   }
 
   /** (Re)starts watching the certificate and key files of the given TLS config. */
