@@ -4,6 +4,7 @@ import bulwark.config.ConfigError;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.server.Gateway;
+import bulwark.server.ListenException;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,20 +35,29 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println("demo: cannot copy " + config + " to a scratch file: " + e.getMessage());
       return 1;
     }
+    RunCommand.Signals signals = RunCommand.Signals.install();
     Vertx upstreamVertx = Vertx.vertx();
     DemoUpstreams ups = new DemoUpstreams(upstreamVertx);
     try {
       ups.start().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {
-      System.err.println("demo: cannot start the demo upstreams on 127.0.0.1:18081-18084: " + e.getMessage());
+      System.err.println("demo: not started, " + (e instanceof ListenException ? e.getMessage()
+          : "cannot start the demo upstreams on 127.0.0.1:18081-18084: " + e.getMessage()));
+      signals.uninstall();
       upstreamVertx.close();
-      return 1;
+      return 2;
     }
     Gateway g;
     try {
       g = Gateway.start(copy, ConfigLoader.fromSystemEnv(), true);
     } catch (ConfigException e) {
       for (ConfigError err : e.errors()) System.err.println("  " + err);
+      signals.uninstall();
+      upstreamVertx.close();
+      return 2;
+    } catch (ListenException e) {
+      System.err.println("demo: not started, " + e.getMessage());
+      signals.uninstall();
       upstreamVertx.close();
       return 2;
     }
@@ -79,7 +89,7 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("The gateway runs on a copy of " + config + ": edit " + copy + " and save, and it reloads. Ctrl-C stops the demo.");
     System.out.flush();
-    RunCommand.awaitSignals(g);
+    signals.await(g);
     ups.stop();
     upstreamVertx.close().await(5, TimeUnit.SECONDS);
     return 0;

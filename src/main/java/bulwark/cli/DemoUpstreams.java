@@ -1,5 +1,6 @@
 package bulwark.cli;
 
+import bulwark.server.ListenException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -41,7 +42,9 @@ final class DemoUpstreams {
         req.response().putHeader("Content-Type", "application/json").end(reply.encode() + "\n");
       }));
       servers.add(server);
-      fs.add(server.listen(s.port(), "127.0.0.1"));
+      // a busy port names the demo service and its address
+      fs.add(server.listen(s.port(), "127.0.0.1").recover(e -> Future.failedFuture(ListenException.isListenFailure(e)
+          ? new ListenException("demo upstream " + s.instance(), "127.0.0.1:" + s.port(), null, e) : e)));
     }
     return Future.all(fs).mapEmpty();
   }

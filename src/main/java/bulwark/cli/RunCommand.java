@@ -4,9 +4,12 @@ import bulwark.config.ConfigError;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.server.Gateway;
+import bulwark.server.ListenException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import sun.misc.Signal;
@@ -24,28 +27,89 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // the handlers go in before the gateway starts: readiness turns 200 inside Gateway.start, and a
+    // SIGHUP or SIGTERM sent as soon as it does must not meet the JVM's default (exit) handler
+    Signals signals = Signals.install();
     Gateway g;
     try {
       g = Gateway.start(config, ConfigLoader.fromSystemEnv(), !noWatch);
     } catch (ConfigException e) {
+      signals.uninstall();
       System.err.println(config + ": not started, " + e.errors().size() + " config error(s)");
       for (ConfigError err : e.errors()) System.err.println("  " + err);
       return 2;
+    } catch (ListenException e) {
+      signals.uninstall();
+      System.err.println(config + ": not started, " + e.getMessage());
+      return 2;
+    } catch (Exception | Error e) {
+      signals.uninstall();
+      throw e;
     }
-    awaitSignals(g);
+    signals.await(g);
     return 0;
   }
 
-  /** Blocks until SIGTERM or SIGINT has drained the gateway; SIGHUP reloads. */
-  static void awaitSignals(Gateway g) throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
-    Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("bulwark-sighup").start(() -> g.reload("SIGHUP")));
-    sun.misc.SignalHandler stop = s -> Thread.ofPlatform().name("bulwark-shutdown").start(() -> {
-      g.shutdown();
-      stopped.countDown();
-    });
-    Signal.handle(new Signal("TERM"), stop);
-    Signal.handle(new Signal("INT"), stop);
-    stopped.await();
+  /**
+   * SIGHUP reloads, SIGTERM/SIGINT drain. Installed before the gateway exists; a signal that comes
+   * while it starts is kept and acted on as soon as it has started.
+   */
+  static final class Signals {
+    /** What the signals do, once the gateway has started. */
+    record Actions(java.util.function.Consumer<String> reload, Runnable shutdown) {}
+
+    private final AtomicReference<Actions> actions = new AtomicReference<>();
+    private final AtomicBoolean hupPending = new AtomicBoolean();
+    private final AtomicBoolean stopPending = new AtomicBoolean();
+    private final AtomicBoolean stopStarted = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final java.util.Map<String, sun.misc.SignalHandler> previous = new java.util.HashMap<>();
+
+    Signals() {}
+
+    static Signals install() {
+      Signals s = new Signals();
+      s.previous.put("HUP", Signal.handle(new Signal("HUP"), sig -> s.hup()));
+      sun.misc.SignalHandler stop = sig -> s.stop();
+      s.previous.put("TERM", Signal.handle(new Signal("TERM"), stop));
+      s.previous.put("INT", Signal.handle(new Signal("INT"), stop));
+      return s;
+    }
+
+    /** Puts the previous handlers back, when the gateway did not start. */
+    void uninstall() {
+      previous.forEach((name, h) -> Signal.handle(new Signal(name), h));
+    }
+
+    void hup() {
+      hupPending.set(true);
+      Actions a = actions.get();
+      if (a != null && hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
+    }
+
+    void stop() {
+      stopPending.set(true);
+      Actions a = actions.get();
+      // once: a second SIGTERM must not end the process while the first one drains
+      if (a != null && !stopStarted.getAndSet(true)) Thread.ofPlatform().name("bulwark-shutdown").start(() -> {
+        try {
+          a.shutdown().run();
+        } finally {
+          stopped.countDown();
+        }
+      });
+    }
+
+    /** Hands the started gateway to the handlers and blocks until SIGTERM or SIGINT has drained it. */
+    void await(Gateway g) throws InterruptedException {
+      await(new Actions(g::reload, g::shutdown));
+    }
+
+    void await(Actions a) throws InterruptedException {
+      actions.set(a);
+      if (hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
+      if (stopPending.get()) stop();
+      stopped.await();
+    }
   }
 }

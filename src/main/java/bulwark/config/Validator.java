@@ -95,6 +95,7 @@ final class Validator {
       positive(s.limits().idleTimeout(), "server.limits.idleTimeout");
     }
     if (s.tls() != null) tls(s.tls(), "server.tls");
+    check(s.reloadSettle() == null || s.reloadSettle().compareTo(java.time.Duration.ofMinutes(1)) <= 0, "server.reloadSettle", "must be at most 1m");
     headerNames(s.stripHeaders(), "server.stripHeaders");
     headerNames(s.proxyOnlyHeaders(), "server.proxyOnlyHeaders");
   }

@@ -14,6 +14,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -76,10 +77,21 @@ final class DataPlaneVerticle extends VerticleBase {
         .invalidRequestHandler(this::invalid)
         .requestHandler(req -> {
           hsts(req);
+          if (req.version() != HttpVersion.HTTP_2) req.response().endHandler(v -> closeIfDraining(req));
           proxy.handle(req);
         });
     gateway.register(context, proxy, this);
     return server.listen();
+  }
+
+  /**
+   * While draining, an HTTP/1.x response that says Connection: close ends its connection, once it
+   * has been written (a kept-alive connection is otherwise left open until the drain window ends).
+   */
+  private void closeIfDraining(HttpServerRequest req) {
+    if (gateway.draining() && req.response().headers().contains(io.vertx.core.http.HttpHeaders.CONNECTION, io.vertx.core.http.HttpHeaders.CLOSE, true)) {
+      req.connection().shutdown(gateway.graceLeft());
+    }
   }
 
   /** Counts the connection while it is open. */

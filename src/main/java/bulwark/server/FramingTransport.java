@@ -34,10 +34,16 @@ final class FramingTransport {
    * @param headTimeoutMillis server.limits.requestHeaderTimeout: a connection whose first request
    *     head is not complete this long after it was accepted is closed (with 408 when nothing was
    *     written yet); 0 turns it off
+   * @param drain put first in every accepted connection, for the drain window
    */
   static Transport wrap(Transport t, long headTimeoutMillis) {
+    return wrap(t, headTimeoutMillis, new DrainGate());
+  }
+
+  static Transport wrap(Transport t, long headTimeoutMillis, DrainGate drain) {
+
     io.vertx.core.spi.transport.Transport impl = t.implementation();
-    io.vertx.core.spi.transport.Transport guarded = new Spi(impl, new AcceptHook(headTimeoutMillis));
+    io.vertx.core.spi.transport.Transport guarded = new Spi(impl, new AcceptHook(headTimeoutMillis, drain));
     return new Transport() {
       @Override
       public String name() {
@@ -65,9 +71,11 @@ final class FramingTransport {
   @ChannelHandler.Sharable
   static final class AcceptHook extends ChannelInboundHandlerAdapter {
     private final long headTimeoutMillis;
+    private final DrainGate drain;
 
-    AcceptHook(long headTimeoutMillis) {
+    AcceptHook(long headTimeoutMillis, DrainGate drain) {
       this.headTimeoutMillis = headTimeoutMillis;
+      this.drain = drain;
     }
 
     @Override
@@ -75,6 +83,7 @@ final class FramingTransport {
       if (msg instanceof Channel child) {
         child.attr(TlsHandshakes.ACCEPTED).set(System.nanoTime());
         child.pipeline().addFirst("bulwarkFramingInstaller", new Installer(headTimeoutMillis));
+        child.pipeline().addFirst(DrainGate.NAME, drain);
       }
       ctx.fireChannelRead(msg);
     }

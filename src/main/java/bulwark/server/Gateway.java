@@ -56,6 +56,10 @@ public final class Gateway implements DataPlane {
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final Object reloadLock = new Object();
   private volatile boolean draining;
+  /** Holds back the closing of idle HTTP/1.x client connections during the drain window. */
+  private final DrainGate drainGate = new DrainGate();
+  /** System.nanoTime() at which the grace period ends, once draining. */
+  private volatile long graceEndNanos;
   private volatile String lastConfigHash;
   private volatile Instant lastReload;
   private volatile String lastReloadError;
@@ -99,24 +103,35 @@ public final class Gateway implements DataPlane {
     io.vertx.core.transport.Transport transport = native_ != null && native_.available() ? native_ : io.vertx.core.transport.Transport.NIO;
     // the transport puts the request-smuggling guard in front of every HTTP/1.x decoder (RequestFraming)
     vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops))
-        .withTransport(FramingTransport.wrap(transport, cfg.server().limits().requestHeaderTimeout().toMillis())).build();
+        .withTransport(FramingTransport.wrap(transport, cfg.server().limits().requestHeaderTimeout().toMillis(), drainGate)).build();
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
     }
     observability.start(vertx);
     snapshot.get().table().upstreams().values().forEach(u -> u.start(vertx));
+    String listener = "data listener" + (cfg.server().tls() != null ? " (TLS)" : "");
+    String address = cfg.server().listen();
+    String field = "server.listen";
     try {
       vertx.deployVerticle(() -> new DataPlaneVerticle(this, cfg), new DeploymentOptions().setInstances(loops))
           .await(30, TimeUnit.SECONDS);
+      listener = "admin listener";
+      address = cfg.admin().listen();
+      field = "admin.listen";
       admin = new AdminServer(vertx, this, cfg.admin());
       admin.start().await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       rateLimits.close();
+      accessLog.stop();
+      observability.close();
+      // a busy port names the listener and its address, not just Netty's "bind(..) failed"
+      if (ListenException.isListenFailure(e)) throw new ListenException(listener, address, field, e);
       throw e;
     }
     if (watch) {
-      watcher = new ConfigWatcher(configFile, () -> reload("file change"));
+      watcher = new ConfigWatcher(configFile, () -> snapshot.get().config().server().reloadSettle(), System::nanoTime,
+          () -> reload("file change"));
       watcher.start();
     }
     listenerTls = cfg.server().tls() != null;
@@ -180,14 +195,27 @@ public final class Gateway implements DataPlane {
         return failed(reason, List.of("cannot read " + configFile + ": " + e.getMessage()));
       }
       String h = hash(text);
-      if (h.equals(lastConfigHash)) return false;
+      if (h.equals(lastConfigHash)) {
+        // a bad edit reverted (or SIGHUP after it): the file is the running config again, so the
+        // failed state (readiness detail, the last-reload-success metric) is cleared
+        if (lastReloadError != null) {
+          lastReloadError = null;
+          reloadsOk.incrementAndGet();
+          LOG.info("config reload ({}): the file equals the running config (generation {}) again; the failed reload is cleared",
+              reason, generation.get());
+          BulwarkConfig cur = snapshot.get().config();
+          telemetry().reloaded(reason, cur, cur, List.of());
+        }
+        return false;
+      }
       BulwarkConfig cfg;
       try {
         cfg = loader.parse(text);
       } catch (ConfigException e) {
         return failed(reason, e.errors().stream().map(Object::toString).toList());
       }
-      BulwarkConfig cur = snapshot.get().config();
+      Snapshot before = snapshot.get();
+      BulwarkConfig cur = before.config();
       if (!cfg.server().listen().equals(cur.server().listen()) || !cfg.admin().equals(cur.admin())
           || cfg.server().http2() != cur.server().http2() || !cfg.server().limits().equals(cur.server().limits())) {
         LOG.warn("config reload ({}): changes to server.listen, server.http2, server.limits and admin take effect after a restart", reason);
@@ -212,7 +240,15 @@ public final class Gateway implements DataPlane {
       lastConfigHash = h;
       lastReloadError = null;
       reloadsOk.incrementAndGet();
-      LOG.info("config reloaded ({}): generation {}, {} routes", reason, generation.get(), snapshot.get().table().routes().size());
+      int routesBefore = before.table().routes().size();
+      int routesAfter = snapshot.get().table().routes().size();
+      LOG.info("config reloaded ({}): generation {}, {} routes", reason, generation.get(), routesAfter);
+      if (routesAfter * 2 < routesBefore) {
+        // most often a file read half-written: write a new file and rename it into place
+        LOG.warn("config reload ({}) removed most routes: generation {} has {} route(s), the previous one had {}; if that is not "
+            + "intended, check that the file was complete when it was read (write a new file and rename it into place)",
+            reason, generation.get(), routesAfter, routesBefore);
+      }
       telemetry().reloaded(reason, cur, cfg, List.of());
       return true;
     }
@@ -228,16 +264,24 @@ public final class Gateway implements DataPlane {
   }
 
   /**
-   * Graceful drain: readiness turns 503 at once, the listeners stop accepting, keep-alive clients
-   * get Connection: close, in-flight requests get the grace period, then everything closes.
+   * Graceful drain: readiness turns 503 at once and the listeners stop accepting. HTTP/2 clients
+   * get GOAWAY; kept-alive HTTP/1.1 connections stay open for the drain window, and every response
+   * from now on carries Connection: close (its connection closes after it); what is still idle at
+   * the end of the window is closed. In-flight requests get the grace period, then everything
+   * closes. The drain ends as soon as no client connection is left.
    */
   public void shutdown() {
     synchronized (reloadLock) {
       if (draining) return;
+      var sc = snapshot.get().config().server().shutdown();
+      graceEndNanos = System.nanoTime() + sc.gracePeriod().toNanos();
+      drainGate.begin(drainWindow(sc));
       draining = true;
     }
-    Duration grace = snapshot.get().config().server().shutdown().gracePeriod();
-    LOG.info("shutting down: draining {} in-flight request(s), grace period {}", inFlight.sum(), grace);
+    var sc = snapshot.get().config().server().shutdown();
+    Duration grace = sc.gracePeriod();
+    LOG.info("shutting down: draining {} in-flight request(s) and {} client connection(s), drain window {}, grace period {}",
+        inFlight.sum(), clientConnections(), bulwark.config.Durations.format(drainWindow(sc)), bulwark.config.Durations.format(grace));
     if (watcher != null) watcher.stop();
     if (certWatcher != null) certWatcher.stop();
     try {
@@ -247,6 +291,7 @@ public final class Gateway implements DataPlane {
     } catch (Exception e) {
       LOG.warn("grace period ended with {} request(s) still in flight", inFlight.sum());
     }
+    drainGate.end();
     try {
       List<Future<Void>> fs = new ArrayList<>();
       for (Listener l : listeners) {
@@ -267,6 +312,11 @@ public final class Gateway implements DataPlane {
     LOG.info("shutdown complete");
     if (observability != null) observability.close();
     accessLog.stop();
+  }
+
+  /** The drain window, cut to the grace period. */
+  private static Duration drainWindow(bulwark.config.ShutdownConfig sc) {
+    return sc.drainWindow().compareTo(sc.gracePeriod()) > 0 ? sc.gracePeriod() : sc.drainWindow();
   }
 
   /** (Re)starts watching the certificate and key files of the given TLS config. */
@@ -379,6 +429,12 @@ public final class Gateway implements DataPlane {
 
   public long inFlight() {
     return inFlight.sum();
+  }
+
+  /** What is left of the grace period while draining (at least one second), for closing a connection gracefully. */
+  Duration graceLeft() {
+    long left = graceEndNanos - System.nanoTime();
+    return Duration.ofNanos(Math.max(left, TimeUnit.SECONDS.toNanos(1)));
   }
 
   public long generation() {

@@ -105,7 +105,7 @@ class ConfigLoaderTest {
     BulwarkConfig expected = new BulwarkConfig(
         new ServerConfig("0.0.0.0:8443", false, List.of("10.0.0.0/8", "::1"),
             new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2), Duration.ofSeconds(30)),
-            new ShutdownConfig(Duration.ofHours(1)), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")),
+            new ShutdownConfig(Duration.ofHours(1), Duration.ofSeconds(5)), Duration.ofSeconds(1), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")),
         new AdminConfig("10.0.0.5:9901", TOKEN_32, null, List.of()),
         new ObservabilityConfig("auto", new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
         null,
@@ -150,7 +150,7 @@ class ConfigLoaderTest {
 
     assertThat(cfg.server()).isEqualTo(new ServerConfig("0.0.0.0:8080", true, List.of(),
         new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
-        new ShutdownConfig(Duration.ofSeconds(30)), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")));
+        new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(5)), Duration.ofSeconds(1), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null, null, List.of()));
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users")).isEqualTo(new UpstreamConfig(
@@ -672,5 +672,15 @@ class ConfigLoaderTest {
       return null;
     }).parse("server:\n  listen: \"${HOST:-127.0.0.1}:${PORT:-8080}\"\n");
     assertThat(asked).containsOnlyKeys("HOST", "PORT");
+  }
+
+  @Test
+  void theReloadSettleAndTheDrainWindowAreBoundAndChecked() throws Exception {
+    BulwarkConfig cfg = load("server: { reloadSettle: 250ms, shutdown: { gracePeriod: 2s, drainWindow: 10s } }\n" + USERS);
+    assertThat(cfg.server().reloadSettle()).isEqualTo(Duration.ofMillis(250));
+    assertThat(cfg.server().shutdown().drainWindow()).isEqualTo(Duration.ofSeconds(10)); // cut to gracePeriod when draining
+    assertThat(errors("server: { reloadSettle: 2m, shutdown: { drainWindow: soon } }\n" + USERS))
+        .contains("server.reloadSettle: must be at most 1m")
+        .anySatisfy(e -> assertThat(e).startsWith("server.shutdown.drainWindow: 'soon' is not a duration"));
   }
 }

@@ -57,7 +57,7 @@ class ContractTest {
 
     assertThat(cfg.server()).isEqualTo(new ServerConfig("127.0.0.1:8080", true, List.of("127.0.0.1/32"),
         new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
-        new ShutdownConfig(Duration.ofSeconds(30)), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")));
+        new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(5)), Duration.ofSeconds(1), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", "", "", List.of()));
     assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig("auto", new AccessLogConfig(true, "stdout"), new MetricsConfig(true),
         new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null));

@@ -74,7 +74,7 @@ class AccessLogIT {
       assertThat(TestSupport.send("POST", gw.url("/logged/2"), "body", "User-Agent", "it-agent/2.0", "X-Request-Id", "log-req-2").statusCode()).isEqualTo(200);
       assertThat(TestSupport.get(gw.url("/missing"), "X-Request-Id", "log-req-3").statusCode()).isEqualTo(404);
 
-      await().atMost(Duration.ofSeconds(10)).until(() -> lines(out).size() >= 3);
+      await().atMost(Duration.ofSeconds(30)).until(() -> lines(out).size() >= 3);
       List<JsonObject> all = lines(out);
       assertThat(all).hasSize(3);
       Map<String, JsonObject> byId = all.stream().collect(Collectors.toMap(j -> j.getString("http.request.id"), Function.identity()));
@@ -117,7 +117,7 @@ class AccessLogIT {
       var made = TestSupport.get(gw.url("/logged/made-id"));
       String madeId = made.headers().firstValue("X-Request-Id").orElseThrow();
       assertThat(madeId).matches("[0-9a-f]{32}");
-      await().atMost(Duration.ofSeconds(10)).until(() -> lines(out).size() >= 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> lines(out).size() >= 2);
       Map<String, JsonObject> byPath = lines(out).stream().collect(Collectors.toMap(j -> j.getString("url.path"), Function.identity()));
       assertThat(byPath.get("/logged/jwt-id").getString("http.request.id")).isEqualTo(bulwark.log.Redact.MASK);
       assertThat(Files.readString(out)).doesNotContain(jwt);
@@ -132,9 +132,9 @@ class AccessLogIT {
       int before = hanging.get();
       try (ItClients.RawConnection c = new ItClients.RawConnection(gw.port)) {
         c.write("GET /logged/hang HTTP/1.1\r\nHost: gw\r\nX-Request-Id: gone-1\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n");
-        await().atMost(Duration.ofSeconds(5)).until(() -> hanging.get() > before);
+        await().atMost(Duration.ofSeconds(30)).until(() -> hanging.get() > before);
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> lines(out).stream().anyMatch(j -> "gone-1".equals(j.getString("http.request.id"))));
+      await().atMost(Duration.ofSeconds(30)).until(() -> lines(out).stream().anyMatch(j -> "gone-1".equals(j.getString("http.request.id"))));
       JsonObject l = lines(out).stream().filter(j -> "gone-1".equals(j.getString("http.request.id"))).findFirst().orElseThrow();
       assertThat(l.getInteger("http.response.status_code")).isEqualTo(499);
       assertThat(l.getString("client.ip")).isEqualTo("203.0.113.9");

@@ -73,7 +73,7 @@ class ApiKeyIT {
       Seen seen = up.seen.poll(5, TimeUnit.SECONDS);
       assertThat(seen).isNotNull();
       assertThat(seen.headers().contains("X-API-Key")).as("the key must not reach the upstream").isFalse();
-      await().atMost(Duration.ofSeconds(10)).until(() -> lines(log).stream().anyMatch(j -> "key-ok-1".equals(j.getString("http.request.id"))));
+      await().atMost(Duration.ofSeconds(30)).until(() -> lines(log).stream().anyMatch(j -> "key-ok-1".equals(j.getString("http.request.id"))));
       JsonObject line = lines(log).stream().filter(j -> "key-ok-1".equals(j.getString("http.request.id"))).findFirst().orElseThrow();
       assertThat(line.getString("user.name")).isEqualTo("alice");
     }
@@ -105,7 +105,7 @@ class ApiKeyIT {
       assertProblem(TestSupport.get(gw.url("/api/x"), "X-API-Key", sha256(ALICE)), 401);
       assertProblem(TestSupport.get(gw.url("/api/x?api_key=nope")), 401);
       assertThat(up.seen).isEmpty();
-      await().atMost(Duration.ofSeconds(10)).until(() -> lines(log).stream().anyMatch(j -> "key-missing-1".equals(j.getString("http.request.id"))));
+      await().atMost(Duration.ofSeconds(30)).until(() -> lines(log).stream().anyMatch(j -> "key-missing-1".equals(j.getString("http.request.id"))));
       JsonObject line = lines(log).stream().filter(j -> "key-missing-1".equals(j.getString("http.request.id"))).findFirst().orElseThrow();
       assertThat(line.getInteger("http.response.status_code")).isEqualTo(401);
       assertThat(line.containsKey("user.name")).isFalse();

@@ -131,10 +131,10 @@ class ClusterRateLimitIT {
       assertThat(logs.list.stream().filter(e -> e.getLevel() == Level.WARN).count()).isEqualTo(1);
 
       redis.restart();
-      await().atMost(Duration.ofSeconds(20)).until(() -> "UP".equals(redisHealth(gw).getString("status")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(redisHealth(gw).getString("status")));
       // the restarted Redis is empty: full buckets, then limited again
-      await().atMost(Duration.ofSeconds(10)).until(() -> TestSupport.get(closed).statusCode() == 429);
-      await().atMost(Duration.ofSeconds(10)).until(() -> TestSupport.get(open).statusCode() == 429);
+      await().atMost(Duration.ofSeconds(30)).until(() -> TestSupport.get(closed).statusCode() == 429);
+      await().atMost(Duration.ofSeconds(30)).until(() -> TestSupport.get(open).statusCode() == 429);
       assertThat(RateLimitIT.statuses(open, 3)).containsOnly(429);
       assertThat(RateLimitIT.statuses(closed, 3)).containsOnly(429);
       assertThat(logs.list.stream().filter(e -> e.getLevel() == Level.WARN).count()).isEqualTo(1);
@@ -166,7 +166,7 @@ class ClusterRateLimitIT {
              %s
              """.formatted(nobody, up.url(), mws, routes))) {
       assertThat(TestSupport.get(gw.url("/r/x")).statusCode()).isEqualTo(503);
-      await().atMost(Duration.ofSeconds(10)).until(() -> !logs.list.isEmpty());
+      await().atMost(Duration.ofSeconds(30)).until(() -> !logs.list.isEmpty());
       String ready = TestSupport.get(gw.adminUrl("/health/ready")).body();
       assertThat(ready).contains("127.0.0.1:" + nobody).doesNotContain("s3cr3t");
       assertThat(logs.list).allSatisfy(e -> assertThat(e.getFormattedMessage()).doesNotContain("s3cr3t"));

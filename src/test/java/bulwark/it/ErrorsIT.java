@@ -262,7 +262,7 @@ class ErrorsIT {
       assertThat(text).startsWith("HTTP/1.1 200").contains("partial");
       assertThat(text).as("no final chunk: the body is visibly incomplete").doesNotEndWith("0\r\n\r\n");
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> hangClosed.get() > closedBefore);
+    await().atMost(Duration.ofSeconds(30)).until(() -> hangClosed.get() > closedBefore);
   }
 
   @Test
@@ -276,7 +276,7 @@ class ErrorsIT {
     int closedBefore = hangClosed.get();
     JsonObject p = assertProblem(TestSupport.get(gw.url("/hang")), 504);
     assertThat(p.getString("detail")).contains("300ms");
-    await().atMost(Duration.ofSeconds(5)).until(() -> hangClosed.get() > closedBefore);
+    await().atMost(Duration.ofSeconds(30)).until(() -> hangClosed.get() > closedBefore);
   }
 
   @Test
@@ -284,7 +284,7 @@ class ErrorsIT {
     int closedBefore = hangClosed.get();
     JsonObject p = assertProblem(TestSupport.get(gw.url("/slow")), 504);
     assertThat(p.getString("detail")).contains("route timeout");
-    await().atMost(Duration.ofSeconds(5)).until(() -> hangClosed.get() > closedBefore);
+    await().atMost(Duration.ofSeconds(30)).until(() -> hangClosed.get() > closedBefore);
   }
 
   @Test
@@ -318,7 +318,7 @@ class ErrorsIT {
         c.write("GET /forever HTTP/1.1\r\nHost: gw\r\n\r\n");
         hanging.add(c);
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> hangSeen.get() >= seenBefore + n);
+      await().atMost(Duration.ofSeconds(30)).until(() -> hangSeen.get() >= seenBefore + n);
       List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         HttpRequest req = HttpRequest.newBuilder(URI.create(gw.url("/ok/" + i))).timeout(Duration.ofSeconds(10)).build();
@@ -335,6 +335,6 @@ class ErrorsIT {
       for (RawConnection c : hanging) c.close();
     }
     // a client that goes away cancels its upstream request
-    await().atMost(Duration.ofSeconds(5)).until(() -> gw.gateway.inFlight() == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
   }
 }

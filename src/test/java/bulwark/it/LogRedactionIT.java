@@ -65,8 +65,8 @@ class LogRedactionIT {
       assertThat(TestSupport.get(gw.url("/ok/" + JWT + "?api_key=query-key-0042&access_token=query-token-0042"), headers).statusCode()).isEqualTo(200);
       assertThat(TestSupport.get(gw.url("/leak/x?token=query-token-0042"), "Authorization", "Basic basic-pass-Zm9vOmJhcg",
           "Cookie", "sid=cookie-secret-42", "X-API-Key", "k-live-key-0042").statusCode()).isEqualTo(500);
-      await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(access) && Files.readAllLines(access).size() >= 2);
-      await().atMost(Duration.ofSeconds(10)).until(() -> appLog.toString(StandardCharsets.UTF_8).contains("failed inside the gateway"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(access) && Files.readAllLines(access).size() >= 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> appLog.toString(StandardCharsets.UTF_8).contains("failed inside the gateway"));
     } finally {
       root.detachAppender(app);
       app.stop();

@@ -97,7 +97,7 @@ class MetricsIT {
     // two targets answering 500: each 500 would be retried on the other, but a budget of 0% refuses
     assertThat(List.of(status("GET", gw.url("/stingy")), status("GET", gw.url("/stingy")))).containsExactly(500, 500);
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> Scrape.of(gw).value("bulwark_requests_in_flight") == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> Scrape.of(gw).value("bulwark_requests_in_flight") == 0);
     Scrape s = Scrape.of(gw);
     String req = "bulwark_requests_seconds_count";
     assertThat(s.value(req, "route", "ok", "method", "GET", "status", "200", "upstream", "good")).isEqualTo(3);
@@ -162,9 +162,9 @@ class MetricsIT {
     try (Socket a = new Socket("127.0.0.1", gw.port); Socket b = new Socket("127.0.0.1", gw.port)) {
       // the listener knows an HTTP connection once its first bytes tell HTTP/1.1 from h2c
       for (Socket c : List.of(a, b)) c.getOutputStream().write("GET /ok/x HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Scrape.of(gw).value("bulwark_client_connections")).isEqualTo(before + 2));
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Scrape.of(gw).value("bulwark_client_connections")).isEqualTo(before + 2));
     }
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Scrape.of(gw).value("bulwark_client_connections")).isEqualTo(before));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Scrape.of(gw).value("bulwark_client_connections")).isEqualTo(before));
   }
 
   @Test
@@ -261,15 +261,15 @@ class MetricsIT {
     double ok = before.value("bulwark_tls_handshake_seconds_count");
     double failed = before.value("bulwark_tls_handshake_failures_total");
     try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TestCerts.trusting(ca.cert()).getSocketFactory().createSocket("127.0.0.1", gw.port)) {
-      s.setSoTimeout(5000);
+      s.setSoTimeout(30_000);
       s.startHandshake();
     }
     // a client that does not trust the certificate aborts the handshake
     try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) javax.net.ssl.SSLContext.getDefault().getSocketFactory().createSocket("127.0.0.1", gw.port)) {
-      s.setSoTimeout(5000);
+      s.setSoTimeout(30_000);
       org.assertj.core.api.Assertions.assertThatThrownBy(s::startHandshake).isInstanceOf(javax.net.ssl.SSLException.class);
     }
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       Scrape s = Scrape.of(gw);
       assertThat(s.value("bulwark_tls_handshake_seconds_count")).isEqualTo(ok + 1);
       assertThat(s.value("bulwark_tls_handshake_seconds_bucket", "le", "+Inf")).isEqualTo(ok + 1);

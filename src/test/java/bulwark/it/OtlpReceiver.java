@@ -134,7 +134,7 @@ final class OtlpReceiver implements AutoCloseable {
 
   /** The first span of {@code kind} in the trace, once it has arrived. */
   Received await(String traceId, Span.SpanKind kind) {
-    return Awaitility.await().atMost(Duration.ofSeconds(10))
+    return Awaitility.await().atMost(Duration.ofSeconds(30))
         .until(() -> trace(traceId).stream().filter(s -> s.kind() == kind).findFirst(), Optional::isPresent).orElseThrow();
   }
 

@@ -126,12 +126,12 @@ class ProtocolIT {
       LinkedBlockingQueue<Buffer> binaries = new LinkedBlockingQueue<>();
       ws.textMessageHandler(texts::add);
       ws.binaryMessageHandler(binaries::add);
-      ws.writeTextMessage("hello").await(5, TimeUnit.SECONDS);
+      ws.writeTextMessage("hello").await(30, TimeUnit.SECONDS);
       assertThat(texts.poll(10, TimeUnit.SECONDS)).isEqualTo("echo:hello");
-      ws.writeTextMessage("again").await(5, TimeUnit.SECONDS);
+      ws.writeTextMessage("again").await(30, TimeUnit.SECONDS);
       assertThat(texts.poll(10, TimeUnit.SECONDS)).isEqualTo("echo:again");
       Buffer big = Buffer.buffer(new byte[200_000]);
-      ws.writeBinaryMessage(big).await(5, TimeUnit.SECONDS);
+      ws.writeBinaryMessage(big).await(30, TimeUnit.SECONDS);
       Buffer back = binaries.poll(10, TimeUnit.SECONDS);
       assertThat(back).isNotNull();
       assertThat(back.length()).isEqualTo(200_000);
@@ -139,11 +139,11 @@ class ProtocolIT {
       assertThat(hs).isNotNull();
       assertThat(hs.get("X-Forwarded-For")).isEqualTo("127.0.0.1");
       assertThat(hs.get("X-Request-Id")).isNotBlank();
-      ws.close().await(5, TimeUnit.SECONDS);
+      ws.close().await(30, TimeUnit.SECONDS);
     } finally {
-      client.close().await(5, TimeUnit.SECONDS);
+      client.close().await(30, TimeUnit.SECONDS);
     }
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> gw.gateway.inFlight() == 0);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
   }
 
   @Test
@@ -159,7 +159,7 @@ class ProtocolIT {
       assertThat(r.headers().getAll("Sec-WebSocket-Accept")).containsExactly("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
       assertThat(r.header("X-Request-Id")).isNotBlank();
     }
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> gw.gateway.inFlight() == 0);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
   }
 
   @Test
@@ -174,7 +174,7 @@ class ProtocolIT {
       assertThat(next.status()).isEqualTo(200);
       assertThat(new JsonObject(next.body()).getString("uri")).isEqualTo("/after-ws");
     }
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> gw.gateway.inFlight() == 0);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
   }
 
   @Test
@@ -224,7 +224,7 @@ class ProtocolIT {
         assertThat(fs.get(i).await(10, TimeUnit.SECONDS).getString("uri")).isEqualTo("/h2/many/" + i);
       }
     } finally {
-      client.close().await(5, TimeUnit.SECONDS);
+      client.close().await(30, TimeUnit.SECONDS);
     }
   }
 
@@ -267,7 +267,7 @@ class ProtocolIT {
       assertThat(conns.get(1)).isSameAs(conns.get(0));
       assertThat(conns.get(2)).isSameAs(conns.get(0));
     } finally {
-      client.close().await(5, TimeUnit.SECONDS);
+      client.close().await(30, TimeUnit.SECONDS);
     }
 
     // and on a raw socket: two requests, two responses, one connection; then two pipelined at once
@@ -356,7 +356,7 @@ class ProtocolIT {
       assertThat(r.response().getHeader("X-Received")).isEqualTo(Integer.toString(size));
       assertThat(r.body().length()).isEqualTo(size);
     } finally {
-      client.close().await(5, TimeUnit.SECONDS);
+      client.close().await(30, TimeUnit.SECONDS);
     }
   }
 }

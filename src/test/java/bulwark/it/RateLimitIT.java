@@ -110,8 +110,8 @@ class RateLimitIT {
       assertThat(TestSupport.get(gw.url("/limited/4"), "X-Forwarded-For", "198.51.100.2").statusCode()).isEqualTo(200);
 
       // the refusal ended the exchange like any other: in-flight released, one access log line
-      await().atMost(Duration.ofSeconds(10)).until(() -> gw.gateway.inFlight() == 0);
-      await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log) && Files.readAllLines(log).stream().anyMatch(l -> l.contains("rl-refused-1")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log) && Files.readAllLines(log).stream().anyMatch(l -> l.contains("rl-refused-1")));
       List<JsonObject> lines = Files.readAllLines(log).stream().filter(l -> l.contains("rl-refused-1")).map(JsonObject::new).toList();
       assertThat(lines).hasSize(1);
       assertThat(lines.get(0).getInteger("http.response.status_code")).isEqualTo(429);

@@ -43,8 +43,10 @@ class ReloadIT {
 
   @Test
   void reloadingEvery100msUnderLoadFailsNoRequest() throws Exception {
+    // every change is applied at the first poll that sees it (reloadSettle: 0s), and each is written
+    // atomically (a new file renamed into place), as docs/operations.md recommends
     try (Upstream a = new Upstream("a"); Upstream b = new Upstream("b");
-         RunningGateway gw = RunningGateway.start(config(a.url(), 0), true)) {
+         RunningGateway gw = RunningGateway.start(noSettle(config(a.url(), 0)), true)) {
       AtomicBoolean stop = new AtomicBoolean();
       AtomicInteger ok = new AtomicInteger();
       List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -69,10 +71,10 @@ class ReloadIT {
       long reloadsBefore = gw.gateway.reloadsOk();
       // rewrite the watched file every 100 ms, alternating upstreams and route counts
       for (int i = 0; i < 30; i++) {
-        Files.writeString(gw.file, config(i % 2 == 0 ? b.url() : a.url(), i % 3));
-        Thread.sleep(100);
+        writeAtomically(gw.file, noSettle(config(i % 2 == 0 ? b.url() : a.url(), i % 3)));
+        Thread.sleep(100); // pacing the writer, not waiting for anything
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> gw.gateway.reloadsOk() - reloadsBefore >= 10);
+      await().atMost(Duration.ofSeconds(60)).until(() -> gw.gateway.reloadsOk() - reloadsBefore >= 10);
       stop.set(true);
       for (Thread t : clients) t.join(30_000);
       assertThat(failures).isEmpty();
@@ -80,6 +82,17 @@ class ReloadIT {
       assertThat(servedBy).containsExactlyInAnyOrder("a", "b");
       assertThat(gw.gateway.reloadsFailed()).isZero();
     }
+  }
+
+  private static String noSettle(String yaml) {
+    return yaml.replace("server:\n", "server:\n  reloadSettle: 0s\n");
+  }
+
+  /** Writes a new file next to the target and renames it into place. */
+  static void writeAtomically(java.nio.file.Path file, String yaml) throws java.io.IOException {
+    java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, yaml);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   @Test
@@ -108,6 +121,83 @@ class ReloadIT {
       // a later valid reload is applied
       assertThat(gw.rewrite(config(a.url(), 2))).isTrue();
       assertThat(TestSupport.get(gw.url("/extra/1/z")).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aFileWrittenInTwoStepsIsAppliedOnlyOnceComplete() throws Exception {
+    // the first step alone is a valid config without routes: applied, it would answer 404 to all
+    String settle = "server:\n  reloadSettle: 5s\n";
+    try (Upstream a = new Upstream("a"); RunningGateway gw = RunningGateway.start(config(a.url(), 0).replace("server:\n", settle), true)) {
+      long gen = gw.gateway.generation();
+      String full = config(a.url(), 1).replace("server:\n", settle);
+      int routesAt = full.indexOf("routes:");
+      AtomicBoolean stop = new AtomicBoolean();
+      List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+      Thread client = Thread.ofPlatform().start(() -> {
+        while (!stop.get()) {
+          try {
+            HttpResponse<String> r = TestSupport.get(gw.url("/api/x"));
+            if (r.statusCode() != 200) failures.add(r.statusCode() + " " + r.body());
+          } catch (Exception e) {
+            failures.add(e.toString());
+          }
+        }
+      });
+      Files.writeString(gw.file, full.substring(0, routesAt));
+      Thread.sleep(300); // the writer's pause between its two steps
+      Files.writeString(gw.file, full.substring(routesAt), java.nio.file.StandardOpenOption.APPEND);
+      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> TestSupport.get(gw.url("/extra/0/z")).statusCode() == 200);
+      stop.set(true);
+      client.join(30_000);
+      assertThat(failures).isEmpty();
+      assertThat(gw.gateway.generation()).isEqualTo(gen + 1);
+      assertThat(gw.gateway.reloadsFailed()).isZero();
+    }
+  }
+
+  @Test
+  void aReloadThatRemovesMostRoutesIsLoggedAtWarn() throws Exception {
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(bulwark.server.Gateway.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs = new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    log.addAppender(logs);
+    try (Upstream a = new Upstream("a"); RunningGateway gw = RunningGateway.start(config(a.url(), 3))) {
+      assertThat(gw.rewrite(config(a.url(), 2))).isTrue(); // 4 routes to 3: not most
+      assertThat(warnings(logs)).isEmpty();
+      assertThat(gw.rewrite(config(a.url(), 0))).isTrue(); // 3 routes to 1
+      assertThat(warnings(logs)).singleElement().asString()
+          .contains("removed most routes").contains("has 1 route(s), the previous one had 3").contains("rename it into place");
+    } finally {
+      log.detachAppender(logs);
+    }
+  }
+
+  private static List<String> warnings(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs) {
+    synchronized (logs.list) {
+      return logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).map(e -> e.getFormattedMessage()).toList();
+    }
+  }
+
+  @Test
+  void aRevertedBadEditClearsTheFailedState() throws Exception {
+    try (Upstream a = new Upstream("a"); RunningGateway gw = RunningGateway.start(config(a.url(), 0))) {
+      String good = Files.readString(gw.file);
+      assertThat(gw.rewrite(good.replace("upstream: svc", "upstream: scv"))).isFalse();
+      assertThat(gw.gateway.lastReloadError()).contains("unknown upstream 'scv'");
+      assertThat(Scrape.of(gw).value("bulwark_config_last_reload_success")).isZero();
+      // the file is put back as it was: nothing new to apply, but nothing failed any more
+      long gen = gw.gateway.generation();
+      assertThat(gw.rewrite(good)).isFalse();
+      assertThat(gw.gateway.generation()).isEqualTo(gen);
+      assertThat(gw.gateway.lastReloadError()).isNull();
+      JsonObject config = new JsonObject(TestSupport.get(gw.adminUrl("/health/ready")).body()).getJsonObject("components").getJsonObject("config");
+      assertThat(config.getJsonObject("details").getString("lastReloadError")).isNull();
+      assertThat(Scrape.of(gw).value("bulwark_config_last_reload_success")).isEqualTo(1);
+      // an identical file with nothing failed before stays a no-op
+      long ok = gw.gateway.reloadsOk();
+      assertThat(gw.rewrite(good)).isFalse();
+      assertThat(gw.gateway.reloadsOk()).isEqualTo(ok);
     }
   }
 

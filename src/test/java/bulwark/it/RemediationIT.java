@@ -254,7 +254,7 @@ class RemediationIT {
     assertThat(notify(payload).getJsonArray("applied")).hasSize(1);
     assertThat(TestSupport.get(gw.url("/degradable")).body()).isEqualTo("degraded");
 
-    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(active()).isEmpty());
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(active()).isEmpty());
     assertThat(TestSupport.get(gw.url("/degradable")).body()).contains("\"upstream\":\"plain\"");
     JsonObject repeat = notify(payload);
     assertThat(repeat.getJsonArray("applied")).isEmpty();

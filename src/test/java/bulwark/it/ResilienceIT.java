@@ -211,7 +211,7 @@ class ResilienceIT {
     JsonObject admin = new JsonObject(TestSupport.get(gw.adminUrl("/upstreams")).body());
     assertThat(admin.getJsonObject("upstreams").getJsonObject("u").getJsonObject("circuitBreaker").getString("state")).isEqualTo("OPEN");
     mode.set("ok");
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
         .until(() -> TestSupport.get(gw.url("/r")).statusCode() == 200);
     assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(200);
     assertThat(upstream(gw, "u").breakerFor("r").state()).isEqualTo("CLOSED");
@@ -272,7 +272,7 @@ class ResilienceIT {
     for (int i = 0; i < 2; i++) {
       hanging.add(TestSupport.HTTP.sendAsync(HttpRequest.newBuilder(URI.create(gw.url("/r"))).build(), HttpResponse.BodyHandlers.ofString()));
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> seenBy(hang) == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> seenBy(hang) == 2);
     HttpResponse<String> r = TestSupport.get(gw.url("/r"));
     assertThat(assertProblem(r, 503).getString("detail")).contains("maxInFlight");
     assertThat(seenBy(hang)).isEqualTo(2);

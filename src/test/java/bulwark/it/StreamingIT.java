@@ -238,11 +238,11 @@ class StreamingIT {
       c.write("POST /upload-abandoned HTTP/1.1\r\nHost: gw\r\nContent-Length: " + SIZE + "\r\n\r\n");
       byte[] part = new byte[CHUNK];
       for (int i = 0; i < 16; i++) c.write(part);
-      await().atMost(Duration.ofSeconds(10)).until(() -> uploadReceived.get() > 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> uploadReceived.get() > 0);
       assertThat(uploadGone.get()).isFalse();
     }
-    await().atMost(Duration.ofSeconds(10)).untilTrue(uploadGone);
-    await().atMost(Duration.ofSeconds(5)).until(() -> gw.gateway.inFlight() == 0);
+    await().atMost(Duration.ofSeconds(30)).untilTrue(uploadGone);
+    await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
   }
 
   @Test
@@ -261,8 +261,8 @@ class StreamingIT {
       }
       assertThat(downloadGone.get()).isFalse();
     }
-    await().atMost(Duration.ofSeconds(10)).untilTrue(downloadGone);
-    await().atMost(Duration.ofSeconds(5)).until(() -> gw.gateway.inFlight() == 0);
+    await().atMost(Duration.ofSeconds(30)).untilTrue(downloadGone);
+    await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
   }
 
   @Test
@@ -290,7 +290,7 @@ class StreamingIT {
     try (RawConnection c = new RawConnection(gw.port)) {
       c.write("POST /counted HTTP/1.1\r\nHost: gw\r\nContent-Length: 10\r\n\r\n01234");
       // give a response timer started too early every chance to fire
-      await().pollDelay(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(5)).until(() -> true);
+      await().pollDelay(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(30)).until(() -> true);
       assertThat(c.socket.getInputStream().available()).as("nothing answered yet").isZero();
       c.write("56789");
       ItClients.RawResponse r = c.read(false);

@@ -105,10 +105,22 @@ public final class TestSupport {
       int admin = freePort();
       Path dir = Files.createTempDirectory("bulwark-it");
       Path file = dir.resolve("bulwark.yaml");
-      Files.writeString(file, yaml);
+      Files.writeString(file, withoutDrainWindow(yaml));
       Map<String, String> env = Map.of("PORT", String.valueOf(port), "ADMIN_PORT", String.valueOf(admin));
       Gateway g = Gateway.start(file, new ConfigLoader(env::get), watch);
       return new RunningGateway(dir, file, g, port, admin);
+    }
+
+    /**
+     * A test that is not about the drain window closes its gateway without one (drainWindow: 0s
+     * unless the config sets it): the shared client's pooled idle connections would otherwise hold
+     * every close for the window.
+     */
+    static String withoutDrainWindow(String yaml) {
+      if (yaml.contains("drainWindow")) return yaml;
+      if (yaml.contains("shutdown: { gracePeriod: ")) return yaml.replace("shutdown: { gracePeriod: ", "shutdown: { drainWindow: 0s, gracePeriod: ");
+      if (!yaml.contains("shutdown:") && yaml.startsWith("server:\n")) return yaml.replaceFirst("server:\n", "server:\n  shutdown: { drainWindow: 0s }\n");
+      return yaml;
     }
 
     public static RunningGateway start(String yaml) throws Exception {

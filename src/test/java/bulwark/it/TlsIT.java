@@ -157,7 +157,7 @@ class TlsIT {
         p.setServerNames(List.of(new SNIHostName(sni)));
         s.setSSLParameters(p);
       }
-      s.setSoTimeout(5000);
+      s.setSoTimeout(30_000);
       s.startHandshake();
       return (X509Certificate) s.getSession().getPeerCertificates()[0];
     }
@@ -176,7 +176,7 @@ class TlsIT {
         p.setServerNames(List.of(new SNIHostName(sni)));
         s.setSSLParameters(p);
       }
-      s.setSoTimeout(5000);
+      s.setSoTimeout(30_000);
       s.startHandshake();
       s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       s.getOutputStream().flush();
@@ -209,7 +209,7 @@ class TlsIT {
     presented(gw.port, "b.test");
     presented(gw.port, "a.test");
     TestCerts.run(dir, "s_client", "-connect", "127.0.0.1:" + gw.port, "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0");
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> tlsHandshakes().getLong("count") >= before + 2
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> tlsHandshakes().getLong("count") >= before + 2
         && tlsHandshakes().getLong("failed") >= failedBefore + 1);
     io.vertx.core.json.JsonObject t = tlsHandshakes();
     assertThat(t.getDouble("averageMillis")).isPositive();
@@ -324,7 +324,7 @@ class TlsIT {
       Files.copy(second.key(), key, StandardCopyOption.REPLACE_EXISTING);
       Files.copy(second.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
       String subject = "";
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (System.nanoTime() < deadline && !subject.contains("O=second")) {
         try {
           subject = presented(g.port, "a.test").getSubjectX500Principal().getName();
@@ -359,7 +359,7 @@ class TlsIT {
       assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName()).contains("CN=a.test");
 
       assertThat(g.rewrite(head(certA, certB) + routes)).isTrue();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       String subject = "";
       while (System.nanoTime() < deadline && !subject.contains("CN=b.test")) {
         subject = presented(g.port, "b.test").getSubjectX500Principal().getName();
@@ -384,7 +384,7 @@ class TlsIT {
           - { name: all, match: { path: /** }, upstream: checked }
         """.formatted(up, ca.cert(), client.cert(), client.key()))) {
       var health = g.gateway.states().stateFor("127.0.0.1:" + up).health();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (System.nanoTime() < deadline && health.status() != bulwark.upstream.health.HealthStatus.UP) Thread.sleep(50);
       // the target requires our client certificate: only a check over TLS with it passes
       assertThat(health.status()).isEqualTo(bulwark.upstream.health.HealthStatus.UP);

@@ -97,7 +97,7 @@ class TracingIT {
   }
 
   static JsonObject accessLine(Path file, String requestId) throws Exception {
-    await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file)
+    await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(file)
         && Files.readAllLines(file).stream().anyMatch(l -> l.contains("\"" + requestId + "\"")));
     return Files.readAllLines(file).stream().filter(l -> l.contains("\"" + requestId + "\"")).map(JsonObject::new).findFirst().orElseThrow();
   }
@@ -127,7 +127,7 @@ class TracingIT {
       }
       assertThat(requestId).as("a request tried the 503 target first").isNotNull();
       String tid = traceId;
-      await().atMost(Duration.ofSeconds(10)).until(() -> collector.trace(tid).size() >= 3);
+      await().atMost(Duration.ofSeconds(30)).until(() -> collector.trace(tid).size() >= 3);
       List<Received> spans = collector.trace(tid);
       assertThat(spans).hasSize(3);
 
@@ -183,7 +183,7 @@ class TracingIT {
       JsonObject line = accessLine(dir.resolve("access.log"), requestId);
       assertThat(line.getString("trace.id")).isEqualTo(tid);
       assertThat(line.getString("span.id")).isEqualTo(server.spanId());
-      await().atMost(Duration.ofSeconds(10)).until(() -> counter(gw, "bulwark.tracing.spans.exported", null) >= 3);
+      await().atMost(Duration.ofSeconds(30)).until(() -> counter(gw, "bulwark.tracing.spans.exported", null) >= 3);
     }
   }
 
@@ -247,7 +247,7 @@ class TracingIT {
       for (int i = 0; i < 10; i++) {
         assertThat(TestSupport.get(gw.url("/plain/" + i)).statusCode()).isEqualTo(200);
       }
-      await().atMost(Duration.ofSeconds(20)).until(() -> counter(gw, "bulwark.tracing.spans.dropped", "export_failed") >= 20);
+      await().atMost(Duration.ofSeconds(30)).until(() -> counter(gw, "bulwark.tracing.spans.dropped", "export_failed") >= 20);
       assertThat(counter(gw, "bulwark.tracing.spans.exported", null)).isZero();
       assertThat(gw.gateway.observability().prometheus().scrape()).contains("bulwark_tracing_spans_dropped_total{reason=\"export_failed\"} 20.0");
     }
@@ -272,13 +272,13 @@ class TracingIT {
           assertThat(TestSupport.get(gw.url("/plain/" + i)).statusCode()).isEqualTo(200);
         }
         // 20 spans, at most 4 between end and export outcome: the rest are dropped at once
-        await().atMost(Duration.ofSeconds(10)).until(() -> counter(gw, "bulwark.tracing.spans.dropped", "queue_full") >= 16);
+        await().atMost(Duration.ofSeconds(30)).until(() -> counter(gw, "bulwark.tracing.spans.dropped", "queue_full") >= 16);
         assertThat(counter(gw, "bulwark.tracing.spans.exported", null)).isZero();
         // the collector recovers: the held export (the only one: the exporter waits for it) completes and the queue drains
-        await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> held.size() == 1);
         answer.set(true);
         held.forEach(Runnable::run);
-        await().atMost(Duration.ofSeconds(10)).until(() -> counter(gw, "bulwark.tracing.spans.exported", null) >= 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> counter(gw, "bulwark.tracing.spans.exported", null) >= 1);
       } finally {
         gw.close();
       }

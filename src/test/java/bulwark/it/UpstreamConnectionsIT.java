@@ -67,7 +67,7 @@ class UpstreamConnectionsIT {
   @BeforeEach
   void noIdleConnections() throws Exception {
     for (int i = 0; i < 2; i++) TestSupport.get(gw.url("/close"));
-    await().atMost(Duration.ofSeconds(5)).until(() -> open.get() == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> open.get() == 0);
     accepted.set(0);
     peakOpen.set(0);
   }
@@ -94,7 +94,7 @@ class UpstreamConnectionsIT {
       assertThat(r.headers().firstValue("Connection")).isEmpty();
     }
     assertThat(accepted).hasValue(5);
-    await().atMost(Duration.ofSeconds(5)).until(() -> open.get() == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> open.get() == 0);
     assertThat(TestSupport.get(gw.url("/after")).body()).isEqualTo("ok");
   }
 
