@@ -252,11 +252,11 @@ class UpstreamHealthTest {
 
   @Test
   void atLeastOneTargetMayBeEjectedWhenThePercentIsAboveZero() {
-    assertThat(UpstreamHealth.maxEjected(1, 50)).isEqualTo(1);
-    assertThat(UpstreamHealth.maxEjected(3, 50)).isEqualTo(1);
-    assertThat(UpstreamHealth.maxEjected(4, 50)).isEqualTo(2);
-    assertThat(UpstreamHealth.maxEjected(3, 100)).isEqualTo(3);
-    assertThat(UpstreamHealth.maxEjected(10, 0)).isZero();
+    assertThat(OutlierEjection.maxEjected(1, 50)).isEqualTo(1);
+    assertThat(OutlierEjection.maxEjected(3, 50)).isEqualTo(1);
+    assertThat(OutlierEjection.maxEjected(4, 50)).isEqualTo(2);
+    assertThat(OutlierEjection.maxEjected(3, 100)).isEqualTo(3);
+    assertThat(OutlierEjection.maxEjected(10, 0)).isZero();
 
     List<Target> one = targets(1);
     UpstreamHealth h = UpstreamHealth.of("u", config(null, passive(1, Duration.ofSeconds(1), 0), null, false), one, ticker);
