@@ -1,6 +1,7 @@
 package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
+import bulwark.config.UpstreamTlsConfig;
 import bulwark.upstream.Target;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,7 +18,7 @@ public interface HealthCheck {
   Future<Void> close();
 
   /** The check for {@code config.type()}: "http" (the default) or "tcp". */
-  static HealthCheck newCheck(String upstream, ActiveCheckConfig config, bulwark.config.UpstreamTlsConfig tls, Vertx vertx) {
+  static HealthCheck newCheck(String upstream, ActiveCheckConfig config, UpstreamTlsConfig tls, Vertx vertx) {
     return switch (config.type() == null ? "http" : config.type()) {
       case "tcp" -> new TcpHealthCheck(upstream, config, vertx);
       case "http" -> new HttpHealthCheck(upstream, config, tls, vertx);

@@ -1,7 +1,10 @@
 package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
+import bulwark.config.ByteSize;
+import bulwark.config.UpstreamTlsConfig;
 import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamTls;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -15,7 +18,10 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * "http": GET {@code path} on a fresh connection (no keep-alive, so every check also proves the
@@ -24,7 +30,7 @@ import java.util.List;
  * the score; a longer body is cut off and counts as no JSON.
  */
 final class HttpHealthCheck implements HealthCheck {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpHealthCheck.class);
+  private static final Logger LOG = LoggerFactory.getLogger(HttpHealthCheck.class);
   static final int BODY_CAP = 64 * 1024;
 
   private final Vertx vertx;
@@ -36,7 +42,7 @@ final class HttpHealthCheck implements HealthCheck {
   /** The TLS server name of https targets when configured (upstreams.*.tls.serverName), else null. */
   private final String serverName;
 
-  HttpHealthCheck(String upstream, ActiveCheckConfig config, bulwark.config.UpstreamTlsConfig tls, Vertx vertx) {
+  HttpHealthCheck(String upstream, ActiveCheckConfig config, UpstreamTlsConfig tls, Vertx vertx) {
     this.vertx = vertx;
     this.path = config.path() == null ? "/health" : config.path();
     this.statuses = config.statuses() == null ? List.of() : List.copyOf(config.statuses());
@@ -46,7 +52,7 @@ final class HttpHealthCheck implements HealthCheck {
     // an error on a check's connection (a reset) fails that check, which reports it; without a
     // handler of its own Vert.x would also log it at ERROR with nothing to name the target
     this.client = vertx.httpClientBuilder()
-        .with(bulwark.upstream.UpstreamTls.apply(new HttpClientOptions(), tls)
+        .with(UpstreamTls.apply(new HttpClientOptions(), tls)
             .setKeepAlive(false)
             .setConnectTimeout((int) timeoutMillis)
             .setDecompressionSupported(false)
@@ -80,7 +86,7 @@ final class HttpHealthCheck implements HealthCheck {
         .setConnectTimeout(timeoutMillis)
         .putHeader("Accept", "application/json, */*;q=0.5")
         .putHeader("User-Agent", "bulwark-health");
-    if (target.ssl() && serverName != null) ro.setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(target.port(), target.host())).setHost(serverName);
+    if (target.ssl() && serverName != null) ro.setServer(SocketAddress.inetSocketAddress(target.port(), target.host())).setHost(serverName);
     client.request(ro).onComplete(ar -> {
       if (ar.failed()) {
         result.tryComplete(CheckResult.unreachable(HealthCheck.describe(ar.cause())));
@@ -118,7 +124,7 @@ final class HttpHealthCheck implements HealthCheck {
         return;
       }
       if (body.length() + chunk.length() > BODY_CAP) {
-        result.tryComplete(verdict(passed, detail + " (body over " + bulwark.config.ByteSize.human(BODY_CAP) + ", ignored)", null));
+        result.tryComplete(verdict(passed, detail + " (body over " + ByteSize.human(BODY_CAP) + ", ignored)", null));
         req.reset();
         return;
       }

@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link bulwark.upstream.TargetState}, so it outlives reloads like the in-flight count.
  *
  * <p>The hot path reads two volatile fields ({@link #usable()} and {@link #score()}); everything
- * else is written by {@link UpstreamHealth} under this object's monitor, off the request path
- * except for the passive failure counter, which is an atomic.
+ * else is written by the health jobs ({@link ActiveChecks}, {@link ScoreAndDrain},
+ * {@link OutlierEjection}) under this object's monitor, off the request path except for the
+ * passive failure counter, which is an atomic.
  */
 public final class TargetHealth {
   // read on every pick
@@ -63,7 +64,7 @@ public final class TargetHealth {
     return lastCheck;
   }
 
-  // --- bookkeeping, for UpstreamHealth (callers hold the monitor)
+  // --- bookkeeping, for the health jobs (callers hold the monitor)
 
   long ejectedUntil() {
     return ejectedUntil;

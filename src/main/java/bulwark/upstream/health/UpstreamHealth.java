@@ -1,74 +1,49 @@
 package bulwark.upstream.health;
 
-import bulwark.config.ActiveCheckConfig;
 import bulwark.config.HealthCheckConfig;
-import bulwark.config.PassiveCheckConfig;
-import bulwark.config.ScoreConfig;
-import bulwark.config.ScoreWeights;
+import bulwark.config.UpstreamTlsConfig;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.Supplier;
 
 /**
- * Health of one upstream's targets: active checks, passive ejection (outlier detection), the score
- * and drain, and panic mode. What is learned is kept in each target's {@link TargetHealth} (part of
- * its {@link bulwark.upstream.TargetState}), so it outlives reloads; this object holds only the
- * rules and the timers of one config generation.
+ * Health of one upstream's targets, the one object the rest of the gateway talks to. Each job is
+ * its own class: {@link ActiveChecks} (scheduling the checks, thresholds), {@link ScoreAndDrain}
+ * (the score and the floor), {@link OutlierEjection} (passive checks) and {@link PanicMode}. What is
+ * learned is kept in each target's {@link TargetHealth} (part of its
+ * {@link bulwark.upstream.TargetState}), so it outlives reloads; this object and its jobs hold only
+ * the rules and the timers of one config generation.
  *
- * <p>Time comes from an injected ticker (nanoseconds), so tests drive thresholds and ejections
- * without sleeping. Transitions (UP, DOWN, ejected, returned, drained, recovered, panic) are logged
- * at INFO once each.
+ * <p>Time comes from an injected ticker (nanoseconds) and waits from injected {@link Timers}, so
+ * tests drive thresholds, ejections and returns without sleeping. Transitions (UP, DOWN, ejected,
+ * returned, drained, recovered, panic) are logged at INFO once each, under this class's name.
  */
 public final class UpstreamHealth {
-  private static final Logger LOG = LoggerFactory.getLogger(UpstreamHealth.class);
-
-  /** The n-th ejection in a row lasts n × ejectFor, at most this many times. */
-  public static final int MAX_EJECTION_MULTIPLIER = 10;
-  /** A drained target recovers at floor + this (at most 100), so a score hovering at the floor does not flap. */
-  public static final int DRAIN_HYSTERESIS = 5;
-
   private final String upstream;
   private final HealthCheckConfig config;
-  private final ActiveCheckConfig active;
-  private final PassiveCheckConfig passive;
-  private final ScoreWeights weights;
-  private final int floor;
   private final List<Target> targets;
-  private final LongSupplier ticker;
+  private final ActiveChecks active;
+  private final ScoreAndDrain scoring;
+  private final OutlierEjection ejection;
+  private final PanicMode panic;
   /** TLS toward https targets, or null (defaults); set once, before start. */
-  private bulwark.config.UpstreamTlsConfig tls;
-  private final int maxEjected;
-  private final long ejectForNanos;
-  private final AtomicBoolean panicking = new AtomicBoolean();
+  private UpstreamTlsConfig tls;
   private volatile boolean stopped;
-  private volatile Vertx vertx;
   private volatile Context context;
-  // confined to context
-  private HealthCheck check;
-  private long[] timers;
 
   private UpstreamHealth(String upstream, HealthCheckConfig config, List<Target> targets, LongSupplier ticker) {
     this.upstream = upstream;
     this.config = config;
     this.targets = List.copyOf(targets);
-    this.ticker = ticker;
-    this.active = config == null ? null : config.active();
-    this.passive = config == null ? null : config.passive();
-    ScoreConfig sc = config == null ? null : config.score();
-    this.weights = sc == null || sc.weights() == null ? HealthScore.DEFAULT_WEIGHTS : sc.weights();
-    this.floor = sc == null ? 0 : sc.floor();
-    this.ejectForNanos = passive == null ? 0 : passive.ejectFor().toNanos();
-    this.maxEjected = passive == null ? 0 : maxEjected(targets.size(), passive.maxEjectedPercent().value());
+    this.active = new ActiveChecks(upstream, config == null ? null : config.active(), this.targets);
+    this.scoring = new ScoreAndDrain(upstream, config == null ? null : config.score());
+    this.ejection = new OutlierEjection(upstream, config == null ? null : config.passive(), this.targets, ticker);
+    this.panic = new PanicMode(upstream, config != null && config.panic(), this.targets);
   }
 
   public static UpstreamHealth of(String upstream, HealthCheckConfig config, List<Target> targets) {
@@ -76,7 +51,7 @@ public final class UpstreamHealth {
   }
 
   /** With the upstream's TLS settings, which the http checks of https targets use. */
-  public static UpstreamHealth of(String upstream, HealthCheckConfig config, List<Target> targets, bulwark.config.UpstreamTlsConfig tls) {
+  public static UpstreamHealth of(String upstream, HealthCheckConfig config, List<Target> targets, UpstreamTlsConfig tls) {
     UpstreamHealth h = of(upstream, config, targets, System::nanoTime);
     h.tls = tls;
     return h;
@@ -87,16 +62,7 @@ public final class UpstreamHealth {
     return new UpstreamHealth(upstream, config, targets, ticker);
   }
 
-  /**
-   * How many of n targets may be ejected at once: floor(n × percent / 100), but at least one when
-   * the percent is above 0 (as Envoy does), so a small upstream can still eject its one bad target.
-   */
-  static int maxEjected(int n, double percent) {
-    if (percent <= 0 || n == 0) {
-      return 0;
-    }
-    return Math.max(1, (int) Math.floor(n * percent / 100.0 + 1e-9));
-  }
+  // --- lifecycle
 
   /**
    * Starts the active checks, if any, on a Vert.x context of their own. Called once, after the table
@@ -104,99 +70,67 @@ public final class UpstreamHealth {
    * checks are forgotten first (no active checks: UNKNOWN, score 100; no passive: no ejection).
    */
   public void start(Vertx vertx) {
-    forgetUnchecked();
+    carryOver();
     if (vertx == null || stopped) {
       return;
     }
-    this.vertx = vertx;
+    Timers timers = Timers.of(vertx);
     Context ctx = vertx.getOrCreateContext();
     this.context = ctx;
-    ctx.runOnContext(v -> begin());
+    ejection.attach(timers);
+    ctx.runOnContext(v -> begin(timers, () -> HealthCheck.newCheck(upstream, active.config(), tls, vertx)));
   }
 
-  private void forgetUnchecked() {
+  /** {@link #start(Vertx)} with these timers and this check, on the caller's thread: what tests drive. */
+  void start(Timers timers, HealthCheck check) {
+    carryOver();
+    if (stopped) {
+      return;
+    }
+    ejection.attach(timers);
+    begin(timers, () -> check);
+  }
+
+  /** What was learned under the previous config and is no longer checked is forgotten. */
+  private void carryOver() {
     for (Target t : targets) {
       TargetHealth h = t.state().health();
       synchronized (h) {
-        if (active == null) {
-          if (h.status() != HealthStatus.UNKNOWN || h.score() != 100 || h.drained()) {
-            h.resetActive();
-          }
-        } else if (h.drained() && (floor <= 0 || h.score() >= recoverAt())) {
-          h.drained(false);
+        if (active.configured()) {
+          scoring.carryOver(h);
+        } else {
+          active.carryOver(h);
         }
-        if (passive == null && (h.ejected() || h.ejections() != 0)) {
-          h.resetPassive();
-        }
+        ejection.carryOver(h);
       }
     }
   }
 
-  private void begin() {
+  private void begin(Timers timers, Supplier<HealthCheck> check) {
     if (stopped) {
       return;
     }
-    if (active != null) {
-      check = HealthCheck.newCheck(upstream, active, tls, vertx);
-      timers = new long[targets.size()];
-      long jitter = jitterMillis();
-      for (int i = 0; i < targets.size(); i++) {
-        // the first round goes out at once, spread over the jitter
-        schedule(i, 1 + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0));
-      }
+    if (active.configured()) {
+      active.begin(timers, check.get(), this::onCheck);
     }
     // ejections that outlived the previous generation of this upstream still need to end
-    long now = ticker.getAsLong();
-    for (Target t : targets) {
-      TargetHealth h = t.state().health();
-      if (h.ejected()) {
-        scheduleReturn(t, h.ejectedUntil(), h.ejectedUntil() - now);
-      }
-    }
+    ejection.resume();
   }
 
-  /** Stops the active checks (the upstream was replaced by a reload, or the gateway stops). */
+  /** Stops the active checks and the ejection timers (the upstream was replaced by a reload, or the gateway stops). */
   public void stop() {
     stopped = true;
+    active.stop();
+    ejection.stop();
     Context ctx = context;
     if (ctx != null) {
-      ctx.runOnContext(v -> {
-        if (timers != null) {
-          for (long id : timers) {
-            vertx.cancelTimer(id);
-          }
-        }
-        if (check != null) {
-          check.close();
-        }
-      });
+      ctx.runOnContext(v -> active.close());
+    } else {
+      active.close(); // never started on a context: nothing, or what a test started on its thread
     }
   }
 
-  private long jitterMillis() {
-    return active.jitter() == null ? 0 : (long) (active.interval().toMillis() * active.jitter().fraction());
-  }
-
-  private void schedule(int i, long delayMillis) {
-    timers[i] = vertx.setTimer(Math.max(1, delayMillis), id -> runCheck(i));
-  }
-
-  private void runCheck(int i) {
-    if (stopped) {
-      return;
-    }
-    Target t = targets.get(i);
-    check.check(t).onComplete(ar -> {
-      if (stopped) {
-        return;
-      }
-      onCheck(t, ar.succeeded() ? ar.result() : CheckResult.unreachable(HealthCheck.describe(ar.cause())));
-      long jitter = jitterMillis();
-      schedule(i, active.interval().toMillis() + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0));
-    });
-  }
-
-  // --- active checks
+  // --- what the checks and the requests report
 
   /**
    * Records one active check of {@code t}: moves its state (UNKNOWN/DOWN to UP after
@@ -206,172 +140,40 @@ public final class UpstreamHealth {
    */
   public void onCheck(Target t, CheckResult r) {
     TargetHealth h = t.state().health();
-    int up = active == null ? 1 : active.healthyThreshold();
-    int down = active == null ? 1 : active.unhealthyThreshold();
     synchronized (h) {
-      if (r.reached()) {
-        h.parts(HealthScore.resources(r.body()), HealthScore.dependencies(r.body()));
-      }
-      int score = HealthScore.of(weights, r.reached(), r.passed(), h.resources(), h.dependencies());
-      int n = h.countCheck(r.passed(), r.detail());
-      HealthStatus was = h.status();
-      if (r.passed() && was != HealthStatus.UP && n >= up) {
-        h.status(HealthStatus.UP);
-        LOG.info("upstream '{}': target {} is UP ({} passed check(s) in a row, {})", upstream, t.key(), n, r.detail());
-      } else if (!r.passed() && was != HealthStatus.DOWN && n >= down) {
-        h.status(HealthStatus.DOWN);
-        LOG.info("upstream '{}': target {} is DOWN ({} failed check(s) in a row, last: {})", upstream, t.key(), n, r.detail());
-      }
-      h.score(score);
-      // drain decisions come only from answers: a check that got none is a DOWN matter, with its
-      // threshold, so one lost check cannot drain a target
-      if (r.reached()) {
-        if (floor > 0 && !h.drained() && score < floor) {
-          h.drained(true);
-          LOG.info("upstream '{}': target {} is drained, its score {} is under the floor {}", upstream, t.key(), score, floor);
-        } else if (h.drained() && (floor <= 0 || score >= recoverAt())) {
-          h.drained(false);
-          LOG.info("upstream '{}': target {} recovered from drain, score {}", upstream, t.key(), score);
-        }
-      }
-      if (r.passed() && h.ejected()) {
-        h.unEject(ticker.getAsLong());
-        LOG.info("upstream '{}': target {} returns from ejection early: an active check passed", upstream, t.key());
+      active.record(t, h, r);
+      scoring.record(t, h, r);
+      if (r.passed()) {
+        ejection.returnEarly(t, h);
       }
     }
   }
 
-  private int recoverAt() {
-    return Math.min(100, floor + DRAIN_HYSTERESIS);
-  }
-
-  // --- passive checks
-
-  /**
-   * The result of one try of a real request: feeds passive outlier detection. Any thread; a success
-   * on a target with no failures and no ejection history costs two volatile reads.
-   */
+  /** The result of one try of a real request: feeds passive outlier detection. Any thread. */
   public void onOutcome(Target t, Outcome outcome) {
-    if (passive == null) {
-      return;
-    }
-    TargetHealth h = t.state().health();
-    if (!outcome.failure()) {
-      if (h.failures.get() != 0) {
-        h.failures.set(0);
-      }
-      if (h.ejections() != 0) {
-        forgive(t, h);
-      }
-      return;
-    }
-    if (h.failures.incrementAndGet() >= passive.consecutiveFailures() && !h.ejected()) {
-      eject(t, h, outcome);
-    }
-  }
-
-  /**
-   * The ejection count goes back to 0 on the first success that comes at least ejectFor after the
-   * target returned (without being ejected again in between).
-   */
-  private void forgive(Target t, TargetHealth h) {
-    long now = ticker.getAsLong();
-    if (h.ejected() || now - h.returnedAt() < ejectForNanos) {
-      return;
-    }
-    synchronized (h) {
-      if (h.ejections() != 0 && !h.ejected() && now - h.returnedAt() >= ejectForNanos) {
-        h.forgive();
-        LOG.debug("upstream '{}': target {} served well since its return, ejection count reset", upstream, t.key());
-      }
-    }
-  }
-
-  private synchronized void eject(Target t, TargetHealth h, Outcome last) {
-    long now = ticker.getAsLong();
-    returnDue(now);
-    if (h.ejected() || h.failures.get() < passive.consecutiveFailures()) {
-      return;
-    }
-    int ejectedNow = 0;
-    for (Target o : targets) {
-      if (o.state().health().ejected()) {
-        ejectedNow++;
-      }
-    }
-    if (ejectedNow >= maxEjected) {
-      LOG.debug("upstream '{}': target {} not ejected, {} of {} targets are already (maxEjectedPercent)", upstream, t.key(), ejectedNow, targets.size());
-      return;
-    }
-    long until;
-    int count;
-    long length;
-    synchronized (h) {
-      count = h.ejections() + 1;
-      length = ejectForNanos * Math.min(count, MAX_EJECTION_MULTIPLIER);
-      until = now + length;
-      h.eject(until, count);
-    }
-    LOG.info("upstream '{}': target {} ejected for {} after {} failed requests in a row (last: {}), ejection {} in a row",
-        upstream, t.key(), Duration.ofNanos(length), passive.consecutiveFailures(), last, count);
-    scheduleReturn(t, until, length);
-  }
-
-  private void scheduleReturn(Target t, long until, long inNanos) {
-    Vertx v = vertx;
-    if (v == null || stopped) {
-      return; // not started: refresh() (or start) ends it
-    }
-    long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(inNanos) + 1);
-    v.setTimer(ms, id -> {
-      TargetHealth h = t.state().health();
-      if (stopped || !h.ejected() || h.ejectedUntil() != until) {
-        return;
-      }
-      long left = until - ticker.getAsLong();
-      if (left > 0) {
-        scheduleReturn(t, until, left);
-      } else {
-        refresh();
-      }
-    });
+    ejection.onOutcome(t, outcome);
   }
 
   /** Ends the ejections that are due by the ticker. Timers call it; tests call it after moving a fake ticker. */
-  public synchronized void refresh() {
-    returnDue(ticker.getAsLong());
-  }
-
-  private void returnDue(long now) {
-    for (Target t : targets) {
-      TargetHealth h = t.state().health();
-      if (h.ejected() && now - h.ejectedUntil() >= 0) {
-        synchronized (h) {
-          if (h.ejected() && now - h.ejectedUntil() >= 0) {
-            h.unEject(now);
-            LOG.info("upstream '{}': target {} returns from ejection", upstream, t.key());
-          }
-        }
-      }
-    }
+  public void refresh() {
+    ejection.refresh();
   }
 
   /** Milliseconds until an ejected target returns; 0 when it is not ejected. */
   public long ejectedForMillis(Target t) {
-    TargetHealth h = t.state().health();
-    return h.ejected() ? Math.max(0, TimeUnit.NANOSECONDS.toMillis(h.ejectedUntil() - ticker.getAsLong())) : 0;
+    return ejection.ejectedForMillis(t);
   }
 
   // --- panic
 
   /** Spread traffic over all targets when none is usable. */
   public boolean panic() {
-    return config != null && config.panic();
+    return panic.enabled();
   }
 
   /** Whether the last pick found no usable target and fell back to panic mode. */
   public boolean panicking() {
-    return panicking.get();
+    return panic.panicking();
   }
 
   /**
@@ -380,44 +182,12 @@ public final class UpstreamHealth {
    * run out of usable targets, which is not a panic.
    */
   public Target panicPick(Set<Target> exclude) {
-    if (!exclude.isEmpty()) {
-      for (Target t : targets) {
-        if (t.available()) {
-          return null;
-        }
-      }
-    }
-    long total = 0;
-    for (Target t : targets) {
-      if (!exclude.contains(t) && !t.state().forcedOut()) {
-        total += t.weight();
-      }
-    }
-    if (total == 0) {
-      return null;
-    }
-    if (panicking.compareAndSet(false, true)) {
-      LOG.warn("upstream '{}': no usable target, panic mode spreads traffic over all {} targets", upstream, targets.size());
-    }
-    long r = ThreadLocalRandom.current().nextLong(total);
-    Target last = null;
-    for (Target t : targets) {
-      if (!exclude.contains(t) && !t.state().forcedOut()) {
-        last = t;
-        r -= t.weight();
-        if (r < 0) {
-          return t;
-        }
-      }
-    }
-    return last;
+    return panic.pick(exclude);
   }
 
   /** A usable target was picked again after panic mode. */
   public void panicOver() {
-    if (panicking.compareAndSet(true, false)) {
-      LOG.info("upstream '{}': a target is usable again, panic mode ends", upstream);
-    }
+    panic.over();
   }
 
   // --- for the admin API

@@ -252,11 +252,11 @@ class UpstreamHealthTest {
 
   @Test
   void atLeastOneTargetMayBeEjectedWhenThePercentIsAboveZero() {
-    assertThat(UpstreamHealth.maxEjected(1, 50)).isEqualTo(1);
-    assertThat(UpstreamHealth.maxEjected(3, 50)).isEqualTo(1);
-    assertThat(UpstreamHealth.maxEjected(4, 50)).isEqualTo(2);
-    assertThat(UpstreamHealth.maxEjected(3, 100)).isEqualTo(3);
-    assertThat(UpstreamHealth.maxEjected(10, 0)).isZero();
+    assertThat(OutlierEjection.maxEjected(1, 50)).isEqualTo(1);
+    assertThat(OutlierEjection.maxEjected(3, 50)).isEqualTo(1);
+    assertThat(OutlierEjection.maxEjected(4, 50)).isEqualTo(2);
+    assertThat(OutlierEjection.maxEjected(3, 100)).isEqualTo(3);
+    assertThat(OutlierEjection.maxEjected(10, 0)).isZero();
 
     List<Target> one = targets(1);
     UpstreamHealth h = UpstreamHealth.of("u", config(null, passive(1, Duration.ofSeconds(1), 0), null, false), one, ticker);
@@ -317,5 +317,27 @@ class UpstreamHealthTest {
 
     assertThat(status(t)).isEqualTo(HealthStatus.DOWN);
     assertThat(ts.get(1).state().health().ejected()).isTrue();
+  }
+
+  @Test
+  void onceStartedEjectionsEndByTimerAndAScheduledPassingCheckEndsOneEarly() {
+    List<Target> ts = targets(2);
+    Target t = ts.get(0), other = ts.get(1);
+    HealthTesting.FakeTimers timers = new HealthTesting.FakeTimers(ticker);
+    HealthTesting.ScriptedCheck check = new HealthTesting.ScriptedCheck().answer(t, fail()).answer(other, fail());
+    UpstreamHealth h = UpstreamHealth.of("u",
+        config(active(1, 5, Duration.ofSeconds(5), 0), passive(3, Duration.ofSeconds(10), 100), null, false), ts, ticker);
+    h.start(timers, check);
+
+    failRequests(h, t, 3);
+    timers.advance(Duration.ofSeconds(10).plusMillis(1)); // failing checks: only the timer returns it
+    assertThat(t.state().health().ejected()).isFalse();
+
+    failRequests(h, other, 3);
+    assertThat(other.available()).isFalse();
+    check.answer(other, pass());
+    timers.advance(Duration.ofSeconds(5)); // the next round passes: back long before its 10 s
+    assertThat(other.state().health().ejected()).isFalse();
+    assertThat(other.available()).isTrue();
   }
 }
