@@ -9,6 +9,7 @@ import bulwark.proxy.RequestIds;
 import bulwark.remediation.Alert;
 import bulwark.routing.Route;
 import bulwark.server.Gateway;
+import bulwark.transport.TlsHandshakes;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.health.TargetHealth;
@@ -273,10 +274,10 @@ public final class AdminServer {
         .put("status", draining ? "OUT_OF_SERVICE" : "UP")
         .put("details", new JsonObject().put("address", snap.config().server().listen()).put("inFlight", gateway.inFlight())
             .put("transport", gateway.nativeTransport() ? "epoll" : "nio")
-            .put("tlsHandshakes", new JsonObject().put("count", bulwark.server.TlsHandshakes.count())
-                .put("failed", bulwark.server.TlsHandshakes.failed())
-                .put("averageMillis", Math.round(bulwark.server.TlsHandshakes.averageMillis() * 1000) / 1000.0)
-                .put("maxMillis", Math.round(bulwark.server.TlsHandshakes.maxMillis() * 1000) / 1000.0))));
+            .put("tlsHandshakes", new JsonObject().put("count", TlsHandshakes.count())
+                .put("failed", TlsHandshakes.failed())
+                .put("averageMillis", Math.round(TlsHandshakes.averageMillis() * 1000) / 1000.0)
+                .put("maxMillis", Math.round(TlsHandshakes.maxMillis() * 1000) / 1000.0))));
     components.put("config", new JsonObject()
         .put("status", "UP")
         .put("details", new JsonObject()

@@ -13,6 +13,8 @@ import bulwark.proxy.ProxyHandler;
 import bulwark.proxy.Snapshot;
 import bulwark.routing.RouteTable;
 import bulwark.routing.RouteTableCompiler;
+import bulwark.transport.DrainGate;
+import bulwark.transport.FramingTransport;
 import bulwark.upstream.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.Context;
@@ -103,7 +105,8 @@ public final class Gateway implements DataPlane {
     io.vertx.core.transport.Transport transport = native_ != null && native_.available() ? native_ : io.vertx.core.transport.Transport.NIO;
     // the transport puts the request-smuggling guard in front of every HTTP/1.x decoder (RequestFraming)
     vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops))
-        .withTransport(FramingTransport.wrap(transport, cfg.server().limits().requestHeaderTimeout().toMillis(), drainGate)).build();
+        .withTransport(FramingTransport.wrap(transport, cfg.server().limits().requestHeaderTimeout().toMillis(), drainGate,
+            ProxyFramingRules.INSTANCE)).build();
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
     }

@@ -6,7 +6,7 @@ import bulwark.filter.ratelimit.RateLimitCounts;
 import bulwark.observe.Telemetry;
 import bulwark.proxy.Snapshot;
 import bulwark.server.Gateway;
-import bulwark.server.TlsHandshakes;
+import bulwark.transport.TlsHandshakes;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
