@@ -70,15 +70,18 @@ public final class Gateway implements DataPlane {
   private Vertx vertx;
   private AdminServer admin;
   private bulwark.observe.Observability observability;
-  private ConfigWatcher watcher;
+  private FileWatcher watcher;
   /** Watches the TLS certificate and key files; replaced when a reload changes server.tls. */
-  private volatile FileSetWatcher certWatcher;
+  private volatile FileWatcher certWatcher;
   /** The Strict-Transport-Security value for TLS responses, or null. */
   private volatile CharSequence hsts;
   /** Whether the running listeners were started with TLS and HTTP/2 (both need a restart to change). */
   private boolean listenerTls;
   private boolean listenerHttp2;
+  static final long CONFIG_WATCH_MILLIS = 50;
   static final long CERT_WATCH_MILLIS = Long.getLong("bulwark.tls.watchMillis", 250);
+  /** A renewal writes the certificate and the key one after the other: both must have settled. */
+  static final Duration CERT_SETTLE = Duration.ofMillis(Math.max(20, CERT_WATCH_MILLIS / 2));
 
   record Listener(Context context, ProxyHandler proxy, DataPlaneVerticle verticle) {}
 
@@ -133,9 +136,9 @@ public final class Gateway implements DataPlane {
       throw e;
     }
     if (watch) {
-      watcher = new ConfigWatcher(configFile, () -> snapshot.get().config().server().reloadSettle(), System::nanoTime,
+      watcher = new FileWatcher(List.of(configFile), () -> snapshot.get().config().server().reloadSettle(), System::nanoTime,
           () -> reload("file change"));
-      watcher.start();
+      watcher.start("bulwark-config-watcher", CONFIG_WATCH_MILLIS);
     }
     listenerTls = cfg.server().tls() != null;
     listenerHttp2 = cfg.server().http2();
@@ -324,11 +327,11 @@ public final class Gateway implements DataPlane {
 
   /** (Re)starts watching the certificate and key files of the given TLS config. */
   private void watchCertificates(bulwark.config.TlsConfig tls) {
-    FileSetWatcher old = certWatcher;
+    FileWatcher old = certWatcher;
     if (old != null) old.stop();
-    FileSetWatcher w = new FileSetWatcher(ServerTls.files(tls), CERT_WATCH_MILLIS, this::certificatesChanged);
+    FileWatcher w = new FileWatcher(ServerTls.files(tls), () -> CERT_SETTLE, System::nanoTime, this::certificatesChanged);
     certWatcher = w;
-    w.start("bulwark-tls-watcher");
+    w.start("bulwark-tls-watcher", CERT_WATCH_MILLIS);
   }
 
   private void certificatesChanged() {
