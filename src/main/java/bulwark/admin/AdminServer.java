@@ -1,14 +1,16 @@
 package bulwark.admin;
 
 import bulwark.config.AdminConfig;
+import bulwark.config.ByteSize;
 import bulwark.config.HealthCheckConfig;
 import bulwark.config.HostPort;
 import bulwark.filter.ratelimit.RedisLink;
+import bulwark.observe.metrics.GatewayMetrics;
 import bulwark.proxy.Problem;
 import bulwark.proxy.RequestIds;
 import bulwark.remediation.Alert;
 import bulwark.routing.Route;
-import bulwark.server.Gateway;
+import bulwark.transport.TlsHandshakes;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.health.TargetHealth;
@@ -46,7 +48,7 @@ public final class AdminServer {
   /** The largest Alertmanager notification POST /alerts reads. */
   static final int MAX_ALERTS_BODY = 1 << 20;
   private final Vertx vertx;
-  private final Gateway gateway;
+  private final GatewayView gateway;
   private final AdminConfig config;
   /** "Bearer " + admin.token, or null. */
   private final byte[] token;
@@ -56,7 +58,7 @@ public final class AdminServer {
   private final Set<String> allowedHosts;
   private HttpServer server;
 
-  public AdminServer(Vertx vertx, Gateway gateway, AdminConfig config) {
+  public AdminServer(Vertx vertx, GatewayView gateway, AdminConfig config) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.config = config;
@@ -97,7 +99,7 @@ public final class AdminServer {
         Problem.send(req.response(), 405, "Method Not Allowed", "/alerts takes Alertmanager webhook notifications by POST", rid, req.path());
         return;
       }
-      var rc = gateway.snapshot().config().remediation();
+      var rc = gateway.config().remediation();
       byte[] hook = bearer(rc == null ? null : rc.webhookToken());
       if (hook == null || !MessageDigest.isEqual(given(req), hook)) {
         req.response().putHeader("WWW-Authenticate", "Bearer realm=\"bulwark-alerts\"");
@@ -132,7 +134,7 @@ public final class AdminServer {
         case "/health/ready" -> ready(req);
         case "/routes" -> json(req, 200, routes());
         case "/upstreams" -> json(req, 200, upstreams());
-        case "/remediations" -> json(req, 200, new JsonObject().put("active", gateway.observability().remediation().list()));
+        case "/remediations" -> json(req, 200, new JsonObject().put("active", gateway.remediation().list()));
         case "/metrics" -> metrics(req, rid);
         default -> Problem.send(req.response(), 404, "Not Found", "no admin endpoint " + req.path(), rid, req.path());
       }
@@ -238,25 +240,25 @@ public final class AdminServer {
         Problem.send(req.response(), 400, "Bad Request", "not an Alertmanager webhook payload: " + e.getMessage(), rid, req.path());
         return;
       }
-      json(req, 200, gateway.observability().remediation().onAlerts(alerts));
+      json(req, 200, gateway.remediation().onAlerts(alerts));
     });
   }
 
   private static void tooLarge(HttpServerRequest req, String rid) {
     req.response().putHeader("Connection", "close");
-    Problem.send(req.response(), 413, "Content Too Large", "/alerts takes at most " + bulwark.config.ByteSize.human(MAX_ALERTS_BODY), rid, req.path());
+    Problem.send(req.response(), 413, "Content Too Large", "/alerts takes at most " + ByteSize.human(MAX_ALERTS_BODY), rid, req.path());
   }
 
   /** The Prometheus exposition (OpenMetrics when the Accept header asks for it), rendered off the event loop. */
   private void metrics(HttpServerRequest req, String rid) {
-    var o = gateway.observability();
-    var m = o == null ? null : o.metrics();
-    if (m == null || o.prometheus() == null) {
+    var m = gateway.metrics();
+    var prometheus = gateway.prometheus();
+    if (m == null || prometheus == null) {
       Problem.send(req.response(), 404, "Not Found", "metrics are disabled (observability.metrics.enabled: false)", rid, req.path());
       return;
     }
-    String type = bulwark.observe.metrics.GatewayMetrics.contentType(req.getHeader("Accept"));
-    vertx.executeBlocking(() -> m.scrape(o.prometheus(), type)).onComplete(ar -> {
+    String type = GatewayMetrics.contentType(req.getHeader("Accept"));
+    vertx.executeBlocking(() -> m.scrape(prometheus, type)).onComplete(ar -> {
       if (ar.failed()) {
         Problem.send(req.response(), 500, "Internal Server Error", "the metrics could not be rendered (request id " + rid + ")", rid, req.path());
         return;
@@ -267,21 +269,22 @@ public final class AdminServer {
 
   private void ready(HttpServerRequest req) {
     boolean draining = gateway.draining();
-    var snap = gateway.snapshot();
+    var config = gateway.config();
+    var table = gateway.table();
     JsonObject components = new JsonObject();
     components.put("dataListener", new JsonObject()
         .put("status", draining ? "OUT_OF_SERVICE" : "UP")
-        .put("details", new JsonObject().put("address", snap.config().server().listen()).put("inFlight", gateway.inFlight())
+        .put("details", new JsonObject().put("address", config.server().listen()).put("inFlight", gateway.inFlight())
             .put("transport", gateway.nativeTransport() ? "epoll" : "nio")
-            .put("tlsHandshakes", new JsonObject().put("count", bulwark.server.TlsHandshakes.count())
-                .put("failed", bulwark.server.TlsHandshakes.failed())
-                .put("averageMillis", Math.round(bulwark.server.TlsHandshakes.averageMillis() * 1000) / 1000.0)
-                .put("maxMillis", Math.round(bulwark.server.TlsHandshakes.maxMillis() * 1000) / 1000.0))));
+            .put("tlsHandshakes", new JsonObject().put("count", TlsHandshakes.count())
+                .put("failed", TlsHandshakes.failed())
+                .put("averageMillis", Math.round(TlsHandshakes.averageMillis() * 1000) / 1000.0)
+                .put("maxMillis", Math.round(TlsHandshakes.maxMillis() * 1000) / 1000.0))));
     components.put("config", new JsonObject()
         .put("status", "UP")
         .put("details", new JsonObject()
             .put("generation", gateway.generation())
-            .put("routes", snap.table().routes().size())
+            .put("routes", table.routes().size())
             .put("lastReload", String.valueOf(gateway.lastReload()))
             .put("reloadsSucceeded", gateway.reloadsOk())
             .put("reloadsFailed", gateway.reloadsFailed())
@@ -290,7 +293,7 @@ public final class AdminServer {
     // serves its other upstreams, fallbacks and panic mode; see docs/health.md
     JsonObject ups = new JsonObject();
     boolean allUp = true;
-    for (UpstreamRuntime u : snap.table().upstreams().values()) {
+    for (UpstreamRuntime u : table.upstreams().values()) {
       JsonArray ts = new JsonArray();
       for (Target t : u.targets()) {
         TargetHealth h = t.state().health();
@@ -303,7 +306,7 @@ public final class AdminServer {
           .put("balancer", u.config().balancer()).put("usableTargets", usable).put("panic", u.health().panic()).put("targets", ts)));
     }
     components.put("upstreams", new JsonObject().put("status", allUp ? "UP" : "DOWN").put("components", ups));
-    RedisLink redis = gateway.rateLimits().redis();
+    RedisLink redis = gateway.redis();
     if (redis != null) {
       // shown, but it does not make the gateway unready: every instance shares this Redis, and taking
       // them all out of the load balancer would turn a degraded rate limit into a full outage
@@ -323,7 +326,7 @@ public final class AdminServer {
 
   /** Every upstream with the live state of each target, and its resilience state (breakers...). */
   private JsonObject upstreams() {
-    var table = gateway.snapshot().table();
+    var table = gateway.table();
     JsonObject ups = new JsonObject();
     Instant now = Instant.now();
     for (UpstreamRuntime u : table.upstreams().values()) {
@@ -363,7 +366,7 @@ public final class AdminServer {
   }
 
   private JsonObject routes() {
-    var table = gateway.snapshot().table();
+    var table = gateway.table();
     JsonArray arr = new JsonArray();
     for (Route r : table.routes()) {
       JsonObject o = new JsonObject()

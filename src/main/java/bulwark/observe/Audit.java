@@ -3,7 +3,7 @@ package bulwark.observe;
 import java.util.Map;
 
 /**
- * The audit log as other parts see it ({@link Observability#audit()}): one call per event, never
+ * The audit log as other parts see it (the server's Observability.audit()): one call per event, never
  * blocking, safe from any thread. The sinks (file, Kafka) and the events the gateway itself audits
  * live in bulwark.audit.
  */

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * What metrics, tracing, the audit log and remediation hear from the gateway. One instance per
- * gateway ({@link bulwark.server.Gateway#telemetry()}); every method has a no-op default, so each
+ * gateway (the server's Gateway.telemetry()); every method has a no-op default, so each
  * listener implements only what it needs, and {@link #of} fans out to several.
  *
  * <p>The request methods run on the request's event loop and must not block. The others run on any

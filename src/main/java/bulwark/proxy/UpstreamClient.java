@@ -1,5 +1,6 @@
 package bulwark.proxy;
 
+import bulwark.transport.DeferredFlush;
 import bulwark.upstream.Target;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

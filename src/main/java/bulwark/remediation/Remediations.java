@@ -6,7 +6,6 @@ import bulwark.config.RemediationRuleConfig;
 import bulwark.observe.Audit;
 import bulwark.routing.Route;
 import bulwark.routing.RouteTable;
-import bulwark.server.Gateway;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
 import io.micrometer.core.instrument.Counter;
@@ -51,7 +50,7 @@ public final class Remediations {
   /** One action turned on by one alert through one rule. */
   record Active(String id, String alertKey, String startsAt, Rule rule, String alert, String fingerprint, Map<String, String> objects, Instant appliedAt, Instant expiresAt, long timer) {}
 
-  private final Gateway gateway;
+  private final RuntimeView gateway;
   private final MeterRegistry registry;
   private final Supplier<Audit> audit;
   private final Clock clock;
@@ -76,7 +75,7 @@ public final class Remediations {
    * @param registry where bulwark_remediation_actions_active and _total are registered
    * @param audit the audit log (read on each event: the audit part may set it later)
    */
-  public Remediations(Gateway gateway, MeterRegistry registry, Supplier<Audit> audit, Clock clock) {
+  public Remediations(RuntimeView gateway, MeterRegistry registry, Supplier<Audit> audit, Clock clock) {
     this.gateway = gateway;
     this.registry = registry;
     this.audit = audit;
@@ -107,8 +106,9 @@ public final class Remediations {
    * @return what was applied, reverted, rejected and ignored, one entry per alert and rule
    */
   public synchronized JsonObject onAlerts(List<Alert> alerts) {
-    var snap = gateway.snapshot();
-    List<Rule> rules = rules(snap.config());
+    BulwarkConfig config = gateway.config();
+    RouteTable table = gateway.table();
+    List<Rule> rules = rules(config);
     JsonArray applied = new JsonArray();
     JsonArray reverted = new JsonArray();
     JsonArray rejected = new JsonArray();
@@ -151,7 +151,7 @@ public final class Remediations {
         Map<String, String> objects = null;
         try {
           objects = rule.objectsFor(alert.labels());
-          problem = active.size() >= MAX_ACTIVE ? "too many active actions (" + MAX_ACTIVE + ")" : check(rule.action(), objects, snap.config(), snap.table());
+          problem = active.size() >= MAX_ACTIVE ? "too many active actions (" + MAX_ACTIVE + ")" : check(rule.action(), objects, config, table);
         } catch (IllegalArgumentException e) {
           problem = e.getMessage();
         }
@@ -172,7 +172,7 @@ public final class Remediations {
         active.put(id, a);
         expired.remove(id);
         counts.get(rule.action()).incrementAndGet();
-        sync(snap.config(), snap.table());
+        sync(config, table);
         describe(entry, a);
         applied.add(entry);
         LOG.warn("remediation applied: alert '{}' rule {}: {} {} until {}", alert.name(), rule.index(), rule.action().configName(), a.objects(), expires);
@@ -225,8 +225,7 @@ public final class Remediations {
     active.remove(a.id());
     if (a.timer() >= 0 && vertx != null) vertx.cancelTimer(a.timer());
     counts.get(a.rule().action()).decrementAndGet();
-    var snap = gateway.snapshot();
-    sync(snap.config(), snap.table());
+    sync(gateway.config(), gateway.table());
     LOG.warn("remediation {}: alert '{}' rule {}: {} {} ({})", result, a.alert(), a.rule().index(), a.rule().action().configName(), a.objects(), why);
     count(a.rule().action(), result);
     audit("remediation." + result, entry(a).put("reason", why));

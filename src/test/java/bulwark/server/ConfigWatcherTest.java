@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,8 +18,8 @@ class ConfigWatcherTest {
   private final AtomicLong now = new AtomicLong();
   private final AtomicInteger reloads = new AtomicInteger();
 
-  private ConfigWatcher watcher(Path file, Duration settle) {
-    return new ConfigWatcher(file, () -> settle, now::get, reloads::incrementAndGet);
+  private FileWatcher watcher(Path file, Duration settle) {
+    return new FileWatcher(List.of(file), () -> settle, now::get, reloads::incrementAndGet);
   }
 
   private void advance(long millis) {
@@ -29,7 +30,7 @@ class ConfigWatcherTest {
   void aChangeIsAppliedOnlyAfterTheFileStayedTheSameForTheSettlePeriod(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("bulwark.yaml");
     Files.writeString(f, "a: 1\n");
-    ConfigWatcher w = watcher(f, Duration.ofSeconds(1));
+    FileWatcher w = watcher(f, Duration.ofSeconds(1));
     assertThat(w.poll()).isFalse();
     Files.writeString(f, "a: 1\nb:\n"); // the writer's first step
     assertThat(w.poll()).isFalse();
@@ -51,7 +52,7 @@ class ConfigWatcherTest {
   void aRenameIntoPlaceIsSeenAndAMissingFileIsWaitedFor(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("bulwark.yaml");
     Files.writeString(f, "a: 1\n");
-    ConfigWatcher w = watcher(f, Duration.ZERO);
+    FileWatcher w = watcher(f, Duration.ZERO);
     Files.delete(f);
     advance(50);
     assertThat(w.poll()).isFalse();
@@ -59,6 +60,30 @@ class ConfigWatcherTest {
     Files.writeString(tmp, "a: 2\n");
     Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE);
     advance(50);
+    assertThat(w.poll()).isTrue();
+    assertThat(reloads).hasValue(1);
+  }
+
+  @Test
+  void aCertificateAndItsKeyWrittenOneAfterTheOtherAreAppliedOnceBothSettled(@TempDir Path dir) throws Exception {
+    Path cert = dir.resolve("tls.crt");
+    Path key = dir.resolve("tls.key");
+    Files.writeString(cert, "old cert\n");
+    Files.writeString(key, "old key\n");
+    FileWatcher w = new FileWatcher(List.of(cert, key), () -> Duration.ofMillis(200), now::get, reloads::incrementAndGet);
+    Files.writeString(cert, "new certificate\n");
+    assertThat(w.poll()).isFalse();
+    advance(150);
+    Files.delete(key); // a writer that replaces the key: missing for a moment, which is waited for
+    assertThat(w.poll()).isFalse();
+    advance(500);
+    assertThat(w.poll()).isFalse();
+    Files.writeString(key, "new private key\n");
+    assertThat(w.poll()).isFalse();
+    advance(199);
+    assertThat(w.poll()).isFalse();
+    assertThat(reloads).hasValue(0);
+    advance(1);
     assertThat(w.poll()).isTrue();
     assertThat(reloads).hasValue(1);
   }

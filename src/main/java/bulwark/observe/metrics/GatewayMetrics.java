@@ -4,9 +4,8 @@ import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
 import bulwark.filter.ratelimit.RateLimitCounts;
 import bulwark.observe.Telemetry;
-import bulwark.proxy.Snapshot;
-import bulwark.server.Gateway;
-import bulwark.server.TlsHandshakes;
+import bulwark.routing.RouteTable;
+import bulwark.transport.TlsHandshakes;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
@@ -59,7 +58,7 @@ public final class GatewayMetrics implements Telemetry {
   private static final int CANCELLED = 5;
 
   private final MeterRegistry registry;
-  private final Gateway gateway;
+  private final MetricsView gateway;
   private final Map<String, RequestTimers> routes = new ConcurrentHashMap<>();
   private final RequestTimers unmatched;
   private final Map<String, Map<String, TargetMeters>> targets = new ConcurrentHashMap<>();
@@ -108,13 +107,13 @@ public final class GatewayMetrics implements Telemetry {
     }
   }
 
-  public GatewayMetrics(Gateway gateway, MeterRegistry registry) {
+  public GatewayMetrics(MetricsView gateway, MeterRegistry registry) {
     this.gateway = gateway;
     this.registry = registry;
     this.unmatched = new RequestTimers(UNMATCHED, this::requestTimer);
-    Gauge.builder("bulwark.requests.in.flight", gateway, Gateway::inFlight)
+    Gauge.builder("bulwark.requests.in.flight", gateway, MetricsView::inFlight)
         .description("Requests received and not yet answered").register(registry);
-    Gauge.builder("bulwark.client.connections", gateway, Gateway::clientConnections)
+    Gauge.builder("bulwark.client.connections", gateway, MetricsView::clientConnections)
         .description("Open client connections of the data listener").register(registry);
     reloadsOk = reloads("success");
     reloadsFailed = reloads("failure");
@@ -281,9 +280,9 @@ public final class GatewayMetrics implements Telemetry {
    * this also runs before each scrape.
    */
   synchronized void sync() {
-    Snapshot snap = gateway.snapshot();
-    if (snap == null) return;
-    Map<String, UpstreamRuntime> ups = snap.table().upstreams();
+    RouteTable table = gateway.table();
+    if (table == null) return;
+    Map<String, UpstreamRuntime> ups = table.upstreams();
     List<TargetKey> ts = new ArrayList<>();
     List<TargetKey> bs = new ArrayList<>();
     for (UpstreamRuntime u : ups.values()) {
@@ -298,12 +297,12 @@ public final class GatewayMetrics implements Telemetry {
     upstreamGauges.sync(ups.keySet());
     targetGauges.sync(ts);
     breakerGauges.sync(bs);
-    rateLimitCounters.sync(gateway.rateLimits().counts().keySet());
+    rateLimitCounters.sync(gateway.rateLimitCounts().keySet());
   }
 
   private UpstreamRuntime upstream(String name) {
-    Snapshot snap = gateway.snapshot();
-    return snap == null ? null : snap.table().upstreams().get(name);
+    RouteTable table = gateway.table();
+    return table == null ? null : table.upstreams().get(name);
   }
 
   private Target target(TargetKey k) {
@@ -366,7 +365,7 @@ public final class GatewayMetrics implements Telemetry {
 
   private Meter rateLimitCounter(String middleware, String result, ToDoubleFunction<RateLimitCounts> f) {
     return FunctionCounter.builder("bulwark.ratelimit.requests", this, m -> {
-          RateLimitCounts c = m.gateway.rateLimits().counts().get(middleware);
+          RateLimitCounts c = m.gateway.rateLimitCounts().get(middleware);
           return c == null ? 0 : f.applyAsDouble(c);
         }).description("Requests a rateLimit middleware let through or refused")
         .tags("middleware", middleware, "result", result).register(registry);

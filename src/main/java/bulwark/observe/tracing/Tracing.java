@@ -4,7 +4,6 @@ import bulwark.config.TracingConfig;
 import bulwark.filter.Exchange;
 import bulwark.log.Redact;
 import bulwark.observe.Telemetry;
-import bulwark.proxy.RequestIds;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,10 +21,6 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.context.propagation.TextMapSetter;
-import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
-import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporterBuilder;
-import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
-import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporterBuilder;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
@@ -34,7 +29,6 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.Set;
@@ -120,34 +114,6 @@ public final class Tracing implements Telemetry {
   private static final CharSequence TRACEPARENT_NAME = AsciiString.cached(TRACEPARENT);
   private static final CharSequence TRACESTATE_NAME = AsciiString.cached(TRACESTATE);
 
-  /** A trace id in the W3C/OTel form (32 hex digits). */
-  static String traceIdHex(long hi, long lo) {
-    return RequestIds.hex(hi, lo);
-  }
-
-  /** A span id in the W3C/OTel form (16 hex digits). */
-  static String spanIdHex(long id) {
-    byte[] b = new byte[16];
-    RequestIds.hex(b, 0, id);
-    return new String(b, StandardCharsets.ISO_8859_1);
-  }
-
-  /** The traceparent of an unsampled try: 00-trace-span-00, as an AsciiString (copied in one block when encoded). */
-  static CharSequence unsampledTraceparent(long hi, long lo, long span) {
-    byte[] b = new byte[55];
-    b[0] = '0';
-    b[1] = '0';
-    b[2] = '-';
-    RequestIds.hex(b, 3, hi);
-    RequestIds.hex(b, 19, lo);
-    b[35] = '-';
-    RequestIds.hex(b, 36, span);
-    b[52] = '-';
-    b[53] = '0';
-    b[54] = '0';
-    return new AsciiString(b, false);
-  }
-
   /**
    * New traces are sampled here, by the rule of the SDK's TraceIdRatioBased sampler (the absolute
    * value of a random 64-bit number under ratio × Long.MAX_VALUE); the SDK's own sampler then
@@ -174,7 +140,7 @@ public final class Tracing implements Telemetry {
     SdkLogs.install();
     ExportCounts counts = new ExportCounts();
     counts.register(registry);
-    SpanExporter exporter = counts.exporter(exporter(cfg));
+    SpanExporter exporter = counts.exporter(OtlpExporters.of(cfg));
     BatchSpanProcessor batch = BatchSpanProcessor.builder(exporter)
         .setMaxQueueSize(cfg.maxQueueSize())
         .setMaxExportBatchSize(cfg.maxExportBatchSize())
@@ -193,31 +159,6 @@ public final class Tracing implements Telemetry {
         .build();
     LOG.info("tracing to {} ({}), sampling {}% of new traces", cfg.endpoint(), cfg.protocol(), cfg.sampleRatio().value());
     return new Tracing(provider, counts, cfg.exportTimeout().plusSeconds(2), cfg.sampleRatio().fraction());
-  }
-
-  private static final String HTTP_SENDER_PROPERTY = "io.opentelemetry.exporter.internal.http.HttpSenderProvider";
-  private static final String JDK_HTTP_SENDER = "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider";
-
-  private static SpanExporter exporter(TracingConfig cfg) {
-    if ("grpc".equals(cfg.protocol())) {
-      OtlpGrpcSpanExporterBuilder b = OtlpGrpcSpanExporter.builder().setEndpoint(cfg.endpoint())
-          .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
-      cfg.headers().forEach(b::addHeader);
-      return b.build();
-    }
-    // both senders are on the class path (OkHttp for gRPC): OTLP/HTTP takes the JDK's unless the
-    // operator chose otherwise with the same system property
-    if (System.getProperty(HTTP_SENDER_PROPERTY) == null) System.setProperty(HTTP_SENDER_PROPERTY, JDK_HTTP_SENDER);
-    OtlpHttpSpanExporterBuilder b = OtlpHttpSpanExporter.builder().setEndpoint(tracesUrl(cfg.endpoint()))
-        .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
-    cfg.headers().forEach(b::addHeader);
-    return b.build();
-  }
-
-  /** The OTLP/HTTP traces URL of a collector's base endpoint. */
-  static String tracesUrl(String endpoint) {
-    String e = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
-    return e.endsWith("/v1/traces") ? e : e + "/v1/traces";
   }
 
   private static String version() {
@@ -242,8 +183,8 @@ public final class Tracing implements Telemetry {
         lo = r.nextLong();
       } while (hi == 0 && lo == 0);
       if (Math.abs(lo) >= idUpperBound) {
-        ex.traceId = traceIdHex(hi, lo);
-        ex.spanId = spanIdHex(nonZero(r));
+        ex.traceId = TraceIds.traceIdHex(hi, lo);
+        ex.spanId = TraceIds.spanIdHex(nonZero(r));
         ex.trace = new Unsampled(hi, lo);
         return;
       }
@@ -309,7 +250,7 @@ public final class Tracing implements Telemetry {
       MultiMap headers = ex.upstreamHeaders;
       if (headers != null) {
         headers.remove(TRACESTATE_NAME);
-        headers.set(TRACEPARENT_NAME, unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
+        headers.set(TRACEPARENT_NAME, TraceIds.unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
       }
       return;
     }

@@ -16,9 +16,9 @@ class TraceIdsTest {
       long hi = i < edges.length ? edges[i] : rnd.nextLong();
       long lo = i < edges.length ? edges[edges.length - 1 - i] : rnd.nextLong();
       long span = rnd.nextLong();
-      assertThat(Tracing.traceIdHex(hi, lo)).isEqualTo(TraceId.fromLongs(hi, lo));
-      assertThat(Tracing.spanIdHex(span)).isEqualTo(SpanId.fromLong(span));
-      assertThat(Tracing.unsampledTraceparent(hi, lo, span).toString())
+      assertThat(TraceIds.traceIdHex(hi, lo)).isEqualTo(TraceId.fromLongs(hi, lo));
+      assertThat(TraceIds.spanIdHex(span)).isEqualTo(SpanId.fromLong(span));
+      assertThat(TraceIds.unsampledTraceparent(hi, lo, span).toString())
           .isEqualTo("00-" + TraceId.fromLongs(hi, lo) + "-" + SpanId.fromLong(span) + "-00");
     }
   }

@@ -1,4 +1,4 @@
-package bulwark.proxy;
+package bulwark.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

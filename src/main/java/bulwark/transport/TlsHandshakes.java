@@ -1,4 +1,4 @@
-package bulwark.server;
+package bulwark.transport;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

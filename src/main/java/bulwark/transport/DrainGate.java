@@ -1,4 +1,4 @@
-package bulwark.server;
+package bulwark.transport;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,20 +22,20 @@ import java.util.concurrent.TimeUnit;
  * has not even arrived by the end of the window is closed.
  */
 @ChannelHandler.Sharable
-final class DrainGate extends ChannelInboundHandlerAdapter {
+public final class DrainGate extends ChannelInboundHandlerAdapter {
   static final String NAME = "bulwarkDrainGate";
   /** System.nanoTime() at which the window ends; meaningful while {@link #holding} is true. */
   private volatile long windowEndNanos;
   private volatile boolean holding;
 
   /** Starts the window: from now on shutdown events of HTTP/1.x connections wait for its end. */
-  void begin(Duration window) {
+  public void begin(Duration window) {
     windowEndNanos = System.nanoTime() + window.toNanos();
     holding = !window.isZero() && !window.isNegative();
   }
 
   /** Ends the window early (the drain is over): events pass at once. */
-  void end() {
+  public void end() {
     holding = false;
   }
 

@@ -1,5 +1,6 @@
-package bulwark.server;
+package bulwark.transport;
 
+import bulwark.server.ProxyFramingRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
@@ -20,7 +21,7 @@ class FramingTransportTest {
   @Test
   void anAcceptedConnectionKeepsTheDeferredFlushFirstAndTheFramingGuard() throws Exception {
     Transport t = Transport.nativeTransport() != null && Transport.nativeTransport().available() ? Transport.nativeTransport() : Transport.NIO;
-    Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1)).withTransport(FramingTransport.wrap(t, 0)).build();
+    Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1)).withTransport(FramingTransport.wrap(t, 0, ProxyFramingRules.INSTANCE)).build();
     try {
       HttpServer server = vertx.createHttpServer().requestHandler(req -> {
         var pipeline = ((ConnectionBase) req.connection()).channel().pipeline();

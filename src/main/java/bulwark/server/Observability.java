@@ -1,12 +1,20 @@
-package bulwark.observe;
+package bulwark.server;
 
+import bulwark.audit.AuditLog;
 import bulwark.config.BulwarkConfig;
-import bulwark.server.Gateway;
+import bulwark.observe.Audit;
+import bulwark.observe.Telemetry;
+import bulwark.observe.metrics.GatewayMetrics;
+import bulwark.observe.metrics.MetricsView;
+import bulwark.observe.tracing.Tracing;
+import bulwark.remediation.Remediations;
+import bulwark.remediation.RuntimeView;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,37 +33,42 @@ public final class Observability {
   private final MeterRegistry registry;
   private volatile Audit audit = Audit.NONE;
   /** Alert-driven actions (admin POST /alerts). */
-  private bulwark.remediation.Remediations remediation;
+  private Remediations remediation;
   /** The Prometheus metrics part, or null when metrics are off. */
-  private bulwark.observe.metrics.GatewayMetrics metrics;
+  private GatewayMetrics metrics;
 
   private Observability(MeterRegistry registry) {
     this.registry = registry;
   }
 
-  /** Builds the parts the config asks for. Runs before the first route table is compiled. */
-  public static Observability create(BulwarkConfig cfg, Gateway gateway) {
+  /**
+   * Builds the parts the config asks for. Runs before the first route table is compiled.
+   *
+   * @param metricsView what the metrics read of the gateway
+   * @param runtimeView what remediation reads and acts on
+   */
+  public static Observability create(BulwarkConfig cfg, MetricsView metricsView, RuntimeView runtimeView) {
     boolean metrics = cfg.observability().metrics().enabled();
     Observability o = new Observability(metrics ? prometheusRegistry() : new CompositeMeterRegistry());
     // the audit log first: the parts built after it may take o.audit() as they are built
     if (cfg.observability().audit() != null) {
-      bulwark.audit.AuditLog audit = bulwark.audit.AuditLog.of(cfg.observability().audit(), o.registry);
+      AuditLog audit = AuditLog.of(cfg.observability().audit(), o.registry);
       o.audit = audit;
       o.parts.add(audit);
     }
     if (metrics) {
-      o.metrics = new bulwark.observe.metrics.GatewayMetrics(gateway, o.registry);
+      o.metrics = new GatewayMetrics(metricsView, o.registry);
       o.parts.add(o.metrics);
     }
-    o.remediation = new bulwark.remediation.Remediations(gateway, o.registry, o::audit, java.time.Clock.systemUTC());
-    if (cfg.observability().tracing().enabled()) o.parts.add(bulwark.observe.tracing.Tracing.of(cfg.observability().tracing(), o.registry));
+    o.remediation = new Remediations(runtimeView, o.registry, o::audit, Clock.systemUTC());
+    if (cfg.observability().tracing().enabled()) o.parts.add(Tracing.of(cfg.observability().tracing(), o.registry));
     o.telemetry = Telemetry.of(o.parts);
     return o;
   }
 
   private static PrometheusMeterRegistry prometheusRegistry() {
     PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    bulwark.observe.metrics.GatewayMetrics.configure(r);
+    GatewayMetrics.configure(r);
     return r;
   }
 
@@ -65,7 +78,7 @@ public final class Observability {
   }
 
   /** The actions alerts turned on; they outlive reloads. */
-  public bulwark.remediation.Remediations remediation() {
+  public Remediations remediation() {
     return remediation;
   }
 
@@ -79,7 +92,7 @@ public final class Observability {
   }
 
   /** The Prometheus metrics part (what admin /metrics serves), or null when metrics are off. */
-  public bulwark.observe.metrics.GatewayMetrics metrics() {
+  public GatewayMetrics metrics() {
     return metrics;
   }
 

@@ -1,6 +1,5 @@
-package bulwark.server;
+package bulwark.transport;
 
-import bulwark.proxy.DeferredFlush;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelHandler;
@@ -27,23 +26,23 @@ import java.util.concurrent.ThreadFactory;
  * Vert.x's connection handler comes too late for that: with h2c enabled it runs only once the first
  * request has been decoded. Everything else is delegated unchanged.
  */
-final class FramingTransport {
+public final class FramingTransport {
   private FramingTransport() {}
 
   /**
    * @param headTimeoutMillis server.limits.requestHeaderTimeout: a connection whose first request
    *     head is not complete this long after it was accepted is closed (with 408 when nothing was
    *     written yet); 0 turns it off
-   * @param drain put first in every accepted connection, for the drain window
+   * @param rules the Host grammar and the refusals of the framing guard
    */
-  static Transport wrap(Transport t, long headTimeoutMillis) {
-    return wrap(t, headTimeoutMillis, new DrainGate());
+  public static Transport wrap(Transport t, long headTimeoutMillis, FramingRules rules) {
+    return wrap(t, headTimeoutMillis, new DrainGate(), rules);
   }
 
-  static Transport wrap(Transport t, long headTimeoutMillis, DrainGate drain) {
-
+  /** As {@link #wrap(Transport, long, FramingRules)}, with {@code drain} first in every accepted connection, for the drain window. */
+  public static Transport wrap(Transport t, long headTimeoutMillis, DrainGate drain, FramingRules rules) {
     io.vertx.core.spi.transport.Transport impl = t.implementation();
-    io.vertx.core.spi.transport.Transport guarded = new Spi(impl, new AcceptHook(headTimeoutMillis, drain));
+    io.vertx.core.spi.transport.Transport guarded = new Spi(impl, new AcceptHook(headTimeoutMillis, drain, rules));
     return new Transport() {
       @Override
       public String name() {
@@ -72,17 +71,19 @@ final class FramingTransport {
   static final class AcceptHook extends ChannelInboundHandlerAdapter {
     private final long headTimeoutMillis;
     private final DrainGate drain;
+    private final FramingRules rules;
 
-    AcceptHook(long headTimeoutMillis, DrainGate drain) {
+    AcceptHook(long headTimeoutMillis, DrainGate drain, FramingRules rules) {
       this.headTimeoutMillis = headTimeoutMillis;
       this.drain = drain;
+      this.rules = rules;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof Channel child) {
         child.attr(TlsHandshakes.ACCEPTED).set(System.nanoTime());
-        child.pipeline().addFirst("bulwarkFramingInstaller", new Installer(headTimeoutMillis));
+        child.pipeline().addFirst("bulwarkFramingInstaller", new Installer(headTimeoutMillis, rules));
         child.pipeline().addFirst(DrainGate.NAME, drain);
       }
       ctx.fireChannelRead(msg);
@@ -113,9 +114,11 @@ final class FramingTransport {
    */
   static final class Installer extends ChannelInboundHandlerAdapter {
     private final long headTimeoutMillis;
+    private final FramingRules rules;
 
-    Installer(long headTimeoutMillis) {
+    Installer(long headTimeoutMillis, FramingRules rules) {
       this.headTimeoutMillis = headTimeoutMillis;
+      this.rules = rules;
     }
 
     @Override
@@ -147,7 +150,7 @@ final class FramingTransport {
         return;
       }
       if (p.get(RequestFraming.NAME) == null) {
-        p.addAfter(tls != null ? tls.name() : ctx.name(), RequestFraming.NAME, new RequestFraming());
+        p.addAfter(tls != null ? tls.name() : ctx.name(), RequestFraming.NAME, new RequestFraming(rules));
       }
       // here, not on accept: Vert.x sets the pipeline of a new connection up anew
       DeferredFlush.install(ctx.channel());

@@ -1,5 +1,6 @@
-package bulwark.server;
+package bulwark.transport;
 
+import bulwark.server.ProxyFramingRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -12,13 +13,13 @@ import java.util.Arrays;
 /**
  * Jazzer: for any byte stream, cut anywhere, the smuggling guard never throws, passes on a prefix of
  * the stream exactly as it came (all of it while the connection stays open), and when it refuses
- * answers 400 and closes. Seeds in src/test/resources/bulwark/server/RequestFramingFuzzTestInputs/frame/.
+ * answers 400 and closes. Seeds in src/test/resources/bulwark/transport/RequestFramingFuzzTestInputs/frame/.
  */
 class RequestFramingFuzzTest {
   @FuzzTest(maxDuration = "60s")
   void frame(byte[] input) {
     int cut = input.length == 0 ? 0 : (input[input.length - 1] & 0xff) % (input.length + 1);
-    EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming());
+    EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE));
     try {
       ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(input, 0, cut)));
       if (ch.isOpen()) ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(input, cut, input.length)));

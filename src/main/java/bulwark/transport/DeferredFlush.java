@@ -1,4 +1,4 @@
-package bulwark.proxy;
+package bulwark.transport;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;

@@ -1,5 +1,6 @@
-package bulwark.server;
+package bulwark.transport;
 
+import bulwark.server.ProxyFramingRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
@@ -48,7 +49,7 @@ class RequestFramingTest {
   @Test
   void wellFramedBytesPassUnchangedWhateverTheirSplit() {
     for (int step : new int[] {1, 2, 7, 64, 10_000}) {
-      EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming());
+      EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE));
       assertThat(feed(ch, GOOD, step)).isEqualTo(GOOD);
       assertThat(ch.isOpen()).isTrue();
       assertThat(written(ch)).isEmpty();
@@ -61,7 +62,7 @@ class RequestFramingTest {
     String first = "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n";
     String bad = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n";
     for (int step : new int[] {1, 5, 10_000}) {
-      EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming());
+      EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE));
       String passed = feed(ch, first + bad, step);
       // the good request goes on; of the bad one at most an unfinished head (the decoder never completes it)
       if (step > first.length()) assertThat(passed).isEqualTo(first);
@@ -77,7 +78,7 @@ class RequestFramingTest {
     String h2 = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\u0000\u0000\u0012\u0004";
     String tls = "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u0001\u00fc\u0003\u0003";
     for (String in : new String[] {h2, tls}) {
-      EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming());
+      EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE));
       assertThat(feed(ch, in, 3)).isEqualTo(in);
       assertThat(ch.isOpen()).isTrue();
       ch.finishAndReleaseAll();
@@ -89,7 +90,7 @@ class RequestFramingTest {
 
   /** The guard with an HTTP/1.x response encoder behind it, as in Vert.x's pipeline. */
   private static EmbeddedChannel http1() {
-    return new EmbeddedChannel(new RequestFraming(), new HttpResponseEncoder());
+    return new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE), new HttpResponseEncoder());
   }
 
   @Test

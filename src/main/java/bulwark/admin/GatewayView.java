@@ -1,0 +1,49 @@
+package bulwark.admin;
+
+import bulwark.config.BulwarkConfig;
+import bulwark.filter.ratelimit.RedisLink;
+import bulwark.observe.Telemetry;
+import bulwark.observe.metrics.GatewayMetrics;
+import bulwark.remediation.Remediations;
+import bulwark.routing.RouteTable;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Instant;
+
+/** What the admin API reads of the running gateway (implemented by the server). Any thread. */
+public interface GatewayView {
+  BulwarkConfig config();
+
+  RouteTable table();
+
+  /** Where the admin API reports its calls (the audit log hears them). */
+  Telemetry telemetry();
+
+  /** The actions alerts turned on (GET /remediations, POST /alerts). */
+  Remediations remediation();
+
+  /** The Prometheus metrics part, or null when metrics are off. */
+  GatewayMetrics metrics();
+
+  /** The Prometheus registry, or null when metrics are off. */
+  PrometheusMeterRegistry prometheus();
+
+  /** The Redis link of cluster rate limits, or null without one. */
+  RedisLink redis();
+
+  boolean draining();
+
+  long inFlight();
+
+  boolean nativeTransport();
+
+  long generation();
+
+  Instant lastReload();
+
+  long reloadsOk();
+
+  long reloadsFailed();
+
+  /** Why the last reload was rejected, or null when it succeeded. */
+  String lastReloadError();
+}
