@@ -1,6 +1,5 @@
 package bulwark.config;
 
-import bulwark.routing.PathPattern;
 import java.net.URI;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,7 +12,7 @@ import java.util.regex.PatternSyntaxException;
 /** Cross-field checks after binding. Adds to the shared error list; never throws. */
 final class Validator {
   static final Set<String> BALANCERS = Set.of("round_robin", "least_request", "consistent_hash", "random");
-  /** observability.logFormat; bulwark.log.AppLogAppender takes them. */
+  /** observability.logFormat: the application log's formats. */
   static final Set<String> LOG_FORMATS = Set.of("auto", "json", "text");
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   private static final Pattern METHOD = Pattern.compile("[A-Z]+");
@@ -505,10 +504,10 @@ final class Validator {
       }
       if (r.match() == null) continue;
       MatchConfig m = r.match();
-      PathPattern pattern = null;
+      PathSyntax.Parsed pattern = null;
       if (fr.pattern() != null) {
         try {
-          pattern = PathPattern.parse(fr.pattern());
+          pattern = PathSyntax.parse(fr.pattern());
         } catch (IllegalArgumentException e) {
           error(p + ".match.path", e.getMessage());
         }
@@ -524,7 +523,7 @@ final class Validator {
           error(p + ".rewrite", "'" + r.rewrite() + "' must start with /");
         } else if (pattern != null) {
           try {
-            for (String ph : PathPattern.placeholders(r.rewrite())) {
+            for (String ph : PathSyntax.placeholders(r.rewrite())) {
               if (!pattern.paramNames().contains(ph)) {
                 error(p + ".rewrite", "placeholder {" + ph + "} is not a parameter of match.path" + Suggest.didYouMean(ph, pattern.paramNames()));
               }
@@ -560,28 +559,28 @@ final class Validator {
       RemediationRuleConfig r = rules.get(i);
       String p = "remediation.rules[" + i + "]";
       check(r.alert() == null || !r.alert().isBlank(), p + ".alert", "must not be empty");
-      bulwark.remediation.Action a = r.action() == null ? null : bulwark.remediation.Action.of(r.action());
+      RemediationAction a = r.action() == null ? null : RemediationAction.of(r.action());
       if (a == null) {
         if (r.action() != null) {
-          List<String> known = java.util.Arrays.stream(bulwark.remediation.Action.values()).map(bulwark.remediation.Action::configName).toList();
+          List<String> known = java.util.Arrays.stream(RemediationAction.values()).map(RemediationAction::configName).toList();
           error(p + ".action", "unknown action '" + r.action() + "' (known: " + String.join(", ", known) + ")" + Suggest.didYouMean(r.action(), known));
         }
         continue;
       }
       if (r.expireAfter() != null) {
         positive(r.expireAfter(), p + ".expireAfter");
-        check(r.expireAfter().compareTo(bulwark.remediation.Rule.MAX_EXPIRY) <= 0, p + ".expireAfter", "must be at most 24h");
+        check(r.expireAfter().compareTo(RemediationRuleConfig.MAX_EXPIRY) <= 0, p + ".expireAfter", "must be at most 24h");
       }
       Map<String, String> given = new java.util.LinkedHashMap<>();
       given.put("upstream", r.upstream());
       given.put("target", r.target());
       given.put("route", r.route());
       given.put("middleware", r.middleware());
-      List<String> needed = List.of(bulwark.remediation.Rule.fields(a));
+      List<String> needed = a.fields();
       given.forEach((f, v) -> {
         if (v == null) return;
         if (!needed.contains(f)) error(p + "." + f, "action " + a.configName() + " does not use " + f + " (it uses " + String.join(", ", needed) + ")");
-        else if (bulwark.remediation.Rule.badTemplate(v)) error(p + "." + f, "'" + v + "' is neither a name nor {{ labels.NAME }}");
+        else if (RemediationRuleConfig.badTemplate(v)) error(p + "." + f, "'" + v + "' is neither a name nor {{ labels.NAME }}");
       });
       String up = fixed(r.upstream());
       if (up != null && needed.contains("upstream")) {
@@ -589,26 +588,26 @@ final class Validator {
         if (u == null) {
           error(p + ".upstream", "unknown upstream '" + up + "'" + Suggest.didYouMean(up, c.upstreams().keySet()));
         } else {
-          if (a == bulwark.remediation.Action.OPEN_BREAKER) check(u.circuitBreaker() != null, p + ".upstream", "upstream '" + up + "' has no circuitBreaker to open");
+          if (a == RemediationAction.OPEN_BREAKER) check(u.circuitBreaker() != null, p + ".upstream", "upstream '" + up + "' has no circuitBreaker to open");
           String t = fixed(r.target());
-          if (t != null && a == bulwark.remediation.Action.EJECT_TARGET && bulwark.remediation.Targets.find(u, t) == null) {
+          if (t != null && a == RemediationAction.EJECT_TARGET && TargetConfig.find(u, t) == null) {
             error(p + ".target", "upstream '" + up + "' has no target '" + t + "' (use host:port or the target's url)");
           }
         }
       }
       String route = fixed(r.route());
-      if (route != null && a == bulwark.remediation.Action.USE_FALLBACK) {
+      if (route != null && a == RemediationAction.USE_FALLBACK) {
         RouteConfig rc = routes.get(route);
         if (rc == null) error(p + ".route", "unknown route '" + route + "'" + Suggest.didYouMean(route, routeNames));
         else check(rc.fallback() != null, p + ".route", "route '" + route + "' has no fallback to use");
       }
       String mw = fixed(r.middleware());
-      if (mw != null && a == bulwark.remediation.Action.TIGHTEN_RATE_LIMIT) {
+      if (mw != null && a == RemediationAction.TIGHTEN_RATE_LIMIT) {
         MiddlewareConfig m = c.middlewares().get(mw);
         if (m == null) error(p + ".middleware", "unknown middleware '" + mw + "'" + Suggest.didYouMean(mw, c.middlewares().keySet()));
         else check(m.rateLimit() != null, p + ".middleware", "middleware '" + mw + "' is not a rateLimit");
       }
-      if (a == bulwark.remediation.Action.TIGHTEN_RATE_LIMIT) {
+      if (a == RemediationAction.TIGHTEN_RATE_LIMIT) {
         if (r.factor() == null) error(p + ".factor", "tightenRateLimit needs a factor, e.g. 10%");
         else check(r.factor().value() > 0 && r.factor().value() < 100, p + ".factor", "must be above 0% and below 100%");
       } else {
