@@ -281,11 +281,12 @@ public final class ConfigDocs {
       return s;
     }
     Class<?> c = (Class<?>) t;
-    if (c == String.class) {
+    if (c == String.class || Names.isNames(c)) {
       s.put("type", "string");
-      if (d != null && d.oneOf().length > 0) {
+      List<String> names = oneOf(c, d);
+      if (!names.isEmpty()) {
         ArrayNode e = s.putArray("enum");
-        for (String v : d.oneOf()) e.add(v);
+        for (String v : names) e.add(v);
       }
     } else if (c == boolean.class || c == Boolean.class) {
       s.put("type", "boolean");
@@ -310,6 +311,13 @@ public final class ConfigDocs {
       throw new IllegalStateException("no schema for config type " + c.getName());
     }
     return s;
+  }
+
+  /** The names a value may take: its enum's, the enum @Doc names, or @Doc oneOf; empty for free text. */
+  static List<String> oneOf(Class<?> c, Doc d) {
+    if (Names.isNames(c)) return Names.of(c);
+    if (d != null && d.names() != ConfigName.class) return Names.of(d.names());
+    return d == null ? List.of() : Arrays.asList(d.oneOf());
   }
 
   /** The default as YAML would read it: booleans and whole numbers typed, everything else text. */
@@ -463,8 +471,9 @@ public final class ConfigDocs {
     if (isSection(c)) {
       return "[`" + path + "`](#" + anchor(byType.get(c)) + ")";
     }
-    if (d != null && d.oneOf().length > 0) {
-      return "one of " + Arrays.stream(d.oneOf()).map(v -> "`" + v + "`").collect(Collectors.joining(", "));
+    List<String> names = oneOf(c, d);
+    if (!names.isEmpty()) {
+      return "one of " + names.stream().map(v -> "`" + v + "`").collect(Collectors.joining(", "));
     }
     if (d != null && !d.unit().isEmpty()) return d.unit();
     if (c == String.class) return "string";

@@ -3,7 +3,7 @@ package bulwark.config;
 import java.util.List;
 
 /** What a remediation rule does, and which object fields name the thing it acts on. */
-public enum RemediationAction {
+public enum RemediationAction implements ConfigName {
   EJECT_TARGET("ejectTarget", "upstream", "target"),
   TIGHTEN_RATE_LIMIT("tightenRateLimit", "middleware"),
   OPEN_BREAKER("openBreaker", "upstream"),
@@ -18,6 +18,7 @@ public enum RemediationAction {
   }
 
   /** The name in the config and in every report, metric and audit event. */
+  @Override
   public String configName() {
     return configName;
   }
@@ -25,6 +26,17 @@ public enum RemediationAction {
   /** The object fields this action needs, in the order they are reported. */
   public List<String> fields() {
     return fields;
+  }
+
+  @Override
+  public String unknown(String given) {
+    List<String> known = Names.of(RemediationAction.class);
+    return "unknown action '" + given + "' (known: " + String.join(", ", known) + ")" + Suggest.didYouMean(given, known);
+  }
+
+  @Override
+  public String toString() {
+    return configName;
   }
 
   /** The action called {@code name} in the config, or null. */

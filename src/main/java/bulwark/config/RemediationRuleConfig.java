@@ -13,8 +13,7 @@ import java.util.regex.Pattern;
 public record RemediationRuleConfig(
     @Doc(value = "The alertname this rule answers.", required = true) String alert,
     @Doc("Further labels the alert must carry, with exactly these values.") Map<String, String> labels,
-    @Doc(value = "What to do while the alert fires: ejectTarget (upstream, target), tightenRateLimit (middleware, factor), openBreaker (upstream) or useFallback (route).", required = true,
-        oneOf = {"ejectTarget", "tightenRateLimit", "openBreaker", "useFallback"}) String action,
+    @Doc(value = "What to do while the alert fires: ejectTarget (upstream, target), tightenRateLimit (middleware, factor), openBreaker (upstream) or useFallback (route).", required = true) RemediationAction action,
     @Doc("ejectTarget, openBreaker: the upstream; a name, or {{ labels.NAME }}. Absent: the alert's label upstream.") String upstream,
     @Doc("ejectTarget: the target, as host:port (as in admin /upstreams) or its URL; or {{ labels.NAME }}. Absent: the alert's label target.") String target,
     @Doc("useFallback: the route (it must have a fallback); a name, or {{ labels.NAME }}. Absent: the alert's label route.") String route,

@@ -12,8 +12,6 @@ import java.util.regex.PatternSyntaxException;
 /** Cross-field checks after binding. Adds to the shared error list; never throws. */
 final class Validator {
   static final Set<String> BALANCERS = Set.of("round_robin", "least_request", "consistent_hash", "random");
-  /** observability.logFormat: the application log's formats. */
-  static final Set<String> LOG_FORMATS = Set.of("auto", "json", "text");
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   private static final Pattern METHOD = Pattern.compile("[A-Z]+");
   private static final Pattern HOST = Pattern.compile("(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
@@ -26,9 +24,14 @@ final class Validator {
   /** Fields that already failed to bind: their placeholder value (0, "") is not checked again. */
   private final Set<String> failed = new HashSet<>();
 
-  Validator(List<ConfigError> errors) {
+  /** Values the binder found to be none of their enum's names, reported here by {@link #named} in the validator's order. */
+  private final Map<String, String> unknownNames;
+
+  Validator(List<ConfigError> errors, Map<String, String> unknownNames) {
     this.errors = errors;
+    this.unknownNames = unknownNames;
     for (ConfigError e : errors) failed.add(e.path());
+    failed.addAll(unknownNames.keySet());
   }
 
   void validate(BulwarkConfig c) {
@@ -44,9 +47,7 @@ final class Validator {
     for (int i = 0; i < c.groups().size(); i++) group(c.groups().get(i), "groups[" + i + "]", c.middlewares());
     routes(c);
     if (c.remediation() != null) remediation(c);
-    if (c.observability() != null && c.observability().logFormat() != null && !LOG_FORMATS.contains(c.observability().logFormat())) {
-      error("observability.logFormat", "'" + c.observability().logFormat() + "' must be auto, json or text");
-    }
+    named("observability.logFormat");
     if (c.observability() != null && c.observability().tracing() != null) tracing("observability.tracing", c.observability().tracing());
     if (c.observability() != null && c.observability().audit() != null) audit(c.observability().audit(), "observability.audit");
   }
@@ -105,8 +106,6 @@ final class Validator {
     }
   }
 
-  static final Set<String> TLS_VERSIONS = Set.of("TLSv1.2", "TLSv1.3");
-
   private void tls(TlsConfig t, String p) {
     if (t.certificates().isEmpty()) error(p + ".certificates", "at least one certificate is required");
     for (int i = 0; i < t.certificates().size(); i++) {
@@ -114,9 +113,7 @@ final class Validator {
       String cp = p + ".certificates[" + i + "]";
       if (pemCertificates(c.cert(), cp + ".cert") & pemKey(c.key(), cp + ".key")) pair(c.cert(), c.key(), cp + ".key");
     }
-    if (t.minVersion() != null && !TLS_VERSIONS.contains(t.minVersion())) {
-      error(p + ".minVersion", "'" + t.minVersion() + "' must be TLSv1.2 or TLSv1.3 (older versions are not accepted)");
-    }
+    names(TlsVersion.class, t.minVersion(), p + ".minVersion");
     if (t.hsts() != null) check(t.hsts().maxAge() >= 0, p + ".hsts.maxAge", "must not be negative");
   }
 
@@ -255,13 +252,11 @@ final class Validator {
     if (u.tls() != null) upstreamTls(p + ".tls", u.tls(), u);
   }
 
-  static final Set<String> RETRY_CONDITIONS = Set.of("connect_failure", "reset", "timeout");
-
   private void health(String p, HealthCheckConfig h) {
     ActiveCheckConfig a = h.active();
     if (a != null) {
       String ap = p + ".active";
-      check(a.type() == null || a.type().equals("http") || a.type().equals("tcp"), ap + ".type", "'" + a.type() + "' must be http or tcp");
+      names(HealthCheckType.class, a.type(), ap + ".type");
       check(a.path() != null && a.path().startsWith("/"), ap + ".path", "'" + a.path() + "' must start with /");
       for (int i = 0; i < a.statuses().size(); i++) {
         int s = a.statuses().get(i);
@@ -297,13 +292,13 @@ final class Validator {
     check(b.failureRateThreshold() == null || b.failureRateThreshold().value() > 0, p + ".failureRateThreshold", "must be above 0%");
     check(b.slowCallRateThreshold() == null || b.slowCallRateThreshold().value() > 0, p + ".slowCallRateThreshold", "must be above 0%");
     positive(b.slowCallThreshold(), p + ".slowCallThreshold");
-    check(b.windowType() == null || b.windowType().equals("count") || b.windowType().equals("time"), p + ".windowType", "'" + b.windowType() + "' must be count or time");
+    names(WindowType.class, b.windowType(), p + ".windowType");
     check(b.window() >= 1, p + ".window", "must be at least 1");
     check(b.minimumCalls() >= 1, p + ".minimumCalls", "must be at least 1");
     positive(b.openFor(), p + ".openFor");
     check(b.halfOpenCalls() >= 1, p + ".halfOpenCalls", "must be at least 1");
     positive(b.maxHalfOpenWait(), p + ".maxHalfOpenWait");
-    check(b.scope() == null || b.scope().equals("upstream") || b.scope().equals("route"), p + ".scope", "'" + b.scope() + "' must be upstream or route");
+    names(BreakerScope.class, b.scope(), p + ".scope");
   }
 
   private void retry(String p, RetryConfig r) {
@@ -311,8 +306,8 @@ final class Validator {
     for (int i = 0; i < r.on().size(); i++) {
       String c = r.on().get(i);
       boolean status = c.matches("[1-5]\\d\\d");
-      if (!status && !RETRY_CONDITIONS.contains(c)) {
-        error(p + ".on[" + i + "]", "'" + c + "' must be connect_failure, reset, timeout or an HTTP status" + Suggest.didYouMean(c, RETRY_CONDITIONS));
+      if (!status && Names.check(RetryCondition.class, c) != null) {
+        error(p + ".on[" + i + "]", "'" + c + "' must be connect_failure, reset, timeout or an HTTP status" + Suggest.didYouMean(c, Names.of(RetryCondition.class)));
       }
     }
     positive(r.backoff(), p + ".backoff");
@@ -327,7 +322,7 @@ final class Validator {
     AdaptiveConcurrencyConfig a = o.adaptive();
     if (a == null) return;
     String ap = p + ".adaptive";
-    check(a.algorithm() == null || a.algorithm().equals("aimd") || a.algorithm().equals("gradient"), ap + ".algorithm", "'" + a.algorithm() + "' must be aimd or gradient");
+    names(AdaptiveAlgorithm.class, a.algorithm(), ap + ".algorithm");
     check(a.minLimit() >= 1, ap + ".minLimit", "must be at least 1");
     check(a.maxLimit() >= a.minLimit(), ap + ".maxLimit", "must be at least minLimit");
     check(a.initialLimit() >= a.minLimit() && a.initialLimit() <= a.maxLimit(), ap + ".initialLimit", "must be between minLimit and maxLimit");
@@ -335,14 +330,15 @@ final class Validator {
   }
 
   private void rateLimit(String p, RateLimitConfig r, boolean haveCluster) {
-    String k = nz(r.key());
-    boolean keyOk = k.equals("client_ip") || k.equals("route") || (k.startsWith("header:") && TOKEN.matcher(k.substring(7)).matches());
-    keyOk |= k.equals("consumer") || (k.startsWith("claim:") && k.length() > 6);
-    check(keyOk, p + ".key", "'" + k + "' must be client_ip, route, header:NAME, consumer or claim:NAME");
+    try {
+      RateLimitKeySpec.parse(nz(r.key()));
+    } catch (IllegalArgumentException e) {
+      error(p + ".key", e.getMessage());
+    }
     check(r.burst() >= 0, p + ".burst", "must not be negative");
-    check(r.scope() == null || r.scope().equals("local") || r.scope().equals("cluster"), p + ".scope", "'" + r.scope() + "' must be local or cluster");
-    check(r.onRedisFailure() == null || r.onRedisFailure().equals("open") || r.onRedisFailure().equals("closed"), p + ".onRedisFailure", "'" + r.onRedisFailure() + "' must be open or closed");
-    if ("cluster".equals(r.scope()) && !haveCluster) error(p + ".scope", "scope cluster needs the top-level cluster section (cluster.redis)");
+    named(p + ".scope");
+    named(p + ".onRedisFailure");
+    if (r.scope() == RateLimitScope.CLUSTER && !haveCluster) error(p + ".scope", "scope cluster needs the top-level cluster section (cluster.redis)");
     check(r.maxKeys() >= 1, p + ".maxKeys", "must be at least 1");
   }
 
@@ -409,7 +405,7 @@ final class Validator {
     check(c.inactiveCacheTtl() == null || !c.inactiveCacheTtl().isNegative(), p + ".inactiveCacheTtl", "must not be negative");
     positive(c.timeout(), p + ".timeout");
     check(c.maxCacheEntries() >= 1, p + ".maxCacheEntries", "must be at least 1");
-    check(c.onFailure() == null || c.onFailure().equals("open") || c.onFailure().equals("closed"), p + ".onFailure", "'" + c.onFailure() + "' must be open or closed");
+    named(p + ".onFailure");
     access(p, c.token(), c.allow(), c.clientRule(), c.forwardClaims());
   }
 
@@ -430,7 +426,7 @@ final class Validator {
 
   private void tracing(String p, TracingConfig t) {
     url(p + ".endpoint", nz(t.endpoint()));
-    check("http/protobuf".equals(t.protocol()) || "grpc".equals(t.protocol()), p + ".protocol", "'" + t.protocol() + "' must be http/protobuf or grpc");
+    named(p + ".protocol");
     check(t.sampleRatio() == null || (t.sampleRatio().value() >= 0 && t.sampleRatio().value() <= 100), p + ".sampleRatio", "must be 0% to 100%");
     check(!nz(t.serviceName()).isBlank(), p + ".serviceName", "must not be empty");
     t.headers().forEach((name, value) -> {
@@ -559,12 +555,9 @@ final class Validator {
       RemediationRuleConfig r = rules.get(i);
       String p = "remediation.rules[" + i + "]";
       check(r.alert() == null || !r.alert().isBlank(), p + ".alert", "must not be empty");
-      RemediationAction a = r.action() == null ? null : RemediationAction.of(r.action());
+      RemediationAction a = r.action();
       if (a == null) {
-        if (r.action() != null) {
-          List<String> known = java.util.Arrays.stream(RemediationAction.values()).map(RemediationAction::configName).toList();
-          error(p + ".action", "unknown action '" + r.action() + "' (known: " + String.join(", ", known) + ")" + Suggest.didYouMean(r.action(), known));
-        }
+        named(p + ".action");
         continue;
       }
       if (r.expireAfter() != null) {
@@ -656,6 +649,18 @@ final class Validator {
 
   private void positive(java.time.Duration d, String p) {
     if (d != null && (d.isZero() || d.isNegative())) error(p, "must be above 0");
+  }
+
+  /** Reports the value at {@code path} if the binder found it to be none of its enum's names. */
+  private void named(String path) {
+    String message = unknownNames.remove(path);
+    if (message != null) errors.add(new ConfigError(path, message));
+  }
+
+  /** A string field whose allowed names an enum holds. */
+  private void names(Class<? extends ConfigName> type, String value, String path) {
+    String problem = Names.check(type, value);
+    if (problem != null) error(path, problem);
   }
 
   private void check(boolean ok, String path, String message) {

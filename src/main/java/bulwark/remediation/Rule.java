@@ -16,7 +16,7 @@ public record Rule(int index, String alert, Map<String, String> labels, Remediat
 
   /** Compiles a validated rule (an unknown action was rejected at config load). */
   public static Rule of(int index, RemediationRuleConfig c) {
-    RemediationAction a = RemediationAction.of(c.action());
+    RemediationAction a = c.action();
     if (a == null) throw new IllegalArgumentException("unknown action '" + c.action() + "'");
     Map<String, String> objects = new LinkedHashMap<>();
     Map<String, String> given = Map.of("upstream", nz(c.upstream()), "target", nz(c.target()), "route", nz(c.route()), "middleware", nz(c.middleware()));

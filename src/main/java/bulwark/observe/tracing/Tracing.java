@@ -1,6 +1,7 @@
 package bulwark.observe.tracing;
 
 import bulwark.config.TracingConfig;
+import bulwark.config.TracingProtocol;
 import bulwark.filter.Exchange;
 import bulwark.log.Redact;
 import bulwark.observe.Telemetry;
@@ -199,7 +200,7 @@ public final class Tracing implements Telemetry {
   private static final String JDK_HTTP_SENDER = "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider";
 
   private static SpanExporter exporter(TracingConfig cfg) {
-    if ("grpc".equals(cfg.protocol())) {
+    if (cfg.protocol() == TracingProtocol.GRPC) {
       OtlpGrpcSpanExporterBuilder b = OtlpGrpcSpanExporter.builder().setEndpoint(cfg.endpoint())
           .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
       cfg.headers().forEach(b::addHeader);

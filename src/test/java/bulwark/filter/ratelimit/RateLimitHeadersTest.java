@@ -1,5 +1,7 @@
 package bulwark.filter.ratelimit;
 
+import bulwark.config.RateLimitScope;
+import bulwark.config.FailureMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.Rate;
@@ -10,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class RateLimitHeadersTest {
   private static RateLimitPolicy policy(String name, String rate, int burst) {
-    return RateLimitPolicy.of(name, new RateLimitConfig("client_ip", Rate.parse(rate), burst, "local", "open", 10));
+    return RateLimitPolicy.of(name, new RateLimitConfig("client_ip", Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, 10));
   }
 
   @Test

@@ -1,5 +1,7 @@
 package bulwark.filter.ratelimit;
 
+import bulwark.config.RateLimitScope;
+import bulwark.config.FailureMode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -52,7 +54,7 @@ class RateLimitRegistryTest {
   void clusterScopeNeedsAClusterSection() {
     RateLimitRegistry reg = new RateLimitRegistry(new ManualTime());
     reg.prepare(null);
-    assertThatThrownBy(() -> reg.filter("c", new RateLimitConfig("client_ip", Rate.parse("1/s"), 0, "cluster", "open", 10)))
+    assertThatThrownBy(() -> reg.filter("c", new RateLimitConfig("client_ip", Rate.parse("1/s"), 0, RateLimitScope.CLUSTER, FailureMode.OPEN, 10)))
         .hasMessageContaining("cluster");
   }
 }
