@@ -1,10 +1,10 @@
 package bulwark.remediation;
 
-import bulwark.config.RemediationAction;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import bulwark.config.Percent;
+import bulwark.config.RemediationAction;
 import bulwark.config.RemediationRuleConfig;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;

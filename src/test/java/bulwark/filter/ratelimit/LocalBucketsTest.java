@@ -1,11 +1,11 @@
 package bulwark.filter.ratelimit;
 
-import bulwark.config.RateLimitScope;
-import bulwark.config.FailureMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import bulwark.config.RateLimitConfig;
+import bulwark.config.FailureMode;
 import bulwark.config.Rate;
+import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitScope;
 import io.github.bucket4j.ConsumptionProbe;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -1,14 +1,14 @@
 package bulwark.filter.ratelimit;
 
-import bulwark.config.RateLimitScope;
-import bulwark.config.FailureMode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigLoader;
+import bulwark.config.FailureMode;
 import bulwark.config.Rate;
 import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitScope;
 import org.junit.jupiter.api.Test;
 
 class RateLimitRegistryTest {
