@@ -8,7 +8,6 @@ import java.util.regex.Pattern;
 
 /** Validation of the access-control middlewares: apiKey, basicAuth, cors, ipRules. */
 final class AccessChecks {
-  private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
   static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$\\d\\d\\$[./A-Za-z0-9]{53}");
   /** scheme://host[:port], the host possibly starting with "*." */
@@ -20,7 +19,7 @@ final class AccessChecks {
     boolean header = c.header() != null && !c.header().isEmpty();
     boolean query = c.query() != null && !c.query().isEmpty();
     if (!header && !query) error.accept(p, "set header or query: where the key is read from");
-    if (header && !TOKEN.matcher(c.header()).matches()) error.accept(p + ".header", "'" + c.header() + "' is not a valid header name");
+    if (header && !Syntax.TOKEN.matcher(c.header()).matches()) error.accept(p + ".header", "'" + c.header() + "' is not a valid header name");
     if (c.consumers().isEmpty()) error.accept(p + ".consumers", "at least one consumer is required");
     Map<String, String> seen = new HashMap<>();
     c.consumers().forEach((name, hashes) -> {
@@ -68,11 +67,11 @@ final class AccessChecks {
     }
     for (int i = 0; i < c.allowHeaders().size(); i++) {
       String h = c.allowHeaders().get(i);
-      if (!h.equals("*") && !TOKEN.matcher(h).matches()) error.accept(p + ".allowHeaders[" + i + "]", "not a valid header name");
+      if (!h.equals("*") && !Syntax.TOKEN.matcher(h).matches()) error.accept(p + ".allowHeaders[" + i + "]", "not a valid header name");
     }
     for (int i = 0; i < c.exposeHeaders().size(); i++) {
       String h = c.exposeHeaders().get(i);
-      if (!TOKEN.matcher(h).matches() || h.equals("*")) error.accept(p + ".exposeHeaders[" + i + "]", "not a valid header name");
+      if (!Syntax.TOKEN.matcher(h).matches() || h.equals("*")) error.accept(p + ".exposeHeaders[" + i + "]", "not a valid header name");
     }
     if (c.maxAge() != null && c.maxAge().isNegative()) error.accept(p + ".maxAge", "must not be negative");
   }

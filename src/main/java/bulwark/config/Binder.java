@@ -26,9 +26,19 @@ final class Binder {
   static final Set<Class<?>> ONE_OF = Set.of(MiddlewareConfig.class);
 
   private final List<ConfigError> errors;
+  /**
+   * A value that is none of its enum's names, by path: the validator reports it where it checks
+   * that section, so the errors read in the same order as when such fields were checked strings.
+   */
+  private final Map<String, String> unknownNames = new LinkedHashMap<>();
 
   Binder(List<ConfigError> errors) {
     this.errors = errors;
+  }
+
+  /** The unknown names found while binding, by path, in document order (see {@link Validator}). */
+  Map<String, String> unknownNames() {
+    return unknownNames;
   }
 
   /** YAML key of a record component. */
@@ -168,7 +178,15 @@ final class Binder {
       if (c == ByteSize.class) return ByteSize.parse(text);
       if (c == Percent.class) return Percent.parse(text);
       if (c == Rate.class) return Rate.parse(text);
-    } catch (IllegalArgumentException | ArithmeticException e) {
+      if (Names.isNames(c)) return Names.parse(c, text);
+    } catch (IllegalArgumentException e) {
+      if (Names.isNames(c)) {
+        if (errors.stream().noneMatch(x -> x.path().equals(path))) unknownNames.put(path, e.getMessage());
+        return null;
+      }
+      error(path, e.getMessage());
+      return null;
+    } catch (ArithmeticException e) {
       error(path, e.getMessage());
       return null;
     }

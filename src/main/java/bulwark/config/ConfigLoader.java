@@ -96,8 +96,10 @@ public final class ConfigLoader {
       throw new ConfigException(List.of(new ConfigError("", "the config file is empty")));
     }
     root = substitute(root, "", errors);
-    BulwarkConfig cfg = new Binder(errors).bindRecord(root, BulwarkConfig.class, "");
-    if (cfg != null) new Validator(errors).validate(cfg);
+    Binder binder = new Binder(errors);
+    BulwarkConfig cfg = binder.bindRecord(root, BulwarkConfig.class, "");
+    if (cfg != null) new Validator(errors, binder.unknownNames()).validate(cfg);
+    binder.unknownNames().forEach((path, message) -> errors.add(new ConfigError(path, message)));
     if (!errors.isEmpty()) throw new ConfigException(errors);
     return cfg;
   }

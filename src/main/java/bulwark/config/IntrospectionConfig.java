@@ -13,7 +13,7 @@ public record IntrospectionConfig(
     @Doc(value = "How long an inactive answer is cached (0: not cached).", unit = "duration", dflt = "10s") Duration inactiveCacheTtl,
     @Doc(value = "Most answers cached; past it, expired answers and then arbitrary ones are dropped.", dflt = "100000") int maxCacheEntries,
     @Doc(value = "Time allowed for one introspection call.", unit = "duration", dflt = "2s") Duration timeout,
-    @Doc(value = "When the endpoint fails: closed refuses the request with 503, open lets it through without identity (no claims forwarded).", dflt = "closed", oneOf = {"closed", "open"}) String onFailure,
+    @Doc(value = "When the endpoint fails: closed refuses the request with 503, open lets it through without identity (no claims forwarded).", dflt = "closed") FailureMode onFailure,
     @Doc(value = AuthDocs.TOKEN, dflt = "header") String token,
     @Doc(AuthDocs.REQUIRE_SCOPES) List<String> requireScopes,
     @Doc(AuthDocs.USER_SCOPES) List<String> userScopes,

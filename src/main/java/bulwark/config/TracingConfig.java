@@ -6,7 +6,7 @@ import java.util.Map;
 public record TracingConfig(
     @Doc(value = "Trace requests: a server span per request, a client span per upstream try, W3C traceparent/tracestate in and out, OTLP export.", dflt = "false") boolean enabled,
     @Doc(value = "The OTLP collector: http://host:4318 for http/protobuf (the /v1/traces path is added unless present), http://host:4317 for grpc. http:// or https://.", dflt = "http://127.0.0.1:4318") String endpoint,
-    @Doc(value = "OTLP transport: http/protobuf or grpc.", dflt = "http/protobuf", oneOf = {"http/protobuf", "grpc"}) String protocol,
+    @Doc(value = "OTLP transport: http/protobuf or grpc.", dflt = "http/protobuf") TracingProtocol protocol,
     @Doc(value = "Share of new traces sampled; a request that carries a parent (traceparent) follows its parent's sampled flag.", unit = "percent", dflt = "10%") Percent sampleRatio,
     @Doc(value = "service.name of the spans.", dflt = "bulwark") String serviceName,
     @Doc(value = "Headers sent with every export, e.g. the collector's Authorization; write secrets as ${ENV}. Values are never logged.", unit = "map of header name to value") Map<String, String> headers,

@@ -1,5 +1,6 @@
 package bulwark.log;
 
+import bulwark.config.LogFormat;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
@@ -54,6 +55,11 @@ public final class AppLogAppender extends OutputStreamAppender<ILoggingEvent> {
    */
   public static void useFormat(String format) {
     for (AppLogAppender a : STARTED) a.setFormat(format);
+  }
+
+  /** {@link #useFormat(String)} with the config's value. */
+  public static void useFormat(LogFormat format) {
+    useFormat(format == null ? null : format.configName());
   }
 
   private boolean stderr() {

@@ -2,6 +2,7 @@ package bulwark.remediation;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.config.MiddlewareConfig;
+import bulwark.config.RemediationAction;
 import bulwark.config.RemediationRuleConfig;
 import bulwark.observe.Audit;
 import bulwark.routing.Route;
@@ -63,7 +64,7 @@ public final class Remediations {
       return size() > MAX_EXPIRED;
     }
   };
-  private final Map<Action, AtomicInteger> counts = new EnumMap<>(Action.class);
+  private final Map<RemediationAction, AtomicInteger> counts = new EnumMap<>(RemediationAction.class);
   // what is enforced now, from the active actions
   private Set<String> ejected = Set.of();
   private Set<String> openUpstreams = Set.of();
@@ -80,7 +81,7 @@ public final class Remediations {
     this.registry = registry;
     this.audit = audit;
     this.clock = clock;
-    for (Action a : Action.values()) {
+    for (RemediationAction a : RemediationAction.values()) {
       AtomicInteger n = new AtomicInteger();
       counts.put(a, n);
       Gauge.builder("bulwark.remediation.actions.active", n, AtomicInteger::get)
@@ -164,7 +165,7 @@ public final class Remediations {
           audit("remediation.rejected", entry);
           continue;
         }
-        if (rule.action() == Action.EJECT_TARGET) objects.put("target", Targets.key(objects.get("target")));
+        if (rule.action() == RemediationAction.EJECT_TARGET) objects.put("target", Targets.key(objects.get("target")));
         Instant now = clock.instant();
         Instant expires = now.plus(rule.expireAfter());
         long timer = vertx == null ? -1 : vertx.setTimer(Math.max(1, rule.expireAfter().toMillis()), t -> expire(id));
@@ -268,12 +269,12 @@ public final class Remediations {
   }
 
   /** Why the action cannot act on these objects in the serving config, or null when it can. */
-  static String check(Action action, Map<String, String> o, BulwarkConfig cfg, RouteTable table) {
+  static String check(RemediationAction action, Map<String, String> o, BulwarkConfig cfg, RouteTable table) {
     switch (action) {
       case EJECT_TARGET, OPEN_BREAKER -> {
         UpstreamRuntime up = table.upstreams().get(o.get("upstream"));
         if (up == null) return "unknown upstream '" + o.get("upstream") + "'";
-        if (action == Action.OPEN_BREAKER) return up.config().circuitBreaker() == null ? "upstream '" + up.name() + "' has no circuitBreaker" : null;
+        if (action == RemediationAction.OPEN_BREAKER) return up.config().circuitBreaker() == null ? "upstream '" + up.name() + "' has no circuitBreaker" : null;
         String key = Targets.key(o.get("target"));
         for (Target t : up.targets()) {
           if (t.key().equals(key)) return null;
@@ -314,11 +315,11 @@ public final class Remediations {
 
   private static JsonObject describe(JsonObject entry, Active a) {
     a.objects().forEach(entry::put);
-    if (a.rule().action() == Action.TIGHTEN_RATE_LIMIT) entry.put("factor", a.rule().factor());
+    if (a.rule().action() == RemediationAction.TIGHTEN_RATE_LIMIT) entry.put("factor", a.rule().factor());
     return entry.put("expiresAt", a.expiresAt().toString());
   }
 
-  private void count(Action a, String result) {
+  private void count(RemediationAction a, String result) {
     Counter.builder("bulwark.remediation.actions").description("Remediation actions by result")
         .tag("action", a.configName()).tag("result", result).register(registry).increment();
   }

@@ -129,8 +129,12 @@ class ConfigDocsTest {
     Class<?> c = (Class<?>) t;
     if (c == String.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("string");
-      List<String> oneOf = d == null ? List.of() : List.of(d.oneOf());
+      List<String> oneOf = d == null ? List.of() : d.names() != ConfigName.class ? configNames(d.names()) : List.of(d.oneOf());
       assertThat(p.has("enum") ? elements(p.get("enum")) : List.of()).as(what + " enum").containsExactlyElementsOf(oneOf);
+    } else if (c.isEnum()) {
+      assertThat(ConfigName.class).as(what + " is written as a name").isAssignableFrom(c);
+      assertThat(p.path("type").asText()).as(what).isEqualTo("string");
+      assertThat(elements(p.get("enum"))).as(what + " enum").containsExactlyElementsOf(configNames(c));
     } else if (c == boolean.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("boolean");
     } else if (c == int.class || c == long.class || c == Integer.class) {
@@ -158,6 +162,10 @@ class ConfigDocsTest {
     } else {
       throw new AssertionError(what + ": no check for " + c);
     }
+  }
+
+  private static List<String> configNames(Class<?> e) {
+    return Arrays.stream(e.getEnumConstants()).map(x -> ((ConfigName) x).configName()).toList();
   }
 
   @Test

@@ -107,7 +107,7 @@ class ConfigLoaderTest {
             new LimitsConfig(new ByteSize(32 * 1024), new ByteSize(1L << 30), Duration.ofMillis(250), Duration.ofMinutes(2), Duration.ofSeconds(30)),
             new ShutdownConfig(Duration.ofHours(1), Duration.ofSeconds(5)), Duration.ofSeconds(1), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")),
         new AdminConfig("10.0.0.5:9901", TOKEN_32, null, List.of()),
-        new ObservabilityConfig("auto", new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
+        new ObservabilityConfig(LogFormat.AUTO, new AccessLogConfig(false, "/var/log/bulwark/access.log"), new MetricsConfig(true), new TracingConfig(false, "http://127.0.0.1:4318", TracingProtocol.HTTP_PROTOBUF, Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null),
         null,
         Map.of(
             "users", new UpstreamConfig(
@@ -425,9 +425,9 @@ class ConfigLoaderTest {
 
   @Test
   void logFormatIsAutoJsonOrTextAndAutoByDefault() throws Exception {
-    assertThat(load(USERS).observability().logFormat()).isEqualTo("auto");
-    assertThat(load(USERS + "observability:\n  logFormat: text\n").observability().logFormat()).isEqualTo("text");
-    assertThat(load(USERS + "observability:\n  logFormat: json\n").observability().logFormat()).isEqualTo("json");
+    assertThat(load(USERS).observability().logFormat()).isEqualTo(LogFormat.AUTO);
+    assertThat(load(USERS + "observability:\n  logFormat: text\n").observability().logFormat()).isEqualTo(LogFormat.TEXT);
+    assertThat(load(USERS + "observability:\n  logFormat: json\n").observability().logFormat()).isEqualTo(LogFormat.JSON);
     assertThat(errors(USERS + "observability:\n  logFormat: pretty\n"))
         .containsExactly("observability.logFormat: 'pretty' must be auto, json or text");
   }

@@ -59,8 +59,8 @@ class ContractTest {
         new LimitsConfig(new ByteSize(16 * 1024), new ByteSize(10L << 20), Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30)),
         new ShutdownConfig(Duration.ofSeconds(30), Duration.ofSeconds(5)), Duration.ofSeconds(1), null, List.of("X-Original-URL", "X-Rewrite-URL"), List.of("True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port")));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", "", "", List.of()));
-    assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig("auto", new AccessLogConfig(true, "stdout"), new MetricsConfig(true),
-        new TracingConfig(false, "http://127.0.0.1:4318", "http/protobuf", Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null));
+    assertThat(cfg.observability()).isEqualTo(new ObservabilityConfig(LogFormat.AUTO, new AccessLogConfig(true, "stdout"), new MetricsConfig(true),
+        new TracingConfig(false, "http://127.0.0.1:4318", TracingProtocol.HTTP_PROTOBUF, Percent.parse("10%"), "bulwark", java.util.Map.of(), java.time.Duration.ofSeconds(10), 8192, 2048, java.time.Duration.ofSeconds(5)), null));
     assertThat(cfg.cluster()).isEqualTo(new ClusterConfig("redis://127.0.0.1:6379", Duration.ofMillis(100)));
 
     assertThat(cfg.upstreams().keySet()).containsExactly("users", "users-v2", "orders");
@@ -79,7 +79,7 @@ class ContractTest {
     assertThat(users.retry()).isEqualTo(new RetryConfig(2, List.of("connect_failure", "reset", "timeout", "502", "503", "504"),
         Duration.ofMillis(25), Duration.ofMillis(250), new Percent(20), 10, null, new ByteSize(64 * 1024)));
     assertThat(cfg.middlewares().get("per-ip").rateLimit()).isEqualTo(
-        new RateLimitConfig("client_ip", new Rate(10, Duration.ofSeconds(1)), 20, "local", "open", 1_000_000));
+        new RateLimitConfig("client_ip", new Rate(10, Duration.ofSeconds(1)), 20, RateLimitScope.LOCAL, FailureMode.OPEN, 1_000_000));
     assertThat(cfg.upstreams().get("users-v2").targets()).containsExactly(new TargetConfig("http://127.0.0.1:8083", 1));
     UpstreamConfig orders = cfg.upstreams().get("orders");
     assertThat(orders.balancer()).isEqualTo("consistent_hash");

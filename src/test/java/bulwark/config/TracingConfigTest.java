@@ -17,7 +17,7 @@ class TracingConfigTest {
         .observability().tracing();
     assertThat(t.enabled()).isTrue();
     assertThat(t.endpoint()).isEqualTo("https://otel.example:4318");
-    assertThat(t.protocol()).isEqualTo("http/protobuf");
+    assertThat(t.protocol()).isEqualTo(TracingProtocol.HTTP_PROTOBUF);
     assertThat(t.sampleRatio().fraction()).isEqualTo(0.25);
     assertThat(t.serviceName()).isEqualTo("edge");
     assertThat(t.headers()).isEmpty();
@@ -32,7 +32,7 @@ class TracingConfigTest {
     BulwarkConfig cfg = load("observability:\n  tracing: { enabled: true, protocol: grpc, headers: { Authorization: \"Bearer ${OTEL_TOKEN}\" } }\n",
         Map.of("OTEL_TOKEN", "s3cr3t"));
     TracingConfig t = cfg.observability().tracing();
-    assertThat(t.protocol()).isEqualTo("grpc");
+    assertThat(t.protocol()).isEqualTo(TracingProtocol.GRPC);
     assertThat(t.headers()).containsExactly(Map.entry("Authorization", "Bearer s3cr3t"));
     // a config that is printed (or audited) shows the header's name, never its value
     assertThat(cfg.toString()).contains("headers={Authorization=[REDACTED]}").doesNotContain("s3cr3t");

@@ -238,7 +238,7 @@ class MetricsIT {
   void openMetricsWhenAskedAndTheContentTypes() throws Exception {
     RunningGateway gw = keep(RunningGateway.start(config(ok(), failing(), deadUrl())));
     HttpResponse<String> text = TestSupport.get(gw.adminUrl("/metrics"));
-    assertThat(text.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(text.headers().firstValue("Content-Type")).as("%d %s", text.statusCode(), text.body()).hasValue("text/plain; version=0.0.4; charset=utf-8");
     HttpResponse<String> om = TestSupport.get(gw.adminUrl("/metrics"), "Accept", "application/openmetrics-text; version=1.0.0");
     assertThat(om.statusCode()).isEqualTo(200);
     assertThat(om.headers().firstValue("Content-Type")).hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");

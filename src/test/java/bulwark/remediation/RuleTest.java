@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import bulwark.config.Percent;
+import bulwark.config.RemediationAction;
 import bulwark.config.RemediationRuleConfig;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** Which alerts a rule answers, and how it names its object from their labels. */
 class RuleTest {
   private static Rule rule(String alert, Map<String, String> labels, String action, String upstream, String target, String middleware, String factor) {
-    return Rule.of(0, new RemediationRuleConfig(alert, labels, action, upstream, target, null, middleware, factor == null ? null : Percent.parse(factor), null));
+    return Rule.of(0, new RemediationRuleConfig(alert, labels, RemediationAction.of(action), upstream, target, null, middleware, factor == null ? null : Percent.parse(factor), null));
   }
 
   @Test

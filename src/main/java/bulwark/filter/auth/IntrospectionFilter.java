@@ -1,5 +1,6 @@
 package bulwark.filter.auth;
 
+import bulwark.config.FailureMode;
 import bulwark.config.IntrospectionConfig;
 import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
@@ -68,7 +69,7 @@ public final class IntrospectionFilter implements Filter {
     this.inactiveTtl = c.inactiveCacheTtl() == null ? 0 : c.inactiveCacheTtl().toMillis();
     this.maxEntries = c.maxCacheEntries();
     this.timeout = c.timeout().toMillis();
-    this.failOpen = "open".equals(c.onFailure());
+    this.failOpen = c.onFailure() == FailureMode.OPEN;
     this.source = TokenSource.parse(c.token());
     this.policy = new AccessPolicy(c.allow(), c.clientRule(), c.requireScopes(), c.userScopes(), c.clientScopes(), c.requireClaims(), c.forwardClaims());
     this.clock = clock;

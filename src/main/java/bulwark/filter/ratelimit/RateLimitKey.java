@@ -1,5 +1,6 @@
 package bulwark.filter.ratelimit;
 
+import bulwark.config.RateLimitKeySpec;
 import bulwark.filter.Exchange;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
@@ -28,13 +29,19 @@ public sealed interface RateLimitKey {
   /** The setting as written in the config. */
   String spec();
 
+  /** The key of the setting {@code spec} (client_ip when absent); the grammar is {@link RateLimitKeySpec}'s. */
   static RateLimitKey parse(String spec) {
-    if (spec == null || spec.equals("client_ip")) return new ClientIp();
-    if (spec.equals("route")) return new PerRoute();
-    if (spec.startsWith("header:") && spec.length() > 7) return new Header(spec.substring(7));
-    if (spec.equals("consumer")) return new ByConsumer();
-    if (spec.startsWith("claim:") && spec.length() > 6) return new Claim(spec.substring(6));
-    throw new IllegalArgumentException("'" + spec + "' must be client_ip, route, header:NAME, consumer or claim:NAME");
+    return of(spec == null ? RateLimitKeySpec.CLIENT_IP : RateLimitKeySpec.parse(spec));
+  }
+
+  static RateLimitKey of(RateLimitKeySpec spec) {
+    return switch (spec.kind()) {
+      case CLIENT_IP -> new ClientIp();
+      case ROUTE -> new PerRoute();
+      case HEADER -> new Header(spec.name());
+      case CONSUMER -> new ByConsumer();
+      case CLAIM -> new Claim(spec.name());
+    };
   }
 
   record ClientIp() implements RateLimitKey {

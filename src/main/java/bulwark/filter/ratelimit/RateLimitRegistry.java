@@ -2,7 +2,9 @@ package bulwark.filter.ratelimit;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ClusterConfig;
+import bulwark.config.FailureMode;
 import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitScope;
 import bulwark.filter.Filter;
 import io.github.bucket4j.TimeMeter;
 import java.util.Map;
@@ -63,11 +65,11 @@ public final class RateLimitRegistry implements AutoCloseable {
   public Filter filter(String name, RateLimitConfig config) {
     RateLimitKey key = RateLimitKey.parse(config.key());
     RateLimitCounts c = counts.computeIfAbsent(name, n -> new RateLimitCounts());
-    if ("cluster".equals(config.scope())) {
+    if (config.scope() == RateLimitScope.CLUSTER) {
       ClusterConfig cc = preparing;
       if (cc == null) throw new IllegalArgumentException("middleware '" + name + "': scope cluster needs the cluster section (and a registry prepared with it)");
       RedisLink link = links.computeIfAbsent(cc, RedisLink::new);
-      return counted(RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), !"closed".equals(config.onRedisFailure())).tightenedBy(this), c);
+      return counted(RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), config.onRedisFailure() != FailureMode.CLOSED).tightenedBy(this), c);
     }
     LocalBuckets b = locals.computeIfAbsent(new LocalKey(name, config), k -> new LocalBuckets(RateLimitPolicy.of(name, config), config.maxKeys(), time));
     return counted(RateLimitFilter.local(key, b).tightenedBy(this), c);

@@ -1,6 +1,7 @@
 package bulwark.observe.tracing;
 
 import bulwark.config.TracingConfig;
+import bulwark.config.TracingProtocol;
 import io.opentelemetry.api.metrics.MeterProvider;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporterBuilder;
@@ -16,7 +17,7 @@ final class OtlpExporters {
   private static final String JDK_HTTP_SENDER = "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider";
 
   static SpanExporter of(TracingConfig cfg) {
-    if ("grpc".equals(cfg.protocol())) {
+    if (cfg.protocol() == TracingProtocol.GRPC) {
       OtlpGrpcSpanExporterBuilder b = OtlpGrpcSpanExporter.builder().setEndpoint(cfg.endpoint())
           .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
       cfg.headers().forEach(b::addHeader);

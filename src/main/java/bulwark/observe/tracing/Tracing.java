@@ -1,6 +1,7 @@
 package bulwark.observe.tracing;
 
 import bulwark.config.TracingConfig;
+import bulwark.config.TracingProtocol;
 import bulwark.filter.Exchange;
 import bulwark.log.Redact;
 import bulwark.observe.Telemetry;

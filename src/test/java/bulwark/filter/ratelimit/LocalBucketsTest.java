@@ -2,8 +2,10 @@ package bulwark.filter.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import bulwark.config.RateLimitConfig;
+import bulwark.config.FailureMode;
 import bulwark.config.Rate;
+import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitScope;
 import io.github.bucket4j.ConsumptionProbe;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -12,7 +14,7 @@ class LocalBucketsTest {
   private final ManualTime time = new ManualTime();
 
   private static RateLimitConfig config(String rate, int burst, int maxKeys) {
-    return new RateLimitConfig("client_ip", Rate.parse(rate), burst, "local", "open", maxKeys);
+    return new RateLimitConfig("client_ip", Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, maxKeys);
   }
 
   private LocalBuckets buckets(String rate, int burst, int maxKeys) {

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigLoader;
+import bulwark.config.FailureMode;
 import bulwark.config.Rate;
 import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitScope;
 import org.junit.jupiter.api.Test;
 
 class RateLimitRegistryTest {
@@ -52,7 +54,7 @@ class RateLimitRegistryTest {
   void clusterScopeNeedsAClusterSection() {
     RateLimitRegistry reg = new RateLimitRegistry(new ManualTime());
     reg.prepare(null);
-    assertThatThrownBy(() -> reg.filter("c", new RateLimitConfig("client_ip", Rate.parse("1/s"), 0, "cluster", "open", 10)))
+    assertThatThrownBy(() -> reg.filter("c", new RateLimitConfig("client_ip", Rate.parse("1/s"), 0, RateLimitScope.CLUSTER, FailureMode.OPEN, 10)))
         .hasMessageContaining("cluster");
   }
 }

@@ -1,0 +1,22 @@
+package bulwark.config;
+
+/** healthCheck.active.type: how a target is probed. */
+public enum HealthCheckType implements ConfigName {
+  HTTP("http"), TCP("tcp");
+
+  private final String configName;
+
+  HealthCheckType(String configName) {
+    this.configName = configName;
+  }
+
+  @Override
+  public String configName() {
+    return configName;
+  }
+
+  @Override
+  public String toString() {
+    return configName;
+  }
+}
