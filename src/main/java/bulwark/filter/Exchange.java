@@ -1,6 +1,7 @@
 package bulwark.filter;
 
 import bulwark.routing.Route;
+import bulwark.upstream.HashOn;
 import bulwark.upstream.Target;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientRequest;
@@ -16,7 +17,7 @@ import java.util.function.Consumer;
  * Per-request state. Lives on one event loop for its whole life, so it needs no synchronisation.
  * Filters keep their own state under typed {@link Key}s.
  */
-public final class Exchange {
+public final class Exchange implements HashOn.Source {
   public final HttpServerRequest request;
   public final HttpServerResponse response;
   public final long startNanos;
@@ -50,24 +51,15 @@ public final class Exchange {
   public int retriesDenied;
   /** A try is out: its outcome has not been recorded yet. */
   public boolean tryActive;
-  public long tryStartNanos;
-  /** Targets already tried, for retries; null until the first retry. */
-  public java.util.Set<Target> tried;
-  /** A breaker permission held for the current or next try, released or recorded once. */
-  public bulwark.upstream.resilience.Breaker breaker;
-  /** The overload guard that admitted this request, released when it ends. */
-  public bulwark.upstream.resilience.OverloadGuard overload;
-  public int inFlightAtStart;
+  /**
+   * The current (or next, during a retry's backoff) admitted attempt: it holds the permits
+   * (breaker, in-flight place) and is released once, when the next one replaces it or the
+   * exchange ends. Null until the request was admitted.
+   */
+  public bulwark.upstream.Attempt attempt;
   /** The response head has been passed on toward the client: no retry from here. */
   public boolean responseStarted;
-  /**
-   * How the current try's response head said it went (success or 5xx), null before one was passed
-   * on; the try ends with it once the body has been read to its end, or with a body failure.
-   */
-  public bulwark.upstream.Outcome headOutcome;
   public int headStatus;
-  /** Time from the try's start to its response head. */
-  public long headNanos;
   /** The upstream's head has been copied onto the client response (at its first body bytes, or its end). */
   public boolean headCopied;
   /**
@@ -189,6 +181,27 @@ public final class Exchange {
   public void respond(int status) {
     if (responder == null) throw new IllegalStateException("no responder set on this exchange");
     responder.respond(this, status);
+  }
+
+  @Override
+  public String clientIp() {
+    return clientIp;
+  }
+
+  @Override
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public String header(String name) {
+    return request.getHeader(name);
+  }
+
+  @Override
+  public String cookie(String name) {
+    var c = request.getCookie(name);
+    return c == null ? null : c.getValue();
   }
 
   public void applyResponseHeaderHooks(MultiMap headers) {

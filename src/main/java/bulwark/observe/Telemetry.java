@@ -30,7 +30,8 @@ public interface Telemetry {
 
   /**
    * The try ended: {@code status} is the upstream's status, or 0 when there was none (connect
-   * failure, reset, timeout). Called once per try.
+   * failure, reset, timeout). Called once per try; {@link Outcome#CANCELLED} when the client left
+   * (or the request ended otherwise) before the try had an outcome.
    */
   default void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {}
 

@@ -8,11 +8,12 @@ import bulwark.routing.PathNormalizer;
 import bulwark.routing.PathPattern;
 import bulwark.routing.Route;
 import bulwark.routing.RouteResult;
+import bulwark.upstream.Admission;
+import bulwark.upstream.Attempt;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.UpstreamTls;
-import bulwark.upstream.resilience.Breaker;
 import bulwark.upstream.resilience.OverloadGuard;
 import bulwark.upstream.resilience.RetryPolicy;
 import io.netty.channel.ConnectTimeoutException;
@@ -33,12 +34,10 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.NetSocket;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -191,14 +190,32 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private Future<Void> forward(Exchange ex) {
     if (ex.done) return Future.succeededFuture();
     Route route = ex.route;
-    UpstreamRuntime up = route.upstream();
-    OverloadGuard.Refusal refused = up.overload().tryAcquire();
-    if (refused != null) {
-      overloaded(ex, up, refused);
-      return Future.succeededFuture();
+    // remediation's useFallback: the route answers as if its breaker were open
+    boolean forced = route.fallback() != null && plane.forcedFallback(route.name());
+    admit(ex, route.upstream(), forced);
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Admits the request to upstream {@code up} (the route's, or its fallback's) in one step, then
+   * sends its first attempt, or answers the refusal.
+   */
+  private void admit(Exchange ex, UpstreamRuntime up, boolean breakerForcedOpen) {
+    if (up.retry() != null) ex.replay = RetryPolicy.idempotent(ex.request.method()) || ex.route.retryNonIdempotent();
+    switch (up.admit(ex.route.name(), ex, breakerForcedOpen)) {
+      case Admission.Admitted a -> {
+        upstreamStarted(ex);
+        ex.upstream = up;
+        sendTry(ex, a.attempt());
+      }
+      case Admission.Refused r -> refused(ex, up, r);
     }
-    ex.overload = up.overload();
-    ex.inFlightAtStart = ex.overload.inFlight();
+  }
+
+  /** The request goes upstream: the route timeout starts (once, a fallback keeps it). */
+  private void upstreamStarted(Exchange ex) {
+    if (ex.upstreamStartNanos != 0) return;
+    Route route = ex.route;
     if (route.timeoutMillis() > 0) {
       ex.totalTimer = vertx.setTimer(route.timeoutMillis(), id -> {
         ex.totalTimer = -1;
@@ -208,41 +225,30 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       });
     }
     ex.upstreamStartNanos = System.nanoTime();
-    firstTry(ex, up);
-    return Future.succeededFuture();
   }
 
-  /** The first try against an upstream: the breaker, then a target. */
-  private void firstTry(Exchange ex, UpstreamRuntime up) {
-    ex.upstream = up;
-    RetryPolicy rp = up.retry();
-    if (rp != null) {
-      rp.budget().onRequest();
-      ex.replay = RetryPolicy.idempotent(ex.request.method()) || ex.route.retryNonIdempotent();
+  private void refused(Exchange ex, UpstreamRuntime up, Admission.Refused r) {
+    switch (r.reason()) {
+      case IN_FLIGHT, ADAPTIVE -> overloaded(ex, up, r.reason());
+      case BREAKER_OPEN -> {
+        ex.upstream = up;
+        if (ex.upstreamStartNanos == 0) ex.upstreamStartNanos = System.nanoTime();
+        breakerOpen(ex, up, r.retryAfterSeconds());
+      }
+      case NO_TARGET -> {
+        ex.upstream = up;
+        if (ex.tryNo == 0) ex.upstreamStartNanos = 0;
+        fail(ex, 503, "Service Unavailable", "no target of upstream '" + up.name() + "' is available");
+      }
+      case NOT_RETRYABLE, BUDGET_EXHAUSTED -> throw new IllegalStateException("a first attempt refused as a retry: " + r);
     }
-    Breaker b = up.breakerFor(ex.route.name());
-    // remediation's useFallback: the route answers as if its breaker were open
-    boolean forced = up == ex.route.upstream() && ex.route.fallback() != null && plane.forcedFallback(ex.route.name());
-    if (forced || b != null && !b.tryAcquire()) {
-      breakerOpen(ex, up, b);
-      return;
-    }
-    Target t = up.pick(up.usesHash() ? hashKey(ex, up) : null, Set.of());
-    if (t == null) {
-      if (b != null) b.release();
-      if (ex.tryNo == 0) ex.upstreamStartNanos = 0;
-      fail(ex, 503, "Service Unavailable", "no target of upstream '" + up.name() + "' is available");
-      return;
-    }
-    ex.breaker = b;
-    sendTry(ex, t);
   }
 
   /** The route's fallback while the breaker is open, else 503 with Retry-After. */
-  private void breakerOpen(Exchange ex, UpstreamRuntime up, Breaker b) {
+  private void breakerOpen(Exchange ex, UpstreamRuntime up, long retryAfterSeconds) {
     Fallback fb = ex.route.fallback();
     if (fb != null && fb.upstream() != null && fb.upstream() != up) {
-      firstTry(ex, fb.upstream());
+      admit(ex, fb.upstream(), false);
       return;
     }
     if (fb != null && fb.upstream() == null) {
@@ -259,50 +265,57 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       finish(ex);
       return;
     }
-    ex.response.putHeader("Retry-After", Long.toString(b.retryAfterSeconds()));
+    ex.response.putHeader("Retry-After", Long.toString(retryAfterSeconds));
     fail(ex, 503, "Service Unavailable", "the circuit breaker of upstream '" + up.name() + "' is open");
   }
 
-  private void overloaded(Exchange ex, UpstreamRuntime up, OverloadGuard.Refusal why) {
+  /** Refused for overload: in flight, adaptive limit, or (pending = true) waiting for a connection. */
+  private void overloaded(Exchange ex, UpstreamRuntime up, Admission.Refusal why) {
+    overloaded(ex, up, why, false);
+  }
+
+  private void overloaded(Exchange ex, UpstreamRuntime up, Admission.Refusal why, boolean pending) {
     OverloadGuard g = up.overload();
-    String detail = switch (why) {
-      case IN_FLIGHT -> "upstream '" + up.name() + "' has " + g.maxInFlight() + " requests in flight, its maxInFlight";
-      case PENDING -> "upstream '" + up.name() + "' has " + g.maxPending() + " requests waiting for a connection, its maxPending";
-      case ADAPTIVE -> "upstream '" + up.name() + "' is at its adaptive concurrency limit of " + g.adaptiveLimit();
-    };
+    String detail = pending
+        ? "upstream '" + up.name() + "' has " + g.maxPending() + " requests waiting for a connection, its maxPending"
+        : why == Admission.Refusal.IN_FLIGHT
+            ? "upstream '" + up.name() + "' has " + g.maxInFlight() + " requests in flight, its maxInFlight"
+            : "upstream '" + up.name() + "' is at its adaptive concurrency limit of " + g.adaptiveLimit();
     ex.response.putHeader("Retry-After", "1");
     fail(ex, 503, "Service Unavailable", detail);
   }
 
-  /** Sends one try of the request to target t. The breaker permission, if any, is in ex.breaker. */
-  private void sendTry(Exchange ex, Target t) {
+  /**
+   * Sends the attempt (the exchange's current one) to its target. A refusal here (maxPending, the
+   * tunnel cap) ends the request; the attempt is released with it.
+   */
+  private void sendTry(Exchange ex, Attempt attempt) {
     // the previous try, if any, has ended: its connection was reset with it
     releaseConnection(ex, false);
-    UpstreamRuntime up = ex.upstream;
-    if (!up.overload().tryPending()) {
-      if (ex.breaker != null) ex.breaker.release();
-      ex.breaker = null;
-      overloaded(ex, up, OverloadGuard.Refusal.PENDING);
+    if (ex.attempt != attempt) {
+      if (ex.attempt != null) ex.attempt.release();
+      ex.attempt = attempt;
+    }
+    UpstreamRuntime up = attempt.upstream();
+    Target t = attempt.target();
+    if (!attempt.tryPending()) {
+      overloaded(ex, up, null, true);
       return;
     }
     boolean ws = ex.webSocket;
     UpstreamClient client = client(up);
     if (ws && !client.tunnelFree(t)) {
       // tunnels have a cap of their own, apart from the pool that serves requests
-      up.overload().pendingDone();
-      if (ex.breaker != null) ex.breaker.release();
-      ex.breaker = null;
+      attempt.pendingDone();
       ex.response.putHeader("Retry-After", "1");
       fail(ex, 503, "Service Unavailable", "target " + t.key() + " of upstream '" + up.name() + "' has " + client.maxTunnelsPerTarget()
           + " tunnels (WebSockets) open on this event loop, its maxTunnelsPerTarget");
       return;
     }
-    if (ex.target != null) ex.target.state().end();
     ex.target = t;
-    t.state().begin();
+    attempt.start();
     int tryNo = ++ex.tryNo;
     ex.tryActive = true;
-    ex.tryStartNanos = System.nanoTime();
     telemetry.tryStarted(ex, t);
     HttpServerRequest req = ex.request;
     // the connection is already chosen: the options only make the request line and Host
@@ -321,19 +334,19 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     // a tunnel (WebSocket) gets a connection of its own, counted apart from the pool and never reused
     UpstreamClient.Conn idle = ws ? null : client.idle(t);
     if (idle != null) {
-      request(ex, up, idle, ro, ws, tryNo);
+      request(ex, attempt, idle, ro, ws, tryNo);
       return;
     }
     (ws ? client.tunnel(t, connectOptions(up, t)) : client.connection(t, connectOptions(up, t))).onComplete(car -> {
       if (car.failed()) {
-        up.overload().pendingDone();
+        attempt.pendingDone();
         if (ex.tryNo == tryNo) upstreamFailed(ex, car.cause(), tryNo);
       } else if (ex.tryNo != tryNo || ex.done) {
         // the try ended while it waited: the new connection serves another request
-        up.overload().pendingDone();
+        attempt.pendingDone();
         client.recycle(car.result());
       } else {
-        request(ex, up, car.result(), ro, ws, tryNo);
+        request(ex, attempt, car.result(), ro, ws, tryNo);
       }
     });
   }
@@ -353,11 +366,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   }
 
   /** Sends the try's request on connection c, which the exchange holds until it ends. */
-  private void request(Exchange ex, UpstreamRuntime up, UpstreamClient.Conn c, RequestOptions ro, boolean ws, int tryNo) {
+  private void request(Exchange ex, Attempt attempt, UpstreamClient.Conn c, RequestOptions ro, boolean ws, int tryNo) {
     ex.upstreamConnection = c;
     c.http.request(ro).onComplete(ar -> {
-      up.overload().pendingDone();
-      if (ex.tryNo == tryNo) connected(ex, up, ar, ws, tryNo);
+      attempt.pendingDone();
+      if (ex.tryNo == tryNo) connected(ex, attempt.upstream(), ar, ws, tryNo);
       else if (ar.succeeded()) ar.result().reset();
     });
   }
@@ -390,16 +403,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
   private void endTry(Exchange ex, Outcome o, int status) {
     if (!ex.tryActive) return;
     ex.tryActive = false;
-    boolean sampled = ex.headOutcome != null;
-    long d = sampled && !o.afterHead() ? ex.headNanos : System.nanoTime() - ex.tryStartNanos;
-    telemetry.tryEnded(ex, ex.target, o, status, d);
-    ex.upstream.recordOutcome(ex.target, o);
-    if (ex.breaker != null) {
-      ex.breaker.onResult(o, d);
-      ex.breaker = null;
-    }
-    // the adaptive limit samples the time to the head, when the head came (headArrived)
-    if (!sampled && ex.overload != null && ex.upstream.overload() == ex.overload) ex.overload.sample(d, ex.inFlightAtStart, o.failure());
+    Attempt a = ex.attempt;
+    a.end(o);
+    telemetry.tryEnded(ex, a.target(), o, status, a.nanos());
     if (o.failure() && o != Outcome.HTTP_5XX) ex.upstreamError = o.label;
   }
 
@@ -408,45 +414,38 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
    * to the head), the rest of the try's outcome waits for the end of the body (endTry).
    */
   private static void headArrived(Exchange ex, Outcome o, int status) {
-    long d = System.nanoTime() - ex.tryStartNanos;
-    ex.headOutcome = o;
     ex.headStatus = status;
-    ex.headNanos = d;
-    if (ex.overload != null && ex.upstream.overload() == ex.overload) ex.overload.sample(d, ex.inFlightAtStart, o.failure());
+    ex.attempt.headArrived(o);
   }
 
   /**
    * Whether the failed try may be retried, and if so reserves what the retry needs: another target,
    * a breaker permission and a share of the retry budget (in that order, so a refusal spends nothing).
    */
-  private Target reserveRetry(Exchange ex, Outcome o, int status) {
-    UpstreamRuntime up = ex.upstream;
-    RetryPolicy rp = up.retry();
-    if (rp == null || ex.done || ex.responseStarted || ex.response.headWritten()) return null;
-    if (ex.tryNo >= rp.attempts() || !rp.retries(o, status)) return null;
+  private Attempt reserveRetry(Exchange ex, Outcome o, int status) {
+    if (ex.done || ex.responseStarted || ex.response.headWritten()) return null;
     // a connect failure before the request was read sent nothing: always safe to send elsewhere
     boolean nothingSent = o == Outcome.CONNECT_FAILURE && !ex.bodyConsumed;
-    if (!nothingSent) {
-      if (ex.webSocket || !ex.replay) return null;
-      if (ex.bodyConsumed && !(ex.request.isEnded() && (ex.bodyBytes == 0 || ex.replayBody != null))) return null;
+    boolean resendable = nothingSent || !ex.webSocket && ex.replay
+        && (!ex.bodyConsumed || ex.request.isEnded() && (ex.bodyBytes == 0 || ex.replayBody != null));
+    switch (ex.attempt.retry(o, status, resendable, ex)) {
+      case Admission.Admitted a -> {
+        return a.attempt();
+      }
+      case Admission.Refused r -> {
+        if (r.reason() == Admission.Refusal.BUDGET_EXHAUSTED) {
+          ex.retriesDenied++;
+          telemetry.retryBudgetExhausted(ex);
+        }
+        return null;
+      }
     }
-    if (ex.tried == null) ex.tried = new HashSet<>(4);
-    ex.tried.add(ex.target);
-    Target next = up.pick(up.usesHash() ? hashKey(ex, up) : null, ex.tried);
-    if (next == null) return null;
-    Breaker b = up.breakerFor(ex.route.name());
-    if (b != null && !b.tryAcquire()) return null;
-    if (!rp.budget().tryRetry()) {
-      if (b != null) b.release();
-      ex.retriesDenied++;
-      telemetry.retryBudgetExhausted(ex);
-      return null;
-    }
-    ex.breaker = b;
-    return next;
   }
 
-  private void retry(Exchange ex, Target next) {
+  /** Sends {@code next} after the backoff; it is the exchange's attempt from now (the failed one is let go). */
+  private void retry(Exchange ex, Attempt next) {
+    ex.attempt.release();
+    ex.attempt = next;
     ex.retries++;
     telemetry.retried(ex);
     long delay = ex.upstream.retry().backoffMillis(ex.retries);
@@ -464,24 +463,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     HttpClientRequest creq = ex.upstreamRequest;
     ex.upstreamRequest = null;
     if (creq != null) creq.reset();
-    Target next = reserveRetry(ex, o, 0);
+    Attempt next = reserveRetry(ex, o, 0);
     if (next != null) {
       retry(ex, next);
       return;
     }
     fail(ex, problemStatus, title, detail);
-  }
-
-  private static String hashKey(Exchange ex, UpstreamRuntime up) {
-    return switch (up.hashOn()) {
-      case CLIENT_IP -> ex.clientIp;
-      case PATH -> ex.path;
-      case HEADER -> ex.request.getHeader(up.hashName());
-      case COOKIE -> {
-        var c = ex.request.getCookie(up.hashName());
-        yield c == null ? null : c.getValue();
-      }
-    };
   }
 
   private UpstreamClient client(UpstreamRuntime up) {
@@ -681,7 +668,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (rp != null && rp.retriesStatus(status)) {
       // a status the policy retries ends its try now: the retry needs the breaker's verdict on it
       endTry(ex, head, status);
-      Target next = reserveRetry(ex, head, status);
+      Attempt next = reserveRetry(ex, head, status);
       if (next != null) {
         // this answer is dropped (its connection with it) and the request goes to another target
         ex.upstreamRequest = null;
@@ -718,7 +705,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       if (ex.done) return;
       ex.done = true;
       cancelTimer(ex, true);
-      endTry(ex, ex.headOutcome, ex.headStatus);
+      endTry(ex, ex.attempt.headOutcome(), ex.headStatus);
       copyHead(ex, cresp);
       if (!req.isEnded()) {
         // the upstream answered before the whole request body: that (HTTP/1.1) upstream connection is
@@ -799,10 +786,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     ex.done = true;
     ex.status = 101;
     ex.upstreamEndNanos = System.nanoTime();
-    if (ex.overload != null) {
-      ex.overload.release();
-      ex.overload = null;
-    }
+    ex.attempt.leaveInFlight();
     // the tunnel owns the connection now; its close is counted when it comes
     UpstreamClient.Conn conn = ex.upstreamConnection;
     UpstreamClient owner = ex.upstreamClient;
@@ -1001,23 +985,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (ex.finished) return;
     ex.finished = true;
     cancelBodyTimer(ex);
-    if (ex.tryActive && ex.headOutcome != null) {
+    Attempt a = ex.attempt;
+    if (ex.tryActive && a.headOutcome() != null) {
       // the response was under way and the upstream did not fail it (the client left, or its
       // request body was too slow or too large): the try ends as its head said
-      endTry(ex, ex.headOutcome, ex.headStatus);
+      endTry(ex, a.headOutcome(), ex.headStatus);
     } else if (ex.tryActive) {
       // the client left (or the exchange ended otherwise) mid-try: not the upstream's failure, so
-      // health and the breaker hear nothing; telemetry hears a cancelled try (outcome null)
-      ex.tryActive = false;
-      telemetry.tryEnded(ex, ex.target, null, 0, System.nanoTime() - ex.tryStartNanos);
+      // health and the breaker hear nothing; telemetry hears a cancelled try
+      endTry(ex, Outcome.CANCELLED, 0);
     }
-    if (ex.target != null) ex.target.state().end();
-    if (ex.breaker != null) {
-      // a permission that no try used up (the client left, or the request ended otherwise)
-      ex.breaker.release();
-      ex.breaker = null;
-    }
-    if (ex.overload != null) ex.overload.release();
+    // what the attempt still holds (a breaker permission no try used up, its in-flight place)
+    if (a != null) a.release();
     releaseConnection(ex, false);
     if (ex.upstreamClient != null) ex.upstreamClient.release();
     plane.requestFinished();

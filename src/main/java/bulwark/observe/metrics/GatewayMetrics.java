@@ -196,10 +196,10 @@ public final class GatewayMetrics implements Telemetry {
     m.record(outcomeIndex(outcome), nanos);
   }
 
-  /** The index in {@link #OUTCOMES}; null is a try cancelled because the client left. */
+  /** The index in {@link #OUTCOMES}. */
   private static int outcomeIndex(Outcome o) {
-    if (o == null) return CANCELLED;
     return switch (o) {
+      case CANCELLED -> CANCELLED;
       case SUCCESS -> SUCCESS;
       case HTTP_5XX -> 1;
       case CONNECT_FAILURE -> 2;

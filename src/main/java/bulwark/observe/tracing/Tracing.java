@@ -373,8 +373,8 @@ public final class Tracing implements Telemetry {
    * broke after its head), cancelled (the client left).
    */
   static String errorType(Outcome outcome, int status) {
-    if (outcome == null) return "cancelled";
     return switch (outcome) {
+      case CANCELLED -> "cancelled";
       case SUCCESS, HTTP_5XX -> status >= 400 ? String.valueOf(status) : null;
       case CONNECT_FAILURE -> "connect";
       case TIMEOUT -> "timeout";
