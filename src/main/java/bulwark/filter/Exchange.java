@@ -4,7 +4,6 @@ import bulwark.routing.Route;
 import bulwark.upstream.HashOn;
 import bulwark.upstream.Target;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayList;
@@ -41,63 +40,24 @@ public final class Exchange implements HashOn.Source {
   public MultiMap upstreamHeaders;
   /** Path and query sent upstream, after stripPrefix and rewrite. */
   public String upstreamUri;
+  /** The target of the current (or last) try; null before one was sent. */
   public Target target;
   /** The upstream of the current try: the route's, or its fallback upstream. */
   public bulwark.upstream.UpstreamRuntime upstream;
-  /** Tries started so far (1 for the first); callbacks of an earlier try compare and ignore themselves. */
+  /** Tries started so far (1 for the first). */
   public int tryNo;
   public int retries;
   /** Retries the budget refused. */
   public int retriesDenied;
-  /** A try is out: its outcome has not been recorded yet. */
-  public boolean tryActive;
-  /**
-   * The current (or next, during a retry's backoff) admitted attempt: it holds the permits
-   * (breaker, in-flight place) and is released once, when the next one replaces it or the
-   * exchange ends. Null until the request was admitted.
-   */
-  public bulwark.upstream.Attempt attempt;
-  /** The response head has been passed on toward the client: no retry from here. */
-  public boolean responseStarted;
-  public int headStatus;
-  /** The upstream's head has been copied onto the client response (at its first body bytes, or its end). */
-  public boolean headCopied;
   /**
    * How the last try failed, as metrics name it (connect, reset, timeout, body_reset,
    * body_timeout); null when it did not fail or answered with a status. For the access log.
    */
   public String upstreamError;
-  /** The client's request body has started to be read (by the first try). */
-  public boolean bodyConsumed;
-  /** The request may be replayed: retries are configured and the method (or route) allows it. */
-  public boolean replay;
-  /** The request body kept for a replay, under the cap; null when none or too large. */
-  public io.vertx.core.buffer.Buffer replayBody;
-  public long retryTimer = -1;
   public long upstreamStartNanos;
   public long upstreamEndNanos;
-  public HttpClientRequest upstreamRequest;
-  /** The pooled client this exchange uses; released once when the exchange ends. */
-  public bulwark.proxy.UpstreamClient upstreamClient;
-  /** The current try's upstream connection, held until the exchange lets go of it. */
-  public bulwark.proxy.UpstreamClient.Conn upstreamConnection;
-  public long totalTimer = -1;
-  public long responseTimer = -1;
-  public long bodyBytes;
-  /** The body-read timer (server.limits.bodyReadTimeout), -1 when none; the last time body bytes came. */
-  public long bodyTimer = -1;
-  public long lastBodyNanos;
-  /** True while the request is paused because the upstream cannot take more (that time is not the client's). */
-  public boolean bodyHeldBack;
-  /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
-  public boolean chunkedRequest;
-  /** A WebSocket (HTTP/1.1 Upgrade) request. */
-  public boolean webSocket;
-  /** Response bytes received from the upstream in the current read, not yet written to the client. */
-  public io.vertx.core.buffer.Buffer pendingChunk;
-  /** Set once the exchange has an outcome; later events are ignored. */
+  /** Set once the exchange has an answer (or the client left); a filter that resumes later stops. */
   public boolean done;
-  public boolean finished;
   public int status;
   /** The index in {@code route.filters()} of the filter running now (the one that rejected, after a rejection). */
   public int filterIndex = -1;
@@ -111,19 +71,15 @@ public final class Exchange implements HashOn.Source {
   public String spanId;
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
-  private Rejecter rejecter;
-  private Responder responder;
+  private Replies replies;
 
-  /** How the proxy ends an exchange with an error of the gateway's own. */
-  @FunctionalInterface
-  public interface Rejecter {
-    void reject(Exchange exchange, int status, String title, String detail);
-  }
+  /** How the proxy ends an exchange with an answer of the gateway's own. */
+  public interface Replies {
+    /** A problem+json error. */
+    void reject(int status, String title, String detail);
 
-  /** How the proxy ends an exchange with a plain, bodiless answer of the gateway's own (a CORS preflight). */
-  @FunctionalInterface
-  public interface Responder {
-    void respond(Exchange exchange, int status);
+    /** A plain, bodiless answer (a CORS preflight). */
+    void respond(int status);
   }
 
   public Exchange(HttpServerRequest request, String requestId, String clientIp) {
@@ -151,9 +107,9 @@ public final class Exchange implements HashOn.Source {
     responseHeaderHooks.add(hook);
   }
 
-  /** Set by the proxy when the exchange starts; {@link #reject} calls it. */
-  public void rejecter(Rejecter rejecter) {
-    this.rejecter = rejecter;
+  /** Set by the proxy when the exchange starts; {@link #reject} and {@link #respond} call it. */
+  public void replies(Replies replies) {
+    this.replies = replies;
   }
 
   /**
@@ -163,13 +119,8 @@ public final class Exchange implements HashOn.Source {
    * not call {@code next}. Must run on the request's event loop.
    */
   public void reject(int status, String title, String detail) {
-    if (rejecter == null) throw new IllegalStateException("no rejecter set on this exchange");
-    rejecter.reject(this, status, title, detail);
-  }
-
-  /** Set by the proxy when the exchange starts; {@link #respond} calls it. */
-  public void responder(Responder responder) {
-    this.responder = responder;
+    if (replies == null) throw new IllegalStateException("no replies set on this exchange");
+    replies.reject(status, title, detail);
   }
 
   /**
@@ -179,8 +130,8 @@ public final class Exchange implements HashOn.Source {
    * request's event loop.
    */
   public void respond(int status) {
-    if (responder == null) throw new IllegalStateException("no responder set on this exchange");
-    responder.respond(this, status);
+    if (replies == null) throw new IllegalStateException("no replies set on this exchange");
+    replies.respond(status);
   }
 
   @Override

@@ -1,0 +1,420 @@
+package bulwark.proxy;
+
+import bulwark.filter.Chain;
+import bulwark.filter.Exchange;
+import bulwark.routing.Fallback;
+import bulwark.routing.Route;
+import bulwark.upstream.Attempt;
+import bulwark.upstream.Outcome;
+import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.resilience.RetryPolicy;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request on the real path, from entry to its end: the Vert.x side of its {@link UpstreamCall}
+ * (connections, the upstream request, timers), the answers of the gateway's own for its filters,
+ * and the one ending ({@link #finish}) that every path reaches once. The request body goes up
+ * through {@link BodyUpload}, the response comes back through {@link ResponseRelay}.
+ */
+final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpCall.class);
+  private static final int CLIENT_GONE = 499;
+  /** No timer armed (Vert.x timer ids start at 0). */
+  private static final long NONE = -1;
+
+  private final Loop loop;
+  private final Exchange ex;
+  /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
+  private final boolean chunkedRequest;
+  /** A WebSocket (HTTP/1.1 Upgrade) request. */
+  private boolean webSocket;
+  private UpstreamCall call;
+  /** The client's request body on its way up; null until the first attempt reads it. */
+  private BodyUpload upload;
+  private HttpClientRequest upstreamRequest;
+  /** The pooled client this request uses; released once when it ends. */
+  private UpstreamClient client;
+  /** The current attempt's upstream connection, held until the request lets go of it. */
+  private UpstreamClient.Conn connection;
+  private long routeTimer = NONE;
+  private long responseTimer = NONE;
+  private long retryTimer = NONE;
+  private boolean finished;
+
+  HttpCall(Loop loop, Exchange ex) {
+    this.loop = loop;
+    this.ex = ex;
+    this.chunkedRequest = ex.request.headers().contains(H.TRANSFER_ENCODING);
+    ex.replies(this);
+  }
+
+  Loop loop() {
+    return loop;
+  }
+
+  Exchange exchange() {
+    return ex;
+  }
+
+  UpstreamCall call() {
+    return call;
+  }
+
+  HttpClientRequest upstreamRequest() {
+    return upstreamRequest;
+  }
+
+  void webSocket(boolean ws) {
+    this.webSocket = ws;
+  }
+
+  boolean webSocket() {
+    return webSocket;
+  }
+
+  /** Whether the request still waits for an answer: not answered, failed, or left. */
+  boolean live() {
+    return !ex.done;
+  }
+
+  /** A body is expected: a Content-Length above 0, or chunked. */
+  boolean expectsBody() {
+    String cl = ex.request.getHeader(H.CONTENT_LENGTH);
+    return chunkedRequest || (cl != null && !cl.trim().equals("0"));
+  }
+
+  // ---- after the filters ----
+
+  /** The end of the filter chain: the request goes upstream. */
+  @Override
+  public Future<Void> next(Exchange e) {
+    if (ex.done) return Future.succeededFuture();
+    Route route = ex.route;
+    call = new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request.method()), webSocket);
+    // remediation's useFallback: the route answers as if its breaker were open
+    call.start(route.fallback() != null && loop.plane().forcedFallback(route.name()));
+    return Future.succeededFuture();
+  }
+
+  // ---- UpstreamCall.Io ----
+
+  @Override
+  public void arm(UpstreamCall.Timer t, long millis) {
+    disarm(t);
+    var v = loop.vertx();
+    switch (t) {
+      case ROUTE -> routeTimer = v.setTimer(millis, this::routeTimerFired);
+      case RESPONSE -> responseTimer = v.setTimer(millis, this::responseTimerFired);
+      case RETRY -> retryTimer = v.setTimer(millis, this::retryTimerFired);
+    }
+  }
+
+  private void routeTimerFired(long id) {
+    if (id != routeTimer) return;
+    routeTimer = NONE;
+    call.timerFired(UpstreamCall.Timer.ROUTE);
+  }
+
+  private void responseTimerFired(long id) {
+    if (id != responseTimer) return;
+    responseTimer = NONE;
+    call.timerFired(UpstreamCall.Timer.RESPONSE);
+  }
+
+  private void retryTimerFired(long id) {
+    if (id != retryTimer) return;
+    retryTimer = NONE;
+    call.timerFired(UpstreamCall.Timer.RETRY);
+  }
+
+  @Override
+  public void disarm(UpstreamCall.Timer t) {
+    long id = switch (t) {
+      case ROUTE -> routeTimer;
+      case RESPONSE -> responseTimer;
+      case RETRY -> retryTimer;
+    };
+    if (id == NONE) return;
+    loop.vertx().cancelTimer(id);
+    switch (t) {
+      case ROUTE -> routeTimer = NONE;
+      case RESPONSE -> responseTimer = NONE;
+      case RETRY -> retryTimer = NONE;
+    }
+  }
+
+  @Override
+  public boolean tunnelFree(Attempt attempt) {
+    return loop.clients().client(attempt.upstream()).tunnelFree(attempt.target());
+  }
+
+  @Override
+  public int maxTunnelsPerTarget(UpstreamRuntime up) {
+    return loop.clients().client(up).maxTunnelsPerTarget();
+  }
+
+  @Override
+  public void tryStarted(Attempt attempt, int tryNo) {
+    ex.upstream = attempt.upstream();
+    ex.target = attempt.target();
+    ex.tryNo = tryNo;
+    loop.telemetry().tryStarted(ex, attempt.target());
+  }
+
+  @Override
+  public void send(Attempt attempt, int tryNo, boolean ws) {
+    UpstreamRuntime up = attempt.upstream();
+    Target t = attempt.target();
+    HttpServerRequest req = ex.request;
+    // the connection is already chosen: the options only make the request line and Host
+    RequestOptions ro = new RequestOptions()
+        .setMethod(req.method())
+        .setHost(t.ssl() && up.serverName() != null ? up.serverName() : t.host())
+        .setPort(t.port())
+        .setSsl(t.ssl())
+        .setURI(ex.upstreamUri)
+        .setHeaders(ex.upstreamHeaders);
+    UpstreamClient c = loop.clients().client(up);
+    if (client != c) {
+      if (client != null) client.release();
+      c.acquire();
+      client = c;
+    }
+    // a tunnel (WebSocket) gets a connection of its own, counted apart from the pool and never reused
+    UpstreamClient.Conn idle = ws ? null : c.idle(t);
+    if (idle != null) {
+      request(attempt, idle, ro, tryNo);
+      return;
+    }
+    (ws ? c.tunnel(t, connectOptions(up, t)) : c.connection(t, connectOptions(up, t))).onComplete(car -> {
+      if (car.failed()) {
+        attempt.pendingDone();
+        call.failed(tryNo, car.cause());
+      } else if (call.tryNo() != tryNo || !call.live()) {
+        // the try ended while it waited: the new connection serves another request
+        attempt.pendingDone();
+        c.recycle(car.result());
+      } else {
+        request(attempt, car.result(), ro, tryNo);
+      }
+    });
+  }
+
+  /** How a new connection to t is made: to the target's address, the TLS server name as SNI. */
+  private static HttpConnectOptions connectOptions(UpstreamRuntime up, Target t) {
+    HttpConnectOptions co = new HttpConnectOptions()
+        .setHost(t.host())
+        .setPort(t.port())
+        .setSsl(t.ssl())
+        .setConnectTimeout(up.connectMillis());
+    // the target's address is made once, not per request. A TLS server name of its own is sent as
+    // SNI while the connection goes to the target's address
+    if (!t.ssl()) co.setServer(t.address());
+    else if (up.serverName() != null) co.setServer(t.address()).setHost(up.serverName());
+    return co;
+  }
+
+  /** Sends the try's request on connection c, which the request holds until it ends. */
+  private void request(Attempt attempt, UpstreamClient.Conn c, RequestOptions ro, int tryNo) {
+    connection = c;
+    c.http.request(ro).onComplete(ar -> {
+      attempt.pendingDone();
+      if (call.tryNo() == tryNo) opened(ar, tryNo);
+      else if (ar.succeeded()) ar.result().reset();
+    });
+  }
+
+  private void opened(AsyncResult<HttpClientRequest> ar, int tryNo) {
+    if (ar.failed()) {
+      call.failed(tryNo, ar.cause());
+      return;
+    }
+    HttpClientRequest creq = ar.result();
+    if (!call.requestOpened(tryNo)) {
+      creq.reset();
+      return;
+    }
+    upstreamRequest = creq;
+    creq.exceptionHandler(e -> call.failed(tryNo, e));
+    HttpServerRequest req = ex.request;
+    if (webSocket) {
+      creq.connect().onComplete(rar -> {
+        if (rar.failed()) call.failed(tryNo, rar.cause());
+        else if (rar.result().statusCode() == 101) ResponseRelay.tunnel(this, rar.result(), tryNo);
+        else ResponseRelay.relay(this, rar.result(), tryNo);
+      });
+      req.resume();
+      return;
+    }
+    creq.response().onComplete(rar -> {
+      if (rar.failed()) call.failed(tryNo, rar.cause());
+      else ResponseRelay.relay(this, rar.result(), tryNo);
+    });
+    if (chunkedRequest || (req.version() == HttpVersion.HTTP_2 && req.getHeader(H.CONTENT_LENGTH) == null && mayHaveBody(req.method()))) {
+      creq.setChunked(true);
+    }
+    if (upload != null) {
+      // a retry: the client's request has ended and its body (if any) was kept for replay
+      upload.replay(creq);
+      call.requestSent(tryNo);
+      return;
+    }
+    RetryPolicy rp = call.attempt().upstream().retry();
+    upload = new BodyUpload(this, call.replay() && rp != null ? rp.maxBufferedBody() : 0);
+    upload.start(creq, tryNo);
+  }
+
+  private static boolean mayHaveBody(HttpMethod m) {
+    return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.DELETE || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE);
+  }
+
+  @Override
+  public void resetRequest() {
+    HttpClientRequest r = upstreamRequest;
+    upstreamRequest = null;
+    if (r != null) r.reset();
+  }
+
+  /** The current request's response is dropped (it resets the request itself): nothing more to reset. */
+  void forgetRequest() {
+    upstreamRequest = null;
+  }
+
+  @Override
+  public void releaseConnection() {
+    releaseConnection(false);
+  }
+
+  /**
+   * Lets go of the upstream connection: back to its stack when the request ended cleanly on it,
+   * else closed (reset, abandoned, answered early).
+   */
+  void releaseConnection(boolean reuse) {
+    UpstreamClient.Conn c = connection;
+    if (c == null) return;
+    connection = null;
+    if (reuse) client.recycle(c);
+    else UpstreamClient.discard(c);
+  }
+
+  /** Hands the connection over to a tunnel, which closes it: the request no longer holds it. */
+  UpstreamClient.Conn takeConnection() {
+    UpstreamClient.Conn c = connection;
+    connection = null;
+    return c;
+  }
+
+  UpstreamClient client() {
+    return client;
+  }
+
+  @Override
+  public boolean bodyStarted() {
+    return upload != null;
+  }
+
+  @Override
+  public boolean bodyReplayable() {
+    return upload == null || ex.request.isEnded() && upload.replayable();
+  }
+
+  @Override
+  public boolean clientHeadWritten() {
+    return ex.response.headWritten();
+  }
+
+  @Override
+  public void tryEnded(Attempt attempt, Outcome outcome, int status) {
+    loop.telemetry().tryEnded(ex, attempt.target(), outcome, status, attempt.nanos());
+  }
+
+  @Override
+  public void retried(int retries) {
+    ex.retries = retries;
+    loop.telemetry().retried(ex);
+  }
+
+  @Override
+  public void retryBudgetExhausted() {
+    ex.retriesDenied++;
+    loop.telemetry().retryBudgetExhausted(ex);
+  }
+
+  @Override
+  public void retryAfter(long seconds) {
+    ex.response.putHeader("Retry-After", Long.toString(seconds));
+  }
+
+  @Override
+  public void reply(int status, String title, String detail) {
+    LocalReply.problem(this, status, title, detail);
+  }
+
+  @Override
+  public void replyFallback(Fallback fallback) {
+    LocalReply.fallback(this, fallback);
+  }
+
+  // ---- Exchange.Replies: the filters' answers ----
+
+  @Override
+  public void reject(int status, String title, String detail) {
+    LocalReply.problem(this, status, title, detail);
+  }
+
+  @Override
+  public void respond(int status) {
+    LocalReply.empty(this, status);
+  }
+
+  // ---- endings ----
+
+  /** The upstream side stops (timers, the upstream request), if the request went that far. */
+  void stopUpstream() {
+    if (call != null) call.stop();
+  }
+
+  void internalError(Throwable e) {
+    LOG.error("request {} failed inside the gateway: {}", ex.requestId, e.toString(), e);
+    if (ex.done && ex.response.headWritten()) return;
+    LocalReply.problem(this, 500, "Internal Server Error", "the gateway failed to handle this request (request id " + ex.requestId + ")");
+  }
+
+  void clientGone() {
+    if (ex.done) return;
+    ex.done = true;
+    ex.status = CLIENT_GONE;
+    stopUpstream();
+    finish();
+  }
+
+  /** Ends the request once: the attempt lets go of its permits, the connection and client are released, observers hear. */
+  void finish() {
+    if (finished) return;
+    finished = true;
+    if (upload != null) upload.cancelTimer();
+    if (call != null) {
+      call.close();
+      ex.upstream = call.upstream();
+      ex.upstreamStartNanos = call.upstreamStartNanos();
+      ex.upstreamEndNanos = call.upstreamEndNanos();
+      ex.upstreamError = call.upstreamError();
+    }
+    releaseConnection(false);
+    if (client != null) client.release();
+    loop.plane().requestFinished();
+    loop.telemetry().requestFinished(ex);
+    loop.plane().accessLog().log(ex);
+  }
+}
