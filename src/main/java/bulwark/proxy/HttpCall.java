@@ -1,6 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.filter.Chain;
+import bulwark.proxy.UpstreamIo.Timer;
 import bulwark.filter.Exchange;
 import bulwark.routing.Fallback;
 import bulwark.routing.Route;
@@ -13,8 +14,6 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpConnectOptions;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
@@ -27,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * and the one ending ({@link #finish}) that every path reaches once. The request body goes up
  * through {@link BodyUpload}, the response comes back through {@link ResponseRelay}.
  */
-final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
+final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   private static final Logger LOG = LoggerFactory.getLogger(HttpCall.class);
   private static final int CLIENT_GONE = 499;
   /** No timer armed (Vert.x timer ids start at 0). */
@@ -107,10 +106,10 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
     return Future.succeededFuture();
   }
 
-  // ---- UpstreamCall.Io ----
+  // ---- UpstreamIo ----
 
   @Override
-  public void arm(UpstreamCall.Timer t, long millis) {
+  public void arm(Timer t, long millis) {
     disarm(t);
     var v = loop.vertx();
     switch (t) {
@@ -123,23 +122,23 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
   private void routeTimerFired(long id) {
     if (id != routeTimer) return;
     routeTimer = NONE;
-    call.timerFired(UpstreamCall.Timer.ROUTE);
+    call.timerFired(Timer.ROUTE);
   }
 
   private void responseTimerFired(long id) {
     if (id != responseTimer) return;
     responseTimer = NONE;
-    call.timerFired(UpstreamCall.Timer.RESPONSE);
+    call.timerFired(Timer.RESPONSE);
   }
 
   private void retryTimerFired(long id) {
     if (id != retryTimer) return;
     retryTimer = NONE;
-    call.timerFired(UpstreamCall.Timer.RETRY);
+    call.timerFired(Timer.RETRY);
   }
 
   @Override
-  public void disarm(UpstreamCall.Timer t) {
+  public void disarm(Timer t) {
     long id = switch (t) {
       case ROUTE -> routeTimer;
       case RESPONSE -> responseTimer;
@@ -177,14 +176,7 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
     UpstreamRuntime up = attempt.upstream();
     Target t = attempt.target();
     HttpServerRequest req = ex.request;
-    // the connection is already chosen: the options only make the request line and Host
-    RequestOptions ro = new RequestOptions()
-        .setMethod(req.method())
-        .setHost(t.ssl() && up.serverName() != null ? up.serverName() : t.host())
-        .setPort(t.port())
-        .setSsl(t.ssl())
-        .setURI(ex.upstreamUri)
-        .setHeaders(ex.upstreamHeaders);
+    RequestOptions ro = UpstreamRequests.options(up, t, req.method(), ex.upstreamUri, ex.upstreamHeaders);
     UpstreamClient c = loop.clients().client(up);
     if (client != c) {
       if (client != null) client.release();
@@ -197,7 +189,7 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
       request(attempt, idle, ro, tryNo);
       return;
     }
-    (ws ? c.tunnel(t, connectOptions(up, t)) : c.connection(t, connectOptions(up, t))).onComplete(car -> {
+    (ws ? c.tunnel(t, UpstreamRequests.connectOptions(up, t)) : c.connection(t, UpstreamRequests.connectOptions(up, t))).onComplete(car -> {
       if (car.failed()) {
         attempt.pendingDone();
         call.failed(tryNo, car.cause());
@@ -209,20 +201,6 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
         request(attempt, car.result(), ro, tryNo);
       }
     });
-  }
-
-  /** How a new connection to t is made: to the target's address, the TLS server name as SNI. */
-  private static HttpConnectOptions connectOptions(UpstreamRuntime up, Target t) {
-    HttpConnectOptions co = new HttpConnectOptions()
-        .setHost(t.host())
-        .setPort(t.port())
-        .setSsl(t.ssl())
-        .setConnectTimeout(up.connectMillis());
-    // the target's address is made once, not per request. A TLS server name of its own is sent as
-    // SNI while the connection goes to the target's address
-    if (!t.ssl()) co.setServer(t.address());
-    else if (up.serverName() != null) co.setServer(t.address()).setHost(up.serverName());
-    return co;
   }
 
   /** Sends the try's request on connection c, which the request holds until it ends. */
@@ -261,7 +239,7 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
       if (rar.failed()) call.failed(tryNo, rar.cause());
       else ResponseRelay.relay(this, rar.result(), tryNo);
     });
-    if (chunkedRequest || (req.version() == HttpVersion.HTTP_2 && req.getHeader(H.CONTENT_LENGTH) == null && mayHaveBody(req.method()))) {
+    if (chunkedRequest || (req.version() == HttpVersion.HTTP_2 && req.getHeader(H.CONTENT_LENGTH) == null && UpstreamRequests.mayHaveBody(req.method()))) {
       creq.setChunked(true);
     }
     if (upload != null) {
@@ -273,10 +251,6 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
     RetryPolicy rp = call.attempt().upstream().retry();
     upload = new BodyUpload(this, call.replay() && rp != null ? rp.maxBufferedBody() : 0);
     upload.start(creq, tryNo);
-  }
-
-  private static boolean mayHaveBody(HttpMethod m) {
-    return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.DELETE || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE);
   }
 
   @Override
@@ -405,11 +379,11 @@ final class HttpCall implements UpstreamCall.Io, Exchange.Replies, Chain {
     finished = true;
     if (upload != null) upload.cancelTimer();
     if (call != null) {
-      call.close();
-      ex.upstream = call.upstream();
-      ex.upstreamStartNanos = call.upstreamStartNanos();
-      ex.upstreamEndNanos = call.upstreamEndNanos();
-      ex.upstreamError = call.upstreamError();
+      UpstreamSummary u = call.close();
+      ex.upstream = u.upstream();
+      ex.upstreamStartNanos = u.startNanos();
+      ex.upstreamEndNanos = u.endNanos();
+      ex.upstreamError = u.error();
     }
     releaseConnection(false);
     if (client != null) client.release();

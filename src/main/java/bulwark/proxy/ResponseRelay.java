@@ -190,7 +190,7 @@ final class ResponseRelay {
     from.endHandler(v -> to.end());
     from.exceptionHandler(e -> {
       if (LOG.isDebugEnabled()) {
-        LOG.debug("request {} (route {}): tunnel to {} ended: {}", ex.requestId, ex.route == null ? "?" : ex.route.name(), target, UpstreamCall.safeMessage(e));
+        LOG.debug("request {} (route {}): tunnel to {} ended: {}", ex.requestId, ex.route == null ? "?" : ex.route.name(), target, Details.safeMessage(e));
       }
       from.close();
       to.close();

@@ -1,13 +1,14 @@
 package bulwark.proxy;
 
+import bulwark.proxy.UpstreamIo.Timer;
 import bulwark.routing.Fallback;
 import bulwark.routing.Route;
 import bulwark.upstream.Admission;
 import bulwark.upstream.Attempt;
 import bulwark.upstream.HashOn;
 import bulwark.upstream.Outcome;
+import bulwark.upstream.Target;
 import bulwark.upstream.UpstreamRuntime;
-import bulwark.upstream.resilience.OverloadGuard;
 import bulwark.upstream.resilience.RetryPolicy;
 import io.netty.channel.ConnectTimeoutException;
 import java.util.concurrent.TimeoutException;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * One request's way to its upstream, as an explicit state machine: admission, attempts, retries,
  * the response head and the end of its body, a tunnel, and every way it can stop. It decides; its
- * {@link Io} does the I/O (Vert.x on the real path, {@link HttpCall}; a fake in tests) and reports
+ * {@link UpstreamIo} does the I/O (Vert.x on the real path, {@link HttpCall}; a fake in tests) and reports
  * the events back, each tagged with the attempt number it belongs to, so that an event of an
  * earlier attempt is recognised and ignored. One per request that passed its filters; runs on the
  * request's event loop.
@@ -40,65 +41,7 @@ final class UpstreamCall {
     DONE
   }
 
-  /** The call's timers, each armed at most once at a time. */
-  enum Timer {
-    /** The route timeout, over all attempts and the response body. */
-    ROUTE,
-    /** The attempt's time to its response head (retry.perTryTimeout, else timeouts.response). */
-    RESPONSE,
-    /** The backoff before a retry. */
-    RETRY
-  }
-
-  /** What the call needs done, and whom it tells. */
-  interface Io {
-    void arm(Timer timer, long millis);
-
-    void disarm(Timer timer);
-
-    /** Whether target {@code t} of {@code up} has room for one more tunnel on this event loop. */
-    boolean tunnelFree(Attempt attempt);
-
-    int maxTunnelsPerTarget(UpstreamRuntime up);
-
-    /** The attempt (number {@code tryNo}) is about to go out: observers hear of it, trace context goes on the upstream headers. */
-    void tryStarted(Attempt attempt, int tryNo);
-
-    /** Gets a connection and sends attempt {@code tryNo}; the events come back to the call. */
-    void send(Attempt attempt, int tryNo, boolean webSocket);
-
-    /** Resets the upstream request of the current attempt, if there is one (its connection goes with it). */
-    void resetRequest();
-
-    /** Lets go of the previous attempt's connection before the next one goes out. */
-    void releaseConnection();
-
-    /** Whether some of the client's request body was read (by an earlier attempt). */
-    boolean bodyStarted();
-
-    /** Whether the request can be sent again as a whole: no body read yet, or all of it read and kept. */
-    boolean bodyReplayable();
-
-    /** Whether response bytes (or its head) went to the client already. */
-    boolean clientHeadWritten();
-
-    void tryEnded(Attempt attempt, Outcome outcome, int status);
-
-    void retried(int retries);
-
-    void retryBudgetExhausted();
-
-    /** Puts Retry-After on the answer about to be sent. */
-    void retryAfter(long seconds);
-
-    /** Ends the request with an answer of the gateway's own (or, past the head, a cut response). */
-    void reply(int status, String title, String detail);
-
-    /** Ends the request with the route's static fallback answer. */
-    void replyFallback(Fallback fallback);
-  }
-
-  private final Io io;
+  private final UpstreamIo io;
   private final Route route;
   private final HashOn.Source key;
   private final boolean idempotent;
@@ -117,7 +60,7 @@ final class UpstreamCall {
   private long upstreamEndNanos;
   private String upstreamError;
 
-  UpstreamCall(Io io, Route route, HashOn.Source key, boolean idempotent, boolean webSocket) {
+  UpstreamCall(UpstreamIo io, Route route, HashOn.Source key, boolean idempotent, boolean webSocket) {
     this.io = io;
     this.route = route;
     this.key = key;
@@ -133,34 +76,8 @@ final class UpstreamCall {
     return attempt;
   }
 
-  /** The upstream of the current attempt: the route's, or its fallback's; null before admission. */
-  UpstreamRuntime upstream() {
-    return upstream;
-  }
-
   int tryNo() {
     return tryNo;
-  }
-
-  int retries() {
-    return retries;
-  }
-
-  int retriesDenied() {
-    return retriesDenied;
-  }
-
-  long upstreamStartNanos() {
-    return upstreamStartNanos;
-  }
-
-  long upstreamEndNanos() {
-    return upstreamEndNanos;
-  }
-
-  /** How the last attempt failed (connect, reset, timeout, body_reset, body_timeout), or null. */
-  String upstreamError() {
-    return upstreamError;
   }
 
   /** Whether the client's body is kept for a replay (a retry may need it). */
@@ -173,11 +90,6 @@ final class UpstreamCall {
     return state != State.DONE;
   }
 
-  /** Whether the response head came (the response is relayed, or the tunnel is open). */
-  boolean responseStarted() {
-    return state == State.STREAMING || state == State.TUNNEL || upstreamEndNanos != 0;
-  }
-
   /** An attempt is out and has no outcome yet. */
   private boolean tryActive() {
     return attempt != null && attempt.started() && !attempt.ended();
@@ -185,7 +97,10 @@ final class UpstreamCall {
 
   // ---- admission ----
 
-  /** Admits the request to the route's upstream and sends its first attempt, or answers the refusal. */
+  /**
+   * Admits the request to the route's upstream (or, while its breaker is open, the fallback's) and
+   * sends its first attempt, or answers the refusal.
+   */
   void start(boolean breakerForcedOpen) {
     admit(route.upstream(), breakerForcedOpen);
   }
@@ -211,8 +126,7 @@ final class UpstreamCall {
 
   private void refused(UpstreamRuntime up, Admission.Refused r) {
     switch (r.reason()) {
-      case IN_FLIGHT -> overloaded(up, "upstream '" + up.name() + "' has " + up.overload().maxInFlight() + " requests in flight, its maxInFlight");
-      case ADAPTIVE -> overloaded(up, "upstream '" + up.name() + "' is at its adaptive concurrency limit of " + up.overload().adaptiveLimit());
+      case IN_FLIGHT, ADAPTIVE -> overloaded(Details.overloaded(up, r.reason()));
       case BREAKER_OPEN -> {
         upstream = up;
         if (upstreamStartNanos == 0) upstreamStartNanos = System.nanoTime();
@@ -221,7 +135,7 @@ final class UpstreamCall {
       case NO_TARGET -> {
         upstream = up;
         if (tryNo == 0) upstreamStartNanos = 0;
-        fail(503, "Service Unavailable", "no target of upstream '" + up.name() + "' is available");
+        fail(503, "Service Unavailable", Details.noTarget(up));
       }
       case NOT_RETRYABLE, BUDGET_EXHAUSTED -> throw new IllegalStateException("a first attempt refused as a retry: " + r);
     }
@@ -240,10 +154,10 @@ final class UpstreamCall {
       return;
     }
     io.retryAfter(retryAfterSeconds);
-    fail(503, "Service Unavailable", "the circuit breaker of upstream '" + up.name() + "' is open");
+    fail(503, "Service Unavailable", Details.breakerOpen(up));
   }
 
-  private void overloaded(UpstreamRuntime up, String detail) {
+  private void overloaded(String detail) {
     io.retryAfter(1);
     fail(503, "Service Unavailable", detail);
   }
@@ -260,16 +174,13 @@ final class UpstreamCall {
     }
     UpstreamRuntime up = next.upstream();
     if (!next.tryPending()) {
-      OverloadGuard g = up.overload();
-      overloaded(up, "upstream '" + up.name() + "' has " + g.maxPending() + " requests waiting for a connection, its maxPending");
+      overloaded(Details.pending(up));
       return;
     }
     if (webSocket && !io.tunnelFree(next)) {
       // tunnels have a cap of their own, apart from the pool that serves requests
       next.pendingDone();
-      io.retryAfter(1);
-      fail(503, "Service Unavailable", "target " + next.target().key() + " of upstream '" + up.name() + "' has " + io.maxTunnelsPerTarget(up)
-          + " tunnels (WebSockets) open on this event loop, its maxTunnelsPerTarget");
+      overloaded(Details.tunnels(next.target(), up, io.maxTunnelsPerTarget(up)));
       return;
     }
     next.start();
@@ -285,12 +196,9 @@ final class UpstreamCall {
    */
   boolean requestOpened(int n) {
     if (n != tryNo || state != State.CONNECTING) return false;
-    if (webSocket) {
-      state = State.AWAITING_HEAD;
-      armResponseTimer();
-    } else {
-      state = State.SENDING;
-    }
+    // a tunnel's request has no body: the wait for its 101 starts now
+    state = webSocket ? State.AWAITING_HEAD : State.SENDING;
+    if (webSocket) io.arm(Timer.RESPONSE, attempt.upstream().tryMillis());
     return true;
   }
 
@@ -298,16 +206,7 @@ final class UpstreamCall {
   void requestSent(int n) {
     if (n != tryNo || state != State.SENDING) return;
     state = State.AWAITING_HEAD;
-    armResponseTimer();
-  }
-
-  private void armResponseTimer() {
-    io.arm(Timer.RESPONSE, responseMillis());
-  }
-
-  private long responseMillis() {
-    RetryPolicy rp = attempt.upstream().retry();
-    return rp != null && rp.perTryMillis() > 0 ? rp.perTryMillis() : attempt.upstream().responseMillis();
+    io.arm(Timer.RESPONSE, attempt.upstream().tryMillis());
   }
 
   /**
@@ -330,7 +229,6 @@ final class UpstreamCall {
         return false;
       }
     } else {
-      headStatus = status;
       attempt.headArrived(head);
     }
     headStatus = status;
@@ -365,33 +263,27 @@ final class UpstreamCall {
   void failed(int n, Throwable e) {
     // before the head, a try that already ended (failed, and reset by the gateway) reports its reset too
     if (n != tryNo || state != State.STREAMING && !tryActive()) return;
-    String up = attempt.upstream().name();
-    String target = attempt.target().key();
+    UpstreamRuntime up = attempt.upstream();
+    Target target = attempt.target();
+    boolean timeout = e instanceof TimeoutException;
     switch (state) {
       case STREAMING -> {
         // the response head came: nothing can be retried. The target failed mid-response; the client
         // gets a clean 502 if nothing was sent to it yet, else its response is cut
-        endTry(e instanceof TimeoutException ? Outcome.BODY_TIMEOUT : Outcome.BODY_RESET, headStatus);
-        fail(502, "Bad Gateway", "upstream '" + up + "' (" + target + ") failed: " + safeMessage(e));
+        endTry(timeout ? Outcome.BODY_TIMEOUT : Outcome.BODY_RESET, headStatus);
+        fail(502, "Bad Gateway", Details.failed(up, target, e));
       }
       case CONNECTING -> {
-        boolean timeout = e instanceof ConnectTimeoutException || e instanceof TimeoutException;
-        tryFailed(Outcome.CONNECT_FAILURE, timeout ? 504 : 502, timeout ? "Gateway Timeout" : "Bad Gateway",
-            timeout ? "connecting to " + target + " of upstream '" + up + "' timed out" : "cannot connect to " + target + " of upstream '" + up + "'");
+        timeout |= e instanceof ConnectTimeoutException;
+        tryFailed(Outcome.CONNECT_FAILURE, timeout ? 504 : 502, timeout ? "Gateway Timeout" : "Bad Gateway", Details.connectFailed(up, target, timeout));
       }
       case SENDING, AWAITING_HEAD -> {
-        if (e instanceof TimeoutException) tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + up + "' (" + target + ") timed out");
-        else tryFailed(Outcome.RESET, 502, "Bad Gateway", "upstream '" + up + "' (" + target + ") failed: " + safeMessage(e));
+        if (timeout) tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + up.name() + "' (" + target.key() + ") timed out");
+        else tryFailed(Outcome.RESET, 502, "Bad Gateway", Details.failed(up, target, e));
       }
       // over, between attempts, or a tunnel (whose sockets report their own ends)
       case NEW, BACKOFF, TUNNEL, DONE -> {}
     }
-  }
-
-  static String safeMessage(Throwable e) {
-    String m = e.getMessage();
-    if (m == null) return e.getClass().getSimpleName();
-    return m.length() > 200 ? m.substring(0, 200) : m;
   }
 
   void timerFired(Timer t) {
@@ -404,7 +296,7 @@ final class UpstreamCall {
       }
       case RESPONSE -> {
         if (state == State.SENDING || state == State.AWAITING_HEAD) {
-          tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + attempt.upstream().name() + "' sent no response within " + responseMillis() + "ms");
+          tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + attempt.upstream().name() + "' sent no response within " + attempt.upstream().tryMillis() + "ms");
         }
       }
       case RETRY -> {
@@ -490,14 +382,16 @@ final class UpstreamCall {
   /**
    * The request has ended: the try still out ends as its head said (the response was under way and
    * the upstream did not fail it), or as CANCELLED (the client left mid-try: not the upstream's
-   * failure, so health and the breaker hear nothing); the attempt lets go of what it holds.
+   * failure, so health and the breaker hear nothing); the attempt lets go of what it holds. Returns
+   * what observers see of the upstream side, built once.
    */
-  void close() {
+  UpstreamSummary close() {
     state = State.DONE;
-    if (attempt == null) return;
-    Outcome head = attempt.headOutcome();
-    if (head != null) endTry(head, headStatus);
-    else endTry(Outcome.CANCELLED, 0);
-    attempt.release();
+    if (attempt != null) {
+      Outcome head = attempt.headOutcome();
+      endTry(head != null ? head : Outcome.CANCELLED, head != null ? headStatus : 0);
+      attempt.release();
+    }
+    return new UpstreamSummary(upstream, tryNo, retries, retriesDenied, upstreamStartNanos, upstreamEndNanos, upstreamError);
   }
 }

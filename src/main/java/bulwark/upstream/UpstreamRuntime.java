@@ -113,6 +113,11 @@ public final class UpstreamRuntime {
     return config.timeouts().response().toMillis();
   }
 
+  /** Each try's time to its response head: retry.perTryTimeout when set, else timeouts.response. */
+  public long tryMillis() {
+    return retry != null && retry.perTryMillis() > 0 ? retry.perTryMillis() : responseMillis();
+  }
+
   /** Set when a reload replaced this upstream; its connection pools are then shut down gracefully. */
   public boolean retired() {
     return retired;

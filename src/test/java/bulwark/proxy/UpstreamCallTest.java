@@ -14,7 +14,7 @@ import bulwark.upstream.Target;
 import bulwark.upstream.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.proxy.UpstreamCall.State;
-import bulwark.proxy.UpstreamCall.Timer;
+import bulwark.proxy.UpstreamIo.Timer;
 import bulwark.routing.Fallback;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -29,14 +29,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The attempt state machine without a socket: a fake {@link UpstreamCall.Io} records what the call
+ * The attempt state machine without a socket: a fake {@link UpstreamIo} records what the call
  * asks for, and the test plays the events (connection, head, failures, timers, the client leaving).
  */
 class UpstreamCallTest {
   private final MutableClock clock = new MutableClock();
 
   /** What the call did, as the fake I/O saw it. */
-  static final class FakeIo implements UpstreamCall.Io {
+  static final class FakeIo implements UpstreamIo {
     final Map<Timer, Long> armed = new EnumMap<>(Timer.class);
     final List<Attempt> sent = new ArrayList<>();
     final List<Outcome> ended = new ArrayList<>();
@@ -290,11 +290,10 @@ class UpstreamCallTest {
     call.start(false);
     fail(call, 1, Failure.RESET);
     assertThat(io.budgetExhausted).isEqualTo(1);
-    assertThat(call.retriesDenied()).isEqualTo(1);
     assertThat(io.retried).isZero();
     assertThat(io.replies).containsExactly(502);
     assertThat(io.sent).hasSize(1);
-    call.close();
+    assertThat(call.close().retriesDenied()).isEqualTo(1);
     assertThat(up.overload().inFlight()).isZero();
   }
 
