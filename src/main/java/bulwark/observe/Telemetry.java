@@ -4,6 +4,7 @@ import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
+import io.vertx.core.MultiMap;
 import java.util.List;
 
 /**
@@ -23,10 +24,17 @@ public interface Telemetry {
   default void requestStarted(Exchange ex) {}
 
   /**
-   * A try is about to be sent to {@code target}: {@code ex.upstream}, {@code ex.tryNo} (1 for the
-   * first) and {@code ex.upstreamHeaders} (where trace context is injected) are set.
+   * A try is about to be sent to {@code target}: {@code ex.upstream} and {@code ex.tryNo} (1 for the
+   * first) are set. Observes only: the request is changed by {@link #propagate}, never here.
    */
   default void tryStarted(Exchange ex, Target target) {}
+
+  /**
+   * The proxy's step right after {@link #tryStarted}: puts this try's trace context on {@code
+   * headers}, the headers of the request about to go upstream (tracing replaces the client's
+   * traceparent and tracestate). The one hook that writes to the request.
+   */
+  default void propagate(Exchange ex, MultiMap headers) {}
 
   /**
    * The try ended: {@code status} is the upstream's status, or 0 when there was none (connect

@@ -3,6 +3,7 @@ package bulwark.proxy;
 import bulwark.filter.Chain;
 import bulwark.proxy.UpstreamIo.Timer;
 import bulwark.filter.Exchange;
+import bulwark.observe.Telemetry;
 import bulwark.routing.Fallback;
 import bulwark.routing.Route;
 import bulwark.upstream.Attempt;
@@ -168,7 +169,10 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
     ex.upstream = attempt.upstream();
     ex.target = attempt.target();
     ex.tryNo = tryNo;
-    loop.telemetry().tryStarted(ex, attempt.target());
+    Telemetry telemetry = loop.telemetry();
+    telemetry.tryStarted(ex, attempt.target());
+    // the try's trace context goes on its request: the one step where telemetry writes to it
+    telemetry.propagate(ex, ex.upstreamHeaders);
   }
 
   @Override

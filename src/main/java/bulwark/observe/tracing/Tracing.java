@@ -305,14 +305,6 @@ public final class Tracing implements Telemetry {
 
   @Override
   public void tryStarted(Exchange ex, Target target) {
-    if (ex.trace instanceof Unsampled u) {
-      MultiMap headers = ex.upstreamHeaders;
-      if (headers != null) {
-        headers.remove(TRACESTATE_NAME);
-        headers.set(TRACEPARENT_NAME, unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
-      }
-      return;
-    }
     if (!(ex.trace instanceof Spans s)) return;
     if (s.client != null) s.client.end();
     String method = ex.request.method().name();
@@ -334,12 +326,19 @@ public final class Tracing implements Telemetry {
       client.setAttribute(BULWARK_TARGET, target.key());
       client.setAttribute(BULWARK_REQUEST_ID, ex.requestId);
     }
-    MultiMap headers = ex.upstreamHeaders;
-    if (headers != null) {
+  }
+
+  @Override
+  public void propagate(Exchange ex, MultiMap headers) {
+    if (headers == null) return;
+    if (ex.trace instanceof Unsampled u) {
+      headers.remove(TRACESTATE_NAME);
+      headers.set(TRACEPARENT_NAME, unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
+    } else if (ex.trace instanceof Spans s && s.client != null) {
       // the client's own trace headers were copied upstream: replace them with this try's context
       headers.remove(TRACEPARENT_NAME);
       headers.remove(TRACESTATE_NAME);
-      propagator.inject(Context.root().with(client), headers, SETTER);
+      propagator.inject(Context.root().with(s.client), headers, SETTER);
     }
   }
 
