@@ -40,30 +40,19 @@ public final class Exchange implements HashOn.Source {
   public MultiMap upstreamHeaders;
   /** Path and query sent upstream, after stripPrefix and rewrite. */
   public String upstreamUri;
-  /** The target of the current (or last) try; null before one was sent. */
+  /**
+   * The current try, for the telemetry try hooks (set by the proxy before each): its target, its
+   * upstream (the route's, or its fallback's), its number (1 for the first) and the retries so far.
+   * What a finished request came to is in its {@link bulwark.observe.RequestRecord}.
+   */
   public Target target;
-  /** The upstream of the current try: the route's, or its fallback upstream. */
   public bulwark.upstream.UpstreamRuntime upstream;
-  /** Tries started so far (1 for the first). */
   public int tryNo;
   public int retries;
-  /** Retries the budget refused. */
-  public int retriesDenied;
-  /**
-   * How the last try failed, as metrics name it (connect, reset, timeout, body_reset,
-   * body_timeout); null when it did not fail or answered with a status. For the access log.
-   */
-  public String upstreamError;
-  public long upstreamStartNanos;
-  public long upstreamEndNanos;
   /** Set once the exchange has an answer (or the client left); a filter that resumes later stops. */
   public boolean done;
-  public int status;
   /** The index in {@code route.filters()} of the filter running now (the one that rejected, after a rejection). */
   public int filterIndex = -1;
-  /** Title and detail of the gateway's own error answer, when {@link #reject} (or the proxy) answered. */
-  public String rejectTitle;
-  public String rejectDetail;
   /** Tracing state of this exchange (owned by bulwark.observe.tracing); null when not traced. */
   public Object trace;
   /** W3C trace id and span id of the server span, for the access log; null when not traced. */

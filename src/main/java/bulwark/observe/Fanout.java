@@ -25,7 +25,7 @@ final class Fanout implements Telemetry {
     onTryEnded = implementing(parts, "tryEnded", Exchange.class, Target.class, Outcome.class, int.class, long.class);
     onRetried = implementing(parts, "retried", Exchange.class);
     onBudget = implementing(parts, "retryBudgetExhausted", Exchange.class);
-    onRequestFinished = implementing(parts, "requestFinished", Exchange.class);
+    onRequestFinished = implementing(parts, "requestFinished", Exchange.class, RequestRecord.class);
   }
 
   /** The parts whose class overrides {@code method} (instead of inheriting Telemetry's no-op). */
@@ -113,10 +113,10 @@ final class Fanout implements Telemetry {
   }
 
   @Override
-  public void requestFinished(Exchange ex) {
+  public void requestFinished(Exchange ex, RequestRecord r) {
     for (Telemetry t : onRequestFinished) {
       try {
-        t.requestFinished(ex);
+        t.requestFinished(ex, r);
       } catch (RuntimeException e) {
         failed(t, e);
       }

@@ -50,10 +50,11 @@ public interface Telemetry {
   default void retryBudgetExhausted(Exchange ex) {}
 
   /**
-   * The exchange is over: {@code ex.status} is what the client got (499 when it left), {@code
-   * ex.route} is null when nothing matched. Called once, before the access log line is written.
+   * The exchange is over; {@code record} is what it came to (built once, immutable). {@code ex} is
+   * passed for the observer's own state under its typed keys, not to be read for facts. Called
+   * once, before the access log line is written.
    */
-  default void requestFinished(Exchange ex) {}
+  default void requestFinished(Exchange ex, RequestRecord record) {}
 
   // ---- control-plane events (any thread) ----
 

@@ -3,6 +3,7 @@ package bulwark.proxy;
 import bulwark.filter.Chain;
 import bulwark.proxy.UpstreamIo.Timer;
 import bulwark.filter.Exchange;
+import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.routing.Fallback;
 import bulwark.routing.Route;
@@ -50,6 +51,10 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   private long routeTimer = NONE;
   private long responseTimer = NONE;
   private long retryTimer = NONE;
+  /** What the client got, once known: 0 until then (the response's status is read at the end). */
+  private int status;
+  /** The detail of the gateway's own error answer, for the audit log; null when none. */
+  private String rejectDetail;
   private boolean finished;
 
   HttpCall(Loop loop, Exchange ex) {
@@ -325,7 +330,6 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
 
   @Override
   public void retryBudgetExhausted() {
-    ex.retriesDenied++;
     loop.telemetry().retryBudgetExhausted(ex);
   }
 
@@ -372,7 +376,7 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   void clientGone() {
     if (ex.done) return;
     ex.done = true;
-    ex.status = CLIENT_GONE;
+    status = CLIENT_GONE;
     stopUpstream();
     finish();
   }
@@ -382,17 +386,31 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
     if (finished) return;
     finished = true;
     if (upload != null) upload.cancelTimer();
-    if (call != null) {
-      UpstreamSummary u = call.close();
-      ex.upstream = u.upstream();
-      ex.upstreamStartNanos = u.startNanos();
-      ex.upstreamEndNanos = u.endNanos();
-      ex.upstreamError = u.error();
-    }
+    UpstreamSummary u = call == null ? null : call.close();
     releaseConnection(false);
     if (client != null) client.release();
+    RequestRecord r = record(u, System.nanoTime());
     loop.plane().requestFinished();
-    loop.telemetry().requestFinished(ex);
-    loop.plane().accessLog().log(ex);
+    loop.telemetry().requestFinished(ex, r);
+    loop.plane().accessLog().log(r);
+  }
+
+  /** What observers see of the finished request, built once. */
+  private RequestRecord record(UpstreamSummary u, long now) {
+    HttpServerRequest req = ex.request;
+    long upstreamNanos = u == null || u.startNanos() == 0 ? -1 : (u.endNanos() == 0 ? now : u.endNanos()) - u.startNanos();
+    return new RequestRecord(req.method().name(), req.path(), status == 0 ? ex.response.getStatusCode() : status, now - ex.startNanos,
+        ex.clientIp, req.getHeader(H.USER_AGENT), ex.requestId, ex.requestIdFromClient, ex.route, ex.consumer, ex.filterIndex, rejectDetail,
+        u == null ? null : u.upstream(), ex.target, upstreamNanos, u == null ? null : u.error(), ex.traceId, ex.spanId);
+  }
+
+  /** The request's answer has this status (the upstream's, the gateway's own, 101, 499). */
+  void status(int status) {
+    this.status = status;
+  }
+
+  /** The gateway answered with an error of its own, for this reason. */
+  void rejected(String detail) {
+    this.rejectDetail = detail;
   }
 }

@@ -58,11 +58,8 @@ final class LocalReply {
       c.finish();
       return;
     }
-    ex.status = status;
-    if (body instanceof Problem p) {
-      ex.rejectTitle = p.title();
-      ex.rejectDetail = p.detail();
-    }
+    c.status(status);
+    if (body instanceof Problem p) c.rejected(p.detail());
     // an unread body would desynchronise the connection; a draining gateway closes it anyway
     if (c.loop().plane().draining() || (!req.isEnded() && c.expectsBody())) closeAfterResponse(ex);
     if (!req.isEnded()) req.resume();

@@ -45,7 +45,7 @@ final class ResponseRelay {
       drop(cresp);
       return;
     }
-    owner.exchange().status = cresp.statusCode();
+    owner.status(cresp.statusCode());
     new ResponseRelay(owner, cresp).start(tryNo);
   }
 
@@ -146,7 +146,7 @@ final class ResponseRelay {
     }
     Exchange ex = owner.exchange();
     ex.done = true;
-    ex.status = 101;
+    owner.status(101);
     // the tunnel owns the connection now; its close is counted when it comes
     UpstreamClient.Conn conn = owner.takeConnection();
     UpstreamClient client = owner.client();

@@ -2,6 +2,7 @@ package bulwark.observe.metrics;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
+import bulwark.observe.RequestRecord;
 import bulwark.filter.ratelimit.RateLimitCounts;
 import bulwark.observe.Telemetry;
 import bulwark.proxy.Snapshot;
@@ -170,19 +171,17 @@ public final class GatewayMetrics implements Telemetry {
   // ---- the request path
 
   @Override
-  public void requestFinished(Exchange ex) {
+  public void requestFinished(Exchange ex, RequestRecord r) {
     RequestTimers rt;
-    if (ex.route == null) {
+    if (r.route() == null) {
       rt = unmatched;
     } else {
-      String name = ex.route.name();
+      String name = r.route().name();
       rt = routes.get(name);
       if (rt == null) rt = routes.computeIfAbsent(name, n -> new RequestTimers(n, this::requestTimer));
     }
-    int status = ex.status == 0 ? ex.response.getStatusCode() : ex.status;
-    String upstream = ex.upstream == null ? NONE : ex.upstream.name();
-    rt.timer(RequestTimers.methodIndex(ex.request.method().name()), status, upstream)
-        .record(System.nanoTime() - ex.startNanos, TimeUnit.NANOSECONDS);
+    String upstream = r.upstream() == null ? NONE : r.upstream().name();
+    rt.timer(RequestTimers.methodIndex(r.method()), r.status(), upstream).record(r.durationNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override

@@ -2,6 +2,7 @@ package bulwark.observe.tracing;
 
 import bulwark.config.TracingConfig;
 import bulwark.filter.Exchange;
+import bulwark.observe.RequestRecord;
 import bulwark.log.Redact;
 import bulwark.observe.Telemetry;
 import bulwark.proxy.RequestIds;
@@ -383,7 +384,7 @@ public final class Tracing implements Telemetry {
   }
 
   @Override
-  public void requestFinished(Exchange ex) {
+  public void requestFinished(Exchange ex, RequestRecord r) {
     if (!(ex.trace instanceof Spans s)) return;
     if (s.client != null) {
       s.client.end();
@@ -391,15 +392,15 @@ public final class Tracing implements Telemetry {
     }
     Span server = s.server;
     if (server.isRecording()) {
-      int status = ex.status == 0 ? ex.response.getStatusCode() : ex.status;
+      int status = r.status();
       server.setAttribute(STATUS, (long) status);
-      if (ex.route != null && ex.route.pattern() != null) {
-        String method = ex.request.method().name();
-        server.updateName((KNOWN_METHODS.contains(method) ? method : "HTTP") + " " + ex.route.pattern());
-        server.setAttribute(ROUTE, ex.route.pattern());
-        server.setAttribute(BULWARK_ROUTE, ex.route.name());
+      if (r.route() != null && r.route().pattern() != null) {
+        String method = r.method();
+        server.updateName((KNOWN_METHODS.contains(method) ? method : "HTTP") + " " + r.route().pattern());
+        server.setAttribute(ROUTE, r.route().pattern());
+        server.setAttribute(BULWARK_ROUTE, r.route().name());
       }
-      if (ex.upstream != null) server.setAttribute(BULWARK_UPSTREAM, ex.upstream.name());
+      if (r.upstream() != null) server.setAttribute(BULWARK_UPSTREAM, r.upstream().name());
       if (status >= 500) {
         server.setAttribute(ERROR_TYPE, String.valueOf(status));
         server.setStatus(StatusCode.ERROR);
