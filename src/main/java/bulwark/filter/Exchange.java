@@ -3,6 +3,7 @@ package bulwark.filter;
 import bulwark.routing.Route;
 import bulwark.upstream.HashOn;
 import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -17,47 +18,28 @@ import java.util.function.Consumer;
  * Filters keep their own state under typed {@link Key}s.
  */
 public final class Exchange implements HashOn.Source {
-  public final HttpServerRequest request;
-  public final HttpServerResponse response;
-  public final long startNanos;
-  public final String requestId;
-  /** The request id is the client's own X-Request-Id (not one Bulwark made): it may need redacting when logged. */
-  public boolean requestIdFromClient;
-  public final String clientIp;
-  public Route route;
-  /**
-   * The request path as routing matched it: percent-decoded once, dot segments resolved, empty segments
-   * collapsed ({@link bulwark.routing.PathNormalizer}). Filters that decide by path must use this, never
-   * {@code request.path()} (the raw form, which can say {@code /a/%2e%2e/admin}).
-   */
-  public String path;
-  /** Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user, token subject); null before. */
-  public String consumer;
-  /** Verified token claims, set by the JWT or introspection filter; null when none. */
-  public Map<String, Object> claims;
-  public Map<String, String> params = Map.of();
-  /** Headers sent upstream: hop-by-hop removed, forwarding headers set; filters may change them. */
-  public MultiMap upstreamHeaders;
-  /** Path and query sent upstream, after stripPrefix and rewrite. */
-  public String upstreamUri;
-  /**
-   * The current try, for the telemetry try hooks (set by the proxy before each): its target, its
-   * upstream (the route's, or its fallback's), its number (1 for the first) and the retries so far.
-   * What a finished request came to is in its {@link bulwark.observe.RequestRecord}.
-   */
-  public Target target;
-  public bulwark.upstream.UpstreamRuntime upstream;
-  public int tryNo;
-  public int retries;
-  /** Set once the exchange has an answer (or the client left); a filter that resumes later stops. */
-  public boolean done;
-  /** The index in {@code route.filters()} of the filter running now (the one that rejected, after a rejection). */
-  public int filterIndex = -1;
-  /** Tracing state of this exchange (owned by bulwark.observe.tracing); null when not traced. */
-  public Object trace;
-  /** W3C trace id and span id of the server span, for the access log; null when not traced. */
-  public String traceId;
-  public String spanId;
+  private final HttpServerRequest request;
+  private final HttpServerResponse response;
+  private final long startNanos;
+  private final String requestId;
+  private final boolean requestIdFromClient;
+  private final String clientIp;
+  private Route route;
+  private String path;
+  private Map<String, String> params = Map.of();
+  private String consumer;
+  private Map<String, Object> claims;
+  private MultiMap upstreamHeaders;
+  private String upstreamUri;
+  private Target target;
+  private UpstreamRuntime upstream;
+  private int tryNo;
+  private int retries;
+  private boolean answered;
+  /** The index in {@code route.filters()} of the filter running now (set by {@link Chain}). */
+  int filterIndex = -1;
+  private String traceId;
+  private String spanId;
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
   private Replies replies;
@@ -71,12 +53,175 @@ public final class Exchange implements HashOn.Source {
     void respond(int status);
   }
 
-  public Exchange(HttpServerRequest request, String requestId, String clientIp) {
+  /**
+   * @param requestIdFromClient the request id is the client's own X-Request-Id (not one Bulwark
+   *     made): it may need redacting when logged
+   */
+  public Exchange(HttpServerRequest request, String requestId, boolean requestIdFromClient, String clientIp) {
     this.request = request;
     this.response = request.response();
     this.requestId = requestId;
+    this.requestIdFromClient = requestIdFromClient;
     this.clientIp = clientIp;
     this.startNanos = System.nanoTime();
+  }
+
+  public Exchange(HttpServerRequest request, String requestId, String clientIp) {
+    this(request, requestId, false, clientIp);
+  }
+
+  public HttpServerRequest request() {
+    return request;
+  }
+
+  /** The client response; headers a filter sets on it are kept on every answer. */
+  public HttpServerResponse response() {
+    return response;
+  }
+
+  public long startNanos() {
+    return startNanos;
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  public boolean requestIdFromClient() {
+    return requestIdFromClient;
+  }
+
+  @Override
+  public String clientIp() {
+    return clientIp;
+  }
+
+  /** The matched route; null before routing (and when nothing matched). */
+  public Route route() {
+    return route;
+  }
+
+  /** Set by the proxy once the route matched, with its path parameters. */
+  public void route(Route route, Map<String, String> params) {
+    this.route = route;
+    this.params = params;
+  }
+
+  /**
+   * The request path as routing matched it: percent-decoded once, dot segments resolved, empty segments
+   * collapsed ({@link bulwark.routing.PathNormalizer}). Filters that decide by path must use this, never
+   * {@code request().path()} (the raw form, which can say {@code /a/%2e%2e/admin}).
+   */
+  @Override
+  public String path() {
+    return path;
+  }
+
+  /** Set by the proxy once the path is normalised. */
+  public void path(String path) {
+    this.path = path;
+  }
+
+  public Map<String, String> params() {
+    return params;
+  }
+
+  /** Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user, token subject); null before. */
+  public String consumer() {
+    return consumer;
+  }
+
+  public void consumer(String consumer) {
+    this.consumer = consumer;
+  }
+
+  /** Verified token claims, set by the JWT or introspection filter; null when none. */
+  public Map<String, Object> claims() {
+    return claims;
+  }
+
+  public void claims(Map<String, Object> claims) {
+    this.claims = claims;
+  }
+
+  /** Headers sent upstream: hop-by-hop removed, forwarding headers set; filters may change them. */
+  public MultiMap upstreamHeaders() {
+    return upstreamHeaders;
+  }
+
+  public void upstreamHeaders(MultiMap headers) {
+    this.upstreamHeaders = headers;
+  }
+
+  /** Path and query sent upstream, after stripPrefix and rewrite; filters may change it. */
+  public String upstreamUri() {
+    return upstreamUri;
+  }
+
+  public void upstreamUri(String uri) {
+    this.upstreamUri = uri;
+  }
+
+  /** The target of the current (or last) try, for the telemetry try hooks; null before one was sent. */
+  public Target target() {
+    return target;
+  }
+
+  /** The upstream of the current try (the route's, or its fallback's); null before one was sent. */
+  public UpstreamRuntime upstream() {
+    return upstream;
+  }
+
+  /** Tries started so far (1 for the first). */
+  public int tryNo() {
+    return tryNo;
+  }
+
+  public int retries() {
+    return retries;
+  }
+
+  /** Set by the proxy before each try, for the telemetry try hooks. */
+  public void tryStarted(UpstreamRuntime upstream, Target target, int tryNo) {
+    this.upstream = upstream;
+    this.target = target;
+    this.tryNo = tryNo;
+  }
+
+  /** Set by the proxy when a try is retried. */
+  public void retried(int retries) {
+    this.retries = retries;
+  }
+
+  /** The exchange has an answer (or the client left): a filter that resumes later must stop. */
+  public boolean answered() {
+    return answered;
+  }
+
+  /** Set by the proxy as it answers (or the client leaves). */
+  public void markAnswered() {
+    this.answered = true;
+  }
+
+  /** The index in {@code route().filters()} of the filter running now (the one that answered, after an answer); -1 when none. */
+  public int filterIndex() {
+    return filterIndex;
+  }
+
+  /** W3C trace id of the server span, for the access log; null when not traced. */
+  public String traceId() {
+    return traceId;
+  }
+
+  /** Span id of the server span; null when not traced. */
+  public String spanId() {
+    return spanId;
+  }
+
+  /** Set by tracing when the request starts. */
+  public void traceIds(String traceId, String spanId) {
+    this.traceId = traceId;
+    this.spanId = spanId;
   }
 
   @SuppressWarnings("unchecked")
@@ -102,7 +247,7 @@ public final class Exchange implements HashOn.Source {
   }
 
   /**
-   * Answers the request now with an RFC 9457 problem+json (headers already set on {@link #response}
+   * Answers the request now with an RFC 9457 problem+json (headers already set on {@link #response()}
    * are kept) and ends the exchange as every gateway error does: the request is marked done, the
    * in-flight count is released and the access log line is written. A filter that calls this does
    * not call {@code next}. Must run on the request's event loop.
@@ -121,16 +266,6 @@ public final class Exchange implements HashOn.Source {
   public void respond(int status) {
     if (replies == null) throw new IllegalStateException("no replies set on this exchange");
     replies.respond(status);
-  }
-
-  @Override
-  public String clientIp() {
-    return clientIp;
-  }
-
-  @Override
-  public String path() {
-    return path;
   }
 
   @Override

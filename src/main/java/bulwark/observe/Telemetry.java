@@ -20,11 +20,11 @@ public interface Telemetry {
 
   // ---- the request path (event loop) ----
 
-  /** A request was received; nothing is routed yet ({@code ex.route} is null). */
+  /** A request was received; nothing is routed yet ({@code ex.route()} is null). */
   default void requestStarted(Exchange ex) {}
 
   /**
-   * A try is about to be sent to {@code target}: {@code ex.upstream} and {@code ex.tryNo} (1 for the
+   * A try is about to be sent to {@code target}: {@code ex.upstream()} and {@code ex.tryNo()} (1 for the
    * first) are set. Observes only: the request is changed by {@link #propagate}, never here.
    */
   default void tryStarted(Exchange ex, Target target) {}
@@ -43,7 +43,7 @@ public interface Telemetry {
    */
   default void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {}
 
-  /** A failed try is retried ({@code ex.retries} already counts it). */
+  /** A failed try is retried ({@code ex.retries()} already counts it). */
   default void retried(Exchange ex) {}
 
   /** A retry was wanted but the upstream's retry budget refused it. */

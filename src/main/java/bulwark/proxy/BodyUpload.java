@@ -49,7 +49,7 @@ final class BodyUpload {
 
   /** Streams the client's body to {@code creq}, the request of attempt {@code tryNo}. */
   void start(HttpClientRequest creq, int tryNo) {
-    HttpServerRequest req = ex.request;
+    HttpServerRequest req = ex.request();
     long max = owner.loop().plane().snapshot().maxBodyBytes();
     req.handler(buf -> {
       if (!owner.live()) return;
@@ -116,7 +116,7 @@ final class BodyUpload {
   private void armTimer(long ms, long delay) {
     bodyTimer = owner.loop().vertx().setTimer(Math.max(1, delay), id -> {
       bodyTimer = NO_TIMER;
-      if (!owner.live() || ex.request.isEnded()) return;
+      if (!owner.live() || ex.request().isEnded()) return;
       long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastBodyNanos);
       if (heldBack || idle < ms) {
         armTimer(ms, heldBack ? ms : ms - idle);
@@ -127,7 +127,7 @@ final class BodyUpload {
   }
 
   private void timedOut(long ms) {
-    if (ex.response.headWritten()) {
+    if (ex.response().headWritten()) {
       // the upstream already answered: only the connection can be cut
       LocalReply.problem(owner, 408, "Request Timeout", "no request body bytes for " + ms + "ms");
       return;
@@ -135,7 +135,7 @@ final class BodyUpload {
     LocalReply.closeAfterResponse(ex);
     LocalReply.problem(owner, 408, "Request Timeout", "the client sent no request body bytes for " + ms + "ms");
     // the rest of the body will not come: do not wait for it before closing
-    if (ex.request.version() != HttpVersion.HTTP_2) ex.request.connection().close();
+    if (ex.request().version() != HttpVersion.HTTP_2) ex.request().connection().close();
   }
 
   void cancelTimer() {

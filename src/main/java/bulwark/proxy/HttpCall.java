@@ -60,7 +60,7 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   HttpCall(Loop loop, Exchange ex) {
     this.loop = loop;
     this.ex = ex;
-    this.chunkedRequest = ex.request.headers().contains(H.TRANSFER_ENCODING);
+    this.chunkedRequest = ex.request().headers().contains(H.TRANSFER_ENCODING);
     ex.replies(this);
   }
 
@@ -90,12 +90,12 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
 
   /** Whether the request still waits for an answer: not answered, failed, or left. */
   boolean live() {
-    return !ex.done;
+    return !ex.answered();
   }
 
   /** A body is expected: a Content-Length above 0, or chunked. */
   boolean expectsBody() {
-    String cl = ex.request.getHeader(H.CONTENT_LENGTH);
+    String cl = ex.request().getHeader(H.CONTENT_LENGTH);
     return chunkedRequest || (cl != null && !cl.trim().equals("0"));
   }
 
@@ -104,9 +104,9 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   /** The end of the filter chain: the request goes upstream. */
   @Override
   public Future<Void> next(Exchange e) {
-    if (ex.done) return Future.succeededFuture();
-    Route route = ex.route;
-    call = new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request.method()), webSocket);
+    if (ex.answered()) return Future.succeededFuture();
+    Route route = ex.route();
+    call = new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request().method()), webSocket);
     // remediation's useFallback: the route answers as if its breaker were open
     call.start(route.fallback() != null && loop.plane().forcedFallback(route.name()));
     return Future.succeededFuture();
@@ -171,21 +171,19 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
 
   @Override
   public void tryStarted(Attempt attempt, int tryNo) {
-    ex.upstream = attempt.upstream();
-    ex.target = attempt.target();
-    ex.tryNo = tryNo;
+    ex.tryStarted(attempt.upstream(), attempt.target(), tryNo);
     Telemetry telemetry = loop.telemetry();
     telemetry.tryStarted(ex, attempt.target());
     // the try's trace context goes on its request: the one step where telemetry writes to it
-    telemetry.propagate(ex, ex.upstreamHeaders);
+    telemetry.propagate(ex, ex.upstreamHeaders());
   }
 
   @Override
   public void send(Attempt attempt, int tryNo, boolean ws) {
     UpstreamRuntime up = attempt.upstream();
     Target t = attempt.target();
-    HttpServerRequest req = ex.request;
-    RequestOptions ro = UpstreamRequests.options(up, t, req.method(), ex.upstreamUri, ex.upstreamHeaders);
+    HttpServerRequest req = ex.request();
+    RequestOptions ro = UpstreamRequests.options(up, t, req.method(), ex.upstreamUri(), ex.upstreamHeaders());
     UpstreamClient c = loop.clients().client(up);
     if (client != c) {
       if (client != null) client.release();
@@ -234,7 +232,7 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
     }
     upstreamRequest = creq;
     creq.exceptionHandler(e -> call.failed(tryNo, e));
-    HttpServerRequest req = ex.request;
+    HttpServerRequest req = ex.request();
     if (webSocket) {
       creq.connect().onComplete(rar -> {
         if (rar.failed()) call.failed(tryNo, rar.cause());
@@ -309,12 +307,12 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
 
   @Override
   public boolean bodyReplayable() {
-    return upload == null || ex.request.isEnded() && upload.replayable();
+    return upload == null || ex.request().isEnded() && upload.replayable();
   }
 
   @Override
   public boolean clientHeadWritten() {
-    return ex.response.headWritten();
+    return ex.response().headWritten();
   }
 
   @Override
@@ -324,7 +322,7 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
 
   @Override
   public void retried(int retries) {
-    ex.retries = retries;
+    ex.retried(retries);
     loop.telemetry().retried(ex);
   }
 
@@ -335,7 +333,7 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
 
   @Override
   public void retryAfter(long seconds) {
-    ex.response.putHeader("Retry-After", Long.toString(seconds));
+    ex.response().putHeader("Retry-After", Long.toString(seconds));
   }
 
   @Override
@@ -368,14 +366,14 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   }
 
   void internalError(Throwable e) {
-    LOG.error("request {} failed inside the gateway: {}", ex.requestId, e.toString(), e);
-    if (ex.done && ex.response.headWritten()) return;
-    LocalReply.problem(this, 500, "Internal Server Error", "the gateway failed to handle this request (request id " + ex.requestId + ")");
+    LOG.error("request {} failed inside the gateway: {}", ex.requestId(), e.toString(), e);
+    if (ex.answered() && ex.response().headWritten()) return;
+    LocalReply.problem(this, 500, "Internal Server Error", "the gateway failed to handle this request (request id " + ex.requestId() + ")");
   }
 
   void clientGone() {
-    if (ex.done) return;
-    ex.done = true;
+    if (ex.answered()) return;
+    ex.markAnswered();
     status = CLIENT_GONE;
     stopUpstream();
     finish();
@@ -397,11 +395,11 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
 
   /** What observers see of the finished request, built once. */
   private RequestRecord record(UpstreamSummary u, long now) {
-    HttpServerRequest req = ex.request;
+    HttpServerRequest req = ex.request();
     long upstreamNanos = u == null || u.startNanos() == 0 ? -1 : (u.endNanos() == 0 ? now : u.endNanos()) - u.startNanos();
-    return new RequestRecord(req.method().name(), req.path(), status == 0 ? ex.response.getStatusCode() : status, now - ex.startNanos,
-        ex.clientIp, req.getHeader(H.USER_AGENT), ex.requestId, ex.requestIdFromClient, ex.route, ex.consumer, ex.filterIndex, rejectDetail,
-        u == null ? null : u.upstream(), ex.target, upstreamNanos, u == null ? null : u.error(), ex.traceId, ex.spanId);
+    return new RequestRecord(req.method().name(), req.path(), status == 0 ? ex.response().getStatusCode() : status, now - ex.startNanos(),
+        ex.clientIp(), req.getHeader(H.USER_AGENT), ex.requestId(), ex.requestIdFromClient(), ex.route(), ex.consumer(), ex.filterIndex(), rejectDetail,
+        u == null ? null : u.upstream(), ex.target(), upstreamNanos, u == null ? null : u.error(), ex.traceId(), ex.spanId());
   }
 
   /** The request's answer has this status (the upstream's, the gateway's own, 101, 499). */

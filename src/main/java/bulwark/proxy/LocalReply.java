@@ -49,9 +49,9 @@ final class LocalReply {
   static void send(HttpCall c, int status, Body body) {
     Exchange ex = c.exchange();
     c.stopUpstream();
-    ex.done = true;
-    HttpServerRequest req = ex.request;
-    HttpServerResponse resp = ex.response;
+    ex.markAnswered();
+    HttpServerRequest req = ex.request();
+    HttpServerResponse resp = ex.response();
     if (resp.headWritten()) {
       // the upstream's response went out in part: cut it, never let it look complete
       abortClient(ex);
@@ -64,12 +64,12 @@ final class LocalReply {
     if (c.loop().plane().draining() || (!req.isEnded() && c.expectsBody())) closeAfterResponse(ex);
     if (!req.isEnded()) req.resume();
     switch (body) {
-      case Problem p -> bulwark.proxy.Problem.send(resp, status, p.title(), p.detail(), ex.requestId, req.path(), p.extraKey(), p.extra());
-      case Empty e -> resp.setStatusCode(status).putHeader(H.X_REQUEST_ID, ex.requestId).end();
+      case Problem p -> bulwark.proxy.Problem.send(resp, status, p.title(), p.detail(), ex.requestId(), req.path(), p.extraKey(), p.extra());
+      case Empty e -> resp.setStatusCode(status).putHeader(H.X_REQUEST_ID, ex.requestId()).end();
       case Static s -> {
         resp.setStatusCode(status);
         s.fallback().headers().forEach(resp::putHeader);
-        resp.putHeader(H.X_REQUEST_ID, ex.requestId);
+        resp.putHeader(H.X_REQUEST_ID, ex.requestId());
         resp.end(Buffer.buffer(s.fallback().body()));
       }
     }
@@ -81,8 +81,8 @@ final class LocalReply {
    * connection without the terminating chunk, or short of the Content-Length.
    */
   static void abortClient(Exchange ex) {
-    if (ex.request.version() == HttpVersion.HTTP_2) ex.response.reset();
-    else ex.request.connection().close();
+    if (ex.request().version() == HttpVersion.HTTP_2) ex.response().reset();
+    else ex.request().connection().close();
   }
 
   /**
@@ -91,6 +91,6 @@ final class LocalReply {
    * whole response when it carries one.
    */
   static void closeAfterResponse(Exchange ex) {
-    if (ex.request.version() != HttpVersion.HTTP_2) ex.response.putHeader(H.CONNECTION, H.CLOSE);
+    if (ex.request().version() != HttpVersion.HTTP_2) ex.response().putHeader(H.CONNECTION, H.CLOSE);
   }
 }

@@ -36,12 +36,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     String givenId = req.getHeader(H.X_REQUEST_ID);
     String requestId = RequestIds.accept(givenId);
-    Exchange ex = new Exchange(req, requestId, snap.forwarding().clientIp(peer, req.headers()));
-    ex.requestIdFromClient = requestId == givenId;
+    Exchange ex = new Exchange(req, requestId, requestId == givenId, snap.forwarding().clientIp(peer, req.headers()));
     HttpCall call = new HttpCall(loop, ex);
     loop.telemetry().requestStarted(ex);
     if (plane.draining()) LocalReply.closeAfterResponse(ex);
-    ex.response.closeHandler(v -> call.clientGone());
+    ex.response().closeHandler(v -> call.clientGone());
     req.exceptionHandler(e -> call.clientGone());
     try {
       HostAndPort authority;
@@ -61,12 +60,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         LocalReply.problem(call, 400, "Bad Request", e.getMessage());
         return;
       }
-      ex.path = path;
+      ex.path(path);
       RouteResult result = snap.table().lookup(method, host, path, req.headers(), req.query());
       switch (result) {
         case RouteResult.NotFound nf -> LocalReply.problem(call, 404, "Not Found", "no route matches " + method + " " + path);
         case RouteResult.MethodNotAllowed m -> {
-          ex.response.putHeader("Allow", String.join(", ", m.allowed()));
+          ex.response().putHeader("Allow", String.join(", ", m.allowed()));
           LocalReply.problem(call, 405, "Method Not Allowed", method + " is not allowed on " + path + "; allowed: " + String.join(", ", m.allowed()));
         }
         case RouteResult.NotAcceptable na -> LocalReply.send(call, 406, new LocalReply.Problem("Not Acceptable", "API version '" + na.requested()
@@ -80,10 +79,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
   private void route(HttpCall call, Snapshot snap, RouteResult.Found f, String peer, HostAndPort authority) {
     Exchange ex = call.exchange();
-    HttpServerRequest req = ex.request;
+    HttpServerRequest req = ex.request();
     Route route = f.route();
-    ex.route = route;
-    ex.params = f.params();
+    ex.route(route, f.params());
     long max = snap.maxBodyBytes();
     String cl = req.getHeader(H.CONTENT_LENGTH);
     if (max > 0 && cl != null) {
@@ -105,16 +103,16 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       }
     }
     // routing, the filters and the upstream all see the one normalised path (re-encoded for the wire)
-    String path = ex.path;
+    String path = ex.path();
     if (!route.stripPrefix().isEmpty()) path = strip(path, route.stripPrefix());
-    if (route.rewrite() != null) path = PathPattern.expand(route.rewrite(), ex.params);
+    if (route.rewrite() != null) path = PathPattern.expand(route.rewrite(), ex.params());
     String q = req.query();
     path = PathNormalizer.encode(path);
-    ex.upstreamUri = q == null ? path : path + "?" + q;
+    ex.upstreamUri(q == null ? path : path + "?" + q);
     boolean ws = isWebSocket(req);
     String hostHeader = authority == null ? null : authority.toString();
     call.webSocket(ws);
-    ex.upstreamHeaders = snap.forwarding().upstreamHeaders(req.headers(), req.version() != HttpVersion.HTTP_2, peer, req.isSSL(), hostHeader, ex.requestId, ws);
+    ex.upstreamHeaders(snap.forwarding().upstreamHeaders(req.headers(), req.version() != HttpVersion.HTTP_2, peer, req.isSSL(), hostHeader, ex.requestId(), ws));
     if (route.filters().length == 0) {
       call.next(ex);
     } else {

@@ -75,9 +75,9 @@ final class ResponseRelay {
     cresp.exceptionHandler(e -> owner.call().failed(tryNo, e));
     cresp.endHandler(v -> {
       if (!owner.call().responseEnded()) return;
-      ex.done = true;
+      ex.markAnswered();
       copyHead();
-      HttpServerRequest req = ex.request;
+      HttpServerRequest req = ex.request();
       if (!req.isEnded()) {
         // the upstream answered before the whole request body: that (HTTP/1.1) upstream connection is
         // left mid-request and must not go back to the pool, where it would stay busy for good (a reset
@@ -89,8 +89,8 @@ final class ResponseRelay {
       }
       Buffer last = pending;
       pending = null;
-      if (last == null) ex.response.end();
-      else ex.response.end(last);
+      if (last == null) ex.response().end();
+      else ex.response().end(last);
       owner.finish();
     });
   }
@@ -100,7 +100,7 @@ final class ResponseRelay {
     if (b == null || !owner.live()) return;
     pending = null;
     copyHead();
-    HttpServerResponse resp = ex.response;
+    HttpServerResponse resp = ex.response();
     resp.write(b);
     if (resp.writeQueueFull()) {
       cresp.pause();
@@ -112,15 +112,15 @@ final class ResponseRelay {
   private void copyHead() {
     if (headCopied) return;
     headCopied = true;
-    HttpServerResponse resp = ex.response;
-    HttpServerRequest req = ex.request;
+    HttpServerResponse resp = ex.response();
+    HttpServerRequest req = ex.request();
     int status = cresp.statusCode();
     resp.setStatusCode(status);
     MultiMap h = resp.headers();
     // draining may have begun while this request was in flight: its keep-alive connection ends with it
     boolean close = h.contains(H.CONNECTION) || owner.loop().plane().draining();
     ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
-    h.set(H.X_REQUEST_ID, ex.requestId);
+    h.set(H.X_REQUEST_ID, ex.requestId());
     ex.applyResponseHeaderHooks(h);
     if (close) LocalReply.closeAfterResponse(ex);
     boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
@@ -145,17 +145,17 @@ final class ResponseRelay {
       return;
     }
     Exchange ex = owner.exchange();
-    ex.done = true;
+    ex.markAnswered();
     owner.status(101);
     // the tunnel owns the connection now; its close is counted when it comes
     UpstreamClient.Conn conn = owner.takeConnection();
     UpstreamClient client = owner.client();
     NetSocket upstream = cresp.netSocket();
-    HttpServerResponse resp = ex.response;
+    HttpServerResponse resp = ex.response();
     cresp.headers().forEach(e -> resp.headers().add(e.getKey(), e.getValue()));
-    resp.headers().set("X-Request-Id", ex.requestId);
-    String what = ex.target == null ? "?" : ex.target.key();
-    ex.request.toNetSocket().onComplete(ar -> {
+    resp.headers().set("X-Request-Id", ex.requestId());
+    String what = ex.target() == null ? "?" : ex.target().key();
+    ex.request().toNetSocket().onComplete(ar -> {
       if (ar.failed()) {
         upstream.close();
         if (conn != null) client.tunnelClosed(conn);
@@ -190,7 +190,7 @@ final class ResponseRelay {
     from.endHandler(v -> to.end());
     from.exceptionHandler(e -> {
       if (LOG.isDebugEnabled()) {
-        LOG.debug("request {} (route {}): tunnel to {} ended: {}", ex.requestId, ex.route == null ? "?" : ex.route.name(), target, Details.safeMessage(e));
+        LOG.debug("request {} (route {}): tunnel to {} ended: {}", ex.requestId(), ex.route() == null ? "?" : ex.route().name(), target, Details.safeMessage(e));
       }
       from.close();
       to.close();

@@ -186,8 +186,8 @@ public final class GatewayMetrics implements Telemetry {
 
   @Override
   public void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {
-    if (ex.upstream == null || target == null) return;
-    String up = ex.upstream.name();
+    if (ex.upstream() == null || target == null) return;
+    String up = ex.upstream().name();
     Map<String, TargetMeters> byTarget = targets.get(up);
     if (byTarget == null) byTarget = targets.computeIfAbsent(up, u -> new ConcurrentHashMap<>());
     TargetMeters m = byTarget.get(target.key());
@@ -211,12 +211,12 @@ public final class GatewayMetrics implements Telemetry {
 
   @Override
   public void retried(Exchange ex) {
-    retries(ex.upstream.name()).increment();
+    retries(ex.upstream().name()).increment();
   }
 
   @Override
   public void retryBudgetExhausted(Exchange ex) {
-    budgetExhausted(ex.upstream.name()).increment();
+    budgetExhausted(ex.upstream().name()).increment();
   }
 
   private Counter retries(String upstream) {
