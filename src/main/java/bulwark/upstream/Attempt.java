@@ -2,7 +2,6 @@ package bulwark.upstream;
 
 import bulwark.upstream.Admission.Refusal;
 import bulwark.upstream.resilience.Breaker;
-import bulwark.upstream.resilience.OverloadGuard;
 import bulwark.upstream.resilience.RetryPolicy;
 import java.util.HashSet;
 import java.util.Set;
@@ -20,8 +19,11 @@ public final class Attempt {
   private final UpstreamRuntime upstream;
   private final String route;
   private final Target target;
-  private final InFlight inFlight;
   private final int number;
+  /** Requests in flight when this request was admitted (itself included), for the adaptive limit. */
+  private final int inFlightAtStart;
+  /** This attempt holds the request's place in the upstream's in-flight count (until released, or handed to a retry). */
+  private boolean holdsInFlight;
   /** The targets this request tried before this attempt; null for the first. */
   private final Set<Target> tried;
   /** The breaker permission, until the attempt ends; null when the upstream has no breaker. */
@@ -36,15 +38,16 @@ public final class Attempt {
   private Outcome outcome;
   private long nanos;
 
-  Attempt(UpstreamRuntime upstream, String route, Target target, Breaker breaker, InFlight inFlight, int number, Set<Target> tried) {
+  /** An attempt that holds an in-flight place of {@code upstream}'s overload guard, taken by its admission. */
+  Attempt(UpstreamRuntime upstream, String route, Target target, Breaker breaker, int inFlightAtStart, int number, Set<Target> tried) {
     this.upstream = upstream;
     this.route = route;
     this.target = target;
     this.breaker = breaker;
-    this.inFlight = inFlight;
+    this.inFlightAtStart = inFlightAtStart;
     this.number = number;
     this.tried = tried;
-    inFlight.holder = this;
+    this.holdsInFlight = true;
   }
 
   public UpstreamRuntime upstream() {
@@ -97,7 +100,7 @@ public final class Attempt {
     if (outcome != null || this.head != null) return;
     this.head = head;
     headNanos = System.nanoTime() - startNanos;
-    upstream.overload().sample(headNanos, inFlight.atStart, head.failure());
+    upstream.overload().sample(headNanos, inFlightAtStart, head.failure());
   }
 
   /** How the response head said the try went; null before a head was passed on. */
@@ -124,7 +127,7 @@ public final class Attempt {
     }
     upstream.recordOutcome(target, o);
     if (b != null) b.onResult(o, nanos);
-    if (!sampled) upstream.overload().sample(nanos, inFlight.atStart, o.failure());
+    if (!sampled) upstream.overload().sample(nanos, inFlightAtStart, o.failure());
     return true;
   }
 
@@ -161,7 +164,11 @@ public final class Attempt {
       if (b != null) b.release();
       return Admission.refused(Refusal.BUDGET_EXHAUSTED);
     }
-    return new Admission.Admitted(new Attempt(upstream, route, next, b, inFlight, number + 1, exclude));
+    // the request's in-flight place goes to the retry
+    Attempt retry = new Attempt(upstream, route, next, b, inFlightAtStart, number + 1, exclude);
+    retry.holdsInFlight = holdsInFlight;
+    holdsInFlight = false;
+    return new Admission.Admitted(retry);
   }
 
   /**
@@ -169,7 +176,9 @@ public final class Attempt {
    * long-lived tunnel is not a request in flight, and must not starve the requests.
    */
   public void leaveInFlight() {
-    inFlight.release();
+    if (!holdsInFlight) return;
+    holdsInFlight = false;
+    upstream.overload().release();
   }
 
   /**
@@ -183,26 +192,6 @@ public final class Attempt {
     released = true;
     end(Outcome.CANCELLED);
     if (started) target.state().end();
-    if (inFlight.holder == this) inFlight.release();
-  }
-
-  /** A request's place in the in-flight count of the upstream that admitted it; released once. */
-  static final class InFlight {
-    private final OverloadGuard guard;
-    /** Requests in flight when this one was admitted (itself included), for the adaptive limit. */
-    final int atStart;
-    Attempt holder;
-    private boolean released;
-
-    InFlight(OverloadGuard guard) {
-      this.guard = guard;
-      this.atStart = guard.inFlight();
-    }
-
-    void release() {
-      if (released) return;
-      released = true;
-      guard.release();
-    }
+    leaveInFlight();
   }
 }

@@ -149,20 +149,20 @@ public final class UpstreamRuntime {
   public Admission admit(String route, HashOn.Source request, boolean breakerForcedOpen) {
     OverloadGuard.Refusal over = overload.tryAcquire();
     if (over != null) return Admission.refused(over == OverloadGuard.Refusal.IN_FLIGHT ? Admission.Refusal.IN_FLIGHT : Admission.Refusal.ADAPTIVE);
-    Attempt.InFlight inFlight = new Attempt.InFlight(overload);
+    int inFlightAtStart = overload.inFlight();
     if (retry != null) retry.budget().onRequest();
     Breaker b = breakerFor(route);
     if (breakerForcedOpen || b != null && !b.tryAcquire()) {
-      inFlight.release();
+      overload.release();
       return new Admission.Refused(Admission.Refusal.BREAKER_OPEN, b == null ? 1 : b.retryAfterSeconds());
     }
     Target t = pickFor(request, Set.of());
     if (t == null) {
       if (b != null) b.release();
-      inFlight.release();
+      overload.release();
       return Admission.refused(Admission.Refusal.NO_TARGET);
     }
-    return new Admission.Admitted(new Attempt(this, route, t, b, inFlight, 1, null));
+    return new Admission.Admitted(new Attempt(this, route, t, b, inFlightAtStart, 1, null));
   }
 
   /**
