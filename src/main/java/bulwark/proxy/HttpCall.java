@@ -1,7 +1,6 @@
 package bulwark.proxy;
 
 import bulwark.filter.Chain;
-import bulwark.proxy.UpstreamIo.Timer;
 import bulwark.filter.Exchange;
 import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
@@ -28,11 +27,9 @@ import org.slf4j.LoggerFactory;
  * and the one ending ({@link #finish}) that every path reaches once. The request body goes up
  * through {@link BodyUpload}, the response comes back through {@link ResponseRelay}.
  */
-final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
+final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   private static final Logger LOG = LoggerFactory.getLogger(HttpCall.class);
   private static final int CLIENT_GONE = 499;
-  /** No timer armed (Vert.x timer ids start at 0). */
-  private static final long NONE = -1;
 
   private final Loop loop;
   private final Exchange ex;
@@ -48,9 +45,6 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   private UpstreamClient client;
   /** The current attempt's upstream connection, held until the request lets go of it. */
   private UpstreamClient.Conn connection;
-  private long routeTimer = NONE;
-  private long responseTimer = NONE;
-  private long retryTimer = NONE;
   /** What the client got, once known: 0 until then (the response's status is read at the end). */
   private int status;
   /** The detail of the gateway's own error answer, for the audit log; null when none. */
@@ -58,6 +52,7 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   private boolean finished;
 
   HttpCall(Loop loop, Exchange ex) {
+    super(loop.vertx());
     this.loop = loop;
     this.ex = ex;
     this.chunkedRequest = ex.request().headers().contains(H.TRANSFER_ENCODING);
@@ -113,51 +108,6 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
   }
 
   // ---- UpstreamIo ----
-
-  @Override
-  public void arm(Timer t, long millis) {
-    disarm(t);
-    var v = loop.vertx();
-    switch (t) {
-      case ROUTE -> routeTimer = v.setTimer(millis, this::routeTimerFired);
-      case RESPONSE -> responseTimer = v.setTimer(millis, this::responseTimerFired);
-      case RETRY -> retryTimer = v.setTimer(millis, this::retryTimerFired);
-    }
-  }
-
-  private void routeTimerFired(long id) {
-    if (id != routeTimer) return;
-    routeTimer = NONE;
-    call.timerFired(Timer.ROUTE);
-  }
-
-  private void responseTimerFired(long id) {
-    if (id != responseTimer) return;
-    responseTimer = NONE;
-    call.timerFired(Timer.RESPONSE);
-  }
-
-  private void retryTimerFired(long id) {
-    if (id != retryTimer) return;
-    retryTimer = NONE;
-    call.timerFired(Timer.RETRY);
-  }
-
-  @Override
-  public void disarm(Timer t) {
-    long id = switch (t) {
-      case ROUTE -> routeTimer;
-      case RESPONSE -> responseTimer;
-      case RETRY -> retryTimer;
-    };
-    if (id == NONE) return;
-    loop.vertx().cancelTimer(id);
-    switch (t) {
-      case ROUTE -> routeTimer = NONE;
-      case RESPONSE -> responseTimer = NONE;
-      case RETRY -> retryTimer = NONE;
-    }
-  }
 
   @Override
   public boolean tunnelFree(Attempt attempt) {
@@ -387,19 +337,10 @@ final class HttpCall implements UpstreamIo, Exchange.Replies, Chain {
     UpstreamSummary u = call == null ? null : call.close();
     releaseConnection(false);
     if (client != null) client.release();
-    RequestRecord r = record(u, System.nanoTime());
+    RequestRecord r = UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime());
     loop.plane().requestFinished();
     loop.telemetry().requestFinished(ex, r);
     loop.plane().accessLog().log(r);
-  }
-
-  /** What observers see of the finished request, built once. */
-  private RequestRecord record(UpstreamSummary u, long now) {
-    HttpServerRequest req = ex.request();
-    long upstreamNanos = u == null || u.startNanos() == 0 ? -1 : (u.endNanos() == 0 ? now : u.endNanos()) - u.startNanos();
-    return new RequestRecord(req.method().name(), req.path(), status == 0 ? ex.response().getStatusCode() : status, now - ex.startNanos(),
-        ex.clientIp(), req.getHeader(H.USER_AGENT), ex.requestId(), ex.requestIdFromClient(), ex.route(), ex.consumer(), ex.filterIndex(), rejectDetail,
-        u == null ? null : u.upstream(), ex.target(), upstreamNanos, u == null ? null : u.error(), ex.traceId(), ex.spanId());
   }
 
   /** The request's answer has this status (the upstream's, the gateway's own, 101, 499). */
