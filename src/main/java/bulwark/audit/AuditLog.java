@@ -3,6 +3,7 @@ package bulwark.audit;
 import bulwark.config.AuditConfig;
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
+import bulwark.observe.RequestRecord;
 import bulwark.filter.ratelimit.RateLimitFilter;
 import bulwark.log.EcsEncoder;
 import bulwark.log.Redact;
@@ -151,11 +152,11 @@ public final class AuditLog implements Audit, Telemetry {
   // ---- Telemetry ----
 
   @Override
-  public void requestFinished(Exchange ex) {
-    int status = ex.status;
+  public void requestFinished(Exchange ex, RequestRecord rec) {
+    int status = rec.status();
     if (status != 401 && status != 403 && status != 429) return;
-    Route r = ex.route;
-    int i = ex.filterIndex;
+    Route r = rec.route();
+    int i = rec.filterIndex();
     if (r == null || i < 0 || i >= r.middlewareNames().size()) return;
     String middleware = r.middlewareNames().get(i);
     if (status == 429) {
@@ -165,13 +166,13 @@ public final class AuditLog implements Audit, Telemetry {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("bulwark.route", r.name());
     f.put("bulwark.middleware.name", middleware);
-    f.put("client.ip", ex.clientIp);
-    f.put("http.request.method", ex.request.method().name());
-    f.put("url.path", Redact.text(ex.request.path()));
+    f.put("client.ip", rec.clientIp());
+    f.put("http.request.method", rec.method());
+    f.put("url.path", Redact.text(rec.path()));
     f.put("http.response.status_code", status);
-    f.put("http.request.id", ex.requestId);
-    if (ex.consumer != null) f.put("user.name", ex.consumer);
-    if (ex.rejectDetail != null) f.put("event.reason", Redact.text(ex.rejectDetail));
+    f.put("http.request.id", rec.requestId());
+    if (rec.consumer() != null) f.put("user.name", rec.consumer());
+    if (rec.rejectDetail() != null) f.put("event.reason", Redact.text(rec.rejectDetail()));
     event("auth.failure", f);
   }
 

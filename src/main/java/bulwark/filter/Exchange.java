@@ -1,9 +1,10 @@
 package bulwark.filter;
 
 import bulwark.routing.Route;
+import bulwark.upstream.HashOn;
 import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayList;
@@ -16,130 +17,211 @@ import java.util.function.Consumer;
  * Per-request state. Lives on one event loop for its whole life, so it needs no synchronisation.
  * Filters keep their own state under typed {@link Key}s.
  */
-public final class Exchange {
-  public final HttpServerRequest request;
-  public final HttpServerResponse response;
-  public final long startNanos;
-  public final String requestId;
-  /** The request id is the client's own X-Request-Id (not one Bulwark made): it may need redacting when logged. */
-  public boolean requestIdFromClient;
-  public final String clientIp;
-  public Route route;
-  /**
-   * The request path as routing matched it: percent-decoded once, dot segments resolved, empty segments
-   * collapsed ({@link bulwark.routing.PathNormalizer}). Filters that decide by path must use this, never
-   * {@code request.path()} (the raw form, which can say {@code /a/%2e%2e/admin}).
-   */
-  public String path;
-  /** Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user, token subject); null before. */
-  public String consumer;
-  /** Verified token claims, set by the JWT or introspection filter; null when none. */
-  public Map<String, Object> claims;
-  public Map<String, String> params = Map.of();
-  /** Headers sent upstream: hop-by-hop removed, forwarding headers set; filters may change them. */
-  public MultiMap upstreamHeaders;
-  /** Path and query sent upstream, after stripPrefix and rewrite. */
-  public String upstreamUri;
-  public Target target;
-  /** The upstream of the current try: the route's, or its fallback upstream. */
-  public bulwark.upstream.UpstreamRuntime upstream;
-  /** Tries started so far (1 for the first); callbacks of an earlier try compare and ignore themselves. */
-  public int tryNo;
-  public int retries;
-  /** Retries the budget refused. */
-  public int retriesDenied;
-  /** A try is out: its outcome has not been recorded yet. */
-  public boolean tryActive;
-  public long tryStartNanos;
-  /** Targets already tried, for retries; null until the first retry. */
-  public java.util.Set<Target> tried;
-  /** A breaker permission held for the current or next try, released or recorded once. */
-  public bulwark.upstream.resilience.Breaker breaker;
-  /** The overload guard that admitted this request, released when it ends. */
-  public bulwark.upstream.resilience.OverloadGuard overload;
-  public int inFlightAtStart;
-  /** The response head has been passed on toward the client: no retry from here. */
-  public boolean responseStarted;
-  /**
-   * How the current try's response head said it went (success or 5xx), null before one was passed
-   * on; the try ends with it once the body has been read to its end, or with a body failure.
-   */
-  public bulwark.upstream.Outcome headOutcome;
-  public int headStatus;
-  /** Time from the try's start to its response head. */
-  public long headNanos;
-  /** The upstream's head has been copied onto the client response (at its first body bytes, or its end). */
-  public boolean headCopied;
-  /**
-   * How the last try failed, as metrics name it (connect, reset, timeout, body_reset,
-   * body_timeout); null when it did not fail or answered with a status. For the access log.
-   */
-  public String upstreamError;
-  /** The client's request body has started to be read (by the first try). */
-  public boolean bodyConsumed;
-  /** The request may be replayed: retries are configured and the method (or route) allows it. */
-  public boolean replay;
-  /** The request body kept for a replay, under the cap; null when none or too large. */
-  public io.vertx.core.buffer.Buffer replayBody;
-  public long retryTimer = -1;
-  public long upstreamStartNanos;
-  public long upstreamEndNanos;
-  public HttpClientRequest upstreamRequest;
-  /** The pooled client this exchange uses; released once when the exchange ends. */
-  public bulwark.proxy.UpstreamClient upstreamClient;
-  /** The current try's upstream connection, held until the exchange lets go of it. */
-  public bulwark.proxy.UpstreamClient.Conn upstreamConnection;
-  public long totalTimer = -1;
-  public long responseTimer = -1;
-  public long bodyBytes;
-  /** The body-read timer (server.limits.bodyReadTimeout), -1 when none; the last time body bytes came. */
-  public long bodyTimer = -1;
-  public long lastBodyNanos;
-  /** True while the request is paused because the upstream cannot take more (that time is not the client's). */
-  public boolean bodyHeldBack;
-  /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
-  public boolean chunkedRequest;
-  /** A WebSocket (HTTP/1.1 Upgrade) request. */
-  public boolean webSocket;
-  /** Response bytes received from the upstream in the current read, not yet written to the client. */
-  public io.vertx.core.buffer.Buffer pendingChunk;
-  /** Set once the exchange has an outcome; later events are ignored. */
-  public boolean done;
-  public boolean finished;
-  public int status;
-  /** The index in {@code route.filters()} of the filter running now (the one that rejected, after a rejection). */
-  public int filterIndex = -1;
-  /** Title and detail of the gateway's own error answer, when {@link #reject} (or the proxy) answered. */
-  public String rejectTitle;
-  public String rejectDetail;
-  /** Tracing state of this exchange (owned by bulwark.observe.tracing); null when not traced. */
-  public Object trace;
-  /** W3C trace id and span id of the server span, for the access log; null when not traced. */
-  public String traceId;
-  public String spanId;
+public final class Exchange implements HashOn.Source {
+  private final HttpServerRequest request;
+  private final HttpServerResponse response;
+  private final long startNanos;
+  private final String requestId;
+  private final boolean requestIdFromClient;
+  private final String clientIp;
+  private Route route;
+  private String path;
+  private Map<String, String> params = Map.of();
+  private String consumer;
+  private Map<String, Object> claims;
+  private MultiMap upstreamHeaders;
+  private String upstreamUri;
+  private Target target;
+  private UpstreamRuntime upstream;
+  private int tryNo;
+  private int retries;
+  private boolean answered;
+  /** The index in {@code route.filters()} of the filter running now (set by {@link Chain}). */
+  int filterIndex = -1;
+  private String traceId;
+  private String spanId;
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
-  private Rejecter rejecter;
-  private Responder responder;
+  private Replies replies;
 
-  /** How the proxy ends an exchange with an error of the gateway's own. */
-  @FunctionalInterface
-  public interface Rejecter {
-    void reject(Exchange exchange, int status, String title, String detail);
+  /** How the proxy ends an exchange with an answer of the gateway's own. */
+  public interface Replies {
+    /** A problem+json error. */
+    void reject(int status, String title, String detail);
+
+    /** A plain, bodiless answer (a CORS preflight). */
+    void respond(int status);
   }
 
-  /** How the proxy ends an exchange with a plain, bodiless answer of the gateway's own (a CORS preflight). */
-  @FunctionalInterface
-  public interface Responder {
-    void respond(Exchange exchange, int status);
-  }
-
-  public Exchange(HttpServerRequest request, String requestId, String clientIp) {
+  /**
+   * @param requestIdFromClient the request id is the client's own X-Request-Id (not one Bulwark
+   *     made): it may need redacting when logged
+   */
+  public Exchange(HttpServerRequest request, String requestId, boolean requestIdFromClient, String clientIp) {
     this.request = request;
     this.response = request.response();
     this.requestId = requestId;
+    this.requestIdFromClient = requestIdFromClient;
     this.clientIp = clientIp;
     this.startNanos = System.nanoTime();
+  }
+
+  public Exchange(HttpServerRequest request, String requestId, String clientIp) {
+    this(request, requestId, false, clientIp);
+  }
+
+  public HttpServerRequest request() {
+    return request;
+  }
+
+  /** The client response; headers a filter sets on it are kept on every answer. */
+  public HttpServerResponse response() {
+    return response;
+  }
+
+  public long startNanos() {
+    return startNanos;
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  public boolean requestIdFromClient() {
+    return requestIdFromClient;
+  }
+
+  @Override
+  public String clientIp() {
+    return clientIp;
+  }
+
+  /** The matched route; null before routing (and when nothing matched). */
+  public Route route() {
+    return route;
+  }
+
+  /** Set by the proxy once the route matched, with its path parameters. */
+  public void route(Route route, Map<String, String> params) {
+    this.route = route;
+    this.params = params;
+  }
+
+  /**
+   * The request path as routing matched it: percent-decoded once, dot segments resolved, empty segments
+   * collapsed ({@link bulwark.routing.PathNormalizer}). Filters that decide by path must use this, never
+   * {@code request().path()} (the raw form, which can say {@code /a/%2e%2e/admin}).
+   */
+  @Override
+  public String path() {
+    return path;
+  }
+
+  /** Set by the proxy once the path is normalised. */
+  public void path(String path) {
+    this.path = path;
+  }
+
+  public Map<String, String> params() {
+    return params;
+  }
+
+  /** Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user, token subject); null before. */
+  public String consumer() {
+    return consumer;
+  }
+
+  public void consumer(String consumer) {
+    this.consumer = consumer;
+  }
+
+  /** Verified token claims, set by the JWT or introspection filter; null when none. */
+  public Map<String, Object> claims() {
+    return claims;
+  }
+
+  public void claims(Map<String, Object> claims) {
+    this.claims = claims;
+  }
+
+  /** Headers sent upstream: hop-by-hop removed, forwarding headers set; filters may change them. */
+  public MultiMap upstreamHeaders() {
+    return upstreamHeaders;
+  }
+
+  public void upstreamHeaders(MultiMap headers) {
+    this.upstreamHeaders = headers;
+  }
+
+  /** Path and query sent upstream, after stripPrefix and rewrite; filters may change it. */
+  public String upstreamUri() {
+    return upstreamUri;
+  }
+
+  public void upstreamUri(String uri) {
+    this.upstreamUri = uri;
+  }
+
+  /** The target of the current (or last) try, for the telemetry try hooks; null before one was sent. */
+  public Target target() {
+    return target;
+  }
+
+  /** The upstream of the current try (the route's, or its fallback's); null before one was sent. */
+  public UpstreamRuntime upstream() {
+    return upstream;
+  }
+
+  /** Tries started so far (1 for the first). */
+  public int tryNo() {
+    return tryNo;
+  }
+
+  public int retries() {
+    return retries;
+  }
+
+  /** Set by the proxy before each try, for the telemetry try hooks. */
+  public void tryStarted(UpstreamRuntime upstream, Target target, int tryNo) {
+    this.upstream = upstream;
+    this.target = target;
+    this.tryNo = tryNo;
+  }
+
+  /** Set by the proxy when a try is retried. */
+  public void retried(int retries) {
+    this.retries = retries;
+  }
+
+  /** The exchange has an answer (or the client left): a filter that resumes later must stop. */
+  public boolean answered() {
+    return answered;
+  }
+
+  /** Set by the proxy as it answers (or the client leaves). */
+  public void markAnswered() {
+    this.answered = true;
+  }
+
+  /** The index in {@code route().filters()} of the filter running now (the one that answered, after an answer); -1 when none. */
+  public int filterIndex() {
+    return filterIndex;
+  }
+
+  /** W3C trace id of the server span, for the access log; null when not traced. */
+  public String traceId() {
+    return traceId;
+  }
+
+  /** Span id of the server span; null when not traced. */
+  public String spanId() {
+    return spanId;
+  }
+
+  /** Set by tracing when the request starts. */
+  public void traceIds(String traceId, String spanId) {
+    this.traceId = traceId;
+    this.spanId = spanId;
   }
 
   @SuppressWarnings("unchecked")
@@ -159,25 +241,20 @@ public final class Exchange {
     responseHeaderHooks.add(hook);
   }
 
-  /** Set by the proxy when the exchange starts; {@link #reject} calls it. */
-  public void rejecter(Rejecter rejecter) {
-    this.rejecter = rejecter;
+  /** Set by the proxy when the exchange starts; {@link #reject} and {@link #respond} call it. */
+  public void replies(Replies replies) {
+    this.replies = replies;
   }
 
   /**
-   * Answers the request now with an RFC 9457 problem+json (headers already set on {@link #response}
+   * Answers the request now with an RFC 9457 problem+json (headers already set on {@link #response()}
    * are kept) and ends the exchange as every gateway error does: the request is marked done, the
    * in-flight count is released and the access log line is written. A filter that calls this does
    * not call {@code next}. Must run on the request's event loop.
    */
   public void reject(int status, String title, String detail) {
-    if (rejecter == null) throw new IllegalStateException("no rejecter set on this exchange");
-    rejecter.reject(this, status, title, detail);
-  }
-
-  /** Set by the proxy when the exchange starts; {@link #respond} calls it. */
-  public void responder(Responder responder) {
-    this.responder = responder;
+    if (replies == null) throw new IllegalStateException("no replies set on this exchange");
+    replies.reject(status, title, detail);
   }
 
   /**
@@ -187,8 +264,19 @@ public final class Exchange {
    * request's event loop.
    */
   public void respond(int status) {
-    if (responder == null) throw new IllegalStateException("no responder set on this exchange");
-    responder.respond(this, status);
+    if (replies == null) throw new IllegalStateException("no replies set on this exchange");
+    replies.respond(status);
+  }
+
+  @Override
+  public String header(String name) {
+    return request.getHeader(name);
+  }
+
+  @Override
+  public String cookie(String name) {
+    var c = request.getCookie(name);
+    return c == null ? null : c.getValue();
   }
 
   public void applyResponseHeaderHooks(MultiMap headers) {

@@ -17,7 +17,7 @@ public final class HeadersFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    if (request != null) apply(request, ex.upstreamHeaders);
+    if (request != null) apply(request, ex.upstreamHeaders());
     if (response != null) ex.onResponseHeaders(h -> apply(response, h));
     return next.next(ex);
   }

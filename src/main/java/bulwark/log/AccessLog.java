@@ -1,7 +1,7 @@
 package bulwark.log;
 
 import bulwark.config.AccessLogConfig;
-import bulwark.filter.Exchange;
+import bulwark.observe.RequestRecord;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -61,21 +61,18 @@ public final class AccessLog {
     return enabled;
   }
 
-  public void log(Exchange ex) {
+  public void log(RequestRecord r) {
     if (!enabled) return;
-    long now = System.nanoTime();
-    var req = ex.request;
     AccessMarker m = new AccessMarker(
-        req.method().name(), req.path(), ex.status == 0 ? ex.response.getStatusCode() : ex.status, now - ex.startNanos,
-        ex.clientIp, req.getHeader("User-Agent"), ex.requestId,
-        ex.route == null ? null : ex.route.name(),
-        ex.target == null ? null : ex.target.key(),
-        ex.upstreamStartNanos == 0 ? -1 : (ex.upstreamEndNanos == 0 ? now : ex.upstreamEndNanos) - ex.upstreamStartNanos);
-    m.consumer = ex.consumer;
-    m.requestIdFromClient = ex.requestIdFromClient;
-    m.traceId = ex.traceId;
-    m.spanId = ex.spanId;
-    m.upstreamError = ex.upstreamError;
+        r.method(), r.path(), r.status(), r.durationNanos(), r.clientIp(), r.userAgent(), r.requestId(),
+        r.route() == null ? null : r.route().name(),
+        r.target() == null ? null : r.target().key(),
+        r.upstreamNanos());
+    m.consumer = r.consumer();
+    m.requestIdFromClient = r.requestIdFromClient();
+    m.traceId = r.traceId();
+    m.spanId = r.spanId();
+    m.upstreamError = r.upstreamError();
     logger.info(m, "");
   }
 

@@ -4,6 +4,7 @@ import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
+import io.vertx.core.MultiMap;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,16 +15,17 @@ final class Fanout implements Telemetry {
   private final Telemetry[] parts;
   // per request hook, only the parts that implement it: a part that keeps the no-op default costs
   // nothing on the request path
-  private final Telemetry[] onRequestStarted, onTryStarted, onTryEnded, onRetried, onBudget, onRequestFinished;
+  private final Telemetry[] onRequestStarted, onTryStarted, onPropagate, onTryEnded, onRetried, onBudget, onRequestFinished;
 
   Fanout(Telemetry[] parts) {
     this.parts = parts;
     onRequestStarted = implementing(parts, "requestStarted", Exchange.class);
     onTryStarted = implementing(parts, "tryStarted", Exchange.class, Target.class);
+    onPropagate = implementing(parts, "propagate", Exchange.class, MultiMap.class);
     onTryEnded = implementing(parts, "tryEnded", Exchange.class, Target.class, Outcome.class, int.class, long.class);
     onRetried = implementing(parts, "retried", Exchange.class);
     onBudget = implementing(parts, "retryBudgetExhausted", Exchange.class);
-    onRequestFinished = implementing(parts, "requestFinished", Exchange.class);
+    onRequestFinished = implementing(parts, "requestFinished", Exchange.class, RequestRecord.class);
   }
 
   /** The parts whose class overrides {@code method} (instead of inheriting Telemetry's no-op). */
@@ -67,6 +69,17 @@ final class Fanout implements Telemetry {
   }
 
   @Override
+  public void propagate(Exchange ex, MultiMap headers) {
+    for (Telemetry t : onPropagate) {
+      try {
+        t.propagate(ex, headers);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
   public void tryEnded(Exchange ex, Target target, Outcome o, int status, long nanos) {
     for (Telemetry t : onTryEnded) {
       try {
@@ -100,10 +113,10 @@ final class Fanout implements Telemetry {
   }
 
   @Override
-  public void requestFinished(Exchange ex) {
+  public void requestFinished(Exchange ex, RequestRecord r) {
     for (Telemetry t : onRequestFinished) {
       try {
-        t.requestFinished(ex);
+        t.requestFinished(ex, r);
       } catch (RuntimeException e) {
         failed(t, e);
       }

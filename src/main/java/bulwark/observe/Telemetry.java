@@ -4,6 +4,7 @@ import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
 import bulwark.upstream.Outcome;
 import bulwark.upstream.Target;
+import io.vertx.core.MultiMap;
 import java.util.List;
 
 /**
@@ -19,32 +20,41 @@ public interface Telemetry {
 
   // ---- the request path (event loop) ----
 
-  /** A request was received; nothing is routed yet ({@code ex.route} is null). */
+  /** A request was received; nothing is routed yet ({@code ex.route()} is null). */
   default void requestStarted(Exchange ex) {}
 
   /**
-   * A try is about to be sent to {@code target}: {@code ex.upstream}, {@code ex.tryNo} (1 for the
-   * first) and {@code ex.upstreamHeaders} (where trace context is injected) are set.
+   * A try is about to be sent to {@code target}: {@code ex.upstream()} and {@code ex.tryNo()} (1 for the
+   * first) are set. Observes only: the request is changed by {@link #propagate}, never here.
    */
   default void tryStarted(Exchange ex, Target target) {}
 
   /**
+   * The proxy's step right after {@link #tryStarted}: puts this try's trace context on {@code
+   * headers}, the headers of the request about to go upstream (tracing replaces the client's
+   * traceparent and tracestate). The one hook that writes to the request.
+   */
+  default void propagate(Exchange ex, MultiMap headers) {}
+
+  /**
    * The try ended: {@code status} is the upstream's status, or 0 when there was none (connect
-   * failure, reset, timeout). Called once per try.
+   * failure, reset, timeout). Called once per try; {@link Outcome#CANCELLED} when the client left
+   * (or the request ended otherwise) before the try had an outcome.
    */
   default void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {}
 
-  /** A failed try is retried ({@code ex.retries} already counts it). */
+  /** A failed try is retried ({@code ex.retries()} already counts it). */
   default void retried(Exchange ex) {}
 
   /** A retry was wanted but the upstream's retry budget refused it. */
   default void retryBudgetExhausted(Exchange ex) {}
 
   /**
-   * The exchange is over: {@code ex.status} is what the client got (499 when it left), {@code
-   * ex.route} is null when nothing matched. Called once, before the access log line is written.
+   * The exchange is over; {@code record} is what it came to (built once, immutable). {@code ex} is
+   * passed for the observer's own state under its typed keys, not to be read for facts. Called
+   * once, before the access log line is written.
    */
-  default void requestFinished(Exchange ex) {}
+  default void requestFinished(Exchange ex, RequestRecord record) {}
 
   // ---- control-plane events (any thread) ----
 

@@ -20,6 +20,7 @@ final class H {
   static final CharSequence TRANSFER_ENCODING = HttpHeaders.TRANSFER_ENCODING;
   static final CharSequence UPGRADE = HttpHeaders.UPGRADE;
   static final CharSequence HOST = HttpHeaders.HOST;
+  static final CharSequence USER_AGENT = HttpHeaders.USER_AGENT;
   static final CharSequence CLOSE = HttpHeaders.createOptimized("close");
   static final CharSequence HTTP = HttpHeaders.createOptimized("http");
   static final CharSequence HTTPS = HttpHeaders.createOptimized("https");

@@ -20,6 +20,14 @@ public interface Balancer {
    */
   Target pick(String hashKey, Set<Target> exclude);
 
+  /**
+   * Picks for {@code request}: a balancer that hashes (consistent_hash) computes the request's key
+   * by its {@link HashOn}; the others do not look at the request.
+   */
+  default Target pickFor(HashOn.Source request, Set<Target> exclude) {
+    return pick((String) null, exclude);
+  }
+
   /** {@link #pick(String, Set)} with nothing excluded. */
   default Target pick(String hashKey) {
     return pick(hashKey, Set.of());

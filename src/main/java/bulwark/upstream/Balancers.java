@@ -6,18 +6,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /** Registry of balancer strategies under explicit names (never derived from class names). */
 public final class Balancers {
-  private static final Map<String, Function<List<Target>, Balancer>> FACTORIES;
+  private static final Map<String, BiFunction<List<Target>, HashOn, Balancer>> FACTORIES;
 
   static {
-    Map<String, Function<List<Target>, Balancer>> m = new LinkedHashMap<>();
-    m.put("round_robin", RoundRobinBalancer::new);
-    m.put("least_request", LeastRequestBalancer::new);
+    Map<String, BiFunction<List<Target>, HashOn, Balancer>> m = new LinkedHashMap<>();
+    m.put("round_robin", (targets, hashOn) -> new RoundRobinBalancer(targets));
+    m.put("least_request", (targets, hashOn) -> new LeastRequestBalancer(targets));
     m.put("consistent_hash", ConsistentHashBalancer::new);
-    m.put("random", RandomBalancer::new);
+    m.put("random", (targets, hashOn) -> new RandomBalancer(targets));
     FACTORIES = Collections.unmodifiableMap(m);
   }
 
@@ -28,12 +28,20 @@ public final class Balancers {
 
   /** @throws IllegalArgumentException on an unknown (or null) name */
   public static Balancer newBalancer(String name, List<Target> targets) {
-    Function<List<Target>, Balancer> f = name == null ? null : FACTORIES.get(name);
+    return newBalancer(name, targets, HashOn.CLIENT_IP);
+  }
+
+  /**
+   * @param hashOn what a hashing balancer (consistent_hash) hashes a request on; the others ignore it
+   * @throws IllegalArgumentException on an unknown (or null) name
+   */
+  public static Balancer newBalancer(String name, List<Target> targets, HashOn hashOn) {
+    BiFunction<List<Target>, HashOn, Balancer> f = name == null ? null : FACTORIES.get(name);
     if (f == null) {
       throw new IllegalArgumentException(
           "unknown balancer '" + name + "', expected one of " + NAMES);
     }
-    return f.apply(targets);
+    return f.apply(targets, hashOn);
   }
 
   /** Available and not excluded. */

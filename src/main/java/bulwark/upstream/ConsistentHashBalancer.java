@@ -23,8 +23,14 @@ final class ConsistentHashBalancer implements Balancer {
   private final long[] points; // sorted ring positions
   private final int[] owners; // owners[i] = index into targets of points[i]
   private final RandomBalancer fallback;
+  private final HashOn hashOn;
 
   ConsistentHashBalancer(List<Target> targets) {
+    this(targets, HashOn.CLIENT_IP);
+  }
+
+  ConsistentHashBalancer(List<Target> targets, HashOn hashOn) {
+    this.hashOn = hashOn;
     this.targets = targets.toArray(Target[]::new);
     this.fallback = new RandomBalancer(targets);
     this.salts = new long[this.targets.length];
@@ -60,6 +66,11 @@ final class ConsistentHashBalancer implements Balancer {
       points[i] = hashes[order[i]];
       owners[i] = idx[order[i]];
     }
+  }
+
+  @Override
+  public Target pickFor(HashOn.Source request, Set<Target> exclude) {
+    return pick(request == null ? null : hashOn.keyOf(request), exclude);
   }
 
   @Override

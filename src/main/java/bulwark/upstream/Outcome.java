@@ -15,7 +15,13 @@ public enum Outcome {
   /** The response head came, then the connection broke or was reset before the end of the body. */
   BODY_RESET("body_reset"),
   /** The response head came, then the route timeout passed before the end of the body. */
-  BODY_TIMEOUT("body_timeout");
+  BODY_TIMEOUT("body_timeout"),
+  /**
+   * The try ended for a reason of the gateway's or the client's (the client left, the request was
+   * answered otherwise, the try was never sent): not the target's doing, so health, the breaker and
+   * the adaptive limit hear nothing of it.
+   */
+  CANCELLED("cancelled");
 
   /** The name metrics and the access log use. */
   public final String label;
@@ -24,8 +30,9 @@ public enum Outcome {
     this.label = label;
   }
 
+  /** The target failed this try. CANCELLED is neither a failure nor a success. */
   public boolean failure() {
-    return this != SUCCESS;
+    return this != SUCCESS && this != CANCELLED;
   }
 
   /** The try failed after its response head had arrived (and may have gone on to the client). */

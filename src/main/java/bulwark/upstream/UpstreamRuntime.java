@@ -19,15 +19,11 @@ import java.util.Set;
  * and with it the upstream connection pools.
  */
 public final class UpstreamRuntime {
-  /** What consistent_hash hashes on. */
-  public enum HashOn { CLIENT_IP, HEADER, COOKIE, PATH }
-
   private final String name;
   private final UpstreamConfig config;
   private final List<Target> targets;
   private final Balancer balancer;
   private final HashOn hashOn;
-  private final String hashName;
   private final UpstreamHealth health;
   private final Clock clock;
   /** The upstream-scope breaker, or null (none, or scope route). */
@@ -62,23 +58,13 @@ public final class UpstreamRuntime {
       String key = targetKey(host, port);
       return new Target(key, host, port, ssl, t.weight(), states.stateFor(key));
     }).toList();
-    this.balancer = Balancers.newBalancer(config.balancer(), targets);
+    this.hashOn = HashOn.parse(config.hashOn());
+    this.balancer = Balancers.newBalancer(config.balancer(), targets, hashOn);
     this.health = UpstreamHealth.of(name, config.healthCheck(), targets, config.tls());
     var cb = config.circuitBreaker();
     this.breaker = cb != null && !"route".equals(cb.scope()) ? new Breaker(name, name, cb, clock, telemetry) : null;
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
     this.overload = new OverloadGuard(config.overload());
-    String h = config.hashOn() == null ? "client_ip" : config.hashOn();
-    if (h.startsWith("header:")) {
-      hashOn = HashOn.HEADER;
-      hashName = h.substring(7);
-    } else if (h.startsWith("cookie:")) {
-      hashOn = HashOn.COOKIE;
-      hashName = h.substring(7);
-    } else {
-      hashOn = h.equals("path") ? HashOn.PATH : HashOn.CLIENT_IP;
-      hashName = null;
-    }
   }
 
   /** The key ("host:port", "[v6]:port") of the target at {@code url}: the address its live state is kept under. */
@@ -109,16 +95,9 @@ public final class UpstreamRuntime {
     return balancer;
   }
 
-  public boolean usesHash() {
-    return "consistent_hash".equals(config.balancer());
-  }
-
+  /** What consistent_hash hashes a request on (client_ip when not set, and for other balancers). */
   public HashOn hashOn() {
     return hashOn;
-  }
-
-  public String hashName() {
-    return hashName;
   }
 
   /** The SNI and verified name for https targets when it differs from their URL's host, else null. */
@@ -132,6 +111,11 @@ public final class UpstreamRuntime {
 
   public long responseMillis() {
     return config.timeouts().response().toMillis();
+  }
+
+  /** Each try's time to its response head: retry.perTryTimeout when set, else timeouts.response. */
+  public long tryMillis() {
+    return retry != null && retry.perTryMillis() > 0 ? retry.perTryMillis() : responseMillis();
   }
 
   /** Set when a reload replaced this upstream; its connection pools are then shut down gracefully. */
@@ -154,11 +138,47 @@ public final class UpstreamRuntime {
   }
 
   /**
-   * Picks a usable target not in {@code exclude} (the targets this request already tried), or null.
-   * With health panic mode on and nothing usable, any target not excluded.
+   * Admits a request to this upstream, for its first attempt: a place in the in-flight count
+   * (overload), the retry budget's count of requests, a breaker permission (refused when {@code
+   * breakerForcedOpen}: remediation's useFallback), then a target. Each step that refuses gives back
+   * what the earlier ones took.
+   *
+   * @param route the route's name, for route-scope breakers
+   * @param request what consistent_hash hashes on
    */
+  public Admission admit(String route, HashOn.Source request, boolean breakerForcedOpen) {
+    OverloadGuard.Refusal over = overload.tryAcquire();
+    if (over != null) return Admission.refused(over == OverloadGuard.Refusal.IN_FLIGHT ? Admission.Refusal.IN_FLIGHT : Admission.Refusal.ADAPTIVE);
+    int inFlightAtStart = overload.inFlight();
+    if (retry != null) retry.budget().onRequest();
+    Breaker b = breakerFor(route);
+    if (breakerForcedOpen || b != null && !b.tryAcquire()) {
+      overload.release();
+      return new Admission.Refused(Admission.Refusal.BREAKER_OPEN, b == null ? 1 : b.retryAfterSeconds());
+    }
+    Target t = pickFor(request, Set.of());
+    if (t == null) {
+      if (b != null) b.release();
+      overload.release();
+      return Admission.refused(Admission.Refusal.NO_TARGET);
+    }
+    return new Admission.Admitted(new Attempt(this, route, t, b, inFlightAtStart, 1, null));
+  }
+
+  /**
+   * Picks a usable target for {@code request} not in {@code exclude} (the targets this request
+   * already tried), or null. With health panic mode on and nothing usable, any target not excluded.
+   */
+  public Target pickFor(HashOn.Source request, Set<Target> exclude) {
+    return orPanic(balancer.pickFor(request, exclude), exclude);
+  }
+
+  /** {@link #pickFor} by a ready hash key (null: none). */
   public Target pick(String hashKey, Set<Target> exclude) {
-    Target t = balancer.pick(hashKey, exclude);
+    return orPanic(balancer.pick(hashKey, exclude), exclude);
+  }
+
+  private Target orPanic(Target t, Set<Target> exclude) {
     if (t != null) {
       if (health.panicking()) {
         health.panicOver();
@@ -236,7 +256,7 @@ public final class UpstreamRuntime {
     return m;
   }
 
-  /** Reports how one try against a target ended: feeds passive health (and breakers). Any thread. */
+  /** Reports how one try against a target ended: feeds passive health. Any thread. */
   public void recordOutcome(Target target, Outcome outcome) {
     health.onOutcome(target, outcome);
   }

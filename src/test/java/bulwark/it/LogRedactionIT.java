@@ -30,8 +30,8 @@ class LogRedactionIT {
   void secretsAreMaskedInTheAccessAndApplicationLogs() throws Exception {
     // the request's secrets end up in an exception message, which the gateway logs at ERROR
     Filters.registerForTests("leaky", cfg -> (ex, next) -> {
-      throw new IllegalStateException("cannot use Authorization: " + ex.request.getHeader("Authorization")
-          + " Cookie: " + ex.request.getHeader("Cookie") + " X-API-Key: " + ex.request.getHeader("X-API-Key") + " uri " + ex.request.uri());
+      throw new IllegalStateException("cannot use Authorization: " + ex.request().getHeader("Authorization")
+          + " Cookie: " + ex.request().getHeader("Cookie") + " X-API-Key: " + ex.request().getHeader("X-API-Key") + " uri " + ex.request().uri());
     });
     // the application log encoder as logback.xml configures it (JSON with the redacting decorator)
     LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();

@@ -20,8 +20,8 @@ class RateLimitKeysIT {
     up = new Upstream("a");
     // stands in for the JWT filter: the X-Test-Tenant header becomes a verified "tenant" claim
     Filters.registerForTests("fakeClaims", mc -> (ex, next) -> {
-      String t = ex.request.getHeader("X-Test-Tenant");
-      if (t != null) ex.claims = Map.of("tenant", t);
+      String t = ex.request().getHeader("X-Test-Tenant");
+      if (t != null) ex.claims(Map.of("tenant", t));
       return next.next(ex);
     });
   }

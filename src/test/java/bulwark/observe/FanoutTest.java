@@ -13,14 +13,14 @@ class FanoutTest {
     List<String> heard = new ArrayList<>();
     Telemetry a = new Telemetry() {
       @Override
-      public void requestFinished(Exchange ex) {
+      public void requestFinished(Exchange ex, RequestRecord r) {
         heard.add("a");
         throw new IllegalStateException("boom");
       }
     };
     Telemetry b = new Telemetry() {
       @Override
-      public void requestFinished(Exchange ex) {
+      public void requestFinished(Exchange ex, RequestRecord r) {
         heard.add("b");
       }
 
@@ -31,11 +31,11 @@ class FanoutTest {
     };
     Telemetry quiet = new Telemetry() {};
     Telemetry t = Telemetry.of(List.of(a, quiet, b));
-    t.requestFinished(null);
+    t.requestFinished(null, null);
     t.adminCall("POST", "/alerts", 200, "127.0.0.1");
     assertThat(heard).containsExactly("a", "b", "b:/alerts");
     Telemetry[] parts = {a, quiet, b};
-    assertThat(Fanout.implementing(parts, "requestFinished", Exchange.class)).containsExactly(a, b);
+    assertThat(Fanout.implementing(parts, "requestFinished", Exchange.class, RequestRecord.class)).containsExactly(a, b);
     assertThat(Fanout.implementing(parts, "requestStarted", Exchange.class)).isEmpty();
   }
 }

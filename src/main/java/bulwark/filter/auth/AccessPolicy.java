@@ -148,8 +148,8 @@ public final class AccessPolicy {
 
   /** Ends the exchange with the rejection: problem+json and, for 401/403, WWW-Authenticate. */
   public static void reject(Exchange ex, Rejection r) {
-    if (r.status == 401 || r.status == 403 || r.status == 400) ex.response.putHeader("WWW-Authenticate", r.challenge());
-    if (r.status == 503) ex.response.putHeader("Retry-After", "5");
+    if (r.status == 401 || r.status == 403 || r.status == 400) ex.response().putHeader("WWW-Authenticate", r.challenge());
+    if (r.status == 503) ex.response().putHeader("Retry-After", "5");
     String title = switch (r.status) {
       case 400 -> "Bad Request";
       case 401 -> "Unauthorized";

@@ -83,9 +83,9 @@ public final class IntrospectionFilter implements Filter {
   public Future<Void> handle(Exchange ex, Chain next) {
     TokenSource.Token t;
     try {
-      t = source.read(ex.request);
+      t = source.read(ex.request());
       // after reading: for HTTP/1.1 the upstream headers may be the request's own
-      policy.stripForwarded(ex.upstreamHeaders);
+      policy.stripForwarded(ex.upstreamHeaders());
       if (t == null) throw new Rejection(401, null, "a bearer token is required");
     } catch (Rejection r) {
       AccessPolicy.reject(ex, r);
@@ -103,7 +103,7 @@ public final class IntrospectionFilter implements Filter {
       f = inflight.putIfAbsent(key, p.future());
       if (f == null) f = call(t.value(), key, ctx, p);
     }
-    return OnContext.back(f, ctx).transform(ar -> ex.done ? Future.succeededFuture() : after(ex, next, ar));
+    return OnContext.back(f, ctx).transform(ar -> ex.answered() ? Future.succeededFuture() : after(ex, next, ar));
   }
 
   private Future<Void> after(Exchange ex, Chain next, AsyncResult<Answer> ar) {
@@ -119,9 +119,9 @@ public final class IntrospectionFilter implements Filter {
       Object exp = a.claims.get("exp");
       if (exp instanceof Number n && n.longValue() * 1000 <= clock.millis()) throw Rejection.invalid("the token has expired");
       AccessPolicy.Kind kind = policy.check(a.claims);
-      ex.claims = a.claims;
-      ex.consumer = AccessPolicy.consumerOf(a.claims, kind);
-      policy.forward(ex.upstreamHeaders, a.claims);
+      ex.claims(a.claims);
+      ex.consumer(AccessPolicy.consumerOf(a.claims, kind));
+      policy.forward(ex.upstreamHeaders(), a.claims);
     } catch (Rejection r) {
       AccessPolicy.reject(ex, r);
       return Future.succeededFuture();

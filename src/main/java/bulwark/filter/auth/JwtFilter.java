@@ -86,9 +86,9 @@ public final class JwtFilter implements Filter {
     SignedJWT jwt;
     String token;
     try {
-      TokenSource.Token t = source.read(ex.request);
+      TokenSource.Token t = source.read(ex.request());
       // after reading: for HTTP/1.1 the upstream headers may be the request's own
-      policy.stripForwarded(ex.upstreamHeaders);
+      policy.stripForwarded(ex.upstreamHeaders());
       if (t == null) throw new Rejection(401, null, "a bearer token is required");
       token = t.value();
       Cached hit = verified.getIfPresent(token);
@@ -96,9 +96,9 @@ public final class JwtFilter implements Filter {
         Future<java.util.List<com.nimbusds.jose.jwk.JWK>> f = keys.keys(hit.kid());
         if (f.isComplete() && f.succeeded() && stillCurrent(f.result(), hit.key())) {
           verifier.recheckTimes(hit.exp(), hit.nbf(), hit.iat());
-          ex.claims = hit.claims();
-          ex.consumer = hit.consumer();
-          policy.forward(ex.upstreamHeaders, hit.claims());
+          ex.claims(hit.claims());
+          ex.consumer(hit.consumer());
+          policy.forward(ex.upstreamHeaders(), hit.claims());
           return next.next(ex);
         }
         verified.invalidate(token);
@@ -110,7 +110,7 @@ public final class JwtFilter implements Filter {
     }
     Future<java.util.List<com.nimbusds.jose.jwk.JWK>> f = keys.keys(jwt.getHeader().getKeyID());
     if (f.isComplete()) return decide(ex, next, jwt, token, f);
-    return OnContext.back(f, Vertx.currentContext()).transform(ar -> ex.done ? Future.succeededFuture() : decide(ex, next, jwt, token, ar));
+    return OnContext.back(f, Vertx.currentContext()).transform(ar -> ex.answered() ? Future.succeededFuture() : decide(ex, next, jwt, token, ar));
   }
 
   private Future<Void> decide(Exchange ex, Chain next, SignedJWT jwt, String token, io.vertx.core.AsyncResult<java.util.List<com.nimbusds.jose.jwk.JWK>> ar) {
@@ -121,13 +121,13 @@ public final class JwtFilter implements Filter {
       JwtVerifier.Verified v = verifier.verifySigned(jwt, JwtVerifier.candidates(jwt, ar.result()));
       Map<String, Object> claims = v.claims();
       AccessPolicy.Kind kind = policy.check(claims);
-      ex.claims = claims;
-      ex.consumer = AccessPolicy.consumerOf(claims, kind);
-      policy.forward(ex.upstreamHeaders, claims);
+      ex.claims(claims);
+      ex.consumer(AccessPolicy.consumerOf(claims, kind));
+      policy.forward(ex.upstreamHeaders(), claims);
       // only an admitted token is kept; the claims map is handed out read-only from then on
       var c = v.claimsSet();
       verified.put(token, new Cached(jwt.getHeader().getKeyID(), v.key(), millis(c.getExpirationTime()), millis(c.getNotBeforeTime()),
-          millis(c.getIssueTime()), java.util.Collections.unmodifiableMap(claims), kind, ex.consumer));
+          millis(c.getIssueTime()), java.util.Collections.unmodifiableMap(claims), kind, ex.consumer()));
     } catch (Rejection r) {
       AccessPolicy.reject(ex, r);
       return Future.succeededFuture();

@@ -138,19 +138,19 @@ public final class CorsFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    String origin = ex.request.getHeader("Origin");
-    boolean options = ex.request.method() == HttpMethod.OPTIONS;
-    if (options && origin != null && ex.request.getHeader(ACRM) != null) {
+    String origin = ex.request().getHeader("Origin");
+    boolean options = ex.request().method() == HttpMethod.OPTIONS;
+    if (options && origin != null && ex.request().getHeader(ACRM) != null) {
       preflight(ex, origin);
       return Future.succeededFuture();
     }
     if (options && plainOptionsAllow != null) {
-      ex.response.putHeader("Allow", plainOptionsAllow);
-      ex.reject(405, "Method Not Allowed", "OPTIONS is not allowed on " + ex.request.path() + " except as a CORS preflight; allowed: " + plainOptionsAllow);
+      ex.response().putHeader("Allow", plainOptionsAllow);
+      ex.reject(405, "Method Not Allowed", "OPTIONS is not allowed on " + ex.request().path() + " except as a CORS preflight; allowed: " + plainOptionsAllow);
       return Future.succeededFuture();
     }
     if (origin == null) return next.next(ex);
-    MultiMap resp = ex.response.headers();
+    MultiMap resp = ex.response().headers();
     if (allowsOrigin(origin)) {
       String allowOrigin = any && !credentials ? "*" : origin;
       // set now, so the gateway's own errors (401, 429...) are readable by the page too
@@ -179,18 +179,18 @@ public final class CorsFilter implements Filter {
   }
 
   private void preflight(Exchange ex, String origin) {
-    MultiMap resp = ex.response.headers();
+    MultiMap resp = ex.response().headers();
     resp.add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
     if (!allowsOrigin(origin)) {
       ex.reject(403, "Forbidden", "origin " + origin + " is not allowed by the CORS policy");
       return;
     }
-    String method = ex.request.getHeader(ACRM).trim();
+    String method = ex.request().getHeader(ACRM).trim();
     if (!methods.contains(method)) {
       ex.reject(403, "Forbidden", "method " + method + " is not allowed by the CORS policy; allowed: " + methodsValue);
       return;
     }
-    String requested = ex.request.getHeader(ACRH);
+    String requested = ex.request().getHeader(ACRH);
     String allowHeaders = headersValue;
     if (requested != null && !requested.isBlank()) {
       if (anyHeader) {

@@ -44,8 +44,8 @@ public final class IpRulesFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    if (allows(ex.clientIp)) return next.next(ex);
-    ex.reject(403, "Forbidden", "requests from " + ex.clientIp + " are not allowed on this route");
+    if (allows(ex.clientIp())) return next.next(ex);
+    ex.reject(403, "Forbidden", "requests from " + ex.clientIp() + " are not allowed on this route");
     return Future.succeededFuture();
   }
 

@@ -69,7 +69,7 @@ public final class RateLimitFilter implements Filter {
     Context context = Vertx.currentContext();
     return cluster.tryConsume(k, context).transform(ar -> {
       // the client may have left while Redis answered: the exchange is already over
-      if (ex.done) return Future.succeededFuture();
+      if (ex.answered()) return Future.succeededFuture();
       RedisLink link = cluster.link();
       if (ar.succeeded()) {
         link.succeeded();
@@ -77,7 +77,7 @@ public final class RateLimitFilter implements Filter {
       }
       link.failed(ar.cause(), failOpen);
       if (failOpen) return next.next(ex);
-      ex.response.headers().set(RateLimitHeaders.RETRY_AFTER, "1");
+      ex.response().headers().set(RateLimitHeaders.RETRY_AFTER, "1");
       ex.reject(503, "Service Unavailable", "the rate limit '" + policy.name() + "' cannot be checked because its store (Redis) is unavailable");
       return Future.succeededFuture();
     });
@@ -96,10 +96,10 @@ public final class RateLimitFilter implements Filter {
       }
       return next.next(ex);
     }
-    if (ex.done) return Future.succeededFuture();
+    if (ex.answered()) return Future.succeededFuture();
     counts.rejected();
     long retry = RateLimitHeaders.retryAfter(probe.getNanosToWaitForRefill());
-    MultiMap h = ex.response.headers();
+    MultiMap h = ex.response().headers();
     h.set(RateLimitHeaders.RETRY_AFTER, Long.toString(retry));
     RateLimitHeaders.apply(h, new Verdict(policy, 0, probe.getNanosToWaitForReset()));
     ex.reject(429, "Too Many Requests", "the rate limit '" + policy.name() + "' (" + policy.capacity() + " requests, "

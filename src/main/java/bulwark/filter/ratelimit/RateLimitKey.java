@@ -23,7 +23,7 @@ public sealed interface RateLimitKey {
 
   /** The key of this request. */
   default String of(Exchange ex) {
-    return of(ex.clientIp, ex.route == null ? "" : ex.route.name(), ex.request.headers());
+    return of(ex.clientIp(), ex.route() == null ? "" : ex.route().name(), ex.request().headers());
   }
 
   /** The setting as written in the config. */
@@ -97,7 +97,7 @@ public sealed interface RateLimitKey {
     @Override
     public String of(Exchange ex) {
       // "u=" cannot collide with "ip:"
-      return ex.consumer == null ? of(ex.clientIp, null, null) : "u=" + bounded(ex.consumer);
+      return ex.consumer() == null ? of(ex.clientIp(), null, null) : "u=" + bounded(ex.consumer());
     }
 
     @Override
@@ -115,8 +115,8 @@ public sealed interface RateLimitKey {
 
     @Override
     public String of(Exchange ex) {
-      Object v = ex.claims == null ? null : ex.claims.get(name);
-      return v == null ? of(ex.clientIp, null, null) : "c=" + bounded(v.toString());
+      Object v = ex.claims() == null ? null : ex.claims().get(name);
+      return v == null ? of(ex.clientIp(), null, null) : "c=" + bounded(v.toString());
     }
 
     @Override

@@ -2,6 +2,7 @@ package bulwark.observe.metrics;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
+import bulwark.observe.RequestRecord;
 import bulwark.filter.ratelimit.RateLimitCounts;
 import bulwark.observe.Telemetry;
 import bulwark.routing.RouteTable;
@@ -169,25 +170,23 @@ public final class GatewayMetrics implements Telemetry {
   // ---- the request path
 
   @Override
-  public void requestFinished(Exchange ex) {
+  public void requestFinished(Exchange ex, RequestRecord r) {
     RequestTimers rt;
-    if (ex.route == null) {
+    if (r.route() == null) {
       rt = unmatched;
     } else {
-      String name = ex.route.name();
+      String name = r.route().name();
       rt = routes.get(name);
       if (rt == null) rt = routes.computeIfAbsent(name, n -> new RequestTimers(n, this::requestTimer));
     }
-    int status = ex.status == 0 ? ex.response.getStatusCode() : ex.status;
-    String upstream = ex.upstream == null ? NONE : ex.upstream.name();
-    rt.timer(RequestTimers.methodIndex(ex.request.method().name()), status, upstream)
-        .record(System.nanoTime() - ex.startNanos, TimeUnit.NANOSECONDS);
+    String upstream = r.upstream() == null ? NONE : r.upstream().name();
+    rt.timer(RequestTimers.methodIndex(r.method()), r.status(), upstream).record(r.durationNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override
   public void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {
-    if (ex.upstream == null || target == null) return;
-    String up = ex.upstream.name();
+    if (ex.upstream() == null || target == null) return;
+    String up = ex.upstream().name();
     Map<String, TargetMeters> byTarget = targets.get(up);
     if (byTarget == null) byTarget = targets.computeIfAbsent(up, u -> new ConcurrentHashMap<>());
     TargetMeters m = byTarget.get(target.key());
@@ -195,10 +194,10 @@ public final class GatewayMetrics implements Telemetry {
     m.record(outcomeIndex(outcome), nanos);
   }
 
-  /** The index in {@link #OUTCOMES}; null is a try cancelled because the client left. */
+  /** The index in {@link #OUTCOMES}. */
   private static int outcomeIndex(Outcome o) {
-    if (o == null) return CANCELLED;
     return switch (o) {
+      case CANCELLED -> CANCELLED;
       case SUCCESS -> SUCCESS;
       case HTTP_5XX -> 1;
       case CONNECT_FAILURE -> 2;
@@ -211,12 +210,12 @@ public final class GatewayMetrics implements Telemetry {
 
   @Override
   public void retried(Exchange ex) {
-    retries(ex.upstream.name()).increment();
+    retries(ex.upstream().name()).increment();
   }
 
   @Override
   public void retryBudgetExhausted(Exchange ex) {
-    budgetExhausted(ex.upstream.name()).increment();
+    budgetExhausted(ex.upstream().name()).increment();
   }
 
   private Counter retries(String upstream) {

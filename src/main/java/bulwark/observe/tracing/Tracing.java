@@ -1,8 +1,13 @@
 package bulwark.observe.tracing;
 
+import static bulwark.observe.tracing.SpanAttributes.*;
+import static bulwark.observe.tracing.TraceHeaders.*;
+
 import bulwark.config.TracingConfig;
 import bulwark.config.TracingProtocol;
 import bulwark.filter.Exchange;
+import bulwark.filter.Key;
+import bulwark.observe.RequestRecord;
 import bulwark.log.Redact;
 import bulwark.observe.Telemetry;
 import bulwark.upstream.Outcome;
@@ -19,9 +24,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
-import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
-import io.opentelemetry.context.propagation.TextMapSetter;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
@@ -41,51 +44,14 @@ import org.slf4j.LoggerFactory;
  * OpenTelemetry tracing: a SERVER span per request and a CLIENT span per upstream try (so retries
  * are separate spans), W3C trace context taken from the client and given to the upstream on every
  * try, exported over OTLP by a bounded batch processor off the event loop. The gateway's own
- * {@link SdkTracerProvider}, never the global one. Per-request state lives in {@code ex.trace},
+ * {@link SdkTracerProvider}, never the global one. Per-request state lives in the exchange under a typed key,
  * never in {@link Context#current()}: the request's callbacks run on the event loop in any order.
  */
 public final class Tracing implements Telemetry {
   private static final Logger LOG = LoggerFactory.getLogger(Tracing.class);
 
-  static final AttributeKey<String> METHOD = AttributeKey.stringKey("http.request.method");
-  static final AttributeKey<String> METHOD_ORIGINAL = AttributeKey.stringKey("http.request.method_original");
-  static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
-  static final AttributeKey<String> URL_SCHEME = AttributeKey.stringKey("url.scheme");
-  static final AttributeKey<String> URL_FULL = AttributeKey.stringKey("url.full");
-  static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
-  static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
-  static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.stringKey("client.address");
-  static final AttributeKey<String> PROTOCOL_VERSION = AttributeKey.stringKey("network.protocol.version");
-  static final AttributeKey<String> ROUTE = AttributeKey.stringKey("http.route");
-  static final AttributeKey<Long> STATUS = AttributeKey.longKey("http.response.status_code");
-  static final AttributeKey<String> USER_AGENT = AttributeKey.stringKey("user_agent.original");
-  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
-  static final AttributeKey<Long> RESEND_COUNT = AttributeKey.longKey("http.request.resend_count");
-  static final AttributeKey<String> BULWARK_ROUTE = AttributeKey.stringKey("bulwark.route");
-  static final AttributeKey<String> BULWARK_UPSTREAM = AttributeKey.stringKey("bulwark.upstream");
-  static final AttributeKey<String> BULWARK_TARGET = AttributeKey.stringKey("bulwark.target");
-  static final AttributeKey<String> BULWARK_REQUEST_ID = AttributeKey.stringKey("bulwark.request_id");
-
   /** The methods semantic conventions know; any other is reported as _OTHER. */
   private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
-  private static final String TRACEPARENT = "traceparent";
-  private static final String TRACESTATE = "tracestate";
-
-  private static final TextMapGetter<MultiMap> GETTER = new TextMapGetter<>() {
-    @Override
-    public Iterable<String> keys(MultiMap carrier) {
-      return carrier.names();
-    }
-
-    @Override
-    public String get(MultiMap carrier, String key) {
-      return carrier == null ? null : carrier.get(key);
-    }
-  };
-  private static final TextMapSetter<MultiMap> SETTER = (carrier, key, value) -> {
-    if (carrier != null) carrier.set(key, value);
-  };
-
   private final SdkTracerProvider provider;
   private final Tracer tracer;
   private final TextMapPropagator propagator = W3CTraceContextPropagator.getInstance();
@@ -93,8 +59,13 @@ public final class Tracing implements Telemetry {
   private final ExportCounts counts;
   private final Duration closeWait;
 
-  /** The spans of one exchange (in {@code ex.trace}). */
-  private static final class Spans {
+  /** What tracing keeps of one exchange, under {@link #STATE}: its spans, or the ids of an unsampled trace. */
+  private sealed interface TraceState permits Spans, Unsampled {}
+
+  private static final Key<TraceState> STATE = Key.of("tracing");
+
+  /** The spans of one exchange. */
+  private static final class Spans implements TraceState {
     final Span server;
     final Context serverContext;
     Span client;
@@ -109,11 +80,7 @@ public final class Tracing implements Telemetry {
    * A new trace that was not sampled: no SDK span at all (that costs on every request), only the
    * ids its traceparent carries upstream with the sampled flag off.
    */
-  private record Unsampled(long hi, long lo) {}
-
-  /** The header names as pre-hashed AsciiStrings (they are looked up, removed or set on every request). */
-  private static final CharSequence TRACEPARENT_NAME = AsciiString.cached(TRACEPARENT);
-  private static final CharSequence TRACESTATE_NAME = AsciiString.cached(TRACESTATE);
+  private record Unsampled(long hi, long lo) implements TraceState {}
 
   /**
    * New traces are sampled here, by the rule of the SDK's TraceIdRatioBased sampler (the absolute
@@ -171,7 +138,7 @@ public final class Tracing implements Telemetry {
 
   @Override
   public void requestStarted(Exchange ex) {
-    HttpServerRequest req = ex.request;
+    HttpServerRequest req = ex.request();
     String method = req.method().name();
     Context parent = parent(req.headers());
     if (parent == Context.root()) {
@@ -184,9 +151,8 @@ public final class Tracing implements Telemetry {
         lo = r.nextLong();
       } while (hi == 0 && lo == 0);
       if (Math.abs(lo) >= idUpperBound) {
-        ex.traceId = TraceIds.traceIdHex(hi, lo);
-        ex.spanId = TraceIds.spanIdHex(nonZero(r));
-        ex.trace = new Unsampled(hi, lo);
+        ex.traceIds(TraceIds.traceIdHex(hi, lo), TraceIds.spanIdHex(nonZero(r)));
+        ex.put(STATE, new Unsampled(hi, lo));
         return;
       }
     }
@@ -204,7 +170,7 @@ public final class Tracing implements Telemetry {
       if (authority != null) server.setAttribute(SERVER_ADDRESS, authority.host());
       int port = authority != null && authority.port() > 0 ? authority.port() : req.localAddress() == null ? -1 : req.localAddress().port();
       if (port > 0) server.setAttribute(SERVER_PORT, (long) port);
-      server.setAttribute(CLIENT_ADDRESS, ex.clientIp);
+      server.setAttribute(CLIENT_ADDRESS, ex.clientIp());
       server.setAttribute(PROTOCOL_VERSION, switch (req.version()) {
         case HTTP_1_0 -> "1.0";
         case HTTP_1_1 -> "1.1";
@@ -213,14 +179,13 @@ public final class Tracing implements Telemetry {
       });
       String ua = req.getHeader("User-Agent");
       if (ua != null) server.setAttribute(USER_AGENT, Redact.text(ua));
-      server.setAttribute(BULWARK_REQUEST_ID, ex.requestId);
+      server.setAttribute(BULWARK_REQUEST_ID, ex.requestId());
     }
     SpanContext sc = server.getSpanContext();
     if (sc.isValid()) {
-      ex.traceId = sc.getTraceId();
-      ex.spanId = sc.getSpanId();
+      ex.traceIds(sc.getTraceId(), sc.getSpanId());
     }
-    ex.trace = new Spans(server, Context.root().with(server));
+    ex.put(STATE, new Spans(server, Context.root().with(server)));
   }
 
   /**
@@ -247,17 +212,9 @@ public final class Tracing implements Telemetry {
 
   @Override
   public void tryStarted(Exchange ex, Target target) {
-    if (ex.trace instanceof Unsampled u) {
-      MultiMap headers = ex.upstreamHeaders;
-      if (headers != null) {
-        headers.remove(TRACESTATE_NAME);
-        headers.set(TRACEPARENT_NAME, TraceIds.unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
-      }
-      return;
-    }
-    if (!(ex.trace instanceof Spans s)) return;
+    if (!(ex.get(STATE) instanceof Spans s)) return;
     if (s.client != null) s.client.end();
-    String method = ex.request.method().name();
+    String method = ex.request().method().name();
     boolean known = KNOWN_METHODS.contains(method);
     Span client = tracer.spanBuilder(known ? method : "HTTP")
         .setParent(s.serverContext)
@@ -269,19 +226,26 @@ public final class Tracing implements Telemetry {
       if (!known) client.setAttribute(METHOD_ORIGINAL, method);
       client.setAttribute(SERVER_ADDRESS, target.host());
       client.setAttribute(SERVER_PORT, (long) target.port());
-      client.setAttribute(URL_FULL, fullUrl(target, ex.upstreamUri));
-      if (ex.tryNo > 1) client.setAttribute(RESEND_COUNT, (long) (ex.tryNo - 1));
-      if (ex.route != null) client.setAttribute(BULWARK_ROUTE, ex.route.name());
-      if (ex.upstream != null) client.setAttribute(BULWARK_UPSTREAM, ex.upstream.name());
+      client.setAttribute(URL_FULL, fullUrl(target, ex.upstreamUri()));
+      if (ex.tryNo() > 1) client.setAttribute(RESEND_COUNT, (long) (ex.tryNo() - 1));
+      if (ex.route() != null) client.setAttribute(BULWARK_ROUTE, ex.route().name());
+      if (ex.upstream() != null) client.setAttribute(BULWARK_UPSTREAM, ex.upstream().name());
       client.setAttribute(BULWARK_TARGET, target.key());
-      client.setAttribute(BULWARK_REQUEST_ID, ex.requestId);
+      client.setAttribute(BULWARK_REQUEST_ID, ex.requestId());
     }
-    MultiMap headers = ex.upstreamHeaders;
-    if (headers != null) {
+  }
+
+  @Override
+  public void propagate(Exchange ex, MultiMap headers) {
+    if (headers == null) return;
+    if (ex.get(STATE) instanceof Unsampled u) {
+      headers.remove(TRACESTATE_NAME);
+      headers.set(TRACEPARENT_NAME, TraceIds.unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
+    } else if (ex.get(STATE) instanceof Spans s && s.client != null) {
       // the client's own trace headers were copied upstream: replace them with this try's context
       headers.remove(TRACEPARENT_NAME);
       headers.remove(TRACESTATE_NAME);
-      propagator.inject(Context.root().with(client), headers, SETTER);
+      propagator.inject(Context.root().with(s.client), headers, SETTER);
     }
   }
 
@@ -295,7 +259,7 @@ public final class Tracing implements Telemetry {
 
   @Override
   public void tryEnded(Exchange ex, Target target, Outcome outcome, int status, long nanos) {
-    if (!(ex.trace instanceof Spans s) || s.client == null) return;
+    if (!(ex.get(STATE) instanceof Spans s) || s.client == null) return;
     Span client = s.client;
     s.client = null;
     if (client.isRecording()) {
@@ -315,8 +279,8 @@ public final class Tracing implements Telemetry {
    * broke after its head), cancelled (the client left).
    */
   static String errorType(Outcome outcome, int status) {
-    if (outcome == null) return "cancelled";
     return switch (outcome) {
+      case CANCELLED -> "cancelled";
       case SUCCESS, HTTP_5XX -> status >= 400 ? String.valueOf(status) : null;
       case CONNECT_FAILURE -> "connect";
       case TIMEOUT -> "timeout";
@@ -326,23 +290,23 @@ public final class Tracing implements Telemetry {
   }
 
   @Override
-  public void requestFinished(Exchange ex) {
-    if (!(ex.trace instanceof Spans s)) return;
+  public void requestFinished(Exchange ex, RequestRecord r) {
+    if (!(ex.get(STATE) instanceof Spans s)) return;
     if (s.client != null) {
       s.client.end();
       s.client = null;
     }
     Span server = s.server;
     if (server.isRecording()) {
-      int status = ex.status == 0 ? ex.response.getStatusCode() : ex.status;
+      int status = r.status();
       server.setAttribute(STATUS, (long) status);
-      if (ex.route != null && ex.route.pattern() != null) {
-        String method = ex.request.method().name();
-        server.updateName((KNOWN_METHODS.contains(method) ? method : "HTTP") + " " + ex.route.pattern());
-        server.setAttribute(ROUTE, ex.route.pattern());
-        server.setAttribute(BULWARK_ROUTE, ex.route.name());
+      if (r.route() != null && r.route().pattern() != null) {
+        String method = r.method();
+        server.updateName((KNOWN_METHODS.contains(method) ? method : "HTTP") + " " + r.route().pattern());
+        server.setAttribute(ROUTE, r.route().pattern());
+        server.setAttribute(BULWARK_ROUTE, r.route().name());
       }
-      if (ex.upstream != null) server.setAttribute(BULWARK_UPSTREAM, ex.upstream.name());
+      if (r.upstream() != null) server.setAttribute(BULWARK_UPSTREAM, r.upstream().name());
       if (status >= 500) {
         server.setAttribute(ERROR_TYPE, String.valueOf(status));
         server.setStatus(StatusCode.ERROR);

@@ -54,6 +54,8 @@ public final class RetryPolicy {
       case HTTP_5XX, SUCCESS -> status > 0 && status < 600 && statuses[status];
       // part of the response may have gone to the client: never sent again
       case BODY_RESET, BODY_TIMEOUT -> false;
+      // the client left, or the request ended otherwise: there is no one to retry for
+      case CANCELLED -> false;
     };
   }
 

@@ -39,26 +39,26 @@ public final class ApiKeyFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    String key = header == null ? null : ex.request.getHeader(header);
-    if (key == null && query != null && ex.request.query() != null) {
-      key = ex.request.getParam(query);
+    String key = header == null ? null : ex.request().getHeader(header);
+    if (key == null && query != null && ex.request().query() != null) {
+      key = ex.request().getParam(query);
     }
     if (key == null || key.isEmpty()) {
-      ex.response.putHeader("WWW-Authenticate", CHALLENGE);
+      ex.response().putHeader("WWW-Authenticate", CHALLENGE);
       ex.reject(401, "Unauthorized", "an API key is required in " + where);
       return Future.succeededFuture();
     }
     String consumer = consumers.get(Digest.sha256(key));
     if (consumer == null) {
-      ex.response.putHeader("WWW-Authenticate", CHALLENGE + " error=\"invalid_key\"");
+      ex.response().putHeader("WWW-Authenticate", CHALLENGE + " error=\"invalid_key\"");
       ex.reject(401, "Unauthorized", "the API key is not valid");
       return Future.succeededFuture();
     }
-    ex.consumer = consumer;
+    ex.consumer(consumer);
     if (!keep) {
-      if (header != null) ex.upstreamHeaders.remove(header);
+      if (header != null) ex.upstreamHeaders().remove(header);
       // every occurrence goes, also when the header carried the key
-      if (query != null && ex.request.query() != null) ex.upstreamUri = withoutParam(ex.upstreamUri, query);
+      if (query != null && ex.request().query() != null) ex.upstreamUri(withoutParam(ex.upstreamUri(), query));
     }
     return next.next(ex);
   }

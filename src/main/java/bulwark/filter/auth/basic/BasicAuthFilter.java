@@ -47,7 +47,7 @@ public final class BasicAuthFilter implements Filter {
 
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
-    String auth = ex.request.getHeader("Authorization");
+    String auth = ex.request().getHeader("Authorization");
     if (auth == null || auth.length() < 6 || !auth.regionMatches(true, 0, "Basic ", 0, 6)) {
       return refuse(ex, "Basic credentials are required");
     }
@@ -69,7 +69,7 @@ public final class BasicAuthFilter implements Filter {
     Context ctx = Vertx.currentContext();
     if (ctx == null) throw new IllegalStateException("basicAuth runs on a Vert.x context");
     return ctx.executeBlocking(() -> check(password, hash), false).compose(ok -> {
-      if (ex.done) return Future.succeededFuture();
+      if (ex.answered()) return Future.succeededFuture();
       if (!ok) return refuse(ex, "the user name or password is not valid");
       if (verified != null) verified.put(key, user);
       return accept(ex, next, user);
@@ -87,13 +87,13 @@ public final class BasicAuthFilter implements Filter {
   }
 
   private Future<Void> accept(Exchange ex, Chain next, String user) {
-    ex.consumer = user;
-    if (!keep) ex.upstreamHeaders.remove("Authorization");
+    ex.consumer(user);
+    if (!keep) ex.upstreamHeaders().remove("Authorization");
     return next.next(ex);
   }
 
   private Future<Void> refuse(Exchange ex, String detail) {
-    ex.response.putHeader("WWW-Authenticate", challenge);
+    ex.response().putHeader("WWW-Authenticate", challenge);
     ex.reject(401, "Unauthorized", detail);
     return Future.succeededFuture();
   }

@@ -1,0 +1,145 @@
+package bulwark.proxy;
+
+import bulwark.config.ByteSize;
+import bulwark.filter.Exchange;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client's request body on its way to the upstream, with back-pressure: read once, by the
+ * first attempt, under server.limits.maxBodySize; kept for a replay up to retry.maxBufferedBody
+ * when the request may be retried; watched by the body-read timer (server.limits.bodyReadTimeout).
+ */
+final class BodyUpload {
+  private static final long NO_TIMER = -1;
+
+  private final HttpCall owner;
+  private final Exchange ex;
+  /** Up to this many bytes are kept for a replay; 0: none are. */
+  private final long replayCap;
+  private long bytes;
+  /** The body kept for a replay, under the cap; null when none, or past the cap. */
+  private Buffer replayBody;
+  /** Past the cap: nothing more is kept, and the request is not replayed. */
+  private boolean overCap;
+  private long bodyTimer = NO_TIMER;
+  private long lastBodyNanos;
+  /** The request is paused because the upstream cannot take more (that time is not the client's). */
+  private boolean heldBack;
+
+  BodyUpload(HttpCall owner, long replayCap) {
+    this.owner = owner;
+    this.ex = owner.exchange();
+    this.replayCap = replayCap;
+  }
+
+  /** Whether all of the body read so far was kept (or there was none). */
+  boolean replayable() {
+    return bytes == 0 || replayBody != null;
+  }
+
+  /** Sends the kept body on a retry's request (the client's request has ended). */
+  void replay(HttpClientRequest creq) {
+    if (replayBody == null) creq.end();
+    else creq.end(replayBody.copy());
+  }
+
+  /** Streams the client's body to {@code creq}, the request of attempt {@code tryNo}. */
+  void start(HttpClientRequest creq, int tryNo) {
+    HttpServerRequest req = ex.request();
+    long max = owner.loop().plane().snapshot().maxBodyBytes();
+    req.handler(buf -> {
+      if (!owner.live()) return;
+      lastBodyNanos = System.nanoTime();
+      bytes += buf.length();
+      if (max > 0 && bytes > max) {
+        tooLarge(max);
+        return;
+      }
+      if (replayCap > 0 && !overCap) keepForReplay(buf);
+      HttpClientRequest cur = owner.upstreamRequest();
+      if (cur == null) return; // the try failed mid-upload: the rest of the body is dropped
+      cur.write(buf);
+      if (cur.writeQueueFull()) {
+        req.pause();
+        heldBack = true;
+        cur.drainHandler(v -> {
+          heldBack = false;
+          lastBodyNanos = System.nanoTime();
+          req.resume();
+        });
+      }
+    });
+    req.endHandler(v -> {
+      cancelTimer();
+      if (!owner.live() || owner.call().tryNo() != tryNo || owner.upstreamRequest() == null) return;
+      creq.end();
+      owner.call().requestSent(tryNo);
+    });
+    // a body is expected: Content-Length > 0, chunked, or an HTTP/2 stream still open
+    if (!req.isEnded() && (owner.expectsBody() || req.version() == HttpVersion.HTTP_2)) startTimer();
+    req.resume();
+  }
+
+  /** Keeps a copy of the body for a retry, up to the cap; past it, the request is not replayed. */
+  private void keepForReplay(Buffer buf) {
+    if (replayBody == null) replayBody = Buffer.buffer((int) Math.min(replayCap, Math.max(256, buf.length())));
+    if (replayBody.length() + buf.length() > replayCap) {
+      overCap = true;
+      replayBody = null;
+      return;
+    }
+    replayBody.appendBuffer(buf);
+  }
+
+  private void tooLarge(long max) {
+    if (!owner.live()) return;
+    LocalReply.closeAfterResponse(ex);
+    LocalReply.problem(owner, 413, "Content Too Large", "the request body is larger than " + ByteSize.human(max));
+  }
+
+  /**
+   * A client that sends no body bytes for bodyReadTimeout (slow-body attacks) gets 408 if nothing
+   * was answered yet, and its connection is closed. One timer per request, re-armed for the
+   * remainder when bytes came meanwhile, rather than one per chunk.
+   */
+  private void startTimer() {
+    long ms = owner.loop().plane().snapshot().config().server().limits().bodyReadTimeout().toMillis();
+    if (ms <= 0) return;
+    lastBodyNanos = System.nanoTime();
+    armTimer(ms, ms);
+  }
+
+  private void armTimer(long ms, long delay) {
+    bodyTimer = owner.loop().vertx().setTimer(Math.max(1, delay), id -> {
+      bodyTimer = NO_TIMER;
+      if (!owner.live() || ex.request().isEnded()) return;
+      long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastBodyNanos);
+      if (heldBack || idle < ms) {
+        armTimer(ms, heldBack ? ms : ms - idle);
+        return;
+      }
+      timedOut(ms);
+    });
+  }
+
+  private void timedOut(long ms) {
+    if (ex.response().headWritten()) {
+      // the upstream already answered: only the connection can be cut
+      LocalReply.problem(owner, 408, "Request Timeout", "no request body bytes for " + ms + "ms");
+      return;
+    }
+    LocalReply.closeAfterResponse(ex);
+    LocalReply.problem(owner, 408, "Request Timeout", "the client sent no request body bytes for " + ms + "ms");
+    // the rest of the body will not come: do not wait for it before closing
+    if (ex.request().version() != HttpVersion.HTTP_2) ex.request().connection().close();
+  }
+
+  void cancelTimer() {
+    if (bodyTimer != NO_TIMER) owner.loop().vertx().cancelTimer(bodyTimer);
+    bodyTimer = NO_TIMER;
+  }
+}

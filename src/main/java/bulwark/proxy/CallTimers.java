@@ -1,0 +1,68 @@
+package bulwark.proxy;
+
+import io.vertx.core.Vertx;
+
+/**
+ * The Vert.x timers of one request's {@link UpstreamCall}, by name: each armed at most once at a
+ * time, and a timer that fires after it was disarmed or re-armed is ignored.
+ */
+abstract sealed class CallTimers implements UpstreamIo permits HttpCall {
+  /** No timer armed (Vert.x timer ids start at 0). */
+  private static final long NONE = -1;
+
+  private final Vertx vertx;
+  private long routeTimer = NONE;
+  private long responseTimer = NONE;
+  private long retryTimer = NONE;
+
+  CallTimers(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** The call the timers belong to. */
+  abstract UpstreamCall call();
+
+  @Override
+  public void arm(Timer t, long millis) {
+    disarm(t);
+    switch (t) {
+      case ROUTE -> routeTimer = vertx.setTimer(millis, this::routeTimerFired);
+      case RESPONSE -> responseTimer = vertx.setTimer(millis, this::responseTimerFired);
+      case RETRY -> retryTimer = vertx.setTimer(millis, this::retryTimerFired);
+    }
+  }
+
+  private void routeTimerFired(long id) {
+    if (id != routeTimer) return;
+    routeTimer = NONE;
+    call().timerFired(Timer.ROUTE);
+  }
+
+  private void responseTimerFired(long id) {
+    if (id != responseTimer) return;
+    responseTimer = NONE;
+    call().timerFired(Timer.RESPONSE);
+  }
+
+  private void retryTimerFired(long id) {
+    if (id != retryTimer) return;
+    retryTimer = NONE;
+    call().timerFired(Timer.RETRY);
+  }
+
+  @Override
+  public void disarm(Timer t) {
+    long id = switch (t) {
+      case ROUTE -> routeTimer;
+      case RESPONSE -> responseTimer;
+      case RETRY -> retryTimer;
+    };
+    if (id == NONE) return;
+    vertx.cancelTimer(id);
+    switch (t) {
+      case ROUTE -> routeTimer = NONE;
+      case RESPONSE -> responseTimer = NONE;
+      case RETRY -> retryTimer = NONE;
+    }
+  }
+}

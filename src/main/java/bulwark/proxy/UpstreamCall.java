@@ -1,0 +1,397 @@
+package bulwark.proxy;
+
+import bulwark.proxy.UpstreamIo.Timer;
+import bulwark.routing.Fallback;
+import bulwark.routing.Route;
+import bulwark.upstream.Admission;
+import bulwark.upstream.Attempt;
+import bulwark.upstream.HashOn;
+import bulwark.upstream.Outcome;
+import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.resilience.RetryPolicy;
+import io.netty.channel.ConnectTimeoutException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One request's way to its upstream, as an explicit state machine: admission, attempts, retries,
+ * the response head and the end of its body, a tunnel, and every way it can stop. It decides; its
+ * {@link UpstreamIo} does the I/O (Vert.x on the real path, {@link HttpCall}; a fake in tests) and reports
+ * the events back, each tagged with the attempt number it belongs to, so that an event of an
+ * earlier attempt is recognised and ignored. One per request that passed its filters; runs on the
+ * request's event loop.
+ */
+final class UpstreamCall {
+  enum State {
+    /** Created; not admitted yet (or refused: then DONE). */
+    NEW,
+    /** The attempt waits for a connection (pooled, new, or the next one freed). */
+    CONNECTING,
+    /** The request head is out; its body is being sent. An early response may still come. */
+    SENDING,
+    /** The whole request is out; the response timer runs. */
+    AWAITING_HEAD,
+    /** An attempt failed and its retry was admitted: it goes out when the backoff timer fires. */
+    BACKOFF,
+    /** The response head came and is being relayed: nothing can be retried from here. */
+    STREAMING,
+    /** An upgrade (101) went through: bytes flow both ways until either side closes. */
+    TUNNEL,
+    /** Answered, failed, or the client left: later events are ignored. */
+    DONE
+  }
+
+  private final UpstreamIo io;
+  private final Route route;
+  private final HashOn.Source key;
+  private final boolean idempotent;
+  private final boolean webSocket;
+  private State state = State.NEW;
+  /** The current attempt (during BACKOFF: the next one); holds the permits until released. */
+  private Attempt attempt;
+  private UpstreamRuntime upstream;
+  /** The request may be replayed: retries are configured and the method (or route) allows it. */
+  private boolean replay;
+  private int tryNo;
+  private int retries;
+  private int retriesDenied;
+  private int headStatus;
+  private long upstreamStartNanos;
+  private long upstreamEndNanos;
+  private String upstreamError;
+
+  UpstreamCall(UpstreamIo io, Route route, HashOn.Source key, boolean idempotent, boolean webSocket) {
+    this.io = io;
+    this.route = route;
+    this.key = key;
+    this.idempotent = idempotent;
+    this.webSocket = webSocket;
+  }
+
+  State state() {
+    return state;
+  }
+
+  Attempt attempt() {
+    return attempt;
+  }
+
+  int tryNo() {
+    return tryNo;
+  }
+
+  /** Whether the client's body is kept for a replay (a retry may need it). */
+  boolean replay() {
+    return replay;
+  }
+
+  /** Whether the request could still be answered by the upstream (not answered, failed or left). */
+  boolean live() {
+    return state != State.DONE;
+  }
+
+  /** An attempt is out and has no outcome yet. */
+  private boolean tryActive() {
+    return attempt != null && attempt.started() && !attempt.ended();
+  }
+
+  // ---- admission ----
+
+  /**
+   * Admits the request to the route's upstream (or, while its breaker is open, the fallback's) and
+   * sends its first attempt, or answers the refusal.
+   */
+  void start(boolean breakerForcedOpen) {
+    admit(route.upstream(), breakerForcedOpen);
+  }
+
+  private void admit(UpstreamRuntime up, boolean breakerForcedOpen) {
+    if (up.retry() != null) replay = idempotent || route.retryNonIdempotent();
+    switch (up.admit(route.name(), key, breakerForcedOpen)) {
+      case Admission.Admitted a -> {
+        upstreamStarted();
+        upstream = up;
+        send(a.attempt());
+      }
+      case Admission.Refused r -> refused(up, r);
+    }
+  }
+
+  /** The request goes upstream: the route timeout starts (once: a fallback keeps it). */
+  private void upstreamStarted() {
+    if (upstreamStartNanos != 0) return;
+    if (route.timeoutMillis() > 0) io.arm(Timer.ROUTE, route.timeoutMillis());
+    upstreamStartNanos = System.nanoTime();
+  }
+
+  private void refused(UpstreamRuntime up, Admission.Refused r) {
+    switch (r.reason()) {
+      case IN_FLIGHT, ADAPTIVE -> overloaded(Details.overloaded(up, r.reason()));
+      case BREAKER_OPEN -> {
+        upstream = up;
+        if (upstreamStartNanos == 0) upstreamStartNanos = System.nanoTime();
+        breakerOpen(up, r.retryAfterSeconds());
+      }
+      case NO_TARGET -> {
+        upstream = up;
+        if (tryNo == 0) upstreamStartNanos = 0;
+        fail(503, "Service Unavailable", Details.noTarget(up));
+      }
+      case NOT_RETRYABLE, BUDGET_EXHAUSTED -> throw new IllegalStateException("a first attempt refused as a retry: " + r);
+    }
+  }
+
+  /** The route's fallback while the breaker is open, else 503 with Retry-After. */
+  private void breakerOpen(UpstreamRuntime up, long retryAfterSeconds) {
+    Fallback fb = route.fallback();
+    if (fb != null && fb.upstream() != null && fb.upstream() != up) {
+      admit(fb.upstream(), false);
+      return;
+    }
+    if (fb != null && fb.upstream() == null) {
+      stop();
+      io.replyFallback(fb);
+      return;
+    }
+    io.retryAfter(retryAfterSeconds);
+    fail(503, "Service Unavailable", Details.breakerOpen(up));
+  }
+
+  private void overloaded(String detail) {
+    io.retryAfter(1);
+    fail(503, "Service Unavailable", detail);
+  }
+
+  // ---- attempts ----
+
+  /** Sends {@code next} (admitted); a refusal here (maxPending, the tunnel cap) ends the request. */
+  private void send(Attempt next) {
+    // the previous attempt, if any, has ended: its connection was reset with it
+    io.releaseConnection();
+    if (attempt != next) {
+      if (attempt != null) attempt.release();
+      attempt = next;
+    }
+    UpstreamRuntime up = next.upstream();
+    if (!next.tryPending()) {
+      overloaded(Details.pending(up));
+      return;
+    }
+    if (webSocket && !io.tunnelFree(next)) {
+      // tunnels have a cap of their own, apart from the pool that serves requests
+      next.pendingDone();
+      overloaded(Details.tunnels(next.target(), up, io.maxTunnelsPerTarget(up)));
+      return;
+    }
+    next.start();
+    tryNo++;
+    state = State.CONNECTING;
+    io.tryStarted(next, tryNo);
+    io.send(next, tryNo, webSocket);
+  }
+
+  /**
+   * Attempt {@code n}'s upstream request exists (its head goes out now): false when the attempt is
+   * over already (the caller resets the request).
+   */
+  boolean requestOpened(int n) {
+    if (n != tryNo || state != State.CONNECTING) return false;
+    // a tunnel's request has no body: the wait for its 101 starts now
+    state = webSocket ? State.AWAITING_HEAD : State.SENDING;
+    if (webSocket) io.arm(Timer.RESPONSE, attempt.upstream().tryMillis());
+    return true;
+  }
+
+  /** Attempt {@code n}'s request went out whole: the response timeout counts from here (a long upload is not a slow upstream). */
+  void requestSent(int n) {
+    if (n != tryNo || state != State.SENDING) return;
+    state = State.AWAITING_HEAD;
+    io.arm(Timer.RESPONSE, attempt.upstream().tryMillis());
+  }
+
+  /**
+   * Attempt {@code n}'s response head came with {@code status}: true when it is relayed to the client
+   * (STREAMING), false when it is dropped (the caller resets it), because the request is over, the
+   * head is an earlier attempt's, or the status is retried.
+   */
+  boolean head(int n, int status) {
+    if (n != tryNo || state == State.DONE || state == State.BACKOFF) return false;
+    io.disarm(Timer.RESPONSE);
+    Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
+    upstreamError = null; // this try answered: an earlier try's failure is not how the request ended
+    RetryPolicy rp = attempt.upstream().retry();
+    if (rp != null && rp.retriesStatus(status)) {
+      // a status the policy retries ends its try now: the retry needs the breaker's verdict on it
+      endTry(head, status);
+      Attempt next = reserveRetry(head, status);
+      if (next != null) {
+        retry(next);
+        return false;
+      }
+    } else {
+      attempt.headArrived(head);
+    }
+    headStatus = status;
+    state = State.STREAMING;
+    upstreamEndNanos = System.nanoTime();
+    return true;
+  }
+
+  /** Attempt {@code n} got 101: true when the tunnel opens (the try ends as a success), false when the request is over. */
+  boolean upgraded(int n) {
+    io.disarm(Timer.RESPONSE);
+    io.disarm(Timer.ROUTE);
+    if (n != tryNo || state == State.DONE || state == State.BACKOFF) return false;
+    endTry(Outcome.SUCCESS, 101);
+    state = State.TUNNEL;
+    upstreamEndNanos = System.nanoTime();
+    // a long-lived tunnel is not a request in flight, and must not starve the requests
+    attempt.leaveInFlight();
+    return true;
+  }
+
+  /** The relayed response ended: true when the caller completes it (the try ends as its head said). */
+  boolean responseEnded() {
+    if (state != State.STREAMING) return false;
+    state = State.DONE;
+    io.disarm(Timer.ROUTE);
+    if (attempt.headOutcome() != null) endTry(attempt.headOutcome(), headStatus);
+    return true;
+  }
+
+  /** Attempt {@code n} failed: before its head (retry it, or answer), or while relaying its body (cut). */
+  void failed(int n, Throwable e) {
+    // before the head, a try that already ended (failed, and reset by the gateway) reports its reset too
+    if (n != tryNo || state != State.STREAMING && !tryActive()) return;
+    UpstreamRuntime up = attempt.upstream();
+    Target target = attempt.target();
+    boolean timeout = e instanceof TimeoutException;
+    switch (state) {
+      case STREAMING -> {
+        // the response head came: nothing can be retried. The target failed mid-response; the client
+        // gets a clean 502 if nothing was sent to it yet, else its response is cut
+        endTry(timeout ? Outcome.BODY_TIMEOUT : Outcome.BODY_RESET, headStatus);
+        fail(502, "Bad Gateway", Details.failed(up, target, e));
+      }
+      case CONNECTING -> {
+        timeout |= e instanceof ConnectTimeoutException;
+        tryFailed(Outcome.CONNECT_FAILURE, timeout ? 504 : 502, timeout ? "Gateway Timeout" : "Bad Gateway", Details.connectFailed(up, target, timeout));
+      }
+      case SENDING, AWAITING_HEAD -> {
+        if (timeout) tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + up.name() + "' (" + target.key() + ") timed out");
+        else tryFailed(Outcome.RESET, 502, "Bad Gateway", Details.failed(up, target, e));
+      }
+      // over, between attempts, or a tunnel (whose sockets report their own ends)
+      case NEW, BACKOFF, TUNNEL, DONE -> {}
+    }
+  }
+
+  void timerFired(Timer t) {
+    switch (t) {
+      case ROUTE -> {
+        // after the response head, the target failed mid-response: a body timeout
+        boolean streaming = state == State.STREAMING;
+        if (tryActive()) endTry(streaming ? Outcome.BODY_TIMEOUT : Outcome.TIMEOUT, streaming ? headStatus : 0);
+        if (state != State.DONE) fail(504, "Gateway Timeout", "the route timeout of " + route.timeoutMillis() + "ms passed");
+      }
+      case RESPONSE -> {
+        if (state == State.SENDING || state == State.AWAITING_HEAD) {
+          tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + attempt.upstream().name() + "' sent no response within " + attempt.upstream().tryMillis() + "ms");
+        }
+      }
+      case RETRY -> {
+        if (state == State.BACKOFF) send(attempt);
+      }
+    }
+  }
+
+  /** A try failed before its response was passed on: retry it, or answer with a problem. */
+  private void tryFailed(Outcome o, int problemStatus, String title, String detail) {
+    endTry(o, 0);
+    io.disarm(Timer.RESPONSE);
+    io.resetRequest();
+    Attempt next = reserveRetry(o, 0);
+    if (next != null) {
+      retry(next);
+      return;
+    }
+    fail(problemStatus, title, detail);
+  }
+
+  /**
+   * Whether the failed try may be retried, and if so the admitted retry: the request must be
+   * sendable again (nothing went to the client, and its body is all kept, or none was read).
+   */
+  private Attempt reserveRetry(Outcome o, int status) {
+    if (state == State.DONE || state == State.STREAMING || io.clientHeadWritten()) return null;
+    // a connect failure before the request was read sent nothing: always safe to send elsewhere
+    boolean nothingSent = o == Outcome.CONNECT_FAILURE && !io.bodyStarted();
+    boolean resendable = nothingSent || !webSocket && replay && io.bodyReplayable();
+    switch (attempt.retry(o, status, resendable, key)) {
+      case Admission.Admitted a -> {
+        return a.attempt();
+      }
+      case Admission.Refused r -> {
+        if (r.reason() == Admission.Refusal.BUDGET_EXHAUSTED) {
+          retriesDenied++;
+          io.retryBudgetExhausted();
+        }
+        return null;
+      }
+    }
+  }
+
+  /** {@code next} goes out after the backoff; it is the call's attempt from now (the failed one is let go). */
+  private void retry(Attempt next) {
+    attempt.release();
+    attempt = next;
+    retries++;
+    state = State.BACKOFF;
+    io.retried(retries);
+    io.arm(Timer.RETRY, Math.max(1, upstream.retry().backoffMillis(retries)));
+  }
+
+  /** Ends the current try once: its attempt hears the outcome, then the observers. */
+  private void endTry(Outcome o, int status) {
+    if (!tryActive()) return;
+    attempt.end(o);
+    io.tryEnded(attempt, o, status);
+    if (o.failure() && o != Outcome.HTTP_5XX) upstreamError = o.label;
+  }
+
+  // ---- the end ----
+
+  private void fail(int status, String title, String detail) {
+    stop();
+    io.reply(status, title, detail);
+  }
+
+  /**
+   * The request is over for the upstream side (answered, failed, the client left): timers stop, the
+   * upstream request is reset. Idempotent.
+   */
+  void stop() {
+    if (state == State.DONE) return;
+    state = State.DONE;
+    io.disarm(Timer.RESPONSE);
+    io.disarm(Timer.ROUTE);
+    io.disarm(Timer.RETRY);
+    io.resetRequest();
+  }
+
+  /**
+   * The request has ended: the try still out ends as its head said (the response was under way and
+   * the upstream did not fail it), or as CANCELLED (the client left mid-try: not the upstream's
+   * failure, so health and the breaker hear nothing); the attempt lets go of what it holds. Returns
+   * what observers see of the upstream side, built once.
+   */
+  UpstreamSummary close() {
+    state = State.DONE;
+    if (attempt != null) {
+      Outcome head = attempt.headOutcome();
+      endTry(head != null ? head : Outcome.CANCELLED, head != null ? headStatus : 0);
+      attempt.release();
+    }
+    return new UpstreamSummary(upstream, tryNo, retries, retriesDenied, upstreamStartNanos, upstreamEndNanos, upstreamError);
+  }
+}

@@ -1,0 +1,65 @@
+package bulwark.proxy;
+
+import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.UpstreamTls;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The upstream clients of one event loop, one per upstream (its connection pools belong to that
+ * loop). Touched only on that loop.
+ */
+final class UpstreamClients {
+  private final Vertx vertx;
+  private final Map<UpstreamRuntime, UpstreamClient> clients = new IdentityHashMap<>();
+
+  UpstreamClients(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** The client of {@code up} on this loop, made on first use. */
+  UpstreamClient client(UpstreamRuntime up) {
+    UpstreamClient c = clients.get(up);
+    if (c == null) {
+      var tc = up.config().timeouts();
+      HttpClientOptions o = UpstreamTls.apply(new HttpClientOptions(), up.config().tls())
+          .setKeepAlive(true)
+          .setKeepAliveTimeout((int) Math.max(1, tc.idle().toSeconds()))
+          .setIdleTimeout((int) Math.max(1, tc.idle().toSeconds()))
+          .setIdleTimeoutUnit(TimeUnit.SECONDS)
+          .setConnectTimeout((int) tc.connect().toMillis())
+          .setTcpNoDelay(true)
+          .setDecompressionSupported(false)
+          .setName("bulwark-" + up.name());
+      c = new UpstreamClient(vertx, vertx.httpClientBuilder().with(o).build(), up.config().maxConnectionsPerTarget(), up.config().maxTunnelsPerTarget());
+      // a request that read the previous snapshot may still reach a retired upstream: it gets a
+      // client of its own, closed when its last exchange ends
+      if (up.retired()) c.retireWhenIdle();
+      else clients.put(up, c);
+    }
+    return c;
+  }
+
+  /** Closes the pools of upstreams replaced by a reload, each once its last exchange has ended. */
+  void retire() {
+    for (Iterator<Map.Entry<UpstreamRuntime, UpstreamClient>> it = clients.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<UpstreamRuntime, UpstreamClient> e = it.next();
+      if (e.getKey().retired()) {
+        e.getValue().retire();
+        it.remove();
+      }
+    }
+  }
+
+  Future<Void> close() {
+    List<Future<Void>> fs = clients.values().stream().map(UpstreamClient::close).toList();
+    clients.clear();
+    return Future.join(fs).mapEmpty();
+  }
+}

@@ -1,0 +1,43 @@
+package bulwark.proxy;
+
+import bulwark.upstream.Target;
+import bulwark.upstream.UpstreamRuntime;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+
+/** How an attempt's upstream request and, when one is needed, its new connection are made. */
+final class UpstreamRequests {
+  private UpstreamRequests() {}
+
+  /** The connection is already chosen: the options only make the request line and Host. */
+  static RequestOptions options(UpstreamRuntime up, Target t, HttpMethod method, String uri, MultiMap headers) {
+    return new RequestOptions()
+        .setMethod(method)
+        .setHost(t.ssl() && up.serverName() != null ? up.serverName() : t.host())
+        .setPort(t.port())
+        .setSsl(t.ssl())
+        .setURI(uri)
+        .setHeaders(headers);
+  }
+
+  /** How a new connection to t is made: to the target's address, the TLS server name as SNI. */
+  static HttpConnectOptions connectOptions(UpstreamRuntime up, Target t) {
+    HttpConnectOptions co = new HttpConnectOptions()
+        .setHost(t.host())
+        .setPort(t.port())
+        .setSsl(t.ssl())
+        .setConnectTimeout(up.connectMillis());
+    // the target's address is made once, not per request. A TLS server name of its own is sent as
+    // SNI while the connection goes to the target's address
+    if (!t.ssl()) co.setServer(t.address());
+    else if (up.serverName() != null) co.setServer(t.address()).setHost(up.serverName());
+    return co;
+  }
+
+  /** Whether a request with this method may carry a body (an HTTP/2 one without Content-Length is then sent chunked). */
+  static boolean mayHaveBody(HttpMethod m) {
+    return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.DELETE || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE);
+  }
+}
