@@ -2,6 +2,7 @@ package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
 import bulwark.config.HealthCheckConfig;
+import bulwark.config.HealthCheckType;
 import bulwark.config.PassiveCheckConfig;
 import bulwark.config.Percent;
 import bulwark.config.ScoreConfig;
@@ -43,7 +44,7 @@ public final class HealthTesting {
   }
 
   public static ActiveCheckConfig active(int healthy, int unhealthy) {
-    return new ActiveCheckConfig("http", "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), healthy, unhealthy);
+    return new ActiveCheckConfig(HealthCheckType.HTTP, "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), healthy, unhealthy);
   }
 
   public static PassiveCheckConfig passive(int consecutiveFailures, Duration ejectFor, double maxEjectedPercent) {
