@@ -355,7 +355,7 @@ public final class AdminServer {
           .put("balancer", u.config().balancer())
           .put("usableTargets", usable)
           .put("healthCheck", new JsonObject()
-              .put("active", hc == null || hc.active() == null ? null : hc.active().type())
+              .put("active", hc == null || hc.active() == null || hc.active().type() == null ? null : hc.active().type().configName())
               .put("passive", hc != null && hc.passive() != null)
               .put("panic", health.panic()))
           .put("targets", ts);

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 public record ActiveCheckConfig(
-    @Doc(value = "http sends GET path and checks the status; tcp only opens a connection.", dflt = "http", names = HealthCheckType.class) String type,
+    @Doc(value = "http sends GET path and checks the status; tcp only opens a connection.", dflt = "http") HealthCheckType type,
     @Doc(value = "Path of the HTTP check. A JSON answer may report resource signals (cpu, memory between 0 and 1) and dependencies (a mapping of names to UP/DOWN) for the score.", dflt = "/health") String path,
     @Doc(value = "Statuses that pass the HTTP check. Empty: any 2xx or 3xx.") List<Integer> statuses,
     @Doc("Host header of the HTTP check. Empty: the target's host:port.") String host,

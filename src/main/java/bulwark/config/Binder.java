@@ -48,8 +48,16 @@ final class Binder {
   }
 
   /** Records written as one YAML scalar (50%, 1MiB, 10/s): absent without a default, they are null. */
-  private static boolean scalar(Class<?> c) {
-    return c == ByteSize.class || c == Percent.class || c == Rate.class;
+  static boolean scalar(Class<?> c) {
+    return c == ByteSize.class || c == Percent.class || c == Rate.class || grammar(c);
+  }
+
+  /**
+   * Values with a grammar whose errors the validator used to report: a bad one is reported in the
+   * validator's order (see {@link #unknownNames}).
+   */
+  static boolean grammar(Class<?> c) {
+    return Names.isNames(c) || c == RateLimitKeySpec.class || c == RetryOn.class;
   }
 
   static boolean hasRequired(Class<?> recordType) {
@@ -179,8 +187,10 @@ final class Binder {
       if (c == Percent.class) return Percent.parse(text);
       if (c == Rate.class) return Rate.parse(text);
       if (Names.isNames(c)) return Names.parse(c, text);
+      if (c == RateLimitKeySpec.class) return RateLimitKeySpec.parse(text);
+      if (c == RetryOn.class) return RetryOn.parse(text);
     } catch (IllegalArgumentException e) {
-      if (Names.isNames(c)) {
+      if (grammar(c)) {
         if (errors.stream().noneMatch(x -> x.path().equals(path))) unknownNames.put(path, e.getMessage());
         return null;
       }

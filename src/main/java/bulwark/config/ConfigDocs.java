@@ -163,7 +163,7 @@ public final class ConfigDocs {
 
   /** A record bound as a YAML mapping (the value types ByteSize, Percent and Rate are scalars). */
   static boolean isSection(Class<?> c) {
-    return c.isRecord() && c != ByteSize.class && c != Percent.class && c != Rate.class;
+    return c.isRecord() && !Binder.scalar(c);
   }
 
   static Doc doc(RecordComponent rc) {
@@ -185,10 +185,9 @@ public final class ConfigDocs {
     return "Not supported yet (arrives with the " + capability + " capability).";
   }
 
-  /** The names a value may take: its enum's, the enum @Doc names, or @Doc oneOf; empty for free text. */
+  /** The names a value may take: its enum's, or @Doc oneOf; empty for free text. */
   static List<String> oneOf(Class<?> c, Doc d) {
     if (Names.isNames(c)) return Names.of(c);
-    if (d != null && d.names() != ConfigName.class) return Names.of(d.names());
     return d == null ? List.of() : Arrays.asList(d.oneOf());
   }
 

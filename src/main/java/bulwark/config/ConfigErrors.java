@@ -50,10 +50,15 @@ final class ConfigErrors {
     if (message != null) errors.add(new ConfigError(path, message));
   }
 
-  /** A string field whose allowed names an enum holds. */
-  void names(Class<? extends ConfigName> type, String value, String path) {
-    String problem = Names.check(type, value);
-    if (problem != null) error(path, problem);
+  /** Reports, in document order, the values under {@code prefix} the binder could not read (items of a list). */
+  void namedUnder(String prefix) {
+    for (var it = unknownNames.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (e.getKey().startsWith(prefix)) {
+        errors.add(new ConfigError(e.getKey(), e.getValue()));
+        it.remove();
+      }
+    }
   }
 
   void positive(Duration d, String p) {

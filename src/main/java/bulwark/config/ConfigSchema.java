@@ -112,7 +112,7 @@ final class ConfigSchema {
       return s;
     }
     Class<?> c = (Class<?>) t;
-    if (c == String.class || Names.isNames(c)) {
+    if (c == String.class || Names.isNames(c) || c == RateLimitKeySpec.class || c == RetryOn.class) {
       s.put("type", "string");
       List<String> names = oneOf(c, d);
       if (!names.isEmpty()) {

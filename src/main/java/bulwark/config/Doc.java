@@ -32,13 +32,6 @@ public @interface Doc {
   /** Allowed values for a free-form string, shown in docs and schema. */
   String[] oneOf() default {};
 
-  /**
-   * For a string field whose names an enum already holds (until the field itself is typed with it):
-   * the enum, whose names the validator checks and the docs list. A field typed with a
-   * {@link ConfigName} enum needs nothing here.
-   */
-  Class<? extends ConfigName> names() default ConfigName.class;
-
   /** An optional section: absent means the feature is off (null), not a section of defaults. */
   boolean section() default false;
 }

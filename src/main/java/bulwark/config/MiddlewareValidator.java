@@ -53,11 +53,7 @@ final class MiddlewareValidator {
   }
 
   private void rateLimit(String p, RateLimitConfig r, boolean haveCluster) {
-    try {
-      RateLimitKeySpec.parse(nz(r.key()));
-    } catch (IllegalArgumentException e) {
-      err.error(p + ".key", e.getMessage());
-    }
+    err.named(p + ".key");
     err.check(r.burst() >= 0, p + ".burst", "must not be negative");
     err.named(p + ".scope");
     err.named(p + ".onRedisFailure");

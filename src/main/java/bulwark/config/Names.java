@@ -28,17 +28,6 @@ final class Names {
     throw new IllegalArgumentException(((ConfigName) all[0]).unknown(text));
   }
 
-  /** The message for {@code text} when it is not one of the names of {@code type}, or null when it is (or is absent). */
-  static String check(Class<?> type, String text) {
-    if (text == null) return null;
-    try {
-      parse(type, text);
-      return null;
-    } catch (IllegalArgumentException e) {
-      return e.getMessage();
-    }
-  }
-
   /** "a", "a or b", "a, b or c". */
   static String orList(List<String> names) {
     int n = names.size();

@@ -51,7 +51,7 @@ final class ServerValidator {
       String cp = p + ".certificates[" + i + "]";
       if (pem.pemCertificates(c.cert(), cp + ".cert") & pem.pemKey(c.key(), cp + ".key")) pem.pair(c.cert(), c.key(), cp + ".key");
     }
-    err.names(TlsVersion.class, t.minVersion(), p + ".minVersion");
+    err.named(p + ".minVersion");
     if (t.hsts() != null) err.check(t.hsts().maxAge() >= 0, p + ".hsts.maxAge", "must not be negative");
   }
 

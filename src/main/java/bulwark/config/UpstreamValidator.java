@@ -84,7 +84,7 @@ final class UpstreamValidator {
     ActiveCheckConfig a = h.active();
     if (a != null) {
       String ap = p + ".active";
-      err.names(HealthCheckType.class, a.type(), ap + ".type");
+      err.named(ap + ".type");
       err.check(a.path() != null && a.path().startsWith("/"), ap + ".path", "'" + a.path() + "' must start with /");
       for (int i = 0; i < a.statuses().size(); i++) {
         int s = a.statuses().get(i);
@@ -120,24 +120,18 @@ final class UpstreamValidator {
     err.check(b.failureRateThreshold() == null || b.failureRateThreshold().value() > 0, p + ".failureRateThreshold", "must be above 0%");
     err.check(b.slowCallRateThreshold() == null || b.slowCallRateThreshold().value() > 0, p + ".slowCallRateThreshold", "must be above 0%");
     err.positive(b.slowCallThreshold(), p + ".slowCallThreshold");
-    err.names(WindowType.class, b.windowType(), p + ".windowType");
+    err.named(p + ".windowType");
     err.check(b.window() >= 1, p + ".window", "must be at least 1");
     err.check(b.minimumCalls() >= 1, p + ".minimumCalls", "must be at least 1");
     err.positive(b.openFor(), p + ".openFor");
     err.check(b.halfOpenCalls() >= 1, p + ".halfOpenCalls", "must be at least 1");
     err.positive(b.maxHalfOpenWait(), p + ".maxHalfOpenWait");
-    err.names(BreakerScope.class, b.scope(), p + ".scope");
+    err.named(p + ".scope");
   }
 
   private void retry(String p, RetryConfig r) {
     err.check(r.attempts() >= 1 && r.attempts() <= 10, p + ".attempts", "must be between 1 and 10");
-    for (int i = 0; i < r.on().size(); i++) {
-      String c = r.on().get(i);
-      boolean status = c.matches("[1-5]\\d\\d");
-      if (!status && Names.check(RetryCondition.class, c) != null) {
-        err.error(p + ".on[" + i + "]", "'" + c + "' must be connect_failure, reset, timeout or an HTTP status" + Suggest.didYouMean(c, Names.of(RetryCondition.class)));
-      }
-    }
+    err.namedUnder(p + ".on[");
     err.positive(r.backoff(), p + ".backoff");
     err.positive(r.maxBackoff(), p + ".maxBackoff");
     err.positive(r.perTryTimeout(), p + ".perTryTimeout");
@@ -150,7 +144,7 @@ final class UpstreamValidator {
     AdaptiveConcurrencyConfig a = o.adaptive();
     if (a == null) return;
     String ap = p + ".adaptive";
-    err.names(AdaptiveAlgorithm.class, a.algorithm(), ap + ".algorithm");
+    err.named(ap + ".algorithm");
     err.check(a.minLimit() >= 1, ap + ".minLimit", "must be at least 1");
     err.check(a.maxLimit() >= a.minLimit(), ap + ".maxLimit", "must be at least minLimit");
     err.check(a.initialLimit() >= a.minLimit() && a.initialLimit() <= a.maxLimit(), ap + ".initialLimit", "must be between minLimit and maxLimit");

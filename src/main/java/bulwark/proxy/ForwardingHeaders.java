@@ -84,7 +84,7 @@ public final class ForwardingHeaders {
       if (m.jwt() != null && m.jwt().forwardClaims() != null) names.addAll(m.jwt().forwardClaims().values());
       if (m.introspection() != null && m.introspection().forwardClaims() != null) names.addAll(m.introspection().forwardClaims().values());
       if (m.apiKey() != null && m.apiKey().header() != null) names.add(m.apiKey().header());
-      if (m.rateLimit() != null) headerOf(m.rateLimit().key(), names);
+      if (m.rateLimit() != null && m.rateLimit().key() != null) headerOf(m.rateLimit().key().toString(), names);
       if (m.headers() != null && m.headers().request() != null) {
         HeaderOps ops = m.headers().request();
         if (ops.set() != null) names.addAll(ops.set().keySet());

@@ -3,6 +3,7 @@ package bulwark.server;
 import bulwark.config.CertificateConfig;
 import bulwark.config.Pem;
 import bulwark.config.TlsConfig;
+import bulwark.config.TlsVersion;
 import io.netty.handler.ssl.OpenSsl;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
@@ -65,7 +66,7 @@ final class ServerTls {
   }
 
   static Set<String> protocols(TlsConfig t) {
-    return "TLSv1.3".equals(t.minVersion()) ? Set.of("TLSv1.3") : new LinkedHashSet<>(List.of("TLSv1.2", "TLSv1.3"));
+    return t.minVersion() == TlsVersion.TLS_V1_3 ? Set.of("TLSv1.3") : new LinkedHashSet<>(List.of("TLSv1.2", "TLSv1.3"));
   }
 
   /** Turns TLS on in the listener options (called when building them, at start). */

@@ -1,5 +1,6 @@
 package bulwark.upstream;
 
+import bulwark.config.BreakerScope;
 import bulwark.config.UpstreamConfig;
 import bulwark.upstream.health.UpstreamHealth;
 import bulwark.upstream.resilience.Breaker;
@@ -62,7 +63,7 @@ public final class UpstreamRuntime {
     this.balancer = Balancers.newBalancer(config.balancer(), targets, hashOn);
     this.health = UpstreamHealth.of(name, config.healthCheck(), targets, config.tls());
     var cb = config.circuitBreaker();
-    this.breaker = cb != null && !"route".equals(cb.scope()) ? new Breaker(name, name, cb, clock, telemetry) : null;
+    this.breaker = cb != null && cb.scope() != BreakerScope.ROUTE ? new Breaker(name, name, cb, clock, telemetry) : null;
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
     this.overload = new OverloadGuard(config.overload());
   }

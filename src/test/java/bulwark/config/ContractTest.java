@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -71,15 +72,15 @@ class ContractTest {
     assertThat(users.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60)));
     assertThat(users.maxConnectionsPerTarget()).isEqualTo(256);
     assertThat(users.healthCheck()).isEqualTo(new HealthCheckConfig(
-        new ActiveCheckConfig("http", "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), 2, 3),
+        new ActiveCheckConfig(HealthCheckType.HTTP, "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), 2, 3),
         new PassiveCheckConfig(5, Duration.ofSeconds(30), new Percent(50)),
         new ScoreConfig(new ScoreWeights(30, 40, 20, 10), 20), false));
     assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(new Percent(50), Duration.ofSeconds(2), new Percent(80),
-        "count", 50, 20, Duration.ofSeconds(10), 5, Duration.ofSeconds(10), "upstream"));
-    assertThat(users.retry()).isEqualTo(new RetryConfig(2, List.of("connect_failure", "reset", "timeout", "502", "503", "504"),
+        WindowType.COUNT, 50, 20, Duration.ofSeconds(10), 5, Duration.ofSeconds(10), BreakerScope.UPSTREAM));
+    assertThat(users.retry()).isEqualTo(new RetryConfig(2, Stream.of("connect_failure", "reset", "timeout", "502", "503", "504").map(RetryOn::parse).toList(),
         Duration.ofMillis(25), Duration.ofMillis(250), new Percent(20), 10, null, new ByteSize(64 * 1024)));
     assertThat(cfg.middlewares().get("per-ip").rateLimit()).isEqualTo(
-        new RateLimitConfig("client_ip", new Rate(10, Duration.ofSeconds(1)), 20, RateLimitScope.LOCAL, FailureMode.OPEN, 1_000_000));
+        new RateLimitConfig(RateLimitKeySpec.CLIENT_IP, new Rate(10, Duration.ofSeconds(1)), 20, RateLimitScope.LOCAL, FailureMode.OPEN, 1_000_000));
     assertThat(cfg.upstreams().get("users-v2").targets()).containsExactly(new TargetConfig("http://127.0.0.1:8083", 1));
     UpstreamConfig orders = cfg.upstreams().get("orders");
     assertThat(orders.balancer()).isEqualTo("consistent_hash");

@@ -39,7 +39,7 @@ class TlsConfigTest {
     BulwarkConfig cfg = load(server("certificates: [ { cert: \"" + leaf.cert() + "\", key: \"" + leaf.key() + "\" } ]\nhsts: {}\n"));
     TlsConfig t = cfg.server().tls();
     assertThat(t.certificates()).containsExactly(new CertificateConfig(leaf.cert().toString(), leaf.key().toString()));
-    assertThat(t.minVersion()).isEqualTo("TLSv1.2");
+    assertThat(t.minVersion()).isEqualTo(TlsVersion.TLS_V1_2);
     assertThat(t.hsts().headerValue()).isEqualTo("max-age=31536000");
     assertThat(new HstsConfig(600, true, true).headerValue()).isEqualTo("max-age=600; includeSubDomains; preload");
   }

@@ -4,6 +4,7 @@ import bulwark.config.BulwarkConfig;
 import bulwark.config.ClusterConfig;
 import bulwark.config.FailureMode;
 import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitKeySpec;
 import bulwark.config.RateLimitScope;
 import bulwark.filter.Filter;
 import io.github.bucket4j.TimeMeter;
@@ -63,7 +64,7 @@ public final class RateLimitRegistry implements AutoCloseable {
 
   /** The filter of the rateLimit middleware {@code name}. */
   public Filter filter(String name, RateLimitConfig config) {
-    RateLimitKey key = RateLimitKey.parse(config.key());
+    RateLimitKey key = RateLimitKey.of(config.key() == null ? RateLimitKeySpec.CLIENT_IP : config.key());
     RateLimitCounts c = counts.computeIfAbsent(name, n -> new RateLimitCounts());
     if (config.scope() == RateLimitScope.CLUSTER) {
       ClusterConfig cc = preparing;

@@ -1,6 +1,7 @@
 package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
+import bulwark.config.HealthCheckType;
 import bulwark.config.UpstreamTlsConfig;
 import bulwark.upstream.Target;
 import io.vertx.core.Future;
@@ -17,12 +18,11 @@ public interface HealthCheck {
 
   Future<Void> close();
 
-  /** The check for {@code config.type()}: "http" (the default) or "tcp". */
+  /** The check for {@code config.type()}: http (the default) or tcp. */
   static HealthCheck newCheck(String upstream, ActiveCheckConfig config, UpstreamTlsConfig tls, Vertx vertx) {
-    return switch (config.type() == null ? "http" : config.type()) {
-      case "tcp" -> new TcpHealthCheck(upstream, config, vertx);
-      case "http" -> new HttpHealthCheck(upstream, config, tls, vertx);
-      default -> throw new IllegalArgumentException("unknown health check type '" + config.type() + "'");
+    return switch (config.type() == null ? HealthCheckType.HTTP : config.type()) {
+      case TCP -> new TcpHealthCheck(upstream, config, vertx);
+      case HTTP -> new HttpHealthCheck(upstream, config, tls, vertx);
     };
   }
 

@@ -1,5 +1,6 @@
 package bulwark.upstream.resilience;
 
+import bulwark.config.WindowType;
 import bulwark.upstream.Outcome;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
@@ -44,7 +45,7 @@ public final class Breaker {
     this.clock = clock;
     this.openForMillis = c.openFor().toMillis();
     this.maxHalfOpenWaitMillis = c.maxHalfOpenWait().toMillis();
-    boolean time = "time".equals(c.windowType());
+    boolean time = c.windowType() == WindowType.TIME;
     var cfg = io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
         .failureRateThreshold((float) c.failureRateThreshold().value())
         .slowCallRateThreshold((float) c.slowCallRateThreshold().value())

@@ -1,5 +1,6 @@
 package bulwark.upstream.resilience;
 
+import bulwark.config.AdaptiveAlgorithm;
 import bulwark.config.AdaptiveConcurrencyConfig;
 
 /**
@@ -29,7 +30,7 @@ public final class ConcurrencyLimiter {
   private double shortRtt = -1;
 
   public ConcurrencyLimiter(AdaptiveConcurrencyConfig c) {
-    this.aimd = "aimd".equals(c.algorithm());
+    this.aimd = c.algorithm() == AdaptiveAlgorithm.AIMD;
     this.min = c.minLimit();
     this.max = c.maxLimit();
     this.thresholdNanos = c.latencyThreshold().toNanos();

@@ -1,6 +1,7 @@
 package bulwark.upstream.resilience;
 
 import bulwark.config.RetryConfig;
+import bulwark.config.RetryOn;
 import bulwark.upstream.Outcome;
 import io.vertx.core.http.HttpMethod;
 import java.util.concurrent.ThreadLocalRandom;
@@ -22,12 +23,15 @@ public final class RetryPolicy {
   public RetryPolicy(RetryConfig c, LongSupplier nanos) {
     this.attempts = c.attempts();
     boolean connect = false, reset = false, timeout = false;
-    for (String on : c.on()) {
-      switch (on) {
-        case "connect_failure" -> connect = true;
-        case "reset" -> reset = true;
-        case "timeout" -> timeout = true;
-        default -> statuses[Integer.parseInt(on)] = true;
+    for (RetryOn on : c.on()) {
+      if (on.condition() == null) {
+        statuses[on.status()] = true;
+        continue;
+      }
+      switch (on.condition()) {
+        case CONNECT_FAILURE -> connect = true;
+        case RESET -> reset = true;
+        case TIMEOUT -> timeout = true;
       }
     }
     this.onConnect = connect;

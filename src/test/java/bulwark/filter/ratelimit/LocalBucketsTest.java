@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import bulwark.config.FailureMode;
 import bulwark.config.Rate;
 import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitKeySpec;
 import bulwark.config.RateLimitScope;
 import io.github.bucket4j.ConsumptionProbe;
 import java.time.Duration;
@@ -14,7 +15,7 @@ class LocalBucketsTest {
   private final ManualTime time = new ManualTime();
 
   private static RateLimitConfig config(String rate, int burst, int maxKeys) {
-    return new RateLimitConfig("client_ip", Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, maxKeys);
+    return new RateLimitConfig(RateLimitKeySpec.CLIENT_IP, Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, maxKeys);
   }
 
   private LocalBuckets buckets(String rate, int burst, int maxKeys) {

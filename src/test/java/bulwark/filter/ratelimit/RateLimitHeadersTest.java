@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import bulwark.config.FailureMode;
 import bulwark.config.Rate;
 import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitKeySpec;
 import bulwark.config.RateLimitScope;
 import io.vertx.core.MultiMap;
 import java.time.Duration;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class RateLimitHeadersTest {
   private static RateLimitPolicy policy(String name, String rate, int burst) {
-    return RateLimitPolicy.of(name, new RateLimitConfig("client_ip", Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, 10));
+    return RateLimitPolicy.of(name, new RateLimitConfig(RateLimitKeySpec.CLIENT_IP, Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, 10));
   }
 
   @Test

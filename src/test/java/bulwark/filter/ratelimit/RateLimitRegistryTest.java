@@ -8,6 +8,7 @@ import bulwark.config.ConfigLoader;
 import bulwark.config.FailureMode;
 import bulwark.config.Rate;
 import bulwark.config.RateLimitConfig;
+import bulwark.config.RateLimitKeySpec;
 import bulwark.config.RateLimitScope;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,7 @@ class RateLimitRegistryTest {
   void clusterScopeNeedsAClusterSection() {
     RateLimitRegistry reg = new RateLimitRegistry(new ManualTime());
     reg.prepare(null);
-    assertThatThrownBy(() -> reg.filter("c", new RateLimitConfig("client_ip", Rate.parse("1/s"), 0, RateLimitScope.CLUSTER, FailureMode.OPEN, 10)))
+    assertThatThrownBy(() -> reg.filter("c", new RateLimitConfig(RateLimitKeySpec.CLIENT_IP, Rate.parse("1/s"), 0, RateLimitScope.CLUSTER, FailureMode.OPEN, 10)))
         .hasMessageContaining("cluster");
   }
 }

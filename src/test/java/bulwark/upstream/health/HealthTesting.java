@@ -2,6 +2,7 @@ package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
 import bulwark.config.HealthCheckConfig;
+import bulwark.config.HealthCheckType;
 import bulwark.config.PassiveCheckConfig;
 import bulwark.config.Percent;
 import bulwark.config.ScoreConfig;
@@ -147,12 +148,12 @@ public final class HealthTesting {
   }
 
   public static ActiveCheckConfig active(int healthy, int unhealthy) {
-    return new ActiveCheckConfig("http", "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), healthy, unhealthy);
+    return new ActiveCheckConfig(HealthCheckType.HTTP, "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), healthy, unhealthy);
   }
 
   /** Checks every {@code interval} plus this jitter (0: none, so a test knows when each round runs). */
   public static ActiveCheckConfig active(int healthy, int unhealthy, Duration interval, double jitterPercent) {
-    return new ActiveCheckConfig("http", "/health", List.of(), null, interval, new Percent(jitterPercent), Duration.ofSeconds(1), healthy, unhealthy);
+    return new ActiveCheckConfig(HealthCheckType.HTTP, "/health", List.of(), null, interval, new Percent(jitterPercent), Duration.ofSeconds(1), healthy, unhealthy);
   }
 
   public static PassiveCheckConfig passive(int consecutiveFailures, Duration ejectFor, double maxEjectedPercent) {

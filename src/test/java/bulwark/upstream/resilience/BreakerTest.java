@@ -1,5 +1,7 @@
 package bulwark.upstream.resilience;
 
+import bulwark.config.BreakerScope;
+import bulwark.config.WindowType;
 import bulwark.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,7 +17,7 @@ class BreakerTest {
 
   private Breaker breaker(String windowType, int window) {
     return new Breaker("users", new CircuitBreakerConfig(new Percent(50), Duration.ofSeconds(2), new Percent(80),
-        windowType, window, 10, Duration.ofSeconds(10), 3, Duration.ofSeconds(5), "upstream"), clock);
+        WindowType.valueOf(windowType.toUpperCase()), window, 10, Duration.ofSeconds(10), 3, Duration.ofSeconds(5), BreakerScope.UPSTREAM), clock);
   }
 
   private static void calls(Breaker b, int n, Outcome o, long millis) {

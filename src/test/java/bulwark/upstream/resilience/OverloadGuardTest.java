@@ -2,6 +2,7 @@ package bulwark.upstream.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.config.AdaptiveAlgorithm;
 import bulwark.config.AdaptiveConcurrencyConfig;
 import bulwark.config.OverloadConfig;
 import java.time.Duration;
@@ -32,7 +33,7 @@ class OverloadGuardTest {
 
   @Test
   void aimdGrowsWhileFineAndBacksOffOnTrouble() {
-    ConcurrencyLimiter l = new ConcurrencyLimiter(new AdaptiveConcurrencyConfig("aimd", 10, 4, 50, Duration.ofMillis(100)));
+    ConcurrencyLimiter l = new ConcurrencyLimiter(new AdaptiveConcurrencyConfig(AdaptiveAlgorithm.AIMD, 10, 4, 50, Duration.ofMillis(100)));
     for (int i = 0; i < 20; i++) l.onSample(Duration.ofMillis(10).toNanos(), l.limit(), false);
     assertThat(l.limit()).isEqualTo(30);
     l.onSample(Duration.ofMillis(10).toNanos(), 1, false);
@@ -49,13 +50,13 @@ class OverloadGuardTest {
 
   @Test
   void gradientShrinksTheLimitWhenLatencyRisesAboveTheBaseline() {
-    ConcurrencyLimiter l = new ConcurrencyLimiter(new AdaptiveConcurrencyConfig("gradient", 100, 4, 1000, Duration.ofSeconds(1)));
+    ConcurrencyLimiter l = new ConcurrencyLimiter(new AdaptiveConcurrencyConfig(AdaptiveAlgorithm.GRADIENT, 100, 4, 1000, Duration.ofSeconds(1)));
     for (int i = 0; i < 200; i++) l.onSample(Duration.ofMillis(10).toNanos(), l.limit(), false);
     int steady = l.limit();
     assertThat(steady).as("steady latency lets it grow").isGreaterThan(100);
     for (int i = 0; i < 50; i++) l.onSample(Duration.ofMillis(80).toNanos(), l.limit(), false);
     assertThat(l.limit()).as("latency 8x the baseline").isLessThan(steady / 2);
-    OverloadGuard g = new OverloadGuard(new OverloadConfig(0, 0, new AdaptiveConcurrencyConfig("gradient", 5, 1, 10, Duration.ofSeconds(1))));
+    OverloadGuard g = new OverloadGuard(new OverloadConfig(0, 0, new AdaptiveConcurrencyConfig(AdaptiveAlgorithm.GRADIENT, 5, 1, 10, Duration.ofSeconds(1))));
     for (int i = 0; i < 5; i++) assertThat(g.tryAcquire()).isNull();
     assertThat(g.tryAcquire()).isEqualTo(OverloadGuard.Refusal.ADAPTIVE);
   }

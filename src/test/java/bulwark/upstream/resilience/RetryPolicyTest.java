@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import bulwark.config.ByteSize;
 import bulwark.config.Percent;
 import bulwark.config.RetryConfig;
+import bulwark.config.RetryOn;
 import bulwark.upstream.Outcome;
 import io.vertx.core.http.HttpMethod;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class RetryPolicyTest {
   private static RetryPolicy policy(List<String> on) {
-    return new RetryPolicy(new RetryConfig(3, on, Duration.ofMillis(25), Duration.ofMillis(100), new Percent(20), 10, null,
+    return new RetryPolicy(new RetryConfig(3, on.stream().map(RetryOn::parse).toList(), Duration.ofMillis(25), Duration.ofMillis(100), new Percent(20), 10, null,
         new ByteSize(65536)), System::nanoTime);
   }
 
