@@ -1,4 +1,4 @@
-import bulwark.proxy.DeferredFlush;
+import bulwark.transport.DeferredFlush;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -19,7 +19,7 @@ import java.util.ArrayDeque;
  * they are and the bodies piped. Like Bulwark (since 11e83b3), it keeps its upstream connections
  * itself, a stack of idle ones per event loop from {@code HttpClientAgent.connect}, rather than
  * through Vert.x's pooled client. Like Bulwark (since the session of 2 December), both sides' flushes
- * wait for the end of the event loop's batch ({@code bulwark.proxy.DeferredFlush}).
+ * wait for the end of the event loop's batch ({@code bulwark.transport.DeferredFlush}).
  * Run by bench/run.sh on the fat jar's class path:
  *
  * <pre>java -cp target/bulwark.jar bench/VertxPipe.java LISTEN_PORT UPSTREAM_PORT</pre>
