@@ -2,7 +2,7 @@ package bulwark.filter;
 
 import bulwark.routing.Route;
 import bulwark.upstream.HashOn;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;

@@ -1,7 +1,7 @@
 package bulwark.observe;
 
 import bulwark.routing.Route;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 
 /**

@@ -7,7 +7,7 @@ import bulwark.config.RouteConfig;
 import bulwark.filter.Filter;
 import bulwark.filter.Filters;
 import bulwark.filter.ratelimit.RateLimitRegistry;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import java.util.ArrayList;
 import java.util.HashMap;

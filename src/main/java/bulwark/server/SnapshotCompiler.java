@@ -7,7 +7,7 @@ import bulwark.proxy.ForwardingHeaders;
 import bulwark.proxy.Snapshot;
 import bulwark.routing.RouteTable;
 import bulwark.routing.RouteTableCompiler;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import java.util.Map;
 import java.util.function.Supplier;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigLoader;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.TargetStates;
 import io.vertx.core.MultiMap;
 import java.util.ArrayList;
 import java.util.List;
