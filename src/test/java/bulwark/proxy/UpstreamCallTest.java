@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.ConfigLoader;
 import bulwark.config.UpstreamConfig;
-import bulwark.filter.Filter;
 import bulwark.routing.Route;
 import bulwark.testing.MutableClock;
 import bulwark.upstream.Attempt;
@@ -165,7 +164,7 @@ class UpstreamCallTest {
   }
 
   private static Route route(UpstreamRuntime up, long timeoutMillis) {
-    return new Route("r", "routes[0]", "/**", Set.of(), null, List.of(), List.of(), null, up, new Filter[0], List.of(), "", null,
+    return new Route("r", "routes[0]", "/**", Set.of(), null, List.of(), List.of(), null, up, 0, List.of(), "", null,
         timeoutMillis, 0, false, null);
   }
 
