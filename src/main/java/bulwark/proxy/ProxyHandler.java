@@ -1,5 +1,6 @@
 package bulwark.proxy;
 
+import bulwark.config.ByteSize;
 import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
 import bulwark.filter.Filter;
@@ -100,7 +101,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       }
       if (len > max) {
         LocalReply.closeAfterResponse(ex);
-        LocalReply.problem(call, 413, "Content Too Large", "the request body is larger than " + bulwark.config.ByteSize.human(max));
+        LocalReply.problem(call, 413, "Content Too Large", "the request body is larger than " + ByteSize.human(max));
         return;
       }
     }
