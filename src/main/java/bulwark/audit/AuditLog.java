@@ -160,7 +160,7 @@ public final class AuditLog implements Audit, Telemetry {
     if (r == null || i < 0 || i >= r.middlewareNames().size()) return;
     String middleware = r.middlewareNames().get(i);
     if (status == 429) {
-      if (r.filters()[i] instanceof RateLimitFilter) burst(middleware, r.name());
+      if (ex.chain()[i] instanceof RateLimitFilter) burst(middleware, r.name());
       return;
     }
     Map<String, Object> f = new LinkedHashMap<>();

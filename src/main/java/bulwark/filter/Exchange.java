@@ -2,7 +2,7 @@ package bulwark.filter;
 
 import bulwark.routing.Route;
 import bulwark.upstream.HashOn;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
@@ -25,6 +25,7 @@ public final class Exchange implements HashOn.Source {
   private final boolean requestIdFromClient;
   private final String clientIp;
   private Route route;
+  private Filter[] chain;
   private String path;
   private Map<String, String> params = Map.of();
   private String consumer;
@@ -36,7 +37,7 @@ public final class Exchange implements HashOn.Source {
   private int tryNo;
   private int retries;
   private boolean answered;
-  /** The index in {@code route.filters()} of the filter running now (set by {@link Chain}). */
+  /** The index in {@link #chain} of the filter running now (set by {@link Chain}). */
   int filterIndex = -1;
   private String traceId;
   private String spanId;
@@ -101,9 +102,15 @@ public final class Exchange implements HashOn.Source {
     return route;
   }
 
-  /** Set by the proxy once the route matched, with its path parameters. */
-  public void route(Route route, Map<String, String> params) {
+  /** The matched route's filter chain (from the serving snapshot); null before routing. */
+  public Filter[] chain() {
+    return chain;
+  }
+
+  /** Set by the proxy once the route matched, with its filter chain and path parameters. */
+  public void route(Route route, Filter[] chain, Map<String, String> params) {
     this.route = route;
+    this.chain = chain;
     this.params = params;
   }
 
@@ -203,7 +210,7 @@ public final class Exchange implements HashOn.Source {
     this.answered = true;
   }
 
-  /** The index in {@code route().filters()} of the filter running now (the one that answered, after an answer); -1 when none. */
+  /** The index in {@link #chain()} of the filter running now (the one that answered, after an answer); -1 when none. */
   public int filterIndex() {
     return filterIndex;
   }

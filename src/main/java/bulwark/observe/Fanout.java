@@ -2,8 +2,8 @@ package bulwark.observe;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
-import bulwark.upstream.Outcome;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import io.vertx.core.MultiMap;
 import java.util.List;
 import org.slf4j.Logger;

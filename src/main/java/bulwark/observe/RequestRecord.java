@@ -1,7 +1,7 @@
 package bulwark.observe;
 
 import bulwark.routing.Route;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 
 /**
@@ -17,7 +17,7 @@ import bulwark.upstream.UpstreamRuntime;
  * @param requestIdFromClient the request id is the client's own X-Request-Id (it may need redacting)
  * @param route the matched route, null when none matched
  * @param consumer who called, when an auth filter identified them; null otherwise
- * @param filterIndex the index in {@code route.filters()} of the filter that answered, -1 when none did
+ * @param filterIndex the index in the route's chain ({@code Exchange.chain()}) of the filter that answered, -1 when none did
  * @param rejectDetail the detail of the gateway's own error answer, null when it gave none
  * @param upstream the upstream of the last try (the route's or its fallback's); null when none was chosen
  * @param target the target of the last try; null when none was sent

@@ -2,8 +2,9 @@ package bulwark.observe;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
-import bulwark.upstream.Outcome;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.UpstreamEvents;
 import io.vertx.core.MultiMap;
 import java.util.List;
 
@@ -15,7 +16,7 @@ import java.util.List;
  * <p>The request methods run on the request's event loop and must not block. The others run on any
  * thread.
  */
-public interface Telemetry {
+public interface Telemetry extends UpstreamEvents {
   Telemetry NONE = new Telemetry() {};
 
   // ---- the request path (event loop) ----
@@ -59,6 +60,7 @@ public interface Telemetry {
   // ---- control-plane events (any thread) ----
 
   /** A circuit breaker changed state (CLOSED, OPEN, HALF_OPEN, FORCED_OPEN, ...). */
+  @Override
   default void breakerTransition(String upstream, String breaker, String from, String to) {}
 
   /**

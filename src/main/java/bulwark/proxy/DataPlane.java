@@ -1,6 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.log.AccessLog;
+import bulwark.observe.Telemetry;
 
 /** What the forwarder needs from the gateway that owns it. */
 public interface DataPlane {
@@ -12,9 +13,9 @@ public interface DataPlane {
 
   AccessLog accessLog();
 
-  /** Metrics, tracing and audit hooks; {@link bulwark.observe.Telemetry#NONE} when all are off. */
-  default bulwark.observe.Telemetry telemetry() {
-    return bulwark.observe.Telemetry.NONE;
+  /** Metrics, tracing and audit hooks; {@link Telemetry#NONE} when all are off. */
+  default Telemetry telemetry() {
+    return Telemetry.NONE;
   }
 
   /** Whether remediation sends route {@code route} straight to its fallback (useFallback). */

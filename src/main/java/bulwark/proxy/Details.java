@@ -1,7 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.upstream.Admission;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 
 /** The details of the gateway's own answers about its upstreams (problem+json "detail"). */

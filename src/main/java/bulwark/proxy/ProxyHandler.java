@@ -1,7 +1,9 @@
 package bulwark.proxy;
 
+import bulwark.config.ByteSize;
 import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
+import bulwark.filter.Filter;
 import bulwark.routing.PathNormalizer;
 import bulwark.routing.PathPattern;
 import bulwark.routing.Route;
@@ -81,7 +83,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     Exchange ex = call.exchange();
     HttpServerRequest req = ex.request();
     Route route = f.route();
-    ex.route(route, f.params());
+    Filter[] chain = snap.chains()[route.id()];
+    ex.route(route, chain, f.params());
     long max = snap.maxBodyBytes();
     String cl = req.getHeader(H.CONTENT_LENGTH);
     if (max > 0 && cl != null) {
@@ -98,7 +101,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       }
       if (len > max) {
         LocalReply.closeAfterResponse(ex);
-        LocalReply.problem(call, 413, "Content Too Large", "the request body is larger than " + bulwark.config.ByteSize.human(max));
+        LocalReply.problem(call, 413, "Content Too Large", "the request body is larger than " + ByteSize.human(max));
         return;
       }
     }
@@ -113,10 +116,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     String hostHeader = authority == null ? null : authority.toString();
     call.webSocket(ws);
     ex.upstreamHeaders(snap.forwarding().upstreamHeaders(req.headers(), req.version() != HttpVersion.HTTP_2, peer, req.isSSL(), hostHeader, ex.requestId(), ws));
-    if (route.filters().length == 0) {
+    if (chain.length == 0) {
       call.next(ex);
     } else {
-      Chain.run(route.filters(), 0, ex, call).onFailure(call::internalError);
+      Chain.run(chain, 0, ex, call).onFailure(call::internalError);
     }
   }
 

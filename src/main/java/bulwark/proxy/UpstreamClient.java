@@ -1,7 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.transport.DeferredFlush;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.upstream.UpstreamRuntime;
-import bulwark.upstream.UpstreamTls;
+import bulwark.upstream.target.UpstreamTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;

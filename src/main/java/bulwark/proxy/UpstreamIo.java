@@ -2,7 +2,7 @@ package bulwark.proxy;
 
 import bulwark.routing.Fallback;
 import bulwark.upstream.Attempt;
-import bulwark.upstream.Outcome;
+import bulwark.upstream.target.Outcome;
 import bulwark.upstream.UpstreamRuntime;
 
 /**

@@ -1,6 +1,6 @@
 package bulwark.proxy;
 
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpConnectOptions;

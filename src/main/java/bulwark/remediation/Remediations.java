@@ -7,7 +7,7 @@ import bulwark.config.RemediationRuleConfig;
 import bulwark.observe.Audit;
 import bulwark.routing.Route;
 import bulwark.routing.RouteTable;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

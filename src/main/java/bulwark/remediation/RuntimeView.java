@@ -3,7 +3,7 @@ package bulwark.remediation;
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.ratelimit.RateLimitRegistry;
 import bulwark.routing.RouteTable;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.TargetStates;
 
 /**
  * What remediation acts on (implemented by the server): the serving config and route table, read

@@ -1,13 +1,15 @@
 package bulwark.routing;
 
-import bulwark.filter.Filter;
 import bulwark.upstream.UpstreamRuntime;
 import java.util.List;
 import java.util.Set;
 
 /**
- * A compiled route: immutable, shared by all event loops. {@code filters} is the pre-built chain
- * (enclosing groups' middlewares first).
+ * A compiled route: immutable, shared by all event loops. {@code middlewareNames} are its
+ * middlewares (enclosing groups' first); the pre-built filter chain of those lives in the snapshot
+ * the route was compiled into, at index {@code id} (filters sit above routing in the package graph).
+ *
+ * @param id the route's position in config order ({@code FlatRoute.flatten}), 0 to routes - 1
  */
 public record Route(
     String name,
@@ -19,7 +21,7 @@ public record Route(
     List<ValueMatcher> query,
     String version,
     UpstreamRuntime upstream,
-    Filter[] filters,
+    int id,
     List<String> middlewareNames,
     String stripPrefix,
     String rewrite,

@@ -3,21 +3,24 @@ package bulwark.routing;
 import bulwark.config.BulwarkConfig;
 import bulwark.config.FlatRoute;
 import bulwark.config.MatchConfig;
+import bulwark.config.MiddlewareConfig;
 import bulwark.config.RouteConfig;
-import bulwark.filter.Filter;
-import bulwark.filter.Filters;
-import bulwark.filter.ratelimit.RateLimitRegistry;
-import bulwark.upstream.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.target.TargetStates;
+import bulwark.upstream.target.UpstreamEvents;
+import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Compiles a validated config into an immutable {@link RouteTable}. Runs off the event loop. */
+/**
+ * Compiles a validated config into an immutable {@link RouteTable}. Runs off the event loop. The
+ * filter chains are built above this package (the server's snapshot compiler), indexed by
+ * {@link Route#id()}.
+ */
 public final class RouteTableCompiler {
   private RouteTableCompiler() {}
 
@@ -26,39 +29,26 @@ public final class RouteTableCompiler {
    *     whose config did not change is reused as is, keeping its connection pools.
    */
   public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation) {
-    // a throwaway registry: local rate limits get fresh buckets, and no Redis connection is opened
-    // (a scope: cluster middleware is refused); the gateway passes its own registry instead
-    RateLimitRegistry rateLimits = new RateLimitRegistry();
-    rateLimits.prepare(null);
-    return compile(cfg, states, previous, generation, rateLimits);
+    return compile(cfg, states, previous, generation, UpstreamEvents.NONE);
   }
 
-  /**
-   * @param rateLimits the gateway's rate-limit state: unchanged rateLimit middlewares keep their
-   *     buckets across compiles ({@link RateLimitRegistry#prepare} must have been called)
-   */
-  public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation, RateLimitRegistry rateLimits) {
-    return compile(cfg, states, previous, generation, rateLimits, bulwark.observe.Telemetry.NONE);
-  }
-
-  /** @param telemetry the gateway's: new upstreams report their breaker transitions to it */
+  /** @param events the gateway's telemetry: new upstreams report their breaker transitions to it */
   public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation,
-      RateLimitRegistry rateLimits, bulwark.observe.Telemetry telemetry) {
+      UpstreamEvents events) {
     Map<String, UpstreamRuntime> upstreams = new LinkedHashMap<>();
     cfg.upstreams().forEach((name, uc) -> {
       UpstreamRuntime old = previous.get(name);
-      upstreams.put(name, old != null && old.config().equals(uc) ? old : new UpstreamRuntime(name, uc, states, java.time.Clock.systemUTC(), telemetry));
+      upstreams.put(name, old != null && old.config().equals(uc) ? old : new UpstreamRuntime(name, uc, states, Clock.systemUTC(), events));
     });
-    Map<String, Filter> filters = new HashMap<>();
-    cfg.middlewares().forEach((name, mc) -> filters.put(name, Filters.newFilter(name, mc, rateLimits)));
     List<Route> routes = new ArrayList<>();
-    for (FlatRoute fr : FlatRoute.flatten(cfg)) {
+    List<FlatRoute> flat = FlatRoute.flatten(cfg);
+    for (int id = 0; id < flat.size(); id++) {
+      FlatRoute fr = flat.get(id);
       RouteConfig rc = fr.route();
       MatchConfig m = rc.match();
       List<String> mws = List.copyOf(new LinkedHashSet<>(fr.middlewares()));
-      Filter[] chain = mws.stream().map(filters::get).toArray(Filter[]::new);
       Set<String> methods = new LinkedHashSet<>(m.methods());
-      bulwark.filter.cors.CorsFilter.allowPreflight(methods, chain);
+      if (answersPreflight(cfg, methods, mws)) methods.add("OPTIONS");
       routes.add(new Route(
           rc.name(),
           fr.path(),
@@ -69,7 +59,7 @@ public final class RouteTableCompiler {
           m.query().entrySet().stream().map(e -> ValueMatcher.of(e.getKey(), e.getValue())).toList(),
           rc.version(),
           upstreams.get(rc.upstream()),
-          chain,
+          id,
           mws,
           fr.stripPrefix(),
           rc.rewrite(),
@@ -79,5 +69,19 @@ public final class RouteTableCompiler {
           Fallback.of(rc.fallback(), upstreams)));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
+  }
+
+  /**
+   * Whether the route also matches OPTIONS so that its CORS middleware can answer preflights: it
+   * names methods, OPTIONS is not among them, and one of its middlewares is a cors one. The same
+   * rule as {@code CorsFilter.allowPreflight}, which then tells that filter the route's methods.
+   */
+  static boolean answersPreflight(BulwarkConfig cfg, Set<String> methods, List<String> middlewares) {
+    if (methods.isEmpty() || methods.contains("OPTIONS")) return false;
+    for (String name : middlewares) {
+      MiddlewareConfig mc = cfg.middlewares().get(name);
+      if (mc != null && mc.cors() != null) return true;
+    }
+    return false;
   }
 }

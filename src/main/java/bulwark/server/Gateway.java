@@ -22,7 +22,7 @@ import bulwark.remediation.RuntimeView;
 import bulwark.routing.RouteTable;
 import bulwark.transport.DrainGate;
 import bulwark.transport.FramingTransport;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;

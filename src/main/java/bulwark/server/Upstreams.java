@@ -1,7 +1,7 @@
 package bulwark.server;
 
 import bulwark.proxy.Snapshot;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;

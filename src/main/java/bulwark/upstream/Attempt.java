@@ -3,6 +3,8 @@ package bulwark.upstream;
 import bulwark.upstream.Admission.Refusal;
 import bulwark.upstream.resilience.Breaker;
 import bulwark.upstream.resilience.RetryPolicy;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import java.util.HashSet;
 import java.util.Set;
 

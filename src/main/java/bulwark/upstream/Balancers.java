@@ -1,5 +1,6 @@
 package bulwark.upstream;
 
+import bulwark.upstream.target.Target;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
 package bulwark.upstream;
 
+import bulwark.upstream.target.Target;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;

@@ -6,6 +6,10 @@ import bulwark.upstream.health.UpstreamHealth;
 import bulwark.upstream.resilience.Breaker;
 import bulwark.upstream.resilience.OverloadGuard;
 import bulwark.upstream.resilience.RetryPolicy;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetStates;
+import bulwark.upstream.target.UpstreamEvents;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,20 +39,20 @@ public final class UpstreamRuntime {
   private final OverloadGuard overload;
   private volatile boolean retired;
   private volatile boolean breakersForced;
-  private final bulwark.observe.Telemetry telemetry;
+  private final UpstreamEvents events;
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states) {
     this(name, config, states, Clock.systemUTC());
   }
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states, Clock clock) {
-    this(name, config, states, clock, bulwark.observe.Telemetry.NONE);
+    this(name, config, states, clock, UpstreamEvents.NONE);
   }
 
-  /** @param telemetry hears this upstream's breaker transitions */
-  public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states, Clock clock, bulwark.observe.Telemetry telemetry) {
+  /** @param events hears this upstream's breaker transitions */
+  public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states, Clock clock, UpstreamEvents events) {
     this.name = name;
-    this.telemetry = telemetry;
+    this.events = events;
     this.clock = clock;
     this.config = config;
     this.targets = config.targets().stream().map(t -> {
@@ -63,7 +67,7 @@ public final class UpstreamRuntime {
     this.balancer = Balancers.newBalancer(config.balancer(), targets, hashOn);
     this.health = UpstreamHealth.of(name, config.healthCheck(), targets, config.tls());
     var cb = config.circuitBreaker();
-    this.breaker = cb != null && cb.scope() != BreakerScope.ROUTE ? new Breaker(name, name, cb, clock, telemetry) : null;
+    this.breaker = cb != null && cb.scope() != BreakerScope.ROUTE ? new Breaker(name, name, cb, clock, events) : null;
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
     this.overload = new OverloadGuard(config.overload());
   }
@@ -195,7 +199,7 @@ public final class UpstreamRuntime {
     var cb = config.circuitBreaker();
     if (cb == null) return null;
     return routeBreakers.computeIfAbsent(route, r -> {
-      Breaker b = new Breaker(name + "/" + r, name, cb, clock, telemetry);
+      Breaker b = new Breaker(name + "/" + r, name, cb, clock, events);
       if (breakersForced) b.force(true);
       return b;
     });

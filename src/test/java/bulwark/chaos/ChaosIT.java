@@ -203,7 +203,7 @@ class ChaosIT {
       warm.run(gw.port, "/api/warm", RATE, 3, new Runnable[0], new int[0]);
     }
     await().atMost(Duration.ofSeconds(20)).until(() -> targets.stream().allMatch(t -> t.state().health().usable()
-        && t.state().health().status() == bulwark.upstream.health.HealthStatus.UP));
+        && t.state().health().status() == bulwark.upstream.target.HealthStatus.UP));
     try (Load load = new Load()) {
       int killAt = Math.max(1, SECONDS * 3 / 10);
       int hangAt = Math.max(2, SECONDS * 6 / 10);

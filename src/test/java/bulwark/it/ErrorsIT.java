@@ -4,7 +4,7 @@ import static bulwark.it.ItClients.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import bulwark.filter.Filters;
+import bulwark.filter.registry.Filters;
 import bulwark.it.ItClients.RawConnection;
 import bulwark.it.ItClients.RawResponse;
 import bulwark.it.TestSupport.RunningGateway;

@@ -3,7 +3,7 @@ package bulwark.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import bulwark.filter.Filters;
+import bulwark.filter.registry.Filters;
 import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
 import bulwark.log.RedactingDecorator;

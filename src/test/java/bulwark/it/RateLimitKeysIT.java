@@ -3,7 +3,7 @@ package bulwark.it;
 import static bulwark.it.ItClients.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import bulwark.filter.Filters;
+import bulwark.filter.registry.Filters;
 import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
 import java.util.Map;

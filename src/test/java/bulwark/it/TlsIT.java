@@ -385,9 +385,9 @@ class TlsIT {
         """.formatted(up, ca.cert(), client.cert(), client.key()))) {
       var health = g.gateway.states().stateFor("127.0.0.1:" + up).health();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline && health.status() != bulwark.upstream.health.HealthStatus.UP) Thread.sleep(50);
+      while (System.nanoTime() < deadline && health.status() != bulwark.upstream.target.HealthStatus.UP) Thread.sleep(50);
       // the target requires our client certificate: only a check over TLS with it passes
-      assertThat(health.status()).isEqualTo(bulwark.upstream.health.HealthStatus.UP);
+      assertThat(health.status()).isEqualTo(bulwark.upstream.target.HealthStatus.UP);
     }
   }
 

@@ -60,7 +60,7 @@ class AccessEncoderTest {
   @Test
   void howTheUpstreamFailedIsItsOwnField() throws Exception {
     var m = new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, "rid", "r", "127.0.0.1:8081", 5);
-    m.upstreamError = bulwark.upstream.Outcome.BODY_RESET.label;
+    m.upstreamError = bulwark.upstream.target.Outcome.BODY_RESET.label;
     JsonNode j = new ObjectMapper().readTree(new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8));
     assertThat(j.get("bulwark.upstream.error").asText()).isEqualTo("body_reset");
     assertThat(j.get("http.response.status_code").asInt()).isEqualTo(200);

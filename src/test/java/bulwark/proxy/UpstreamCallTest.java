@@ -4,14 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.ConfigLoader;
 import bulwark.config.UpstreamConfig;
-import bulwark.filter.Filter;
 import bulwark.routing.Route;
 import bulwark.testing.MutableClock;
 import bulwark.upstream.Attempt;
 import bulwark.upstream.HashOn;
-import bulwark.upstream.Outcome;
-import bulwark.upstream.Target;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.proxy.UpstreamCall.State;
 import bulwark.proxy.UpstreamIo.Timer;
@@ -165,7 +164,7 @@ class UpstreamCallTest {
   }
 
   private static Route route(UpstreamRuntime up, long timeoutMillis) {
-    return new Route("r", "routes[0]", "/**", Set.of(), null, List.of(), List.of(), null, up, new Filter[0], List.of(), "", null,
+    return new Route("r", "routes[0]", "/**", Set.of(), null, List.of(), List.of(), null, up, 0, List.of(), "", null,
         timeoutMillis, 0, false, null);
   }
 

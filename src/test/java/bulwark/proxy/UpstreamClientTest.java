@@ -3,8 +3,8 @@ package bulwark.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import bulwark.upstream.Target;
-import bulwark.upstream.TargetState;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetState;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package bulwark.routing;
 
 import bulwark.config.ConfigLoader;
-import bulwark.upstream.TargetStates;
+import bulwark.upstream.target.TargetStates;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;

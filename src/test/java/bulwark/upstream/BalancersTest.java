@@ -4,6 +4,8 @@ import static bulwark.upstream.TestTargets.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetState;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -4,6 +4,7 @@ import static bulwark.upstream.TestTargets.target;
 import static bulwark.upstream.TestTargets.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.upstream.target.Target;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

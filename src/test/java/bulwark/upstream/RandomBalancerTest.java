@@ -3,6 +3,7 @@ package bulwark.upstream;
 import static bulwark.upstream.TestTargets.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.upstream.target.Target;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

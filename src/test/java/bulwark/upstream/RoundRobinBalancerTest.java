@@ -6,6 +6,7 @@ import static bulwark.upstream.TestTargets.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import bulwark.upstream.target.Target;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -3,6 +3,9 @@ package bulwark.upstream;
 import static bulwark.upstream.TestTargets.runConcurrently;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetState;
+import bulwark.upstream.target.TargetStates;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package bulwark.upstream;
 
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,5 +1,6 @@
 package bulwark.filter.auth;
 
+import bulwark.config.ByteSize;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -27,7 +28,7 @@ final class CappedFetch {
       Buffer buf = Buffer.buffer();
       resp.handler(chunk -> {
         if (buf.length() + chunk.length() > maxBytes) {
-          answer.tryFail("answer larger than " + bulwark.config.ByteSize.human(maxBytes));
+          answer.tryFail("answer larger than " + ByteSize.human(maxBytes));
           req.connection().close();
         } else {
           buf.appendBuffer(chunk);

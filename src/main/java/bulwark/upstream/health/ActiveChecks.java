@@ -1,7 +1,9 @@
 package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.HealthStatus;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetHealth;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;

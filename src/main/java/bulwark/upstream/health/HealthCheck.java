@@ -3,7 +3,7 @@ package bulwark.upstream.health;
 import bulwark.config.ActiveCheckConfig;
 import bulwark.config.HealthCheckType;
 import bulwark.config.UpstreamTlsConfig;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

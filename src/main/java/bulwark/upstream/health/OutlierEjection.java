@@ -1,8 +1,9 @@
 package bulwark.upstream.health;
 
 import bulwark.config.PassiveCheckConfig;
-import bulwark.upstream.Outcome;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetHealth;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,6 @@
 package bulwark.upstream.health;
 
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;

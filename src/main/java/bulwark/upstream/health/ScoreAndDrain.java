@@ -2,7 +2,8 @@ package bulwark.upstream.health;
 
 import bulwark.config.ScoreConfig;
 import bulwark.config.ScoreWeights;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetHealth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

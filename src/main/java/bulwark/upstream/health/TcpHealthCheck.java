@@ -1,7 +1,7 @@
 package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;

@@ -2,8 +2,9 @@ package bulwark.upstream.health;
 
 import bulwark.config.HealthCheckConfig;
 import bulwark.config.UpstreamTlsConfig;
-import bulwark.upstream.Outcome;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetHealth;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -16,7 +17,7 @@ import java.util.function.Supplier;
  * its own class: {@link ActiveChecks} (scheduling the checks, thresholds), {@link ScoreAndDrain}
  * (the score and the floor), {@link OutlierEjection} (passive checks) and {@link PanicMode}. What is
  * learned is kept in each target's {@link TargetHealth} (part of its
- * {@link bulwark.upstream.TargetState}), so it outlives reloads; this object and its jobs hold only
+ * {@link bulwark.upstream.target.TargetState}), so it outlives reloads; this object and its jobs hold only
  * the rules and the timers of one config generation.
  *
  * <p>Time comes from an injected ticker (nanoseconds) and waits from injected {@link Timers}, so

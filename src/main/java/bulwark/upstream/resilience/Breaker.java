@@ -1,7 +1,9 @@
 package bulwark.upstream.resilience;
 
+import bulwark.config.CircuitBreakerConfig;
 import bulwark.config.WindowType;
-import bulwark.upstream.Outcome;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.UpstreamEvents;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
 import java.time.Clock;
@@ -31,16 +33,16 @@ public final class Breaker {
   private final long maxHalfOpenWaitMillis;
   private volatile long stateSinceMillis;
 
-  public Breaker(String name, bulwark.config.CircuitBreakerConfig c, Clock clock) {
-    this(name, name, c, clock, bulwark.observe.Telemetry.NONE);
+  public Breaker(String name, CircuitBreakerConfig c, Clock clock) {
+    this(name, name, c, clock, UpstreamEvents.NONE);
   }
 
   /**
    * @param name the breaker's name: the upstream's, or "upstream/route" for a route-scope breaker
    * @param upstream the upstream it guards
-   * @param telemetry hears every state transition
+   * @param events hears every state transition
    */
-  public Breaker(String name, String upstream, bulwark.config.CircuitBreakerConfig c, Clock clock, bulwark.observe.Telemetry telemetry) {
+  public Breaker(String name, String upstream, CircuitBreakerConfig c, Clock clock, UpstreamEvents events) {
     this.name = name;
     this.clock = clock;
     this.openForMillis = c.openFor().toMillis();
@@ -65,7 +67,7 @@ public final class Breaker {
       LOG.info("circuit breaker '{}': {} -> {} (failure rate {}%, slow-call rate {}%, {} calls in the window)",
           name, e.getStateTransition().getFromState(), e.getStateTransition().getToState(),
           fmt(m.getFailureRate()), fmt(m.getSlowCallRate()), m.getNumberOfBufferedCalls());
-      telemetry.breakerTransition(upstream, name, e.getStateTransition().getFromState().name(), e.getStateTransition().getToState().name());
+      events.breakerTransition(upstream, name, e.getStateTransition().getFromState().name(), e.getStateTransition().getToState().name());
     });
   }
 

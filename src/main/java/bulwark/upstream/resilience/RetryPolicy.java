@@ -2,7 +2,7 @@ package bulwark.upstream.resilience;
 
 import bulwark.config.RetryConfig;
 import bulwark.config.RetryOn;
-import bulwark.upstream.Outcome;
+import bulwark.upstream.target.Outcome;
 import io.vertx.core.http.HttpMethod;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;

@@ -8,7 +8,8 @@ import static bulwark.upstream.health.HealthTesting.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.HealthCheckConfig;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.HealthStatus;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.health.HealthTesting.FakeTicker;
 import bulwark.upstream.health.HealthTesting.FakeTimers;
 import bulwark.upstream.health.HealthTesting.ScriptedCheck;

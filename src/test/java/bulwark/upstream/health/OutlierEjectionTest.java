@@ -5,8 +5,8 @@ import static bulwark.upstream.health.HealthTesting.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.PassiveCheckConfig;
-import bulwark.upstream.Outcome;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.health.HealthTesting.FakeTicker;
 import bulwark.upstream.health.HealthTesting.FakeTimers;
 import java.time.Duration;

@@ -5,7 +5,8 @@ import static bulwark.upstream.health.HealthTesting.resourcesOnly;
 import static bulwark.upstream.health.HealthTesting.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import bulwark.upstream.Target;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetHealth;
 import org.junit.jupiter.api.Test;
 
 /** The score and the drain on their own, and what a reload with another floor does to a drain. */

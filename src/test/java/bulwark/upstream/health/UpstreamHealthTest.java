@@ -12,8 +12,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.ScoreConfig;
 import bulwark.config.ScoreWeights;
-import bulwark.upstream.Outcome;
-import bulwark.upstream.Target;
+import bulwark.upstream.target.HealthStatus;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import bulwark.upstream.health.HealthTesting.FakeTicker;
 import java.time.Duration;
 import java.util.List;

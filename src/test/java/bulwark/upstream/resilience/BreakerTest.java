@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.CircuitBreakerConfig;
 import bulwark.config.Percent;
-import bulwark.upstream.Outcome;
+import bulwark.upstream.target.Outcome;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -6,7 +6,7 @@ import bulwark.config.ByteSize;
 import bulwark.config.Percent;
 import bulwark.config.RetryConfig;
 import bulwark.config.RetryOn;
-import bulwark.upstream.Outcome;
+import bulwark.upstream.target.Outcome;
 import io.vertx.core.http.HttpMethod;
 import java.time.Duration;
 import java.util.List;

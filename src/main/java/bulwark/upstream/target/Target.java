@@ -1,4 +1,4 @@
-package bulwark.upstream;
+package bulwark.upstream.target;
 
 import io.vertx.core.net.SocketAddress;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package bulwark.upstream.health;
+package bulwark.upstream.target;
 
 /** What active checks last concluded about a target. */
 public enum HealthStatus {

@@ -1,15 +1,18 @@
-package bulwark.upstream.health;
+package bulwark.upstream.target;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What health checking has learned about one target address. Part of its
- * {@link bulwark.upstream.TargetState}, so it outlives reloads like the in-flight count.
+ * {@link TargetState}, so it outlives reloads like the in-flight count.
  *
  * <p>The hot path reads two volatile fields ({@link #usable()} and {@link #score()}); everything
- * else is written by the health jobs ({@link ActiveChecks}, {@link ScoreAndDrain},
- * {@link OutlierEjection}) under this object's monitor, off the request path except for the
+ * else is written by the health jobs of {@code bulwark.upstream.health} (ActiveChecks, ScoreAndDrain,
+ * OutlierEjection) under this object's monitor, off the request path except for the
  * passive failure counter, which is an atomic.
+ *
+ * <p>The mutators are public only because the health jobs live in the package above this one
+ * (upstream.health imports upstream.target, not the other way round); nothing else calls them.
  */
 public final class TargetHealth {
   // read on every pick
@@ -30,7 +33,7 @@ public final class TargetHealth {
   private int fails; // consecutive failed active checks
 
   /** Consecutive failed tries of real requests (passive checks). */
-  final AtomicInteger failures = new AtomicInteger();
+  public final AtomicInteger failures = new AtomicInteger();
 
   /** Not DOWN, not ejected, not drained. */
   public boolean usable() {
@@ -66,16 +69,16 @@ public final class TargetHealth {
 
   // --- bookkeeping, for the health jobs (callers hold the monitor)
 
-  long ejectedUntil() {
+  public long ejectedUntil() {
     return ejectedUntil;
   }
 
-  long returnedAt() {
+  public long returnedAt() {
     return returnedAt;
   }
 
   /** Records one active check; returns the consecutive count of its kind (passes or failures). */
-  int countCheck(boolean passed, String detail) {
+  public int countCheck(boolean passed, String detail) {
     lastCheck = detail;
     if (passed) {
       fails = 0;
@@ -85,34 +88,34 @@ public final class TargetHealth {
     return ++fails;
   }
 
-  void status(HealthStatus s) {
+  public void status(HealthStatus s) {
     status = s;
     recompute();
   }
 
-  void score(int s) {
+  public void score(int s) {
     score = s;
   }
 
-  double resources() {
+  public double resources() {
     return resources;
   }
 
-  double dependencies() {
+  public double dependencies() {
     return dependencies;
   }
 
-  void parts(double resources, double dependencies) {
+  public void parts(double resources, double dependencies) {
     this.resources = resources;
     this.dependencies = dependencies;
   }
 
-  void drained(boolean d) {
+  public void drained(boolean d) {
     drained = d;
     recompute();
   }
 
-  void eject(long until, int count) {
+  public void eject(long until, int count) {
     ejected = true;
     ejectedUntil = until;
     ejections = count;
@@ -120,19 +123,19 @@ public final class TargetHealth {
     recompute();
   }
 
-  void unEject(long now) {
+  public void unEject(long now) {
     ejected = false;
     returnedAt = now;
     failures.set(0);
     recompute();
   }
 
-  void forgive() {
+  public void forgive() {
     ejections = 0;
   }
 
   /** Forgets what active checks learned (they are no longer configured). */
-  void resetActive() {
+  public void resetActive() {
     status = HealthStatus.UNKNOWN;
     passes = 0;
     fails = 0;
@@ -145,7 +148,7 @@ public final class TargetHealth {
   }
 
   /** Forgets ejections (passive checks are no longer configured). */
-  void resetPassive() {
+  public void resetPassive() {
     ejected = false;
     ejections = 0;
     failures.set(0);

@@ -1,4 +1,4 @@
-package bulwark.upstream;
+package bulwark.upstream.target;
 
 import java.util.Collection;
 import java.util.HashSet;

@@ -1,6 +1,6 @@
-package bulwark.upstream;
+package bulwark.upstream.target;
 
-import bulwark.upstream.health.TargetHealth;
+import bulwark.upstream.target.TargetHealth;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -1,4 +1,4 @@
-package bulwark.upstream;
+package bulwark.upstream.target;
 
 /** How one try of a request against one target ended, as health, breakers and retries see it. */
 public enum Outcome {

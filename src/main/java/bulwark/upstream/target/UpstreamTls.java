@@ -1,4 +1,4 @@
-package bulwark.upstream;
+package bulwark.upstream.target;
 
 import bulwark.config.UpstreamTlsConfig;
 import io.vertx.core.http.HttpClientOptions;

@@ -1,14 +1,24 @@
-package bulwark.filter;
+package bulwark.filter.registry;
 
 import bulwark.config.MiddlewareConfig;
+import bulwark.filter.Filter;
+import bulwark.filter.HeadersFilter;
+import bulwark.filter.auth.IntrospectionFilter;
+import bulwark.filter.auth.JwtFilter;
+import bulwark.filter.auth.apikey.ApiKeyFilter;
+import bulwark.filter.auth.basic.BasicAuthFilter;
+import bulwark.filter.cors.CorsFilter;
+import bulwark.filter.ip.IpRulesFilter;
 import bulwark.filter.ratelimit.RateLimitRegistry;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
  * Builds filters from middleware config. Each type is registered under an explicit name, never one
- * derived from a class name. Tests may register extra types.
+ * derived from a class name. Tests may register extra types. Sits above the filter packages it
+ * builds from (they import bulwark.filter; this registry imports them).
  */
 public final class Filters {
   private static final Map<String, Function<MiddlewareConfig, Filter>> EXTRA = new ConcurrentHashMap<>();
@@ -24,12 +34,12 @@ public final class Filters {
     if (f != null) return f.apply(config);
     if (config.headers() != null) return new HeadersFilter(config.headers());
     if (config.rateLimit() != null) return rateLimits.filter(name, config.rateLimit());
-    if (config.jwt() != null) return bulwark.filter.auth.JwtFilter.of(name, config.jwt(), java.time.Clock.systemUTC());
-    if (config.introspection() != null) return bulwark.filter.auth.IntrospectionFilter.of(name, config.introspection(), java.time.Clock.systemUTC());
-    if (config.apiKey() != null) return new bulwark.filter.auth.apikey.ApiKeyFilter(config.apiKey());
-    if (config.basicAuth() != null) return new bulwark.filter.auth.basic.BasicAuthFilter(config.basicAuth());
-    if (config.cors() != null) return new bulwark.filter.cors.CorsFilter(config.cors());
-    if (config.ipRules() != null) return new bulwark.filter.ip.IpRulesFilter(config.ipRules());
+    if (config.jwt() != null) return JwtFilter.of(name, config.jwt(), Clock.systemUTC());
+    if (config.introspection() != null) return IntrospectionFilter.of(name, config.introspection(), Clock.systemUTC());
+    if (config.apiKey() != null) return new ApiKeyFilter(config.apiKey());
+    if (config.basicAuth() != null) return new BasicAuthFilter(config.basicAuth());
+    if (config.cors() != null) return new CorsFilter(config.cors());
+    if (config.ipRules() != null) return new IpRulesFilter(config.ipRules());
     throw new IllegalArgumentException("middleware '" + name + "' has no supported type");
   }
 
