@@ -20,9 +20,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
 /**
- * A reference for the benchmark, not a proxy to use: the plainest HTTP/1.1 reverse proxy that
- * Netty itself makes, on the same JVM, flags, epoll transport and one event loop as Bulwark, with
- * no Vert.x. Netty's HTTP codecs on both sides, the decoded messages passed on as they are, and a
+ * A reference for the benchmark, not a proxy to use: the plainest HTTP/1.1 reverse proxy that Netty
+ * itself makes, on the same JVM, flags, epoll transport and one event loop as Bulwark, with no
+ * Vert.x. Netty's HTTP codecs on both sides, the decoded messages passed on as they are, and a
  * stack of idle keep-alive connections to the upstream. It handles what bench/run.sh sends (GETs
  * without pipelining) and nothing else: no error answers, no header rules, no timeouts. Against
  * vertx-pipe it shows what Vert.x's HTTP server and client layer costs on this machine; against
@@ -39,22 +39,32 @@ public class NettyPipe {
     InetSocketAddress up = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1]));
     // one event loop, as Bulwark has on one CPU; the idle stack is that loop's alone
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    upstream = new Bootstrap().group(loop).channel(EpollSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
-        .remoteAddress(up)
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new HttpClientCodec(), new Back());
-          }
-        });
-    new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class).childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new HttpServerCodec(), new Front());
-          }
-        })
-        .bind("127.0.0.1", port).sync();
+    upstream =
+        new Bootstrap()
+            .group(loop)
+            .channel(EpollSocketChannel.class)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .remoteAddress(up)
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new HttpClientCodec(), new Back());
+                  }
+                });
+    new ServerBootstrap()
+        .group(loop)
+        .channel(EpollServerSocketChannel.class)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new HttpServerCodec(), new Front());
+              }
+            })
+        .bind("127.0.0.1", port)
+        .sync();
     System.out.println("netty-pipe listening on 127.0.0.1:" + port + ", 1 event loop");
   }
 
@@ -71,18 +81,22 @@ public class NettyPipe {
           pair(ctx.channel(), c);
         } else {
           waiting = new ArrayDeque<>();
-          upstream.connect().addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess()) {
-              waiting.forEach(ReferenceCountUtil::release);
-              ctx.close();
-              return;
-            }
-            pair(ctx.channel(), f.channel());
-            Object m;
-            while ((m = waiting.poll()) != null) back.write(m, back.voidPromise());
-            waiting = null;
-            back.flush();
-          });
+          upstream
+              .connect()
+              .addListener(
+                  (ChannelFutureListener)
+                      f -> {
+                        if (!f.isSuccess()) {
+                          waiting.forEach(ReferenceCountUtil::release);
+                          ctx.close();
+                          return;
+                        }
+                        pair(ctx.channel(), f.channel());
+                        Object m;
+                        while ((m = waiting.poll()) != null) back.write(m, back.voidPromise());
+                        waiting = null;
+                        back.flush();
+                      });
         }
       }
       if (waiting != null) {
@@ -107,7 +121,9 @@ public class NettyPipe {
     }
   }
 
-  /** The upstream's side: the response's messages go back; at its end the connection is idle again. */
+  /**
+   * The upstream's side: the response's messages go back; at its end the connection is idle again.
+   */
   static final class Back extends ChannelInboundHandlerAdapter {
     Channel front;
 

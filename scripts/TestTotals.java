@@ -10,20 +10,22 @@ import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
 /**
- * Prints the totals of a Surefire run (scripts/test.sh runs it with the JDK's source launcher):
- * the skipped tests grouped by their reason, then, as the last line,
- * {@code Tests: N passed, N failed, N skipped} (failed counts failures and errors).
- * Usage: java scripts/TestTotals.java target/surefire-reports. Exits 1 when there is no report.
+ * Prints the totals of a Surefire run (scripts/test.sh runs it with the JDK's source launcher): the
+ * skipped tests grouped by their reason, then, as the last line, {@code Tests: N passed, N failed,
+ * N skipped} (failed counts failures and errors). Usage: java scripts/TestTotals.java
+ * target/surefire-reports. Exits 1 when there is no report.
  */
 public class TestTotals {
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args.length > 0 ? args[0] : "target/surefire-reports");
     List<Path> reports;
     try (Stream<Path> s = Files.isDirectory(dir) ? Files.list(dir) : Stream.empty()) {
-      reports = s.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).sorted().toList();
+      reports =
+          s.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).sorted().toList();
     }
     if (reports.isEmpty()) {
-      System.out.println("Tests: no Surefire report in " + dir + " (the build stopped before the tests ran)");
+      System.out.println(
+          "Tests: no Surefire report in " + dir + " (the build stopped before the tests ran)");
       System.exit(1);
     }
     long tests = 0, failures = 0, errors = 0, skipped = 0;
@@ -42,19 +44,36 @@ public class TestTotals {
         if (sk.getLength() == 0) continue;
         String reason = reason((Element) sk.item(0));
         String cls = c.getAttribute("classname");
-        String name = cls.substring(cls.lastIndexOf('.') + 1) + (c.getAttribute("name").isEmpty() ? "" : "#" + c.getAttribute("name"));
+        String name =
+            cls.substring(cls.lastIndexOf('.') + 1)
+                + (c.getAttribute("name").isEmpty() ? "" : "#" + c.getAttribute("name"));
         skippedByReason.computeIfAbsent(reason, r -> new ArrayList<>()).add(name);
       }
     }
     if (skipped > 0) {
-      System.out.println("Skipped: " + skipped + " test" + (skipped == 1 ? "" : "s") + ", by reason:");
-      skippedByReason.forEach((reason, names) -> {
-        String which = names.size() <= 3 ? String.join(", ", names) : String.join(", ", names.subList(0, 3)) + " and " + (names.size() - 3) + " more";
-        System.out.println("  " + names.size() + " - " + reason + " (" + which + ")");
-      });
+      System.out.println(
+          "Skipped: " + skipped + " test" + (skipped == 1 ? "" : "s") + ", by reason:");
+      skippedByReason.forEach(
+          (reason, names) -> {
+            String which =
+                names.size() <= 3
+                    ? String.join(", ", names)
+                    : String.join(", ", names.subList(0, 3))
+                        + " and "
+                        + (names.size() - 3)
+                        + " more";
+            System.out.println("  " + names.size() + " - " + reason + " (" + which + ")");
+          });
     }
     long failed = failures + errors;
-    System.out.println("Tests: " + (tests - failed - skipped) + " passed, " + failed + " failed, " + skipped + " skipped");
+    System.out.println(
+        "Tests: "
+            + (tests - failed - skipped)
+            + " passed, "
+            + failed
+            + " failed, "
+            + skipped
+            + " skipped");
   }
 
   /**

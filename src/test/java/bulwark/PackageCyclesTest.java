@@ -21,23 +21,25 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package graph of src/main is a DAG (STYLE.md: cli > server, admin > proxy > filter.*,
- * observe.* > routing, upstream > transport > config). A package depends on another when one of
- * its files imports a Bulwark class of it or names one fully qualified (comments and string
- * literals are not read). A failure names every cycle, each edge with a file that makes it.
+ * observe.* > routing, upstream > transport > config). A package depends on another when one of its
+ * files imports a Bulwark class of it or names one fully qualified (comments and string literals
+ * are not read). A failure names every cycle, each edge with a file that makes it.
  */
 class PackageCyclesTest {
   private static final Path MAIN = Path.of("src/main/java");
 
   /**
-   * The packages still in a cycle while work on them is open: none. A branch that must land in steps
-   * may list packages here for a while; no package outside this set may join a cycle.
+   * The packages still in a cycle while work on them is open: none. A branch that must land in
+   * steps may list packages here for a while; no package outside this set may join a cycle.
    */
   private static final Set<String> STILL_IN_CYCLES = Set.of();
 
   @Test
   void thePackageGraphHasNoCycle() {
     Graph g = Graph.of(MAIN);
-    assertThat(g.cycles()).as("package cycles in src/main:\n%s", String.join("\n", g.cycles())).isEmpty();
+    assertThat(g.cycles())
+        .as("package cycles in src/main:\n%s", String.join("\n", g.cycles()))
+        .isEmpty();
   }
 
   @Test
@@ -51,10 +53,12 @@ class PackageCyclesTest {
 
   @Test
   void theGraphIsReadFromImportsAndFullyQualifiedNamesButNotFromComments() {
-    Map<String, String> sources = Map.of(
-        "a", "package bulwark.a;\nimport bulwark.b.B;\n/** see {@link bulwark.c.C} */\nclass A { String s = \"bulwark.c.C\"; }",
-        "b", "package bulwark.b;\nclass B { Object o = new bulwark.a.A(); }",
-        "c", "package bulwark.c;\nclass C {}");
+    Map<String, String> sources =
+        Map.of(
+            "a",
+                "package bulwark.a;\nimport bulwark.b.B;\n/** see {@link bulwark.c.C} */\nclass A { String s = \"bulwark.c.C\"; }",
+            "b", "package bulwark.b;\nclass B { Object o = new bulwark.a.A(); }",
+            "c", "package bulwark.c;\nclass C {}");
     Graph g = Graph.parse(sources);
     assertThat(g.edges.get("a").keySet()).containsExactly("b");
     assertThat(g.edges.get("b").keySet()).containsExactly("a");
@@ -63,13 +67,18 @@ class PackageCyclesTest {
 
   /** Package -> package it depends on -> the files (simple names) that make the edge. */
   record Graph(Map<String, Map<String, Set<String>>> edges) {
-    private static final Pattern NAME = Pattern.compile("\\bbulwark((?:\\.[A-Za-z_$][A-Za-z0-9_$]*)+)");
+    private static final Pattern NAME =
+        Pattern.compile("\\bbulwark((?:\\.[A-Za-z_$][A-Za-z0-9_$]*)+)");
 
     static Graph of(Path root) {
       Map<String, String> files = new TreeMap<>();
       try (Stream<Path> s = Files.walk(root)) {
         for (Path p : s.filter(f -> f.toString().endsWith(".java")).toList()) {
-          String pkg = root.relativize(p.getParent()).toString().replace('/', '.').replaceFirst("^bulwark\\.?", "");
+          String pkg =
+              root.relativize(p.getParent())
+                  .toString()
+                  .replace('/', '.')
+                  .replaceFirst("^bulwark\\.?", "");
           files.put(pkg + "/" + p.getFileName(), Files.readString(p));
         }
       } catch (IOException e) {
@@ -78,23 +87,32 @@ class PackageCyclesTest {
       return parse(files);
     }
 
-    /** @param files "package/File.java" (or just a package, for a one-class test) to source */
+    /**
+     * @param files "package/File.java" (or just a package, for a one-class test) to source
+     */
     static Graph parse(Map<String, String> files) {
       Set<String> packages = new TreeSet<>();
-      files.keySet().forEach(k -> packages.add(k.contains("/") ? k.substring(0, k.indexOf('/')) : k));
+      files
+          .keySet()
+          .forEach(k -> packages.add(k.contains("/") ? k.substring(0, k.indexOf('/')) : k));
       Map<String, Map<String, Set<String>>> edges = new TreeMap<>();
       packages.forEach(p -> edges.put(p, new TreeMap<>()));
-      files.forEach((key, text) -> {
-        String pkg = key.contains("/") ? key.substring(0, key.indexOf('/')) : key;
-        String file = key.contains("/") ? key.substring(key.indexOf('/') + 1) : Character.toUpperCase(key.charAt(0)) + key.substring(1) + ".java";
-        String code = code(text);
-        code = code.replaceFirst("(?m)^\\s*package\\s+[\\w.]+\\s*;", "");
-        Matcher m = NAME.matcher(code);
-        while (m.find()) {
-          String target = owner(m.group(1).substring(1), packages);
-          if (target != null && !target.equals(pkg)) edges.get(pkg).computeIfAbsent(target, t -> new TreeSet<>()).add(file);
-        }
-      });
+      files.forEach(
+          (key, text) -> {
+            String pkg = key.contains("/") ? key.substring(0, key.indexOf('/')) : key;
+            String file =
+                key.contains("/")
+                    ? key.substring(key.indexOf('/') + 1)
+                    : Character.toUpperCase(key.charAt(0)) + key.substring(1) + ".java";
+            String code = code(text);
+            code = code.replaceFirst("(?m)^\\s*package\\s+[\\w.]+\\s*;", "");
+            Matcher m = NAME.matcher(code);
+            while (m.find()) {
+              String target = owner(m.group(1).substring(1), packages);
+              if (target != null && !target.equals(pkg))
+                edges.get(pkg).computeIfAbsent(target, t -> new TreeSet<>()).add(file);
+            }
+          });
       return new Graph(edges);
     }
 
@@ -146,12 +164,18 @@ class PackageCyclesTest {
       ArrayDeque<String> stack = new ArrayDeque<>();
       Set<String> onStack = new TreeSet<>();
       List<Set<String>> out = new ArrayList<>();
-      for (String v : edges.keySet()) if (!index.containsKey(v)) strong(v, index, low, stack, onStack, out);
+      for (String v : edges.keySet())
+        if (!index.containsKey(v)) strong(v, index, low, stack, onStack, out);
       return out;
     }
 
-    private void strong(String v, Map<String, Integer> index, Map<String, Integer> low, ArrayDeque<String> stack,
-        Set<String> onStack, List<Set<String>> out) {
+    private void strong(
+        String v,
+        Map<String, Integer> index,
+        Map<String, Integer> low,
+        ArrayDeque<String> stack,
+        Set<String> onStack,
+        List<Set<String>> out) {
       index.put(v, index.size());
       low.put(v, index.get(v));
       stack.push(v);
@@ -217,7 +241,11 @@ class PackageCyclesTest {
       for (int i = 0; i < c.size(); i++) {
         String a = c.get(i);
         String b = c.get((i + 1) % c.size());
-        sb.append(" -> ").append(b).append(" (").append(String.join(", ", edges.get(a).get(b))).append(')');
+        sb.append(" -> ")
+            .append(b)
+            .append(" (")
+            .append(String.join(", ", edges.get(a).get(b)))
+            .append(')');
       }
       return sb.toString();
     }

@@ -11,10 +11,11 @@ import bulwark.proxy.RequestIds;
 import bulwark.remediation.Alert;
 import bulwark.routing.Route;
 import bulwark.transport.TlsHandshakes;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
-import bulwark.upstream.target.TargetHealth;
 import bulwark.upstream.health.UpstreamHealth;
+import bulwark.upstream.target.Target;
+import bulwark.upstream.target.TargetHealth;
+import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -26,7 +27,6 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.HostAndPort;
-import io.netty.util.NetUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -39,23 +39,28 @@ import java.util.Set;
  * The admin listener: its own port, loopback by default, never served on the data port. Read-only,
  * but for POST /alerts: Alertmanager notifications that turn remediation actions on and off (see
  * docs/observability-remediation.md), which take their own credential, remediation.webhookToken,
- * and nothing else. Reads take admin.token or admin.readToken when either is set; with neither, only
- * requests whose Host is a loopback name or address, or one in admin.allowedHosts, are answered (a
- * web page that rebinds its own name to 127.0.0.1 sends its own name as Host). Nothing it receives
- * is ever evaluated as code.
+ * and nothing else. Reads take admin.token or admin.readToken when either is set; with neither,
+ * only requests whose Host is a loopback name or address, or one in admin.allowedHosts, are
+ * answered (a web page that rebinds its own name to 127.0.0.1 sends its own name as Host). Nothing
+ * it receives is ever evaluated as code.
  */
 public final class AdminServer {
   /** The largest Alertmanager notification POST /alerts reads. */
   static final int MAX_ALERTS_BODY = 1 << 20;
+
   private final Vertx vertx;
   private final GatewayView gateway;
   private final AdminConfig config;
+
   /** "Bearer " + admin.token, or null. */
   private final byte[] token;
+
   /** "Bearer " + admin.readToken, or null. */
   private final byte[] readToken;
+
   /** admin.allowedHosts, lower case, without a trailing dot. */
   private final Set<String> allowedHosts;
+
   private HttpServer server;
 
   public AdminServer(Vertx vertx, GatewayView gateway, AdminConfig config) {
@@ -65,18 +70,23 @@ public final class AdminServer {
     this.token = bearer(config.token());
     this.readToken = bearer(config.readToken());
     Set<String> hosts = new HashSet<>();
-    for (String h : config.allowedHosts() == null ? List.<String>of() : config.allowedHosts()) hosts.add(hostName(h));
+    for (String h : config.allowedHosts() == null ? List.<String>of() : config.allowedHosts())
+      hosts.add(hostName(h));
     this.allowedHosts = Set.copyOf(hosts);
   }
 
   private static byte[] bearer(String secret) {
-    return secret == null || secret.isEmpty() ? null : ("Bearer " + secret).getBytes(StandardCharsets.UTF_8);
+    return secret == null || secret.isEmpty()
+        ? null
+        : ("Bearer " + secret).getBytes(StandardCharsets.UTF_8);
   }
 
   public Future<HttpServer> start() {
     HostPort hp = HostPort.parse(config.listen());
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(hp.host()).setPort(hp.port()))
-        .requestHandler(this::handle);
+    server =
+        vertx
+            .createHttpServer(new HttpServerOptions().setHost(hp.host()).setPort(hp.port()))
+            .requestHandler(this::handle);
     return server.listen();
   }
 
@@ -91,21 +101,39 @@ public final class AdminServer {
   private void handle(HttpServerRequest req) {
     String rid = RequestIds.next();
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
-    req.response().endHandler(v -> gateway.telemetry().adminCall(req.method().name(), req.path(), req.response().getStatusCode(), peer));
+    req.response()
+        .endHandler(
+            v ->
+                gateway
+                    .telemetry()
+                    .adminCall(
+                        req.method().name(), req.path(), req.response().getStatusCode(), peer));
     if (req.path().equals("/alerts")) {
       // the one endpoint that acts: its own credential, whatever the admin tokens are
       if (!req.method().name().equals("POST")) {
         req.response().putHeader("Allow", "POST");
-        Problem.send(req.response(), 405, "Method Not Allowed", "/alerts takes Alertmanager webhook notifications by POST", rid, req.path());
+        Problem.send(
+            req.response(),
+            405,
+            "Method Not Allowed",
+            "/alerts takes Alertmanager webhook notifications by POST",
+            rid,
+            req.path());
         return;
       }
       var rc = gateway.config().remediation();
       byte[] hook = bearer(rc == null ? null : rc.webhookToken());
       if (hook == null || !MessageDigest.isEqual(given(req), hook)) {
         req.response().putHeader("WWW-Authenticate", "Bearer realm=\"bulwark-alerts\"");
-        Problem.send(req.response(), 401, "Unauthorized", hook == null
-            ? "POST /alerts is off: remediation.webhookToken is not set"
-            : "POST /alerts needs the bearer token remediation.webhookToken", rid, req.path());
+        Problem.send(
+            req.response(),
+            401,
+            "Unauthorized",
+            hook == null
+                ? "POST /alerts is off: remediation.webhookToken is not set"
+                : "POST /alerts needs the bearer token remediation.webhookToken",
+            rid,
+            req.path());
         return;
       }
       alerts(req, rid);
@@ -118,14 +146,26 @@ public final class AdminServer {
       boolean read = readToken != null && MessageDigest.isEqual(given, readToken);
       if (!full & !read) {
         req.response().putHeader("WWW-Authenticate", "Bearer realm=\"bulwark-admin\"");
-        Problem.send(req.response(), 401, "Unauthorized", "the admin API needs a valid bearer token", rid, req.path());
+        Problem.send(
+            req.response(),
+            401,
+            "Unauthorized",
+            "the admin API needs a valid bearer token",
+            rid,
+            req.path());
         return;
       }
     } else if (!hostAllowed(req)) {
       // no token: only a loopback listener (the validator sees to that), and only requests for a
       // loopback name, so that a page whose name was rebound to 127.0.0.1 reads nothing
-      Problem.send(req.response(), 421, "Misdirected Request", "without an admin token, the admin API answers only requests whose Host is "
-          + "localhost, a loopback address or a name in admin.allowedHosts", rid, req.path());
+      Problem.send(
+          req.response(),
+          421,
+          "Misdirected Request",
+          "without an admin token, the admin API answers only requests whose Host is "
+              + "localhost, a loopback address or a name in admin.allowedHosts",
+          rid,
+          req.path());
       return;
     }
     if (req.method().name().equals("GET") || req.method().name().equals("HEAD")) {
@@ -134,14 +174,28 @@ public final class AdminServer {
         case "/health/ready" -> ready(req);
         case "/routes" -> json(req, 200, routes());
         case "/upstreams" -> json(req, 200, upstreams());
-        case "/remediations" -> json(req, 200, new JsonObject().put("active", gateway.remediation().list()));
+        case "/remediations" ->
+            json(req, 200, new JsonObject().put("active", gateway.remediation().list()));
         case "/metrics" -> metrics(req, rid);
-        default -> Problem.send(req.response(), 404, "Not Found", "no admin endpoint " + req.path(), rid, req.path());
+        default ->
+            Problem.send(
+                req.response(),
+                404,
+                "Not Found",
+                "no admin endpoint " + req.path(),
+                rid,
+                req.path());
       }
       return;
     }
     req.response().putHeader("Allow", "GET, HEAD");
-    Problem.send(req.response(), 405, "Method Not Allowed", "the admin API is read-only (except POST /alerts, with remediation.webhookToken)", rid, req.path());
+    Problem.send(
+        req.response(),
+        405,
+        "Method Not Allowed",
+        "the admin API is read-only (except POST /alerts, with remediation.webhookToken)",
+        rid,
+        req.path());
   }
 
   private static byte[] given(HttpServerRequest req) {
@@ -207,64 +261,110 @@ public final class AdminServer {
   private void alerts(HttpServerRequest req, String rid) {
     String ct = req.getHeader("Content-Type");
     if (ct == null || !ct.split(";")[0].trim().equalsIgnoreCase("application/json")) {
-      Problem.send(req.response(), 415, "Unsupported Media Type", "/alerts takes application/json", rid, req.path());
+      Problem.send(
+          req.response(),
+          415,
+          "Unsupported Media Type",
+          "/alerts takes application/json",
+          rid,
+          req.path());
       return;
     }
     String cl = req.getHeader("Content-Length");
-    if (cl != null && cl.chars().allMatch(Character::isDigit) && (cl.length() > 12 || Long.parseLong(cl) > MAX_ALERTS_BODY)) {
+    if (cl != null
+        && cl.chars().allMatch(Character::isDigit)
+        && (cl.length() > 12 || Long.parseLong(cl) > MAX_ALERTS_BODY)) {
       tooLarge(req, rid);
       return;
     }
     Buffer body = Buffer.buffer();
     boolean[] over = {false};
-    req.handler(chunk -> {
-      if (over[0]) return;
-      if (body.length() + chunk.length() > MAX_ALERTS_BODY) {
-        over[0] = true;
-        tooLarge(req, rid);
-      } else {
-        body.appendBuffer(chunk);
-      }
-    });
-    req.endHandler(v -> {
-      if (over[0]) return;
-      List<Alert> alerts;
-      try {
-        Object parsed = Json.decodeValue(body);
-        if (!(parsed instanceof JsonObject payload)) throw new IllegalArgumentException("the body is not a JSON object");
-        alerts = Alert.parse(payload);
-      } catch (DecodeException e) {
-        Problem.send(req.response(), 400, "Bad Request", "the body is not valid JSON", rid, req.path());
-        return;
-      } catch (IllegalArgumentException e) {
-        Problem.send(req.response(), 400, "Bad Request", "not an Alertmanager webhook payload: " + e.getMessage(), rid, req.path());
-        return;
-      }
-      json(req, 200, gateway.remediation().onAlerts(alerts));
-    });
+    req.handler(
+        chunk -> {
+          if (over[0]) return;
+          if (body.length() + chunk.length() > MAX_ALERTS_BODY) {
+            over[0] = true;
+            tooLarge(req, rid);
+          } else {
+            body.appendBuffer(chunk);
+          }
+        });
+    req.endHandler(
+        v -> {
+          if (over[0]) return;
+          List<Alert> alerts;
+          try {
+            Object parsed = Json.decodeValue(body);
+            if (!(parsed instanceof JsonObject payload))
+              throw new IllegalArgumentException("the body is not a JSON object");
+            alerts = Alert.parse(payload);
+          } catch (DecodeException e) {
+            Problem.send(
+                req.response(), 400, "Bad Request", "the body is not valid JSON", rid, req.path());
+            return;
+          } catch (IllegalArgumentException e) {
+            Problem.send(
+                req.response(),
+                400,
+                "Bad Request",
+                "not an Alertmanager webhook payload: " + e.getMessage(),
+                rid,
+                req.path());
+            return;
+          }
+          json(req, 200, gateway.remediation().onAlerts(alerts));
+        });
   }
 
   private static void tooLarge(HttpServerRequest req, String rid) {
     req.response().putHeader("Connection", "close");
-    Problem.send(req.response(), 413, "Content Too Large", "/alerts takes at most " + ByteSize.human(MAX_ALERTS_BODY), rid, req.path());
+    Problem.send(
+        req.response(),
+        413,
+        "Content Too Large",
+        "/alerts takes at most " + ByteSize.human(MAX_ALERTS_BODY),
+        rid,
+        req.path());
   }
 
-  /** The Prometheus exposition (OpenMetrics when the Accept header asks for it), rendered off the event loop. */
+  /**
+   * The Prometheus exposition (OpenMetrics when the Accept header asks for it), rendered off the
+   * event loop.
+   */
   private void metrics(HttpServerRequest req, String rid) {
     var m = gateway.metrics();
     var prometheus = gateway.prometheus();
     if (m == null || prometheus == null) {
-      Problem.send(req.response(), 404, "Not Found", "metrics are disabled (observability.metrics.enabled: false)", rid, req.path());
+      Problem.send(
+          req.response(),
+          404,
+          "Not Found",
+          "metrics are disabled (observability.metrics.enabled: false)",
+          rid,
+          req.path());
       return;
     }
     String type = GatewayMetrics.contentType(req.getHeader("Accept"));
-    vertx.executeBlocking(() -> m.scrape(prometheus, type)).onComplete(ar -> {
-      if (ar.failed()) {
-        Problem.send(req.response(), 500, "Internal Server Error", "the metrics could not be rendered (request id " + rid + ")", rid, req.path());
-        return;
-      }
-      req.response().setStatusCode(200).putHeader("Content-Type", type).putHeader("Cache-Control", "no-store").end(ar.result());
-    });
+    vertx
+        .executeBlocking(() -> m.scrape(prometheus, type))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                Problem.send(
+                    req.response(),
+                    500,
+                    "Internal Server Error",
+                    "the metrics could not be rendered (request id " + rid + ")",
+                    rid,
+                    req.path());
+                return;
+              }
+              req.response()
+                  .setStatusCode(200)
+                  .putHeader("Content-Type", type)
+                  .putHeader("Cache-Control", "no-store")
+                  .end(ar.result());
+            });
   }
 
   private void ready(HttpServerRequest req) {
@@ -272,23 +372,40 @@ public final class AdminServer {
     var config = gateway.config();
     var table = gateway.table();
     JsonObject components = new JsonObject();
-    components.put("dataListener", new JsonObject()
-        .put("status", draining ? "OUT_OF_SERVICE" : "UP")
-        .put("details", new JsonObject().put("address", config.server().listen()).put("inFlight", gateway.inFlight())
-            .put("transport", gateway.nativeTransport() ? "epoll" : "nio")
-            .put("tlsHandshakes", new JsonObject().put("count", TlsHandshakes.count())
-                .put("failed", TlsHandshakes.failed())
-                .put("averageMillis", Math.round(TlsHandshakes.averageMillis() * 1000) / 1000.0)
-                .put("maxMillis", Math.round(TlsHandshakes.maxMillis() * 1000) / 1000.0))));
-    components.put("config", new JsonObject()
-        .put("status", "UP")
-        .put("details", new JsonObject()
-            .put("generation", gateway.generation())
-            .put("routes", table.routes().size())
-            .put("lastReload", String.valueOf(gateway.lastReload()))
-            .put("reloadsSucceeded", gateway.reloadsOk())
-            .put("reloadsFailed", gateway.reloadsFailed())
-            .put("lastReloadError", gateway.lastReloadError())));
+    components.put(
+        "dataListener",
+        new JsonObject()
+            .put("status", draining ? "OUT_OF_SERVICE" : "UP")
+            .put(
+                "details",
+                new JsonObject()
+                    .put("address", config.server().listen())
+                    .put("inFlight", gateway.inFlight())
+                    .put("transport", gateway.nativeTransport() ? "epoll" : "nio")
+                    .put(
+                        "tlsHandshakes",
+                        new JsonObject()
+                            .put("count", TlsHandshakes.count())
+                            .put("failed", TlsHandshakes.failed())
+                            .put(
+                                "averageMillis",
+                                Math.round(TlsHandshakes.averageMillis() * 1000) / 1000.0)
+                            .put(
+                                "maxMillis",
+                                Math.round(TlsHandshakes.maxMillis() * 1000) / 1000.0))));
+    components.put(
+        "config",
+        new JsonObject()
+            .put("status", "UP")
+            .put(
+                "details",
+                new JsonObject()
+                    .put("generation", gateway.generation())
+                    .put("routes", table.routes().size())
+                    .put("lastReload", String.valueOf(gateway.lastReload()))
+                    .put("reloadsSucceeded", gateway.reloadsOk())
+                    .put("reloadsFailed", gateway.reloadsFailed())
+                    .put("lastReloadError", gateway.lastReloadError())));
     // an upstream without a usable target is DOWN here, but readiness stays UP: the gateway still
     // serves its other upstreams, fallbacks and panic mode; see docs/health.md
     JsonObject ups = new JsonObject();
@@ -297,31 +414,57 @@ public final class AdminServer {
       JsonArray ts = new JsonArray();
       for (Target t : u.targets()) {
         TargetHealth h = t.state().health();
-        ts.add(new JsonObject().put("target", t.key()).put("weight", t.weight()).put("state", h.status().name())
-            .put("score", h.score()).put("inFlight", t.state().inFlight()).put("available", t.available()));
+        ts.add(
+            new JsonObject()
+                .put("target", t.key())
+                .put("weight", t.weight())
+                .put("state", h.status().name())
+                .put("score", h.score())
+                .put("inFlight", t.state().inFlight())
+                .put("available", t.available()));
       }
       int usable = u.health().usable();
       allUp &= usable > 0;
-      ups.put(u.name(), new JsonObject().put("status", usable > 0 ? "UP" : "DOWN").put("details", new JsonObject()
-          .put("balancer", u.config().balancer()).put("usableTargets", usable).put("panic", u.health().panic()).put("targets", ts)));
+      ups.put(
+          u.name(),
+          new JsonObject()
+              .put("status", usable > 0 ? "UP" : "DOWN")
+              .put(
+                  "details",
+                  new JsonObject()
+                      .put("balancer", u.config().balancer())
+                      .put("usableTargets", usable)
+                      .put("panic", u.health().panic())
+                      .put("targets", ts)));
     }
-    components.put("upstreams", new JsonObject().put("status", allUp ? "UP" : "DOWN").put("components", ups));
+    components.put(
+        "upstreams", new JsonObject().put("status", allUp ? "UP" : "DOWN").put("components", ups));
     RedisLink redis = gateway.redis();
     if (redis != null) {
-      // shown, but it does not make the gateway unready: every instance shares this Redis, and taking
+      // shown, but it does not make the gateway unready: every instance shares this Redis, and
+      // taking
       // them all out of the load balancer would turn a degraded rate limit into a full outage
-      components.put("redis", new JsonObject()
-          .put("status", redis.up() ? "UP" : "DOWN")
-          .put("details", new JsonObject()
-              .put("address", redis.address())
-              .put("failures", redis.failures())
-              .put("allowedWhileDown", redis.allowedWhileDown())
-              .put("refusedWhileDown", redis.refusedWhileDown())
-              .put("downSince", redis.downSince() == null ? null : redis.downSince().toString())
-              .put("lastError", redis.lastError())));
+      components.put(
+          "redis",
+          new JsonObject()
+              .put("status", redis.up() ? "UP" : "DOWN")
+              .put(
+                  "details",
+                  new JsonObject()
+                      .put("address", redis.address())
+                      .put("failures", redis.failures())
+                      .put("allowedWhileDown", redis.allowedWhileDown())
+                      .put("refusedWhileDown", redis.refusedWhileDown())
+                      .put(
+                          "downSince",
+                          redis.downSince() == null ? null : redis.downSince().toString())
+                      .put("lastError", redis.lastError())));
     }
     String status = draining ? "OUT_OF_SERVICE" : "UP";
-    json(req, draining ? 503 : 200, new JsonObject().put("status", status).put("components", components));
+    json(
+        req,
+        draining ? 503 : 200,
+        new JsonObject().put("status", status).put("components", components));
   }
 
   /** Every upstream with the live state of each target, and its resilience state (breakers...). */
@@ -336,29 +479,37 @@ public final class AdminServer {
       for (Target t : u.targets()) {
         TargetHealth h = t.state().health();
         long ejectedMs = health.ejectedForMillis(t);
-        ts.add(new JsonObject()
-            .put("target", t.key())
-            .put("weight", t.weight())
-            .put("state", h.status().name())
-            .put("score", h.score())
-            .put("drained", h.drained())
-            .put("ejected", h.ejected())
-            .put("ejectedUntil", h.ejected() ? now.plusMillis(ejectedMs).toString() : null)
-            .put("ejections", h.ejections())
-            .put("lastCheck", h.lastCheck())
-            .put("inFlight", t.state().inFlight())
-            .put("available", t.available()));
+        ts.add(
+            new JsonObject()
+                .put("target", t.key())
+                .put("weight", t.weight())
+                .put("state", h.status().name())
+                .put("score", h.score())
+                .put("drained", h.drained())
+                .put("ejected", h.ejected())
+                .put("ejectedUntil", h.ejected() ? now.plusMillis(ejectedMs).toString() : null)
+                .put("ejections", h.ejections())
+                .put("lastCheck", h.lastCheck())
+                .put("inFlight", t.state().inFlight())
+                .put("available", t.available()));
       }
       int usable = health.usable();
-      JsonObject o = new JsonObject()
-          .put("status", usable > 0 ? "UP" : health.panic() ? "PANIC" : "DOWN")
-          .put("balancer", u.config().balancer())
-          .put("usableTargets", usable)
-          .put("healthCheck", new JsonObject()
-              .put("active", hc == null || hc.active() == null || hc.active().type() == null ? null : hc.active().type().configName())
-              .put("passive", hc != null && hc.passive() != null)
-              .put("panic", health.panic()))
-          .put("targets", ts);
+      JsonObject o =
+          new JsonObject()
+              .put("status", usable > 0 ? "UP" : health.panic() ? "PANIC" : "DOWN")
+              .put("balancer", u.config().balancer())
+              .put("usableTargets", usable)
+              .put(
+                  "healthCheck",
+                  new JsonObject()
+                      .put(
+                          "active",
+                          hc == null || hc.active() == null || hc.active().type() == null
+                              ? null
+                              : hc.active().type().configName())
+                      .put("passive", hc != null && hc.passive() != null)
+                      .put("panic", health.panic()))
+              .put("targets", ts);
       u.resilienceInfo().forEach(o::put);
       ups.put(u.name(), o);
     }
@@ -369,18 +520,19 @@ public final class AdminServer {
     var table = gateway.table();
     JsonArray arr = new JsonArray();
     for (Route r : table.routes()) {
-      JsonObject o = new JsonObject()
-          .put("name", r.name())
-          .put("config", r.configPath())
-          .put("path", r.pattern())
-          .put("methods", new JsonArray(r.methods().stream().toList()))
-          .put("host", r.host() == null ? null : r.host().spec())
-          .put("version", r.version())
-          .put("upstream", r.upstream().name())
-          .put("middlewares", new JsonArray(r.middlewareNames()))
-          .put("stripPrefix", r.stripPrefix().isEmpty() ? null : r.stripPrefix())
-          .put("rewrite", r.rewrite())
-          .put("timeoutMs", r.timeoutMillis() == 0 ? null : r.timeoutMillis());
+      JsonObject o =
+          new JsonObject()
+              .put("name", r.name())
+              .put("config", r.configPath())
+              .put("path", r.pattern())
+              .put("methods", new JsonArray(r.methods().stream().toList()))
+              .put("host", r.host() == null ? null : r.host().spec())
+              .put("version", r.version())
+              .put("upstream", r.upstream().name())
+              .put("middlewares", new JsonArray(r.middlewareNames()))
+              .put("stripPrefix", r.stripPrefix().isEmpty() ? null : r.stripPrefix())
+              .put("rewrite", r.rewrite())
+              .put("timeoutMs", r.timeoutMillis() == 0 ? null : r.timeoutMillis());
       JsonObject hs = new JsonObject();
       r.headers().forEach(h -> hs.put(h.name(), h.toString()));
       JsonObject qs = new JsonObject();
@@ -392,6 +544,10 @@ public final class AdminServer {
   }
 
   private static void json(HttpServerRequest req, int status, JsonObject body) {
-    req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store").end(body.encodePrettily());
+    req.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .end(body.encodePrettily());
   }
 }

@@ -24,7 +24,8 @@ final class AuditEvent {
       try {
         j = JSON.writeValueAsString(fields);
       } catch (JsonProcessingException e) {
-        throw new IllegalStateException("audit event cannot be written as JSON: " + e.getOriginalMessage(), e);
+        throw new IllegalStateException(
+            "audit event cannot be written as JSON: " + e.getOriginalMessage(), e);
       }
       json = j;
     }

@@ -3,11 +3,11 @@ package bulwark.audit;
 import bulwark.config.AuditConfig;
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
-import bulwark.observe.RequestRecord;
 import bulwark.filter.ratelimit.RateLimitFilter;
 import bulwark.log.EcsEncoder;
 import bulwark.log.Redact;
 import bulwark.observe.Audit;
+import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.routing.Route;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -39,10 +39,16 @@ import java.util.concurrent.locks.LockSupport;
  * and thread; every sink therefore sees the events in sequence order.
  */
 public final class AuditLog implements Audit, Telemetry {
-  private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter TS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
   /** Shutdown bound for the file sink (the Kafka sink has its own, kafka.closeTimeout). */
   private static final long FILE_CLOSE_MILLIS = 5000;
-  /** How long the dispatcher sleeps when there is nothing to hand on: the most an event waits before its sinks see it. */
+
+  /**
+   * How long the dispatcher sleeps when there is nothing to hand on: the most an event waits before
+   * its sinks see it.
+   */
   private static final long DISPATCH_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10);
 
   private final List<QueuedSink> sinks = new ArrayList<>(2);
@@ -51,26 +57,38 @@ public final class AuditLog implements Audit, Telemetry {
   private final Clock clock;
   private final BurstWindows bursts;
   private final long kafkaCloseMillis;
-  /** Events offered and not yet numbered; many producers (event loops, any thread), one consumer (the dispatcher). */
+
+  /**
+   * Events offered and not yet numbered; many producers (event loops, any thread), one consumer
+   * (the dispatcher).
+   */
   private final Queue<AuditEvent> intake;
+
   private final Thread dispatcher;
   private volatile boolean closing;
+
   /** Written by the dispatcher thread only. */
   private long sequence;
 
   AuditLog(AuditConfig cfg, MeterRegistry registry, Clock clock) {
     this.clock = clock;
     this.hostName = hostName();
-    this.bursts = new BurstWindows(cfg.rateLimitBurst().count(), cfg.rateLimitBurst().per().toMillis(), clock);
+    this.bursts =
+        new BurstWindows(
+            cfg.rateLimitBurst().count(), cfg.rateLimitBurst().per().toMillis(), clock);
     if (cfg.file() != null) sinks.add(new FileSink(Path.of(cfg.file()), cfg.queueSize(), registry));
-    if (cfg.kafka() != null) sinks.add(new KafkaSink(cfg.kafka(), serviceId, cfg.queueSize(), registry));
+    if (cfg.kafka() != null)
+      sinks.add(new KafkaSink(cfg.kafka(), serviceId, cfg.queueSize(), registry));
     this.kafkaCloseMillis = cfg.kafka() == null ? 0 : cfg.kafka().closeTimeout().toMillis();
     this.intake = PlatformDependent.newFixedMpscQueue(cfg.queueSize());
     sinks.forEach(QueuedSink::start);
     this.dispatcher = Thread.ofPlatform().name("bulwark-audit").daemon().start(this::dispatch);
   }
 
-  /** Numbers what was offered, in order, and hands it to the sinks; sleeps a little when there is nothing. */
+  /**
+   * Numbers what was offered, in order, and hands it to the sinks; sleeps a little when there is
+   * nothing.
+   */
   private void dispatch() {
     while (true) {
       boolean last = closing;
@@ -84,7 +102,9 @@ public final class AuditLog implements Audit, Telemetry {
     }
   }
 
-  /** The audit log for {@code cfg}, its meters on {@code registry}; its sink threads are running. */
+  /**
+   * The audit log for {@code cfg}, its meters on {@code registry}; its sink threads are running.
+   */
   public static AuditLog of(AuditConfig cfg, MeterRegistry registry) {
     return new AuditLog(cfg, registry, Clock.systemUTC());
   }
@@ -94,7 +114,10 @@ public final class AuditLog implements Audit, Telemetry {
     return serviceId;
   }
 
-  /** The kernel's host name (no DNS lookup, which could stall startup), else $HOSTNAME, else the resolver's. */
+  /**
+   * The kernel's host name (no DNS lookup, which could stall startup), else $HOSTNAME, else the
+   * resolver's.
+   */
   private static String hostName() {
     try {
       String h = java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
@@ -146,7 +169,9 @@ public final class AuditLog implements Audit, Telemetry {
   }
 
   private static String outcome(String type) {
-    return type.endsWith("failed") || type.endsWith("failure") || type.endsWith("rejected") ? "failure" : "success";
+    return type.endsWith("failed") || type.endsWith("failure") || type.endsWith("rejected")
+        ? "failure"
+        : "success";
   }
 
   // ---- Telemetry ----
@@ -201,7 +226,8 @@ public final class AuditLog implements Audit, Telemetry {
   }
 
   @Override
-  public void reloaded(String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {
+  public void reloaded(
+      String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("event.reason", reason);
     if (after == null) {
@@ -255,6 +281,7 @@ public final class AuditLog implements Audit, Telemetry {
       while (intake.poll() != null) left++;
       for (QueuedSink s : sinks) s.dropped(left);
     }
-    for (QueuedSink s : sinks) s.close(s instanceof KafkaSink ? kafkaCloseMillis : FILE_CLOSE_MILLIS);
+    for (QueuedSink s : sinks)
+      s.close(s instanceof KafkaSink ? kafkaCloseMillis : FILE_CLOSE_MILLIS);
   }
 }

@@ -6,9 +6,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Counts rate-limit refusals per (middleware, route) in windows of a fixed length; a window starts
- * at the first refusal after the previous one ended. {@link #refused} says when a refusal is the one
- * that takes its window above the threshold, which happens at most once per window. Lock-free on
- * the common path: a window is replaced only when it has ended.
+ * at the first refusal after the previous one ended. {@link #refused} says when a refusal is the
+ * one that takes its window above the threshold, which happens at most once per window. Lock-free
+ * on the common path: a window is replaced only when it has ended.
  */
 final class BurstWindows {
   private final long threshold;
@@ -40,7 +40,11 @@ final class BurstWindows {
     Key k = new Key(middleware, route);
     Window w = windows.get(k);
     if (w == null || now - w.startMillis >= windowMillis) {
-      w = windows.compute(k, (key, old) -> old == null || now - old.startMillis >= windowMillis ? new Window(now) : old);
+      w =
+          windows.compute(
+              k,
+              (key, old) ->
+                  old == null || now - old.startMillis >= windowMillis ? new Window(now) : old);
     }
     return w.count.incrementAndGet() == threshold + 1 ? w : null;
   }

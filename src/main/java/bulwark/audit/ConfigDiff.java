@@ -10,7 +10,10 @@ import java.util.Objects;
 import java.util.TreeSet;
 import java.util.function.Function;
 
-/** What a reload changed: routes, upstreams and middlewares added, removed and modified (by name), and other sections changed. */
+/**
+ * What a reload changed: routes, upstreams and middlewares added, removed and modified (by name),
+ * and other sections changed.
+ */
 record ConfigDiff(Names routes, Names upstreams, Names middlewares, List<String> sections) {
 
   /** Names added, removed and modified, each sorted. */
@@ -20,15 +23,22 @@ record ConfigDiff(Names routes, Names upstreams, Names middlewares, List<String>
     }
   }
 
-  /** A route as far as a change matters: its config and what enclosing groups add; not its position. */
-  private record RouteShape(Object route, String pattern, String stripPrefix, List<String> middlewares) {}
+  /**
+   * A route as far as a change matters: its config and what enclosing groups add; not its position.
+   */
+  private record RouteShape(
+      Object route, String pattern, String stripPrefix, List<String> middlewares) {}
 
   static ConfigDiff of(BulwarkConfig before, BulwarkConfig after) {
-    Function<BulwarkConfig, Map<String, Object>> routes = c -> {
-      Map<String, Object> m = new LinkedHashMap<>();
-      for (FlatRoute r : FlatRoute.flatten(c)) m.put(r.route().name(), new RouteShape(r.route(), r.pattern(), r.stripPrefix(), r.middlewares()));
-      return m;
-    };
+    Function<BulwarkConfig, Map<String, Object>> routes =
+        c -> {
+          Map<String, Object> m = new LinkedHashMap<>();
+          for (FlatRoute r : FlatRoute.flatten(c))
+            m.put(
+                r.route().name(),
+                new RouteShape(r.route(), r.pattern(), r.stripPrefix(), r.middlewares()));
+          return m;
+        };
     List<String> sections = new ArrayList<>();
     section(sections, "server", before.server(), after.server());
     section(sections, "admin", before.admin(), after.admin());
@@ -36,8 +46,11 @@ record ConfigDiff(Names routes, Names upstreams, Names middlewares, List<String>
     section(sections, "cluster", before.cluster(), after.cluster());
     section(sections, "versioning", before.versioning(), after.versioning());
     section(sections, "remediation", before.remediation(), after.remediation());
-    return new ConfigDiff(names(routes.apply(before), routes.apply(after)),
-        names(before.upstreams(), after.upstreams()), names(before.middlewares(), after.middlewares()), sections);
+    return new ConfigDiff(
+        names(routes.apply(before), routes.apply(after)),
+        names(before.upstreams(), after.upstreams()),
+        names(before.middlewares(), after.middlewares()),
+        sections);
   }
 
   private static void section(List<String> out, String name, Object a, Object b) {
@@ -46,13 +59,17 @@ record ConfigDiff(Names routes, Names upstreams, Names middlewares, List<String>
 
   private static Names names(Map<String, ?> before, Map<String, ?> after) {
     TreeSet<String> added = new TreeSet<>(), removed = new TreeSet<>(), modified = new TreeSet<>();
-    after.forEach((k, v) -> {
-      if (!before.containsKey(k)) added.add(k);
-      else if (!Objects.equals(before.get(k), v)) modified.add(k);
-    });
-    before.keySet().forEach(k -> {
-      if (!after.containsKey(k)) removed.add(k);
-    });
+    after.forEach(
+        (k, v) -> {
+          if (!before.containsKey(k)) added.add(k);
+          else if (!Objects.equals(before.get(k), v)) modified.add(k);
+        });
+    before
+        .keySet()
+        .forEach(
+            k -> {
+              if (!after.containsKey(k)) removed.add(k);
+            });
     return new Names(List.copyOf(added), List.copyOf(removed), List.copyOf(modified));
   }
 }

@@ -26,7 +26,14 @@ final class FileSink extends QueuedSink {
   @Override
   void write(List<AuditEvent> batch) {
     try {
-      if (out == null) out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+      if (out == null)
+        out =
+            Files.newBufferedWriter(
+                file,
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE);
       for (AuditEvent e : batch) {
         out.write(e.json());
         out.write('\n');
@@ -37,7 +44,11 @@ final class FileSink extends QueuedSink {
       failing = false;
     } catch (IOException e) {
       dropped(batch.size());
-      if (!failing) LOG.warn("audit file {}: cannot write, events are dropped until it works again: {}", file, e.toString());
+      if (!failing)
+        LOG.warn(
+            "audit file {}: cannot write, events are dropped until it works again: {}",
+            file,
+            e.toString());
       failing = true;
       closeQuietly();
     }

@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends each event to Kafka with an idempotent producer (acks=all), keyed by the gateway instance so
- * that all its events go to one partition in order. Only this sink's thread calls the producer:
+ * Sends each event to Kafka with an idempotent producer (acks=all), keyed by the gateway instance
+ * so that all its events go to one partition in order. Only this sink's thread calls the producer:
  * {@code send} may block up to maxBlock on metadata or buffer space, and meanwhile events queue up,
  * then are dropped and counted; the gateway never waits.
  */
@@ -56,16 +56,18 @@ final class KafkaSink extends QueuedSink {
     }
     for (int i = 0; i < batch.size(); i++) {
       try {
-        producer.send(new ProducerRecord<>(cfg.topic(), key, batch.get(i).json()), (md, ex) -> {
-          if (ex == null) {
-            written(1);
-            if (failing) LOG.info("audit: Kafka accepts events again");
-            failing = false;
-          } else {
-            dropped(1);
-            failed(ex);
-          }
-        });
+        producer.send(
+            new ProducerRecord<>(cfg.topic(), key, batch.get(i).json()),
+            (md, ex) -> {
+              if (ex == null) {
+                written(1);
+                if (failing) LOG.info("audit: Kafka accepts events again");
+                failing = false;
+              } else {
+                dropped(1);
+                failed(ex);
+              }
+            });
       } catch (RuntimeException e) {
         // metadata or buffer space did not come within maxBlock (or the producer is closed)
         dropped(1);
@@ -75,7 +77,11 @@ final class KafkaSink extends QueuedSink {
   }
 
   private void failed(Exception e) {
-    if (!failing) LOG.warn("audit: Kafka {} does not take events, they are dropped and counted: {}", cfg.bootstrapServers(), e.toString());
+    if (!failing)
+      LOG.warn(
+          "audit: Kafka {} does not take events, they are dropped and counted: {}",
+          cfg.bootstrapServers(),
+          e.toString());
     failing = true;
   }
 

@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A sink with its own bounded queue and writer thread. {@link #offer} never waits: when the queue
- * is full the event is dropped and counted ({@code bulwark_audit_events_dropped_total{sink}}).
- * The thread takes what is queued in batches, in order, and hands each batch to {@link #write}.
+ * is full the event is dropped and counted ({@code bulwark_audit_events_dropped_total{sink}}). The
+ * thread takes what is queued in batches, in order, and hands each batch to {@link #write}.
  */
 abstract class QueuedSink {
   private static final Logger LOG = LoggerFactory.getLogger(QueuedSink.class);
@@ -28,10 +28,16 @@ abstract class QueuedSink {
   QueuedSink(String name, int capacity, MeterRegistry registry) {
     this.name = name;
     this.queue = new ArrayBlockingQueue<>(capacity);
-    this.written = Counter.builder("bulwark.audit.events").description("Audit events a sink wrote (file) or the broker acknowledged (kafka)")
-        .tag("sink", name).register(registry);
-    this.dropped = Counter.builder("bulwark.audit.events.dropped").description("Audit events a sink dropped: queue full, write or send failure, shutdown")
-        .tag("sink", name).register(registry);
+    this.written =
+        Counter.builder("bulwark.audit.events")
+            .description("Audit events a sink wrote (file) or the broker acknowledged (kafka)")
+            .tag("sink", name)
+            .register(registry);
+    this.dropped =
+        Counter.builder("bulwark.audit.events.dropped")
+            .description("Audit events a sink dropped: queue full, write or send failure, shutdown")
+            .tag("sink", name)
+            .register(registry);
     this.thread = Thread.ofPlatform().name("bulwark-audit-" + name).daemon().unstarted(this::run);
   }
 
@@ -39,7 +45,9 @@ abstract class QueuedSink {
     thread.start();
   }
 
-  /** Queues {@code e}; false (and counted as dropped) when the queue is full or the sink is closing. */
+  /**
+   * Queues {@code e}; false (and counted as dropped) when the queue is full or the sink is closing.
+   */
   final boolean offer(AuditEvent e) {
     if (!closing && queue.offer(e)) return true;
     dropped.increment();
@@ -54,10 +62,16 @@ abstract class QueuedSink {
     dropped.increment(n);
   }
 
-  /** Writes one batch, in order. Counts what it wrote and dropped through {@link #written}/{@link #dropped}. */
+  /**
+   * Writes one batch, in order. Counts what it wrote and dropped through {@link #written}/{@link
+   * #dropped}.
+   */
   abstract void write(List<AuditEvent> batch);
 
-  /** Called on the sink's thread once the queue is drained at close: flush and release, within {@code millis}. */
+  /**
+   * Called on the sink's thread once the queue is drained at close: flush and release, within
+   * {@code millis}.
+   */
   abstract void finish(long millis);
 
   private void run() {

@@ -3,12 +3,20 @@ package bulwark.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "bulwark", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+@Command(
+    name = "bulwark",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionCommand.Provider.class,
     description = "Bulwark: a streaming API gateway on Vert.x.",
-    subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCommand.class,
+      ValidateCommand.class,
+      DemoCommand.class,
+      VersionCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
     int code = new CommandLine(new Main()).execute(args);

@@ -14,15 +14,27 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import sun.misc.Signal;
 
-@Command(name = "run", description = "Run the gateway. SIGHUP or a change to the file reloads it; SIGTERM/SIGINT drain it and exit 0.")
+@Command(
+    name = "run",
+    description =
+        "Run the gateway. SIGHUP or a change to the file reloads it; SIGTERM/SIGINT drain it and exit 0.")
 final class RunCommand implements Callable<Integer> {
-  @CommandLine.Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The config file (YAML).")
+  @CommandLine.Option(
+      names = {"-c", "--config"},
+      required = true,
+      paramLabel = "FILE",
+      description = "The config file (YAML).")
   Path config;
 
-  @CommandLine.Option(names = "--no-watch", description = "Do not reload when the file changes (SIGHUP still reloads).")
+  @CommandLine.Option(
+      names = "--no-watch",
+      description = "Do not reload when the file changes (SIGHUP still reloads).")
   boolean noWatch;
 
-  @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  @CommandLine.Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help.")
   boolean help;
 
   @Override
@@ -63,7 +75,8 @@ final class RunCommand implements Callable<Integer> {
     private final AtomicBoolean stopPending = new AtomicBoolean();
     private final AtomicBoolean stopStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final java.util.Map<String, sun.misc.SignalHandler> previous = new java.util.HashMap<>();
+    private final java.util.Map<String, sun.misc.SignalHandler> previous =
+        new java.util.HashMap<>();
 
     Signals() {}
 
@@ -84,30 +97,38 @@ final class RunCommand implements Callable<Integer> {
     void hup() {
       hupPending.set(true);
       Actions a = actions.get();
-      if (a != null && hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
+      if (a != null && hupPending.getAndSet(false))
+        Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
     }
 
     void stop() {
       stopPending.set(true);
       Actions a = actions.get();
       // once: a second SIGTERM must not end the process while the first one drains
-      if (a != null && !stopStarted.getAndSet(true)) Thread.ofPlatform().name("bulwark-shutdown").start(() -> {
-        try {
-          a.shutdown().run();
-        } finally {
-          stopped.countDown();
-        }
-      });
+      if (a != null && !stopStarted.getAndSet(true))
+        Thread.ofPlatform()
+            .name("bulwark-shutdown")
+            .start(
+                () -> {
+                  try {
+                    a.shutdown().run();
+                  } finally {
+                    stopped.countDown();
+                  }
+                });
     }
 
-    /** Hands the started gateway to the handlers and blocks until SIGTERM or SIGINT has drained it. */
+    /**
+     * Hands the started gateway to the handlers and blocks until SIGTERM or SIGINT has drained it.
+     */
     void await(Gateway g) throws InterruptedException {
       await(new Actions(g::reload, g::shutdown));
     }
 
     void await(Actions a) throws InterruptedException {
       actions.set(a);
-      if (hupPending.getAndSet(false)) Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
+      if (hupPending.getAndSet(false))
+        Thread.ofPlatform().name("bulwark-sighup").start(() -> a.reload().accept("SIGHUP"));
       if (stopPending.get()) stop();
       stopped.await();
     }

@@ -10,12 +10,22 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "validate", description = "Check a config file. Exit 0 with a summary when it is valid; otherwise exit 2 listing every error with its field path.")
+@Command(
+    name = "validate",
+    description =
+        "Check a config file. Exit 0 with a summary when it is valid; otherwise exit 2 listing every error with its field path.")
 final class ValidateCommand implements Callable<Integer> {
-  @CommandLine.Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The config file (YAML).")
+  @CommandLine.Option(
+      names = {"-c", "--config"},
+      required = true,
+      paramLabel = "FILE",
+      description = "The config file (YAML).")
   Path config;
 
-  @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  @CommandLine.Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help.")
   boolean help;
 
   @Override
@@ -32,10 +42,21 @@ final class ValidateCommand implements Callable<Integer> {
   }
 
   static String summary(Path file, BulwarkConfig cfg) {
-    return file + ": valid (" + count(FlatRoute.flatten(cfg).size(), "route") + ", " + count(cfg.upstreams().size(), "upstream") + ", "
-        + count(cfg.middlewares().size(), "middleware") + "; listen " + cfg.server().listen()
-        + (cfg.server().tls() == null ? "" : " (TLS, " + count(cfg.server().tls().certificates().size(), "certificate") + ")")
-        + ", admin " + cfg.admin().listen() + ")";
+    return file
+        + ": valid ("
+        + count(FlatRoute.flatten(cfg).size(), "route")
+        + ", "
+        + count(cfg.upstreams().size(), "upstream")
+        + ", "
+        + count(cfg.middlewares().size(), "middleware")
+        + "; listen "
+        + cfg.server().listen()
+        + (cfg.server().tls() == null
+            ? ""
+            : " (TLS, " + count(cfg.server().tls().certificates().size(), "certificate") + ")")
+        + ", admin "
+        + cfg.admin().listen()
+        + ")";
   }
 
   /** "1 route", "0 routes", "2 routes". */

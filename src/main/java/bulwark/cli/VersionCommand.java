@@ -5,7 +5,10 @@ import picocli.CommandLine.Command;
 
 @Command(name = "version", description = "Print the Bulwark version and its runtime.")
 final class VersionCommand implements Runnable {
-  @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  @CommandLine.Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help.")
   boolean help;
 
   static String version() {
@@ -14,13 +17,23 @@ final class VersionCommand implements Runnable {
   }
 
   static String describe() {
-    return "bulwark " + version() + " (Vert.x " + vertxVersion()
-        + ", Java " + Runtime.version() + ")";
+    return "bulwark "
+        + version()
+        + " (Vert.x "
+        + vertxVersion()
+        + ", Java "
+        + Runtime.version()
+        + ")";
   }
 
   static String vertxVersion() {
-    try (var in = io.vertx.core.Vertx.class.getClassLoader().getResourceAsStream("META-INF/vertx/vertx-version.txt")) {
-      return in == null ? "?" : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    try (var in =
+        io.vertx.core.Vertx.class
+            .getClassLoader()
+            .getResourceAsStream("META-INF/vertx/vertx-version.txt")) {
+      return in == null
+          ? "?"
+          : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
     } catch (java.io.IOException e) {
       return "?";
     }

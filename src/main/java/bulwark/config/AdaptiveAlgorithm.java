@@ -2,7 +2,8 @@ package bulwark.config;
 
 /** overload.adaptive.algorithm: how the adaptive concurrency limit moves. */
 public enum AdaptiveAlgorithm implements ConfigName {
-  AIMD("aimd"), GRADIENT("gradient");
+  AIMD("aimd"),
+  GRADIENT("gradient");
 
   private final String configName;
 

@@ -22,10 +22,14 @@ import java.util.Set;
  * source of keys, types and defaults.
  */
 final class Binder {
-  /** Records whose keys are alternatives, exactly one set: an absent one stays null, not an empty section. */
+  /**
+   * Records whose keys are alternatives, exactly one set: an absent one stays null, not an empty
+   * section.
+   */
   static final Set<Class<?>> ONE_OF = Set.of(MiddlewareConfig.class);
 
   private final List<ConfigError> errors;
+
   /**
    * A value that is none of its enum's names, by path: the validator reports it where it checks
    * that section, so the errors read in the same order as when such fields were checked strings.
@@ -47,7 +51,9 @@ final class Binder {
     return doc != null && !doc.key().isEmpty() ? doc.key() : rc.getName();
   }
 
-  /** Records written as one YAML scalar (50%, 1MiB, 10/s): absent without a default, they are null. */
+  /**
+   * Records written as one YAML scalar (50%, 1MiB, 10/s): absent without a default, they are null.
+   */
   static boolean scalar(Class<?> c) {
     return c == ByteSize.class || c == Percent.class || c == Rate.class || grammar(c);
   }
@@ -94,7 +100,13 @@ final class Binder {
       if (child != null && child.isNull()) child = null;
       if (doc != null && !doc.later().isEmpty()) {
         if (child != null) {
-          error(p, "not supported yet: '" + key + "' arrives with the " + doc.later() + " capability; remove it for now");
+          error(
+              p,
+              "not supported yet: '"
+                  + key
+                  + "' arrives with the "
+                  + doc.later()
+                  + " capability; remove it for now");
         }
         args[i] = null;
         continue;
@@ -106,8 +118,13 @@ final class Binder {
           continue;
         }
         if (doc != null && !doc.dflt().isEmpty()) {
-          child = doc.dflt().startsWith("[") ? listDefault(doc.dflt()) : TextNode.valueOf(doc.dflt());
-        } else if (rc.getType().isRecord() && !scalar(rc.getType()) && !hasRequired(rc.getType()) && !ONE_OF.contains(type) && (doc == null || !doc.section())) {
+          child =
+              doc.dflt().startsWith("[") ? listDefault(doc.dflt()) : TextNode.valueOf(doc.dflt());
+        } else if (rc.getType().isRecord()
+            && !scalar(rc.getType())
+            && !hasRequired(rc.getType())
+            && !ONE_OF.contains(type)
+            && (doc == null || !doc.section())) {
           child = JsonNodeFactory.instance.objectNode();
         } else {
           args[i] = empty(rc.getType());
@@ -175,11 +192,13 @@ final class Binder {
         throw new IllegalArgumentException("expected true or false, got '" + text + "'");
       }
       if (c == int.class || c == Integer.class) {
-        if (!text.matches("-?\\d{1,9}")) throw new IllegalArgumentException("expected a whole number, got '" + text + "'");
+        if (!text.matches("-?\\d{1,9}"))
+          throw new IllegalArgumentException("expected a whole number, got '" + text + "'");
         return Integer.parseInt(text);
       }
       if (c == long.class || c == Long.class) {
-        if (!text.matches("-?\\d{1,18}")) throw new IllegalArgumentException("expected a whole number, got '" + text + "'");
+        if (!text.matches("-?\\d{1,18}"))
+          throw new IllegalArgumentException("expected a whole number, got '" + text + "'");
         return Long.parseLong(text);
       }
       if (c == Duration.class) return Durations.parse(text);
@@ -191,7 +210,8 @@ final class Binder {
       if (c == RetryOn.class) return RetryOn.parse(text);
     } catch (IllegalArgumentException e) {
       if (grammar(c)) {
-        if (errors.stream().noneMatch(x -> x.path().equals(path))) unknownNames.put(path, e.getMessage());
+        if (errors.stream().noneMatch(x -> x.path().equals(path)))
+          unknownNames.put(path, e.getMessage());
         return null;
       }
       error(path, e.getMessage());
@@ -228,7 +248,8 @@ final class Binder {
   }
 
   private void error(String path, String message) {
-    // one error per field: a value whose ${NAME} could not be substituted is not also "not a duration"
+    // one error per field: a value whose ${NAME} could not be substituted is not also "not a
+    // duration"
     for (ConfigError e : errors) if (e.path().equals(path)) return;
     errors.add(new ConfigError(path, message));
   }

@@ -2,7 +2,8 @@ package bulwark.config;
 
 /** circuitBreaker.scope: one breaker per upstream, or one per route using it. */
 public enum BreakerScope implements ConfigName {
-  UPSTREAM("upstream"), ROUTE("route");
+  UPSTREAM("upstream"),
+  ROUTE("route");
 
   private final String configName;
 

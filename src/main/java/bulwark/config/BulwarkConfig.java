@@ -1,18 +1,28 @@
 package bulwark.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
 
 /** The whole config file. Immutable; a reload builds a new one. */
 public record BulwarkConfig(
-    @Doc("The data listener: address, HTTP/2, trusted proxies, limits and shutdown.") ServerConfig server,
-    @Doc("The admin listener (health, routes). Never reachable through the data listener.") AdminConfig admin,
+    @Doc("The data listener: address, HTTP/2, trusted proxies, limits and shutdown.")
+        ServerConfig server,
+    @Doc("The admin listener (health, routes). Never reachable through the data listener.")
+        AdminConfig admin,
     @Doc("Access log, metrics, tracing and the audit log.") ObservabilityConfig observability,
-    @Doc("Shared state for several gateway instances (Redis). Needed by cluster-scope rate limits.") ClusterConfig cluster,
-    @Doc("Named groups of targets that routes send requests to.") Map<String, UpstreamConfig> upstreams,
-    @Doc("Named, reusable middlewares. Each has exactly one type key.") Map<String, MiddlewareConfig> middlewares,
-    @Doc("API versioning chosen by the Accept header (application/vnd.VENDOR.VERSION+json).") VersioningConfig versioning,
+    @Doc("Shared state for several gateway instances (Redis). Needed by cluster-scope rate limits.")
+        ClusterConfig cluster,
+    @Doc("Named groups of targets that routes send requests to.")
+        Map<String, UpstreamConfig> upstreams,
+    @Doc("Named, reusable middlewares. Each has exactly one type key.")
+        Map<String, MiddlewareConfig> middlewares,
+    @Doc("API versioning chosen by the Accept header (application/vnd.VENDOR.VERSION+json).")
+        VersioningConfig versioning,
     @Doc("Routes, tried by the precedence documented in docs/routing.md.") List<RouteConfig> routes,
-    @Doc("Groups: a path prefix plus middlewares shared by their routes; may nest.") List<GroupConfig> groups,
-    @Doc(value = "Automatic response to Prometheus alerts (Alertmanager webhook at admin POST /alerts).", section = true) RemediationConfig remediation) {}
+    @Doc("Groups: a path prefix plus middlewares shared by their routes; may nest.")
+        List<GroupConfig> groups,
+    @Doc(
+            value =
+                "Automatic response to Prometheus alerts (Alertmanager webhook at admin POST /alerts).",
+            section = true)
+        RemediationConfig remediation) {}

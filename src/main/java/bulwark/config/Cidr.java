@@ -11,7 +11,8 @@ public record Cidr(byte[] network, int prefix) {
     String addr = slash < 0 ? t : t.substring(0, slash);
     // IPv4 only as a dotted quad: InetAddress would take 127.1 or 10.1.2 as addresses, and a
     // hex-letter name such as "cafe" to a DNS lookup
-    if (!addr.matches("[0-9a-fA-F:.]+") || (!addr.contains(":") && !addr.matches("\\d{1,3}(\\.\\d{1,3}){3}"))) {
+    if (!addr.matches("[0-9a-fA-F:.]+")
+        || (!addr.contains(":") && !addr.matches("\\d{1,3}(\\.\\d{1,3}){3}"))) {
       throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR");
     }
     byte[] bytes;
@@ -26,10 +27,14 @@ public record Cidr(byte[] network, int prefix) {
     int prefix = max;
     if (slash >= 0) {
       String p = t.substring(slash + 1);
-      if (!p.matches("\\d{1,3}")) throw new IllegalArgumentException("'" + text + "' has a bad prefix length");
+      if (!p.matches("\\d{1,3}"))
+        throw new IllegalArgumentException("'" + text + "' has a bad prefix length");
       prefix = Integer.parseInt(p);
-      if (prefix > max) throw new IllegalArgumentException("'" + text + "' has a prefix longer than " + max);
-      if (prefix < mapped) throw new IllegalArgumentException("'" + text + "' is an IPv4-mapped address and needs a prefix of at least " + mapped);
+      if (prefix > max)
+        throw new IllegalArgumentException("'" + text + "' has a prefix longer than " + max);
+      if (prefix < mapped)
+        throw new IllegalArgumentException(
+            "'" + text + "' is an IPv4-mapped address and needs a prefix of at least " + mapped);
     }
     return new Cidr(bytes, prefix - mapped);
   }

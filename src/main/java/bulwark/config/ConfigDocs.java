@@ -19,15 +19,16 @@ import java.util.Map;
  * and default. Output is deterministic: record component order, "\n" line ends.
  *
  * <p>{@code java -cp ... bulwark.config.ConfigDocs [DIR]} writes both files into DIR (default
- * {@code docs}); {@code make docs} runs it, and ConfigDocsTest fails when the committed files differ.
+ * {@code docs}); {@code make docs} runs it, and ConfigDocsTest fails when the committed files
+ * differ.
  */
 public final class ConfigDocs {
   public static final String SCHEMA_FILE = "bulwark.schema.json";
   public static final String MARKDOWN_FILE = "configuration.md";
 
-
   /** The worked example of configuration.md; ConfigDocsTest checks that it loads. */
-  static final String EXAMPLE = """
+  static final String EXAMPLE =
+      """
       server:
         listen: "0.0.0.0:${PORT:-8080}"
         trustedProxies: ["10.0.0.0/8"]
@@ -70,7 +71,8 @@ public final class ConfigDocs {
       """;
 
   /** A config with mistakes, to show in configuration.md what the loader reports for it. */
-  static final String BROKEN_EXAMPLE = """
+  static final String BROKEN_EXAMPLE =
+      """
       upstreams:
         users:
           targets: [ { url: http://10.0.1.10:8080 } ]
@@ -110,7 +112,10 @@ public final class ConfigDocs {
       return paths.get(0);
     }
 
-    /** What the section is: the text of the field reaching it, or of each field, by path, when several do. */
+    /**
+     * What the section is: the text of the field reaching it, or of each field, by path, when
+     * several do.
+     */
     String description() {
       if (paths.size() == 1) return descriptions.get(0);
       List<String> parts = new ArrayList<>();
@@ -122,11 +127,16 @@ public final class ConfigDocs {
   /** Every record type reachable from {@link BulwarkConfig}, depth first, in component order. */
   static List<Section> sections() {
     Map<Class<?>, Section> out = new LinkedHashMap<>();
-    walk(BulwarkConfig.class, "", "The whole config file: one YAML mapping with these keys, all optional.", out);
+    walk(
+        BulwarkConfig.class,
+        "",
+        "The whole config file: one YAML mapping with these keys, all optional.",
+        out);
     return List.copyOf(out.values());
   }
 
-  private static void walk(Class<?> type, String path, String description, Map<Class<?>, Section> out) {
+  private static void walk(
+      Class<?> type, String path, String description, Map<Class<?>, Section> out) {
     Section seen = out.get(type);
     if (seen != null) {
       if (!seen.paths().contains(path)) {
@@ -135,17 +145,23 @@ public final class ConfigDocs {
       }
       return;
     }
-    out.put(type, new Section(type, new ArrayList<>(List.of(path)), new ArrayList<>(List.of(description))));
+    out.put(
+        type,
+        new Section(type, new ArrayList<>(List.of(path)), new ArrayList<>(List.of(description))));
     for (RecordComponent rc : type.getRecordComponents()) {
       Doc d = doc(rc);
       if (!d.later().isEmpty()) continue;
       Type t = rc.getGenericType();
-      while (t instanceof ParameterizedType pt) t = pt.getActualTypeArguments()[pt.getActualTypeArguments().length - 1];
+      while (t instanceof ParameterizedType pt)
+        t = pt.getActualTypeArguments()[pt.getActualTypeArguments().length - 1];
       if (t instanceof Class<?> c && isSection(c)) walk(c, childPath(path, rc), d.value(), out);
     }
   }
 
-  /** The YAML path of what a component holds: {@code routes[]} for a list, {@code upstreams.<name>} for a map. */
+  /**
+   * The YAML path of what a component holds: {@code routes[]} for a list, {@code upstreams.<name>}
+   * for a map.
+   */
   static String childPath(String path, RecordComponent rc) {
     String p = join(path, Binder.keyOf(rc));
     Type t = rc.getGenericType();
@@ -169,7 +185,8 @@ public final class ConfigDocs {
   static Doc doc(RecordComponent rc) {
     Doc d = rc.getAnnotation(Doc.class);
     if (d == null) {
-      throw new IllegalStateException(rc.getDeclaringRecord().getSimpleName() + "." + rc.getName() + " has no @Doc");
+      throw new IllegalStateException(
+          rc.getDeclaringRecord().getSimpleName() + "." + rc.getName() + " has no @Doc");
     }
     return d;
   }

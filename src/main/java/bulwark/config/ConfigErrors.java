@@ -14,9 +14,14 @@ import java.util.Set;
  */
 final class ConfigErrors {
   private final List<ConfigError> errors;
+
   /** Fields that already failed to bind. */
   private final Set<String> failed = new HashSet<>();
-  /** Values the binder found to be none of their enum's names, reported by {@link #named} in the validators' order. */
+
+  /**
+   * Values the binder found to be none of their enum's names, reported by {@link #named} in the
+   * validators' order.
+   */
   private final Map<String, String> unknownNames;
 
   ConfigErrors(List<ConfigError> errors, Map<String, String> unknownNames) {
@@ -50,7 +55,10 @@ final class ConfigErrors {
     if (message != null) errors.add(new ConfigError(path, message));
   }
 
-  /** Reports, in document order, the values under {@code prefix} the binder could not read (items of a list). */
+  /**
+   * Reports, in document order, the values under {@code prefix} the binder could not read (items of
+   * a list).
+   */
   void namedUnder(String prefix) {
     for (var it = unknownNames.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
@@ -68,7 +76,10 @@ final class ConfigErrors {
   void url(String p, String v) {
     try {
       URI u = new URI(v);
-      check(("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null, p, "'" + v + "' must be an http:// or https:// URL");
+      check(
+          ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null,
+          p,
+          "'" + v + "' must be an http:// or https:// URL");
     } catch (Exception e) {
       error(p, "'" + v + "' is not a URL");
     }

@@ -8,7 +8,10 @@ public final class ConfigException extends Exception {
   private final List<ConfigError> errors;
 
   public ConfigException(List<ConfigError> errors) {
-    super(errors.size() + " config error(s):\n" + errors.stream().map(e -> "  " + e).collect(Collectors.joining("\n")));
+    super(
+        errors.size()
+            + " config error(s):\n"
+            + errors.stream().map(e -> "  " + e).collect(Collectors.joining("\n")));
     this.errors = List.copyOf(errors);
   }
 

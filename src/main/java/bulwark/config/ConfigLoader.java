@@ -32,16 +32,18 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
   private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
+
   /**
    * yes/no/on/off stay strings (only true and false are booleans), a key with no value is null (so
    * it takes its default), duplicate keys are an error, and {@link #readTree} keeps every number as
    * written, so {@code version: 1.10} is not "1.1" and a header value {@code 0123} is not octal.
    */
-  private static final YAMLFactory YAML = YAMLFactory.builder()
-      .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
-      .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
+  private static final YAMLFactory YAML =
+      YAMLFactory.builder()
+          .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
+          .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
 
   private final Function<String, String> env;
 
@@ -58,25 +60,29 @@ public final class ConfigLoader {
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new ConfigException(List.of(new ConfigError("", "cannot read " + file + ": " + reason(e))));
+      throw new ConfigException(
+          List.of(new ConfigError("", "cannot read " + file + ": " + reason(e))));
     }
     return parse(text);
   }
 
   /**
-   * Why a file could not be read, in words: a {@link java.nio.file.FileSystemException}'s message is
-   * often only the path again ("cannot read a.yaml: a.yaml"), so the cause is named from its type.
+   * Why a file could not be read, in words: a {@link java.nio.file.FileSystemException}'s message
+   * is often only the path again ("cannot read a.yaml: a.yaml"), so the cause is named from its
+   * type.
    */
   static String reason(IOException e) {
-    String why = switch (e) {
-      case java.nio.file.NoSuchFileException x -> "no such file";
-      case java.nio.file.AccessDeniedException x -> "permission denied";
-      case java.nio.file.NotDirectoryException x -> "not a directory";
-      case java.nio.charset.CharacterCodingException x -> "not UTF-8 text";
-      default -> null;
-    };
+    String why =
+        switch (e) {
+          case java.nio.file.NoSuchFileException x -> "no such file";
+          case java.nio.file.AccessDeniedException x -> "permission denied";
+          case java.nio.file.NotDirectoryException x -> "not a directory";
+          case java.nio.charset.CharacterCodingException x -> "not UTF-8 text";
+          default -> null;
+        };
     if (why != null) return why;
-    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null)
+      return f.getReason();
     String m = e.getMessage();
     return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
   }
@@ -87,8 +93,12 @@ public final class ConfigLoader {
     try {
       root = readTree(yaml);
     } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? "" : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw new ConfigException(List.of(new ConfigError(where, "invalid YAML: " + e.getOriginalMessage())));
+      String where =
+          e.getLocation() == null
+              ? ""
+              : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw new ConfigException(
+          List.of(new ConfigError(where, "invalid YAML: " + e.getOriginalMessage())));
     } catch (IOException e) {
       throw new ConfigException(List.of(new ConfigError("", "invalid YAML: " + e.getMessage())));
     }
@@ -104,14 +114,18 @@ public final class ConfigLoader {
     return cfg;
   }
 
-  /** The first YAML document as a tree whose numbers are text nodes holding the scalar as written; null when empty. */
+  /**
+   * The first YAML document as a tree whose numbers are text nodes holding the scalar as written;
+   * null when empty.
+   */
   static JsonNode readTree(String yaml) throws IOException {
     try (JsonParser p = YAML.createParser(yaml)) {
       JsonToken t = p.nextToken();
       if (t == null) return null;
       JsonNode root = node(p, t);
       if (p.nextToken() != null) {
-        throw new JsonParseException(p, "more than one YAML document (---); a config file holds one");
+        throw new JsonParseException(
+            p, "more than one YAML document (---); a config file holds one");
       }
       return root;
     }
@@ -130,7 +144,8 @@ public final class ConfigLoader {
       }
       case START_ARRAY -> {
         ArrayNode arr = f.arrayNode();
-        for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) arr.add(node(p, e));
+        for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken())
+          arr.add(node(p, e));
         return arr;
       }
       case VALUE_TRUE -> {
@@ -161,7 +176,14 @@ public final class ConfigLoader {
           if (m.group(2) != null) {
             value = m.group(3);
           } else {
-            errors.add(new ConfigError(path, "environment variable " + m.group(1) + " is not set (write ${" + m.group(1) + ":-default} to give a default)"));
+            errors.add(
+                new ConfigError(
+                    path,
+                    "environment variable "
+                        + m.group(1)
+                        + " is not set (write ${"
+                        + m.group(1)
+                        + ":-default} to give a default)"));
             value = "";
           }
         }
@@ -176,7 +198,8 @@ public final class ConfigLoader {
         e.setValue(substitute(e.getValue(), Binder.join(path, e.getKey()), errors));
       }
     } else if (node instanceof ArrayNode arr) {
-      for (int i = 0; i < arr.size(); i++) arr.set(i, substitute(arr.get(i), path + "[" + i + "]", errors));
+      for (int i = 0; i < arr.size(); i++)
+        arr.set(i, substitute(arr.get(i), path + "[" + i + "]", errors));
     }
     return node;
   }

@@ -10,8 +10,14 @@ public interface ConfigName {
   /** The name as written in the config, and in logs and reports. */
   String configName();
 
-  /** The error for a value that is none of the names, "'x' must be a, b or c"; an enum may word it its own way. */
+  /**
+   * The error for a value that is none of the names, "'x' must be a, b or c"; an enum may word it
+   * its own way.
+   */
   default String unknown(String given) {
-    return "'" + given + "' must be " + Names.orList(Names.of(((Enum<?>) this).getDeclaringClass()));
+    return "'"
+        + given
+        + "' must be "
+        + Names.orList(Names.of(((Enum<?>) this).getDeclaringClass()));
   }
 }

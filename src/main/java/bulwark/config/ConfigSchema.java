@@ -23,7 +23,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** docs/bulwark.schema.json (JSON Schema 2020-12), generated from the config records; see {@link ConfigDocs}. */
+/**
+ * docs/bulwark.schema.json (JSON Schema 2020-12), generated from the config records; see {@link
+ * ConfigDocs}.
+ */
 final class ConfigSchema {
   static final String DURATION_PATTERN = "^\\d+(ms|s|m|h)$";
   static final String SIZE_PATTERN = "^\\d+(B|KiB|MiB|GiB)?$";
@@ -39,17 +42,21 @@ final class ConfigSchema {
     ObjectNode root = F.objectNode();
     root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
     root.put("title", "Bulwark configuration");
-    root.put("description", "The Bulwark config file (YAML). Generated from the config records by bulwark.config.ConfigDocs:"
-        + " do not edit, run `make docs`. Values are checked as they are after ${NAME} and ${NAME:-default} substitution."
-        + " See docs/configuration.md.");
+    root.put(
+        "description",
+        "The Bulwark config file (YAML). Generated from the config records by bulwark.config.ConfigDocs:"
+            + " do not edit, run `make docs`. Values are checked as they are after ${NAME} and ${NAME:-default} substitution."
+            + " See docs/configuration.md.");
     root.put("$ref", "#/$defs/" + BulwarkConfig.class.getSimpleName());
     ObjectNode defs = root.putObject("$defs");
     for (Section s : sections()) defs.set(s.type().getSimpleName(), recordSchema(s));
     DefaultIndenter indent = new DefaultIndenter("  ", "\n");
-    DefaultPrettyPrinter pretty = new DefaultPrettyPrinter(
-        Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
-        .withObjectIndenter(indent)
-        .withArrayIndenter(indent);
+    DefaultPrettyPrinter pretty =
+        new DefaultPrettyPrinter(
+                Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+            .withObjectIndenter(indent)
+            .withArrayIndenter(indent);
     try {
       return new ObjectMapper().writer(pretty).writeValueAsString(root) + "\n";
     } catch (IOException e) {
@@ -91,8 +98,6 @@ final class ConfigSchema {
     return p;
   }
 
-
-
   private static ObjectNode typeSchema(Type t, Doc d) {
     ObjectNode s = F.objectNode();
     if (t instanceof ParameterizedType pt) {
@@ -101,7 +106,8 @@ final class ConfigSchema {
         s.put("type", "array");
         ObjectNode items = typeSchema(pt.getActualTypeArguments()[0], null);
         // retry.on mixes condition names and statuses; YAML reads a bare 502 as a number
-        if (d != null && d.unit().equals(ConfigDocs.STRINGS_OR_STATUSES)) items.putArray("type").add("string").add("integer");
+        if (d != null && d.unit().equals(ConfigDocs.STRINGS_OR_STATUSES))
+          items.putArray("type").add("string").add("integer");
         s.set("items", items);
       } else if (raw == Map.class) {
         s.put("type", "object");
@@ -112,7 +118,10 @@ final class ConfigSchema {
       return s;
     }
     Class<?> c = (Class<?>) t;
-    if (c == String.class || Names.isNames(c) || c == RateLimitKeySpec.class || c == RetryOn.class) {
+    if (c == String.class
+        || Names.isNames(c)
+        || c == RateLimitKeySpec.class
+        || c == RetryOn.class) {
       s.put("type", "string");
       List<String> names = oneOf(c, d);
       if (!names.isEmpty()) {
@@ -144,12 +153,15 @@ final class ConfigSchema {
     return s;
   }
 
-
   /** The default as YAML would read it: booleans and whole numbers typed, everything else text. */
   private static JsonNode defaultValue(Class<?> c, String dflt) {
     if (c == java.util.List.class && dflt.startsWith("[")) return Binder.listDefault(dflt);
     if (c == boolean.class || c == Boolean.class) return F.booleanNode(Boolean.parseBoolean(dflt));
-    if ((c == int.class || c == Integer.class || c == long.class || c == Long.class || c == ByteSize.class)
+    if ((c == int.class
+            || c == Integer.class
+            || c == long.class
+            || c == Long.class
+            || c == ByteSize.class)
         && dflt.matches("\\d{1,18}")) {
       return F.numberNode(Long.parseLong(dflt));
     }

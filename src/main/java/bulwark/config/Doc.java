@@ -7,7 +7,8 @@ import java.lang.annotation.Target;
 
 /**
  * The one source of documentation for a config field: the binder reads defaults and YAML key names
- * from it, and {@link ConfigDocs} generates docs/configuration.md and docs/bulwark.schema.json from it.
+ * from it, and {@link ConfigDocs} generates docs/configuration.md and docs/bulwark.schema.json from
+ * it.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.RECORD_COMPONENT)
@@ -18,7 +19,9 @@ public @interface Doc {
   /** The unit or value format, e.g. "duration", "size". Empty when obvious from the type. */
   String unit() default "";
 
-  /** The default, written as it would be in YAML. Empty: no default (null, or an empty collection). */
+  /**
+   * The default, written as it would be in YAML. Empty: no default (null, or an empty collection).
+   */
   String dflt() default "";
 
   boolean required() default false;

@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Strict durations: {@code 250ms}, {@code 5s}, {@code 1m}, {@code 1h}. A bare number is an error. */
+/**
+ * Strict durations: {@code 250ms}, {@code 5s}, {@code 1m}, {@code 1h}. A bare number is an error.
+ */
 public final class Durations {
   private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
@@ -13,7 +15,8 @@ public final class Durations {
   public static Duration parse(String text) {
     Matcher m = FORMAT.matcher(text.trim());
     if (!m.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not a duration (use 250ms, 5s, 1m or 1h)");
+      throw new IllegalArgumentException(
+          "'" + text + "' is not a duration (use 250ms, 5s, 1m or 1h)");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2)) {

@@ -1,8 +1,12 @@
 package bulwark.config;
 
-/** What a check does when its backend (Redis, an introspection endpoint) fails: let the request through, or refuse it. */
+/**
+ * What a check does when its backend (Redis, an introspection endpoint) fails: let the request
+ * through, or refuse it.
+ */
 public enum FailureMode implements ConfigName {
-  OPEN("open"), CLOSED("closed");
+  OPEN("open"),
+  CLOSED("closed");
 
   private final String configName;
 

@@ -2,7 +2,8 @@ package bulwark.config;
 
 /** healthCheck.active.type: how a target is probed. */
 public enum HealthCheckType implements ConfigName {
-  HTTP("http"), TCP("tcp");
+  HTTP("http"),
+  TCP("tcp");
 
   private final String configName;
 

@@ -5,11 +5,13 @@ public record HostPort(String host, int port) {
   public static HostPort parse(String text) {
     String t = text.trim();
     int colon = t.lastIndexOf(':');
-    if (colon <= 0 || colon == t.length() - 1) throw new IllegalArgumentException("'" + text + "' is not host:port");
+    if (colon <= 0 || colon == t.length() - 1)
+      throw new IllegalArgumentException("'" + text + "' is not host:port");
     String host = t.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
     String p = t.substring(colon + 1);
-    if (!p.matches("\\d{1,5}") || Integer.parseInt(p) > 65535) throw new IllegalArgumentException("'" + text + "' has a bad port");
+    if (!p.matches("\\d{1,5}") || Integer.parseInt(p) > 65535)
+      throw new IllegalArgumentException("'" + text + "' has a bad port");
     return new HostPort(host, Integer.parseInt(p));
   }
 

@@ -2,7 +2,9 @@ package bulwark.config;
 
 /** observability.logFormat: the application log's format. */
 public enum LogFormat implements ConfigName {
-  AUTO("auto"), JSON("json"), TEXT("text");
+  AUTO("auto"),
+  JSON("json"),
+  TEXT("text");
 
   private final String configName;
 

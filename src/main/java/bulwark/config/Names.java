@@ -19,7 +19,10 @@ final class Names {
     return out;
   }
 
-  /** The constant of {@code type} named {@code text}; throws with the enum's message when there is none. */
+  /**
+   * The constant of {@code type} named {@code text}; throws with the enum's message when there is
+   * none.
+   */
   static <E> E parse(Class<E> type, String text) {
     E[] all = type.getEnumConstants();
     for (E c : all) {

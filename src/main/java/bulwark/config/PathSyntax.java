@@ -10,18 +10,19 @@ import java.util.Set;
 /**
  * The grammar of path patterns ({@code match.path}, group prefixes) and of {@code {name}} templates
  * ({@code rewrite}): the one place both are defined, used by the validator and, above config, by
- * the router (its PathPattern), so a pattern the config accepts is one the
- * router can build.
+ * the router (its PathPattern), so a pattern the config accepts is one the router can build.
  *
  * <p>A pattern starts with {@code /} and is split on {@code /} into segments, each one of:
+ *
  * <ul>
- *   <li>exact text, e.g. {@code users} (case-sensitive);</li>
- *   <li>{@code {name}}: exactly one non-empty segment, captured under {@code name}
- *       (name: Java identifier characters and {@code -});</li>
- *   <li>{@code *}: exactly one non-empty segment, not captured;</li>
+ *   <li>exact text, e.g. {@code users} (case-sensitive);
+ *   <li>{@code {name}}: exactly one non-empty segment, captured under {@code name} (name: Java
+ *       identifier characters and {@code -});
+ *   <li>{@code *}: exactly one non-empty segment, not captured;
  *   <li>{@code **}: last segment only; zero or more remaining segments, captured under {@code "**"}
- *       (without leading slash, {@code ""} when none).</li>
+ *       (without leading slash, {@code ""} when none).
  * </ul>
+ *
  * An empty segment is allowed only last, so {@code /} and {@code /users/} are valid exact patterns
  * (the latter matches only the path {@code /users/}), while {@code /a//b} is rejected.
  */
@@ -33,17 +34,31 @@ public final class PathSyntax {
   /** Name under which a trailing {@code **} captures the rest of the path. */
   public static final String REST = "**";
 
-  public enum Kind { EXACT, PARAM, STAR, DOUBLE_STAR }
+  public enum Kind {
+    EXACT,
+    PARAM,
+    STAR,
+    DOUBLE_STAR
+  }
 
-  /** One pattern segment; {@code text} is the literal for EXACT, the name for PARAM, else the raw segment. */
+  /**
+   * One pattern segment; {@code text} is the literal for EXACT, the name for PARAM, else the raw
+   * segment.
+   */
   public record Segment(Kind kind, String text) {}
 
-  /** A valid pattern: its segments, and the names it captures in order (each {@code {name}}, then {@code "**"}). */
+  /**
+   * A valid pattern: its segments, and the names it captures in order (each {@code {name}}, then
+   * {@code "**"}).
+   */
   public record Parsed(List<Segment> segments, List<String> paramNames) {}
 
   private PathSyntax() {}
 
-  /** Parses and validates {@code pattern}; throws {@link IllegalArgumentException} saying what is wrong. */
+  /**
+   * Parses and validates {@code pattern}; throws {@link IllegalArgumentException} saying what is
+   * wrong.
+   */
   public static Parsed parse(String pattern) {
     Objects.requireNonNull(pattern, "pattern");
     if (!pattern.startsWith("/")) {
@@ -74,14 +89,19 @@ public final class PathSyntax {
     return new Parsed(List.copyOf(segments), List.copyOf(names));
   }
 
-  /** The placeholder names used in {@code template}, in order of first use; throws on a malformed template. */
+  /**
+   * The placeholder names used in {@code template}, in order of first use; throws on a malformed
+   * template.
+   */
   public static Set<String> placeholders(String template) {
     Set<String> names = new LinkedHashSet<>();
-    scan(template, (from, to, name) -> {
-      if (name != null) {
-        names.add(name);
-      }
-    });
+    scan(
+        template,
+        (from, to, name) -> {
+          if (name != null) {
+            names.add(name);
+          }
+        });
     return Collections.unmodifiableSet(names);
   }
 
@@ -91,7 +111,10 @@ public final class PathSyntax {
     void accept(int from, int to, String name);
   }
 
-  /** Walks {@code template}: each literal run and the placeholder after it; throws on a malformed template. */
+  /**
+   * Walks {@code template}: each literal run and the placeholder after it; throws on a malformed
+   * template.
+   */
   public static void scan(String template, TemplatePart sink) {
     Objects.requireNonNull(template, "template");
     int pos = 0;
@@ -100,19 +123,27 @@ public final class PathSyntax {
       int close = template.indexOf('}', pos);
       if (open < 0) {
         if (close >= 0) {
-          throw new IllegalArgumentException("Template '" + template + "' has an unmatched '}' at " + close);
+          throw new IllegalArgumentException(
+              "Template '" + template + "' has an unmatched '}' at " + close);
         }
         sink.accept(pos, template.length(), null);
         return;
       }
       if (close < open) {
-        throw new IllegalArgumentException("Template '" + template + "' has an unmatched '"
-            + (close < 0 ? "{' at " + open : "}' at " + close));
+        throw new IllegalArgumentException(
+            "Template '"
+                + template
+                + "' has an unmatched '"
+                + (close < 0 ? "{' at " + open : "}' at " + close));
       }
       String name = template.substring(open + 1, close);
       if (!name.equals(REST) && !isParamName(name)) {
-        throw new IllegalArgumentException("Template '" + template + "' has an invalid placeholder {"
-            + name + "} (expected {name} with Java identifier characters or '-', or {**})");
+        throw new IllegalArgumentException(
+            "Template '"
+                + template
+                + "' has an invalid placeholder {"
+                + name
+                + "} (expected {name} with Java identifier characters or '-', or {**})");
       }
       sink.accept(pos, open, name);
       pos = close + 1;
@@ -159,21 +190,34 @@ public final class PathSyntax {
       throw bad(pattern, "segment '" + s + "' has unbalanced braces");
     }
     if (open != 0 || close != s.length() - 1) {
-      throw bad(pattern, "segment '" + s + "' mixes text and braces; a parameter must be a whole segment like '{id}'");
+      throw bad(
+          pattern,
+          "segment '"
+              + s
+              + "' mixes text and braces; a parameter must be a whole segment like '{id}'");
     }
     String name = s.substring(1, s.length() - 1);
     if (name.isEmpty()) {
       throw bad(pattern, "has an empty parameter name '{}'");
     }
     if (!isParamName(name)) {
-      throw bad(pattern, "segment '" + s + "' has an invalid parameter name (use Java identifier characters or '-')");
+      throw bad(
+          pattern,
+          "segment '"
+              + s
+              + "' has an invalid parameter name (use Java identifier characters or '-')");
     }
     return new Segment(Kind.PARAM, name);
   }
 
   public static boolean isParamName(String name) {
-    return !name.isEmpty() && name.codePoints().allMatch(c -> c == '-'
-        || (Character.isJavaIdentifierPart(c) && !Character.isIdentifierIgnorable(c)));
+    return !name.isEmpty()
+        && name.codePoints()
+            .allMatch(
+                c ->
+                    c == '-'
+                        || (Character.isJavaIdentifierPart(c)
+                            && !Character.isIdentifierIgnorable(c)));
   }
 
   private static int count(String s, char c) {

@@ -24,11 +24,15 @@ import java.util.regex.Pattern;
  * reported with its field path before anything starts (and a reload with one is rejected).
  */
 public final class Pem {
-  private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END \\1-----");
+  private static final Pattern BLOCK =
+      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END \\1-----");
 
   private Pem() {}
 
-  /** The certificates in a PEM file, in order; at least one, else an exception with a readable message. */
+  /**
+   * The certificates in a PEM file, in order; at least one, else an exception with a readable
+   * message.
+   */
   public static List<X509Certificate> certificates(Path file) throws IOException {
     List<X509Certificate> out = new ArrayList<>();
     CertificateFactory cf;
@@ -42,10 +46,13 @@ public final class Pem {
       try {
         out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(b.der())));
       } catch (GeneralSecurityException e) {
-        throw new IllegalArgumentException(file + ": certificate " + (out.size() + 1) + " cannot be parsed: " + e.getMessage());
+        throw new IllegalArgumentException(
+            file + ": certificate " + (out.size() + 1) + " cannot be parsed: " + e.getMessage());
       }
     }
-    if (out.isEmpty()) throw new IllegalArgumentException(file + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+    if (out.isEmpty())
+      throw new IllegalArgumentException(
+          file + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
     return out;
   }
 
@@ -64,16 +71,21 @@ public final class Pem {
               // try the next algorithm
             }
           }
-          throw new IllegalArgumentException(file + ": the PKCS#8 private key cannot be parsed (RSA, EC or EdDSA expected)");
+          throw new IllegalArgumentException(
+              file + ": the PKCS#8 private key cannot be parsed (RSA, EC or EdDSA expected)");
         }
         case "RSA PRIVATE KEY", "EC PRIVATE KEY" -> {
           return null; // PKCS#1 / SEC1: the base64 decoded; Vert.x reads them
         }
-        case "ENCRYPTED PRIVATE KEY" -> throw new IllegalArgumentException(file + ": encrypted private keys are not supported; decrypt it (openssl pkcs8 -nocrypt)");
-        default -> { }
+        case "ENCRYPTED PRIVATE KEY" ->
+            throw new IllegalArgumentException(
+                file
+                    + ": encrypted private keys are not supported; decrypt it (openssl pkcs8 -nocrypt)");
+        default -> {}
       }
     }
-    throw new IllegalArgumentException(file + " holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
+    throw new IllegalArgumentException(
+        file + " holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
   }
 
   /**
@@ -82,11 +94,12 @@ public final class Pem {
    */
   public static boolean belongTogether(X509Certificate cert, PrivateKey key) {
     if (key == null) return true;
-    String alg = switch (key.getAlgorithm()) {
-      case "RSA" -> "SHA256withRSA";
-      case "EC" -> "SHA256withECDSA";
-      default -> key.getAlgorithm(); // Ed25519, Ed448
-    };
+    String alg =
+        switch (key.getAlgorithm()) {
+          case "RSA" -> "SHA256withRSA";
+          case "EC" -> "SHA256withECDSA";
+          default -> key.getAlgorithm(); // Ed25519, Ed448
+        };
     try {
       byte[] probe = "bulwark key check".getBytes(StandardCharsets.US_ASCII);
       Signature s = Signature.getInstance(alg);
@@ -102,12 +115,16 @@ public final class Pem {
     }
   }
 
-  /** Reads a certificate file and its key file and checks that they belong together; throws with a readable message. */
+  /**
+   * Reads a certificate file and its key file and checks that they belong together; throws with a
+   * readable message.
+   */
   public static void pair(Path certFile, Path keyFile) throws IOException {
     X509Certificate cert = certificates(certFile).get(0);
     PrivateKey key = privateKey(keyFile);
     if (!belongTogether(cert, key)) {
-      throw new IllegalArgumentException("the private key in " + keyFile + " does not belong to the certificate in " + certFile);
+      throw new IllegalArgumentException(
+          "the private key in " + keyFile + " does not belong to the certificate in " + certFile);
     }
   }
 
@@ -120,7 +137,8 @@ public final class Pem {
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("file " + file + " does not exist");
     } catch (java.nio.charset.MalformedInputException e) {
-      throw new IllegalArgumentException(file + " is not a PEM file (binary content; DER must be converted to PEM)");
+      throw new IllegalArgumentException(
+          file + " is not a PEM file (binary content; DER must be converted to PEM)");
     }
     List<Block> out = new ArrayList<>();
     Matcher m = BLOCK.matcher(text);
@@ -128,7 +146,8 @@ public final class Pem {
       try {
         out.add(new Block(m.group(1), Base64.getMimeDecoder().decode(m.group(2).trim())));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(file + ": a " + m.group(1) + " block is not valid base64");
+        throw new IllegalArgumentException(
+            file + ": a " + m.group(1) + " block is not valid base64");
       }
     }
     return out;

@@ -1,6 +1,8 @@
 package bulwark.config;
 
-/** Whether the PEM files a config names can be read and belong together (server.tls, upstream tls). */
+/**
+ * Whether the PEM files a config names can be read and belong together (server.tls, upstream tls).
+ */
 final class PemChecks {
   private final ConfigErrors err;
 

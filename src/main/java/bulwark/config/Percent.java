@@ -9,7 +9,8 @@ public record Percent(double value) {
 
   public static Percent parse(String text) {
     Matcher m = FORMAT.matcher(text.trim());
-    if (!m.matches()) throw new IllegalArgumentException("'" + text + "' is not a percent (use 50%)");
+    if (!m.matches())
+      throw new IllegalArgumentException("'" + text + "' is not a percent (use 50%)");
     double v = Double.parseDouble(m.group(1));
     if (v > 100) throw new IllegalArgumentException("'" + text + "' is over 100%");
     return new Percent(v);

@@ -10,14 +10,17 @@ public record Rate(long count, Duration per) {
 
   public static Rate parse(String text) {
     Matcher m = FORMAT.matcher(text.trim());
-    if (!m.matches()) throw new IllegalArgumentException("'" + text + "' is not a rate (use 10/s, 600/min or 10000/h)");
+    if (!m.matches())
+      throw new IllegalArgumentException(
+          "'" + text + "' is not a rate (use 10/s, 600/min or 10000/h)");
     long n = Long.parseLong(m.group(1));
     if (n == 0) throw new IllegalArgumentException("a rate must be above 0");
-    Duration per = switch (m.group(2)) {
-      case "s" -> Duration.ofSeconds(1);
-      case "min" -> Duration.ofMinutes(1);
-      default -> Duration.ofHours(1);
-    };
+    Duration per =
+        switch (m.group(2)) {
+          case "s" -> Duration.ofSeconds(1);
+          case "min" -> Duration.ofMinutes(1);
+          default -> Duration.ofHours(1);
+        };
     return new Rate(n, per);
   }
 }

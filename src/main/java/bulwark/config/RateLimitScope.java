@@ -2,7 +2,8 @@ package bulwark.config;
 
 /** rateLimit.scope: where the buckets live. */
 public enum RateLimitScope implements ConfigName {
-  LOCAL("local"), CLUSTER("cluster");
+  LOCAL("local"),
+  CLUSTER("cluster");
 
   private final String configName;
 

@@ -31,7 +31,12 @@ public enum RemediationAction implements ConfigName {
   @Override
   public String unknown(String given) {
     List<String> known = Names.of(RemediationAction.class);
-    return "unknown action '" + given + "' (known: " + String.join(", ", known) + ")" + Suggest.didYouMean(given, known);
+    return "unknown action '"
+        + given
+        + "' (known: "
+        + String.join(", ", known)
+        + ")"
+        + Suggest.didYouMean(given, known);
   }
 
   @Override

@@ -2,7 +2,9 @@ package bulwark.config;
 
 /** A retry.on condition other than an HTTP status. */
 public enum RetryCondition implements ConfigName {
-  CONNECT_FAILURE("connect_failure"), RESET("reset"), TIMEOUT("timeout");
+  CONNECT_FAILURE("connect_failure"),
+  RESET("reset"),
+  TIMEOUT("timeout");
 
   private final String configName;
 

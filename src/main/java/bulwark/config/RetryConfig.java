@@ -8,11 +8,43 @@ import java.util.List;
  * retryNonIdempotent; a connect failure (nothing sent) is always retried.
  */
 public record RetryConfig(
-    @Doc(value = "Tries in all, the first one included: 2 means one retry. Each retry goes to a target not tried yet.", dflt = "2") int attempts,
-    @Doc(value = "What is retried: connect_failure, reset, timeout, and/or response statuses such as 502.", unit = ConfigDocs.STRINGS_OR_STATUSES, dflt = "[connect_failure, reset, timeout]") List<RetryOn> on,
-    @Doc(value = "Base of the full-jitter backoff: retry n waits a random time between 0 and min(maxBackoff, backoff * 2^(n-1)).", unit = "duration", dflt = "25ms") Duration backoff,
+    @Doc(
+            value =
+                "Tries in all, the first one included: 2 means one retry. Each retry goes to a target not tried yet.",
+            dflt = "2")
+        int attempts,
+    @Doc(
+            value =
+                "What is retried: connect_failure, reset, timeout, and/or response statuses such as 502.",
+            unit = ConfigDocs.STRINGS_OR_STATUSES,
+            dflt = "[connect_failure, reset, timeout]")
+        List<RetryOn> on,
+    @Doc(
+            value =
+                "Base of the full-jitter backoff: retry n waits a random time between 0 and min(maxBackoff, backoff * 2^(n-1)).",
+            unit = "duration",
+            dflt = "25ms")
+        Duration backoff,
     @Doc(value = "Cap of the backoff.", unit = "duration", dflt = "250ms") Duration maxBackoff,
-    @Doc(value = "Retry budget: retries may add at most this share of the requests of the last 10 seconds, on top of minRetriesPerSecond.", unit = "percent", dflt = "20%") Percent budget,
-    @Doc(value = "Retries always allowed per second, whatever the budget, so that little traffic can still retry.", dflt = "10") int minRetriesPerSecond,
-    @Doc(value = "Time to the response head for each try. Empty: the upstream's response timeout. The route timeout still bounds the whole request.", unit = "duration") Duration perTryTimeout,
-    @Doc(value = "A request body is kept for replay only up to this size; a larger body is not retried (unless nothing was sent).", unit = "size", dflt = "64KiB") ByteSize maxBufferedBody) {}
+    @Doc(
+            value =
+                "Retry budget: retries may add at most this share of the requests of the last 10 seconds, on top of minRetriesPerSecond.",
+            unit = "percent",
+            dflt = "20%")
+        Percent budget,
+    @Doc(
+            value =
+                "Retries always allowed per second, whatever the budget, so that little traffic can still retry.",
+            dflt = "10")
+        int minRetriesPerSecond,
+    @Doc(
+            value =
+                "Time to the response head for each try. Empty: the upstream's response timeout. The route timeout still bounds the whole request.",
+            unit = "duration")
+        Duration perTryTimeout,
+    @Doc(
+            value =
+                "A request body is kept for replay only up to this size; a larger body is not retried (unless nothing was sent).",
+            unit = "size",
+            dflt = "64KiB")
+        ByteSize maxBufferedBody) {}

@@ -14,7 +14,11 @@ public record RetryOn(RetryCondition condition, int status) {
       if (c.configName().equals(text)) return new RetryOn(c, 0);
     }
     List<String> names = Names.of(RetryCondition.class);
-    throw new IllegalArgumentException("'" + text + "' must be connect_failure, reset, timeout or an HTTP status" + Suggest.didYouMean(text, names));
+    throw new IllegalArgumentException(
+        "'"
+            + text
+            + "' must be connect_failure, reset, timeout or an HTTP status"
+            + Suggest.didYouMean(text, names));
   }
 
   @Override

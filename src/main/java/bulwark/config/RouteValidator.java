@@ -8,7 +8,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
-/** Checks of versioning, groups and routes: names, references to upstreams and middlewares, match, rewrite and fallback. */
+/**
+ * Checks of versioning, groups and routes: names, references to upstreams and middlewares, match,
+ * rewrite and fallback.
+ */
 final class RouteValidator {
   private final ConfigErrors err;
 
@@ -17,8 +20,14 @@ final class RouteValidator {
   }
 
   void versioning(VersioningConfig v) {
-    err.check(Syntax.VERSION.matcher(nz(v.vendor())).matches(), "versioning.vendor", "'" + v.vendor() + "' is not a valid vendor name");
-    err.check(Syntax.VERSION.matcher(nz(v.defaultVersion())).matches(), "versioning.default", "'" + v.defaultVersion() + "' is not a valid version");
+    err.check(
+        Syntax.VERSION.matcher(nz(v.vendor())).matches(),
+        "versioning.vendor",
+        "'" + v.vendor() + "' is not a valid vendor name");
+    err.check(
+        Syntax.VERSION.matcher(nz(v.defaultVersion())).matches(),
+        "versioning.default",
+        "'" + v.defaultVersion() + "' is not a valid version");
   }
 
   void group(GroupConfig g, String p, Map<String, MiddlewareConfig> known) {
@@ -29,12 +38,17 @@ final class RouteValidator {
         err.error(p + ".prefix", "'" + g.prefix() + "' must not contain wildcards");
       }
     }
-    if (g.routes().isEmpty() && g.groups().isEmpty()) err.error(p, "a group needs routes or groups");
+    if (g.routes().isEmpty() && g.groups().isEmpty())
+      err.error(p, "a group needs routes or groups");
     for (int i = 0; i < g.middlewares().size(); i++) {
       String m = g.middlewares().get(i);
-      if (!known.containsKey(m)) err.error(p + ".middlewares[" + i + "]", "unknown middleware '" + m + "'" + Suggest.didYouMean(m, known.keySet()));
+      if (!known.containsKey(m))
+        err.error(
+            p + ".middlewares[" + i + "]",
+            "unknown middleware '" + m + "'" + Suggest.didYouMean(m, known.keySet()));
     }
-    for (int i = 0; i < g.groups().size(); i++) group(g.groups().get(i), p + ".groups[" + i + "]", known);
+    for (int i = 0; i < g.groups().size(); i++)
+      group(g.groups().get(i), p + ".groups[" + i + "]", known);
   }
 
   void routes(BulwarkConfig c) {
@@ -44,25 +58,44 @@ final class RouteValidator {
       String p = fr.path();
       if (r.name() != null) {
         String first = names.putIfAbsent(r.name(), p);
-        if (first != null) err.error(p + ".name", "duplicate route name '" + r.name() + "' (first used at " + first + ")");
+        if (first != null)
+          err.error(
+              p + ".name", "duplicate route name '" + r.name() + "' (first used at " + first + ")");
       }
       if (r.upstream() != null && !c.upstreams().containsKey(r.upstream())) {
-        err.error(p + ".upstream", "unknown upstream '" + r.upstream() + "'" + Suggest.didYouMean(r.upstream(), c.upstreams().keySet()));
+        err.error(
+            p + ".upstream",
+            "unknown upstream '"
+                + r.upstream()
+                + "'"
+                + Suggest.didYouMean(r.upstream(), c.upstreams().keySet()));
       }
       for (int i = 0; i < r.middlewares().size(); i++) {
         String m = r.middlewares().get(i);
         if (!c.middlewares().containsKey(m)) {
-          err.error(p + ".middlewares[" + i + "]", "unknown middleware '" + m + "'" + Suggest.didYouMean(m, c.middlewares().keySet()));
+          err.error(
+              p + ".middlewares[" + i + "]",
+              "unknown middleware '" + m + "'" + Suggest.didYouMean(m, c.middlewares().keySet()));
         }
       }
       if (r.version() != null) {
-        if (c.versioning() == null) err.error(p + ".version", "a route version needs the top-level versioning section");
-        err.check(Syntax.VERSION.matcher(r.version()).matches(), p + ".version", "'" + r.version() + "' is not a valid version");
+        if (c.versioning() == null)
+          err.error(p + ".version", "a route version needs the top-level versioning section");
+        err.check(
+            Syntax.VERSION.matcher(r.version()).matches(),
+            p + ".version",
+            "'" + r.version() + "' is not a valid version");
       }
       if (r.timeout() != null) err.positive(r.timeout(), p + ".timeout");
-      if (r.fallback() != null) fallback(p + ".fallback", r.fallback(), c.upstreams().keySet(), r.upstream());
-      if (r.retryNonIdempotent() && r.upstream() != null && c.upstreams().get(r.upstream()) != null && c.upstreams().get(r.upstream()).retry() == null) {
-        err.error(p + ".retryNonIdempotent", "upstream '" + r.upstream() + "' has no retry section, so nothing would be retried");
+      if (r.fallback() != null)
+        fallback(p + ".fallback", r.fallback(), c.upstreams().keySet(), r.upstream());
+      if (r.retryNonIdempotent()
+          && r.upstream() != null
+          && c.upstreams().get(r.upstream()) != null
+          && c.upstreams().get(r.upstream()).retry() == null) {
+        err.error(
+            p + ".retryNonIdempotent",
+            "upstream '" + r.upstream() + "' has no retry section, so nothing would be retried");
       }
       if (r.match() == null) continue;
       MatchConfig m = r.match();
@@ -75,9 +108,16 @@ final class RouteValidator {
         }
       }
       for (int i = 0; i < m.methods().size(); i++) {
-        err.check(Syntax.METHOD.matcher(m.methods().get(i)).matches(), p + ".match.methods[" + i + "]", "'" + m.methods().get(i) + "' is not an upper-case HTTP method");
+        err.check(
+            Syntax.METHOD.matcher(m.methods().get(i)).matches(),
+            p + ".match.methods[" + i + "]",
+            "'" + m.methods().get(i) + "' is not an upper-case HTTP method");
       }
-      if (m.host() != null) err.check(Syntax.HOST.matcher(m.host()).matches(), p + ".match.host", "'" + m.host() + "' is not a host name or *.domain");
+      if (m.host() != null)
+        err.check(
+            Syntax.HOST.matcher(m.host()).matches(),
+            p + ".match.host",
+            "'" + m.host() + "' is not a host name or *.domain");
       predicates(m.headers(), p + ".match.headers", true);
       predicates(m.query(), p + ".match.query", false);
       if (r.rewrite() != null) {
@@ -87,7 +127,12 @@ final class RouteValidator {
           try {
             for (String ph : PathSyntax.placeholders(r.rewrite())) {
               if (!pattern.paramNames().contains(ph)) {
-                err.error(p + ".rewrite", "placeholder {" + ph + "} is not a parameter of match.path" + Suggest.didYouMean(ph, pattern.paramNames()));
+                err.error(
+                    p + ".rewrite",
+                    "placeholder {"
+                        + ph
+                        + "} is not a parameter of match.path"
+                        + Suggest.didYouMean(ph, pattern.paramNames()));
               }
             }
           } catch (IllegalArgumentException e) {
@@ -100,24 +145,49 @@ final class RouteValidator {
 
   private void fallback(String p, FallbackConfig f, Set<String> upstreams, String own) {
     if (f.upstream() != null) {
-      if (!upstreams.contains(f.upstream())) err.error(p + ".upstream", "unknown upstream '" + f.upstream() + "'" + Suggest.didYouMean(f.upstream(), upstreams));
-      else err.check(!f.upstream().equals(own), p + ".upstream", "the fallback must be another upstream than the route's own");
-      err.check(f.body() == null && f.headers().isEmpty(), p, "a fallback is either an upstream or a static response (status, headers, body), not both");
+      if (!upstreams.contains(f.upstream()))
+        err.error(
+            p + ".upstream",
+            "unknown upstream '"
+                + f.upstream()
+                + "'"
+                + Suggest.didYouMean(f.upstream(), upstreams));
+      else
+        err.check(
+            !f.upstream().equals(own),
+            p + ".upstream",
+            "the fallback must be another upstream than the route's own");
+      err.check(
+          f.body() == null && f.headers().isEmpty(),
+          p,
+          "a fallback is either an upstream or a static response (status, headers, body), not both");
     }
-    err.check(f.status() >= 100 && f.status() <= 599, p + ".status", f.status() + " is not an HTTP status");
-    f.headers().keySet().forEach(k -> err.check(Syntax.TOKEN.matcher(k).matches(), p + ".headers." + k, "not a valid header name"));
+    err.check(
+        f.status() >= 100 && f.status() <= 599,
+        p + ".status",
+        f.status() + " is not an HTTP status");
+    f.headers()
+        .keySet()
+        .forEach(
+            k ->
+                err.check(
+                    Syntax.TOKEN.matcher(k).matches(),
+                    p + ".headers." + k,
+                    "not a valid header name"));
   }
 
   private void predicates(Map<String, String> m, String p, boolean header) {
-    m.forEach((k, v) -> {
-      if (header) err.check(Syntax.TOKEN.matcher(k).matches(), p + "." + k, "not a valid header name");
-      if (v.startsWith("regex:")) {
-        try {
-          Pattern.compile(v.substring(6));
-        } catch (PatternSyntaxException e) {
-          err.error(p + "." + k, "bad regex: " + e.getDescription());
-        }
-      }
-    });
+    m.forEach(
+        (k, v) -> {
+          if (header)
+            err.check(Syntax.TOKEN.matcher(k).matches(), p + "." + k, "not a valid header name");
+          if (v.startsWith("regex:")) {
+            try {
+              Pattern.compile(v.substring(6));
+            } catch (PatternSyntaxException e) {
+              err.error(p + "." + k, "bad regex: " + e.getDescription());
+            }
+          }
+        });
   }
 }

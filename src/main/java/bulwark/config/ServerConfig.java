@@ -3,12 +3,44 @@ package bulwark.config;
 import java.util.List;
 
 public record ServerConfig(
-    @Doc(value = "Address and port of the data listener.", unit = "host:port", dflt = "0.0.0.0:8080") String listen,
-    @Doc(value = "Serve HTTP/2 cleartext (h2c) by prior knowledge and by Upgrade, besides HTTP/1.1.", dflt = "true") boolean http2,
-    @Doc(value = "Peers (CIDR or address) whose X-Forwarded-* and Forwarded headers are kept and extended. From any other peer those headers are replaced.", unit = "CIDR list") List<String> trustedProxies,
+    @Doc(
+            value = "Address and port of the data listener.",
+            unit = "host:port",
+            dflt = "0.0.0.0:8080")
+        String listen,
+    @Doc(
+            value =
+                "Serve HTTP/2 cleartext (h2c) by prior knowledge and by Upgrade, besides HTTP/1.1.",
+            dflt = "true")
+        boolean http2,
+    @Doc(
+            value =
+                "Peers (CIDR or address) whose X-Forwarded-* and Forwarded headers are kept and extended. From any other peer those headers are replaced.",
+            unit = "CIDR list")
+        List<String> trustedProxies,
     @Doc("Request size and time limits.") LimitsConfig limits,
     @Doc("Graceful shutdown.") ShutdownConfig shutdown,
-    @Doc(value = "A change to the watched config file is applied once the file has stayed unchanged for this long, so a writer that writes the file in several steps (an editor, a config-management tool) is not applied half-written. SIGHUP reloads at once, without waiting. A file written elsewhere and renamed into place is complete at once: with such writers 0s is safe, and applies a change at the first poll that sees it (the file is polled every 50 ms). At most 1m. A reload may change it.", unit = "duration", dflt = "1s") java.time.Duration reloadSettle,
-    @Doc(value = "TLS termination on the data listener (HTTPS; h2 through ALPN when http2 is true). Absent: plain HTTP.", section = true) TlsConfig tls,
-    @Doc(value = "Request headers removed from every request before it goes upstream, whoever sent it: URL overrides that some frameworks (IIS, Symfony, Laminas) route by, which would bypass the route Bulwark matched. Names, case-insensitive. Bulwark also always removes a header whose name contains '_' and that, with '_' read as '-', names a header Bulwark sets or checks (X_Forwarded_For, Transfer_Encoding...): CGI and WSGI servers map both onto the same variable.", unit = "header list", dflt = "[X-Original-URL, X-Rewrite-URL]") List<String> stripHeaders,
-    @Doc(value = "Client-address headers only a trusted proxy may send: removed from requests of any peer not in trustedProxies, kept from a trusted one. X-Real-IP is not listed: Bulwark always sets it (from a trusted proxy it is kept when present), like X-Forwarded-For.", unit = "header list", dflt = "[True-Client-IP, X-Client-IP, CF-Connecting-IP, Fastly-Client-IP, X-Cluster-Client-IP, X-Forwarded-Port]") List<String> proxyOnlyHeaders) {}
+    @Doc(
+            value =
+                "A change to the watched config file is applied once the file has stayed unchanged for this long, so a writer that writes the file in several steps (an editor, a config-management tool) is not applied half-written. SIGHUP reloads at once, without waiting. A file written elsewhere and renamed into place is complete at once: with such writers 0s is safe, and applies a change at the first poll that sees it (the file is polled every 50 ms). At most 1m. A reload may change it.",
+            unit = "duration",
+            dflt = "1s")
+        java.time.Duration reloadSettle,
+    @Doc(
+            value =
+                "TLS termination on the data listener (HTTPS; h2 through ALPN when http2 is true). Absent: plain HTTP.",
+            section = true)
+        TlsConfig tls,
+    @Doc(
+            value =
+                "Request headers removed from every request before it goes upstream, whoever sent it: URL overrides that some frameworks (IIS, Symfony, Laminas) route by, which would bypass the route Bulwark matched. Names, case-insensitive. Bulwark also always removes a header whose name contains '_' and that, with '_' read as '-', names a header Bulwark sets or checks (X_Forwarded_For, Transfer_Encoding...): CGI and WSGI servers map both onto the same variable.",
+            unit = "header list",
+            dflt = "[X-Original-URL, X-Rewrite-URL]")
+        List<String> stripHeaders,
+    @Doc(
+            value =
+                "Client-address headers only a trusted proxy may send: removed from requests of any peer not in trustedProxies, kept from a trusted one. X-Real-IP is not listed: Bulwark always sets it (from a trusted proxy it is kept when present), like X-Forwarded-For.",
+            unit = "header list",
+            dflt =
+                "[True-Client-IP, X-Client-IP, CF-Connecting-IP, Fastly-Client-IP, X-Cluster-Client-IP, X-Forwarded-Port]")
+        List<String> proxyOnlyHeaders) {}

@@ -26,13 +26,20 @@ final class ServerValidator {
       }
     }
     if (s.limits() != null) {
-      err.check(s.limits().maxHeaderBytes() == null || s.limits().maxHeaderBytes().bytes() >= 1024, "server.limits.maxHeaderBytes", "must be at least 1KiB");
+      err.check(
+          s.limits().maxHeaderBytes() == null || s.limits().maxHeaderBytes().bytes() >= 1024,
+          "server.limits.maxHeaderBytes",
+          "must be at least 1KiB");
       err.positive(s.limits().requestHeaderTimeout(), "server.limits.requestHeaderTimeout");
       err.positive(s.limits().bodyReadTimeout(), "server.limits.bodyReadTimeout");
       err.positive(s.limits().idleTimeout(), "server.limits.idleTimeout");
     }
     if (s.tls() != null) tls(s.tls(), "server.tls");
-    err.check(s.reloadSettle() == null || s.reloadSettle().compareTo(java.time.Duration.ofMinutes(1)) <= 0, "server.reloadSettle", "must be at most 1m");
+    err.check(
+        s.reloadSettle() == null
+            || s.reloadSettle().compareTo(java.time.Duration.ofMinutes(1)) <= 0,
+        "server.reloadSettle",
+        "must be at most 1m");
     headerNames(s.stripHeaders(), "server.stripHeaders");
     headerNames(s.proxyOnlyHeaders(), "server.proxyOnlyHeaders");
   }
@@ -40,48 +47,93 @@ final class ServerValidator {
   private void headerNames(List<String> names, String p) {
     for (int i = 0; i < names.size(); i++) {
       String n = names.get(i);
-      err.check(n != null && Syntax.TOKEN.matcher(n).matches(), p + "[" + i + "]", "'" + n + "' is not a header name");
+      err.check(
+          n != null && Syntax.TOKEN.matcher(n).matches(),
+          p + "[" + i + "]",
+          "'" + n + "' is not a header name");
     }
   }
 
   private void tls(TlsConfig t, String p) {
-    if (t.certificates().isEmpty()) err.error(p + ".certificates", "at least one certificate is required");
+    if (t.certificates().isEmpty())
+      err.error(p + ".certificates", "at least one certificate is required");
     for (int i = 0; i < t.certificates().size(); i++) {
       CertificateConfig c = t.certificates().get(i);
       String cp = p + ".certificates[" + i + "]";
-      if (pem.pemCertificates(c.cert(), cp + ".cert") & pem.pemKey(c.key(), cp + ".key")) pem.pair(c.cert(), c.key(), cp + ".key");
+      if (pem.pemCertificates(c.cert(), cp + ".cert") & pem.pemKey(c.key(), cp + ".key"))
+        pem.pair(c.cert(), c.key(), cp + ".key");
     }
     err.named(p + ".minVersion");
-    if (t.hsts() != null) err.check(t.hsts().maxAge() >= 0, p + ".hsts.maxAge", "must not be negative");
+    if (t.hsts() != null)
+      err.check(t.hsts().maxAge() >= 0, p + ".hsts.maxAge", "must not be negative");
   }
 
-  /** How to set a token, for the error messages: nothing reads the environment unless the config says so. */
+  /**
+   * How to set a token, for the error messages: nothing reads the environment unless the config
+   * says so.
+   */
   static String tokenHint(String field, String env) {
-    return "set " + field + ", or write " + field.substring(field.lastIndexOf('.') + 1) + ": \"${" + env + "}\" to take it from the environment variable " + env;
+    return "set "
+        + field
+        + ", or write "
+        + field.substring(field.lastIndexOf('.') + 1)
+        + ": \"${"
+        + env
+        + "}\" to take it from the environment variable "
+        + env;
   }
 
   void admin(AdminConfig a) {
     HostPort hp = err.hostPort(a.listen(), "admin.listen");
     boolean remote = hp != null && !hp.loopback();
     if (remote && nz(a.token()).length() < MIN_ADMIN_TOKEN) {
-      err.error("admin.token", "the admin listener " + hp + " is not on a loopback address, so a token of at least "
-          + MIN_ADMIN_TOKEN + " characters is required (" + tokenHint("admin.token", "BULWARK_ADMIN_TOKEN") + ")");
+      err.error(
+          "admin.token",
+          "the admin listener "
+              + hp
+              + " is not on a loopback address, so a token of at least "
+              + MIN_ADMIN_TOKEN
+              + " characters is required ("
+              + tokenHint("admin.token", "BULWARK_ADMIN_TOKEN")
+              + ")");
     }
     String read = nz(a.readToken());
     if (!read.isEmpty()) {
       if (remote && read.length() < MIN_ADMIN_TOKEN) {
-        err.error("admin.readToken", "the admin listener " + hp + " is not on a loopback address, so readToken needs at least "
-            + MIN_ADMIN_TOKEN + " characters (" + tokenHint("admin.readToken", "BULWARK_ADMIN_READ_TOKEN") + ")");
+        err.error(
+            "admin.readToken",
+            "the admin listener "
+                + hp
+                + " is not on a loopback address, so readToken needs at least "
+                + MIN_ADMIN_TOKEN
+                + " characters ("
+                + tokenHint("admin.readToken", "BULWARK_ADMIN_READ_TOKEN")
+                + ")");
       }
-      err.check(!read.equals(a.token()), "admin.readToken", "must differ from admin.token (a read-only token that equals the full one grants everything)");
-      err.check(bearerSafe(read), "admin.readToken", "must be printable ASCII without spaces (it is sent as a bearer token)");
+      err.check(
+          !read.equals(a.token()),
+          "admin.readToken",
+          "must differ from admin.token (a read-only token that equals the full one grants everything)");
+      err.check(
+          bearerSafe(read),
+          "admin.readToken",
+          "must be printable ASCII without spaces (it is sent as a bearer token)");
     }
-    if (!nz(a.token()).isEmpty()) err.check(bearerSafe(a.token()), "admin.token", "must be printable ASCII without spaces (it is sent as a bearer token)");
+    if (!nz(a.token()).isEmpty())
+      err.check(
+          bearerSafe(a.token()),
+          "admin.token",
+          "must be printable ASCII without spaces (it is sent as a bearer token)");
     for (int i = 0; i < a.allowedHosts().size(); i++) {
       String h = nz(a.allowedHosts().get(i));
-      boolean ip = h.startsWith("[") && h.endsWith("]") ? io.netty.util.NetUtil.isValidIpV6Address(h.substring(1, h.length() - 1))
-          : io.netty.util.NetUtil.isValidIpV4Address(h) || io.netty.util.NetUtil.isValidIpV6Address(h);
-      err.check(ip || (Syntax.HOST.matcher(h).matches() && !h.startsWith("*.")), "admin.allowedHosts[" + i + "]",
+      boolean ip =
+          h.startsWith("[") && h.endsWith("]")
+              ? io.netty.util.NetUtil.isValidIpV6Address(h.substring(1, h.length() - 1))
+              : io.netty.util.NetUtil.isValidIpV4Address(h)
+                  || io.netty.util.NetUtil.isValidIpV6Address(h);
+      err.check(
+          ip || (Syntax.HOST.matcher(h).matches() && !h.startsWith("*.")),
+          "admin.allowedHosts[" + i + "]",
           "'" + h + "' is not a host name or address (no port, no wildcard)");
     }
   }

@@ -6,7 +6,10 @@ import java.util.Collection;
 public final class Suggest {
   private Suggest() {}
 
-  /** " (did you mean 'x'?)" when a candidate is close, else " (known: a, b, c)", or "" with no candidates. */
+  /**
+   * " (did you mean 'x'?)" when a candidate is close, else " (known: a, b, c)", or "" with no
+   * candidates.
+   */
   public static String didYouMean(String input, Collection<String> candidates) {
     String best = null;
     int bestD = Integer.MAX_VALUE;

@@ -2,7 +2,8 @@ package bulwark.config;
 
 /** server.tls.minVersion: the lowest TLS version accepted. */
 public enum TlsVersion implements ConfigName {
-  TLS_V1_2("TLSv1.2"), TLS_V1_3("TLSv1.3");
+  TLS_V1_2("TLSv1.2"),
+  TLS_V1_3("TLSv1.3");
 
   private final String configName;
 

@@ -2,7 +2,8 @@ package bulwark.config;
 
 /** tracing.protocol: the OTLP transport. */
 public enum TracingProtocol implements ConfigName {
-  HTTP_PROTOBUF("http/protobuf"), GRPC("grpc");
+  HTTP_PROTOBUF("http/protobuf"),
+  GRPC("grpc");
 
   private final String configName;
 

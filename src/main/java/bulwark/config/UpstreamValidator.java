@@ -4,9 +4,13 @@ import java.net.URI;
 import java.util.List;
 import java.util.Set;
 
-/** Checks of an upstream: targets, balancer, timeouts, health checks, circuit breaker, retry, overload and TLS. */
+/**
+ * Checks of an upstream: targets, balancer, timeouts, health checks, circuit breaker, retry,
+ * overload and TLS.
+ */
 final class UpstreamValidator {
-  static final Set<String> BALANCERS = Set.of("round_robin", "least_request", "consistent_hash", "random");
+  static final Set<String> BALANCERS =
+      Set.of("round_robin", "least_request", "consistent_hash", "random");
 
   private final ConfigErrors err;
   private final PemChecks pem;
@@ -21,7 +25,8 @@ final class UpstreamValidator {
     for (int i = 0; i < u.targets().size(); i++) {
       TargetConfig t = u.targets().get(i);
       String tp = p + ".targets[" + i + "]";
-      err.check(t.weight() >= 1 && t.weight() <= 1000, tp + ".weight", "must be between 1 and 1000");
+      err.check(
+          t.weight() >= 1 && t.weight() <= 1000, tp + ".weight", "must be between 1 and 1000");
       if (t.url() == null) continue;
       try {
         URI uri = new URI(t.url());
@@ -29,9 +34,13 @@ final class UpstreamValidator {
           err.error(tp + ".url", "'" + t.url() + "' must start with http:// or https://");
         } else if (uri.getHost() == null) {
           err.error(tp + ".url", "'" + t.url() + "' has no host");
-        } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+        } else if (uri.getRawPath() != null
+            && !uri.getRawPath().isEmpty()
+            && !uri.getRawPath().equals("/")) {
           err.error(tp + ".url", "'" + t.url() + "' must not have a path (use a route rewrite)");
-        } else if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getUserInfo() != null) {
+        } else if (uri.getRawQuery() != null
+            || uri.getRawFragment() != null
+            || uri.getUserInfo() != null) {
           err.error(tp + ".url", "'" + t.url() + "' must not have a query, fragment or user info");
         }
       } catch (Exception e) {
@@ -39,21 +48,35 @@ final class UpstreamValidator {
       }
     }
     if (u.balancer() != null && !BALANCERS.contains(u.balancer())) {
-      err.error(p + ".balancer", "unknown balancer '" + u.balancer() + "'" + Suggest.didYouMean(u.balancer(), List.of("round_robin", "least_request", "consistent_hash", "random")));
+      err.error(
+          p + ".balancer",
+          "unknown balancer '"
+              + u.balancer()
+              + "'"
+              + Suggest.didYouMean(
+                  u.balancer(),
+                  List.of("round_robin", "least_request", "consistent_hash", "random")));
     }
     if (u.hashOn() != null) {
       String h = u.hashOn();
-      boolean hashOk = h.equals("client_ip") || h.equals("path")
-          || ((h.startsWith("header:") || h.startsWith("cookie:")) && Syntax.TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
+      boolean hashOk =
+          h.equals("client_ip")
+              || h.equals("path")
+              || ((h.startsWith("header:") || h.startsWith("cookie:"))
+                  && Syntax.TOKEN.matcher(h.substring(h.indexOf(':') + 1)).matches());
       if (!hashOk) {
         err.error(p + ".hashOn", "'" + h + "' must be client_ip, path, header:NAME or cookie:NAME");
       } else if (BALANCERS.contains(u.balancer()) && !"consistent_hash".equals(u.balancer())) {
         // an unknown balancer already has its own error
-        err.error(p + ".hashOn", "is only used by balancer consistent_hash, and this upstream's balancer is " + u.balancer()
-            + ": set balancer: consistent_hash or remove hashOn");
+        err.error(
+            p + ".hashOn",
+            "is only used by balancer consistent_hash, and this upstream's balancer is "
+                + u.balancer()
+                + ": set balancer: consistent_hash or remove hashOn");
       }
     }
-    err.check(u.maxConnectionsPerTarget() >= 1, p + ".maxConnectionsPerTarget", "must be at least 1");
+    err.check(
+        u.maxConnectionsPerTarget() >= 1, p + ".maxConnectionsPerTarget", "must be at least 1");
     err.check(u.maxTunnelsPerTarget() >= 1, p + ".maxTunnelsPerTarget", "must be at least 1");
     if (u.timeouts() != null) {
       err.positive(u.timeouts().connect(), p + ".timeouts.connect");
@@ -68,12 +91,20 @@ final class UpstreamValidator {
   }
 
   private void upstreamTls(String p, UpstreamTlsConfig t, UpstreamConfig u) {
-    boolean anyHttps = u.targets().stream().anyMatch(x -> x.url() != null && x.url().startsWith("https://"));
+    boolean anyHttps =
+        u.targets().stream().anyMatch(x -> x.url() != null && x.url().startsWith("https://"));
     err.check(anyHttps, p, "applies to https:// targets, and this upstream has none");
-    for (int i = 0; i < t.ca().size(); i++) pem.pemCertificates(t.ca().get(i), p + ".ca[" + i + "]");
-    if (t.serverName() != null) err.check(Syntax.HOST.matcher(t.serverName()).matches() && !t.serverName().startsWith("*"), p + ".serverName", "'" + t.serverName() + "' is not a host name");
+    for (int i = 0; i < t.ca().size(); i++)
+      pem.pemCertificates(t.ca().get(i), p + ".ca[" + i + "]");
+    if (t.serverName() != null)
+      err.check(
+          Syntax.HOST.matcher(t.serverName()).matches() && !t.serverName().startsWith("*"),
+          p + ".serverName",
+          "'" + t.serverName() + "' is not a host name");
     if ((t.cert() == null) != (t.key() == null)) {
-      err.error(t.cert() == null ? p + ".cert" : p + ".key", "a client certificate needs both cert and key");
+      err.error(
+          t.cert() == null ? p + ".cert" : p + ".key",
+          "a client certificate needs both cert and key");
     }
     boolean certOk = t.cert() != null && pem.pemCertificates(t.cert(), p + ".cert");
     boolean keyOk = t.key() != null && pem.pemKey(t.key(), p + ".key");
@@ -85,7 +116,10 @@ final class UpstreamValidator {
     if (a != null) {
       String ap = p + ".active";
       err.named(ap + ".type");
-      err.check(a.path() != null && a.path().startsWith("/"), ap + ".path", "'" + a.path() + "' must start with /");
+      err.check(
+          a.path() != null && a.path().startsWith("/"),
+          ap + ".path",
+          "'" + a.path() + "' must start with /");
       for (int i = 0; i < a.statuses().size(); i++) {
         int s = a.statuses().get(i);
         err.check(s >= 100 && s <= 599, ap + ".statuses[" + i + "]", s + " is not an HTTP status");
@@ -95,12 +129,15 @@ final class UpstreamValidator {
       err.check(a.healthyThreshold() >= 1, ap + ".healthyThreshold", "must be at least 1");
       err.check(a.unhealthyThreshold() >= 1, ap + ".unhealthyThreshold", "must be at least 1");
       if (a.timeout() != null && a.interval() != null && a.timeout().compareTo(a.interval()) > 0) {
-        err.error(ap + ".timeout", "must not be longer than interval (" + Durations.format(a.interval()) + ")");
+        err.error(
+            ap + ".timeout",
+            "must not be longer than interval (" + Durations.format(a.interval()) + ")");
       }
     }
     PassiveCheckConfig pc = h.passive();
     if (pc != null) {
-      err.check(pc.consecutiveFailures() >= 1, p + ".passive.consecutiveFailures", "must be at least 1");
+      err.check(
+          pc.consecutiveFailures() >= 1, p + ".passive.consecutiveFailures", "must be at least 1");
       err.positive(pc.ejectFor(), p + ".passive.ejectFor");
     }
     if (h.score() != null) {
@@ -110,15 +147,27 @@ final class UpstreamValidator {
         err.check(w.health() >= 0, p + ".score.weights.health", "must not be negative");
         err.check(w.resources() >= 0, p + ".score.weights.resources", "must not be negative");
         err.check(w.dependencies() >= 0, p + ".score.weights.dependencies", "must not be negative");
-        err.check(w.network() + w.health() + w.resources() + w.dependencies() > 0, p + ".score.weights", "at least one weight must be above 0");
+        err.check(
+            w.network() + w.health() + w.resources() + w.dependencies() > 0,
+            p + ".score.weights",
+            "at least one weight must be above 0");
       }
-      err.check(h.score().floor() >= 0 && h.score().floor() <= 100, p + ".score.floor", "must be between 0 and 100");
+      err.check(
+          h.score().floor() >= 0 && h.score().floor() <= 100,
+          p + ".score.floor",
+          "must be between 0 and 100");
     }
   }
 
   private void breaker(String p, CircuitBreakerConfig b) {
-    err.check(b.failureRateThreshold() == null || b.failureRateThreshold().value() > 0, p + ".failureRateThreshold", "must be above 0%");
-    err.check(b.slowCallRateThreshold() == null || b.slowCallRateThreshold().value() > 0, p + ".slowCallRateThreshold", "must be above 0%");
+    err.check(
+        b.failureRateThreshold() == null || b.failureRateThreshold().value() > 0,
+        p + ".failureRateThreshold",
+        "must be above 0%");
+    err.check(
+        b.slowCallRateThreshold() == null || b.slowCallRateThreshold().value() > 0,
+        p + ".slowCallRateThreshold",
+        "must be above 0%");
     err.positive(b.slowCallThreshold(), p + ".slowCallThreshold");
     err.named(p + ".windowType");
     err.check(b.window() >= 1, p + ".window", "must be at least 1");
@@ -147,7 +196,10 @@ final class UpstreamValidator {
     err.named(ap + ".algorithm");
     err.check(a.minLimit() >= 1, ap + ".minLimit", "must be at least 1");
     err.check(a.maxLimit() >= a.minLimit(), ap + ".maxLimit", "must be at least minLimit");
-    err.check(a.initialLimit() >= a.minLimit() && a.initialLimit() <= a.maxLimit(), ap + ".initialLimit", "must be between minLimit and maxLimit");
+    err.check(
+        a.initialLimit() >= a.minLimit() && a.initialLimit() <= a.maxLimit(),
+        ap + ".initialLimit",
+        "must be between minLimit and maxLimit");
     err.positive(a.latencyThreshold(), ap + ".latencyThreshold");
   }
 }

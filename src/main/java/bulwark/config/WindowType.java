@@ -2,7 +2,8 @@ package bulwark.config;
 
 /** circuitBreaker.windowType: what the failure-rate window counts. */
 public enum WindowType implements ConfigName {
-  COUNT("count"), TIME("time");
+  COUNT("count"),
+  TIME("time");
 
   private final String configName;
 

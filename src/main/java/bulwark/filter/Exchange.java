@@ -2,8 +2,8 @@ package bulwark.filter;
 
 import bulwark.routing.Route;
 import bulwark.upstream.HashOn;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.target.Target;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -37,8 +37,10 @@ public final class Exchange implements HashOn.Source {
   private int tryNo;
   private int retries;
   private boolean answered;
+
   /** The index in {@link #chain} of the filter running now (set by {@link Chain}). */
   int filterIndex = -1;
+
   private String traceId;
   private String spanId;
   private List<Consumer<MultiMap>> responseHeaderHooks;
@@ -58,7 +60,8 @@ public final class Exchange implements HashOn.Source {
    * @param requestIdFromClient the request id is the client's own X-Request-Id (not one Bulwark
    *     made): it may need redacting when logged
    */
-  public Exchange(HttpServerRequest request, String requestId, boolean requestIdFromClient, String clientIp) {
+  public Exchange(
+      HttpServerRequest request, String requestId, boolean requestIdFromClient, String clientIp) {
     this.request = request;
     this.response = request.response();
     this.requestId = requestId;
@@ -115,9 +118,9 @@ public final class Exchange implements HashOn.Source {
   }
 
   /**
-   * The request path as routing matched it: percent-decoded once, dot segments resolved, empty segments
-   * collapsed ({@link bulwark.routing.PathNormalizer}). Filters that decide by path must use this, never
-   * {@code request().path()} (the raw form, which can say {@code /a/%2e%2e/admin}).
+   * The request path as routing matched it: percent-decoded once, dot segments resolved, empty
+   * segments collapsed ({@link bulwark.routing.PathNormalizer}). Filters that decide by path must
+   * use this, never {@code request().path()} (the raw form, which can say {@code /a/%2e%2e/admin}).
    */
   @Override
   public String path() {
@@ -133,7 +136,10 @@ public final class Exchange implements HashOn.Source {
     return params;
   }
 
-  /** Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user, token subject); null before. */
+  /**
+   * Who is calling, once an auth filter has identified them (API-key consumer, basic-auth user,
+   * token subject); null before.
+   */
   public String consumer() {
     return consumer;
   }
@@ -169,7 +175,9 @@ public final class Exchange implements HashOn.Source {
     this.upstreamUri = uri;
   }
 
-  /** The target of the current (or last) try, for the telemetry try hooks; null before one was sent. */
+  /**
+   * The target of the current (or last) try, for the telemetry try hooks; null before one was sent.
+   */
   public Target target() {
     return target;
   }
@@ -210,7 +218,10 @@ public final class Exchange implements HashOn.Source {
     this.answered = true;
   }
 
-  /** The index in {@link #chain()} of the filter running now (the one that answered, after an answer); -1 when none. */
+  /**
+   * The index in {@link #chain()} of the filter running now (the one that answered, after an
+   * answer); -1 when none.
+   */
   public int filterIndex() {
     return filterIndex;
   }
@@ -254,10 +265,10 @@ public final class Exchange implements HashOn.Source {
   }
 
   /**
-   * Answers the request now with an RFC 9457 problem+json (headers already set on {@link #response()}
-   * are kept) and ends the exchange as every gateway error does: the request is marked done, the
-   * in-flight count is released and the access log line is written. A filter that calls this does
-   * not call {@code next}. Must run on the request's event loop.
+   * Answers the request now with an RFC 9457 problem+json (headers already set on {@link
+   * #response()} are kept) and ends the exchange as every gateway error does: the request is marked
+   * done, the in-flight count is released and the access log line is written. A filter that calls
+   * this does not call {@code next}. Must run on the request's event loop.
    */
   public void reject(int status, String title, String detail) {
     if (replies == null) throw new IllegalStateException("no replies set on this exchange");
@@ -265,10 +276,10 @@ public final class Exchange implements HashOn.Source {
   }
 
   /**
-   * Answers the request now with {@code status} and no body (headers already set on
-   * {@link #response} are kept, response-header hooks are not run) and ends the exchange as
-   * {@link #reject} does. A filter that calls this does not call {@code next}. Must run on the
-   * request's event loop.
+   * Answers the request now with {@code status} and no body (headers already set on {@link
+   * #response} are kept, response-header hooks are not run) and ends the exchange as {@link
+   * #reject} does. A filter that calls this does not call {@code next}. Must run on the request's
+   * event loop.
    */
   public void respond(int status) {
     if (replies == null) throw new IllegalStateException("no replies set on this exchange");

@@ -15,14 +15,21 @@ import org.slf4j.Marker;
  * separators) encoded once. The generic JSON encoder (logstash-logback-encoder over Jackson, with
  * the redacting decorator on every string) cost about three times as much CPU per line, and a
  * StringBuilder turned into a String and then into bytes about twice as much; this one runs the
- * redaction only on the values a client chooses. Called by one thread at a time (the appender
- * holds its lock).
+ * redaction only on the values a client chooses. Called by one thread at a time (the appender holds
+ * its lock).
  */
 final class AccessEncoder extends EncoderBase<ILoggingEvent> {
-  private static final DateTimeFormatter SECOND = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter SECOND =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
   private static final byte[] NONE = new byte[0];
   private static final byte[] OPEN = ascii("{\"@timestamp\":\"");
-  private static final byte[] AFTER_TIME = ascii("Z\",\"ecs.version\":\"" + EcsEncoder.ECS_VERSION + "\",\"service.name\":\"" + EcsEncoder.SERVICE + "\"");
+  private static final byte[] AFTER_TIME =
+      ascii(
+          "Z\",\"ecs.version\":\""
+              + EcsEncoder.ECS_VERSION
+              + "\",\"service.name\":\""
+              + EcsEncoder.SERVICE
+              + "\"");
   private static final byte[] CLOSE = ascii("}\n");
   private final Line line = new Line();
   private long cachedSecond = Long.MIN_VALUE;
@@ -44,7 +51,10 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
     return l == null ? NONE : Arrays.copyOf(l.buf, l.len);
   }
 
-  /** Encodes the line into this encoder's buffer, valid until the next call; null when the event is not an access line. */
+  /**
+   * Encodes the line into this encoder's buffer, valid until the next call; null when the event is
+   * not an access line.
+   */
   Line encodeInto(ILoggingEvent event) {
     AccessLog.AccessMarker m = marker(event);
     if (m == null) return null;
@@ -93,6 +103,7 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
   static final class Name {
     final byte[] text;
     final byte[] number;
+
     /**
      * For {@link Line#fieldCached}: recent values with their whole encoded field, one slot per
      * value's hash (routes, targets and client addresses interleave from line to line; their
@@ -128,7 +139,8 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
     void field(Name name, String value) {
       raw(name.text);
       int n = value.length();
-      // at most 6 bytes per char (\\u00XX), 3 for any char outside ASCII (a surrogate pair is 4 for 2 chars)
+      // at most 6 bytes per char (\\u00XX), 3 for any char outside ASCII (a surrogate pair is 4 for
+      // 2 chars)
       ensure(n * 6 + 1);
       byte[] b = buf;
       int o = len;
@@ -166,7 +178,9 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
         } else if (c < 0x800) {
           b[o++] = (byte) (0xC0 | (c >> 6));
           b[o++] = (byte) (0x80 | (c & 0x3F));
-        } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+        } else if (Character.isHighSurrogate(c)
+            && i + 1 < n
+            && Character.isLowSurrogate(value.charAt(i + 1))) {
           int cp = Character.toCodePoint(c, value.charAt(++i));
           b[o++] = (byte) (0xF0 | (cp >> 18));
           b[o++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
@@ -187,9 +201,9 @@ final class AccessEncoder extends EncoderBase<ILoggingEvent> {
     /**
      * Appends {@code ,"name":"value"} for a value that mostly repeats (a route or target name from
      * the config, a client address, a method): the name keeps recent values encoded, and an equal
-     * value (String.equals: identity, then one vectorized compare) is copied with no escaping
-     * scan. The cache is shared by every encoder; each slot holds an immutable pair, so a racing
-     * encoder sees an old or a new pair, either of them whole.
+     * value (String.equals: identity, then one vectorized compare) is copied with no escaping scan.
+     * The cache is shared by every encoder; each slot holds an immutable pair, so a racing encoder
+     * sees an old or a new pair, either of them whole.
      */
     void fieldCached(Name name, String value) {
       int slot = value.hashCode() & (name.recent.length - 1);

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One JSON line per request with Elastic Common Schema field names, through Logback, an async
- * appender that never blocks the event loop (it drops when its queue is full), and
- * {@link AccessEncoder}. Written to stdout or a file; can be turned off.
+ * appender that never blocks the event loop (it drops when its queue is full), and {@link
+ * AccessEncoder}. Written to stdout or a file; can be turned off.
  */
 public final class AccessLog {
   public static final String LOGGER = "bulwark.access";
@@ -63,11 +63,18 @@ public final class AccessLog {
 
   public void log(RequestRecord r) {
     if (!enabled) return;
-    AccessMarker m = new AccessMarker(
-        r.method(), r.path(), r.status(), r.durationNanos(), r.clientIp(), r.userAgent(), r.requestId(),
-        r.route() == null ? null : r.route().name(),
-        r.target() == null ? null : r.target().key(),
-        r.upstreamNanos());
+    AccessMarker m =
+        new AccessMarker(
+            r.method(),
+            r.path(),
+            r.status(),
+            r.durationNanos(),
+            r.clientIp(),
+            r.userAgent(),
+            r.requestId(),
+            r.route() == null ? null : r.route().name(),
+            r.target() == null ? null : r.target().key(),
+            r.upstreamNanos());
     m.consumer = r.consumer();
     m.requestIdFromClient = r.requestIdFromClient();
     m.traceId = r.traceId();
@@ -89,16 +96,33 @@ public final class AccessLog {
     private final String method, path, clientIp, userAgent, requestId, route, target;
     private final int status;
     private final long durationNs, upstreamNs;
+
     /** The request id came from the client; one Bulwark made (hex digits) needs no redaction. */
     boolean requestIdFromClient = true;
+
     /** The caller named by an auth middleware (ECS user.name); null when none. */
     String consumer;
+
     /** The request's trace and server span (ECS trace.id, span.id); null when not traced. */
     String traceId, spanId;
-    /** How the upstream failed this request's last try (connect, reset, timeout, body_reset, body_timeout); null when it did not. */
+
+    /**
+     * How the upstream failed this request's last try (connect, reset, timeout, body_reset,
+     * body_timeout); null when it did not.
+     */
     String upstreamError;
 
-    AccessMarker(String method, String path, int status, long durationNs, String clientIp, String userAgent, String requestId, String route, String target, long upstreamNs) {
+    AccessMarker(
+        String method,
+        String path,
+        int status,
+        long durationNs,
+        String clientIp,
+        String userAgent,
+        String requestId,
+        String route,
+        String target,
+        long upstreamNs) {
       super("ACCESS");
       this.method = method;
       this.path = path;
@@ -113,19 +137,26 @@ public final class AccessLog {
     }
 
     /** The constant fields, encoded once. */
-    private static final byte[] CONSTANT = AccessEncoder.ascii(",\"event.kind\":\"event\",\"event.dataset\":\"bulwark.access\"");
+    private static final byte[] CONSTANT =
+        AccessEncoder.ascii(",\"event.kind\":\"event\",\"event.dataset\":\"bulwark.access\"");
+
     private static final AccessEncoder.Name METHOD = new AccessEncoder.Name("http.request.method");
     private static final AccessEncoder.Name PATH = new AccessEncoder.Name("url.path");
-    private static final AccessEncoder.Name STATUS = new AccessEncoder.Name("http.response.status_code");
+    private static final AccessEncoder.Name STATUS =
+        new AccessEncoder.Name("http.response.status_code");
     private static final AccessEncoder.Name DURATION = new AccessEncoder.Name("event.duration");
     private static final AccessEncoder.Name CLIENT_IP = new AccessEncoder.Name("client.ip");
     private static final AccessEncoder.Name USER = new AccessEncoder.Name("user.name");
-    private static final AccessEncoder.Name USER_AGENT = new AccessEncoder.Name("user_agent.original");
+    private static final AccessEncoder.Name USER_AGENT =
+        new AccessEncoder.Name("user_agent.original");
     private static final AccessEncoder.Name REQUEST_ID = new AccessEncoder.Name("http.request.id");
     private static final AccessEncoder.Name ROUTE = new AccessEncoder.Name("bulwark.route");
-    private static final AccessEncoder.Name TARGET = new AccessEncoder.Name("bulwark.upstream.target");
-    private static final AccessEncoder.Name UPSTREAM_DURATION = new AccessEncoder.Name("bulwark.upstream.duration");
-    private static final AccessEncoder.Name UPSTREAM_ERROR = new AccessEncoder.Name("bulwark.upstream.error");
+    private static final AccessEncoder.Name TARGET =
+        new AccessEncoder.Name("bulwark.upstream.target");
+    private static final AccessEncoder.Name UPSTREAM_DURATION =
+        new AccessEncoder.Name("bulwark.upstream.duration");
+    private static final AccessEncoder.Name UPSTREAM_ERROR =
+        new AccessEncoder.Name("bulwark.upstream.error");
     private static final AccessEncoder.Name TRACE_ID = new AccessEncoder.Name("trace.id");
     private static final AccessEncoder.Name SPAN_ID = new AccessEncoder.Name("span.id");
 

@@ -92,7 +92,9 @@ public final class AppLogAppender extends OutputStreamAppender<ILoggingEvent> {
     Path fd2 = Path.of("/proc/self/fd/2");
     try {
       String target = Files.readSymbolicLink(fd2).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+      return target.startsWith("/dev/pts/")
+          || target.startsWith("/dev/tty")
+          || target.equals("/dev/console");
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return true; // no /proc: the console's answer stands
     }
@@ -101,13 +103,15 @@ public final class AppLogAppender extends OutputStreamAppender<ILoggingEvent> {
   @Override
   public void start() {
     try {
-      setOutputStream(stderr() ? new FileOutputStream(FileDescriptor.err) : new FileOutputStream(file, true));
+      setOutputStream(
+          stderr() ? new FileOutputStream(FileDescriptor.err) : new FileOutputStream(file, true));
     } catch (IOException e) {
       addError("cannot open the application log file " + file, e);
       return;
     }
     Encoder<ILoggingEvent> configured = getEncoder();
-    if (configured instanceof Either) configured = json; // started again: keep the JSON encoder of the first start
+    if (configured instanceof Either)
+      configured = json; // started again: keep the JSON encoder of the first start
     if (configured == null) {
       addError("no encoder for the application log");
       return;

@@ -13,17 +13,18 @@ import java.util.concurrent.locks.LockSupport;
  * and counted. A worker thread wakes every {@link #PERIOD_MILLIS} ms, encodes everything queued
  * through the downstream appender and flushes it with one write.
  *
- * <p>Logback's own AsyncAppender signals its worker on every line; on a busy core the woken
- * worker preempts the event loop once per request, which measured here as a third of the
- * gateway's throughput. Batching the hand-over removes that.
+ * <p>Logback's own AsyncAppender signals its worker on every line; on a busy core the woken worker
+ * preempts the event loop once per request, which measured here as a third of the gateway's
+ * throughput. Batching the hand-over removes that.
  */
 final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
   /**
    * Each wake-up takes the event loop's core for a moment (and a direct-I/O write blocks, so it
-   * switches twice more): at 20 ms the writer cost ~0.3 µs more per request and preempted the
-   * event loop twice as often as at 100 ms (docs/performance.md). Readers see lines within 100 ms.
+   * switches twice more): at 20 ms the writer cost ~0.3 µs more per request and preempted the event
+   * loop twice as often as at 100 ms (docs/performance.md). Readers see lines within 100 ms.
    */
   static final long PERIOD_MILLIS = 100;
+
   private static final long PERIOD_NANOS = PERIOD_MILLIS * 1_000_000;
   private final Queue<ILoggingEvent> queue;
   private final BufferedStreamAppender downstream;
@@ -86,7 +87,12 @@ final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILoggingEve
       }
     }
     downstream.stop();
-    if (dropped.get() > 0) addWarn("access log: " + dropped.get() + " line(s) dropped because the queue was full");
-    org.slf4j.LoggerFactory.getLogger(BatchingAsyncAppender.class).info("access log stopped: {} line(s) dropped, {} left unwritten", dropped.get(), queue.size());
+    if (dropped.get() > 0)
+      addWarn("access log: " + dropped.get() + " line(s) dropped because the queue was full");
+    org.slf4j.LoggerFactory.getLogger(BatchingAsyncAppender.class)
+        .info(
+            "access log stopped: {} line(s) dropped, {} left unwritten",
+            dropped.get(),
+            queue.size());
   }
 }

@@ -10,14 +10,16 @@ import java.io.OutputStream;
 
 /**
  * An appender that writes through a buffer (64 KiB for stdout; for a file, {@link
- * DirectAppendStream}'s 1 MiB, written with direct I/O) and is flushed after each batch by
- * {@link BatchingAsyncAppender}, instead of after every line: one write system call per batch of
+ * DirectAppendStream}'s 1 MiB, written with direct I/O) and is flushed after each batch by {@link
+ * BatchingAsyncAppender}, instead of after every line: one write system call per batch of
  * access-log lines rather than one per request. Nothing here runs on an event loop.
  */
 final class BufferedStreamAppender extends OutputStreamAppender<ILoggingEvent> {
   private final String target;
 
-  /** @param target "stdout" or a file path (appended to) */
+  /**
+   * @param target "stdout" or a file path (appended to)
+   */
   BufferedStreamAppender(String target) {
     this.target = target;
   }
@@ -25,9 +27,10 @@ final class BufferedStreamAppender extends OutputStreamAppender<ILoggingEvent> {
   @Override
   public void start() {
     try {
-      setOutputStream(target.equals("stdout")
-          ? new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024)
-          : DirectAppendStream.open(target));
+      setOutputStream(
+          target.equals("stdout")
+              ? new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024)
+              : DirectAppendStream.open(target));
     } catch (IOException e) {
       addError("cannot open " + target, e);
       return;

@@ -17,19 +17,19 @@ import java.nio.file.StandardOpenOption;
  * flush is written through the page cache, so that readers ({@code tail -f}, Filebeat) see every
  * line as soon as it is flushed.
  *
- * <p>Why: an access log written the usual way fills the page cache with data nobody reads again,
- * at ~20 MB/s under load, and every new page-cache page costs a page allocation. Where memory
- * handed back to the host must be faulted in again (a VM with free page reporting, like this
- * project's benchmark machine), that was ~10 µs per 4 KiB page, about 1 µs per access-log line, on
- * the gateway's own CPU (docs/performance.md, "The access log's page cache"). Direct writes of
- * ~1 MiB cost ~0.1 µs per line there.
+ * <p>Why: an access log written the usual way fills the page cache with data nobody reads again, at
+ * ~20 MB/s under load, and every new page-cache page costs a page allocation. Where memory handed
+ * back to the host must be faulted in again (a VM with free page reporting, like this project's
+ * benchmark machine), that was ~10 µs per 4 KiB page, about 1 µs per access-log line, on the
+ * gateway's own CPU (docs/performance.md, "The access log's page cache"). Direct writes of ~1 MiB
+ * cost ~0.1 µs per line there.
  *
  * <p>The file grows only by whole lines, as before. A file shortened behind the stream's back
  * (logrotate's {@code copytruncate}) is noticed at the next flush, and writing restarts at its new
  * end. Where direct I/O is not available (a file system without it, a device or a pipe), {@link
- * #open} returns a plain appending stream. Used by one thread at a time (the appender's lock), which
- * must not be interrupted: an interrupt during a write closes a FileChannel (BatchingAsyncAppender
- * parks its worker instead).
+ * #open} returns a plain appending stream. Used by one thread at a time (the appender's lock),
+ * which must not be interrupted: an interrupt during a write closes a FileChannel
+ * (BatchingAsyncAppender parks its worker instead).
  */
 final class DirectAppendStream extends OutputStream {
   /** Bytes buffered before a write without a flush: whole blocks, written in one call. */
@@ -39,10 +39,13 @@ final class DirectAppendStream extends OutputStream {
   private final FileChannel cached;
   private final int block;
   private final ByteBuffer buf;
+
   /** The file offset of buf[0], a multiple of the block size. */
   private long base;
+
   /** buf[0, visible) is already in the file (written by an earlier flush's partial block). */
   private int visible;
+
   /** Set when a direct write failed: from then on everything goes through the page cache. */
   private boolean directFailed;
 
@@ -54,16 +57,21 @@ final class DirectAppendStream extends OutputStream {
     continueAt(cached.size());
   }
 
-  /** A stream appending to {@code file}: direct where the file system allows it, else a plain one. */
+  /**
+   * A stream appending to {@code file}: direct where the file system allows it, else a plain one.
+   */
   static OutputStream open(String file) throws IOException {
     Path path = Path.of(file);
     if (Files.exists(path) && !Files.isRegularFile(path)) return plain(file);
-    FileChannel cached = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    FileChannel cached =
+        FileChannel.open(
+            path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     FileChannel direct;
     int block;
     try {
       block = (int) Files.getFileStore(path).getBlockSize();
-      if (block <= 0 || Integer.bitCount(block) != 1 || block > 1 << 16) throw new IOException("unusual block size " + block);
+      if (block <= 0 || Integer.bitCount(block) != 1 || block > 1 << 16)
+        throw new IOException("unusual block size " + block);
       direct = FileChannel.open(path, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
     } catch (IOException | UnsupportedOperationException e) {
       cached.close();

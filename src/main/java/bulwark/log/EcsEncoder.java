@@ -23,12 +23,13 @@ import net.logstash.logback.encoder.LoggingEventCompositeJsonEncoder;
  * dotted keys at the root as the access log writes them: {@code @timestamp} (UTC), {@code
  * log.level}, {@code log.logger}, {@code message}, {@code process.thread.name}, {@code
  * error.type}/{@code error.message}/{@code error.stack_trace} when there is an exception, {@code
- * ecs.version}, {@code service.name} and {@code event.dataset} (bulwark.app). Credentials are masked
- * by the {@link RedactingDecorator}, which it always sets.
+ * ecs.version}, {@code service.name} and {@code event.dataset} (bulwark.app). Credentials are
+ * masked by the {@link RedactingDecorator}, which it always sets.
  */
 public final class EcsEncoder extends LoggingEventCompositeJsonEncoder {
   /** The ECS version Bulwark's log lines follow (application log, access log, audit log). */
   public static final String ECS_VERSION = "8.11.0";
+
   public static final String SERVICE = "bulwark";
 
   private String dataset = "bulwark.app";
@@ -39,15 +40,24 @@ public final class EcsEncoder extends LoggingEventCompositeJsonEncoder {
   }
 
   /** ecs.version and service.name, the constant fields every Bulwark log line carries. */
-  public static GlobalCustomFieldsJsonProvider<ILoggingEvent> serviceFields(String... moreKeyValues) {
-    StringBuilder json = new StringBuilder("{\"ecs.version\":\"" + ECS_VERSION + "\",\"service.name\":\"" + SERVICE + "\"");
-    for (int i = 0; i < moreKeyValues.length; i += 2) json.append(",\"").append(moreKeyValues[i]).append("\":\"").append(moreKeyValues[i + 1]).append('"');
+  public static GlobalCustomFieldsJsonProvider<ILoggingEvent> serviceFields(
+      String... moreKeyValues) {
+    StringBuilder json =
+        new StringBuilder(
+            "{\"ecs.version\":\"" + ECS_VERSION + "\",\"service.name\":\"" + SERVICE + "\"");
+    for (int i = 0; i < moreKeyValues.length; i += 2)
+      json.append(",\"")
+          .append(moreKeyValues[i])
+          .append("\":\"")
+          .append(moreKeyValues[i + 1])
+          .append('"');
     GlobalCustomFieldsJsonProvider<ILoggingEvent> p = new GlobalCustomFieldsJsonProvider<>();
     p.setCustomFields(json.append('}').toString());
     return p;
   }
 
-  private static <P extends AbstractFieldJsonProvider<ILoggingEvent>> P named(P provider, String field) {
+  private static <P extends AbstractFieldJsonProvider<ILoggingEvent>> P named(
+      P provider, String field) {
     provider.setFieldName(field);
     return provider;
   }
@@ -55,7 +65,8 @@ public final class EcsEncoder extends LoggingEventCompositeJsonEncoder {
   @Override
   public void start() {
     LoggingEventJsonProviders p = new LoggingEventJsonProviders();
-    LoggingEventFormattedTimestampJsonProvider ts = named(new LoggingEventFormattedTimestampJsonProvider(), "@timestamp");
+    LoggingEventFormattedTimestampJsonProvider ts =
+        named(new LoggingEventFormattedTimestampJsonProvider(), "@timestamp");
     ts.setTimeZone("UTC");
     p.addTimestamp(ts);
     p.addLogLevel(named(new LogLevelJsonProvider(), "log.level"));
@@ -77,5 +88,4 @@ public final class EcsEncoder extends LoggingEventCompositeJsonEncoder {
     setJsonGeneratorDecorator(new RedactingDecorator());
     super.start();
   }
-
 }

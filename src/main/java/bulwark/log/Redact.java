@@ -16,19 +16,41 @@ public final class Redact {
   public static final String MASK = "[REDACTED]";
 
   /** Header names whose values are secrets. Lower case. */
-  public static final Set<String> HEADERS = Set.of(
-      "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token");
+  public static final Set<String> HEADERS =
+      Set.of(
+          "authorization",
+          "proxy-authorization",
+          "cookie",
+          "set-cookie",
+          "x-api-key",
+          "api-key",
+          "x-auth-token",
+          "x-access-token");
 
   /** Query (or form) parameter names whose values are secrets. Lower case. */
-  public static final Set<String> PARAMS = Set.of(
-      "api_key", "apikey", "api-key", "access_token", "token", "id_token", "refresh_token", "client_secret", "password", "key");
+  public static final Set<String> PARAMS =
+      Set.of(
+          "api_key",
+          "apikey",
+          "api-key",
+          "access_token",
+          "token",
+          "id_token",
+          "refresh_token",
+          "client_secret",
+          "password",
+          "key");
 
-  private static final Pattern JWT = Pattern.compile("eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*");
-  private static final Pattern AUTH_SCHEME = Pattern.compile("(?i)\\b(bearer|basic|digest|negotiate)(\\s+)[A-Za-z0-9+/=._~-]{8,}");
-  private static final Pattern HEADER_LINE = Pattern.compile(
-      "(?i)\\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)(\"?\\s*[:=]\\s*\"?)([^\"\\r\\n]+)");
-  private static final Pattern PARAM = Pattern.compile(
-      "(?i)(?<![A-Za-z0-9_-])(api_key|apikey|api-key|access_token|token|id_token|refresh_token|client_secret|password|key)=([^&\\s\"',;]+)");
+  private static final Pattern JWT =
+      Pattern.compile("eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*");
+  private static final Pattern AUTH_SCHEME =
+      Pattern.compile("(?i)\\b(bearer|basic|digest|negotiate)(\\s+)[A-Za-z0-9+/=._~-]{8,}");
+  private static final Pattern HEADER_LINE =
+      Pattern.compile(
+          "(?i)\\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)(\"?\\s*[:=]\\s*\"?)([^\"\\r\\n]+)");
+  private static final Pattern PARAM =
+      Pattern.compile(
+          "(?i)(?<![A-Za-z0-9_-])(api_key|apikey|api-key|access_token|token|id_token|refresh_token|client_secret|password|key)=([^&\\s\"',;]+)");
 
   private Redact() {}
 
@@ -42,7 +64,9 @@ public final class Redact {
     return sensitiveHeader(name) ? MASK : text(value);
   }
 
-  /** A query string with the values of secret parameters masked ({@code a=1&api_key=[REDACTED]}). */
+  /**
+   * A query string with the values of secret parameters masked ({@code a=1&api_key=[REDACTED]}).
+   */
   public static String query(String query) {
     if (query == null || query.isEmpty()) return query;
     return text(query);
@@ -51,8 +75,14 @@ public final class Redact {
   /** Free text (a message, an exception message, a path, a query) with every credential masked. */
   public static String text(String s) {
     if (s == null || s.length() < 4 || !suspicious(s)) return s;
-    String out = HEADER_LINE.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + m.group(2) + MASK));
-    out = AUTH_SCHEME.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + m.group(2) + MASK));
+    String out =
+        HEADER_LINE
+            .matcher(s)
+            .replaceAll(m -> Matcher.quoteReplacement(m.group(1) + m.group(2) + MASK));
+    out =
+        AUTH_SCHEME
+            .matcher(out)
+            .replaceAll(m -> Matcher.quoteReplacement(m.group(1) + m.group(2) + MASK));
     out = PARAM.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + "=" + MASK));
     out = JWT.matcher(out).replaceAll(MASK);
     return out;
@@ -63,7 +93,20 @@ public final class Redact {
   }
 
   /** What {@link #suspicious} looks for, in lower case; any case matches. */
-  private static final String[] HINTS = {"eyj", "bearer", "basic", "digest", "negotiate", "token", "key", "auth", "cookie", "secret", "password"};
+  private static final String[] HINTS = {
+    "eyj",
+    "bearer",
+    "basic",
+    "digest",
+    "negotiate",
+    "token",
+    "key",
+    "auth",
+    "cookie",
+    "secret",
+    "password"
+  };
+
   /** The hints by their first letter ('a' to 'z'); null where none starts with it. */
   private static final String[][] HINTS_BY_FIRST = new String[26][];
 

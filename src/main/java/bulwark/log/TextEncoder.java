@@ -13,15 +13,15 @@ import org.slf4j.event.KeyValuePair;
 
 /**
  * The application log for people at a terminal ({@code observability.logFormat: text}, or auto on a
- * terminal): one line per event,
- * {@code 2026-12-04 17:10:20.123 WARN  [main] Gateway - message key=value}, in local time.
- * A message of several lines (a rejected reload's list of errors) and an exception's stack trace
- * follow on their own lines, each indented, so that no text inside a message can pass for a line of
- * its own; control characters (a terminal's escape sequences among them) are shown escaped.
- * Credentials are masked as in the JSON lines ({@link Redact#text}).
+ * terminal): one line per event, {@code 2026-12-04 17:10:20.123 WARN [main] Gateway - message
+ * key=value}, in local time. A message of several lines (a rejected reload's list of errors) and an
+ * exception's stack trace follow on their own lines, each indented, so that no text inside a
+ * message can pass for a line of its own; control characters (a terminal's escape sequences among
+ * them) are shown escaped. Credentials are masked as in the JSON lines ({@link Redact#text}).
  */
 public final class TextEncoder extends EncoderBase<ILoggingEvent> {
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
   private static final String INDENT = "  ";
 
   private ZoneId zone = ZoneId.systemDefault();
@@ -70,7 +70,10 @@ public final class TextEncoder extends EncoderBase<ILoggingEvent> {
     appendLines(b, Redact.text(String.valueOf(value)));
   }
 
-  /** Appends {@code s}, each line after the first on a line of its own, indented; other control characters escaped. */
+  /**
+   * Appends {@code s}, each line after the first on a line of its own, indented; other control
+   * characters escaped.
+   */
   static void appendLines(StringBuilder b, String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -9,20 +9,31 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Calls each part in turn; a part that throws is logged and does not stop the others or the request. */
+/**
+ * Calls each part in turn; a part that throws is logged and does not stop the others or the
+ * request.
+ */
 final class Fanout implements Telemetry {
   private static final Logger LOG = LoggerFactory.getLogger(Fanout.class);
   private final Telemetry[] parts;
   // per request hook, only the parts that implement it: a part that keeps the no-op default costs
   // nothing on the request path
-  private final Telemetry[] onRequestStarted, onTryStarted, onPropagate, onTryEnded, onRetried, onBudget, onRequestFinished;
+  private final Telemetry[] onRequestStarted,
+      onTryStarted,
+      onPropagate,
+      onTryEnded,
+      onRetried,
+      onBudget,
+      onRequestFinished;
 
   Fanout(Telemetry[] parts) {
     this.parts = parts;
     onRequestStarted = implementing(parts, "requestStarted", Exchange.class);
     onTryStarted = implementing(parts, "tryStarted", Exchange.class, Target.class);
     onPropagate = implementing(parts, "propagate", Exchange.class, MultiMap.class);
-    onTryEnded = implementing(parts, "tryEnded", Exchange.class, Target.class, Outcome.class, int.class, long.class);
+    onTryEnded =
+        implementing(
+            parts, "tryEnded", Exchange.class, Target.class, Outcome.class, int.class, long.class);
     onRetried = implementing(parts, "retried", Exchange.class);
     onBudget = implementing(parts, "retryBudgetExhausted", Exchange.class);
     onRequestFinished = implementing(parts, "requestFinished", Exchange.class, RequestRecord.class);
@@ -30,13 +41,17 @@ final class Fanout implements Telemetry {
 
   /** The parts whose class overrides {@code method} (instead of inheriting Telemetry's no-op). */
   static Telemetry[] implementing(Telemetry[] parts, String method, Class<?>... params) {
-    return java.util.Arrays.stream(parts).filter(t -> {
-      try {
-        return t.getClass().getMethod(method, params).getDeclaringClass() != Telemetry.class;
-      } catch (NoSuchMethodException e) {
-        throw new IllegalStateException(e);
-      }
-    }).toArray(Telemetry[]::new);
+    return java.util.Arrays.stream(parts)
+        .filter(
+            t -> {
+              try {
+                return t.getClass().getMethod(method, params).getDeclaringClass()
+                    != Telemetry.class;
+              } catch (NoSuchMethodException e) {
+                throw new IllegalStateException(e);
+              }
+            })
+        .toArray(Telemetry[]::new);
   }
 
   // explicit loops, not a shared helper taking a lambda: a capturing lambda per call would
@@ -139,8 +154,24 @@ final class Fanout implements Telemetry {
     }
   }
 
-  @Override public void breakerTransition(String upstream, String breaker, String from, String to) { each(t -> t.breakerTransition(upstream, breaker, from, to)); }
-  @Override public void reloaded(String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) { each(t -> t.reloaded(reason, before, after, errors)); }
-  @Override public void adminCall(String method, String path, int status, String peer) { each(t -> t.adminCall(method, path, status, peer)); }
-  @Override public void close() { each(Telemetry::close); }
+  @Override
+  public void breakerTransition(String upstream, String breaker, String from, String to) {
+    each(t -> t.breakerTransition(upstream, breaker, from, to));
+  }
+
+  @Override
+  public void reloaded(
+      String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {
+    each(t -> t.reloaded(reason, before, after, errors));
+  }
+
+  @Override
+  public void adminCall(String method, String path, int status, String peer) {
+    each(t -> t.adminCall(method, path, status, peer));
+  }
+
+  @Override
+  public void close() {
+    each(Telemetry::close);
+  }
 }

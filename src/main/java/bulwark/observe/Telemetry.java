@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * What metrics, tracing, the audit log and remediation hear from the gateway. One instance per
- * gateway (the server's Gateway.telemetry()); every method has a no-op default, so each
- * listener implements only what it needs, and {@link #of} fans out to several.
+ * gateway (the server's Gateway.telemetry()); every method has a no-op default, so each listener
+ * implements only what it needs, and {@link #of} fans out to several.
  *
  * <p>The request methods run on the request's event loop and must not block. The others run on any
  * thread.
@@ -25,8 +25,9 @@ public interface Telemetry extends UpstreamEvents {
   default void requestStarted(Exchange ex) {}
 
   /**
-   * A try is about to be sent to {@code target}: {@code ex.upstream()} and {@code ex.tryNo()} (1 for the
-   * first) are set. Observes only: the request is changed by {@link #propagate}, never here.
+   * A try is about to be sent to {@code target}: {@code ex.upstream()} and {@code ex.tryNo()} (1
+   * for the first) are set. Observes only: the request is changed by {@link #propagate}, never
+   * here.
    */
   default void tryStarted(Exchange ex, Target target) {}
 
@@ -67,7 +68,8 @@ public interface Telemetry extends UpstreamEvents {
    * A reload attempt. {@code before} is the config that served until now; {@code after} is the new
    * one, or null when the reload was rejected (then {@code errors} lists why).
    */
-  default void reloaded(String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {}
+  default void reloaded(
+      String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {}
 
   /** The admin API answered a call. {@code peer} is the caller's address. */
   default void adminCall(String method, String path, int status, String peer) {}

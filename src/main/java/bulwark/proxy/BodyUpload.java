@@ -9,25 +9,33 @@ import io.vertx.core.http.HttpVersion;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client's request body on its way to the upstream, with back-pressure: read once, by the
- * first attempt, under server.limits.maxBodySize; kept for a replay up to retry.maxBufferedBody
- * when the request may be retried; watched by the body-read timer (server.limits.bodyReadTimeout).
+ * The client's request body on its way to the upstream, with back-pressure: read once, by the first
+ * attempt, under server.limits.maxBodySize; kept for a replay up to retry.maxBufferedBody when the
+ * request may be retried; watched by the body-read timer (server.limits.bodyReadTimeout).
  */
 final class BodyUpload {
   private static final long NO_TIMER = -1;
 
   private final HttpCall owner;
   private final Exchange ex;
+
   /** Up to this many bytes are kept for a replay; 0: none are. */
   private final long replayCap;
+
   private long bytes;
+
   /** The body kept for a replay, under the cap; null when none, or past the cap. */
   private Buffer replayBody;
+
   /** Past the cap: nothing more is kept, and the request is not replayed. */
   private boolean overCap;
+
   private long bodyTimer = NO_TIMER;
   private long lastBodyNanos;
-  /** The request is paused because the upstream cannot take more (that time is not the client's). */
+
+  /**
+   * The request is paused because the upstream cannot take more (that time is not the client's).
+   */
   private boolean heldBack;
 
   BodyUpload(HttpCall owner, long replayCap) {
@@ -51,42 +59,48 @@ final class BodyUpload {
   void start(HttpClientRequest creq, int tryNo) {
     HttpServerRequest req = ex.request();
     long max = owner.loop().plane().snapshot().maxBodyBytes();
-    req.handler(buf -> {
-      if (!owner.live()) return;
-      lastBodyNanos = System.nanoTime();
-      bytes += buf.length();
-      if (max > 0 && bytes > max) {
-        tooLarge(max);
-        return;
-      }
-      if (replayCap > 0 && !overCap) keepForReplay(buf);
-      HttpClientRequest cur = owner.upstreamRequest();
-      if (cur == null) return; // the try failed mid-upload: the rest of the body is dropped
-      cur.write(buf);
-      if (cur.writeQueueFull()) {
-        req.pause();
-        heldBack = true;
-        cur.drainHandler(v -> {
-          heldBack = false;
+    req.handler(
+        buf -> {
+          if (!owner.live()) return;
           lastBodyNanos = System.nanoTime();
-          req.resume();
+          bytes += buf.length();
+          if (max > 0 && bytes > max) {
+            tooLarge(max);
+            return;
+          }
+          if (replayCap > 0 && !overCap) keepForReplay(buf);
+          HttpClientRequest cur = owner.upstreamRequest();
+          if (cur == null) return; // the try failed mid-upload: the rest of the body is dropped
+          cur.write(buf);
+          if (cur.writeQueueFull()) {
+            req.pause();
+            heldBack = true;
+            cur.drainHandler(
+                v -> {
+                  heldBack = false;
+                  lastBodyNanos = System.nanoTime();
+                  req.resume();
+                });
+          }
         });
-      }
-    });
-    req.endHandler(v -> {
-      cancelTimer();
-      if (!owner.live() || owner.call().tryNo() != tryNo || owner.upstreamRequest() == null) return;
-      creq.end();
-      owner.call().requestSent(tryNo);
-    });
+    req.endHandler(
+        v -> {
+          cancelTimer();
+          if (!owner.live() || owner.call().tryNo() != tryNo || owner.upstreamRequest() == null)
+            return;
+          creq.end();
+          owner.call().requestSent(tryNo);
+        });
     // a body is expected: Content-Length > 0, chunked, or an HTTP/2 stream still open
-    if (!req.isEnded() && (owner.expectsBody() || req.version() == HttpVersion.HTTP_2)) startTimer();
+    if (!req.isEnded() && (owner.expectsBody() || req.version() == HttpVersion.HTTP_2))
+      startTimer();
     req.resume();
   }
 
   /** Keeps a copy of the body for a retry, up to the cap; past it, the request is not replayed. */
   private void keepForReplay(Buffer buf) {
-    if (replayBody == null) replayBody = Buffer.buffer((int) Math.min(replayCap, Math.max(256, buf.length())));
+    if (replayBody == null)
+      replayBody = Buffer.buffer((int) Math.min(replayCap, Math.max(256, buf.length())));
     if (replayBody.length() + buf.length() > replayCap) {
       overCap = true;
       replayBody = null;
@@ -98,7 +112,8 @@ final class BodyUpload {
   private void tooLarge(long max) {
     if (!owner.live()) return;
     LocalReply.closeAfterResponse(ex);
-    LocalReply.problem(owner, 413, "Content Too Large", "the request body is larger than " + ByteSize.human(max));
+    LocalReply.problem(
+        owner, 413, "Content Too Large", "the request body is larger than " + ByteSize.human(max));
   }
 
   /**
@@ -107,23 +122,30 @@ final class BodyUpload {
    * remainder when bytes came meanwhile, rather than one per chunk.
    */
   private void startTimer() {
-    long ms = owner.loop().plane().snapshot().config().server().limits().bodyReadTimeout().toMillis();
+    long ms =
+        owner.loop().plane().snapshot().config().server().limits().bodyReadTimeout().toMillis();
     if (ms <= 0) return;
     lastBodyNanos = System.nanoTime();
     armTimer(ms, ms);
   }
 
   private void armTimer(long ms, long delay) {
-    bodyTimer = owner.loop().vertx().setTimer(Math.max(1, delay), id -> {
-      bodyTimer = NO_TIMER;
-      if (!owner.live() || ex.request().isEnded()) return;
-      long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastBodyNanos);
-      if (heldBack || idle < ms) {
-        armTimer(ms, heldBack ? ms : ms - idle);
-        return;
-      }
-      timedOut(ms);
-    });
+    bodyTimer =
+        owner
+            .loop()
+            .vertx()
+            .setTimer(
+                Math.max(1, delay),
+                id -> {
+                  bodyTimer = NO_TIMER;
+                  if (!owner.live() || ex.request().isEnded()) return;
+                  long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastBodyNanos);
+                  if (heldBack || idle < ms) {
+                    armTimer(ms, heldBack ? ms : ms - idle);
+                    return;
+                  }
+                  timedOut(ms);
+                });
   }
 
   private void timedOut(long ms) {
@@ -133,7 +155,8 @@ final class BodyUpload {
       return;
     }
     LocalReply.closeAfterResponse(ex);
-    LocalReply.problem(owner, 408, "Request Timeout", "the client sent no request body bytes for " + ms + "ms");
+    LocalReply.problem(
+        owner, 408, "Request Timeout", "the client sent no request body bytes for " + ms + "ms");
     // the rest of the body will not come: do not wait for it before closing
     if (ex.request().version() != HttpVersion.HTTP_2) ex.request().connection().close();
   }

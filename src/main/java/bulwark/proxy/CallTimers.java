@@ -52,11 +52,12 @@ abstract sealed class CallTimers implements UpstreamIo permits HttpCall {
 
   @Override
   public void disarm(Timer t) {
-    long id = switch (t) {
-      case ROUTE -> routeTimer;
-      case RESPONSE -> responseTimer;
-      case RETRY -> retryTimer;
-    };
+    long id =
+        switch (t) {
+          case ROUTE -> routeTimer;
+          case RESPONSE -> responseTimer;
+          case RETRY -> retryTimer;
+        };
     if (id == NONE) return;
     vertx.cancelTimer(id);
     switch (t) {

@@ -1,8 +1,8 @@
 package bulwark.proxy;
 
 import bulwark.upstream.Admission;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.target.Target;
 
 /** The details of the gateway's own answers about its upstreams (problem+json "detail"). */
 final class Details {
@@ -10,16 +10,33 @@ final class Details {
 
   static String overloaded(UpstreamRuntime up, Admission.Refusal why) {
     return why == Admission.Refusal.IN_FLIGHT
-        ? "upstream '" + up.name() + "' has " + up.overload().maxInFlight() + " requests in flight, its maxInFlight"
-        : "upstream '" + up.name() + "' is at its adaptive concurrency limit of " + up.overload().adaptiveLimit();
+        ? "upstream '"
+            + up.name()
+            + "' has "
+            + up.overload().maxInFlight()
+            + " requests in flight, its maxInFlight"
+        : "upstream '"
+            + up.name()
+            + "' is at its adaptive concurrency limit of "
+            + up.overload().adaptiveLimit();
   }
 
   static String pending(UpstreamRuntime up) {
-    return "upstream '" + up.name() + "' has " + up.overload().maxPending() + " requests waiting for a connection, its maxPending";
+    return "upstream '"
+        + up.name()
+        + "' has "
+        + up.overload().maxPending()
+        + " requests waiting for a connection, its maxPending";
   }
 
   static String tunnels(Target t, UpstreamRuntime up, int max) {
-    return "target " + t.key() + " of upstream '" + up.name() + "' has " + max + " tunnels (WebSockets) open on this event loop, its maxTunnelsPerTarget";
+    return "target "
+        + t.key()
+        + " of upstream '"
+        + up.name()
+        + "' has "
+        + max
+        + " tunnels (WebSockets) open on this event loop, its maxTunnelsPerTarget";
   }
 
   static String breakerOpen(UpstreamRuntime up) {
@@ -31,7 +48,9 @@ final class Details {
   }
 
   static String connectFailed(UpstreamRuntime up, Target t, boolean timeout) {
-    return timeout ? "connecting to " + t.key() + " of upstream '" + up.name() + "' timed out" : "cannot connect to " + t.key() + " of upstream '" + up.name() + "'";
+    return timeout
+        ? "connecting to " + t.key() + " of upstream '" + up.name() + "' timed out"
+        : "cannot connect to " + t.key() + " of upstream '" + up.name() + "'";
   }
 
   static String failed(UpstreamRuntime up, Target t, Throwable e) {

@@ -15,35 +15,70 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Header rules between client and upstream. Hop-by-hop headers, including every header the
- * {@code Connection} header names, are removed <b>before</b> Bulwark adds its own, so a client
- * cannot make Bulwark strip X-Forwarded-For (Traefik CVE-2024-45410). Forwarding headers from a
- * client, and server.proxyOnlyHeaders (True-Client-IP...), are kept only when the peer is a trusted
- * proxy; server.stripHeaders (X-Original-URL...) and the underscore spellings of the headers
- * Bulwark sets or checks (X_Forwarded_For, which CGI and WSGI servers read as X-Forwarded-For) are
- * removed from every request.
+ * Header rules between client and upstream. Hop-by-hop headers, including every header the {@code
+ * Connection} header names, are removed <b>before</b> Bulwark adds its own, so a client cannot make
+ * Bulwark strip X-Forwarded-For (Traefik CVE-2024-45410). Forwarding headers from a client, and
+ * server.proxyOnlyHeaders (True-Client-IP...), are kept only when the peer is a trusted proxy;
+ * server.stripHeaders (X-Original-URL...) and the underscore spellings of the headers Bulwark sets
+ * or checks (X_Forwarded_For, which CGI and WSGI servers read as X-Forwarded-For) are removed from
+ * every request.
  */
 public final class ForwardingHeaders {
   /** RFC 9110 7.6.1 hop-by-hop headers, plus the legacy ones proxies also drop. */
-  static final Set<String> HOP_BY_HOP = Set.of(
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-      "proxy-authenticate", "proxy-authorization", "http2-settings", "expect");
+  static final Set<String> HOP_BY_HOP =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade",
+          "proxy-authenticate",
+          "proxy-authorization",
+          "http2-settings",
+          "expect");
+
   /** The default of server.stripHeaders (ServerConfig's @Doc says the same; a test checks). */
   public static final List<String> DEFAULT_STRIP = List.of("X-Original-URL", "X-Rewrite-URL");
+
   /** The default of server.proxyOnlyHeaders. */
-  public static final List<String> DEFAULT_PROXY_ONLY = List.of(
-      "True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Forwarded-Port");
+  public static final List<String> DEFAULT_PROXY_ONLY =
+      List.of(
+          "True-Client-IP",
+          "X-Client-IP",
+          "CF-Connecting-IP",
+          "Fastly-Client-IP",
+          "X-Cluster-Client-IP",
+          "X-Forwarded-Port");
+
   /** Headers Bulwark itself sets or checks on every request, besides the hop-by-hop ones. */
-  static final List<String> OWN = List.of("host", "content-length", "content-type", "x-forwarded-for", "x-forwarded-proto",
-      "x-forwarded-host", "x-forwarded-port", "forwarded", "x-request-id", "x-real-ip", "authorization", "cookie");
+  static final List<String> OWN =
+      List.of(
+          "host",
+          "content-length",
+          "content-type",
+          "x-forwarded-for",
+          "x-forwarded-proto",
+          "x-forwarded-host",
+          "x-forwarded-port",
+          "forwarded",
+          "x-request-id",
+          "x-real-ip",
+          "authorization",
+          "cookie");
 
   private final List<Cidr> trusted;
+
   /** Removed from every request. */
   private final HeaderNameSet strip;
+
   /** Removed unless the peer is a trusted proxy. */
   private final HeaderNameSet proxyOnly;
+
   /** Both lists: one lookup for the common header that is on neither. */
   private final HeaderNameSet listed;
+
   /** Names whose underscore spelling is removed from every request ('_' and '-' alike). */
   private final HeaderNameSet guarded;
 
@@ -56,7 +91,11 @@ public final class ForwardingHeaders {
    * @param alsoGuarded more names whose underscore spelling is removed: those the config makes
    *     Bulwark set or check (forwarded claims, API key header, route header matches...)
    */
-  public ForwardingHeaders(List<Cidr> trusted, Collection<String> strip, Collection<String> proxyOnly, Collection<String> alsoGuarded) {
+  public ForwardingHeaders(
+      List<Cidr> trusted,
+      Collection<String> strip,
+      Collection<String> proxyOnly,
+      Collection<String> alsoGuarded) {
     this.trusted = trusted;
     this.strip = new HeaderNameSet(strip, false);
     this.proxyOnly = new HeaderNameSet(proxyOnly, false);
@@ -71,33 +110,44 @@ public final class ForwardingHeaders {
     this.guarded = new HeaderNameSet(g, true);
   }
 
-  /** The header rules of a config: server.trustedProxies, stripHeaders, proxyOnlyHeaders, and the names the config sets or checks. */
+  /**
+   * The header rules of a config: server.trustedProxies, stripHeaders, proxyOnlyHeaders, and the
+   * names the config sets or checks.
+   */
   public static ForwardingHeaders of(BulwarkConfig cfg) {
     ServerConfig s = cfg.server();
     List<Cidr> trusted = s.trustedProxies().stream().map(Cidr::parse).toList();
     Set<String> names = new LinkedHashSet<>();
     for (FlatRoute r : FlatRoute.flatten(cfg)) {
-      if (r.route().match() != null && r.route().match().headers() != null) names.addAll(r.route().match().headers().keySet());
+      if (r.route().match() != null && r.route().match().headers() != null)
+        names.addAll(r.route().match().headers().keySet());
     }
     cfg.upstreams().values().forEach(u -> headerOf(u.hashOn(), names));
-    cfg.middlewares().values().forEach(m -> {
-      if (m.jwt() != null && m.jwt().forwardClaims() != null) names.addAll(m.jwt().forwardClaims().values());
-      if (m.introspection() != null && m.introspection().forwardClaims() != null) names.addAll(m.introspection().forwardClaims().values());
-      if (m.apiKey() != null && m.apiKey().header() != null) names.add(m.apiKey().header());
-      if (m.rateLimit() != null && m.rateLimit().key() != null) headerOf(m.rateLimit().key().toString(), names);
-      if (m.headers() != null && m.headers().request() != null) {
-        HeaderOps ops = m.headers().request();
-        if (ops.set() != null) names.addAll(ops.set().keySet());
-        if (ops.add() != null) names.addAll(ops.add().keySet());
-        if (ops.remove() != null) names.addAll(ops.remove());
-      }
-    });
+    cfg.middlewares()
+        .values()
+        .forEach(
+            m -> {
+              if (m.jwt() != null && m.jwt().forwardClaims() != null)
+                names.addAll(m.jwt().forwardClaims().values());
+              if (m.introspection() != null && m.introspection().forwardClaims() != null)
+                names.addAll(m.introspection().forwardClaims().values());
+              if (m.apiKey() != null && m.apiKey().header() != null) names.add(m.apiKey().header());
+              if (m.rateLimit() != null && m.rateLimit().key() != null)
+                headerOf(m.rateLimit().key().toString(), names);
+              if (m.headers() != null && m.headers().request() != null) {
+                HeaderOps ops = m.headers().request();
+                if (ops.set() != null) names.addAll(ops.set().keySet());
+                if (ops.add() != null) names.addAll(ops.add().keySet());
+                if (ops.remove() != null) names.addAll(ops.remove());
+              }
+            });
     return new ForwardingHeaders(trusted, s.stripHeaders(), s.proxyOnlyHeaders(), names);
   }
 
   /** NAME of a "header:NAME" key. */
   private static void headerOf(String key, Set<String> into) {
-    if (key != null && key.regionMatches(true, 0, "header:", 0, 7) && key.length() > 7) into.add(key.substring(7));
+    if (key != null && key.regionMatches(true, 0, "header:", 0, 7) && key.length() > 7)
+      into.add(key.substring(7));
   }
 
   /**
@@ -106,8 +156,11 @@ public final class ForwardingHeaders {
    * spelling of a guarded name.
    */
   private boolean drop(String k, Set<String> named, boolean trust) {
-    return hopByHop(k) || k.equalsIgnoreCase("host") || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))
-        || (listed.contains(k) && (strip.contains(k) || (!trust && proxyOnly.contains(k)))) || (k.indexOf('_') >= 0 && guarded.contains(k));
+    return hopByHop(k)
+        || k.equalsIgnoreCase("host")
+        || (named != null && named.contains(k.toLowerCase(Locale.ROOT)))
+        || (listed.contains(k) && (strip.contains(k) || (!trust && proxyOnly.contains(k))))
+        || (k.indexOf('_') >= 0 && guarded.contains(k));
   }
 
   public boolean trusted(String ip) {
@@ -143,10 +196,17 @@ public final class ForwardingHeaders {
    * X-Real-IP and X-Request-Id.
    *
    * @param keepUpgrade keep Upgrade and Connection: upgrade (WebSocket pass-through)
-   * @param inPlace edit {@code in} itself instead of copying it (HTTP/1.x: the request's own headers
-   *     are not needed afterwards, and this saves a copy on every request)
+   * @param inPlace edit {@code in} itself instead of copying it (HTTP/1.x: the request's own
+   *     headers are not needed afterwards, and this saves a copy on every request)
    */
-  public MultiMap upstreamHeaders(MultiMap in, boolean inPlace, String peer, boolean ssl, String host, String requestId, boolean keepUpgrade) {
+  public MultiMap upstreamHeaders(
+      MultiMap in,
+      boolean inPlace,
+      String peer,
+      boolean ssl,
+      String host,
+      String requestId,
+      boolean keepUpgrade) {
     // read everything taken from the client before anything is removed
     boolean trust = trusted(peer);
     String upgrade = keepUpgrade ? in.get(H.UPGRADE) : null;
@@ -186,10 +246,14 @@ public final class ForwardingHeaders {
       out.set("Upgrade", upgrade);
     }
     if (!trust) {
-      // the common case: the values depend only on the peer, the scheme and the Host, which stay the
+      // the common case: the values depend only on the peer, the scheme and the Host, which stay
+      // the
       // same for every request of a connection (and often across connections)
       Ours o = last;
-      if (o == null || o.ssl != ssl || !o.peer.equals(peer) || !java.util.Objects.equals(o.host, host)) last = o = new Ours(peer, ssl, host);
+      if (o == null
+          || o.ssl != ssl
+          || !o.peer.equals(peer)
+          || !java.util.Objects.equals(o.host, host)) last = o = new Ours(peer, ssl, host);
       out.set(H.X_FORWARDED_FOR, o.xff);
       out.set(H.X_REAL_IP, o.xff);
       out.set(H.X_FORWARDED_PROTO, ssl ? H.HTTPS : H.HTTP);
@@ -211,7 +275,10 @@ public final class ForwardingHeaders {
     return out;
   }
 
-  /** The last untrusted peer's forwarding values (immutable: shared by the event loops without locks). */
+  /**
+   * The last untrusted peer's forwarding values (immutable: shared by the event loops without
+   * locks).
+   */
   private volatile Ours last;
 
   private static final class Ours {
@@ -269,9 +336,9 @@ public final class ForwardingHeaders {
   }
 
   /**
-   * The lower-case names listed in Connection that are not hop-by-hop already (those go anyway),
-   * or null when there are none: the usual {@code Connection: keep-alive} of an upstream's
-   * response costs no set and no per-header lookup.
+   * The lower-case names listed in Connection that are not hop-by-hop already (those go anyway), or
+   * null when there are none: the usual {@code Connection: keep-alive} of an upstream's response
+   * costs no set and no per-header lookup.
    */
   static Set<String> connectionNamed(MultiMap in) {
     if (!in.contains(H.CONNECTION)) return null;

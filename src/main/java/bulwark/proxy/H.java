@@ -5,8 +5,8 @@ import io.vertx.core.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Header names (and constant values) pre-encoded once: hashing and validating them is then paid
- * at start-up instead of on every request.
+ * Header names (and constant values) pre-encoded once: hashing and validating them is then paid at
+ * start-up instead of on every request.
  */
 final class H {
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
@@ -29,8 +29,8 @@ final class H {
 
   /**
    * The value as an {@link AsciiString}, which Netty's header encoders copy in one block instead of
-   * char by char (about 3 ns a char on this machine, a few percent of a small request's CPU).
-   * Chars above 0xFF become '?', as the encoders would write them.
+   * char by char (about 3 ns a char on this machine, a few percent of a small request's CPU). Chars
+   * above 0xFF become '?', as the encoders would write them.
    */
   static CharSequence ascii(CharSequence v) {
     if (v instanceof AsciiString || v == null) return v;

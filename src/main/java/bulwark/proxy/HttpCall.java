@@ -7,14 +7,13 @@ import bulwark.observe.Telemetry;
 import bulwark.routing.Fallback;
 import bulwark.routing.Route;
 import bulwark.upstream.Attempt;
-import bulwark.upstream.target.Outcome;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.resilience.RetryPolicy;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
@@ -33,22 +32,32 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
 
   private final Loop loop;
   private final Exchange ex;
+
   /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
   private final boolean chunkedRequest;
+
   /** A WebSocket (HTTP/1.1 Upgrade) request. */
   private boolean webSocket;
+
   private UpstreamCall call;
+
   /** The client's request body on its way up; null until the first attempt reads it. */
   private BodyUpload upload;
+
   private HttpClientRequest upstreamRequest;
+
   /** The pooled client this request uses; released once when it ends. */
   private UpstreamClient client;
+
   /** The current attempt's upstream connection, held until the request lets go of it. */
   private UpstreamClient.Conn connection;
+
   /** What the client got, once known: 0 until then (the response's status is read at the end). */
   private int status;
+
   /** The detail of the gateway's own error answer, for the audit log; null when none. */
   private String rejectDetail;
+
   private boolean finished;
 
   HttpCall(Loop loop, Exchange ex) {
@@ -101,7 +110,8 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   public Future<Void> next(Exchange e) {
     if (ex.answered()) return Future.succeededFuture();
     Route route = ex.route();
-    call = new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request().method()), webSocket);
+    call =
+        new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request().method()), webSocket);
     // remediation's useFallback: the route answers as if its breaker were open
     call.start(route.fallback() != null && loop.plane().forcedFallback(route.name()));
     return Future.succeededFuture();
@@ -133,41 +143,50 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     UpstreamRuntime up = attempt.upstream();
     Target t = attempt.target();
     HttpServerRequest req = ex.request();
-    RequestOptions ro = UpstreamRequests.options(up, t, req.method(), ex.upstreamUri(), ex.upstreamHeaders());
+    RequestOptions ro =
+        UpstreamRequests.options(up, t, req.method(), ex.upstreamUri(), ex.upstreamHeaders());
     UpstreamClient c = loop.clients().client(up);
     if (client != c) {
       if (client != null) client.release();
       c.acquire();
       client = c;
     }
-    // a tunnel (WebSocket) gets a connection of its own, counted apart from the pool and never reused
+    // a tunnel (WebSocket) gets a connection of its own, counted apart from the pool and never
+    // reused
     UpstreamClient.Conn idle = ws ? null : c.idle(t);
     if (idle != null) {
       request(attempt, idle, ro, tryNo);
       return;
     }
-    (ws ? c.tunnel(t, UpstreamRequests.connectOptions(up, t)) : c.connection(t, UpstreamRequests.connectOptions(up, t))).onComplete(car -> {
-      if (car.failed()) {
-        attempt.pendingDone();
-        call.failed(tryNo, car.cause());
-      } else if (call.tryNo() != tryNo || !call.live()) {
-        // the try ended while it waited: the new connection serves another request
-        attempt.pendingDone();
-        c.recycle(car.result());
-      } else {
-        request(attempt, car.result(), ro, tryNo);
-      }
-    });
+    (ws
+            ? c.tunnel(t, UpstreamRequests.connectOptions(up, t))
+            : c.connection(t, UpstreamRequests.connectOptions(up, t)))
+        .onComplete(
+            car -> {
+              if (car.failed()) {
+                attempt.pendingDone();
+                call.failed(tryNo, car.cause());
+              } else if (call.tryNo() != tryNo || !call.live()) {
+                // the try ended while it waited: the new connection serves another request
+                attempt.pendingDone();
+                c.recycle(car.result());
+              } else {
+                request(attempt, car.result(), ro, tryNo);
+              }
+            });
   }
 
   /** Sends the try's request on connection c, which the request holds until it ends. */
   private void request(Attempt attempt, UpstreamClient.Conn c, RequestOptions ro, int tryNo) {
     connection = c;
-    c.http.request(ro).onComplete(ar -> {
-      attempt.pendingDone();
-      if (call.tryNo() == tryNo) opened(ar, tryNo);
-      else if (ar.succeeded()) ar.result().reset();
-    });
+    c.http
+        .request(ro)
+        .onComplete(
+            ar -> {
+              attempt.pendingDone();
+              if (call.tryNo() == tryNo) opened(ar, tryNo);
+              else if (ar.succeeded()) ar.result().reset();
+            });
   }
 
   private void opened(AsyncResult<HttpClientRequest> ar, int tryNo) {
@@ -184,19 +203,27 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     creq.exceptionHandler(e -> call.failed(tryNo, e));
     HttpServerRequest req = ex.request();
     if (webSocket) {
-      creq.connect().onComplete(rar -> {
-        if (rar.failed()) call.failed(tryNo, rar.cause());
-        else if (rar.result().statusCode() == 101) ResponseRelay.tunnel(this, rar.result(), tryNo);
-        else ResponseRelay.relay(this, rar.result(), tryNo);
-      });
+      creq.connect()
+          .onComplete(
+              rar -> {
+                if (rar.failed()) call.failed(tryNo, rar.cause());
+                else if (rar.result().statusCode() == 101)
+                  ResponseRelay.tunnel(this, rar.result(), tryNo);
+                else ResponseRelay.relay(this, rar.result(), tryNo);
+              });
       req.resume();
       return;
     }
-    creq.response().onComplete(rar -> {
-      if (rar.failed()) call.failed(tryNo, rar.cause());
-      else ResponseRelay.relay(this, rar.result(), tryNo);
-    });
-    if (chunkedRequest || (req.version() == HttpVersion.HTTP_2 && req.getHeader(H.CONTENT_LENGTH) == null && UpstreamRequests.mayHaveBody(req.method()))) {
+    creq.response()
+        .onComplete(
+            rar -> {
+              if (rar.failed()) call.failed(tryNo, rar.cause());
+              else ResponseRelay.relay(this, rar.result(), tryNo);
+            });
+    if (chunkedRequest
+        || (req.version() == HttpVersion.HTTP_2
+            && req.getHeader(H.CONTENT_LENGTH) == null
+            && UpstreamRequests.mayHaveBody(req.method()))) {
       creq.setChunked(true);
     }
     if (upload != null) {
@@ -217,7 +244,10 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     if (r != null) r.reset();
   }
 
-  /** The current request's response is dropped (it resets the request itself): nothing more to reset. */
+  /**
+   * The current request's response is dropped (it resets the request itself): nothing more to
+   * reset.
+   */
   void forgetRequest() {
     upstreamRequest = null;
   }
@@ -318,7 +348,11 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   void internalError(Throwable e) {
     LOG.error("request {} failed inside the gateway: {}", ex.requestId(), e.toString(), e);
     if (ex.answered() && ex.response().headWritten()) return;
-    LocalReply.problem(this, 500, "Internal Server Error", "the gateway failed to handle this request (request id " + ex.requestId() + ")");
+    LocalReply.problem(
+        this,
+        500,
+        "Internal Server Error",
+        "the gateway failed to handle this request (request id " + ex.requestId() + ")");
   }
 
   void clientGone() {
@@ -329,7 +363,10 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     finish();
   }
 
-  /** Ends the request once: the attempt lets go of its permits, the connection and client are released, observers hear. */
+  /**
+   * Ends the request once: the attempt lets go of its permits, the connection and client are
+   * released, observers hear.
+   */
   void finish() {
     if (finished) return;
     finished = true;

@@ -12,9 +12,9 @@ import java.util.Collection;
  * Every answer of the gateway's own goes out through {@link #send} (Envoy's sendLocalReply): a
  * problem+json error, a bodiless answer, a route's static fallback. One place decides what such an
  * ending does: the upstream side stops, the request is marked answered, the connection is closed
- * when an unread body would desynchronise it (or the gateway drains), the rest of the body is
- * read, and the exchange finishes (metrics, access log). When the upstream's response already went
- * out in part, there is nothing left to answer with: the client's response is cut instead.
+ * when an unread body would desynchronise it (or the gateway drains), the rest of the body is read,
+ * and the exchange finishes (metrics, access log). When the upstream's response already went out in
+ * part, there is nothing left to answer with: the client's response is cut instead.
  */
 final class LocalReply {
   private LocalReply() {}
@@ -23,7 +23,8 @@ final class LocalReply {
   sealed interface Body {}
 
   /** An RFC 9457 problem; {@code extraKey}, when not null, adds a member listing {@code extra}. */
-  record Problem(String title, String detail, String extraKey, Collection<String> extra) implements Body {}
+  record Problem(String title, String detail, String extraKey, Collection<String> extra)
+      implements Body {}
 
   /** No body (a CORS preflight's 204, say); headers already set on the response are kept. */
   record Empty() implements Body {}
@@ -64,7 +65,16 @@ final class LocalReply {
     if (c.loop().plane().draining() || (!req.isEnded() && c.expectsBody())) closeAfterResponse(ex);
     if (!req.isEnded()) req.resume();
     switch (body) {
-      case Problem p -> bulwark.proxy.Problem.send(resp, status, p.title(), p.detail(), ex.requestId(), req.path(), p.extraKey(), p.extra());
+      case Problem p ->
+          bulwark.proxy.Problem.send(
+              resp,
+              status,
+              p.title(),
+              p.detail(),
+              ex.requestId(),
+              req.path(),
+              p.extraKey(),
+              p.extra());
       case Empty e -> resp.setStatusCode(status).putHeader(H.X_REQUEST_ID, ex.requestId()).end();
       case Static s -> {
         resp.setStatusCode(status);
@@ -86,11 +96,12 @@ final class LocalReply {
   }
 
   /**
-   * Asks for the client connection to be closed after this response. HTTP/1.x only: Connection is
-   * a connection-specific header that HTTP/2 forbids (RFC 9113 8.2.2), and a client rejects the
-   * whole response when it carries one.
+   * Asks for the client connection to be closed after this response. HTTP/1.x only: Connection is a
+   * connection-specific header that HTTP/2 forbids (RFC 9113 8.2.2), and a client rejects the whole
+   * response when it carries one.
    */
   static void closeAfterResponse(Exchange ex) {
-    if (ex.request().version() != HttpVersion.HTTP_2) ex.response().putHeader(H.CONNECTION, H.CLOSE);
+    if (ex.request().version() != HttpVersion.HTTP_2)
+      ex.response().putHeader(H.CONNECTION, H.CLOSE);
   }
 }

@@ -4,13 +4,22 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.Collection;
 
-/** RFC 9457 problem details, the body of every error Bulwark itself produces. Never a stack trace. */
+/**
+ * RFC 9457 problem details, the body of every error Bulwark itself produces. Never a stack trace.
+ */
 public final class Problem {
   public static final String CONTENT_TYPE = "application/problem+json";
 
   private Problem() {}
 
-  public static String json(int status, String title, String detail, String requestId, String instance, String extraKey, Collection<String> extraValues) {
+  public static String json(
+      int status,
+      String title,
+      String detail,
+      String requestId,
+      String instance,
+      String extraKey,
+      Collection<String> extraValues) {
     StringBuilder sb = new StringBuilder(256);
     sb.append("{\"type\":\"about:blank\",\"title\":");
     quote(sb, title);
@@ -38,14 +47,32 @@ public final class Problem {
     return sb.append('}').toString();
   }
 
-  /** Sends a problem response unless the response has already started. Returns false if it could not. */
-  public static boolean send(HttpServerResponse resp, int status, String title, String detail, String requestId, String instance) {
+  /**
+   * Sends a problem response unless the response has already started. Returns false if it could
+   * not.
+   */
+  public static boolean send(
+      HttpServerResponse resp,
+      int status,
+      String title,
+      String detail,
+      String requestId,
+      String instance) {
     return send(resp, status, title, detail, requestId, instance, null, null);
   }
 
-  public static boolean send(HttpServerResponse resp, int status, String title, String detail, String requestId, String instance, String extraKey, Collection<String> extraValues) {
+  public static boolean send(
+      HttpServerResponse resp,
+      int status,
+      String title,
+      String detail,
+      String requestId,
+      String instance,
+      String extraKey,
+      Collection<String> extraValues) {
     if (resp.headWritten() || resp.ended() || resp.closed()) return false;
-    Buffer body = Buffer.buffer(json(status, title, detail, requestId, instance, extraKey, extraValues));
+    Buffer body =
+        Buffer.buffer(json(status, title, detail, requestId, instance, extraKey, extraValues));
     resp.setStatusCode(status);
     resp.headers().set("Content-Type", CONTENT_TYPE).set("Cache-Control", "no-store");
     if (requestId != null) resp.headers().set("X-Request-Id", requestId);

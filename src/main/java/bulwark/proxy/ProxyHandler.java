@@ -17,16 +17,22 @@ import io.vertx.core.net.HostAndPort;
 
 /**
  * The entry of the data plane, one per event loop (verticle): reads the snapshot once, validates
- * Host and path, matches the route, and hands the request to its filters and then upstream
- * ({@link HttpCall}, {@link UpstreamCall}). Every per-request event runs on this event loop, where
- * the loop's upstream clients, and so their connection pools, live ({@link UpstreamClients}).
- * Bodies stream both ways with back-pressure and are never aggregated.
+ * Host and path, matches the route, and hands the request to its filters and then upstream ({@link
+ * HttpCall}, {@link UpstreamCall}). Every per-request event runs on this event loop, where the
+ * loop's upstream clients, and so their connection pools, live ({@link UpstreamClients}). Bodies
+ * stream both ways with back-pressure and are never aggregated.
  */
 public final class ProxyHandler implements Handler<HttpServerRequest> {
   private final Loop loop;
 
   public ProxyHandler(Vertx vertx, DataPlane plane) {
-    this.loop = new Loop(vertx, vertx.getOrCreateContext(), plane, plane.telemetry(), new UpstreamClients(vertx));
+    this.loop =
+        new Loop(
+            vertx,
+            vertx.getOrCreateContext(),
+            plane,
+            plane.telemetry(),
+            new UpstreamClients(vertx));
   }
 
   @Override
@@ -38,7 +44,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     String givenId = req.getHeader(H.X_REQUEST_ID);
     String requestId = RequestIds.accept(givenId);
-    Exchange ex = new Exchange(req, requestId, requestId == givenId, snap.forwarding().clientIp(peer, req.headers()));
+    Exchange ex =
+        new Exchange(
+            req, requestId, requestId == givenId, snap.forwarding().clientIp(peer, req.headers()));
     HttpCall call = new HttpCall(loop, ex);
     loop.telemetry().requestStarted(ex);
     if (plane.draining()) LocalReply.closeAfterResponse(ex);
@@ -65,13 +73,34 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       ex.path(path);
       RouteResult result = snap.table().lookup(method, host, path, req.headers(), req.query());
       switch (result) {
-        case RouteResult.NotFound nf -> LocalReply.problem(call, 404, "Not Found", "no route matches " + method + " " + path);
+        case RouteResult.NotFound nf ->
+            LocalReply.problem(call, 404, "Not Found", "no route matches " + method + " " + path);
         case RouteResult.MethodNotAllowed m -> {
           ex.response().putHeader("Allow", String.join(", ", m.allowed()));
-          LocalReply.problem(call, 405, "Method Not Allowed", method + " is not allowed on " + path + "; allowed: " + String.join(", ", m.allowed()));
+          LocalReply.problem(
+              call,
+              405,
+              "Method Not Allowed",
+              method
+                  + " is not allowed on "
+                  + path
+                  + "; allowed: "
+                  + String.join(", ", m.allowed()));
         }
-        case RouteResult.NotAcceptable na -> LocalReply.send(call, 406, new LocalReply.Problem("Not Acceptable", "API version '" + na.requested()
-            + "' does not exist for " + path + "; available: " + String.join(", ", na.available()), "availableVersions", na.available()));
+        case RouteResult.NotAcceptable na ->
+            LocalReply.send(
+                call,
+                406,
+                new LocalReply.Problem(
+                    "Not Acceptable",
+                    "API version '"
+                        + na.requested()
+                        + "' does not exist for "
+                        + path
+                        + "; available: "
+                        + String.join(", ", na.available()),
+                    "availableVersions",
+                    na.available()));
         case RouteResult.Found f -> route(call, snap, f, peer, authority);
       }
     } catch (RuntimeException e) {
@@ -79,7 +108,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     }
   }
 
-  private void route(HttpCall call, Snapshot snap, RouteResult.Found f, String peer, HostAndPort authority) {
+  private void route(
+      HttpCall call, Snapshot snap, RouteResult.Found f, String peer, HostAndPort authority) {
     Exchange ex = call.exchange();
     HttpServerRequest req = ex.request();
     Route route = f.route();
@@ -101,11 +131,16 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
       }
       if (len > max) {
         LocalReply.closeAfterResponse(ex);
-        LocalReply.problem(call, 413, "Content Too Large", "the request body is larger than " + ByteSize.human(max));
+        LocalReply.problem(
+            call,
+            413,
+            "Content Too Large",
+            "the request body is larger than " + ByteSize.human(max));
         return;
       }
     }
-    // routing, the filters and the upstream all see the one normalised path (re-encoded for the wire)
+    // routing, the filters and the upstream all see the one normalised path (re-encoded for the
+    // wire)
     String path = ex.path();
     if (!route.stripPrefix().isEmpty()) path = strip(path, route.stripPrefix());
     if (route.rewrite() != null) path = PathPattern.expand(route.rewrite(), ex.params());
@@ -115,7 +150,16 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     boolean ws = isWebSocket(req);
     String hostHeader = authority == null ? null : authority.toString();
     call.webSocket(ws);
-    ex.upstreamHeaders(snap.forwarding().upstreamHeaders(req.headers(), req.version() != HttpVersion.HTTP_2, peer, req.isSSL(), hostHeader, ex.requestId(), ws));
+    ex.upstreamHeaders(
+        snap.forwarding()
+            .upstreamHeaders(
+                req.headers(),
+                req.version() != HttpVersion.HTTP_2,
+                peer,
+                req.isSSL(),
+                hostHeader,
+                ex.requestId(),
+                ws));
     if (chain.length == 0) {
       call.next(ex);
     } else {
@@ -140,7 +184,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     if (req.version() == HttpVersion.HTTP_2) return false;
     String up = req.getHeader(H.UPGRADE);
     String conn = req.getHeader(H.CONNECTION);
-    return up != null && up.equalsIgnoreCase("websocket") && conn != null && conn.toLowerCase().contains("upgrade");
+    return up != null
+        && up.equalsIgnoreCase("websocket")
+        && conn != null
+        && conn.toLowerCase().contains("upgrade");
   }
 
   /**

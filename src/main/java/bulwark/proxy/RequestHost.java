@@ -7,10 +7,10 @@ import java.util.List;
 
 /**
  * The host a request is routed by and forwarded with, checked as RFC 9112 3.2 asks. On HTTP/1.x:
- * exactly one Host header (none is allowed on HTTP/1.0 only), whose value is a plain
- * {@code host[:port]}; when the request target is in absolute form ({@code GET http://a.test/x}),
- * its authority wins over the Host header (which must still be valid). On HTTP/2: the
- * {@code :authority} (or Host) as Vert.x read it, with the same syntax.
+ * exactly one Host header (none is allowed on HTTP/1.0 only), whose value is a plain {@code
+ * host[:port]}; when the request target is in absolute form ({@code GET http://a.test/x}), its
+ * authority wins over the Host header (which must still be valid). On HTTP/2: the {@code
+ * :authority} (or Host) as Vert.x read it, with the same syntax.
  *
  * <p>A host is a name of ASCII letters, digits, {@code -}, {@code _} and dots (no empty label), an
  * IPv4 address, or an IPv6 literal in brackets; a port is 1 to 5 digits up to 65535. Refused:
@@ -28,17 +28,23 @@ public final class RequestHost {
     }
   }
 
-  /** The request's authority, normalised; null when it has none (HTTP/1.0 without Host, HTTP/2 without :authority). */
+  /**
+   * The request's authority, normalised; null when it has none (HTTP/1.0 without Host, HTTP/2
+   * without :authority).
+   */
   static HostAndPort of(HttpServerRequest req) throws Invalid {
     if (req.version() == HttpVersion.HTTP_2) {
       HostAndPort a = req.authority();
-      return a == null ? null : parse(a.port() < 0 ? a.host() : a.host() + ":" + a.port(), "the :authority");
+      return a == null
+          ? null
+          : parse(a.port() < 0 ? a.host() : a.host() + ":" + a.port(), "the :authority");
     }
     List<String> hosts = req.headers().getAll(H.HOST);
     if (hosts.size() > 1) throw new Invalid("more than one Host header");
     HostAndPort host = null;
     if (hosts.isEmpty()) {
-      if (req.version() != HttpVersion.HTTP_1_0) throw new Invalid("no Host header (HTTP/1.1 requires one)");
+      if (req.version() != HttpVersion.HTTP_1_0)
+        throw new Invalid("no Host header (HTTP/1.1 requires one)");
     } else {
       host = parse(hosts.get(0), "the Host header");
     }
@@ -81,7 +87,10 @@ public final class RequestHost {
     }
   }
 
-  /** Returns the end of the host part (with a trailing dot, if any) in the high half and the port (-1 for none) in the low. */
+  /**
+   * Returns the end of the host part (with a trailing dot, if any) in the high half and the port
+   * (-1 for none) in the low.
+   */
   private static long validate(String value, String what) throws Invalid {
     int n = value.length();
     if (n == 0) throw new Invalid(what + " is empty");
@@ -94,12 +103,16 @@ public final class RequestHost {
       for (int i = 1; i < hostEnd - 1; i++) {
         char c = value.charAt(i);
         if (c == ':') colon = true;
-        else if (!(c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+        else if (!(c == '.'
+            || (c >= '0' && c <= '9')
+            || (c >= 'a' && c <= 'f')
+            || (c >= 'A' && c <= 'F'))) {
           throw new Invalid(what + " has an invalid IPv6 literal");
         }
       }
       if (!colon) throw new Invalid(what + " has an invalid IPv6 literal");
-      if (hostEnd < n && value.charAt(hostEnd) != ':') throw new Invalid(what + " is not host[:port]");
+      if (hostEnd < n && value.charAt(hostEnd) != ':')
+        throw new Invalid(what + " is not host[:port]");
     } else {
       hostEnd = 0;
       char prev = '.';
@@ -108,7 +121,11 @@ public final class RequestHost {
         if (c == ':') break;
         if (c == '.') {
           if (prev == '.') throw new Invalid(what + " has an empty label");
-        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+        } else if (!((c >= 'a' && c <= 'z')
+            || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || c == '-'
+            || c == '_')) {
           throw new Invalid(what + " is not host[:port] (it has " + describe(c) + ")");
         }
         prev = c;
@@ -124,7 +141,8 @@ public final class RequestHost {
       port = 0;
       for (int i = hostEnd + 1; i < n; i++) {
         char c = value.charAt(i);
-        if (c < '0' || c > '9') throw new Invalid(what + " has an invalid port (it must be digits)");
+        if (c < '0' || c > '9')
+          throw new Invalid(what + " has an invalid port (it must be digits)");
         port = port * 10 + (c - '0');
       }
       if (port > 65535) throw new Invalid(what + " has a port over 65535");

@@ -3,7 +3,10 @@ package bulwark.proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Request ids: a client-supplied X-Request-Id is kept when it is safe, otherwise 128 random bits in hex. */
+/**
+ * Request ids: a client-supplied X-Request-Id is kept when it is safe, otherwise 128 random bits in
+ * hex.
+ */
 public final class RequestIds {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
@@ -36,7 +39,14 @@ public final class RequestIds {
     if (given == null || given.isEmpty() || given.length() > 128) return next();
     for (int i = 0; i < given.length(); i++) {
       char ch = given.charAt(i);
-      boolean ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == ':';
+      boolean ok =
+          (ch >= 'a' && ch <= 'z')
+              || (ch >= 'A' && ch <= 'Z')
+              || (ch >= '0' && ch <= '9')
+              || ch == '-'
+              || ch == '_'
+              || ch == '.'
+              || ch == ':';
       if (!ok) return next();
     }
     return given;

@@ -24,8 +24,12 @@ final class ResponseRelay {
   private final HttpCall owner;
   private final Exchange ex;
   private final HttpClientResponse cresp;
-  /** Response bytes received from the upstream in the current read, not yet written to the client. */
+
+  /**
+   * Response bytes received from the upstream in the current read, not yet written to the client.
+   */
   private Buffer pending;
+
   /** The upstream's head has been copied onto the client response. */
   private boolean headCopied;
 
@@ -35,7 +39,10 @@ final class ResponseRelay {
     this.cresp = cresp;
   }
 
-  /** Attempt {@code tryNo}'s response head came: relay it, unless the call drops it (retry, or over). */
+  /**
+   * Attempt {@code tryNo}'s response head came: relay it, unless the call drops it (retry, or
+   * over).
+   */
   static void relay(HttpCall owner, HttpClientResponse cresp, int tryNo) {
     UpstreamCall call = owner.call();
     boolean current = call.tryNo() == tryNo;
@@ -63,36 +70,44 @@ final class ResponseRelay {
   // that read, and a response whose last chunk arrives with its end goes out with it: a small
   // response costs one write to the client instead of two, with no added delay for streams.
   private void start(int tryNo) {
-    cresp.handler(buf -> {
-      if (!owner.live()) return;
-      if (pending == null) {
-        pending = buf;
-        owner.loop().context().runOnContext(v -> flushPending());
-      } else {
-        pending = Buffer.buffer(pending.length() + buf.length()).appendBuffer(pending).appendBuffer(buf);
-      }
-    });
+    cresp.handler(
+        buf -> {
+          if (!owner.live()) return;
+          if (pending == null) {
+            pending = buf;
+            owner.loop().context().runOnContext(v -> flushPending());
+          } else {
+            pending =
+                Buffer.buffer(pending.length() + buf.length())
+                    .appendBuffer(pending)
+                    .appendBuffer(buf);
+          }
+        });
     cresp.exceptionHandler(e -> owner.call().failed(tryNo, e));
-    cresp.endHandler(v -> {
-      if (!owner.call().responseEnded()) return;
-      ex.markAnswered();
-      copyHead();
-      HttpServerRequest req = ex.request();
-      if (!req.isEnded()) {
-        // the upstream answered before the whole request body: that (HTTP/1.1) upstream connection is
-        // left mid-request and must not go back to the pool, where it would stay busy for good (a reset
-        // after the response does not free it); the rest of the client's body is read and dropped
-        owner.releaseConnection(false);
-        req.resume();
-      } else {
-        owner.releaseConnection(!owner.webSocket() && keepsAlive(cresp));
-      }
-      Buffer last = pending;
-      pending = null;
-      if (last == null) ex.response().end();
-      else ex.response().end(last);
-      owner.finish();
-    });
+    cresp.endHandler(
+        v -> {
+          if (!owner.call().responseEnded()) return;
+          ex.markAnswered();
+          copyHead();
+          HttpServerRequest req = ex.request();
+          if (!req.isEnded()) {
+            // the upstream answered before the whole request body: that (HTTP/1.1) upstream
+            // connection is
+            // left mid-request and must not go back to the pool, where it would stay busy for good
+            // (a reset
+            // after the response does not free it); the rest of the client's body is read and
+            // dropped
+            owner.releaseConnection(false);
+            req.resume();
+          } else {
+            owner.releaseConnection(!owner.webSocket() && keepsAlive(cresp));
+          }
+          Buffer last = pending;
+          pending = null;
+          if (last == null) ex.response().end();
+          else ex.response().end(last);
+          owner.finish();
+        });
   }
 
   private void flushPending() {
@@ -108,7 +123,9 @@ final class ResponseRelay {
     }
   }
 
-  /** Puts the upstream's status and headers on the client response, right before its first write. */
+  /**
+   * Puts the upstream's status and headers on the client response, right before its first write.
+   */
   private void copyHead() {
     if (headCopied) return;
     headCopied = true;
@@ -117,17 +134,22 @@ final class ResponseRelay {
     int status = cresp.statusCode();
     resp.setStatusCode(status);
     MultiMap h = resp.headers();
-    // draining may have begun while this request was in flight: its keep-alive connection ends with it
+    // draining may have begun while this request was in flight: its keep-alive connection ends with
+    // it
     boolean close = h.contains(H.CONNECTION) || owner.loop().plane().draining();
     ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
     h.set(H.X_REQUEST_ID, ex.requestId());
     ex.applyResponseHeaderHooks(h);
     if (close) LocalReply.closeAfterResponse(ex);
-    boolean noBody = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
-    if (!noBody && !h.contains(H.CONTENT_LENGTH) && req.version() == HttpVersion.HTTP_1_1) resp.setChunked(true);
+    boolean noBody =
+        req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    if (!noBody && !h.contains(H.CONTENT_LENGTH) && req.version() == HttpVersion.HTTP_1_1)
+      resp.setChunked(true);
   }
 
-  /** Whether the upstream keeps the connection open after this response (HTTP/1.1 without close). */
+  /**
+   * Whether the upstream keeps the connection open after this response (HTTP/1.1 without close).
+   */
   private static boolean keepsAlive(HttpClientResponse cresp) {
     if (cresp.version() != HttpVersion.HTTP_1_1) return false;
     String c = cresp.headers().get(H.CONNECTION);
@@ -135,9 +157,9 @@ final class ResponseRelay {
   }
 
   /**
-   * WebSocket (or any HTTP/1.1 upgrade) pass-through: after the upstream's 101, bytes flow both ways.
-   * The tunnel's upstream connection counts against maxTunnelsPerTarget until it closes, and the
-   * request no longer counts against the upstream's in-flight cap (the call gave its place up).
+   * WebSocket (or any HTTP/1.1 upgrade) pass-through: after the upstream's 101, bytes flow both
+   * ways. The tunnel's upstream connection counts against maxTunnelsPerTarget until it closes, and
+   * the request no longer counts against the upstream's in-flight cap (the call gave its place up).
    */
   static void tunnel(HttpCall owner, HttpClientResponse cresp, int tryNo) {
     if (!owner.call().upgraded(tryNo)) {
@@ -155,23 +177,27 @@ final class ResponseRelay {
     cresp.headers().forEach(e -> resp.headers().add(e.getKey(), e.getValue()));
     resp.headers().set("X-Request-Id", ex.requestId());
     String what = ex.target() == null ? "?" : ex.target().key();
-    ex.request().toNetSocket().onComplete(ar -> {
-      if (ar.failed()) {
-        upstream.close();
-        if (conn != null) client.tunnelClosed(conn);
-        owner.finish();
-        return;
-      }
-      NetSocket down = ar.result();
-      pump(ex, down, upstream, what);
-      pump(ex, upstream, down, what);
-      down.closeHandler(v -> upstream.close());
-      upstream.closeHandler(v -> {
-        down.close();
-        if (conn != null) client.tunnelClosed(conn);
-        owner.finish();
-      });
-    });
+    ex.request()
+        .toNetSocket()
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                upstream.close();
+                if (conn != null) client.tunnelClosed(conn);
+                owner.finish();
+                return;
+              }
+              NetSocket down = ar.result();
+              pump(ex, down, upstream, what);
+              pump(ex, upstream, down, what);
+              down.closeHandler(v -> upstream.close());
+              upstream.closeHandler(
+                  v -> {
+                    down.close();
+                    if (conn != null) client.tunnelClosed(conn);
+                    owner.finish();
+                  });
+            });
   }
 
   /**
@@ -180,20 +206,27 @@ final class ResponseRelay {
    * unhandled error with nothing to name it.
    */
   private static void pump(Exchange ex, NetSocket from, NetSocket to, String target) {
-    from.handler(buf -> {
-      to.write(buf);
-      if (to.writeQueueFull()) {
-        from.pause();
-        to.drainHandler(v -> from.resume());
-      }
-    });
+    from.handler(
+        buf -> {
+          to.write(buf);
+          if (to.writeQueueFull()) {
+            from.pause();
+            to.drainHandler(v -> from.resume());
+          }
+        });
     from.endHandler(v -> to.end());
-    from.exceptionHandler(e -> {
-      if (LOG.isDebugEnabled()) {
-        LOG.debug("request {} (route {}): tunnel to {} ended: {}", ex.requestId(), ex.route() == null ? "?" : ex.route().name(), target, Details.safeMessage(e));
-      }
-      from.close();
-      to.close();
-    });
+    from.exceptionHandler(
+        e -> {
+          if (LOG.isDebugEnabled()) {
+            LOG.debug(
+                "request {} (route {}): tunnel to {} ended: {}",
+                ex.requestId(),
+                ex.route() == null ? "?" : ex.route().name(),
+                target,
+                Details.safeMessage(e));
+          }
+          from.close();
+          to.close();
+        });
   }
 }

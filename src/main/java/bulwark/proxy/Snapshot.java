@@ -11,4 +11,9 @@ import bulwark.routing.RouteTable;
  * @param chains the pre-built filter chain of each route, by {@code Route.id()} (one array read per
  *     request; the chains live here rather than in the route because filters sit above routing)
  */
-public record Snapshot(BulwarkConfig config, RouteTable table, Filter[][] chains, ForwardingHeaders forwarding, long maxBodyBytes) {}
+public record Snapshot(
+    BulwarkConfig config,
+    RouteTable table,
+    Filter[][] chains,
+    ForwardingHeaders forwarding,
+    long maxBodyBytes) {}

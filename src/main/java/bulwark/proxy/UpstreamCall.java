@@ -6,20 +6,20 @@ import bulwark.routing.Route;
 import bulwark.upstream.Admission;
 import bulwark.upstream.Attempt;
 import bulwark.upstream.HashOn;
-import bulwark.upstream.target.Outcome;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.resilience.RetryPolicy;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import io.netty.channel.ConnectTimeoutException;
 import java.util.concurrent.TimeoutException;
 
 /**
  * One request's way to its upstream, as an explicit state machine: admission, attempts, retries,
  * the response head and the end of its body, a tunnel, and every way it can stop. It decides; its
- * {@link UpstreamIo} does the I/O (Vert.x on the real path, {@link HttpCall}; a fake in tests) and reports
- * the events back, each tagged with the attempt number it belongs to, so that an event of an
- * earlier attempt is recognised and ignored. One per request that passed its filters; runs on the
- * request's event loop.
+ * {@link UpstreamIo} does the I/O (Vert.x on the real path, {@link HttpCall}; a fake in tests) and
+ * reports the events back, each tagged with the attempt number it belongs to, so that an event of
+ * an earlier attempt is recognised and ignored. One per request that passed its filters; runs on
+ * the request's event loop.
  */
 final class UpstreamCall {
   enum State {
@@ -47,11 +47,15 @@ final class UpstreamCall {
   private final boolean idempotent;
   private final boolean webSocket;
   private State state = State.NEW;
+
   /** The current attempt (during BACKOFF: the next one); holds the permits until released. */
   private Attempt attempt;
+
   private UpstreamRuntime upstream;
+
   /** The request may be replayed: retries are configured and the method (or route) allows it. */
   private boolean replay;
+
   private int tryNo;
   private int retries;
   private int retriesDenied;
@@ -60,7 +64,8 @@ final class UpstreamCall {
   private long upstreamEndNanos;
   private String upstreamError;
 
-  UpstreamCall(UpstreamIo io, Route route, HashOn.Source key, boolean idempotent, boolean webSocket) {
+  UpstreamCall(
+      UpstreamIo io, Route route, HashOn.Source key, boolean idempotent, boolean webSocket) {
     this.io = io;
     this.route = route;
     this.key = key;
@@ -137,7 +142,8 @@ final class UpstreamCall {
         if (tryNo == 0) upstreamStartNanos = 0;
         fail(503, "Service Unavailable", Details.noTarget(up));
       }
-      case NOT_RETRYABLE, BUDGET_EXHAUSTED -> throw new IllegalStateException("a first attempt refused as a retry: " + r);
+      case NOT_RETRYABLE, BUDGET_EXHAUSTED ->
+          throw new IllegalStateException("a first attempt refused as a retry: " + r);
     }
   }
 
@@ -164,7 +170,9 @@ final class UpstreamCall {
 
   // ---- attempts ----
 
-  /** Sends {@code next} (admitted); a refusal here (maxPending, the tunnel cap) ends the request. */
+  /**
+   * Sends {@code next} (admitted); a refusal here (maxPending, the tunnel cap) ends the request.
+   */
   private void send(Attempt next) {
     // the previous attempt, if any, has ended: its connection was reset with it
     io.releaseConnection();
@@ -202,7 +210,10 @@ final class UpstreamCall {
     return true;
   }
 
-  /** Attempt {@code n}'s request went out whole: the response timeout counts from here (a long upload is not a slow upstream). */
+  /**
+   * Attempt {@code n}'s request went out whole: the response timeout counts from here (a long
+   * upload is not a slow upstream).
+   */
   void requestSent(int n) {
     if (n != tryNo || state != State.SENDING) return;
     state = State.AWAITING_HEAD;
@@ -210,15 +221,16 @@ final class UpstreamCall {
   }
 
   /**
-   * Attempt {@code n}'s response head came with {@code status}: true when it is relayed to the client
-   * (STREAMING), false when it is dropped (the caller resets it), because the request is over, the
-   * head is an earlier attempt's, or the status is retried.
+   * Attempt {@code n}'s response head came with {@code status}: true when it is relayed to the
+   * client (STREAMING), false when it is dropped (the caller resets it), because the request is
+   * over, the head is an earlier attempt's, or the status is retried.
    */
   boolean head(int n, int status) {
     if (n != tryNo || state == State.DONE || state == State.BACKOFF) return false;
     io.disarm(Timer.RESPONSE);
     Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
-    upstreamError = null; // this try answered: an earlier try's failure is not how the request ended
+    upstreamError =
+        null; // this try answered: an earlier try's failure is not how the request ended
     RetryPolicy rp = attempt.upstream().retry();
     if (rp != null && rp.retriesStatus(status)) {
       // a status the policy retries ends its try now: the retry needs the breaker's verdict on it
@@ -237,7 +249,10 @@ final class UpstreamCall {
     return true;
   }
 
-  /** Attempt {@code n} got 101: true when the tunnel opens (the try ends as a success), false when the request is over. */
+  /**
+   * Attempt {@code n} got 101: true when the tunnel opens (the try ends as a success), false when
+   * the request is over.
+   */
   boolean upgraded(int n) {
     io.disarm(Timer.RESPONSE);
     io.disarm(Timer.ROUTE);
@@ -250,7 +265,9 @@ final class UpstreamCall {
     return true;
   }
 
-  /** The relayed response ended: true when the caller completes it (the try ends as its head said). */
+  /**
+   * The relayed response ended: true when the caller completes it (the try ends as its head said).
+   */
   boolean responseEnded() {
     if (state != State.STREAMING) return false;
     state = State.DONE;
@@ -259,26 +276,40 @@ final class UpstreamCall {
     return true;
   }
 
-  /** Attempt {@code n} failed: before its head (retry it, or answer), or while relaying its body (cut). */
+  /**
+   * Attempt {@code n} failed: before its head (retry it, or answer), or while relaying its body
+   * (cut).
+   */
   void failed(int n, Throwable e) {
-    // before the head, a try that already ended (failed, and reset by the gateway) reports its reset too
+    // before the head, a try that already ended (failed, and reset by the gateway) reports its
+    // reset too
     if (n != tryNo || state != State.STREAMING && !tryActive()) return;
     UpstreamRuntime up = attempt.upstream();
     Target target = attempt.target();
     boolean timeout = e instanceof TimeoutException;
     switch (state) {
       case STREAMING -> {
-        // the response head came: nothing can be retried. The target failed mid-response; the client
+        // the response head came: nothing can be retried. The target failed mid-response; the
+        // client
         // gets a clean 502 if nothing was sent to it yet, else its response is cut
         endTry(timeout ? Outcome.BODY_TIMEOUT : Outcome.BODY_RESET, headStatus);
         fail(502, "Bad Gateway", Details.failed(up, target, e));
       }
       case CONNECTING -> {
         timeout |= e instanceof ConnectTimeoutException;
-        tryFailed(Outcome.CONNECT_FAILURE, timeout ? 504 : 502, timeout ? "Gateway Timeout" : "Bad Gateway", Details.connectFailed(up, target, timeout));
+        tryFailed(
+            Outcome.CONNECT_FAILURE,
+            timeout ? 504 : 502,
+            timeout ? "Gateway Timeout" : "Bad Gateway",
+            Details.connectFailed(up, target, timeout));
       }
       case SENDING, AWAITING_HEAD -> {
-        if (timeout) tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + up.name() + "' (" + target.key() + ") timed out");
+        if (timeout)
+          tryFailed(
+              Outcome.TIMEOUT,
+              504,
+              "Gateway Timeout",
+              "upstream '" + up.name() + "' (" + target.key() + ") timed out");
         else tryFailed(Outcome.RESET, 502, "Bad Gateway", Details.failed(up, target, e));
       }
       // over, between attempts, or a tunnel (whose sockets report their own ends)
@@ -291,12 +322,25 @@ final class UpstreamCall {
       case ROUTE -> {
         // after the response head, the target failed mid-response: a body timeout
         boolean streaming = state == State.STREAMING;
-        if (tryActive()) endTry(streaming ? Outcome.BODY_TIMEOUT : Outcome.TIMEOUT, streaming ? headStatus : 0);
-        if (state != State.DONE) fail(504, "Gateway Timeout", "the route timeout of " + route.timeoutMillis() + "ms passed");
+        if (tryActive())
+          endTry(streaming ? Outcome.BODY_TIMEOUT : Outcome.TIMEOUT, streaming ? headStatus : 0);
+        if (state != State.DONE)
+          fail(
+              504,
+              "Gateway Timeout",
+              "the route timeout of " + route.timeoutMillis() + "ms passed");
       }
       case RESPONSE -> {
         if (state == State.SENDING || state == State.AWAITING_HEAD) {
-          tryFailed(Outcome.TIMEOUT, 504, "Gateway Timeout", "upstream '" + attempt.upstream().name() + "' sent no response within " + attempt.upstream().tryMillis() + "ms");
+          tryFailed(
+              Outcome.TIMEOUT,
+              504,
+              "Gateway Timeout",
+              "upstream '"
+                  + attempt.upstream().name()
+                  + "' sent no response within "
+                  + attempt.upstream().tryMillis()
+                  + "ms");
         }
       }
       case RETRY -> {
@@ -341,7 +385,10 @@ final class UpstreamCall {
     }
   }
 
-  /** {@code next} goes out after the backoff; it is the call's attempt from now (the failed one is let go). */
+  /**
+   * {@code next} goes out after the backoff; it is the call's attempt from now (the failed one is
+   * let go).
+   */
   private void retry(Attempt next) {
     attempt.release();
     attempt = next;
@@ -392,6 +439,13 @@ final class UpstreamCall {
       endTry(head != null ? head : Outcome.CANCELLED, head != null ? headStatus : 0);
       attempt.release();
     }
-    return new UpstreamSummary(upstream, tryNo, retries, retriesDenied, upstreamStartNanos, upstreamEndNanos, upstreamError);
+    return new UpstreamSummary(
+        upstream,
+        tryNo,
+        retries,
+        retriesDenied,
+        upstreamStartNanos,
+        upstreamEndNanos,
+        upstreamError);
   }
 }

@@ -21,23 +21,22 @@ import org.slf4j.LoggerFactory;
  * The HTTP/1.1 connections of one upstream on one event loop, with the number of exchanges using
  * them. Confined to its event loop.
  *
- * <p>Bulwark keeps the keep-alive connections itself, per target (by its key): a stack of idle connections (the
- * most recently used first), at most {@code maxConnectionsPerTarget} open, and a queue of
- * requests waiting for one when all are busy. Vert.x's pooled {@code HttpClient} does the same
- * job through its endpoint manager and a general-purpose pool, which cost about 2 µs per request
- * more on this path (see docs/performance.md). The connections come from
- * {@link HttpClientAgent#connect}; everything else about them (codec, TLS, idle timeout) is
- * Vert.x's.
+ * <p>Bulwark keeps the keep-alive connections itself, per target (by its key): a stack of idle
+ * connections (the most recently used first), at most {@code maxConnectionsPerTarget} open, and a
+ * queue of requests waiting for one when all are busy. Vert.x's pooled {@code HttpClient} does the
+ * same job through its endpoint manager and a general-purpose pool, which cost about 2 µs per
+ * request more on this path (see docs/performance.md). The connections come from {@link
+ * HttpClientAgent#connect}; everything else about them (codec, TLS, idle timeout) is Vert.x's.
  *
  * <p>A connection goes back to its stack only when an exchange ended cleanly on it: the whole
- * request sent and the whole response read, with no {@code Connection: close}. Every other end
- * (a reset, a failed or abandoned try, an early response) closes it, so a connection in an
- * unknown state is never reused. A client whose upstream a reload replaced is closed only once
- * its last exchange has finished, so a reload never cuts a request.
+ * request sent and the whole response read, with no {@code Connection: close}. Every other end (a
+ * reset, a failed or abandoned try, an early response) closes it, so a connection in an unknown
+ * state is never reused. A client whose upstream a reload replaced is closed only once its last
+ * exchange has finished, so a reload never cuts a request.
  *
- * <p>Tunnels (WebSockets) get connections of their own, outside the pool: at most
- * {@code maxTunnelsPerTarget} per target, never reused, never waited for. A tunnel lives as long
- * as its client wants, and would otherwise hold a pooled connection for all that time.
+ * <p>Tunnels (WebSockets) get connections of their own, outside the pool: at most {@code
+ * maxTunnelsPerTarget} per target, never reused, never waited for. A tunnel lives as long as its
+ * client wants, and would otherwise hold a pooled connection for all that time.
  */
 public final class UpstreamClient {
   private final Vertx vertx;
@@ -56,8 +55,10 @@ public final class UpstreamClient {
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     final String key;
     final HttpConnectOptions options;
+
     /** Connecting, idle and in use. */
     int open;
+
     /** Tunnel connections: connecting or open. */
     int tunnels;
 
@@ -71,8 +72,10 @@ public final class UpstreamClient {
   public static final class Conn {
     final HttpClientConnection http;
     private final Slot slot;
+
     /** A tunnel's connection: counted in its slot's tunnels, never pooled. */
     private final boolean tunnel;
+
     private boolean closed;
 
     private Conn(HttpClientConnection http, Slot slot, boolean tunnel) {
@@ -119,8 +122,8 @@ public final class UpstreamClient {
 
   /**
    * A connection to t: an idle one, else a new one while fewer than maxConnectionsPerTarget are
-   * open, else the next one freed. A wait longer than the connect timeout fails with a timeout.
-   * The options are used when t has no connections yet.
+   * open, else the next one freed. A wait longer than the connect timeout fails with a timeout. The
+   * options are used when t has no connections yet.
    */
   Future<Conn> connection(Target t, HttpConnectOptions options) {
     if (closed) return Future.failedFuture("the upstream's client is closed");
@@ -130,35 +133,51 @@ public final class UpstreamClient {
     if (s.open < maxPerTarget) return open(s);
     Promise<Conn> p = Promise.promise();
     long timeout = s.options.getConnectTimeout();
-    long timer = timeout > 0 ? vertx.setTimer(timeout, id -> {
-      for (var it = s.waiters.iterator(); it.hasNext(); ) {
-        if (it.next().promise() == p) {
-          it.remove();
-          p.tryFail(new NoStackTraceTimeoutException("no connection to " + t.key() + " was free within " + timeout + "ms"));
-          return;
-        }
-      }
-    }) : -1;
+    long timer =
+        timeout > 0
+            ? vertx.setTimer(
+                timeout,
+                id -> {
+                  for (var it = s.waiters.iterator(); it.hasNext(); ) {
+                    if (it.next().promise() == p) {
+                      it.remove();
+                      p.tryFail(
+                          new NoStackTraceTimeoutException(
+                              "no connection to "
+                                  + t.key()
+                                  + " was free within "
+                                  + timeout
+                                  + "ms"));
+                      return;
+                    }
+                  }
+                })
+            : -1;
     s.waiters.add(new Waiter(p, timer));
     return p.future();
   }
 
   private Future<Conn> open(Slot s) {
     s.open++;
-    return http.connect(s.options).map(hc -> {
-      DeferredFlush.install(hc); // its flushes wait for the end of the event loop's batch
-      Conn c = new Conn(hc, s, false);
-      quiet(hc, s);
-      hc.closeHandler(v -> {
-        c.closed = true;
-        s.idle.remove(c);
-        slotFreed(s);
-      });
-      if (closed) hc.close();
-      return c;
-    }).andThen(ar -> {
-      if (ar.failed()) slotFreed(s);
-    });
+    return http.connect(s.options)
+        .map(
+            hc -> {
+              DeferredFlush.install(hc); // its flushes wait for the end of the event loop's batch
+              Conn c = new Conn(hc, s, false);
+              quiet(hc, s);
+              hc.closeHandler(
+                  v -> {
+                    c.closed = true;
+                    s.idle.remove(c);
+                    slotFreed(s);
+                  });
+              if (closed) hc.close();
+              return c;
+            })
+        .andThen(
+            ar -> {
+              if (ar.failed()) slotFreed(s);
+            });
   }
 
   /** Whether t has room for one more tunnel on this event loop. */
@@ -172,23 +191,28 @@ public final class UpstreamClient {
   }
 
   /**
-   * A new connection to t for a tunnel (a WebSocket upgrade), counted until it closes
-   * ({@link #tunnelClosed}); the caller checked {@link #tunnelFree} first.
+   * A new connection to t for a tunnel (a WebSocket upgrade), counted until it closes ({@link
+   * #tunnelClosed}); the caller checked {@link #tunnelFree} first.
    */
   Future<Conn> tunnel(Target t, HttpConnectOptions options) {
     if (closed) return Future.failedFuture("the upstream's client is closed");
     Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(k, options));
     s.tunnels++;
-    return http.connect(options).map(hc -> {
-      DeferredFlush.install(hc);
-      Conn c = new Conn(hc, s, true);
-      quiet(hc, s);
-      // until the upgrade; after it the tunnel's own socket reports its close (tunnelClosed)
-      hc.closeHandler(v -> tunnelClosed(c));
-      return c;
-    }).andThen(ar -> {
-      if (ar.failed()) s.tunnels--;
-    });
+    return http.connect(options)
+        .map(
+            hc -> {
+              DeferredFlush.install(hc);
+              Conn c = new Conn(hc, s, true);
+              quiet(hc, s);
+              // until the upgrade; after it the tunnel's own socket reports its close
+              // (tunnelClosed)
+              hc.closeHandler(v -> tunnelClosed(c));
+              return c;
+            })
+        .andThen(
+            ar -> {
+              if (ar.failed()) s.tunnels--;
+            });
   }
 
   /** A tunnel's connection closed (once; later calls do nothing). */
@@ -201,13 +225,15 @@ public final class UpstreamClient {
   /**
    * An error on the connection itself (a reset while it is idle, say). Vert.x logs one it has no
    * handler for at ERROR with nothing to name it; the exchange using the connection, if any, hears
-   * of it through its request and response and reports it (access log, metrics), so here it is
-   * only a debug line that names the target.
+   * of it through its request and response and reports it (access log, metrics), so here it is only
+   * a debug line that names the target.
    */
   private static void quiet(HttpClientConnection hc, Slot s) {
-    hc.exceptionHandler(e -> {
-      if (LOG.isDebugEnabled()) LOG.debug("upstream connection to {}: {}", s.key, String.valueOf(e.getMessage()));
-    });
+    hc.exceptionHandler(
+        e -> {
+          if (LOG.isDebugEnabled())
+            LOG.debug("upstream connection to {}: {}", s.key, String.valueOf(e.getMessage()));
+        });
   }
 
   /** A connection closed, or never opened: a waiter, if any, gets a new one. */

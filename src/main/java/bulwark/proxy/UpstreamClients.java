@@ -28,16 +28,22 @@ final class UpstreamClients {
     UpstreamClient c = clients.get(up);
     if (c == null) {
       var tc = up.config().timeouts();
-      HttpClientOptions o = UpstreamTls.apply(new HttpClientOptions(), up.config().tls())
-          .setKeepAlive(true)
-          .setKeepAliveTimeout((int) Math.max(1, tc.idle().toSeconds()))
-          .setIdleTimeout((int) Math.max(1, tc.idle().toSeconds()))
-          .setIdleTimeoutUnit(TimeUnit.SECONDS)
-          .setConnectTimeout((int) tc.connect().toMillis())
-          .setTcpNoDelay(true)
-          .setDecompressionSupported(false)
-          .setName("bulwark-" + up.name());
-      c = new UpstreamClient(vertx, vertx.httpClientBuilder().with(o).build(), up.config().maxConnectionsPerTarget(), up.config().maxTunnelsPerTarget());
+      HttpClientOptions o =
+          UpstreamTls.apply(new HttpClientOptions(), up.config().tls())
+              .setKeepAlive(true)
+              .setKeepAliveTimeout((int) Math.max(1, tc.idle().toSeconds()))
+              .setIdleTimeout((int) Math.max(1, tc.idle().toSeconds()))
+              .setIdleTimeoutUnit(TimeUnit.SECONDS)
+              .setConnectTimeout((int) tc.connect().toMillis())
+              .setTcpNoDelay(true)
+              .setDecompressionSupported(false)
+              .setName("bulwark-" + up.name());
+      c =
+          new UpstreamClient(
+              vertx,
+              vertx.httpClientBuilder().with(o).build(),
+              up.config().maxConnectionsPerTarget(),
+              up.config().maxTunnelsPerTarget());
       // a request that read the previous snapshot may still reach a retired upstream: it gets a
       // client of its own, closed when its last exchange ends
       if (up.retired()) c.retireWhenIdle();
@@ -48,7 +54,8 @@ final class UpstreamClients {
 
   /** Closes the pools of upstreams replaced by a reload, each once its last exchange has ended. */
   void retire() {
-    for (Iterator<Map.Entry<UpstreamRuntime, UpstreamClient>> it = clients.entrySet().iterator(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<UpstreamRuntime, UpstreamClient>> it = clients.entrySet().iterator();
+        it.hasNext(); ) {
       Map.Entry<UpstreamRuntime, UpstreamClient> e = it.next();
       if (e.getKey().retired()) {
         e.getValue().retire();

@@ -2,8 +2,8 @@ package bulwark.proxy;
 
 import bulwark.routing.Fallback;
 import bulwark.upstream.Attempt;
-import bulwark.upstream.target.Outcome;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.target.Outcome;
 
 /**
  * What an {@link UpstreamCall} needs done, and whom it tells: the seam between the attempt state
@@ -30,13 +30,19 @@ interface UpstreamIo {
 
   int maxTunnelsPerTarget(UpstreamRuntime up);
 
-  /** The attempt (number {@code tryNo}) is about to go out: observers hear of it, trace context goes on the upstream headers. */
+  /**
+   * The attempt (number {@code tryNo}) is about to go out: observers hear of it, trace context goes
+   * on the upstream headers.
+   */
   void tryStarted(Attempt attempt, int tryNo);
 
   /** Gets a connection and sends attempt {@code tryNo}; the events come back to the call. */
   void send(Attempt attempt, int tryNo, boolean webSocket);
 
-  /** Resets the upstream request of the current attempt, if there is one (its connection goes with it). */
+  /**
+   * Resets the upstream request of the current attempt, if there is one (its connection goes with
+   * it).
+   */
   void resetRequest();
 
   /** Lets go of the previous attempt's connection before the next one goes out. */
@@ -45,7 +51,9 @@ interface UpstreamIo {
   /** Whether some of the client's request body was read (by an earlier attempt). */
   boolean bodyStarted();
 
-  /** Whether the request can be sent again as a whole: no body read yet, or all of it read and kept. */
+  /**
+   * Whether the request can be sent again as a whole: no body read yet, or all of it read and kept.
+   */
   boolean bodyReplayable();
 
   /** Whether response bytes (or its head) went to the client already. */

@@ -1,7 +1,7 @@
 package bulwark.proxy;
 
-import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.target.Target;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpMethod;
@@ -12,7 +12,8 @@ final class UpstreamRequests {
   private UpstreamRequests() {}
 
   /** The connection is already chosen: the options only make the request line and Host. */
-  static RequestOptions options(UpstreamRuntime up, Target t, HttpMethod method, String uri, MultiMap headers) {
+  static RequestOptions options(
+      UpstreamRuntime up, Target t, HttpMethod method, String uri, MultiMap headers) {
     return new RequestOptions()
         .setMethod(method)
         .setHost(t.ssl() && up.serverName() != null ? up.serverName() : t.host())
@@ -24,11 +25,12 @@ final class UpstreamRequests {
 
   /** How a new connection to t is made: to the target's address, the TLS server name as SNI. */
   static HttpConnectOptions connectOptions(UpstreamRuntime up, Target t) {
-    HttpConnectOptions co = new HttpConnectOptions()
-        .setHost(t.host())
-        .setPort(t.port())
-        .setSsl(t.ssl())
-        .setConnectTimeout(up.connectMillis());
+    HttpConnectOptions co =
+        new HttpConnectOptions()
+            .setHost(t.host())
+            .setPort(t.port())
+            .setSsl(t.ssl())
+            .setConnectTimeout(up.connectMillis());
     // the target's address is made once, not per request. A TLS server name of its own is sent as
     // SNI while the connection goes to the target's address
     if (!t.ssl()) co.setServer(t.address());
@@ -36,8 +38,15 @@ final class UpstreamRequests {
     return co;
   }
 
-  /** Whether a request with this method may carry a body (an HTTP/2 one without Content-Length is then sent chunked). */
+  /**
+   * Whether a request with this method may carry a body (an HTTP/2 one without Content-Length is
+   * then sent chunked).
+   */
   static boolean mayHaveBody(HttpMethod m) {
-    return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.DELETE || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE);
+    return !(m == HttpMethod.GET
+        || m == HttpMethod.HEAD
+        || m == HttpMethod.DELETE
+        || m == HttpMethod.OPTIONS
+        || m == HttpMethod.TRACE);
   }
 }

@@ -11,11 +11,14 @@ import java.util.TreeMap;
  * One alert of an Alertmanager webhook notification (payload version 4): its status, labels and
  * identity. {@link #parse} checks the shape of the whole payload and names every problem.
  */
-public record Alert(boolean firing, Map<String, String> labels, String fingerprint, String startsAt) {
+public record Alert(
+    boolean firing, Map<String, String> labels, String fingerprint, String startsAt) {
 
   /** The alert's identity: its fingerprint, or its sorted labels when it has none. */
   public String key() {
-    return fingerprint != null && !fingerprint.isEmpty() ? fingerprint : new TreeMap<>(labels).toString();
+    return fingerprint != null && !fingerprint.isEmpty()
+        ? fingerprint
+        : new TreeMap<>(labels).toString();
   }
 
   public String name() {
@@ -30,7 +33,8 @@ public record Alert(boolean firing, Map<String, String> labels, String fingerpri
   public static List<Alert> parse(JsonObject payload) {
     List<String> errors = new ArrayList<>();
     Object version = payload.getValue("version");
-    if (version != null && !"4".equals(version)) errors.add("version: '" + version + "' is not a supported payload version (expected \"4\")");
+    if (version != null && !"4".equals(version))
+      errors.add("version: '" + version + "' is not a supported payload version (expected \"4\")");
     Object arr = payload.getValue("alerts");
     List<Alert> out = new ArrayList<>();
     if (!(arr instanceof JsonArray alerts)) {
@@ -52,7 +56,11 @@ public record Alert(boolean firing, Map<String, String> labels, String fingerpri
     }
     int before = errors.size();
     Object status = o.getValue("status");
-    if (!"firing".equals(status) && !"resolved".equals(status)) errors.add(p + ".status: " + (status == null ? "missing" : "'" + status + "' is not firing or resolved"));
+    if (!"firing".equals(status) && !"resolved".equals(status))
+      errors.add(
+          p
+              + ".status: "
+              + (status == null ? "missing" : "'" + status + "' is not firing or resolved"));
     Map<String, String> labels = new TreeMap<>();
     Object ls = o.getValue("labels");
     if (!(ls instanceof JsonObject lo)) {

@@ -2,7 +2,10 @@ package bulwark.remediation;
 
 import bulwark.config.TargetConfig;
 
-/** How an ejectTarget action names a target: its address "host:port" (as admin /upstreams shows it), or its URL. */
+/**
+ * How an ejectTarget action names a target: its address "host:port" (as admin /upstreams shows it),
+ * or its URL.
+ */
 public final class Targets {
   private Targets() {}
 

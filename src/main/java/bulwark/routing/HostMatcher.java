@@ -15,7 +15,8 @@ public record HostMatcher(String spec, String suffix) {
     host = withoutTrailingDot(host);
     if (suffix == null) return spec.equalsIgnoreCase(host);
     // "*.example.com" matches "a.example.com" and "a.b.example.com", not "example.com"
-    return host.length() > suffix.length() && host.regionMatches(true, host.length() - suffix.length(), suffix, 0, suffix.length());
+    return host.length() > suffix.length()
+        && host.regionMatches(true, host.length() - suffix.length(), suffix, 0, suffix.length());
   }
 
   private static String withoutTrailingDot(String h) {

@@ -12,18 +12,19 @@ import java.util.List;
  * (so a path cannot mean one thing to the gateway and another to the upstream):
  *
  * <ol>
- *   <li>each segment is percent-decoded exactly once (so {@code %252e} is the literal text {@code %2e},
- *       never a dot);
- *   <li>a segment that decodes to {@code /}, {@code \}, NUL or another control character is rejected, as
- *       are a raw {@code \}, a raw {@code ;} (matrix parameters, which servlet containers strip:
- *       {@code /admin;x} would reach them as {@code /admin}), malformed {@code %} escapes and invalid UTF-8;
- *   <li>dot segments ({@code .}, {@code ..}, also when written {@code %2e}) are resolved as RFC 3986 5.2.4
- *       does, never above the root;
+ *   <li>each segment is percent-decoded exactly once (so {@code %252e} is the literal text {@code
+ *       %2e}, never a dot);
+ *   <li>a segment that decodes to {@code /}, {@code \}, NUL or another control character is
+ *       rejected, as are a raw {@code \}, a raw {@code ;} (matrix parameters, which servlet
+ *       containers strip: {@code /admin;x} would reach them as {@code /admin}), malformed {@code %}
+ *       escapes and invalid UTF-8;
+ *   <li>dot segments ({@code .}, {@code ..}, also when written {@code %2e}) are resolved as RFC
+ *       3986 5.2.4 does, never above the root;
  *   <li>empty segments are collapsed ({@code //admin} is {@code /admin}); a trailing slash is kept.
  * </ol>
  *
- * {@link #decoded()} is what routes are matched against; {@link #encode(String)} re-encodes a decoded
- * path (after strip or rewrite) for the upstream. Pure and allocation-light; thread-safe.
+ * {@link #decoded()} is what routes are matched against; {@link #encode(String)} re-encodes a
+ * decoded path (after strip or rewrite) for the upstream. Pure and allocation-light; thread-safe.
  */
 public final class PathNormalizer {
   private PathNormalizer() {}
@@ -35,7 +36,9 @@ public final class PathNormalizer {
     }
   }
 
-  /** Normalises a raw (still percent-encoded) path into its decoded form, each segment decoded once. */
+  /**
+   * Normalises a raw (still percent-encoded) path into its decoded form, each segment decoded once.
+   */
   public static String decoded(String raw) throws RejectedPath {
     if (raw == null || raw.isEmpty()) return "/";
     if (raw.charAt(0) != '/') throw new RejectedPath("the path must start with '/'");
@@ -69,7 +72,9 @@ public final class PathNormalizer {
     return sb.toString();
   }
 
-  /** The normalised path, re-encoded: what goes upstream. normalize(normalize(x)) == normalize(x). */
+  /**
+   * The normalised path, re-encoded: what goes upstream. normalize(normalize(x)) == normalize(x).
+   */
   public static String normalize(String raw) throws RejectedPath {
     return encode(decoded(raw));
   }
@@ -95,7 +100,8 @@ public final class PathNormalizer {
         if (b == '/') throw new RejectedPath("an encoded '/' (%2F) in the path is not allowed");
         if (b == '\\') throw new RejectedPath("an encoded '\\' (%5C) in the path is not allowed");
         if (b == 0) throw new RejectedPath("an encoded NUL (%00) in the path is not allowed");
-        if (b < 0x20 || b == 0x7f) throw new RejectedPath("an encoded control character in the path is not allowed");
+        if (b < 0x20 || b == 0x7f)
+          throw new RejectedPath("an encoded control character in the path is not allowed");
         bytes[len++] = (byte) b;
         k += 2;
       } else if (c <= 0xff) {
@@ -106,7 +112,8 @@ public final class PathNormalizer {
       }
     }
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(bytes, 0, len))
@@ -119,17 +126,19 @@ public final class PathNormalizer {
   private static void checkRaw(char c) throws RejectedPath {
     if (c == '\\') throw new RejectedPath("a '\\' in the path is not allowed");
     if (c == ';') throw new RejectedPath("a ';' (matrix parameter) in the path is not allowed");
-    if (c < 0x20 || c == 0x7f) throw new RejectedPath("a control character in the path is not allowed");
+    if (c < 0x20 || c == 0x7f)
+      throw new RejectedPath("a control character in the path is not allowed");
   }
 
   /**
-   * Percent-encodes a decoded path segment by segment ('/' separates segments; a decoded segment never
-   * holds one). Unreserved characters, sub-delims except ';', ':' and '@' stay as they are.
+   * Percent-encodes a decoded path segment by segment ('/' separates segments; a decoded segment
+   * never holds one). Unreserved characters, sub-delims except ';', ':' and '@' stay as they are.
    */
   public static String encode(String decoded) {
     int n = decoded.length();
     boolean plain = true;
-    for (int i = 0; i < n && plain; i++) plain = keep(decoded.charAt(i)) || decoded.charAt(i) == '/';
+    for (int i = 0; i < n && plain; i++)
+      plain = keep(decoded.charAt(i)) || decoded.charAt(i) == '/';
     if (plain) return decoded;
     StringBuilder sb = new StringBuilder(n + 16);
     byte[] utf8 = decoded.getBytes(StandardCharsets.UTF_8);

@@ -12,14 +12,16 @@ import java.util.Set;
  * adds what the router needs: the segments to build the tree from, and template expansion.
  *
  * <p>A pattern starts with {@code /} and is split on {@code /} into segments, each one of:
+ *
  * <ul>
- *   <li>exact text, e.g. {@code users} (case-sensitive);</li>
- *   <li>{@code {name}}: exactly one non-empty segment, captured under {@code name}
- *       (name: Java identifier characters and {@code -});</li>
- *   <li>{@code *}: exactly one non-empty segment, not captured;</li>
+ *   <li>exact text, e.g. {@code users} (case-sensitive);
+ *   <li>{@code {name}}: exactly one non-empty segment, captured under {@code name} (name: Java
+ *       identifier characters and {@code -});
+ *   <li>{@code *}: exactly one non-empty segment, not captured;
  *   <li>{@code **}: last segment only; zero or more remaining segments, captured under {@code "**"}
- *       (without leading slash, {@code ""} when none).</li>
+ *       (without leading slash, {@code ""} when none).
  * </ul>
+ *
  * An empty segment is allowed only last, so {@code /} and {@code /users/} are valid exact patterns
  * (the latter matches only the path {@code /users/}), while {@code /a//b} is rejected.
  */
@@ -31,9 +33,17 @@ public final class PathPattern {
   /** Name under which a trailing {@code **} captures the rest of the path. */
   public static final String REST = PathSyntax.REST;
 
-  enum Kind { EXACT, PARAM, STAR, DOUBLE_STAR }
+  enum Kind {
+    EXACT,
+    PARAM,
+    STAR,
+    DOUBLE_STAR
+  }
 
-  /** One pattern segment; {@code text} is the literal for EXACT, the name for PARAM, else the raw segment. */
+  /**
+   * One pattern segment; {@code text} is the literal for EXACT, the name for PARAM, else the raw
+   * segment.
+   */
   record Segment(Kind kind, String text) {}
 
   private final String pattern;
@@ -46,10 +56,16 @@ public final class PathPattern {
     this.paramNames = paramNames;
   }
 
-  /** Parses and validates {@code pattern}; throws {@link IllegalArgumentException} saying what is wrong. */
+  /**
+   * Parses and validates {@code pattern}; throws {@link IllegalArgumentException} saying what is
+   * wrong.
+   */
   public static PathPattern parse(String pattern) {
     PathSyntax.Parsed p = PathSyntax.parse(pattern);
-    List<Segment> segments = p.segments().stream().map(s -> new Segment(Kind.valueOf(s.kind().name()), s.text())).toList();
+    List<Segment> segments =
+        p.segments().stream()
+            .map(s -> new Segment(Kind.valueOf(s.kind().name()), s.text()))
+            .toList();
     return new PathPattern(pattern, segments, p.paramNames());
   }
 
@@ -72,32 +88,44 @@ public final class PathPattern {
 
   /**
    * Replaces each {@code {name}} in {@code template} with {@code params.get(name)}, verbatim (no
-   * encoding). Placeholders may appear anywhere in the text, e.g. {@code /v2/{id}.json}; {@code {**}}
-   * refers to the rest captured by a trailing {@code **}. For example {@code expand("/api/users/{id}/profile",
-   * Map.of("id", "7"))} is {@code "/api/users/7/profile"}.
+   * encoding). Placeholders may appear anywhere in the text, e.g. {@code /v2/{id}.json}; {@code
+   * {**}} refers to the rest captured by a trailing {@code **}. For example {@code
+   * expand("/api/users/{id}/profile", Map.of("id", "7"))} is {@code "/api/users/7/profile"}.
    *
-   * @throws IllegalArgumentException if a placeholder has no value in {@code params}, or the template
-   *                                  has unbalanced braces or a bad placeholder name
+   * @throws IllegalArgumentException if a placeholder has no value in {@code params}, or the
+   *     template has unbalanced braces or a bad placeholder name
    */
   public static String expand(String template, Map<String, String> params) {
     Objects.requireNonNull(params, "params");
     StringBuilder out = new StringBuilder(template.length() + 16);
-    PathSyntax.scan(template, (literalFrom, literalTo, name) -> {
-      out.append(template, literalFrom, literalTo);
-      if (name != null) {
-        String value = params.get(name);
-        if (value == null) {
-          throw new IllegalArgumentException(
-              "Template '" + template + "' uses placeholder {" + name + "} but no value named '" + name
-                  + "' is available (have " + params.keySet() + ")");
-        }
-        out.append(value);
-      }
-    });
+    PathSyntax.scan(
+        template,
+        (literalFrom, literalTo, name) -> {
+          out.append(template, literalFrom, literalTo);
+          if (name != null) {
+            String value = params.get(name);
+            if (value == null) {
+              throw new IllegalArgumentException(
+                  "Template '"
+                      + template
+                      + "' uses placeholder {"
+                      + name
+                      + "} but no value named '"
+                      + name
+                      + "' is available (have "
+                      + params.keySet()
+                      + ")");
+            }
+            out.append(value);
+          }
+        });
     return out.toString();
   }
 
-  /** The placeholder names used in {@code template}, in order of first use; throws like {@link #expand}. */
+  /**
+   * The placeholder names used in {@code template}, in order of first use; throws like {@link
+   * #expand}.
+   */
   public static Set<String> placeholders(String template) {
     return PathSyntax.placeholders(template);
   }

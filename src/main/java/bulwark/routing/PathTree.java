@@ -11,25 +11,27 @@ import java.util.Objects;
 /**
  * Radix tree of path patterns (see {@link PathPattern} for the syntax), for routing request paths.
  * Immutable and thread-safe once built. Lookup cost depends on the path and on how many patterns
- * actually match it, not on the number of patterns: exact children are found by hash lookup, and each
- * node has at most one {@code {param}}, one {@code *} and one {@code **} child.
+ * actually match it, not on the number of patterns: exact children are found by hash lookup, and
+ * each node has at most one {@code {param}}, one {@code *} and one {@code **} child.
  *
  * <h2>Precedence</h2>
- * {@link #match} returns every matching value, best first. Segments are compared left to right; at each
- * segment an exact text beats {@code {param}}, which beats {@code *}, which beats {@code **}. The result is
- * therefore the depth-first order exact &rarr; param &rarr; star &rarr; double-star, with backtracking:
- * for {@code /a/{x}/c} and {@code /a/b/d}, the path {@code /a/b/c} tries the exact branch {@code b} first,
- * dead-ends, and then matches {@code /a/{x}/c}. Ending at a node beats continuing into its {@code **}
- * child, so {@code /users} comes before {@code /users/**} for the path {@code /users}. Patterns of the
- * same shape ({@code /u/{id}} and {@code /u/{uid}}) share a node; their values come back in insertion
- * order, each with its own parameter names.
+ *
+ * {@link #match} returns every matching value, best first. Segments are compared left to right; at
+ * each segment an exact text beats {@code {param}}, which beats {@code *}, which beats {@code **}.
+ * The result is therefore the depth-first order exact &rarr; param &rarr; star &rarr; double-star,
+ * with backtracking: for {@code /a/{x}/c} and {@code /a/b/d}, the path {@code /a/b/c} tries the
+ * exact branch {@code b} first, dead-ends, and then matches {@code /a/{x}/c}. Ending at a node
+ * beats continuing into its {@code **} child, so {@code /users} comes before {@code /users/**} for
+ * the path {@code /users}. Patterns of the same shape ({@code /u/{id}} and {@code /u/{uid}}) share
+ * a node; their values come back in insertion order, each with its own parameter names.
  *
  * <h2>Paths</h2>
+ *
  * A request path must start with {@code /} (otherwise nothing matches); anything from the first
  * {@code ?} on is ignored; nothing is percent-decoded. A trailing slash is an empty last segment:
  * {@code /users/} matches {@code /users/**} (capturing {@code ""}) and {@code /users/}, but not
- * {@code /users/{id}}, {@code /users/*} or {@code /users}. Paths with more than
- * {@link PathPattern#MAX_SEGMENTS} segments match nothing.
+ * {@code /users/{id}}, {@code /users/*} or {@code /users}. Paths with more than {@link
+ * PathPattern#MAX_SEGMENTS} segments match nothing.
  */
 public final class PathTree<T> {
 
@@ -37,8 +39,12 @@ public final class PathTree<T> {
   private record Leaf<T>(T value, String[] names) {}
 
   /** Immutable node; {@code exact} is null when there are no exact children. */
-  private record Node<T>(Map<String, Node<T>> exact, Node<T> param, Node<T> star,
-                         List<Leaf<T>> leaves, List<Leaf<T>> doubleStarLeaves) {}
+  private record Node<T>(
+      Map<String, Node<T>> exact,
+      Node<T> param,
+      Node<T> star,
+      List<Leaf<T>> leaves,
+      List<Leaf<T>> doubleStarLeaves) {}
 
   private final Node<T> root;
   private final int size;
@@ -58,8 +64,8 @@ public final class PathTree<T> {
   }
 
   /**
-   * Every value whose pattern matches {@code path}, best first (see the class documentation).
-   * Never null; an unmodifiable list, empty when nothing matches.
+   * Every value whose pattern matches {@code path}, best first (see the class documentation). Never
+   * null; an unmodifiable list, empty when nothing matches.
    */
   public List<PathMatch<T>> match(String path) {
     Objects.requireNonNull(path, "path");
@@ -89,7 +95,9 @@ public final class PathTree<T> {
     return walk.results == null ? List.of() : Collections.unmodifiableList(walk.results);
   }
 
-  /** State of one lookup; recursion depth is bounded by the segment count (at most MAX_SEGMENTS). */
+  /**
+   * State of one lookup; recursion depth is bounded by the segment count (at most MAX_SEGMENTS).
+   */
   private static final class Walk<T> {
     private final String path;
     private final int[] bounds;
@@ -148,7 +156,9 @@ public final class PathTree<T> {
         return Map.of();
       }
       if (total == 1) {
-        return rest == null ? Map.of(names[0], segment(captured[0])) : Map.of(PathPattern.REST, rest);
+        return rest == null
+            ? Map.of(names[0], segment(captured[0]))
+            : Map.of(PathPattern.REST, rest);
       }
       Map<String, String> map = new LinkedHashMap<>(total * 2);
       for (int i = 0; i < nCaptured; i++) {
@@ -184,10 +194,12 @@ public final class PathTree<T> {
           }
           frozen = Map.copyOf(frozen);
         }
-        return new Node<>(frozen,
+        return new Node<>(
+            frozen,
             param == null ? null : param.freeze(),
             star == null ? null : star.freeze(),
-            List.copyOf(leaves), List.copyOf(doubleStarLeaves));
+            List.copyOf(leaves),
+            List.copyOf(doubleStarLeaves));
       }
     }
 
@@ -200,7 +212,7 @@ public final class PathTree<T> {
      * Adds {@code value} under {@code pattern}.
      *
      * @throws IllegalArgumentException with a message saying what is wrong, for a bad pattern
-     * @throws NullPointerException     if {@code value} is null
+     * @throws NullPointerException if {@code value} is null
      */
     public Builder<T> add(String pattern, T value) {
       PathPattern parsed = PathPattern.parse(pattern);

@@ -7,7 +7,8 @@ import java.util.Set;
 /**
  * A compiled route: immutable, shared by all event loops. {@code middlewareNames} are its
  * middlewares (enclosing groups' first); the pre-built filter chain of those lives in the snapshot
- * the route was compiled into, at index {@code id} (filters sit above routing in the package graph).
+ * the route was compiled into, at index {@code id} (filters sit above routing in the package
+ * graph).
  *
  * @param id the route's position in config order ({@code FlatRoute.flatten}), 0 to routes - 1
  */
@@ -31,6 +32,8 @@ public record Route(
     Fallback fallback) {
 
   public boolean allowsMethod(String method) {
-    return methods.isEmpty() || methods.contains(method) || (method.equals("HEAD") && methods.contains("GET"));
+    return methods.isEmpty()
+        || methods.contains(method)
+        || (method.equals("HEAD") && methods.contains("GET"));
   }
 }

@@ -28,7 +28,11 @@ public final class RouteTable {
   private final String defaultVersion;
   private final long generation;
 
-  public RouteTable(List<Route> routes, Map<String, UpstreamRuntime> upstreams, VersioningConfig versioning, long generation) {
+  public RouteTable(
+      List<Route> routes,
+      Map<String, UpstreamRuntime> upstreams,
+      VersioningConfig versioning,
+      long generation) {
     this.routes = List.copyOf(routes);
     this.upstreams = Map.copyOf(upstreams);
     this.generation = generation;
@@ -36,7 +40,11 @@ public final class RouteTable {
     this.defaultVersion = versioning == null ? null : versioning.defaultVersion();
     // within one path shape, routes with a host come first, then declaration order
     List<Route> sorted = new ArrayList<>(routes);
-    sorted.sort((a, b) -> a.host() != null && b.host() == null ? -1 : a.host() == null && b.host() != null ? 1 : Integer.compare(a.order(), b.order()));
+    sorted.sort(
+        (a, b) ->
+            a.host() != null && b.host() == null
+                ? -1
+                : a.host() == null && b.host() != null ? 1 : Integer.compare(a.order(), b.order()));
     PathTree.Builder<Route> b = PathTree.builder();
     for (Route r : sorted) b.add(r.pattern(), r);
     this.tree = b.build();
@@ -58,7 +66,8 @@ public final class RouteTable {
    * @param host the request host without port (may be null)
    * @param rawQuery the query string without '?', or null
    */
-  public RouteResult lookup(String method, String host, String path, MultiMap headers, String rawQuery) {
+  public RouteResult lookup(
+      String method, String host, String path, MultiMap headers, String rawQuery) {
     List<PathMatch<Route>> matches = tree.match(path);
     if (matches.isEmpty()) return RouteResult.NOT_FOUND;
     TreeSet<String> allowed = null;
@@ -75,7 +84,8 @@ public final class RouteTable {
         if (query == null) query = parseQuery(rawQuery);
         if (!queryMatches(r, query)) continue;
       }
-      // the version first: only the routes that serve the requested version say which methods are allowed
+      // the version first: only the routes that serve the requested version say which methods are
+      // allowed
       if (r.version() != null) {
         if (!versionParsed) {
           wanted = requestedVersion(headers.get("Accept"));
@@ -98,7 +108,9 @@ public final class RouteTable {
     }
     // a route serves the requested version here, but not with this method: 405, not 406
     if (allowed != null) return new RouteResult.MethodNotAllowed(allowed);
-    if (versions != null) return new RouteResult.NotAcceptable(wanted != null ? wanted : defaultVersion, List.copyOf(versions));
+    if (versions != null)
+      return new RouteResult.NotAcceptable(
+          wanted != null ? wanted : defaultVersion, List.copyOf(versions));
     return RouteResult.NOT_FOUND;
   }
 
@@ -112,7 +124,8 @@ public final class RouteTable {
       from = comma < 0 ? accept.length() : comma + 1;
       int semi = part.indexOf(';');
       if (semi >= 0) part = part.substring(0, semi).trim();
-      if (part.regionMatches(true, 0, vendorPrefix, 0, vendorPrefix.length()) && part.endsWith("+json")) {
+      if (part.regionMatches(true, 0, vendorPrefix, 0, vendorPrefix.length())
+          && part.endsWith("+json")) {
         String v = part.substring(vendorPrefix.length(), part.length() - 5);
         if (!v.isEmpty()) return v;
       }

@@ -18,8 +18,8 @@ import java.util.Set;
 
 /**
  * Compiles a validated config into an immutable {@link RouteTable}. Runs off the event loop. The
- * filter chains are built above this package (the server's snapshot compiler), indexed by
- * {@link Route#id()}.
+ * filter chains are built above this package (the server's snapshot compiler), indexed by {@link
+ * Route#id()}.
  */
 public final class RouteTableCompiler {
   private RouteTableCompiler() {}
@@ -28,18 +28,34 @@ public final class RouteTableCompiler {
    * @param previous the upstreams of the table being replaced (empty on first start). An upstream
    *     whose config did not change is reused as is, keeping its connection pools.
    */
-  public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation) {
+  public static RouteTable compile(
+      BulwarkConfig cfg,
+      TargetStates states,
+      Map<String, UpstreamRuntime> previous,
+      long generation) {
     return compile(cfg, states, previous, generation, UpstreamEvents.NONE);
   }
 
-  /** @param events the gateway's telemetry: new upstreams report their breaker transitions to it */
-  public static RouteTable compile(BulwarkConfig cfg, TargetStates states, Map<String, UpstreamRuntime> previous, long generation,
+  /**
+   * @param events the gateway's telemetry: new upstreams report their breaker transitions to it
+   */
+  public static RouteTable compile(
+      BulwarkConfig cfg,
+      TargetStates states,
+      Map<String, UpstreamRuntime> previous,
+      long generation,
       UpstreamEvents events) {
     Map<String, UpstreamRuntime> upstreams = new LinkedHashMap<>();
-    cfg.upstreams().forEach((name, uc) -> {
-      UpstreamRuntime old = previous.get(name);
-      upstreams.put(name, old != null && old.config().equals(uc) ? old : new UpstreamRuntime(name, uc, states, Clock.systemUTC(), events));
-    });
+    cfg.upstreams()
+        .forEach(
+            (name, uc) -> {
+              UpstreamRuntime old = previous.get(name);
+              upstreams.put(
+                  name,
+                  old != null && old.config().equals(uc)
+                      ? old
+                      : new UpstreamRuntime(name, uc, states, Clock.systemUTC(), events));
+            });
     List<Route> routes = new ArrayList<>();
     List<FlatRoute> flat = FlatRoute.flatten(cfg);
     for (int id = 0; id < flat.size(); id++) {
@@ -49,24 +65,29 @@ public final class RouteTableCompiler {
       List<String> mws = List.copyOf(new LinkedHashSet<>(fr.middlewares()));
       Set<String> methods = new LinkedHashSet<>(m.methods());
       if (answersPreflight(cfg, methods, mws)) methods.add("OPTIONS");
-      routes.add(new Route(
-          rc.name(),
-          fr.path(),
-          fr.pattern(),
-          methods,
-          m.host() == null ? null : HostMatcher.of(m.host()),
-          m.headers().entrySet().stream().map(e -> ValueMatcher.of(e.getKey(), e.getValue())).toList(),
-          m.query().entrySet().stream().map(e -> ValueMatcher.of(e.getKey(), e.getValue())).toList(),
-          rc.version(),
-          upstreams.get(rc.upstream()),
-          id,
-          mws,
-          fr.stripPrefix(),
-          rc.rewrite(),
-          rc.timeout() == null ? 0 : rc.timeout().toMillis(),
-          fr.order(),
-          rc.retryNonIdempotent(),
-          Fallback.of(rc.fallback(), upstreams)));
+      routes.add(
+          new Route(
+              rc.name(),
+              fr.path(),
+              fr.pattern(),
+              methods,
+              m.host() == null ? null : HostMatcher.of(m.host()),
+              m.headers().entrySet().stream()
+                  .map(e -> ValueMatcher.of(e.getKey(), e.getValue()))
+                  .toList(),
+              m.query().entrySet().stream()
+                  .map(e -> ValueMatcher.of(e.getKey(), e.getValue()))
+                  .toList(),
+              rc.version(),
+              upstreams.get(rc.upstream()),
+              id,
+              mws,
+              fr.stripPrefix(),
+              rc.rewrite(),
+              rc.timeout() == null ? 0 : rc.timeout().toMillis(),
+              fr.order(),
+              rc.retryNonIdempotent(),
+              Fallback.of(rc.fallback(), upstreams)));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
   }
@@ -76,7 +97,8 @@ public final class RouteTableCompiler {
    * names methods, OPTIONS is not among them, and one of its middlewares is a cors one. The same
    * rule as {@code CorsFilter.allowPreflight}, which then tells that filter the route's methods.
    */
-  static boolean answersPreflight(BulwarkConfig cfg, Set<String> methods, List<String> middlewares) {
+  static boolean answersPreflight(
+      BulwarkConfig cfg, Set<String> methods, List<String> middlewares) {
     if (methods.isEmpty() || methods.contains("OPTIONS")) return false;
     for (String name : middlewares) {
       MiddlewareConfig mc = cfg.middlewares().get(name);

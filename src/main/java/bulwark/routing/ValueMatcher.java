@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 /** A header or query value predicate: exact, or {@code regex:EXPR} matched as a whole. */
 public record ValueMatcher(String name, String exact, Pattern regex) {
   public static ValueMatcher of(String name, String spec) {
-    if (spec.startsWith("regex:")) return new ValueMatcher(name, null, Pattern.compile(spec.substring(6)));
+    if (spec.startsWith("regex:"))
+      return new ValueMatcher(name, null, Pattern.compile(spec.substring(6)));
     return new ValueMatcher(name, spec, null);
   }
 

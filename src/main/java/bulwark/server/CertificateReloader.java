@@ -16,15 +16,21 @@ import org.slf4j.LoggerFactory;
 final class CertificateReloader {
   /** Logged as the gateway, as before this class was split out of it. */
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
   static final long WATCH_MILLIS = Long.getLong("bulwark.tls.watchMillis", 250);
+
   /** A renewal writes the certificate and the key one after the other: both must have settled. */
   static final Duration SETTLE = Duration.ofMillis(Math.max(20, WATCH_MILLIS / 2));
+
   private final Gateway gateway;
   private final boolean http2;
+
   /** Watches the files of the current server.tls; replaced when a reload changes it. */
   private volatile FileWatcher watcher;
 
-  /** @param http2 whether the listeners were started with HTTP/2 (ALPN h2 is offered) */
+  /**
+   * @param http2 whether the listeners were started with HTTP/2 (ALPN h2 is offered)
+   */
   CertificateReloader(Gateway gateway, boolean http2) {
     this.gateway = gateway;
     this.http2 = http2;
@@ -34,7 +40,8 @@ final class CertificateReloader {
   void watch(TlsConfig tls) {
     FileWatcher old = watcher;
     if (old != null) old.stop();
-    FileWatcher w = new FileWatcher(ServerTls.files(tls), () -> SETTLE, System::nanoTime, this::filesChanged);
+    FileWatcher w =
+        new FileWatcher(ServerTls.files(tls), () -> SETTLE, System::nanoTime, this::filesChanged);
     watcher = w;
     w.start("bulwark-tls-watcher", WATCH_MILLIS);
   }
@@ -63,15 +70,29 @@ final class CertificateReloader {
     try {
       opts = ServerTls.sslOptions(tls, http2);
     } catch (IOException | RuntimeException e) {
-      LOG.error("TLS update ({}) rejected, the previous certificates keep serving: {}", reason, e.getMessage());
+      LOG.error(
+          "TLS update ({}) rejected, the previous certificates keep serving: {}",
+          reason,
+          e.getMessage());
       return;
     }
-    gateway.listeners().updateSsl(opts).onComplete(ar -> {
-      if (ar.succeeded()) {
-        LOG.info("TLS updated ({}): {} certificate(s), {}", reason, tls.certificates().size(), ServerTls.protocols(tls));
-      } else {
-        LOG.error("TLS update ({}) failed, the previous certificates keep serving: {}", reason, String.valueOf(ar.cause()));
-      }
-    });
+    gateway
+        .listeners()
+        .updateSsl(opts)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                LOG.info(
+                    "TLS updated ({}): {} certificate(s), {}",
+                    reason,
+                    tls.certificates().size(),
+                    ServerTls.protocols(tls));
+              } else {
+                LOG.error(
+                    "TLS update ({}) failed, the previous certificates keep serving: {}",
+                    reason,
+                    String.valueOf(ar.cause()));
+              }
+            });
   }
 }

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 final class ConfigReloader {
   /** Logged as the gateway, as before this class was split out of it. */
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
   static final long WATCH_MILLIS = 50;
   private final Gateway gateway;
   private final Path file;
@@ -51,8 +52,12 @@ final class ConfigReloader {
 
   /** Reloads on every settled change to the file (server.reloadSettle). */
   void watch() {
-    watcher = new FileWatcher(List.of(file), () -> gateway.snapshot().config().server().reloadSettle(), System::nanoTime,
-        () -> reload("file change"));
+    watcher =
+        new FileWatcher(
+            List.of(file),
+            () -> gateway.snapshot().config().server().reloadSettle(),
+            System::nanoTime,
+            () -> reload("file change"));
     watcher.start("bulwark-config-watcher", WATCH_MILLIS);
   }
 
@@ -60,7 +65,9 @@ final class ConfigReloader {
     if (watcher != null) watcher.stop();
   }
 
-  /** @return true when a new config was applied */
+  /**
+   * @return true when a new config was applied
+   */
   boolean reload(String reason) {
     synchronized (gateway.reloadLock) {
       if (gateway.draining()) return false;
@@ -77,8 +84,10 @@ final class ConfigReloader {
         if (lastError != null) {
           lastError = null;
           ok.incrementAndGet();
-          LOG.info("config reload ({}): the file equals the running config (generation {}) again; the failed reload is cleared",
-              reason, gateway.generation());
+          LOG.info(
+              "config reload ({}): the file equals the running config (generation {}) again; the failed reload is cleared",
+              reason,
+              gateway.generation());
           BulwarkConfig cur = gateway.snapshot().config();
           gateway.telemetry().reloaded(reason, cur, cur, List.of());
         }
@@ -98,7 +107,9 @@ final class ConfigReloader {
       } catch (RuntimeException e) {
         return failed(reason, List.of("cannot compile the new config: " + e));
       }
-      if (gateway.certificates() != null && cfg.server().tls() != null && !cfg.server().tls().equals(cur.server().tls())) {
+      if (gateway.certificates() != null
+          && cfg.server().tls() != null
+          && !cfg.server().tls().equals(cur.server().tls())) {
         gateway.certificates().configChanged(cfg.server().tls());
       }
       lastHash = h;
@@ -106,12 +117,20 @@ final class ConfigReloader {
       ok.incrementAndGet();
       int routesBefore = before.table().routes().size();
       int routesAfter = gateway.snapshot().table().routes().size();
-      LOG.info("config reloaded ({}): generation {}, {} routes", reason, gateway.generation(), routesAfter);
+      LOG.info(
+          "config reloaded ({}): generation {}, {} routes",
+          reason,
+          gateway.generation(),
+          routesAfter);
       if (routesAfter * 2 < routesBefore) {
         // most often a file read half-written: write a new file and rename it into place
-        LOG.warn("config reload ({}) removed most routes: generation {} has {} route(s), the previous one had {}; if that is not "
-            + "intended, check that the file was complete when it was read (write a new file and rename it into place)",
-            reason, gateway.generation(), routesAfter, routesBefore);
+        LOG.warn(
+            "config reload ({}) removed most routes: generation {} has {} route(s), the previous one had {}; if that is not "
+                + "intended, check that the file was complete when it was read (write a new file and rename it into place)",
+            reason,
+            gateway.generation(),
+            routesAfter,
+            routesBefore);
       }
       gateway.telemetry().reloaded(reason, cur, cfg, List.of());
       return true;
@@ -120,24 +139,37 @@ final class ConfigReloader {
 
   /** Changes that a reload accepts but that take effect only after a restart. */
   private void warnAboutRestartOnly(String reason, BulwarkConfig cur, BulwarkConfig cfg) {
-    if (!cfg.server().listen().equals(cur.server().listen()) || !cfg.admin().equals(cur.admin())
-        || cfg.server().http2() != cur.server().http2() || !cfg.server().limits().equals(cur.server().limits())) {
-      LOG.warn("config reload ({}): changes to server.listen, server.http2, server.limits and admin take effect after a restart", reason);
+    if (!cfg.server().listen().equals(cur.server().listen())
+        || !cfg.admin().equals(cur.admin())
+        || cfg.server().http2() != cur.server().http2()
+        || !cfg.server().limits().equals(cur.server().limits())) {
+      LOG.warn(
+          "config reload ({}): changes to server.listen, server.http2, server.limits and admin take effect after a restart",
+          reason);
     }
     ObservabilityConfig oo = cur.observability();
     ObservabilityConfig no = cfg.observability();
-    if (!no.metrics().equals(oo.metrics()) || !no.tracing().equals(oo.tracing()) || !Objects.equals(no.audit(), oo.audit())) {
-      LOG.warn("config reload ({}): changes to observability.metrics, observability.tracing and observability.audit take effect after a restart", reason);
+    if (!no.metrics().equals(oo.metrics())
+        || !no.tracing().equals(oo.tracing())
+        || !Objects.equals(no.audit(), oo.audit())) {
+      LOG.warn(
+          "config reload ({}): changes to observability.metrics, observability.tracing and observability.audit take effect after a restart",
+          reason);
     }
     if ((cfg.server().tls() != null) != (gateway.certificates() != null)) {
-      LOG.warn("config reload ({}): turning server.tls on or off takes effect after a restart", reason);
+      LOG.warn(
+          "config reload ({}): turning server.tls on or off takes effect after a restart", reason);
     }
   }
 
   private boolean failed(String reason, List<String> errors) {
     failed.incrementAndGet();
     lastError = String.join("; ", errors);
-    LOG.error("config reload ({}) rejected, the previous config keeps serving; {} error(s):\n  {}", reason, errors.size(), String.join("\n  ", errors));
+    LOG.error(
+        "config reload ({}) rejected, the previous config keeps serving; {} error(s):\n  {}",
+        reason,
+        errors.size(),
+        String.join("\n  ", errors));
     Snapshot s = gateway.snapshot();
     gateway.telemetry().reloaded(reason, s == null ? null : s.config(), null, errors);
     return false;
@@ -157,7 +189,9 @@ final class ConfigReloader {
 
   private static String hash(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

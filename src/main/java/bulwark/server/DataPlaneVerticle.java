@@ -19,14 +19,15 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One data listener on one event loop. Several instances share the port; each owns a
- * {@link ProxyHandler} whose upstream pools live on the same event loop.
+ * One data listener on one event loop. Several instances share the port; each owns a {@link
+ * ProxyHandler} whose upstream pools live on the same event loop.
  */
 final class DataPlaneVerticle extends VerticleBase {
   private final Gateway gateway;
   private final BulwarkConfig config;
   private HttpServer server;
   private ProxyHandler proxy;
+
   /** Open client connections of this listener; written on its event loop only. */
   private volatile int connections;
 
@@ -39,23 +40,26 @@ final class DataPlaneVerticle extends VerticleBase {
     LimitsConfig l = cfg.server().limits();
     HostPort hp = HostPort.parse(cfg.server().listen());
     int maxHead = (int) Math.min(Integer.MAX_VALUE, l.maxHeaderBytes().bytes());
-    HttpServerOptions o = new HttpServerOptions()
-        .setHost(hp.host())
-        .setPort(hp.port())
-        .setMaxHeaderSize(maxHead)
-        .setMaxInitialLineLength(Math.max(4096, maxHead))
-        .setIdleTimeout((int) l.idleTimeout().toSeconds())
-        .setIdleTimeoutUnit(TimeUnit.SECONDS)
-        .setHttp2ClearTextEnabled(cfg.server().http2())
-        .setHandle100ContinueAutomatically(true)
-        .setCompressionSupported(false)
-        .setTcpNoDelay(true)
-        .setReuseAddress(true)
-        .setDecompressionSupported(false)
-        // every request and response is handled on its connection's event loop (the proxy never
-        // touches one from another thread), so Vert.x may skip its cross-thread dispatch and locking
-        .setStrictThreadMode(true);
-    // the same limit for HTTP/2 request headers (SETTINGS_MAX_HEADER_LIST_SIZE), keeping the other defaults
+    HttpServerOptions o =
+        new HttpServerOptions()
+            .setHost(hp.host())
+            .setPort(hp.port())
+            .setMaxHeaderSize(maxHead)
+            .setMaxInitialLineLength(Math.max(4096, maxHead))
+            .setIdleTimeout((int) l.idleTimeout().toSeconds())
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            .setHttp2ClearTextEnabled(cfg.server().http2())
+            .setHandle100ContinueAutomatically(true)
+            .setCompressionSupported(false)
+            .setTcpNoDelay(true)
+            .setReuseAddress(true)
+            .setDecompressionSupported(false)
+            // every request and response is handled on its connection's event loop (the proxy never
+            // touches one from another thread), so Vert.x may skip its cross-thread dispatch and
+            // locking
+            .setStrictThreadMode(true);
+    // the same limit for HTTP/2 request headers (SETTINGS_MAX_HEADER_LIST_SIZE), keeping the other
+    // defaults
     o.getInitialSettings().setMaxHeaderListSize(maxHead);
     if (cfg.server().tls() != null) {
       try {
@@ -70,16 +74,21 @@ final class DataPlaneVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     proxy = new ProxyHandler(vertx, gateway);
-    // requestHeaderTimeout is enforced from the accept on, in the Netty pipeline (FramingTransport):
+    // requestHeaderTimeout is enforced from the accept on, in the Netty pipeline
+    // (FramingTransport):
     // with h2c on, this handler runs only after a connection's first complete head
-    server = vertx.createHttpServer(options(config))
-        .connectionHandler(this::count)
-        .invalidRequestHandler(this::invalid)
-        .requestHandler(req -> {
-          hsts(req);
-          if (req.version() != HttpVersion.HTTP_2) req.response().endHandler(v -> closeIfDraining(req));
-          proxy.handle(req);
-        });
+    server =
+        vertx
+            .createHttpServer(options(config))
+            .connectionHandler(this::count)
+            .invalidRequestHandler(this::invalid)
+            .requestHandler(
+                req -> {
+                  hsts(req);
+                  if (req.version() != HttpVersion.HTTP_2)
+                    req.response().endHandler(v -> closeIfDraining(req));
+                  proxy.handle(req);
+                });
     gateway.register(context, proxy, this);
     return server.listen();
   }
@@ -89,7 +98,13 @@ final class DataPlaneVerticle extends VerticleBase {
    * has been written (a kept-alive connection is otherwise left open until the drain window ends).
    */
   private void closeIfDraining(HttpServerRequest req) {
-    if (gateway.draining() && req.response().headers().contains(io.vertx.core.http.HttpHeaders.CONNECTION, io.vertx.core.http.HttpHeaders.CLOSE, true)) {
+    if (gateway.draining()
+        && req.response()
+            .headers()
+            .contains(
+                io.vertx.core.http.HttpHeaders.CONNECTION,
+                io.vertx.core.http.HttpHeaders.CLOSE,
+                true)) {
       req.connection().shutdown(gateway.graceLeft());
     }
   }
@@ -113,9 +128,12 @@ final class DataPlaneVerticle extends VerticleBase {
     }
   }
 
-  private static final CharSequence STS = io.vertx.core.http.HttpHeaders.createOptimized("Strict-Transport-Security");
+  private static final CharSequence STS =
+      io.vertx.core.http.HttpHeaders.createOptimized("Strict-Transport-Security");
 
-  /** Switches to new certificates or TLS settings; new connections use them, open ones keep theirs. */
+  /**
+   * Switches to new certificates or TLS settings; new connections use them, open ones keep theirs.
+   */
   Future<Boolean> updateSsl(io.vertx.core.net.ServerSSLOptions options) {
     return server.updateSSLOptions(options, true);
   }
@@ -129,7 +147,9 @@ final class DataPlaneVerticle extends VerticleBase {
     if (cause instanceof TooLongHttpHeaderException) {
       status = 431;
       title = "Request Header Fields Too Large";
-      detail = "the request headers are larger than " + config.server().limits().maxHeaderBytes().human();
+      detail =
+          "the request headers are larger than "
+              + config.server().limits().maxHeaderBytes().human();
     } else if (cause instanceof TooLongHttpLineException) {
       status = 414;
       title = "URI Too Long";

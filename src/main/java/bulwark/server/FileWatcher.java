@@ -33,8 +33,12 @@ final class FileWatcher {
   private final Runnable onChange;
   private volatile boolean running = true;
   private Thread thread;
-  /** What the last poll saw, when it last changed, and whether that change is still to be applied. */
+
+  /**
+   * What the last poll saw, when it last changed, and whether that change is still to be applied.
+   */
   private List<Stamp> seen;
+
   private long changedAt;
   private boolean pending;
 
@@ -45,7 +49,8 @@ final class FileWatcher {
    * @param settle read at every poll (a reload may change it)
    * @param nanoTime the clock, {@link System#nanoTime} outside tests
    */
-  FileWatcher(List<Path> files, Supplier<Duration> settle, LongSupplier nanoTime, Runnable onChange) {
+  FileWatcher(
+      List<Path> files, Supplier<Duration> settle, LongSupplier nanoTime, Runnable onChange) {
     this.files = files.stream().map(Path::toAbsolutePath).toList();
     this.settle = settle;
     this.nanoTime = nanoTime;

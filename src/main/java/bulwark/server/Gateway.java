@@ -22,8 +22,8 @@ import bulwark.remediation.RuntimeView;
 import bulwark.routing.RouteTable;
 import bulwark.transport.DrainGate;
 import bulwark.transport.FramingTransport;
-import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.target.TargetStates;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -55,27 +55,40 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
 
   private final AtomicReference<Snapshot> snapshot = new AtomicReference<>();
   private final TargetStates states = new TargetStates();
+
   /** Rate-limit buckets and the Redis link: they outlive a reload (see RateLimitRegistry). */
   private final RateLimitRegistry rateLimits = new RateLimitRegistry();
+
   private final AccessLog accessLog = new AccessLog();
   private final LongAdder inFlight = new LongAdder();
   private final AtomicLong generation = new AtomicLong();
   private final Listeners listeners = new Listeners();
-  private final SnapshotCompiler compiler = new SnapshotCompiler(states, rateLimits, this::telemetry);
+  private final SnapshotCompiler compiler =
+      new SnapshotCompiler(states, rateLimits, this::telemetry);
   private final ConfigReloader reloader;
+
   /** Held by a reload, a certificate update and the start of a drain: one at a time. */
   final Object reloadLock = new Object();
+
   private volatile boolean draining;
+
   /** Holds back the closing of idle HTTP/1.x client connections during the drain window. */
   private final DrainGate drainGate = new DrainGate();
+
   /** System.nanoTime() at which the grace period ends, once draining. */
   private volatile long graceEndNanos;
+
   private volatile Instant lastReload;
   private Vertx vertx;
   private AdminServer admin;
   private Observability observability;
-  /** Keeps the certificates current; null when the listeners were started without TLS (a restart changes that). */
+
+  /**
+   * Keeps the certificates current; null when the listeners were started without TLS (a restart
+   * changes that).
+   */
   private CertificateReloader certificates;
+
   /** The Strict-Transport-Security value for TLS responses, or null. */
   private volatile CharSequence hsts;
 
@@ -83,8 +96,11 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     this.reloader = new ConfigReloader(this, configFile, loader);
   }
 
-  /** Loads, validates and starts. Throws ConfigException (with every error) before binding anything. */
-  public static Gateway start(Path configFile, ConfigLoader loader, boolean watch) throws Exception {
+  /**
+   * Loads, validates and starts. Throws ConfigException (with every error) before binding anything.
+   */
+  public static Gateway start(Path configFile, ConfigLoader loader, boolean watch)
+      throws Exception {
     Gateway g = new Gateway(configFile, loader);
     g.startUp(watch);
     return g;
@@ -97,12 +113,22 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
     Transport native_ = Transport.nativeTransport();
     Transport transport = native_ != null && native_.available() ? native_ : Transport.NIO;
-    // the transport puts the request-smuggling guard in front of every HTTP/1.x decoder (RequestFraming)
-    vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops))
-        .withTransport(FramingTransport.wrap(transport, cfg.server().limits().requestHeaderTimeout().toMillis(), drainGate,
-            ProxyFramingRules.INSTANCE)).build();
+    // the transport puts the request-smuggling guard in front of every HTTP/1.x decoder
+    // (RequestFraming)
+    vertx =
+        Vertx.builder()
+            .with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops))
+            .withTransport(
+                FramingTransport.wrap(
+                    transport,
+                    cfg.server().limits().requestHeaderTimeout().toMillis(),
+                    drainGate,
+                    ProxyFramingRules.INSTANCE))
+            .build();
     if (!vertx.isNativeTransportEnabled()) {
-      LOG.warn("native epoll transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
+      LOG.warn(
+          "native epoll transport unavailable, using NIO: {}",
+          String.valueOf(vertx.unavailableNativeTransportCause()));
     }
     observability.start(vertx);
     snapshot.get().table().upstreams().values().forEach(u -> u.start(vertx));
@@ -110,7 +136,9 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     String address = cfg.server().listen();
     String field = "server.listen";
     try {
-      vertx.deployVerticle(() -> new DataPlaneVerticle(this, cfg), new DeploymentOptions().setInstances(loops))
+      vertx
+          .deployVerticle(
+              () -> new DataPlaneVerticle(this, cfg), new DeploymentOptions().setInstances(loops))
           .await(30, TimeUnit.SECONDS);
       listener = "admin listener";
       address = cfg.admin().listen();
@@ -123,7 +151,8 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
       accessLog.stop();
       observability.close();
       // a busy port names the listener and its address, not just Netty's "bind(..) failed"
-      if (ListenException.isListenFailure(e)) throw new ListenException(listener, address, field, e);
+      if (ListenException.isListenFailure(e))
+        throw new ListenException(listener, address, field, e);
       throw e;
     }
     boolean tls = cfg.server().tls() != null;
@@ -132,17 +161,29 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
       certificates.watch(cfg.server().tls());
     }
     if (watch) reloader.watch();
-    LOG.info("bulwark listening on {} (admin {}), {} routes, {} event loops, transport {}, {}",
-        cfg.server().listen(), cfg.admin().listen(), snapshot.get().table().routes().size(), loops,
+    LOG.info(
+        "bulwark listening on {} (admin {}), {} routes, {} event loops, transport {}, {}",
+        cfg.server().listen(),
+        cfg.admin().listen(),
+        snapshot.get().table().routes().size(),
+        loops,
         vertx.isNativeTransportEnabled() ? "epoll" : "nio",
-        tls ? "TLS " + ServerTls.protocols(cfg.server().tls()) + " by " + ServerTls.engineName()
-            + ", " + cfg.server().tls().certificates().size() + " certificate(s)" + (cfg.server().http2() ? ", ALPN h2" : "") : "plain HTTP");
+        tls
+            ? "TLS "
+                + ServerTls.protocols(cfg.server().tls())
+                + " by "
+                + ServerTls.engineName()
+                + ", "
+                + cfg.server().tls().certificates().size()
+                + " certificate(s)"
+                + (cfg.server().http2() ? ", ALPN h2" : "")
+            : "plain HTTP");
   }
 
   /**
-   * Compiles {@code cfg} and publishes it: the remediation actions, the logs and HSTS follow it, the
-   * snapshot is swapped in with one set, then the upstreams it replaced retire, its new ones start
-   * and what was learned about targets it no longer has is forgotten. Throws (and publishes
+   * Compiles {@code cfg} and publishes it: the remediation actions, the logs and HSTS follow it,
+   * the snapshot is swapped in with one set, then the upstreams it replaced retire, its new ones
+   * start and what was learned about targets it no longer has is forgotten. Throws (and publishes
    * nothing) when the config does not compile.
    */
   void publish(BulwarkConfig cfg) {
@@ -171,12 +212,15 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
 
   private static CharSequence hstsOf(BulwarkConfig cfg) {
     var tls = cfg.server().tls();
-    return tls != null && tls.hsts() != null ? HttpHeaders.createOptimized(tls.hsts().headerValue()) : null;
+    return tls != null && tls.hsts() != null
+        ? HttpHeaders.createOptimized(tls.hsts().headerValue())
+        : null;
   }
 
   /**
    * Reloads the config file. A valid change is compiled here, off the event loops, and swapped in
-   * atomically; an invalid one is rejected with every error logged, and the old config keeps serving.
+   * atomically; an invalid one is rejected with every error logged, and the old config keeps
+   * serving.
    *
    * @return true when a new config was applied
    */
@@ -201,8 +245,12 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     }
     var sc = snapshot.get().config().server().shutdown();
     Duration grace = sc.gracePeriod();
-    LOG.info("shutting down: draining {} in-flight request(s) and {} client connection(s), drain window {}, grace period {}",
-        inFlight.sum(), clientConnections(), Durations.format(drainWindow(sc)), Durations.format(grace));
+    LOG.info(
+        "shutting down: draining {} in-flight request(s) and {} client connection(s), drain window {}, grace period {}",
+        inFlight.sum(),
+        clientConnections(),
+        Durations.format(drainWindow(sc)),
+        Durations.format(grace));
     reloader.stop();
     if (certificates != null) certificates.stop();
     try {
@@ -251,7 +299,10 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     return certificates;
   }
 
-  /** What is left of the grace period while draining (at least one second), for closing a connection gracefully. */
+  /**
+   * What is left of the grace period while draining (at least one second), for closing a connection
+   * gracefully.
+   */
   Duration graceLeft() {
     long left = graceEndNanos - System.nanoTime();
     return Duration.ofNanos(Math.max(left, TimeUnit.SECONDS.toNanos(1)));

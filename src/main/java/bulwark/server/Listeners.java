@@ -46,7 +46,10 @@ final class Listeners {
   /** Closes every loop's upstream clients. */
   Future<?> closeClients() {
     List<Future<Void>> fs = new ArrayList<>();
-    for (Listener l : all) fs.add(Future.<Void>future(p -> l.context().runOnContext(v -> l.proxy().closeClients().onComplete(p))));
+    for (Listener l : all)
+      fs.add(
+          Future.<Void>future(
+              p -> l.context().runOnContext(v -> l.proxy().closeClients().onComplete(p))));
     return Future.join(fs);
   }
 

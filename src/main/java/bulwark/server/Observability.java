@@ -26,14 +26,18 @@ import java.util.List;
 public final class Observability {
   private final List<Telemetry> parts = new ArrayList<>();
   private volatile Telemetry telemetry = Telemetry.NONE;
+
   /**
    * Where every part registers its meters: Prometheus when observability.metrics is enabled, else a
    * registry that keeps nothing.
    */
   private final MeterRegistry registry;
+
   private volatile Audit audit = Audit.NONE;
+
   /** Alert-driven actions (admin POST /alerts). */
   private Remediations remediation;
+
   /** The Prometheus metrics part, or null when metrics are off. */
   private GatewayMetrics metrics;
 
@@ -47,9 +51,11 @@ public final class Observability {
    * @param metricsView what the metrics read of the gateway
    * @param runtimeView what remediation reads and acts on
    */
-  public static Observability create(BulwarkConfig cfg, MetricsView metricsView, RuntimeView runtimeView) {
+  public static Observability create(
+      BulwarkConfig cfg, MetricsView metricsView, RuntimeView runtimeView) {
     boolean metrics = cfg.observability().metrics().enabled();
-    Observability o = new Observability(metrics ? prometheusRegistry() : new CompositeMeterRegistry());
+    Observability o =
+        new Observability(metrics ? prometheusRegistry() : new CompositeMeterRegistry());
     // the audit log first: the parts built after it may take o.audit() as they are built
     if (cfg.observability().audit() != null) {
       AuditLog audit = AuditLog.of(cfg.observability().audit(), o.registry);
@@ -61,7 +67,8 @@ public final class Observability {
       o.parts.add(o.metrics);
     }
     o.remediation = new Remediations(runtimeView, o.registry, o::audit, Clock.systemUTC());
-    if (cfg.observability().tracing().enabled()) o.parts.add(Tracing.of(cfg.observability().tracing(), o.registry));
+    if (cfg.observability().tracing().enabled())
+      o.parts.add(Tracing.of(cfg.observability().tracing(), o.registry));
     o.telemetry = Telemetry.of(o.parts);
     return o;
   }

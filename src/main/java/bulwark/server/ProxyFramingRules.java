@@ -5,7 +5,9 @@ import bulwark.proxy.RequestHost;
 import bulwark.proxy.RequestIds;
 import bulwark.transport.FramingRules;
 
-/** The framing guard's rules are the proxy's: the same Host grammar, request ids and problem body. */
+/**
+ * The framing guard's rules are the proxy's: the same Host grammar, request ids and problem body.
+ */
 public enum ProxyFramingRules implements FramingRules {
   INSTANCE;
 

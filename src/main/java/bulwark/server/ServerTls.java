@@ -29,44 +29,52 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServerTls {
   /**
-   * TLS 1.2 suites: ECDHE key exchange and AEAD ciphers only (Mozilla's "intermediate" list).
-   * The TLS 1.3 suites are all strong and always on.
+   * TLS 1.2 suites: ECDHE key exchange and AEAD ciphers only (Mozilla's "intermediate" list). The
+   * TLS 1.3 suites are all strong and always on.
    */
-  static final List<String> CIPHERS = List.of(
-      "TLS_AES_128_GCM_SHA256",
-      "TLS_AES_256_GCM_SHA384",
-      "TLS_CHACHA20_POLY1305_SHA256",
-      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-      "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-      "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-      "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+  static final List<String> CIPHERS =
+      List.of(
+          "TLS_AES_128_GCM_SHA256",
+          "TLS_AES_256_GCM_SHA384",
+          "TLS_CHACHA20_POLY1305_SHA256",
+          "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+          "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+          "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+          "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServerTls.class);
 
   private ServerTls() {}
 
   /**
-   * True when OpenSSL (netty-tcnative) is usable and not turned off with
-   * {@code -Dbulwark.tls.engine=jdk}; else the JDK's TLS engine is used.
+   * True when OpenSSL (netty-tcnative) is usable and not turned off with {@code
+   * -Dbulwark.tls.engine=jdk}; else the JDK's TLS engine is used.
    */
   static boolean openSsl() {
     return !"jdk".equalsIgnoreCase(System.getProperty("bulwark.tls.engine"))
-        && OpenSSLEngineOptions.isAvailable() && OpenSSLEngineOptions.isAlpnAvailable();
+        && OpenSSLEngineOptions.isAvailable()
+        && OpenSSLEngineOptions.isAlpnAvailable();
   }
 
   /** "OpenSSL (BoringSSL ...)" or "JDK", for the startup log and the docs. */
   static String engineName() {
-    return openSsl() ? "OpenSSL (" + OpenSsl.versionString() + ")" : "JDK " + System.getProperty("java.version");
+    return openSsl()
+        ? "OpenSSL (" + OpenSsl.versionString() + ")"
+        : "JDK " + System.getProperty("java.version");
   }
 
   static SSLEngineOptions engine() {
-    return openSsl() ? new OpenSSLEngineOptions().setSessionCacheEnabled(true) : new JdkSSLEngineOptions();
+    return openSsl()
+        ? new OpenSSLEngineOptions().setSessionCacheEnabled(true)
+        : new JdkSSLEngineOptions();
   }
 
   static Set<String> protocols(TlsConfig t) {
-    return t.minVersion() == TlsVersion.TLS_V1_3 ? Set.of("TLSv1.3") : new LinkedHashSet<>(List.of("TLSv1.2", "TLSv1.3"));
+    return t.minVersion() == TlsVersion.TLS_V1_3
+        ? Set.of("TLSv1.3")
+        : new LinkedHashSet<>(List.of("TLSv1.2", "TLSv1.3"));
   }
 
   /** Turns TLS on in the listener options (called when building them, at start). */
@@ -79,21 +87,25 @@ final class ServerTls {
         .setSslHandshakeTimeout(10)
         .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
         .setUseAlpn(http2)
-        .setAlpnVersions(http2 ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1) : List.of(HttpVersion.HTTP_1_1))
+        .setAlpnVersions(
+            http2
+                ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)
+                : List.of(HttpVersion.HTTP_1_1))
         .setHttp2ClearTextEnabled(false);
     for (String c : CIPHERS) o.addEnabledCipherSuite(c);
   }
 
   /** The options a running listener switches to when certificates or TLS settings change. */
   static ServerSSLOptions sslOptions(TlsConfig t, boolean http2) throws IOException {
-    ServerSSLOptions s = new ServerSSLOptions()
-        .setSni(true)
-        .setKeyCertOptions(keyCert(t))
-        .setEnabledSecureTransportProtocols(protocols(t))
-        .setSslHandshakeTimeout(10)
-        .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
-        .setUseAlpn(http2)
-        .setApplicationLayerProtocols(http2 ? List.of("h2", "http/1.1") : List.of("http/1.1"));
+    ServerSSLOptions s =
+        new ServerSSLOptions()
+            .setSni(true)
+            .setKeyCertOptions(keyCert(t))
+            .setEnabledSecureTransportProtocols(protocols(t))
+            .setSslHandshakeTimeout(10)
+            .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
+            .setUseAlpn(http2)
+            .setApplicationLayerProtocols(http2 ? List.of("h2", "http/1.1") : List.of("http/1.1"));
     for (String c : CIPHERS) s.addEnabledCipherSuite(c);
     return s;
   }
@@ -115,14 +127,25 @@ final class ServerTls {
     return pem;
   }
 
-  /** Logs a warning for a certificate that has expired or expires within two weeks (it is served all the same). */
+  /**
+   * Logs a warning for a certificate that has expired or expires within two weeks (it is served all
+   * the same).
+   */
   static void warnIfExpiring(Path file, java.security.cert.X509Certificate c) {
     java.time.Instant end = c.getNotAfter().toInstant();
     java.time.Instant now = java.time.Instant.now();
     if (end.isBefore(now)) {
-      LOG.warn("TLS certificate {} ({}) expired at {}", file, c.getSubjectX500Principal().getName(), end);
+      LOG.warn(
+          "TLS certificate {} ({}) expired at {}",
+          file,
+          c.getSubjectX500Principal().getName(),
+          end);
     } else if (end.isBefore(now.plus(java.time.Duration.ofDays(14)))) {
-      LOG.warn("TLS certificate {} ({}) expires at {}, in less than 14 days", file, c.getSubjectX500Principal().getName(), end);
+      LOG.warn(
+          "TLS certificate {} ({}) expires at {}, in less than 14 days",
+          file,
+          c.getSubjectX500Principal().getName(),
+          end);
     }
   }
 

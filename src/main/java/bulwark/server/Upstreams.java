@@ -1,24 +1,31 @@
 package bulwark.server;
 
 import bulwark.proxy.Snapshot;
-import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.target.TargetStates;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The upstream steps of publishing a snapshot: retiring replaced pools, starting new ones, pruning target state. */
+/**
+ * The upstream steps of publishing a snapshot: retiring replaced pools, starting new ones, pruning
+ * target state.
+ */
 final class Upstreams {
   private Upstreams() {}
 
   /**
    * Retires the upstreams of {@code old} that {@code next} replaced (first, so their health checks
-   * stop before the new ones start on the same targets); their pools close once their requests finish.
+   * stop before the new ones start on the same targets); their pools close once their requests
+   * finish.
    */
   static void retireReplaced(Snapshot old, Snapshot next) {
-    old.table().upstreams().forEach((name, u) -> {
-      if (next.table().upstreams().get(name) != u) u.retire();
-    });
+    old.table()
+        .upstreams()
+        .forEach(
+            (name, u) -> {
+              if (next.table().upstreams().get(name) != u) u.retire();
+            });
   }
 
   /** Starts the upstreams of {@code next} that {@code old} (null at startup) did not have. */

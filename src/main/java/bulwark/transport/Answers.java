@@ -50,7 +50,8 @@ final class Answers extends ChannelOutboundHandlerAdapter {
           r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
           closeAfter = true;
         } else if (r.headers().contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
-          // RFC 9112 9.6: after an answer that says close, the connection closes and no later request is read
+          // RFC 9112 9.6: after an answer that says close, the connection closes and no later
+          // request is read
           closeAfter = true;
         }
         if (closeAfter) guard.readNoMore();
@@ -67,7 +68,8 @@ final class Answers extends ChannelOutboundHandlerAdapter {
       ctx.write(msg, promise);
     }
     if (switching) {
-      // the answer that leaves HTTP/1.x has been passed on: what the client sends from now on is not HTTP/1.x
+      // the answer that leaves HTTP/1.x has been passed on: what the client sends from now on is
+      // not HTTP/1.x
       switched = true;
       ctx.pipeline().remove(this);
       guard.switched();

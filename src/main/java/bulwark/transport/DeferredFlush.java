@@ -24,11 +24,11 @@ import java.util.ArrayList;
  * the delay is at most the rest of the batch, microseconds.
  *
  * <p>First in every connection's pipeline (accepted ones by FramingTransport, upstream ones by
- * UpstreamClient), nearest the socket, so it holds the flush of whatever
- * the handlers above it wrote, TLS records included. Writes still reach the channel's outbound
- * buffer at once, so writability and back-pressure see them as before. A close or disconnect
- * flushes first what is held, so nothing written is lost. One instance per connection; the list
- * of waiting connections is the event loop thread's own.
+ * UpstreamClient), nearest the socket, so it holds the flush of whatever the handlers above it
+ * wrote, TLS records included. Writes still reach the channel's outbound buffer at once, so
+ * writability and back-pressure see them as before. A close or disconnect flushes first what is
+ * held, so nothing written is lost. One instance per connection; the list of waiting connections is
+ * the event loop thread's own.
  */
 public final class DeferredFlush extends ChannelDuplexHandler {
   static final String NAME = "bulwarkDeferredFlush";
@@ -81,12 +81,13 @@ public final class DeferredFlush extends ChannelDuplexHandler {
     }
   }
 
-  private static final FastThreadLocal<Batch> BATCH = new FastThreadLocal<>() {
-    @Override
-    protected Batch initialValue() {
-      return new Batch();
-    }
-  };
+  private static final FastThreadLocal<Batch> BATCH =
+      new FastThreadLocal<>() {
+        @Override
+        protected Batch initialValue() {
+          return new Batch();
+        }
+      };
 
   private ChannelHandlerContext ctx;
   private boolean held;

@@ -12,20 +12,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * The drain window (server.shutdown.drainWindow), first in every accepted connection's pipeline.
  * When the gateway drains, Vert.x's server shutdown sends each connection a {@link ShutdownEvent},
- * and an HTTP/1.x connection that is idle at that moment is closed at once: a keep-alive client that
- * sends its next request just then sees the connection closed without a response. So, as Envoy's
- * drain does, this handler holds that event back from HTTP/1.x connections until the window ends:
- * meanwhile a request that still arrives is served and answered with {@code Connection: close}
- * (and the connection closes after it, see DataPlaneVerticle), and at the end of the window Vert.x
- * gets the event and closes what is still idle. HTTP/2 connections get it at once: Vert.x sends
- * GOAWAY with the last stream id and lets the open streams finish. A connection whose first request
- * has not even arrived by the end of the window is closed.
+ * and an HTTP/1.x connection that is idle at that moment is closed at once: a keep-alive client
+ * that sends its next request just then sees the connection closed without a response. So, as
+ * Envoy's drain does, this handler holds that event back from HTTP/1.x connections until the window
+ * ends: meanwhile a request that still arrives is served and answered with {@code Connection:
+ * close} (and the connection closes after it, see DataPlaneVerticle), and at the end of the window
+ * Vert.x gets the event and closes what is still idle. HTTP/2 connections get it at once: Vert.x
+ * sends GOAWAY with the last stream id and lets the open streams finish. A connection whose first
+ * request has not even arrived by the end of the window is closed.
  */
 @ChannelHandler.Sharable
 public final class DrainGate extends ChannelInboundHandlerAdapter {
   static final String NAME = "bulwarkDrainGate";
+
   /** System.nanoTime() at which the window ends; meaningful while {@link #holding} is true. */
   private volatile long windowEndNanos;
+
   private volatile boolean holding;
 
   /** Starts the window: from now on shutdown events of HTTP/1.x connections wait for its end. */

@@ -11,14 +11,36 @@ import java.util.Locale;
  */
 final class FramingParser {
   enum S {
-    LINE_START, LINE_START_LF, LINE, LINE_LF, FIELD_START, NAME, VALUE, VALUE_LF, HEAD_END_LF, BODY,
-    CHUNK_SIZE, CHUNK_EXT, CHUNK_SIZE_LF, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF,
-    TRAILER_START, TRAILER, TRAILER_LF, TRAILER_END_LF, HOLD, PASS, DEAD
+    LINE_START,
+    LINE_START_LF,
+    LINE,
+    LINE_LF,
+    FIELD_START,
+    NAME,
+    VALUE,
+    VALUE_LF,
+    HEAD_END_LF,
+    BODY,
+    CHUNK_SIZE,
+    CHUNK_EXT,
+    CHUNK_SIZE_LF,
+    CHUNK_DATA,
+    CHUNK_DATA_CR,
+    CHUNK_DATA_LF,
+    TRAILER_START,
+    TRAILER,
+    TRAILER_LF,
+    TRAILER_END_LF,
+    HOLD,
+    PASS,
+    DEAD
   }
 
   private static final int NAME_CAP = 32;
+
   /** Enough for a Host (a 253-character name and a port); the other values decided by are short. */
   private static final int VALUE_CAP = 272;
+
   private static final boolean[] TCHAR = new boolean[128];
 
   static {
@@ -28,8 +50,12 @@ final class FramingParser {
     for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TCHAR[c] = true;
   }
 
-  /** Past this many bytes in one head the decoder's own limits (431, 414) have answered; the guard steps aside. */
+  /**
+   * Past this many bytes in one head the decoder's own limits (431, 414) have answered; the guard
+   * steps aside.
+   */
   static final long MAX_HEAD_BYTES = 1 << 20;
+
   private static final long HTTP_1_1 = tail("HTTP/1.1");
 
   private final FramingRules rules;
@@ -39,21 +65,32 @@ final class FramingParser {
   private final StringBuilder name = new StringBuilder(NAME_CAP);
   private final StringBuilder value = new StringBuilder(VALUE_CAP);
   private boolean valueOverflow;
-  /** The header being read is one this parser decides by (Content-Length, Transfer-Encoding, Host). */
+
+  /**
+   * The header being read is one this parser decides by (Content-Length, Transfer-Encoding, Host).
+   */
   boolean framing;
+
   private int contentLengths;
   private int transferEncodings;
   private int hosts;
+
   /** The last 8 bytes of the request line (its version, when it is complete). */
   private long lineTail;
+
   private long contentLength;
+
   /** Body or chunk-data bytes still to come in {@link S#BODY} or {@link S#CHUNK_DATA}. */
   long remaining;
+
   private int chunkDigits;
+
   /** Request heads passed on to the decoder on this connection. */
   long passedOn;
+
   /** The number (in {@link #passedOn}) of the last CONNECT passed on, 0 if none. */
   long connectAt;
+
   /** Whether the violation was found in a request head (including the checks at its end). */
   boolean headViolation;
 
@@ -113,7 +150,8 @@ final class FramingParser {
           return null;
         }
         if (b == '\n') return head("a bare LF line ending");
-        if (b == ' ' || b == '\t') return head("a header line folded onto the previous one (obs-fold)");
+        if (b == ' ' || b == '\t')
+          return head("a header line folded onto the previous one (obs-fold)");
         name.setLength(0);
         value.setLength(0);
         valueOverflow = false;
@@ -132,7 +170,8 @@ final class FramingParser {
         }
         if (b == '\n') return head("a bare LF line ending");
         if (b == 0) return head("a NUL in a header value");
-        if ((b < 0x20 && b != '\t') || b == 0x7f) return head("a control character in a header value");
+        if ((b < 0x20 && b != '\t') || b == 0x7f)
+          return head("a control character in a header value");
         if (!framing) return null;
         if (value.length() < VALUE_CAP) value.append((char) b);
         else valueOverflow = true;
@@ -239,7 +278,10 @@ final class FramingParser {
     return why;
   }
 
-  /** Counts a head byte; past the limit the decoder is left to answer 431 and this handler steps aside. */
+  /**
+   * Counts a head byte; past the limit the decoder is left to answer 431 and this handler steps
+   * aside.
+   */
   private boolean countHead() {
     if (++headBytes > MAX_HEAD_BYTES) {
       state = S.PASS;
@@ -282,15 +324,20 @@ final class FramingParser {
       case "content-length" -> {
         contentLengths++;
         String v = value.toString().strip();
-        if (valueOverflow || v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (valueOverflow
+            || v.isEmpty()
+            || v.length() > 18
+            || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
           return head("an invalid Content-Length");
         }
         contentLength = Long.parseLong(v);
       }
       case "host" -> {
-        // RFC 9112 3.2: one Host, a plain host[:port]; refused here, before anything behind it is read
+        // RFC 9112 3.2: one Host, a plain host[:port]; refused here, before anything behind it is
+        // read
         if (++hosts > 1) return head("more than one Host header");
-        String why = valueOverflow ? "the Host header is too long" : rules.hostProblem(withoutOws(value));
+        String why =
+            valueOverflow ? "the Host header is too long" : rules.hostProblem(withoutOws(value));
         if (why != null) return head(why);
       }
       case "transfer-encoding" -> {
@@ -326,7 +373,8 @@ final class FramingParser {
     if (hosts == 0 && lineTail == HTTP_1_1) return head("no Host header (HTTP/1.1 requires one)");
     if (contentLengths > 1) return head("more than one Content-Length");
     if (transferEncodings > 1) return head("more than one Transfer-Encoding");
-    if (contentLengths > 0 && transferEncodings > 0) return head("both Content-Length and Transfer-Encoding");
+    if (contentLengths > 0 && transferEncodings > 0)
+      return head("both Content-Length and Transfer-Encoding");
     // the head is passed on: the gateway owes it an answer (an Upgrade or a CONNECT changes nothing
     // yet; only an answer that switches the connection does, see Answers)
     passedOn++;

@@ -6,7 +6,10 @@ package bulwark.transport;
  * proxy would, and the id and problem+json body of the refusal it answers with itself.
  */
 public interface FramingRules {
-  /** Why {@code host} (a Host value without the whitespace around it) is refused, or null when it is a plain {@code host[:port]}. */
+  /**
+   * Why {@code host} (a Host value without the whitespace around it) is refused, or null when it is
+   * a plain {@code host[:port]}.
+   */
   String hostProblem(String host);
 
   /** A new request id for a refusal. */

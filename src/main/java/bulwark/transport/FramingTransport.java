@@ -18,11 +18,10 @@ import java.util.concurrent.ThreadFactory;
 
 /**
  * The Vert.x transport (native epoll when available), with two additions: every accepted connection
- * gets {@link RequestFraming} in front of its HTTP/1.x decoder before its first byte is decoded, and
- * {@link DeferredFlush} nearest its socket. (Upstream connections get theirs in UpstreamClient:
- * Vert.x's HTTP client clears the pipeline of a channel it has opened.)
- * (HTTP/2 connections, by prior knowledge or ALPN, start with the HTTP/2 preface, and the guard
- * steps aside at once.)
+ * gets {@link RequestFraming} in front of its HTTP/1.x decoder before its first byte is decoded,
+ * and {@link DeferredFlush} nearest its socket. (Upstream connections get theirs in UpstreamClient:
+ * Vert.x's HTTP client clears the pipeline of a channel it has opened.) (HTTP/2 connections, by
+ * prior knowledge or ALPN, start with the HTTP/2 preface, and the guard steps aside at once.)
  * Vert.x's connection handler comes too late for that: with h2c enabled it runs only once the first
  * request has been decoded. Everything else is delegated unchanged.
  */
@@ -39,10 +38,15 @@ public final class FramingTransport {
     return wrap(t, headTimeoutMillis, new DrainGate(), rules);
   }
 
-  /** As {@link #wrap(Transport, long, FramingRules)}, with {@code drain} first in every accepted connection, for the drain window. */
-  public static Transport wrap(Transport t, long headTimeoutMillis, DrainGate drain, FramingRules rules) {
+  /**
+   * As {@link #wrap(Transport, long, FramingRules)}, with {@code drain} first in every accepted
+   * connection, for the drain window.
+   */
+  public static Transport wrap(
+      Transport t, long headTimeoutMillis, DrainGate drain, FramingRules rules) {
     io.vertx.core.spi.transport.Transport impl = t.implementation();
-    io.vertx.core.spi.transport.Transport guarded = new Spi(impl, new AcceptHook(headTimeoutMillis, drain, rules));
+    io.vertx.core.spi.transport.Transport guarded =
+        new Spi(impl, new AcceptHook(headTimeoutMillis, drain, rules));
     return new Transport() {
       @Override
       public String name() {
@@ -66,7 +70,10 @@ public final class FramingTransport {
     };
   }
 
-  /** On the listening channel: hands each new connection an {@link Installer} before Vert.x sets it up. */
+  /**
+   * On the listening channel: hands each new connection an {@link Installer} before Vert.x sets it
+   * up.
+   */
   @ChannelHandler.Sharable
   static final class AcceptHook extends ChannelInboundHandlerAdapter {
     private final long headTimeoutMillis;
@@ -83,7 +90,9 @@ public final class FramingTransport {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof Channel child) {
         child.attr(TlsHandshakes.ACCEPTED).set(System.nanoTime());
-        child.pipeline().addFirst("bulwarkFramingInstaller", new Installer(headTimeoutMillis, rules));
+        child
+            .pipeline()
+            .addFirst("bulwarkFramingInstaller", new Installer(headTimeoutMillis, rules));
         child.pipeline().addFirst(DrainGate.NAME, drain);
       }
       ctx.fireChannelRead(msg);
@@ -92,9 +101,9 @@ public final class FramingTransport {
 
   /**
    * requestHeaderTimeout, from the accept on: a slowloris that never completes its first head (or
-   * sends nothing at all) is cut here, at the Netty level, because Vert.x's connection handler comes
-   * only after the first complete head when h2c is enabled. {@link RequestFraming} cancels it when
-   * the first head is complete or when it steps aside (HTTP/2, an unrecognised TLS layer).
+   * sends nothing at all) is cut here, at the Netty level, because Vert.x's connection handler
+   * comes only after the first complete head when h2c is enabled. {@link RequestFraming} cancels it
+   * when the first head is complete or when it steps aside (HTTP/2, an unrecognised TLS layer).
    */
   static final io.netty.util.AttributeKey<io.netty.util.concurrent.ScheduledFuture<?>> HEAD_TIMER =
       io.netty.util.AttributeKey.valueOf("bulwark.headTimer");
@@ -107,10 +116,10 @@ public final class FramingTransport {
   }
 
   /**
-   * First in a new connection's pipeline. On the first bytes, once Vert.x has set the connection up,
-   * it puts {@link RequestFraming} where it sees the plaintext from the start: right after TLS if
-   * there is TLS (after SNI has chosen the certificate), else in its own place, in front of Vert.x's HTTP/1-or-HTTP/2 detection and the
-   * decoder. Then it leaves.
+   * First in a new connection's pipeline. On the first bytes, once Vert.x has set the connection
+   * up, it puts {@link RequestFraming} where it sees the plaintext from the start: right after TLS
+   * if there is TLS (after SNI has chosen the certificate), else in its own place, in front of
+   * Vert.x's HTTP/1-or-HTTP/2 detection and the decoder. Then it leaves.
    */
   static final class Installer extends ChannelInboundHandlerAdapter {
     private final long headTimeoutMillis;
@@ -126,31 +135,42 @@ public final class FramingTransport {
       // called once the accepted channel is registered with its event loop
       if (headTimeoutMillis <= 0) return;
       Channel ch = ctx.channel();
-      ch.attr(HEAD_TIMER).set(ctx.executor().schedule(() -> headTimedOut(ch, headTimeoutMillis), headTimeoutMillis,
-          java.util.concurrent.TimeUnit.MILLISECONDS));
-      ch.closeFuture().addListener(f -> {
-        var t = ch.attr(HEAD_TIMER).getAndSet(null);
-        if (t != null) t.cancel(false);
-      });
+      ch.attr(HEAD_TIMER)
+          .set(
+              ctx.executor()
+                  .schedule(
+                      () -> headTimedOut(ch, headTimeoutMillis),
+                      headTimeoutMillis,
+                      java.util.concurrent.TimeUnit.MILLISECONDS));
+      ch.closeFuture()
+          .addListener(
+              f -> {
+                var t = ch.attr(HEAD_TIMER).getAndSet(null);
+                if (t != null) t.cancel(false);
+              });
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       ChannelPipeline p = ctx.pipeline();
       ChannelHandlerContext tls = p.context(io.netty.handler.ssl.SslHandler.class);
-      ChannelHandlerContext sni = tls == null ? p.context(io.netty.handler.ssl.AbstractSniHandler.class) : null;
-      // time the handshake: right after the TLS handler (an SNI handler is replaced in place by one)
+      ChannelHandlerContext sni =
+          tls == null ? p.context(io.netty.handler.ssl.AbstractSniHandler.class) : null;
+      // time the handshake: right after the TLS handler (an SNI handler is replaced in place by
+      // one)
       ChannelHandlerContext tlsOrSni = tls != null ? tls : sni;
       if (tlsOrSni != null && p.get(TlsHandshakes.Timer.NAME) == null) {
         p.addAfter(tlsOrSni.name(), TlsHandshakes.Timer.NAME, new TlsHandshakes.Timer());
       }
       if (sni != null) {
-        // TLS with SNI: the SslHandler replaces the SNI handler once the ClientHello is read; wait for it
+        // TLS with SNI: the SslHandler replaces the SNI handler once the ClientHello is read; wait
+        // for it
         ctx.fireChannelRead(msg);
         return;
       }
       if (p.get(RequestFraming.NAME) == null) {
-        p.addAfter(tls != null ? tls.name() : ctx.name(), RequestFraming.NAME, new RequestFraming(rules));
+        p.addAfter(
+            tls != null ? tls.name() : ctx.name(), RequestFraming.NAME, new RequestFraming(rules));
       }
       // here, not on accept: Vert.x sets the pipeline of a new connection up anew
       DeferredFlush.install(ctx.channel());
@@ -159,7 +179,8 @@ public final class FramingTransport {
     }
   }
 
-  private record Spi(io.vertx.core.spi.transport.Transport d, AcceptHook hook) implements io.vertx.core.spi.transport.Transport {
+  private record Spi(io.vertx.core.spi.transport.Transport d, AcceptHook hook)
+      implements io.vertx.core.spi.transport.Transport {
     @Override
     public ChannelFactory<? extends ServerChannel> serverChannelFactory(boolean domainSocket) {
       ChannelFactory<? extends ServerChannel> f = d.serverChannelFactory(domainSocket);
@@ -206,7 +227,8 @@ public final class FramingTransport {
     }
 
     @Override
-    public EventLoopGroup eventLoopGroup(int type, int nThreads, ThreadFactory threadFactory, int ioRatio) {
+    public EventLoopGroup eventLoopGroup(
+        int type, int nThreads, ThreadFactory threadFactory, int ioRatio) {
       return d.eventLoopGroup(type, nThreads, threadFactory, ioRatio);
     }
 
@@ -231,12 +253,14 @@ public final class FramingTransport {
     }
 
     @Override
-    public void configure(TcpConfig options, boolean domainSocket, io.netty.bootstrap.Bootstrap bootstrap) {
+    public void configure(
+        TcpConfig options, boolean domainSocket, io.netty.bootstrap.Bootstrap bootstrap) {
       d.configure(options, domainSocket, bootstrap);
     }
 
     @Override
-    public void configure(TcpConfig options, boolean domainSocket, io.netty.bootstrap.ServerBootstrap bootstrap) {
+    public void configure(
+        TcpConfig options, boolean domainSocket, io.netty.bootstrap.ServerBootstrap bootstrap) {
       d.configure(options, domainSocket, bootstrap);
     }
   }

@@ -14,22 +14,23 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Request smuggling guard: a Netty handler in front of the HTTP/1.x decoder that reads every byte of
- * the request stream (without copying or holding it) and checks the framing strictly, so that the
- * gateway and any upstream can only ever agree on where a request ends. Rejected, with 400
+ * Request smuggling guard: a Netty handler in front of the HTTP/1.x decoder that reads every byte
+ * of the request stream (without copying or holding it) and checks the framing strictly, so that
+ * the gateway and any upstream can only ever agree on where a request ends. Rejected, with 400
  * problem+json and the connection closed, before the decoder sees the offending bytes:
  *
  * <ul>
  *   <li>a line ended by a bare LF or a bare CR, in the head, a chunk line or the trailers;
- *   <li>obs-fold (a header line starting with SP or HTAB), whitespace between a name and its colon, an
- *       invalid header-name character, NUL or another control character in a header value;
+ *   <li>obs-fold (a header line starting with SP or HTAB), whitespace between a name and its colon,
+ *       an invalid header-name character, NUL or another control character in a header value;
  *   <li>more than one Content-Length (even when equal), a Content-Length that is not plain digits,
  *       more than one Transfer-Encoding, a Transfer-Encoding other than exactly {@code chunked}
  *       (one optional space before it, any letter case), and Content-Length with Transfer-Encoding;
- *   <li>a chunk size that is not 1 to 15 hex digits ({@code 0x10}, {@code +5}, {@code -1}, overlong),
- *       chunk data not followed by CRLF;
+ *   <li>a chunk size that is not 1 to 15 hex digits ({@code 0x10}, {@code +5}, {@code -1},
+ *       overlong), chunk data not followed by CRLF;
  *   <li>more than one Host header, none on HTTP/1.1, or one that is not a plain {@code host[:port]}
- *       (RFC 9112 3.2, the grammar given by {@link FramingRules}): refused here so that nothing pipelined behind it is read.
+ *       (RFC 9112 3.2, the grammar given by {@link FramingRules}): refused here so that nothing
+ *       pipelined behind it is read.
  * </ul>
  *
  * An {@code Upgrade} header or a {@code CONNECT} changes nothing by itself: the handler steps aside
@@ -39,8 +40,8 @@ import java.nio.charset.StandardCharsets;
  * A head too large for the decoder is left to it (431).
  *
  * <p>Answers go out in request order: a refusal waits until every request passed on before the
- * offending one has been answered in full, then goes out as the last response, and the connection is
- * closed. When the offending request's own answer has begun (a violation in its body found after
+ * offending one has been answered in full, then goes out as the last response, and the connection
+ * is closed. When the offending request's own answer has begun (a violation in its body found after
  * the gateway started to answer it), the connection is just closed.
  */
 public final class RequestFraming extends ChannelDuplexHandler {
@@ -48,34 +49,52 @@ public final class RequestFraming extends ChannelDuplexHandler {
 
   /**
    * The bytes being checked, copied out of the buffer in blocks: one array per event-loop thread,
-   * not per connection (it is used only inside one channelRead, which reads nothing else meanwhile).
+   * not per connection (it is used only inside one channelRead, which reads nothing else
+   * meanwhile).
    */
-  private static final FastThreadLocal<byte[]> WINDOW = new FastThreadLocal<>() {
-    @Override
-    protected byte[] initialValue() {
-      return new byte[2048];
-    }
-  };
+  private static final FastThreadLocal<byte[]> WINDOW =
+      new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+          return new byte[2048];
+        }
+      };
+
   private static final int MAX_HELD_BYTES = 64 * 1024;
 
   private final FramingRules rules;
+
   /** The request stream's grammar and where this connection is in it. */
   private final FramingParser p;
+
   /** Nothing read yet on this connection. */
   private boolean first = true;
+
   private boolean wroteSinceHead;
+
   /** The connection's first request head is complete (or this handler stepped aside). */
   private boolean headSeen;
-  /** The connection's answers, counted on the outbound side; null until Vert.x has set HTTP/1.x up. */
+
+  /**
+   * The connection's answers, counted on the outbound side; null until Vert.x has set HTTP/1.x up.
+   */
   private Answers answers;
-  /** How many bytes may still go to the decoder one at a time while waiting for Vert.x's HTTP/1.x setup. */
+
+  /**
+   * How many bytes may still go to the decoder one at a time while waiting for Vert.x's HTTP/1.x
+   * setup.
+   */
   private int setupBudget = 64;
+
   /** Bytes after a CONNECT head, kept until its answer. */
   private ByteBuf held;
+
   /** The guard's own context (for the answers side to act on). */
   private ChannelHandlerContext self;
+
   /** A refusal waiting for the answers before it. */
   private Refusal refusal;
+
   /** The refusal (or a close) was sent: nothing more goes out. */
   private boolean closing;
 
@@ -141,7 +160,8 @@ public final class RequestFraming extends ChannelDuplexHandler {
     if (first && end > start) {
       first = false;
       if (buf.getByte(start) == 0x16) {
-        // a TLS record: this handler was placed in front of a TLS layer it did not recognise; step aside
+        // a TLS record: this handler was placed in front of a TLS layer it did not recognise; step
+        // aside
         p.state = S.PASS;
         firstHeadDone(ctx);
         pass(ctx, buf);
@@ -188,7 +208,10 @@ public final class RequestFraming extends ChannelDuplexHandler {
         }
       }
       why = p.step(w[i - wStart] & 0xff);
-      if (!headSeen && why == null && ((before == S.HEAD_END_LF && p.state != S.HEAD_END_LF) || p.state == S.PASS)) firstHeadDone(ctx);
+      if (!headSeen
+          && why == null
+          && ((before == S.HEAD_END_LF && p.state != S.HEAD_END_LF) || p.state == S.PASS))
+        firstHeadDone(ctx);
       if (before == S.LINE_START && p.state == S.LINE) {
         headStart = i;
         wroteSinceHead = false;
@@ -197,7 +220,8 @@ public final class RequestFraming extends ChannelDuplexHandler {
     }
     if (why == null) {
       if (p.state == S.HOLD && i < end) {
-        // what follows a CONNECT is the client's tunnel, or nothing: it waits for the CONNECT's answer
+        // what follows a CONNECT is the client's tunnel, or nothing: it waits for the CONNECT's
+        // answer
         if (i > start) pass(ctx, buf.retainedSlice(start, i - start));
         hold(ctx, buf.retainedSlice(i, end - i));
         buf.release();
@@ -211,15 +235,16 @@ public final class RequestFraming extends ChannelDuplexHandler {
     p.state = S.DEAD;
     if (safeEnd > start) pass(ctx, buf.retainedSlice(start, safeEnd - start));
     buf.release();
-    // the answers owed before the refusal: every request passed on, but the offending one when its head was
+    // the answers owed before the refusal: every request passed on, but the offending one when its
+    // head was
     long owed = p.headViolation ? p.passedOn : p.passedOn - 1;
     refuse(ctx, 400, "Bad Request", why, owed);
   }
 
   /**
-   * Passes bytes on to the decoder. On a plaintext connection with h2c, Vert.x sets HTTP/1.x up only
-   * once it has seen the first bytes: until {@link Answers} is in place they go one at a time (a
-   * request line needs more than one, so nothing can be answered before it is), at most a few.
+   * Passes bytes on to the decoder. On a plaintext connection with h2c, Vert.x sets HTTP/1.x up
+   * only once it has seen the first bytes: until {@link Answers} is in place they go one at a time
+   * (a request line needs more than one, so nothing can be answered before it is), at most a few.
    */
   private void pass(ChannelHandlerContext ctx, ByteBuf buf) {
     while (answers == null && setupBudget > 0 && p.state != S.PASS && buf.isReadable()) {
@@ -267,7 +292,10 @@ public final class RequestFraming extends ChannelDuplexHandler {
     ctx.fireChannelInactive();
   }
 
-  /** Puts {@link Answers} right after the HTTP/1.x response encoder, once there is one; true when done. */
+  /**
+   * Puts {@link Answers} right after the HTTP/1.x response encoder, once there is one; true when
+   * done.
+   */
   private boolean installAnswers(ChannelHandlerContext ctx) {
     ChannelHandlerContext enc = ctx.pipeline().context(HttpResponseEncoder.class);
     if (enc == null) return false;
@@ -299,7 +327,12 @@ public final class RequestFraming extends ChannelDuplexHandler {
   void headTimedOut(ChannelHandlerContext ctx, long millis) {
     if (headSeen || p.state == S.DEAD) return;
     p.state = S.DEAD;
-    refuse(ctx, 408, "Request Timeout", "the request head did not arrive within " + millis + "ms", p.passedOn);
+    refuse(
+        ctx,
+        408,
+        "Request Timeout",
+        "the request head did not arrive within " + millis + "ms",
+        p.passedOn);
   }
 
   /**
@@ -323,7 +356,8 @@ public final class RequestFraming extends ChannelDuplexHandler {
     if (r == null || (!answers.switched && answers.ended < r.owed)) return;
     refusal = null;
     if (answers.switched || answers.started > r.owed) {
-      // the connection left HTTP/1.x, or the offending request's own answer has begun: no room for a 400
+      // the connection left HTTP/1.x, or the offending request's own answer has begun: no room for
+      // a 400
       closing = true;
       r.ctx.close();
       return;
@@ -331,15 +365,27 @@ public final class RequestFraming extends ChannelDuplexHandler {
     reject(r.ctx, r.status, r.title, r.why);
   }
 
-  private record Refusal(ChannelHandlerContext ctx, int status, String title, String why, long owed) {}
+  private record Refusal(
+      ChannelHandlerContext ctx, int status, String title, String why, long owed) {}
 
   private void reject(ChannelHandlerContext ctx, int status, String title, String why) {
     if (closing) return;
     closing = true;
     String rid = rules.newRequestId();
     byte[] body = rules.problemJson(status, title, why, rid).getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 " + status + " " + title + "\r\nContent-Type: " + rules.problemContentType() + "\r\nCache-Control: no-store\r\n"
-        + "X-Request-Id: " + rid + "\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+    String head =
+        "HTTP/1.1 "
+            + status
+            + " "
+            + title
+            + "\r\nContent-Type: "
+            + rules.problemContentType()
+            + "\r\nCache-Control: no-store\r\n"
+            + "X-Request-Id: "
+            + rid
+            + "\r\nConnection: close\r\nContent-Length: "
+            + body.length
+            + "\r\n\r\n";
     ByteBuf out = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1), body);
     ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
   }

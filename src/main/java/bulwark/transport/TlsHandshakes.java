@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * TLS handshake durations of the data listener, from the accepted connection to the end of the
- * handshake, over every event loop. Lock-free counters; the admin API shows them, and each
- * {@link Listener} (the metrics) hears every handshake.
+ * handshake, over every event loop. Lock-free counters; the admin API shows them, and each {@link
+ * Listener} (the metrics) hears every handshake.
  */
 public final class TlsHandshakes {
   static final AttributeKey<Long> ACCEPTED = AttributeKey.valueOf("bulwark.acceptedNanos");
@@ -19,14 +19,20 @@ public final class TlsHandshakes {
   private static final LongAdder TOTAL_NANOS = new LongAdder();
   private static final AtomicLong MAX_NANOS = new AtomicLong();
 
-  private static final java.util.List<Listener> LISTENERS = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private static final java.util.List<Listener> LISTENERS =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private TlsHandshakes() {}
 
-  /** Hears each handshake of every data listener in this process, on its event loop: must not block. */
+  /**
+   * Hears each handshake of every data listener in this process, on its event loop: must not block.
+   */
   @FunctionalInterface
   public interface Listener {
-    /** {@code nanos} from the accepted connection to the end of the handshake; {@code ok} false when it failed. */
+    /**
+     * {@code nanos} from the accepted connection to the end of the handshake; {@code ok} false when
+     * it failed.
+     */
     void handshake(long nanos, boolean ok);
   }
 

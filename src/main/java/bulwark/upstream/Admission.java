@@ -6,7 +6,9 @@ package bulwark.upstream;
  * budget asked one by one. An admitted attempt owns what it took; a refusal holds nothing.
  */
 public sealed interface Admission {
-  /** Go ahead: the attempt holds its permits until it ends ({@link Attempt#end}) and is released. */
+  /**
+   * Go ahead: the attempt holds its permits until it ends ({@link Attempt#end}) and is released.
+   */
   record Admitted(Attempt attempt) implements Admission {}
 
   /**
@@ -25,7 +27,10 @@ public sealed interface Admission {
     BREAKER_OPEN,
     /** No target is available (all down, ejected or drained, or all tried already). */
     NO_TARGET,
-    /** A retry the policy does not allow: none configured, attempts used up, an outcome or status it does not retry, or a request that cannot be sent again. */
+    /**
+     * A retry the policy does not allow: none configured, attempts used up, an outcome or status it
+     * does not retry, or a request that cannot be sent again.
+     */
     NOT_RETRYABLE,
     /** A retry the policy allows, refused by the upstream's retry budget. */
     BUDGET_EXHAUSTED

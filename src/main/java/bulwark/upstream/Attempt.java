@@ -13,35 +13,57 @@ import java.util.Set;
  * permission of the breaker (if the upstream has one), the request's place in the upstream's
  * in-flight count (handed on to the retry, if one is admitted) and, while it waits for a
  * connection, a pending permit. It ends exactly once ({@link #end}) with an {@link Outcome}, which
- * feeds passive health, the breaker and the adaptive limit ({@link Outcome#CANCELLED} feeds
- * nothing and gives the breaker permission back), and lets go of the rest when released ({@link
- * #release}). Runs on the request's event loop; the shared state it touches is thread-safe.
+ * feeds passive health, the breaker and the adaptive limit ({@link Outcome#CANCELLED} feeds nothing
+ * and gives the breaker permission back), and lets go of the rest when released ({@link #release}).
+ * Runs on the request's event loop; the shared state it touches is thread-safe.
  */
 public final class Attempt {
   private final UpstreamRuntime upstream;
   private final String route;
   private final Target target;
   private final int number;
-  /** Requests in flight when this request was admitted (itself included), for the adaptive limit. */
+
+  /**
+   * Requests in flight when this request was admitted (itself included), for the adaptive limit.
+   */
   private final int inFlightAtStart;
-  /** This attempt holds the request's place in the upstream's in-flight count (until released, or handed to a retry). */
+
+  /**
+   * This attempt holds the request's place in the upstream's in-flight count (until released, or
+   * handed to a retry).
+   */
   private boolean holdsInFlight;
+
   /** The targets this request tried before this attempt; null for the first. */
   private final Set<Target> tried;
+
   /** The breaker permission, until the attempt ends; null when the upstream has no breaker. */
   private Breaker breaker;
+
   private boolean pending;
   private boolean started;
   private boolean released;
   private long startNanos;
+
   /** How the response head said the try went, null before a head was passed on. */
   private Outcome head;
+
   private long headNanos;
   private Outcome outcome;
   private long nanos;
 
-  /** An attempt that holds an in-flight place of {@code upstream}'s overload guard, taken by its admission. */
-  Attempt(UpstreamRuntime upstream, String route, Target target, Breaker breaker, int inFlightAtStart, int number, Set<Target> tried) {
+  /**
+   * An attempt that holds an in-flight place of {@code upstream}'s overload guard, taken by its
+   * admission.
+   */
+  Attempt(
+      UpstreamRuntime upstream,
+      String route,
+      Target target,
+      Breaker breaker,
+      int inFlightAtStart,
+      int number,
+      Set<Target> tried) {
     this.upstream = upstream;
     this.route = route;
     this.target = target;
@@ -82,7 +104,9 @@ public final class Attempt {
     upstream.overload().pendingDone();
   }
 
-  /** The attempt is sent: its clock starts and its target counts it (least_request) until released. */
+  /**
+   * The attempt is sent: its clock starts and its target counts it (least_request) until released.
+   */
   public void start() {
     if (started) return;
     started = true;
@@ -95,8 +119,8 @@ public final class Attempt {
   }
 
   /**
-   * The response head came and is passed on: the adaptive limit gets its sample now (the time to the
-   * head); the rest of the outcome waits for the end of the body ({@link #end}).
+   * The response head came and is passed on: the adaptive limit gets its sample now (the time to
+   * the head); the rest of the outcome waits for the end of the body ({@link #end}).
    */
   public void headArrived(Outcome head) {
     if (outcome != null || this.head != null) return;
@@ -113,8 +137,8 @@ public final class Attempt {
   /**
    * Ends the attempt with {@code o}, once: a later call does nothing and returns false. Health, the
    * breaker and the adaptive limit hear the outcome; a try whose head came is timed to its head
-   * unless its body failed ({@link Outcome#afterHead}). CANCELLED feeds none of them and gives
-   * the breaker permission back.
+   * unless its body failed ({@link Outcome#afterHead}). CANCELLED feeds none of them and gives the
+   * breaker permission back.
    */
   public boolean end(Outcome o) {
     if (outcome != null) return false;
@@ -142,26 +166,31 @@ public final class Attempt {
     return outcome;
   }
 
-  /** The attempt's duration as its outcome was recorded (to the head, or to the end); 0 before it ended. */
+  /**
+   * The attempt's duration as its outcome was recorded (to the head, or to the end); 0 before it
+   * ended.
+   */
   public long nanos() {
     return nanos;
   }
 
   /**
-   * Admits a retry of this (ended) attempt after {@code o} (with {@code status} for a response): the
-   * policy must retry it, {@code resendable} must say the request can be sent again, and then
+   * Admits a retry of this (ended) attempt after {@code o} (with {@code status} for a response):
+   * the policy must retry it, {@code resendable} must say the request can be sent again, and then
    * another target, a breaker permission and a share of the retry budget are taken, in that order,
    * so that a refusal spends nothing. The admitted retry takes over the request's in-flight place.
    */
   public Admission retry(Outcome o, int status, boolean resendable, HashOn.Source request) {
     RetryPolicy rp = upstream.retry();
-    if (rp == null || number >= rp.attempts() || !rp.retries(o, status) || !resendable) return Admission.refused(Refusal.NOT_RETRYABLE);
+    if (rp == null || number >= rp.attempts() || !rp.retries(o, status) || !resendable)
+      return Admission.refused(Refusal.NOT_RETRYABLE);
     Set<Target> exclude = tried == null ? new HashSet<>(4) : tried;
     exclude.add(target);
     Target next = upstream.pickFor(request, exclude);
     if (next == null) return Admission.refused(Refusal.NO_TARGET);
     Breaker b = upstream.breakerFor(route);
-    if (b != null && !b.tryAcquire()) return new Admission.Refused(Refusal.BREAKER_OPEN, b.retryAfterSeconds());
+    if (b != null && !b.tryAcquire())
+      return new Admission.Refused(Refusal.BREAKER_OPEN, b.retryAfterSeconds());
     if (!rp.budget().tryRetry()) {
       if (b != null) b.release();
       return Admission.refused(Refusal.BUDGET_EXHAUSTED);

@@ -4,14 +4,14 @@ import bulwark.upstream.target.Target;
 import java.util.Set;
 
 /**
- * Chooses a target for a request. One instance per upstream per config generation, built with
- * that upstream's target list, shared by all event-loop threads: must be thread-safe and lock-free
- * on pick().
+ * Chooses a target for a request. One instance per upstream per config generation, built with that
+ * upstream's target list, shared by all event-loop threads: must be thread-safe and lock-free on
+ * pick().
  *
- * <p>Every balancer skips targets that are not {@link Target#available() available} (DOWN,
- * ejected, drained or taken out) and weights traffic by weight × score / 100, where the score
- * (0 to 100) comes from active health checks. With every score at 100 (no active checks, or all
- * healthy) that costs one volatile read per candidate and no random draw, allocation or lock.
+ * <p>Every balancer skips targets that are not {@link Target#available() available} (DOWN, ejected,
+ * drained or taken out) and weights traffic by weight × score / 100, where the score (0 to 100)
+ * comes from active health checks. With every score at 100 (no active checks, or all healthy) that
+ * costs one volatile read per candidate and no random draw, allocation or lock.
  */
 public interface Balancer {
   /**

@@ -27,13 +27,16 @@ public final class Balancers {
 
   private Balancers() {}
 
-  /** @throws IllegalArgumentException on an unknown (or null) name */
+  /**
+   * @throws IllegalArgumentException on an unknown (or null) name
+   */
   public static Balancer newBalancer(String name, List<Target> targets) {
     return newBalancer(name, targets, HashOn.CLIENT_IP);
   }
 
   /**
-   * @param hashOn what a hashing balancer (consistent_hash) hashes a request on; the others ignore it
+   * @param hashOn what a hashing balancer (consistent_hash) hashes a request on; the others ignore
+   *     it
    * @throws IllegalArgumentException on an unknown (or null) name
    */
   public static Balancer newBalancer(String name, List<Target> targets, HashOn hashOn) {

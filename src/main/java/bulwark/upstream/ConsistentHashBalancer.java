@@ -7,10 +7,10 @@ import java.util.Set;
 
 /**
  * "consistent_hash": a hash ring with {@value #POINTS_PER_WEIGHT} × weight virtual nodes per
- * target, placed at hash(targetKey + "#" + i). A request key maps to the first point clockwise
- * from its hash; if that point's owner is unavailable the walk continues clockwise to the next
- * available owner. Points depend only on the target's key and weight, so removing a target moves
- * only the keys it owned. A null hashKey is balanced like "random".
+ * target, placed at hash(targetKey + "#" + i). A request key maps to the first point clockwise from
+ * its hash; if that point's owner is unavailable the walk continues clockwise to the next available
+ * owner. Points depend only on the target's key and weight, so removing a target moves only the
+ * keys it owned. A null hashKey is balanced like "random".
  *
  * <p>A target with a score under 100 keeps a fixed score% of the keys that land on it, chosen by a
  * hash of the key and the target, so a key's choice stays stable while scores do; the others walk
@@ -57,10 +57,12 @@ final class ConsistentHashBalancer implements Balancer {
       order[i] = i;
     }
     // ties (astronomically unlikely) are broken by target key so the ring is order independent
-    Arrays.sort(order, (x, y) -> {
-      int c = Long.compare(hashes[x], hashes[y]);
-      return c != 0 ? c : this.targets[idx[x]].key().compareTo(this.targets[idx[y]].key());
-    });
+    Arrays.sort(
+        order,
+        (x, y) -> {
+          int c = Long.compare(hashes[x], hashes[y]);
+          return c != 0 ? c : this.targets[idx[x]].key().compareTo(this.targets[idx[y]].key());
+        });
     this.points = new long[n];
     this.owners = new int[n];
     for (int i = 0; i < n; i++) {

@@ -6,7 +6,12 @@ package bulwark.upstream;
  * computes the key from the request ({@link Source}), so the proxy never does.
  */
 public record HashOn(Kind kind, String name) {
-  public enum Kind { CLIENT_IP, HEADER, COOKIE, PATH }
+  public enum Kind {
+    CLIENT_IP,
+    HEADER,
+    COOKIE,
+    PATH
+  }
 
   public static final HashOn CLIENT_IP = new HashOn(Kind.CLIENT_IP, null);
   public static final HashOn PATH = new HashOn(Kind.PATH, null);
@@ -34,7 +39,10 @@ public record HashOn(Kind kind, String name) {
     return s.equals("path") ? PATH : CLIENT_IP;
   }
 
-  /** The request's key, or null when it has none (no such header or cookie): then balanced like random. */
+  /**
+   * The request's key, or null when it has none (no such header or cookie): then balanced like
+   * random.
+   */
   public String keyOf(Source request) {
     return switch (kind) {
       case CLIENT_IP -> request.clientIp();

@@ -6,8 +6,8 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * "random": weighted random choice over the available targets, each weighted by weight × score
- * (by weight alone when every usable target scores 0).
+ * "random": weighted random choice over the available targets, each weighted by weight × score (by
+ * weight alone when every usable target scores 0).
  */
 final class RandomBalancer implements Balancer {
   private final Target[] targets;

@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * unavailable (or excluded) target's slot is skipped by advancing the counter, so the remaining
  * targets keep their exact relative weights.
  *
- * <p>Scores are applied by acceptance sampling: a target with a score under 100 keeps its slot
- * with probability score/100, otherwise the counter moves on, so its share of traffic is scaled
- * by score/100. When every usable target keeps being rejected (all scores very low), the one with
- * the best score seen is returned rather than nothing.
+ * <p>Scores are applied by acceptance sampling: a target with a score under 100 keeps its slot with
+ * probability score/100, otherwise the counter moves on, so its share of traffic is scaled by
+ * score/100. When every usable target keeps being rejected (all scores very low), the one with the
+ * best score seen is returned rather than nothing.
  */
 final class RoundRobinBalancer implements Balancer {
   static final int MAX_PERIOD = 1 << 16;

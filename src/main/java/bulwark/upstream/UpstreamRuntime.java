@@ -10,18 +10,18 @@ import bulwark.upstream.target.Outcome;
 import bulwark.upstream.target.Target;
 import bulwark.upstream.target.TargetStates;
 import bulwark.upstream.target.UpstreamEvents;
+import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import io.vertx.core.Vertx;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One upstream of one config generation: its targets (whose live state outlives reloads), its
- * balancer and its timeouts. A reload that leaves an upstream's config unchanged reuses this object,
- * and with it the upstream connection pools.
+ * balancer and its timeouts. A reload that leaves an upstream's config unchanged reuses this
+ * object, and with it the upstream connection pools.
  */
 public final class UpstreamRuntime {
   private final String name;
@@ -31,10 +31,13 @@ public final class UpstreamRuntime {
   private final HashOn hashOn;
   private final UpstreamHealth health;
   private final Clock clock;
+
   /** The upstream-scope breaker, or null (none, or scope route). */
   private final Breaker breaker;
+
   /** Route-scope breakers by route name, created on first use; kept while this runtime lives. */
   private final Map<String, Breaker> routeBreakers = new ConcurrentHashMap<>();
+
   private final RetryPolicy retry;
   private final OverloadGuard overload;
   private volatile boolean retired;
@@ -49,34 +52,53 @@ public final class UpstreamRuntime {
     this(name, config, states, clock, UpstreamEvents.NONE);
   }
 
-  /** @param events hears this upstream's breaker transitions */
-  public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states, Clock clock, UpstreamEvents events) {
+  /**
+   * @param events hears this upstream's breaker transitions
+   */
+  public UpstreamRuntime(
+      String name, UpstreamConfig config, TargetStates states, Clock clock, UpstreamEvents events) {
     this.name = name;
     this.events = events;
     this.clock = clock;
     this.config = config;
-    this.targets = config.targets().stream().map(t -> {
-      java.net.URI u = java.net.URI.create(t.url());
-      boolean ssl = "https".equals(u.getScheme());
-      int port = u.getPort() > 0 ? u.getPort() : ssl ? 443 : 80;
-      String host = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
-      String key = targetKey(host, port);
-      return new Target(key, host, port, ssl, t.weight(), states.stateFor(key));
-    }).toList();
+    this.targets =
+        config.targets().stream()
+            .map(
+                t -> {
+                  java.net.URI u = java.net.URI.create(t.url());
+                  boolean ssl = "https".equals(u.getScheme());
+                  int port = u.getPort() > 0 ? u.getPort() : ssl ? 443 : 80;
+                  String host =
+                      u.getHost().startsWith("[")
+                          ? u.getHost().substring(1, u.getHost().length() - 1)
+                          : u.getHost();
+                  String key = targetKey(host, port);
+                  return new Target(key, host, port, ssl, t.weight(), states.stateFor(key));
+                })
+            .toList();
     this.hashOn = HashOn.parse(config.hashOn());
     this.balancer = Balancers.newBalancer(config.balancer(), targets, hashOn);
     this.health = UpstreamHealth.of(name, config.healthCheck(), targets, config.tls());
     var cb = config.circuitBreaker();
-    this.breaker = cb != null && cb.scope() != BreakerScope.ROUTE ? new Breaker(name, name, cb, clock, events) : null;
+    this.breaker =
+        cb != null && cb.scope() != BreakerScope.ROUTE
+            ? new Breaker(name, name, cb, clock, events)
+            : null;
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry(), System::nanoTime);
     this.overload = new OverloadGuard(config.overload());
   }
 
-  /** The key ("host:port", "[v6]:port") of the target at {@code url}: the address its live state is kept under. */
+  /**
+   * The key ("host:port", "[v6]:port") of the target at {@code url}: the address its live state is
+   * kept under.
+   */
   public static String targetKey(String url) {
     java.net.URI u = java.net.URI.create(url);
     int port = u.getPort() > 0 ? u.getPort() : "https".equals(u.getScheme()) ? 443 : 80;
-    String host = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
+    String host =
+        u.getHost().startsWith("[")
+            ? u.getHost().substring(1, u.getHost().length() - 1)
+            : u.getHost();
     return targetKey(host, port);
   }
 
@@ -105,7 +127,9 @@ public final class UpstreamRuntime {
     return hashOn;
   }
 
-  /** The SNI and verified name for https targets when it differs from their URL's host, else null. */
+  /**
+   * The SNI and verified name for https targets when it differs from their URL's host, else null.
+   */
   public String serverName() {
     return config.tls() == null ? null : config.tls().serverName();
   }
@@ -123,7 +147,9 @@ public final class UpstreamRuntime {
     return retry != null && retry.perTryMillis() > 0 ? retry.perTryMillis() : responseMillis();
   }
 
-  /** Set when a reload replaced this upstream; its connection pools are then shut down gracefully. */
+  /**
+   * Set when a reload replaced this upstream; its connection pools are then shut down gracefully.
+   */
   public boolean retired() {
     return retired;
   }
@@ -133,7 +159,9 @@ public final class UpstreamRuntime {
     health.stop();
   }
 
-  /** Starts background work (active health checks). Called once the table holding it is published. */
+  /**
+   * Starts background work (active health checks). Called once the table holding it is published.
+   */
   public void start(Vertx vertx) {
     health.start(vertx);
   }
@@ -145,21 +173,26 @@ public final class UpstreamRuntime {
   /**
    * Admits a request to this upstream, for its first attempt: a place in the in-flight count
    * (overload), the retry budget's count of requests, a breaker permission (refused when {@code
-   * breakerForcedOpen}: remediation's useFallback), then a target. Each step that refuses gives back
-   * what the earlier ones took.
+   * breakerForcedOpen}: remediation's useFallback), then a target. Each step that refuses gives
+   * back what the earlier ones took.
    *
    * @param route the route's name, for route-scope breakers
    * @param request what consistent_hash hashes on
    */
   public Admission admit(String route, HashOn.Source request, boolean breakerForcedOpen) {
     OverloadGuard.Refusal over = overload.tryAcquire();
-    if (over != null) return Admission.refused(over == OverloadGuard.Refusal.IN_FLIGHT ? Admission.Refusal.IN_FLIGHT : Admission.Refusal.ADAPTIVE);
+    if (over != null)
+      return Admission.refused(
+          over == OverloadGuard.Refusal.IN_FLIGHT
+              ? Admission.Refusal.IN_FLIGHT
+              : Admission.Refusal.ADAPTIVE);
     int inFlightAtStart = overload.inFlight();
     if (retry != null) retry.budget().onRequest();
     Breaker b = breakerFor(route);
     if (breakerForcedOpen || b != null && !b.tryAcquire()) {
       overload.release();
-      return new Admission.Refused(Admission.Refusal.BREAKER_OPEN, b == null ? 1 : b.retryAfterSeconds());
+      return new Admission.Refused(
+          Admission.Refusal.BREAKER_OPEN, b == null ? 1 : b.retryAfterSeconds());
     }
     Target t = pickFor(request, Set.of());
     if (t == null) {
@@ -198,11 +231,13 @@ public final class UpstreamRuntime {
     if (breaker != null) return breaker;
     var cb = config.circuitBreaker();
     if (cb == null) return null;
-    return routeBreakers.computeIfAbsent(route, r -> {
-      Breaker b = new Breaker(name + "/" + r, name, cb, clock, events);
-      if (breakersForced) b.force(true);
-      return b;
-    });
+    return routeBreakers.computeIfAbsent(
+        route,
+        r -> {
+          Breaker b = new Breaker(name + "/" + r, name, cb, clock, events);
+          if (breakersForced) b.force(true);
+          return b;
+        });
   }
 
   /**
@@ -229,7 +264,10 @@ public final class UpstreamRuntime {
     return overload;
   }
 
-  /** Breakers, overload and retry budget state, for the admin API (merged into each upstream's JSON). */
+  /**
+   * Breakers, overload and retry budget state, for the admin API (merged into each upstream's
+   * JSON).
+   */
   public Map<String, Object> resilienceInfo() {
     Map<String, Object> out = new LinkedHashMap<>();
     if (breaker != null) {
@@ -247,7 +285,13 @@ public final class UpstreamRuntime {
     if (overload.adaptiveLimit() >= 0) o.put("adaptiveLimit", overload.adaptiveLimit());
     out.put("overload", o);
     if (retry != null) {
-      out.put("retryBudget", Map.of("retriesInWindow", retry.budget().retriesInWindow(), "allowedInWindow", retry.budget().allowed()));
+      out.put(
+          "retryBudget",
+          Map.of(
+              "retriesInWindow",
+              retry.budget().retriesInWindow(),
+              "allowedInWindow",
+              retry.budget().allowed()));
     }
     return out;
   }

@@ -35,7 +35,14 @@ class KafkaAuditIT {
 
   @BeforeAll
   static void startBroker() throws Exception {
-    kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build()).build();
+    kafka =
+        new KafkaClusterTestKit.Builder(
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .build())
+            .build();
     kafka.format();
     kafka.startup();
     kafka.waitForReadyBrokers();
@@ -49,15 +56,19 @@ class KafkaAuditIT {
   }
 
   private static String config(String auditSection) {
-    return AuditIT.head("""
+    return AuditIT.head(
+            """
           metrics: { enabled: true }
           audit:
-        %s""".formatted(auditSection)) + """
+        %s"""
+                .formatted(auditSection))
+        + """
         upstreams:
           u: { targets: [ { url: %s } ] }
         routes:
           - { name: r, match: { path: /r/** }, upstream: u }
-        """.formatted(up.url());
+        """
+            .formatted(up.url());
   }
 
   private static double count(MeterRegistry r, String name, String sink) {
@@ -72,13 +83,23 @@ class KafkaAuditIT {
       admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
     }
     int n = 30;
-    try (RunningGateway gw = RunningGateway.start(config("""
+    try (RunningGateway gw =
+        RunningGateway.start(
+            config(
+                """
             kafka: { bootstrapServers: "%s", topic: "%s" }
-        """.formatted(kafka.bootstrapServers(), topic)))) {
+        """
+                    .formatted(kafka.bootstrapServers(), topic)))) {
       for (int i = 0; i < n; i++) {
-        assertThat(TestSupport.get(gw.adminUrl("/p" + i), "Authorization", "Bearer wrong-" + i).statusCode()).isEqualTo(401);
+        assertThat(
+                TestSupport.get(gw.adminUrl("/p" + i), "Authorization", "Bearer wrong-" + i)
+                    .statusCode())
+            .isEqualTo(401);
       }
-      gw.gateway.observability().audit().event("remediation.applied", Map.of("bulwark.remediation.action", "shed_load"));
+      gw.gateway
+          .observability()
+          .audit()
+          .event("remediation.applied", Map.of("bulwark.remediation.action", "shed_load"));
 
       List<ConsumerRecord<String, String>> got = consume(topic, n + 1);
       AuditLog audit = (AuditLog) gw.gateway.observability().audit();
@@ -87,7 +108,9 @@ class KafkaAuditIT {
         assertThat(rec.key()).isEqualTo(audit.serviceId());
         events.add(new JsonObject(rec.value()));
       }
-      assertThat(got.stream().map(ConsumerRecord::partition).distinct()).as("one key, one partition").hasSize(1);
+      assertThat(got.stream().map(ConsumerRecord::partition).distinct())
+          .as("one key, one partition")
+          .hasSize(1);
       for (int i = 0; i < n; i++) {
         JsonObject e = events.get(i);
         assertThat(e.getString("event.action")).isEqualTo("admin.call");
@@ -102,16 +125,24 @@ class KafkaAuditIT {
       assertThat(last.getString("event.category")).isEqualTo("configuration");
       assertThat(last.getString("bulwark.remediation.action")).isEqualTo("shed_load");
       assertThat(last.getLong("event.sequence")).isEqualTo(n + 1L);
-      assertThat(String.join("\n", got.stream().map(ConsumerRecord::value).toList())).doesNotContain("wrong-").doesNotContain(TOKEN);
+      assertThat(String.join("\n", got.stream().map(ConsumerRecord::value).toList()))
+          .doesNotContain("wrong-")
+          .doesNotContain(TOKEN);
 
       MeterRegistry reg = gw.gateway.observability().registry();
-      await().atMost(Duration.ofSeconds(20)).until(() -> count(reg, "bulwark.audit.events", "kafka") == n + 1);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> count(reg, "bulwark.audit.events", "kafka") == n + 1);
       assertThat(count(reg, "bulwark.audit.events.dropped", "kafka")).isZero();
-      assertThat(gw.gateway.observability().prometheus().scrape()).contains("bulwark_audit_events_total{sink=\"kafka\"} 31.0");
+      assertThat(gw.gateway.observability().prometheus().scrape())
+          .contains("bulwark_audit_events_total{sink=\"kafka\"} 31.0");
     }
   }
 
-  /** Reads {@code n} records of {@code topic} from the start, in partition order (no consumer group: one broker). */
+  /**
+   * Reads {@code n} records of {@code topic} from the start, in partition order (no consumer group:
+   * one broker).
+   */
   private static List<ConsumerRecord<String, String>> consume(String topic, int n) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -120,13 +151,19 @@ class KafkaAuditIT {
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     List<ConsumerRecord<String, String>> got = new ArrayList<>();
     try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
-      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+      List<TopicPartition> parts =
+          c.partitionsFor(topic).stream()
+              .map(i -> new TopicPartition(topic, i.partition()))
+              .toList();
       c.assign(parts);
       c.seekToBeginning(parts);
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        c.poll(Duration.ofMillis(200)).forEach(got::add);
-        return got.size() >= n;
-      });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                c.poll(Duration.ofMillis(200)).forEach(got::add);
+                return got.size() >= n;
+              });
     }
     assertThat(got).hasSize(n);
     return got;
@@ -135,19 +172,29 @@ class KafkaAuditIT {
   @Test
   void withTheBrokerUnreachableRequestsSucceedAndEventsAreDroppedAndCounted() throws Exception {
     int closed = TestSupport.freePort();
-    try (RunningGateway gw = RunningGateway.start(config("""
+    try (RunningGateway gw =
+        RunningGateway.start(
+            config(
+                """
             queueSize: 2
             kafka: { bootstrapServers: "127.0.0.1:%d", maxBlock: 500ms, closeTimeout: 500ms }
-        """.formatted(closed)))) {
+        """
+                    .formatted(closed)))) {
       int n = 20;
       for (int i = 0; i < n; i++) {
-        assertThat(TestSupport.get(gw.adminUrl("/p" + i), "Authorization", "Bearer wrong").statusCode()).isEqualTo(401);
+        assertThat(
+                TestSupport.get(gw.adminUrl("/p" + i), "Authorization", "Bearer wrong")
+                    .statusCode())
+            .isEqualTo(401);
         assertThat(TestSupport.get(gw.url("/r/" + i)).statusCode()).isEqualTo(200);
       }
       MeterRegistry reg = gw.gateway.observability().registry();
-      await().atMost(Duration.ofSeconds(30)).until(() -> count(reg, "bulwark.audit.events.dropped", "kafka") == n);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> count(reg, "bulwark.audit.events.dropped", "kafka") == n);
       assertThat(count(reg, "bulwark.audit.events", "kafka")).isZero();
-      assertThat(gw.gateway.observability().prometheus().scrape()).contains("bulwark_audit_events_dropped_total{sink=\"kafka\"} 20.0");
+      assertThat(gw.gateway.observability().prometheus().scrape())
+          .contains("bulwark_audit_events_dropped_total{sink=\"kafka\"} 20.0");
     }
   }
 }

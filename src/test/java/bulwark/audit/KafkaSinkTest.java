@@ -11,8 +11,21 @@ import org.junit.jupiter.api.Test;
 class KafkaSinkTest {
   @Test
   void theProducerIsIdempotentWithAcksAllWhateverTheExtrasSay() {
-    AuditKafkaConfig cfg = new AuditKafkaConfig("k1:9092", "t", Duration.ofSeconds(3), Duration.ofSeconds(5),
-        Map.of("security.protocol", "SSL", "acks", "1", "enable.idempotence", "false", "max.block.ms", "60000"));
+    AuditKafkaConfig cfg =
+        new AuditKafkaConfig(
+            "k1:9092",
+            "t",
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(5),
+            Map.of(
+                "security.protocol",
+                "SSL",
+                "acks",
+                "1",
+                "enable.idempotence",
+                "false",
+                "max.block.ms",
+                "60000"));
     Properties p = KafkaSink.producerProperties(cfg, "bulwark-audit-x");
     assertThat(p.getProperty("enable.idempotence")).isEqualTo("true");
     assertThat(p.getProperty("acks")).isEqualTo("all");

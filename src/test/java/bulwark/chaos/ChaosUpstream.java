@@ -16,9 +16,12 @@ public final class ChaosUpstream {
     String name = args[1];
     Vertx vertx = Vertx.vertx();
     String body = "{\"upstream\":\"" + name + "\",\"status\":\"UP\"}";
-    vertx.createHttpServer()
-        .requestHandler(req -> req.response().putHeader("Content-Type", "application/json").end(body))
-        .listen(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    vertx
+        .createHttpServer()
+        .requestHandler(
+            req -> req.response().putHeader("Content-Type", "application/json").end(body))
+        .listen(port, "127.0.0.1")
+        .await(10, TimeUnit.SECONDS);
     System.out.println("ready");
     System.out.flush();
     Thread.currentThread().join();

@@ -33,13 +33,17 @@ class CliTest {
   void validateAcceptsTheDemoConfigWithAOneLineSummary() {
     Run r = run("validate", "-c", "examples/demo.yaml");
     assertThat(r.code()).isZero();
-    assertThat(r.out().strip()).contains("valid (4 routes, 3 upstreams, 1 middleware;").doesNotContain("\n");
+    assertThat(r.out().strip())
+        .contains("valid (4 routes, 3 upstreams, 1 middleware;")
+        .doesNotContain("\n");
   }
 
   @Test
   void validateCountsInCorrectPlurals(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("one.yaml");
-    Files.writeString(f, """
+    Files.writeString(
+        f,
+        """
         upstreams:
           users: { targets: [ { url: http://127.0.0.1:8081 } ] }
         routes:
@@ -66,7 +70,8 @@ class CliTest {
     String before = Files.readString(example);
     Path copy = DemoCommand.scratchCopy(example);
     try {
-      assertThat(copy.toAbsolutePath().getParent()).isNotEqualTo(example.toAbsolutePath().getParent());
+      assertThat(copy.toAbsolutePath().getParent())
+          .isNotEqualTo(example.toAbsolutePath().getParent());
       assertThat(copy.getFileName().toString()).isEqualTo("demo.yaml");
       assertThat(Files.readString(copy)).isEqualTo(before);
       Files.writeString(copy, "edited\n");
@@ -80,7 +85,9 @@ class CliTest {
   @Test
   void validatePrintsEveryErrorWithItsPathAndExits2(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("bad.yaml");
-    Files.writeString(f, """
+    Files.writeString(
+        f,
+        """
         server:
           listen: "127.0.0.1:8080"
           limits: { maxBodyBytes: 10MB }

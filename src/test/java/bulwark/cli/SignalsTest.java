@@ -11,7 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The signal handlers are in place before the gateway starts; what they receive meanwhile is not lost. */
+/**
+ * The signal handlers are in place before the gateway starts; what they receive meanwhile is not
+ * lost.
+ */
 class SignalsTest {
   @Test
   void signalsThatComeWhileTheGatewayStartsAreActedOnOnceItHasStarted() throws Exception {
@@ -20,7 +23,9 @@ class SignalsTest {
     s.stop();
     List<String> reloads = new CopyOnWriteArrayList<>();
     AtomicInteger shutdowns = new AtomicInteger();
-    s.await(new RunCommand.Signals.Actions(reloads::add, shutdowns::incrementAndGet)); // returns once drained
+    s.await(
+        new RunCommand.Signals.Actions(
+            reloads::add, shutdowns::incrementAndGet)); // returns once drained
     assertThat(shutdowns).hasValue(1);
     await().atMost(Duration.ofSeconds(30)).until(() -> reloads.size() == 1);
     assertThat(reloads).containsExactly("SIGHUP");
@@ -33,22 +38,28 @@ class SignalsTest {
     CountDownLatch finishDrain = new CountDownLatch(1);
     AtomicInteger shutdowns = new AtomicInteger();
     CountDownLatch returned = new CountDownLatch(1);
-    Thread main = Thread.ofPlatform().start(() -> {
-      try {
-        s.await(new RunCommand.Signals.Actions(r -> { }, () -> {
-          shutdowns.incrementAndGet();
-          draining.countDown();
-          try {
-            finishDrain.await(60, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }));
-        returned.countDown();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    Thread main =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    s.await(
+                        new RunCommand.Signals.Actions(
+                            r -> {},
+                            () -> {
+                              shutdowns.incrementAndGet();
+                              draining.countDown();
+                              try {
+                                finishDrain.await(60, TimeUnit.SECONDS);
+                              } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                              }
+                            }));
+                    returned.countDown();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
     await().atMost(Duration.ofSeconds(30)).until(() -> main.getState() == Thread.State.WAITING);
     s.stop();
     assertThat(draining.await(30, TimeUnit.SECONDS)).isTrue();

@@ -37,7 +37,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ConfigDocsTest {
   private static final Path DOCS = Path.of("docs");
-  private static final Set<Class<?>> SCALAR_RECORDS = Set.of(ByteSize.class, Percent.class, Rate.class, RateLimitKeySpec.class, RetryOn.class);
+  private static final Set<Class<?>> SCALAR_RECORDS =
+      Set.of(ByteSize.class, Percent.class, Rate.class, RateLimitKeySpec.class, RetryOn.class);
 
   // ------------------------------------------------------------------ the committed files
 
@@ -47,9 +48,13 @@ class ConfigDocsTest {
 
     for (String name : List.of(ConfigDocs.SCHEMA_FILE, ConfigDocs.MARKDOWN_FILE)) {
       Path committed = DOCS.resolve(name);
-      String why = "docs/" + name + " is out of date with the config records: run `make docs` and commit the result";
+      String why =
+          "docs/"
+              + name
+              + " is out of date with the config records: run `make docs` and commit the result";
       assertThat(committed).as(why).isRegularFile();
-      assertThat(Files.readString(tmp.resolve(name), StandardCharsets.UTF_8)).as(why)
+      assertThat(Files.readString(tmp.resolve(name), StandardCharsets.UTF_8))
+          .as(why)
           .isEqualTo(Files.readString(committed, StandardCharsets.UTF_8));
       assertThat(Files.mismatch(tmp.resolve(name), committed)).as(why).isEqualTo(-1L);
     }
@@ -57,7 +62,10 @@ class ConfigDocsTest {
 
   @Test
   void generationIsDeterministic() {
-    assertThat(ConfigDocs.schema()).isEqualTo(ConfigDocs.schema()).doesNotContain("\r").endsWith("}\n");
+    assertThat(ConfigDocs.schema())
+        .isEqualTo(ConfigDocs.schema())
+        .doesNotContain("\r")
+        .endsWith("}\n");
     assertThat(ConfigDocs.markdown()).isEqualTo(ConfigDocs.markdown()).doesNotContain("\r");
   }
 
@@ -66,7 +74,8 @@ class ConfigDocsTest {
   @Test
   void everyRecordIsADefinitionWithExactlyItsComponentsUnderTheirYamlKeys() throws Exception {
     JsonNode schema = schema();
-    assertThat(schema.path("$schema").asText()).isEqualTo("https://json-schema.org/draft/2020-12/schema");
+    assertThat(schema.path("$schema").asText())
+        .isEqualTo("https://json-schema.org/draft/2020-12/schema");
     assertThat(schema.path("$ref").asText()).isEqualTo("#/$defs/BulwarkConfig");
 
     Set<Class<?>> records = records();
@@ -76,13 +85,23 @@ class ConfigDocsTest {
       JsonNode def = schema.path("$defs").path(r.getSimpleName());
       assertThat(def.path("type").asText()).as(r.getSimpleName()).isEqualTo("object");
       assertThat(def.path("description").asText()).as(r.getSimpleName()).isNotBlank();
-      assertThat(def.path("additionalProperties").isBoolean() && !def.path("additionalProperties").booleanValue())
-          .as("%s has additionalProperties: false", r.getSimpleName()).isTrue();
-      List<String> keys = Arrays.stream(r.getRecordComponents()).map(ConfigDocsTest::yamlKey).toList();
-      assertThat(fieldNames(def.path("properties"))).as(r.getSimpleName()).containsExactlyElementsOf(keys);
-      List<String> required = Arrays.stream(r.getRecordComponents())
-          .filter(rc -> rc.getAnnotation(Doc.class).required()).map(ConfigDocsTest::yamlKey).toList();
-      assertThat(def.has("required") ? elements(def.get("required")) : List.of()).as(r.getSimpleName() + " required")
+      assertThat(
+              def.path("additionalProperties").isBoolean()
+                  && !def.path("additionalProperties").booleanValue())
+          .as("%s has additionalProperties: false", r.getSimpleName())
+          .isTrue();
+      List<String> keys =
+          Arrays.stream(r.getRecordComponents()).map(ConfigDocsTest::yamlKey).toList();
+      assertThat(fieldNames(def.path("properties")))
+          .as(r.getSimpleName())
+          .containsExactlyElementsOf(keys);
+      List<String> required =
+          Arrays.stream(r.getRecordComponents())
+              .filter(rc -> rc.getAnnotation(Doc.class).required())
+              .map(ConfigDocsTest::yamlKey)
+              .toList();
+      assertThat(def.has("required") ? elements(def.get("required")) : List.of())
+          .as(r.getSimpleName() + " required")
           .containsExactlyElementsOf(required);
       for (RecordComponent rc : r.getRecordComponents()) {
         checkProperty(rc, def.path("properties").path(yamlKey(rc)));
@@ -95,14 +114,17 @@ class ConfigDocsTest {
     String what = rc.getDeclaringRecord().getSimpleName() + "." + rc.getName();
     assertThat(d).as(what + " has @Doc").isNotNull();
     if (!d.later().isEmpty()) {
-      assertThat(p.path("description").asText()).as(what)
-          .contains(d.value()).contains("Not supported yet (arrives with the " + d.later() + " capability)");
+      assertThat(p.path("description").asText())
+          .as(what)
+          .contains(d.value())
+          .contains("Not supported yet (arrives with the " + d.later() + " capability)");
       assertThat(p.has("type") || p.has("$ref")).as(what + " is not described as usable").isFalse();
       return;
     }
     assertThat(p.path("description").asText()).as(what).startsWith(d.value());
     if (!d.dflt().isEmpty()) {
-      if (d.dflt().startsWith("[")) assertThat(p.path("default")).as(what + " default").isEqualTo(Binder.listDefault(d.dflt()));
+      if (d.dflt().startsWith("["))
+        assertThat(p.path("default")).as(what + " default").isEqualTo(Binder.listDefault(d.dflt()));
       else assertThat(p.path("default").asText()).as(what + " default").isEqualTo(d.dflt());
     } else {
       assertThat(p.has("default")).as(what + " has no default").isFalse();
@@ -115,14 +137,17 @@ class ConfigDocsTest {
       if (pt.getRawType() == List.class) {
         assertThat(p.path("type").asText()).as(what).isEqualTo("array");
         if (d != null && d.unit().equals(ConfigDocs.STRINGS_OR_STATUSES)) {
-          assertThat(elements(p.path("items").path("type"))).as(what).containsExactly("string", "integer");
+          assertThat(elements(p.path("items").path("type")))
+              .as(what)
+              .containsExactly("string", "integer");
           return;
         }
         checkType(pt.getActualTypeArguments()[0], null, p.path("items"), what + "[]");
       } else {
         assertThat(pt.getRawType()).isEqualTo(Map.class);
         assertThat(p.path("type").asText()).as(what).isEqualTo("object");
-        checkType(pt.getActualTypeArguments()[1], null, p.path("additionalProperties"), what + ".*");
+        checkType(
+            pt.getActualTypeArguments()[1], null, p.path("additionalProperties"), what + ".*");
       }
       return;
     }
@@ -130,11 +155,15 @@ class ConfigDocsTest {
     if (c == String.class || c == RateLimitKeySpec.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("string");
       List<String> oneOf = d == null ? List.of() : List.of(d.oneOf());
-      assertThat(p.has("enum") ? elements(p.get("enum")) : List.of()).as(what + " enum").containsExactlyElementsOf(oneOf);
+      assertThat(p.has("enum") ? elements(p.get("enum")) : List.of())
+          .as(what + " enum")
+          .containsExactlyElementsOf(oneOf);
     } else if (c.isEnum()) {
       assertThat(ConfigName.class).as(what + " is written as a name").isAssignableFrom(c);
       assertThat(p.path("type").asText()).as(what).isEqualTo("string");
-      assertThat(elements(p.get("enum"))).as(what + " enum").containsExactlyElementsOf(configNames(c));
+      assertThat(elements(p.get("enum")))
+          .as(what + " enum")
+          .containsExactlyElementsOf(configNames(c));
     } else if (c == boolean.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("boolean");
     } else if (c == int.class || c == long.class || c == Integer.class) {
@@ -155,8 +184,10 @@ class ConfigDocsTest {
     } else if (c == ByteSize.class) {
       assertThat(elements(p.path("type"))).as(what).containsExactlyInAnyOrder("integer", "string");
       Pattern size = Pattern.compile(p.path("pattern").asText());
-      assertThat(Stream.of("512", "512B", "16KiB", "10MiB", "1GiB")).allMatch(s -> size.matcher(s).find());
-      assertThat(Stream.of("10MB", "10M", "1.5GiB", "16 KiB")).noneMatch(s -> size.matcher(s).find());
+      assertThat(Stream.of("512", "512B", "16KiB", "10MiB", "1GiB"))
+          .allMatch(s -> size.matcher(s).find());
+      assertThat(Stream.of("10MB", "10M", "1.5GiB", "16 KiB"))
+          .noneMatch(s -> size.matcher(s).find());
     } else if (c.isRecord()) {
       assertThat(p.path("$ref").asText()).as(what).isEqualTo("#/$defs/" + c.getSimpleName());
     } else {
@@ -172,7 +203,8 @@ class ConfigDocsTest {
   void noSchemaPropertyExistsOutsideTheRecordDefinitions() throws Exception {
     List<String> propertiesAt = new ArrayList<>();
     collectProperties(schema(), "", propertiesAt);
-    assertThat(propertiesAt).isNotEmpty()
+    assertThat(propertiesAt)
+        .isNotEmpty()
         .allSatisfy(at -> assertThat(at).matches("/\\$defs/[A-Za-z]+/properties"))
         .hasSize(records().size());
   }
@@ -194,8 +226,24 @@ class ConfigDocsTest {
   void theSchemaUsesOnlyKeywordsThisTestValidates() throws Exception {
     Set<String> used = new LinkedHashSet<>();
     keywords(schema(), used);
-    assertThat(used).isSubsetOf("$schema", "title", "description", "$ref", "$defs", "type", "properties", "required",
-        "additionalProperties", "items", "enum", "pattern", "minimum", "minProperties", "maxProperties", "default");
+    assertThat(used)
+        .isSubsetOf(
+            "$schema",
+            "title",
+            "description",
+            "$ref",
+            "$defs",
+            "type",
+            "properties",
+            "required",
+            "additionalProperties",
+            "items",
+            "enum",
+            "pattern",
+            "minimum",
+            "minProperties",
+            "maxProperties",
+            "default");
   }
 
   private static void keywords(JsonNode schema, Set<String> out) {
@@ -208,7 +256,7 @@ class ConfigDocsTest {
         case "additionalProperties" -> {
           if (e.getValue().isObject()) keywords(e.getValue(), out);
         }
-        default -> { }
+        default -> {}
       }
     }
   }
@@ -226,25 +274,39 @@ class ConfigDocsTest {
     return Stream.of(
         Arguments.of(users + "    balancr: round_robin\n", "upstreams.users.balancr"),
         Arguments.of(users + "    balancer: fastest\n", "upstreams.users.balancer"),
-        Arguments.of(users + "    maxConnectionsPerTarget: many\n", "upstreams.users.maxConnectionsPerTarget"),
-        Arguments.of("server:\n  limits:\n    idleTimeout: 5 seconds\n", "server.limits.idleTimeout"),
+        Arguments.of(
+            users + "    maxConnectionsPerTarget: many\n",
+            "upstreams.users.maxConnectionsPerTarget"),
+        Arguments.of(
+            "server:\n  limits:\n    idleTimeout: 5 seconds\n", "server.limits.idleTimeout"),
         Arguments.of("server:\n  limits:\n    maxBodyBytes: 10MB\n", "server.limits.maxBodyBytes"),
         Arguments.of("server:\n  trustedProxies: 10.0.0.0/8\n", "server.trustedProxies"),
         Arguments.of("middlewares:\n  nothing: {}\n", "middlewares.nothing"),
-        Arguments.of(users + "routes:\n  - { name: a, match: { path: /a } }\n", "routes[0].upstream"),
-        Arguments.of(users + "groups:\n  - routes: [ { name: a, match: { path: /a }, upstream: users } ]\n", "groups[0].prefix"));
+        Arguments.of(
+            users + "routes:\n  - { name: a, match: { path: /a } }\n", "routes[0].upstream"),
+        Arguments.of(
+            users + "groups:\n  - routes: [ { name: a, match: { path: /a }, upstream: users } ]\n",
+            "groups[0].prefix"));
   }
 
   @ParameterizedTest(name = "{1}")
   @MethodSource("mistakes")
-  void theSchemaAndTheLoaderRejectTheSameMistakeAtTheSamePath(String yaml, String path) throws Exception {
-    assertThat(validate(new YAMLMapper().readTree(yaml))).as("schema errors").isNotEmpty()
+  void theSchemaAndTheLoaderRejectTheSameMistakeAtTheSamePath(String yaml, String path)
+      throws Exception {
+    assertThat(validate(new YAMLMapper().readTree(yaml)))
+        .as("schema errors")
+        .isNotEmpty()
         .allSatisfy(e -> assertThat(e).startsWith(path + ":"));
-    assertThat(ConfigTesting.errors(yaml)).as("loader errors").isNotEmpty()
+    assertThat(ConfigTesting.errors(yaml))
+        .as("loader errors")
+        .isNotEmpty()
         .allSatisfy(e -> assertThat(e).startsWith(path + ":"));
   }
 
-  /** The errors of {@code value} against docs/bulwark.schema.json, for the keywords the generator uses. */
+  /**
+   * The errors of {@code value} against docs/bulwark.schema.json, for the keywords the generator
+   * uses.
+   */
   static List<String> validate(JsonNode value) throws Exception {
     JsonNode root = schema();
     List<String> out = new ArrayList<>();
@@ -252,7 +314,8 @@ class ConfigDocsTest {
     return out;
   }
 
-  private static void validate(JsonNode schema, JsonNode v, String path, JsonNode root, List<String> out) {
+  private static void validate(
+      JsonNode schema, JsonNode v, String path, JsonNode root, List<String> out) {
     if (schema.has("$ref")) {
       String ref = schema.get("$ref").asText();
       assertThat(ref).startsWith("#/$defs/");
@@ -261,20 +324,29 @@ class ConfigDocsTest {
       validate(target, v, path, root, out);
     }
     if (schema.has("type")) {
-      List<String> types = schema.get("type").isArray() ? elements(schema.get("type")) : List.of(schema.get("type").asText());
+      List<String> types =
+          schema.get("type").isArray()
+              ? elements(schema.get("type"))
+              : List.of(schema.get("type").asText());
       if (types.stream().noneMatch(t -> isOfType(v, t))) {
         out.add(path + ": expected " + types + ", got " + v.getNodeType());
         return;
       }
     }
-    if (schema.has("enum") && !elements(schema.get("enum")).contains(v.asText())) out.add(path + ": not one of " + schema.get("enum"));
-    if (schema.has("pattern") && v.isTextual() && !Pattern.compile(schema.get("pattern").asText()).matcher(v.asText()).find()) {
+    if (schema.has("enum") && !elements(schema.get("enum")).contains(v.asText()))
+      out.add(path + ": not one of " + schema.get("enum"));
+    if (schema.has("pattern")
+        && v.isTextual()
+        && !Pattern.compile(schema.get("pattern").asText()).matcher(v.asText()).find()) {
       out.add(path + ": '" + v.asText() + "' does not match " + schema.get("pattern").asText());
     }
-    if (schema.has("minimum") && v.isNumber() && v.asDouble() < schema.get("minimum").asDouble()) out.add(path + ": below minimum");
+    if (schema.has("minimum") && v.isNumber() && v.asDouble() < schema.get("minimum").asDouble())
+      out.add(path + ": below minimum");
     if (v.isObject()) {
-      if (schema.has("minProperties") && v.size() < schema.get("minProperties").asInt()) out.add(path + ": too few keys");
-      if (schema.has("maxProperties") && v.size() > schema.get("maxProperties").asInt()) out.add(path + ": too many keys");
+      if (schema.has("minProperties") && v.size() < schema.get("minProperties").asInt())
+        out.add(path + ": too few keys");
+      if (schema.has("maxProperties") && v.size() > schema.get("maxProperties").asInt())
+        out.add(path + ": too many keys");
       JsonNode props = schema.path("properties");
       JsonNode extra = schema.get("additionalProperties");
       for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
@@ -295,7 +367,8 @@ class ConfigDocsTest {
       }
     }
     if (v.isArray() && schema.has("items")) {
-      for (int i = 0; i < v.size(); i++) validate(schema.get("items"), v.get(i), path + "[" + i + "]", root, out);
+      for (int i = 0; i < v.size(); i++)
+        validate(schema.get("items"), v.get(i), path + "[" + i + "]", root, out);
     }
   }
 
@@ -331,22 +404,30 @@ class ConfigDocsTest {
         current = null;
       }
     }
-    List<List<String>> expected = records().stream()
-        .map(r -> Arrays.stream(r.getRecordComponents()).map(ConfigDocsTest::yamlKey).toList()).toList();
+    List<List<String>> expected =
+        records().stream()
+            .map(r -> Arrays.stream(r.getRecordComponents()).map(ConfigDocsTest::yamlKey).toList())
+            .toList();
     assertThat(tables).containsExactlyInAnyOrderElementsOf(expected);
 
     for (Class<?> r : records()) {
       for (RecordComponent rc : r.getRecordComponents()) {
         Doc d = rc.getAnnotation(Doc.class);
-        // some keys (e.g. headers, middlewares) name fields of several records: one of the rows is this one
-        assertThat(rowsByKey.get(yamlKey(rc))).as(r.getSimpleName() + "." + rc.getName()).anySatisfy(row -> {
-          List<String> cells = cells(row);
-          assertThat(cells.get(2)).isEqualTo(d.dflt().isEmpty() ? "" : "`" + d.dflt() + "`");
-          assertThat(cells.get(3)).isEqualTo(d.required() ? "yes" : "");
-          assertThat(cells.get(4)).contains(d.value().replace("|", "\\|"));
-          if (!d.later().isEmpty()) assertThat(cells.get(4)).contains("not supported yet (" + d.later() + ")");
-          else assertThat(cells.get(4)).doesNotContain("not supported yet");
-        });
+        // some keys (e.g. headers, middlewares) name fields of several records: one of the rows is
+        // this one
+        assertThat(rowsByKey.get(yamlKey(rc)))
+            .as(r.getSimpleName() + "." + rc.getName())
+            .anySatisfy(
+                row -> {
+                  List<String> cells = cells(row);
+                  assertThat(cells.get(2))
+                      .isEqualTo(d.dflt().isEmpty() ? "" : "`" + d.dflt() + "`");
+                  assertThat(cells.get(3)).isEqualTo(d.required() ? "yes" : "");
+                  assertThat(cells.get(4)).contains(d.value().replace("|", "\\|"));
+                  if (!d.later().isEmpty())
+                    assertThat(cells.get(4)).contains("not supported yet (" + d.later() + ")");
+                  else assertThat(cells.get(4)).doesNotContain("not supported yet");
+                });
       }
     }
   }
@@ -354,8 +435,15 @@ class ConfigDocsTest {
   @Test
   void theReferenceExplainsTheValueFormats() {
     String md = ConfigDocs.markdown();
-    assertThat(md).contains("`250ms`, `5s`, `1m`, `1h`", "`512`, `16KiB`, `10MiB`, `1GiB`", "`10/s`, `600/min`, `10000/h`",
-        "`50%`", "`${NAME}`", "`${NAME:-default}`", "make docs");
+    assertThat(md)
+        .contains(
+            "`250ms`, `5s`, `1m`, `1h`",
+            "`512`, `16KiB`, `10MiB`, `1GiB`",
+            "`10/s`, `600/min`, `10000/h`",
+            "`50%`",
+            "`${NAME}`",
+            "`${NAME:-default}`",
+            "make docs");
   }
 
   @Test
@@ -364,7 +452,9 @@ class ConfigDocsTest {
     assertThat(md).contains("```yaml\n" + ConfigDocs.EXAMPLE + "```");
     BulwarkConfig cfg = ConfigTesting.load(ConfigDocs.EXAMPLE);
     assertThat(cfg.upstreams()).containsOnlyKeys("users", "orders");
-    assertThat(FlatRoute.flatten(cfg)).extracting(FlatRoute::pattern).containsExactly("/profiles/{id}", "/api/v1/orders/**");
+    assertThat(FlatRoute.flatten(cfg))
+        .extracting(FlatRoute::pattern)
+        .containsExactly("/profiles/{id}", "/api/v1/orders/**");
   }
 
   @Test
@@ -372,7 +462,8 @@ class ConfigDocsTest {
     String md = ConfigDocs.markdown();
     List<String> errors = ConfigTesting.errors(ConfigDocs.BROKEN_EXAMPLE);
     assertThat(errors).hasSizeGreaterThanOrEqualTo(3);
-    assertThat(md).contains("```yaml\n" + ConfigDocs.BROKEN_EXAMPLE + "```")
+    assertThat(md)
+        .contains("```yaml\n" + ConfigDocs.BROKEN_EXAMPLE + "```")
         .contains("```text\n" + String.join("\n", errors) + "\n```");
   }
 

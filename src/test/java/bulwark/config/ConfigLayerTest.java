@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /** config is the bottom layer: it names no other Bulwark package, in an import or inline. */
 class ConfigLayerTest {
-  private static final Pattern OTHER = Pattern.compile("\\bbulwark\\.(?!config\\b)[a-z]+\\.([A-Z]|\\*)");
+  private static final Pattern OTHER =
+      Pattern.compile("\\bbulwark\\.(?!config\\b)[a-z]+\\.([A-Z]|\\*)");
 
   @Test
   void configReferencesNoOtherBulwarkPackage() throws IOException {

@@ -7,11 +7,12 @@ import java.util.Map;
 /**
  * Jazzer: the loader turns any text into a config or a {@link ConfigException}, never anything else
  * (no parser exception, no NullPointerException, no StackOverflowError from nesting or aliases).
- * {@code mvn test} runs the seeds in src/test/resources/bulwark/config/ConfigLoaderFuzzTestInputs/parse/;
- * JAZZER_FUZZ=1 fuzzes.
+ * {@code mvn test} runs the seeds in
+ * src/test/resources/bulwark/config/ConfigLoaderFuzzTestInputs/parse/; JAZZER_FUZZ=1 fuzzes.
  */
 class ConfigLoaderFuzzTest {
-  private static final Map<String, String> ENV = Map.of("PORT", "8080", "TOKEN", "0123456789abcdef0123456789abcdef");
+  private static final Map<String, String> ENV =
+      Map.of("PORT", "8080", "TOKEN", "0123456789abcdef0123456789abcdef");
 
   @FuzzTest(maxDuration = "60s")
   void parse(byte[] input) {

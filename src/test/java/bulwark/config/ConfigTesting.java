@@ -8,7 +8,8 @@ import java.util.Map;
 /** Helpers shared by the config tests. */
 final class ConfigTesting {
   /** A valid upstream section, for snippets that need one. */
-  static final String USERS = """
+  static final String USERS =
+      """
       upstreams:
         users:
           targets: [ { url: "http://127.0.0.1:8081" } ]

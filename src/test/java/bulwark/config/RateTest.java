@@ -19,14 +19,18 @@ class RateTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"10/m", "10/sec", "10 per second", "10", "/s", "10 /s", "-1/s", "1.5/s", ""})
+  @ValueSource(
+      strings = {"10/m", "10/sec", "10 per second", "10", "/s", "10 /s", "-1/s", "1.5/s", ""})
   void rejectsOtherUnitsAndForms(String text) {
-    assertThatIllegalArgumentException().isThrownBy(() -> Rate.parse(text))
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> Rate.parse(text))
         .withMessage("'" + text + "' is not a rate (use 10/s, 600/min or 10000/h)");
   }
 
   @Test
   void aRateMustBeAboveZero() {
-    assertThatIllegalArgumentException().isThrownBy(() -> Rate.parse("0/s")).withMessage("a rate must be above 0");
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> Rate.parse("0/s"))
+        .withMessage("a rate must be above 0");
   }
 }

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /** Validation of remediation rules: every error, each with its path. */
 class RemediationConfigTest {
-  private static final String BASE = """
+  private static final String BASE =
+      """
       upstreams:
         guarded: { targets: [ { url: "http://127.0.0.1:9001" } ], circuitBreaker: { openFor: 30s } }
         plain: { targets: [ { url: "http://127.0.0.1:9002" }, { url: "http://127.0.0.1:9003" } ] }
@@ -23,7 +24,10 @@ class RemediationConfigTest {
 
   @Test
   void validRulesLoadWithTheirDefaults() throws Exception {
-    BulwarkConfig c = load(BASE + """
+    BulwarkConfig c =
+        load(
+            BASE
+                + """
         remediation:
           webhookToken: "webhook-token-for-the-tests-0123456789"
           rules:
@@ -41,7 +45,10 @@ class RemediationConfigTest {
 
   @Test
   void everyBadRuleIsReportedWithItsPath() {
-    assertThat(errors(BASE + """
+    assertThat(
+            errors(
+                BASE
+                    + """
         remediation:
           webhookToken: "webhook-token-for-the-tests-0123456789"
           rules:
@@ -55,34 +62,49 @@ class RemediationConfigTest {
             - { alert: H, action: ejectTarget, upstream: plain, target: "127.0.0.1:1" }
             - { alert: I, action: useFallback, route: withFallback, expireAfter: 25h, factor: 5% }
             - { alert: J, action: openBreaker, upstream: "{{ label.x }}", route: withFallback }
-        """)).containsExactlyInAnyOrder(
-        "remediation.rules[0].action: unknown action 'ejectTraget' (known: ejectTarget, tightenRateLimit, openBreaker, useFallback) (did you mean 'ejectTarget'?)",
-        "remediation.rules[1].upstream: upstream 'plain' has no circuitBreaker to open",
-        "remediation.rules[2].upstream: unknown upstream 'nope' (known: guarded, plain)",
-        "remediation.rules[3].route: route 'bare' has no fallback to use",
-        "remediation.rules[4].route: unknown route 'missing' (known: withFallback, bare)",
-        "remediation.rules[5].middleware: middleware 'cors' is not a rateLimit",
-        "remediation.rules[6].factor: tightenRateLimit needs a factor, e.g. 10%",
-        "remediation.rules[7].target: upstream 'plain' has no target '127.0.0.1:1' (use host:port or the target's url)",
-        "remediation.rules[8].expireAfter: must be at most 24h",
-        "remediation.rules[8].factor: only tightenRateLimit takes a factor",
-        "remediation.rules[9].upstream: '{{ label.x }}' is neither a name nor {{ labels.NAME }}",
-        "remediation.rules[9].route: action openBreaker does not use route (it uses upstream)");
+        """))
+        .containsExactlyInAnyOrder(
+            "remediation.rules[0].action: unknown action 'ejectTraget' (known: ejectTarget, tightenRateLimit, openBreaker, useFallback) (did you mean 'ejectTarget'?)",
+            "remediation.rules[1].upstream: upstream 'plain' has no circuitBreaker to open",
+            "remediation.rules[2].upstream: unknown upstream 'nope' (known: guarded, plain)",
+            "remediation.rules[3].route: route 'bare' has no fallback to use",
+            "remediation.rules[4].route: unknown route 'missing' (known: withFallback, bare)",
+            "remediation.rules[5].middleware: middleware 'cors' is not a rateLimit",
+            "remediation.rules[6].factor: tightenRateLimit needs a factor, e.g. 10%",
+            "remediation.rules[7].target: upstream 'plain' has no target '127.0.0.1:1' (use host:port or the target's url)",
+            "remediation.rules[8].expireAfter: must be at most 24h",
+            "remediation.rules[8].factor: only tightenRateLimit takes a factor",
+            "remediation.rules[9].upstream: '{{ label.x }}' is neither a name nor {{ labels.NAME }}",
+            "remediation.rules[9].route: action openBreaker does not use route (it uses upstream)");
   }
 
   @Test
   void rulesNeedAStrongWebhookTokenThatNoOtherTokenShares() throws Exception {
-    String rules = """
+    String rules =
+        """
           rules:
             - { alert: TargetErrors, action: ejectTarget }
         """;
-    assertThat(errors(BASE + "remediation:\n" + rules)).singleElement().asString()
+    assertThat(errors(BASE + "remediation:\n" + rules))
+        .singleElement()
+        .asString()
         .startsWith("remediation.webhookToken: required when remediation rules exist")
         .contains("webhookToken: \"${BULWARK_WEBHOOK_TOKEN}\"");
-    assertThat(errors(BASE + "remediation:\n  webhookToken: short\n" + rules)).singleElement().asString()
+    assertThat(errors(BASE + "remediation:\n  webhookToken: short\n" + rules))
+        .singleElement()
+        .asString()
         .startsWith("remediation.webhookToken: too short when remediation rules exist");
     String same = "shared-token-0123456789abcdef-0123456789";
-    assertThat(errors("admin: { token: \"" + same + "\" }\n" + BASE + "remediation:\n  webhookToken: \"" + same + "\"\n" + rules))
+    assertThat(
+            errors(
+                "admin: { token: \""
+                    + same
+                    + "\" }\n"
+                    + BASE
+                    + "remediation:\n  webhookToken: \""
+                    + same
+                    + "\"\n"
+                    + rules))
         .containsExactly("remediation.webhookToken: must differ from admin.token");
     // no rules: no token needed (POST /alerts then answers 401 to everyone)
     assertThat(load(BASE + "remediation: { rules: [] }\n").remediation().webhookToken()).isNull();
@@ -90,7 +112,10 @@ class RemediationConfigTest {
 
   @Test
   void theWebhookTokenIsNeverPrinted() throws Exception {
-    BulwarkConfig c = load(BASE + """
+    BulwarkConfig c =
+        load(
+            BASE
+                + """
         remediation:
           webhookToken: "webhook-token-for-the-tests-0123456789"
           rules: [ { alert: TargetErrors, action: ejectTarget } ]

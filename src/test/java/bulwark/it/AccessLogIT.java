@@ -19,23 +19,28 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The ECS access log: one JSON line per request in the configured file, or nothing when disabled. */
+/**
+ * The ECS access log: one JSON line per request in the configured file, or nothing when disabled.
+ */
 class AccessLogIT {
   static Upstream up;
-  static final java.util.concurrent.atomic.AtomicInteger hanging = new java.util.concurrent.atomic.AtomicInteger();
+  static final java.util.concurrent.atomic.AtomicInteger hanging =
+      new java.util.concurrent.atomic.AtomicInteger();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void startUpstream() {
-    up = new Upstream("a", req -> {
-      if (req.path().equals("/logged/hang")) {
-        hanging.incrementAndGet();
-        return;
-      }
-      req.body().onSuccess(b -> req.response().end("ok"));
-    });
+    up =
+        new Upstream(
+            "a",
+            req -> {
+              if (req.path().equals("/logged/hang")) {
+                hanging.incrementAndGet();
+                return;
+              }
+              req.body().onSuccess(b -> req.response().end("ok"));
+            });
   }
 
   @AfterAll
@@ -57,12 +62,16 @@ class AccessLogIT {
           a: { targets: [ { url: %s } ] }
         routes:
           - { name: logged, match: { path: /logged/** }, upstream: a }
-        """.formatted(enabled, out.toString().replace("\\", "/"), up.url());
+        """
+        .formatted(enabled, out.toString().replace("\\", "/"), up.url());
   }
 
   static List<JsonObject> lines(Path file) throws Exception {
     if (!Files.exists(file)) return List.of();
-    return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).map(JsonObject::new).toList();
+    return Files.readAllLines(file).stream()
+        .filter(l -> !l.isBlank())
+        .map(JsonObject::new)
+        .toList();
   }
 
   @Test
@@ -70,18 +79,41 @@ class AccessLogIT {
     Path out = dir.resolve("access.log");
     Instant before = Instant.now().minusSeconds(1);
     try (RunningGateway gw = RunningGateway.start(config(true, out))) {
-      assertThat(TestSupport.get(gw.url("/logged/1?secret=q"), "User-Agent", "it-agent/1.0", "X-Request-Id", "log-req-1").statusCode()).isEqualTo(200);
-      assertThat(TestSupport.send("POST", gw.url("/logged/2"), "body", "User-Agent", "it-agent/2.0", "X-Request-Id", "log-req-2").statusCode()).isEqualTo(200);
-      assertThat(TestSupport.get(gw.url("/missing"), "X-Request-Id", "log-req-3").statusCode()).isEqualTo(404);
+      assertThat(
+              TestSupport.get(
+                      gw.url("/logged/1?secret=q"),
+                      "User-Agent",
+                      "it-agent/1.0",
+                      "X-Request-Id",
+                      "log-req-1")
+                  .statusCode())
+          .isEqualTo(200);
+      assertThat(
+              TestSupport.send(
+                      "POST",
+                      gw.url("/logged/2"),
+                      "body",
+                      "User-Agent",
+                      "it-agent/2.0",
+                      "X-Request-Id",
+                      "log-req-2")
+                  .statusCode())
+          .isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/missing"), "X-Request-Id", "log-req-3").statusCode())
+          .isEqualTo(404);
 
       await().atMost(Duration.ofSeconds(30)).until(() -> lines(out).size() >= 3);
       List<JsonObject> all = lines(out);
       assertThat(all).hasSize(3);
-      Map<String, JsonObject> byId = all.stream().collect(Collectors.toMap(j -> j.getString("http.request.id"), Function.identity()));
+      Map<String, JsonObject> byId =
+          all.stream()
+              .collect(Collectors.toMap(j -> j.getString("http.request.id"), Function.identity()));
       assertThat(byId).containsOnlyKeys("log-req-1", "log-req-2", "log-req-3");
 
       JsonObject l1 = byId.get("log-req-1");
-      assertThat(Instant.parse(l1.getString("@timestamp"))).isAfter(before).isBefore(Instant.now().plusSeconds(1));
+      assertThat(Instant.parse(l1.getString("@timestamp")))
+          .isAfter(before)
+          .isBefore(Instant.now().plusSeconds(1));
       assertThat(l1.getString("http.request.method")).isEqualTo("GET");
       assertThat(l1.getString("url.path")).isEqualTo("/logged/1");
       assertThat(l1.getInteger("http.response.status_code")).isEqualTo(200);
@@ -90,7 +122,9 @@ class AccessLogIT {
       assertThat(l1.getString("user_agent.original")).isEqualTo("it-agent/1.0");
       assertThat(l1.getString("bulwark.route")).isEqualTo("logged");
       assertThat(l1.getString("bulwark.upstream.target")).isEqualTo("127.0.0.1:" + up.port);
-      assertThat(l1.getLong("bulwark.upstream.duration")).isPositive().isLessThanOrEqualTo(l1.getLong("event.duration"));
+      assertThat(l1.getLong("bulwark.upstream.duration"))
+          .isPositive()
+          .isLessThanOrEqualTo(l1.getLong("event.duration"));
       assertThat(l1.encode()).doesNotContain("secret=q");
 
       JsonObject l2 = byId.get("log-req-2");
@@ -106,9 +140,11 @@ class AccessLogIT {
   }
 
   @Test
-  void aClientsRequestIdIsRedactedWhenCredentialShapedAndAGeneratedOneIsLoggedAsIs() throws Exception {
+  void aClientsRequestIdIsRedactedWhenCredentialShapedAndAGeneratedOneIsLoggedAsIs()
+      throws Exception {
     Path out = dir.resolve("ids.log");
-    // a JWT passes the X-Request-Id character rules (letters, digits, dots, dashes): kept as the id,
+    // a JWT passes the X-Request-Id character rules (letters, digits, dots, dashes): kept as the
+    // id,
     // it must still be masked in the log; an id the gateway made is written without the check
     String jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
     try (RunningGateway gw = RunningGateway.start(config(true, out))) {
@@ -118,8 +154,11 @@ class AccessLogIT {
       String madeId = made.headers().firstValue("X-Request-Id").orElseThrow();
       assertThat(madeId).matches("[0-9a-f]{32}");
       await().atMost(Duration.ofSeconds(30)).until(() -> lines(out).size() >= 2);
-      Map<String, JsonObject> byPath = lines(out).stream().collect(Collectors.toMap(j -> j.getString("url.path"), Function.identity()));
-      assertThat(byPath.get("/logged/jwt-id").getString("http.request.id")).isEqualTo(bulwark.log.Redact.MASK);
+      Map<String, JsonObject> byPath =
+          lines(out).stream()
+              .collect(Collectors.toMap(j -> j.getString("url.path"), Function.identity()));
+      assertThat(byPath.get("/logged/jwt-id").getString("http.request.id"))
+          .isEqualTo(bulwark.log.Redact.MASK);
       assertThat(Files.readString(out)).doesNotContain(jwt);
       assertThat(byPath.get("/logged/made-id").getString("http.request.id")).isEqualTo(madeId);
     }
@@ -131,11 +170,21 @@ class AccessLogIT {
     try (RunningGateway gw = RunningGateway.start(config(true, out))) {
       int before = hanging.get();
       try (ItClients.RawConnection c = new ItClients.RawConnection(gw.port)) {
-        c.write("GET /logged/hang HTTP/1.1\r\nHost: gw\r\nX-Request-Id: gone-1\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n");
+        c.write(
+            "GET /logged/hang HTTP/1.1\r\nHost: gw\r\nX-Request-Id: gone-1\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n");
         await().atMost(Duration.ofSeconds(30)).until(() -> hanging.get() > before);
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> lines(out).stream().anyMatch(j -> "gone-1".equals(j.getString("http.request.id"))));
-      JsonObject l = lines(out).stream().filter(j -> "gone-1".equals(j.getString("http.request.id"))).findFirst().orElseThrow();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  lines(out).stream()
+                      .anyMatch(j -> "gone-1".equals(j.getString("http.request.id"))));
+      JsonObject l =
+          lines(out).stream()
+              .filter(j -> "gone-1".equals(j.getString("http.request.id")))
+              .findFirst()
+              .orElseThrow();
       assertThat(l.getInteger("http.response.status_code")).isEqualTo(499);
       assertThat(l.getString("client.ip")).isEqualTo("203.0.113.9");
       assertThat(l.getString("bulwark.route")).isEqualTo("logged");
@@ -148,7 +197,8 @@ class AccessLogIT {
     Path out = dir.resolve("never.log");
     RunningGateway gw = RunningGateway.start(config(false, out));
     try {
-      for (int i = 0; i < 5; i++) assertThat(TestSupport.get(gw.url("/logged/" + i)).statusCode()).isEqualTo(200);
+      for (int i = 0; i < 5; i++)
+        assertThat(TestSupport.get(gw.url("/logged/" + i)).statusCode()).isEqualTo(200);
       assertThat(TestSupport.get(gw.url("/missing")).statusCode()).isEqualTo(404);
     } finally {
       gw.close(); // stops and flushes the access log

@@ -31,7 +31,8 @@ class AlertRulesTest {
 
   @Test
   void theAlertUnitTestsPass() throws Exception {
-    Promtool.Result r = Promtool.run(null, "test", "rules", "deploy/prometheus/tests/alerts_test.yml");
+    Promtool.Result r =
+        Promtool.run(null, "test", "rules", "deploy/prometheus/tests/alerts_test.yml");
     assertThat(r.exit()).as(r.output()).isZero();
     assertThat(r.output()).contains("SUCCESS");
   }
@@ -42,17 +43,28 @@ class AlertRulesTest {
     for (JsonNode g : new YAMLMapper().readTree(ALERTS.toFile()).get("groups")) {
       for (JsonNode rule : g.get("rules")) names.add(rule.get("alert").asText());
     }
-    assertThat(names).contains("BulwarkHigh5xxRatio", "HighRequestLatency", "BulwarkCircuitBreakerOpen",
-        "BulwarkUpstreamAllTargetsDown", "BulwarkRateLimitSaturated", "BulwarkConfigReloadFailed", "BulwarkInstanceDown");
+    assertThat(names)
+        .contains(
+            "BulwarkHigh5xxRatio",
+            "HighRequestLatency",
+            "BulwarkCircuitBreakerOpen",
+            "BulwarkUpstreamAllTargetsDown",
+            "BulwarkRateLimitSaturated",
+            "BulwarkConfigReloadFailed",
+            "BulwarkInstanceDown");
     JsonNode latency = null;
     for (JsonNode g : new YAMLMapper().readTree(ALERTS.toFile()).get("groups")) {
-      for (JsonNode rule : g.get("rules")) if (rule.get("alert").asText().equals("HighRequestLatency")) latency = rule;
+      for (JsonNode rule : g.get("rules"))
+        if (rule.get("alert").asText().equals("HighRequestLatency")) latency = rule;
     }
     assertThat(latency.get("for").asText()).isEqualTo("2m");
-    // every alert test file case names an alert that exists (a renamed alert would silently test nothing)
-    JsonNode tests = new YAMLMapper().readTree(Path.of("deploy/prometheus/tests/alerts_test.yml").toFile());
+    // every alert test file case names an alert that exists (a renamed alert would silently test
+    // nothing)
+    JsonNode tests =
+        new YAMLMapper().readTree(Path.of("deploy/prometheus/tests/alerts_test.yml").toFile());
     Set<String> tested = new TreeSet<>();
-    for (JsonNode t : tests.get("tests")) for (JsonNode a : t.get("alert_rule_test")) tested.add(a.get("alertname").asText());
+    for (JsonNode t : tests.get("tests"))
+      for (JsonNode a : t.get("alert_rule_test")) tested.add(a.get("alertname").asText());
     assertThat(tested).isEqualTo(names);
   }
 
@@ -63,8 +75,12 @@ class AlertRulesTest {
     // promtool has no expression checker of its own: each query becomes a recording rule
     StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
     for (int i = 0; i < exprs.size(); i++) {
-      rules.append("      - record: dashboard:query_").append(i).append("\n        expr: ")
-          .append(new ObjectMapper().writeValueAsString(exprs.get(i))).append('\n');
+      rules
+          .append("      - record: dashboard:query_")
+          .append(i)
+          .append("\n        expr: ")
+          .append(new ObjectMapper().writeValueAsString(exprs.get(i)))
+          .append('\n');
     }
     Path file = Files.createTempFile("dashboard-rules", ".yml");
     Files.writeString(file, rules);
@@ -73,7 +89,9 @@ class AlertRulesTest {
     assertThat(r.output()).contains("SUCCESS: " + exprs.size() + " rules found");
   }
 
-  /** Every panel query (and template query) with Grafana's variables replaced by concrete values. */
+  /**
+   * Every panel query (and template query) with Grafana's variables replaced by concrete values.
+   */
   static List<String> dashboardExpressions() throws Exception {
     JsonNode d = new ObjectMapper().readTree(DASHBOARD.toFile());
     List<String> out = new ArrayList<>();
@@ -86,6 +104,9 @@ class AlertRulesTest {
   }
 
   static String concrete(String expr) {
-    return expr.replace("$__rate_interval", "1m").replace("$__range", "1h").replace("$job", "bulwark").replace("$instance", ".*");
+    return expr.replace("$__rate_interval", "1m")
+        .replace("$__range", "1h")
+        .replace("$job", "bulwark")
+        .replace("$instance", ".*");
   }
 }

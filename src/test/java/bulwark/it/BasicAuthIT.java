@@ -25,8 +25,10 @@ import org.junit.jupiter.api.Test;
 class BasicAuthIT {
   /** bcrypt of "open-sesame", cost 4. */
   static final String FAST = "$2y$04$NsfkbnVaUnloqJu1mxglKuVDB63MBUKHIWGHI9sZcmnb59UidtKDu";
+
   /** bcrypt of "slowpoke", cost 13: several hundred milliseconds of CPU per check. */
   static final String SLOW = "$2y$13$AoZ7W4NDllj0E35Kk8W.CO/EmV8ZGoU8QZjGc.NdooDldh4pEzhk2";
+
   static Upstream up;
 
   @BeforeAll
@@ -45,7 +47,8 @@ class BasicAuthIT {
   }
 
   static String config() {
-    return TestSupport.head() + """
+    return TestSupport.head()
+        + """
         upstreams:
           a: { targets: [ { url: %s } ] }
         middlewares:
@@ -55,18 +58,22 @@ class BasicAuthIT {
           - { name: private, match: { path: /private/** }, upstream: a, middlewares: [basic] }
           - { name: slow, match: { path: /slow/** }, upstream: a, middlewares: [nocache] }
           - { name: public, match: { path: /public/** }, upstream: a }
-        """.formatted(up.url(), FAST, SLOW, SLOW);
+        """
+            .formatted(up.url(), FAST, SLOW, SLOW);
   }
 
   static String basic(String user, String password) {
-    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
   void theRightPasswordPassesAndTheAuthorizationHeaderStaysHere() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
       for (int i = 0; i < 2; i++) { // the second one is served from the verification cache
-        HttpResponse<String> r = TestSupport.get(gw.url("/private/x"), "Authorization", basic("ali", "open-sesame"));
+        HttpResponse<String> r =
+            TestSupport.get(gw.url("/private/x"), "Authorization", basic("ali", "open-sesame"));
         assertThat(r.statusCode()).isEqualTo(200);
         Seen seen = up.seen.poll(5, TimeUnit.SECONDS);
         assertThat(seen.headers().contains("Authorization")).isFalse();
@@ -78,17 +85,26 @@ class BasicAuthIT {
   void aWrongOrMissingPasswordIs401WithTheBasicChallenge() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
       // a cached success must not let another password through
-      assertThat(TestSupport.get(gw.url("/private/x"), "Authorization", basic("ali", "open-sesame")).statusCode()).isEqualTo(200);
-      for (String[] h : new String[][] {
-          {},
-          {"Authorization", basic("ali", "open-sesamE")},
-          {"Authorization", basic("nobody", "open-sesame")},
-          {"Authorization", "Basic !!!"},
-          {"Authorization", "Bearer abc"},
-          {"Authorization", "Basic " + Base64.getEncoder().encodeToString("ali".getBytes(StandardCharsets.UTF_8))}}) {
+      assertThat(
+              TestSupport.get(gw.url("/private/x"), "Authorization", basic("ali", "open-sesame"))
+                  .statusCode())
+          .isEqualTo(200);
+      for (String[] h :
+          new String[][] {
+            {},
+            {"Authorization", basic("ali", "open-sesamE")},
+            {"Authorization", basic("nobody", "open-sesame")},
+            {"Authorization", "Basic !!!"},
+            {"Authorization", "Bearer abc"},
+            {
+              "Authorization",
+              "Basic " + Base64.getEncoder().encodeToString("ali".getBytes(StandardCharsets.UTF_8))
+            }
+          }) {
         HttpResponse<String> r = TestSupport.get(gw.url("/private/x"), h);
         assertProblem(r, 401);
-        assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Basic realm=\"ops area\", charset=\"UTF-8\"");
+        assertThat(r.headers().firstValue("WWW-Authenticate"))
+            .hasValue("Basic realm=\"ops area\", charset=\"UTF-8\"");
       }
       up.seen.poll(5, TimeUnit.SECONDS);
       assertThat(up.seen).isEmpty();
@@ -107,19 +123,36 @@ class BasicAuthIT {
       List<CompletableFuture<HttpResponse<String>>> slow = new ArrayList<>();
       for (int i = 0; i < slowCount; i++) {
         // a fresh connection each, so they spread over the event loops
-        java.net.http.HttpClient c = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
-        slow.add(c.sendAsync(HttpRequest.newBuilder(URI.create(gw.url("/slow/" + i))).timeout(Duration.ofSeconds(60))
-            .header("Authorization", basic("sloth", "slowpoke")).build(), HttpResponse.BodyHandlers.ofString()));
+        java.net.http.HttpClient c =
+            java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .build();
+        slow.add(
+            c.sendAsync(
+                HttpRequest.newBuilder(URI.create(gw.url("/slow/" + i)))
+                    .timeout(Duration.ofSeconds(60))
+                    .header("Authorization", basic("sloth", "slowpoke"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString()));
       }
       Thread.sleep(50);
       for (int i = 0; i < 2 * slowCount; i++) {
-        java.net.http.HttpClient c = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
-        HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(gw.url("/public/" + i))).timeout(Duration.ofSeconds(60)).build(),
-            HttpResponse.BodyHandlers.ofString());
+        java.net.http.HttpClient c =
+            java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .build();
+        HttpResponse<String> r =
+            c.send(
+                HttpRequest.newBuilder(URI.create(gw.url("/public/" + i)))
+                    .timeout(Duration.ofSeconds(60))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
       }
       long pending = slow.stream().filter(f -> !f.isDone()).count();
-      assertThat(pending).as("bcrypt checks still running after the plain requests were served").isGreaterThan(0);
+      assertThat(pending)
+          .as("bcrypt checks still running after the plain requests were served")
+          .isGreaterThan(0);
       for (var f : slow) assertThat(f.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
   }

@@ -19,7 +19,14 @@ class CorsIT {
   @BeforeAll
   static void startUpstream() {
     // an upstream with a CORS policy of its own, which the gateway's replaces
-    up = new Upstream("a", req -> req.response().putHeader("Access-Control-Allow-Origin", "*").putHeader("X-Total", "3").end("ok"));
+    up =
+        new Upstream(
+            "a",
+            req ->
+                req.response()
+                    .putHeader("Access-Control-Allow-Origin", "*")
+                    .putHeader("X-Total", "3")
+                    .end("ok"));
   }
 
   @AfterAll
@@ -33,7 +40,8 @@ class CorsIT {
   }
 
   static String config() {
-    return TestSupport.head() + """
+    return TestSupport.head()
+        + """
         upstreams:
           a: { targets: [ { url: %s } ] }
         middlewares:
@@ -51,42 +59,91 @@ class CorsIT {
           - { name: api, match: { path: /api/**, methods: [GET, POST, DELETE] }, upstream: a, middlewares: [cors, keys] }
           - { name: open, match: { path: /open/** }, upstream: a, middlewares: [public] }
           - { name: plain, match: { path: /plain/**, methods: [GET] }, upstream: a }
-        """.formatted(up.url());
+        """
+            .formatted(up.url());
   }
 
   @Test
   void aPreflightIsAnsweredAtTheGatewayAndNeverReachesTheUpstream() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
-      HttpResponse<String> r = TestSupport.send("OPTIONS", gw.url("/api/orders"), null,
-          "Origin", "https://app.example.com", "Access-Control-Request-Method", "DELETE", "Access-Control-Request-Headers", "content-type, authorization");
+      HttpResponse<String> r =
+          TestSupport.send(
+              "OPTIONS",
+              gw.url("/api/orders"),
+              null,
+              "Origin",
+              "https://app.example.com",
+              "Access-Control-Request-Method",
+              "DELETE",
+              "Access-Control-Request-Headers",
+              "content-type, authorization");
       assertThat(r.statusCode()).isEqualTo(204);
-      assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://app.example.com");
+      assertThat(r.headers().firstValue("Access-Control-Allow-Origin"))
+          .hasValue("https://app.example.com");
       assertThat(r.headers().firstValue("Access-Control-Allow-Credentials")).hasValue("true");
-      assertThat(r.headers().firstValue("Access-Control-Allow-Methods")).hasValue("GET, POST, DELETE");
-      assertThat(r.headers().firstValue("Access-Control-Allow-Headers")).hasValue("Content-Type, Authorization");
+      assertThat(r.headers().firstValue("Access-Control-Allow-Methods"))
+          .hasValue("GET, POST, DELETE");
+      assertThat(r.headers().firstValue("Access-Control-Allow-Headers"))
+          .hasValue("Content-Type, Authorization");
       assertThat(r.headers().firstValue("Access-Control-Max-Age")).hasValue("300");
       assertThat(r.headers().allValues("Vary").toString()).contains("Origin");
       assertThat(r.headers().firstValue("X-Request-Id")).isPresent();
       // a subdomain pattern, and the apiKey middleware after cors does not see the preflight
-      HttpResponse<String> sub = TestSupport.send("OPTIONS", gw.url("/api/orders"), null,
-          "Origin", "https://shop.eu.example.org", "Access-Control-Request-Method", "GET");
+      HttpResponse<String> sub =
+          TestSupport.send(
+              "OPTIONS",
+              gw.url("/api/orders"),
+              null,
+              "Origin",
+              "https://shop.eu.example.org",
+              "Access-Control-Request-Method",
+              "GET");
       assertThat(sub.statusCode()).isEqualTo(204);
-      assertThat(sub.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://shop.eu.example.org");
-      assertThat(up.seen.poll(300, TimeUnit.MILLISECONDS)).as("the upstream saw a preflight").isNull();
+      assertThat(sub.headers().firstValue("Access-Control-Allow-Origin"))
+          .hasValue("https://shop.eu.example.org");
+      assertThat(up.seen.poll(300, TimeUnit.MILLISECONDS))
+          .as("the upstream saw a preflight")
+          .isNull();
     }
   }
 
   @Test
   void aPreflightFromAnotherOriginOrForAnotherMethodOrHeaderIs403() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
-      HttpResponse<String> origin = TestSupport.send("OPTIONS", gw.url("/api/orders"), null,
-          "Origin", "https://evil.example.com", "Access-Control-Request-Method", "GET");
-      assertThat(assertProblem(origin, 403).getString("detail")).contains("https://evil.example.com");
+      HttpResponse<String> origin =
+          TestSupport.send(
+              "OPTIONS",
+              gw.url("/api/orders"),
+              null,
+              "Origin",
+              "https://evil.example.com",
+              "Access-Control-Request-Method",
+              "GET");
+      assertThat(assertProblem(origin, 403).getString("detail"))
+          .contains("https://evil.example.com");
       assertThat(origin.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
-      assertProblem(TestSupport.send("OPTIONS", gw.url("/api/orders"), null,
-          "Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT"), 403);
-      assertProblem(TestSupport.send("OPTIONS", gw.url("/api/orders"), null,
-          "Origin", "https://app.example.com", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "X-Secret"), 403);
+      assertProblem(
+          TestSupport.send(
+              "OPTIONS",
+              gw.url("/api/orders"),
+              null,
+              "Origin",
+              "https://app.example.com",
+              "Access-Control-Request-Method",
+              "PUT"),
+          403);
+      assertProblem(
+          TestSupport.send(
+              "OPTIONS",
+              gw.url("/api/orders"),
+              null,
+              "Origin",
+              "https://app.example.com",
+              "Access-Control-Request-Method",
+              "GET",
+              "Access-Control-Request-Headers",
+              "X-Secret"),
+          403);
       assertThat(up.seen.poll(300, TimeUnit.MILLISECONDS)).isNull();
     }
   }
@@ -94,18 +151,25 @@ class CorsIT {
   @Test
   void anActualRequestGetsTheGatewaysHeadersInsteadOfTheUpstreams() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
-      HttpResponse<String> r = TestSupport.get(gw.url("/api/orders"), "Origin", "https://app.example.com", "X-API-Key", "secret");
+      HttpResponse<String> r =
+          TestSupport.get(
+              gw.url("/api/orders"), "Origin", "https://app.example.com", "X-API-Key", "secret");
       assertThat(r.statusCode()).isEqualTo(200);
-      assertThat(r.headers().allValues("Access-Control-Allow-Origin")).containsExactly("https://app.example.com");
+      assertThat(r.headers().allValues("Access-Control-Allow-Origin"))
+          .containsExactly("https://app.example.com");
       assertThat(r.headers().firstValue("Access-Control-Allow-Credentials")).hasValue("true");
       assertThat(r.headers().firstValue("Access-Control-Expose-Headers")).hasValue("X-Total");
       assertThat(r.headers().allValues("Vary").toString()).contains("Origin");
       // the gateway's own refusal is readable by the page too
-      HttpResponse<String> refused = TestSupport.get(gw.url("/api/orders"), "Origin", "https://app.example.com");
+      HttpResponse<String> refused =
+          TestSupport.get(gw.url("/api/orders"), "Origin", "https://app.example.com");
       assertProblem(refused, 401);
-      assertThat(refused.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://app.example.com");
+      assertThat(refused.headers().firstValue("Access-Control-Allow-Origin"))
+          .hasValue("https://app.example.com");
       // another origin: no CORS header at all, not even the upstream's *
-      HttpResponse<String> other = TestSupport.get(gw.url("/api/orders"), "Origin", "https://evil.example.com", "X-API-Key", "secret");
+      HttpResponse<String> other =
+          TestSupport.get(
+              gw.url("/api/orders"), "Origin", "https://evil.example.com", "X-API-Key", "secret");
       assertThat(other.statusCode()).isEqualTo(200);
       assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
     }
@@ -114,7 +178,15 @@ class CorsIT {
   @Test
   void aPublicPolicyAnswersStarWithoutCredentials() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
-      HttpResponse<String> r = TestSupport.send("OPTIONS", gw.url("/open/x"), null, "Origin", "https://any.test", "Access-Control-Request-Method", "GET");
+      HttpResponse<String> r =
+          TestSupport.send(
+              "OPTIONS",
+              gw.url("/open/x"),
+              null,
+              "Origin",
+              "https://any.test",
+              "Access-Control-Request-Method",
+              "GET");
       assertThat(r.statusCode()).isEqualTo(204);
       assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
       assertThat(r.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
@@ -130,7 +202,16 @@ class CorsIT {
       assertProblem(r, 405);
       assertThat(r.headers().firstValue("Allow")).hasValue("DELETE, GET, HEAD, POST");
       // a route without cors is untouched: OPTIONS is not one of its methods
-      assertProblem(TestSupport.send("OPTIONS", gw.url("/plain/x"), null, "Origin", "https://app.example.com", "Access-Control-Request-Method", "GET"), 405);
+      assertProblem(
+          TestSupport.send(
+              "OPTIONS",
+              gw.url("/plain/x"),
+              null,
+              "Origin",
+              "https://app.example.com",
+              "Access-Control-Request-Method",
+              "GET"),
+          405);
       assertThat(up.seen.poll(300, TimeUnit.MILLISECONDS)).isNull();
     }
   }

@@ -13,13 +13,14 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every metric name in the Grafana dashboard and in the alert rules exists in a live /metrics scrape
- * of a gateway with every part on (metrics, tracing, audit, remediation, breakers, health checks,
- * retries, rate limits). A renamed metric would leave a panel or an alert silently empty.
+ * Every metric name in the Grafana dashboard and in the alert rules exists in a live /metrics
+ * scrape of a gateway with every part on (metrics, tracing, audit, remediation, breakers, health
+ * checks, retries, rate limits). A renamed metric would leave a panel or an alert silently empty.
  */
 class DashboardIT {
   /** Metric names as they appear in PromQL: ours, the JVM's, Netty's and the process's. */
-  private static final Pattern METRIC = Pattern.compile("\\b((?:bulwark|jvm|netty|process)_[a-z0-9_]+)\\b");
+  private static final Pattern METRIC =
+      Pattern.compile("\\b((?:bulwark|jvm|netty|process)_[a-z0-9_]+)\\b");
 
   @Test
   void everyMetricTheDashboardAndTheAlertsUseIsInALiveScrape() throws Exception {
@@ -31,7 +32,10 @@ class DashboardIT {
     int closed = TestSupport.freePort();
     try (Upstream up = new Upstream("up");
         // head() ends inside observability: the other parts are added to it
-        RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
               metrics: { enabled: true }
               tracing: { enabled: true, endpoint: "http://127.0.0.1:%d", sampleRatio: 100%% }
               audit: { file: "%s" }
@@ -53,27 +57,56 @@ class DashboardIT {
               webhookToken: "%s"
               rules:
                 - { alert: BulwarkTargetFailing, action: ejectTarget }
-            """.formatted(closed, java.nio.file.Files.createTempDirectory("dash").resolve("audit.jsonl"), up.url(), closed, TestSupport.freePort(), RemediationIT.WEBHOOK))) {
+            """
+                        .formatted(
+                            closed,
+                            java.nio.file.Files.createTempDirectory("dash").resolve("audit.jsonl"),
+                            up.url(),
+                            closed,
+                            TestSupport.freePort(),
+                            RemediationIT.WEBHOOK))) {
       for (int i = 0; i < 4; i++) TestSupport.get(gw.url("/api/x"));
       // counters that only exist once they count: a breaker transition and a remediation action
       for (int i = 0; i < 3; i++) TestSupport.get(gw.url("/flaky"));
-      var r = TestSupport.send("POST", gw.adminUrl("/alerts"), RemediationIT.notification("firing", "0a1b2c3d4e5f6071",
-          java.util.Map.of("alertname", "BulwarkTargetFailing", "upstream", "api", "target", "127.0.0.1:" + closed)).encode(),
-          "Content-Type", "application/json", "Authorization", "Bearer " + RemediationIT.WEBHOOK);
+      var r =
+          TestSupport.send(
+              "POST",
+              gw.adminUrl("/alerts"),
+              RemediationIT.notification(
+                      "firing",
+                      "0a1b2c3d4e5f6071",
+                      java.util.Map.of(
+                          "alertname",
+                          "BulwarkTargetFailing",
+                          "upstream",
+                          "api",
+                          "target",
+                          "127.0.0.1:" + closed))
+                  .encode(),
+              "Content-Type",
+              "application/json",
+              "Authorization",
+              "Bearer " + RemediationIT.WEBHOOK);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(r.body()).contains("ejectTarget");
       TestSupport.get(gw.url("/nowhere"));
       // jvm_gc_pause_seconds appears with the first collection: make sure there was one (the
       // gateway runs in this JVM; the GC notification arrives asynchronously)
       System.gc();
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
           .until(() -> !Scrape.of(gw).find("jvm_gc_pause_seconds_sum").isEmpty());
       Scrape s = Scrape.of(gw);
-      Set<String> present = s.series.stream().map(Scrape.Series::name).collect(Collectors.toCollection(TreeSet::new));
+      Set<String> present =
+          s.series.stream().map(Scrape.Series::name).collect(Collectors.toCollection(TreeSet::new));
       // a histogram is used through its _bucket/_count/_sum series; all three must be there
       Set<String> missing = new TreeSet<>(used);
       missing.removeAll(present);
-      assertThat(missing).as("metric names used by the dashboard or the alerts but absent from /metrics:\n%s", present).isEmpty();
+      assertThat(missing)
+          .as(
+              "metric names used by the dashboard or the alerts but absent from /metrics:\n%s",
+              present)
+          .isEmpty();
     }
   }
 

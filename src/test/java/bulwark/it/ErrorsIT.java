@@ -41,19 +41,28 @@ class ErrorsIT {
 
   @BeforeAll
   static void start() throws Exception {
-    Filters.registerForTests("boom", cfg -> (ex, next) -> {
-      throw new IllegalStateException("boom");
-    });
+    Filters.registerForTests(
+        "boom",
+        cfg ->
+            (ex, next) -> {
+              throw new IllegalStateException("boom");
+            });
     ok = new Upstream("ok");
-    hang = new Upstream("hang", req -> {
-      // never answers (or, on /stall, sends the head and part of the body, then nothing); counts the
-      // connections the gateway gives up on
-      hangSeen.incrementAndGet();
-      req.connection().closeHandler(v -> hangClosed.incrementAndGet());
-      if (req.path().equals("/stall")) req.response().setChunked(true).write("partial");
-    });
+    hang =
+        new Upstream(
+            "hang",
+            req -> {
+              // never answers (or, on /stall, sends the head and part of the body, then nothing);
+              // counts the
+              // connections the gateway gives up on
+              hangSeen.incrementAndGet();
+              req.connection().closeHandler(v -> hangClosed.incrementAndGet());
+              if (req.path().equals("/stall")) req.response().setChunked(true).write("partial");
+            });
     int dead = TestSupport.freePort();
-    gw = RunningGateway.start("""
+    gw =
+        RunningGateway.start(
+            """
         server:
           listen: "127.0.0.1:${PORT}"
           shutdown: { gracePeriod: 2s }
@@ -80,7 +89,8 @@ class ErrorsIT {
           - { name: hang-forever, match: { path: /forever }, upstream: hang-long }
           - { name: stall, match: { path: /stall }, upstream: hang-long, timeout: 300ms }
           - { name: boom, match: { path: /boom/** }, upstream: ok, middlewares: [boom] }
-        """.formatted(ok.url(), dead, hang.url(), hang.url()));
+        """
+                .formatted(ok.url(), dead, hang.url(), hang.url()));
   }
 
   @AfterAll
@@ -111,7 +121,12 @@ class ErrorsIT {
   void contentLengthOverTheLimitIs413AtOnce() throws Exception {
     // only the head is sent: the gateway must answer from Content-Length alone
     try (RawConnection c = new RawConnection(gw.port)) {
-      RawResponse r = c.exchange("POST /ok/upload HTTP/1.1", "Host: gw", "Content-Type: text/plain", "Content-Length: 2048");
+      RawResponse r =
+          c.exchange(
+              "POST /ok/upload HTTP/1.1",
+              "Host: gw",
+              "Content-Type: text/plain",
+              "Content-Length: 2048");
       JsonObject p = assertProblem(r, 413);
       // the same size format as the 431's and the config's
       assertThat(p.getString("detail")).isEqualTo("the request body is larger than 1KiB");
@@ -125,8 +140,11 @@ class ErrorsIT {
   @Test
   void chunkedBodyCrossingTheLimitIs413() throws Exception {
     String chunk = "y".repeat(600);
-    StringBuilder req = new StringBuilder("POST /ok/chunked HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n");
-    for (int i = 0; i < 3; i++) req.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+    StringBuilder req =
+        new StringBuilder(
+            "POST /ok/chunked HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 3; i++)
+      req.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
     req.append("0\r\n\r\n");
     try (RawConnection c = new RawConnection(gw.port)) {
       c.write(req.toString());
@@ -136,8 +154,11 @@ class ErrorsIT {
     }
     // under the limit, a chunked body goes through whole
     try (RawConnection c = new RawConnection(gw.port)) {
-      c.write("POST /ok/chunked HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-          + "258\r\n" + chunk + "\r\n0\r\n\r\n");
+      c.write(
+          "POST /ok/chunked HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+              + "258\r\n"
+              + chunk
+              + "\r\n0\r\n\r\n");
       RawResponse r = c.read(false);
       assertThat(r.status()).isEqualTo(200);
       assertThat(new JsonObject(r.body()).getInteger("bytes")).isEqualTo(600);
@@ -148,8 +169,11 @@ class ErrorsIT {
   void http2ErrorsAreProblemsToo() throws Exception {
     Vertx vx = Vertx.vertx();
     try {
-      HttpClient h2 = vx.createHttpClient(new HttpClientOptions()
-          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClient h2 =
+          vx.createHttpClient(
+              new HttpClientOptions()
+                  .setProtocolVersion(HttpVersion.HTTP_2)
+                  .setHttp2ClearTextUpgrade(false));
       // Content-Length over the limit
       assertH2Problem(h2, HttpMethod.POST, "/ok/h2", Buffer.buffer("x".repeat(2048)), false, 413);
       // a streamed body (no Content-Length) that crosses the limit
@@ -157,58 +181,105 @@ class ErrorsIT {
       // a timeout while the request still has a body
       assertH2Problem(h2, HttpMethod.POST, "/hang", Buffer.buffer("x".repeat(100)), false, 504);
       assertH2Problem(h2, HttpMethod.GET, "/nope", null, false, 404);
-      // headers over maxHeaderBytes: the limit is announced in SETTINGS, so a client does not even send them
-      Throwable refused = h2.request(new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/ok/big-h2")
-              .putHeader("X-Big", "z".repeat(4096)))
-          .compose(req -> req.send()).map(resp -> (Throwable) null).otherwise(e -> e)
-          .await(10, TimeUnit.SECONDS);
+      // headers over maxHeaderBytes: the limit is announced in SETTINGS, so a client does not even
+      // send them
+      Throwable refused =
+          h2.request(
+                  new RequestOptions()
+                      .setHost("127.0.0.1")
+                      .setPort(gw.port)
+                      .setURI("/ok/big-h2")
+                      .putHeader("X-Big", "z".repeat(4096)))
+              .compose(req -> req.send())
+              .map(resp -> (Throwable) null)
+              .otherwise(e -> e)
+              .await(10, TimeUnit.SECONDS);
       assertThat(refused).isNotNull().hasMessageContaining("1024");
       // the HTTP/2 connection survives all of it
-      Buffer okBody = h2.request(new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/ok/after-h2"))
-          .compose(req -> req.send()).compose(resp -> resp.body()).await(10, TimeUnit.SECONDS);
+      Buffer okBody =
+          h2.request(
+                  new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/ok/after-h2"))
+              .compose(req -> req.send())
+              .compose(resp -> resp.body())
+              .await(10, TimeUnit.SECONDS);
       assertThat(okBody.toString()).contains("/ok/after-h2");
     } finally {
       vx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
-  private static void assertH2Problem(HttpClient h2, HttpMethod method, String uri,
-      Buffer body, boolean streamed, int expected) throws Exception {
+  private static void assertH2Problem(
+      HttpClient h2, HttpMethod method, String uri, Buffer body, boolean streamed, int expected)
+      throws Exception {
     record Got(int status, String contentType, String requestId, String body) {}
-    Got got = h2.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(gw.port).setURI(uri))
-        .compose(req -> {
-          if (body == null) return req.send();
-          if (!streamed) return req.send(body);
-          req.setChunked(true);
-          for (int i = 0; i < body.length(); i += 512) req.write(body.slice(i, Math.min(body.length(), i + 512)));
-          req.end();
-          return req.response();
-        })
-        .compose(resp -> resp.body().map(b -> new Got(resp.statusCode(), resp.getHeader("Content-Type"), resp.getHeader("X-Request-Id"), b.toString())))
-        .await(10, TimeUnit.SECONDS);
+    Got got =
+        h2.request(
+                new RequestOptions()
+                    .setMethod(method)
+                    .setHost("127.0.0.1")
+                    .setPort(gw.port)
+                    .setURI(uri))
+            .compose(
+                req -> {
+                  if (body == null) return req.send();
+                  if (!streamed) return req.send(body);
+                  req.setChunked(true);
+                  for (int i = 0; i < body.length(); i += 512)
+                    req.write(body.slice(i, Math.min(body.length(), i + 512)));
+                  req.end();
+                  return req.response();
+                })
+            .compose(
+                resp ->
+                    resp.body()
+                        .map(
+                            b ->
+                                new Got(
+                                    resp.statusCode(),
+                                    resp.getHeader("Content-Type"),
+                                    resp.getHeader("X-Request-Id"),
+                                    b.toString())))
+            .await(10, TimeUnit.SECONDS);
     JsonObject p = assertProblem(got.status(), expected, got.contentType(), got.body());
     assertThat(got.requestId()).isEqualTo(p.getString("requestId"));
   }
 
   @Test
   void http2HeadersOverTheLimitAreRefused() throws Exception {
-    // maxHeaderBytes holds for HTTP/2 too. A client that ignores the announced SETTINGS_MAX_HEADER_LIST_SIZE
+    // maxHeaderBytes holds for HTTP/2 too. A client that ignores the announced
+    // SETTINGS_MAX_HEADER_LIST_SIZE
     // gets a bare 431 from the HTTP/2 codec (no problem body), or a GOAWAY when far over it
-    try (java.net.http.HttpClient h2 = java.net.http.HttpClient.newBuilder().version(Version.HTTP_2).build()) {
-      HttpResponse<String> first = h2.send(HttpRequest.newBuilder(URI.create(gw.url("/ok/first"))).build(), HttpResponse.BodyHandlers.ofString());
+    try (java.net.http.HttpClient h2 =
+        java.net.http.HttpClient.newBuilder().version(Version.HTTP_2).build()) {
+      HttpResponse<String> first =
+          h2.send(
+              HttpRequest.newBuilder(URI.create(gw.url("/ok/first"))).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(first.version()).isEqualTo(Version.HTTP_2);
       // a little over the limit: 431 on the stream; far over it: the connection is refused (GOAWAY)
-      HttpResponse<String> over = h2.send(HttpRequest.newBuilder(URI.create(gw.url("/ok/over-h2"))).header("X-Big", "z".repeat(1100)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> over =
+          h2.send(
+              HttpRequest.newBuilder(URI.create(gw.url("/ok/over-h2")))
+                  .header("X-Big", "z".repeat(1100))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(over.statusCode()).isEqualTo(431);
     }
     assertThat(ok.seen).noneMatch(s -> s.uri().contains("over-h2"));
-    try (java.net.http.HttpClient h2 = java.net.http.HttpClient.newBuilder().version(Version.HTTP_2).build()) {
-      h2.send(HttpRequest.newBuilder(URI.create(gw.url("/ok/first"))).build(), HttpResponse.BodyHandlers.ofString());
+    try (java.net.http.HttpClient h2 =
+        java.net.http.HttpClient.newBuilder().version(Version.HTTP_2).build()) {
+      h2.send(
+          HttpRequest.newBuilder(URI.create(gw.url("/ok/first"))).build(),
+          HttpResponse.BodyHandlers.ofString());
       int status;
       try {
-        status = h2.send(HttpRequest.newBuilder(URI.create(gw.url("/ok/far-over-h2"))).header("X-Big", "z".repeat(4096)).build(),
-            HttpResponse.BodyHandlers.ofString()).statusCode();
+        status =
+            h2.send(
+                    HttpRequest.newBuilder(URI.create(gw.url("/ok/far-over-h2")))
+                        .header("X-Big", "z".repeat(4096))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode();
       } catch (java.io.IOException e) {
         status = -1;
       }
@@ -232,11 +303,12 @@ class ErrorsIT {
 
   @Test
   void malformedRequestsAre400() throws Exception {
-    for (String bad : List.of(
-        "GET /ok/x HTTP/1.1\r\nHost: gw\r\nNo colon here\r\n\r\n",
-        "POST /ok/x HTTP/1.1\r\nHost: gw\r\nContent-Length: abc\r\n\r\n",
-        "POST /ok/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-        "GET /ok/x HTTP/1.1\r\nHost: gw\r\nX-Bad\u0001: v\r\n\r\n")) {
+    for (String bad :
+        List.of(
+            "GET /ok/x HTTP/1.1\r\nHost: gw\r\nNo colon here\r\n\r\n",
+            "POST /ok/x HTTP/1.1\r\nHost: gw\r\nContent-Length: abc\r\n\r\n",
+            "POST /ok/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+            "GET /ok/x HTTP/1.1\r\nHost: gw\r\nX-Bad\u0001: v\r\n\r\n")) {
       try (RawConnection c = new RawConnection(gw.port)) {
         c.write(bad);
         RawResponse r = c.read(false);
@@ -260,7 +332,9 @@ class ErrorsIT {
       byte[] all = c.socket.getInputStream().readAllBytes();
       String text = new String(all, java.nio.charset.StandardCharsets.ISO_8859_1);
       assertThat(text).startsWith("HTTP/1.1 200").contains("partial");
-      assertThat(text).as("no final chunk: the body is visibly incomplete").doesNotEndWith("0\r\n\r\n");
+      assertThat(text)
+          .as("no final chunk: the body is visibly incomplete")
+          .doesNotEndWith("0\r\n\r\n");
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> hangClosed.get() > closedBefore);
   }
@@ -321,7 +395,10 @@ class ErrorsIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> hangSeen.get() >= seenBefore + n);
       List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(gw.url("/ok/" + i))).timeout(Duration.ofSeconds(10)).build();
+        HttpRequest req =
+            HttpRequest.newBuilder(URI.create(gw.url("/ok/" + i)))
+                .timeout(Duration.ofSeconds(10))
+                .build();
         fs.add(TestSupport.HTTP.sendAsync(req, HttpResponse.BodyHandlers.ofString()));
       }
       for (int i = 0; i < fs.size(); i++) {

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.Test;
 class HealthIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
 
-  /** An upstream whose /health answers the status and body set by the test; other paths echo its name. */
+  /**
+   * An upstream whose /health answers the status and body set by the test; other paths echo its
+   * name.
+   */
   static final class App implements AutoCloseable {
     final AtomicInteger healthStatus = new AtomicInteger(200);
     final AtomicReference<String> healthBody = new AtomicReference<>("{\"status\":\"UP\"}");
@@ -28,15 +31,23 @@ class HealthIT {
     final Upstream up;
 
     App(String name) {
-      up = new Upstream(name, req -> {
-        if (req.path().equals("/health")) {
-          req.response().setStatusCode(healthStatus.get()).putHeader("Content-Type", "application/json").end(healthBody.get());
-        } else {
-          served.incrementAndGet();
-          req.response().setStatusCode(appStatus.get()).putHeader("Content-Type", "application/json")
-              .end("{\"upstream\":\"" + name + "\"}");
-        }
-      });
+      up =
+          new Upstream(
+              name,
+              req -> {
+                if (req.path().equals("/health")) {
+                  req.response()
+                      .setStatusCode(healthStatus.get())
+                      .putHeader("Content-Type", "application/json")
+                      .end(healthBody.get());
+                } else {
+                  served.incrementAndGet();
+                  req.response()
+                      .setStatusCode(appStatus.get())
+                      .putHeader("Content-Type", "application/json")
+                      .end("{\"upstream\":\"" + name + "\"}");
+                }
+              });
     }
 
     String url() {
@@ -59,7 +70,8 @@ class HealthIT {
     return new JsonObject(r.body()).getJsonObject("upstreams");
   }
 
-  private static JsonObject target(RunningGateway gw, String upstream, String key) throws Exception {
+  private static JsonObject target(RunningGateway gw, String upstream, String key)
+      throws Exception {
     JsonArray ts = upstreams(gw).getJsonObject(upstream).getJsonArray("targets");
     for (int i = 0; i < ts.size(); i++) {
       if (ts.getJsonObject(i).getString("target").equals(key)) {
@@ -74,19 +86,29 @@ class HealthIT {
   }
 
   /** Sends n requests and counts them by the upstream that answered (or by status when not 200). */
-  private static Map<String, Integer> spread(RunningGateway gw, String path, int n) throws Exception {
+  private static Map<String, Integer> spread(RunningGateway gw, String path, int n)
+      throws Exception {
     Map<String, Integer> counts = new HashMap<>();
     for (int i = 0; i < n; i++) {
       HttpResponse<String> r = TestSupport.get(gw.url(path));
-      String who = r.statusCode() == 200 ? new JsonObject(r.body()).getString("upstream") : String.valueOf(r.statusCode());
+      String who =
+          r.statusCode() == 200
+              ? new JsonObject(r.body()).getString("upstream")
+              : String.valueOf(r.statusCode());
       counts.merge(who, 1, Integer::sum);
     }
     return counts;
   }
 
   @Test
-  void aTargetWhoseHealthFailsGoesDownGetsNoTrafficAndComesBackAfterHealthyThresholdPasses() throws Exception {
-    try (App a = new App("a"); App b = new App("b"); RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+  void aTargetWhoseHealthFailsGoesDownGetsNoTrafficAndComesBackAfterHealthyThresholdPasses()
+      throws Exception {
+    try (App a = new App("a");
+        App b = new App("b");
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
@@ -94,9 +116,19 @@ class HealthIT {
               active: { path: /health, host: "health.internal", interval: 100ms, timeout: 100ms, healthyThreshold: 2, unhealthyThreshold: 2 }
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(a.url(), b.url()))) {
-      await().atMost(WAIT).until(() -> state(gw, "u", a.key()).equals("UP") && state(gw, "u", b.key()).equals("UP"));
-      assertThat(a.up.seen.stream().filter(s -> s.uri().equals("/health")).findFirst().orElseThrow().headers().get("Host"))
+        """
+                        .formatted(a.url(), b.url()))) {
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> state(gw, "u", a.key()).equals("UP") && state(gw, "u", b.key()).equals("UP"));
+      assertThat(
+              a.up.seen.stream()
+                  .filter(s -> s.uri().equals("/health"))
+                  .findFirst()
+                  .orElseThrow()
+                  .headers()
+                  .get("Host"))
           .isEqualTo("health.internal");
 
       a.healthStatus.set(503);
@@ -118,7 +150,11 @@ class HealthIT {
   @Test
   void aTcpCheckMarksAClosedPortDown() throws Exception {
     int closed = TestSupport.freePort();
-    try (App a = new App("a"); RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+    try (App a = new App("a");
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
         upstreams:
           u:
             targets: [ { url: %s }, { url: "http://127.0.0.1:%d" } ]
@@ -126,11 +162,17 @@ class HealthIT {
               active: { type: tcp, interval: 50ms, timeout: 50ms, healthyThreshold: 1, unhealthyThreshold: 2 }
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(a.url(), closed))) {
+        """
+                        .formatted(a.url(), closed))) {
       String closedKey = "127.0.0.1:" + closed;
-      await().atMost(WAIT).until(() -> state(gw, "u", closedKey).equals("DOWN") && state(gw, "u", a.key()).equals("UP"));
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  state(gw, "u", closedKey).equals("DOWN") && state(gw, "u", a.key()).equals("UP"));
       JsonObject t = target(gw, "u", closedKey);
-      assertThat(t.getInteger("score")).isEqualTo(30); // 0 × network + 0 × health + resources and dependencies unknown
+      assertThat(t.getInteger("score"))
+          .isEqualTo(30); // 0 × network + 0 × health + resources and dependencies unknown
       assertThat(t.getBoolean("available")).isFalse();
       assertThat(target(gw, "u", a.key()).getInteger("score")).isEqualTo(100);
       // only connections: the TCP check sends no HTTP request
@@ -142,7 +184,12 @@ class HealthIT {
 
   @Test
   void aTargetAnswering500IsEjectedAndTheOthersServe() throws Exception {
-    try (App a = new App("a"); App b = new App("b"); RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+    try (App a = new App("a");
+        App b = new App("b");
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
@@ -150,7 +197,8 @@ class HealthIT {
               passive: { consecutiveFailures: 3, ejectFor: 1m, maxEjectedPercent: 50%% }
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(a.url(), b.url()))) {
+        """
+                        .formatted(a.url(), b.url()))) {
       a.appStatus.set(500);
       int sent = 0;
       while (!target(gw, "u", a.key()).getBoolean("ejected") && sent < 50) {
@@ -176,7 +224,13 @@ class HealthIT {
 
   @Test
   void theScoreComesFromTheHealthJsonAndShowsOnUpstreamsAndReadiness() throws Exception {
-    try (App a = new App("a"); App b = new App("b"); App c = new App("c"); RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+    try (App a = new App("a");
+        App b = new App("b");
+        App c = new App("c");
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s }, { url: %s } ]
@@ -184,22 +238,36 @@ class HealthIT {
               active: { interval: 200ms, timeout: 200ms, healthyThreshold: 1, unhealthyThreshold: 3 }
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(a.url(), b.url(), c.url()))) {
+        """
+                        .formatted(a.url(), b.url(), c.url()))) {
       a.healthBody.set("{\"status\":\"UP\",\"cpu\":0.95,\"memory\":0.2}");
       b.healthBody.set("{\"dependencies\":{\"db\":\"UP\",\"cache\":\"DOWN\"}}");
       // over the 64 KiB cap: the JSON is not read, so its cpu does not count
       c.healthBody.set("{\"cpu\":0.95,\"pad\":\"" + "x".repeat(100 * 1024) + "\"}");
 
       // 30 + 40 + 20 × (1 - 0.95) + 10 = 81; 30 + 40 + 20 + 10 × 1/2 = 95
-      await().atMost(WAIT).until(() -> target(gw, "u", a.key()).getInteger("score") == 81
-          && target(gw, "u", b.key()).getInteger("score") == 95 && state(gw, "u", c.key()).equals("UP")
-          && target(gw, "u", c.key()).getInteger("score") == 100
-          // c's check of this round may come after a's and b's (jitter): wait for one that saw the big body
-          && String.valueOf(target(gw, "u", c.key()).getString("lastCheck")).contains("body over"));
-      assertThat(target(gw, "u", c.key()).getString("lastCheck")).contains("body over 64KiB, ignored");
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  target(gw, "u", a.key()).getInteger("score") == 81
+                      && target(gw, "u", b.key()).getInteger("score") == 95
+                      && state(gw, "u", c.key()).equals("UP")
+                      && target(gw, "u", c.key()).getInteger("score") == 100
+                      // c's check of this round may come after a's and b's (jitter): wait for one
+                      // that saw the big body
+                      && String.valueOf(target(gw, "u", c.key()).getString("lastCheck"))
+                          .contains("body over"));
+      assertThat(target(gw, "u", c.key()).getString("lastCheck"))
+          .contains("body over 64KiB, ignored");
 
       JsonObject ready = new JsonObject(TestSupport.get(gw.adminUrl("/health/ready")).body());
-      JsonObject u = ready.getJsonObject("components").getJsonObject("upstreams").getJsonObject("components").getJsonObject("u");
+      JsonObject u =
+          ready
+              .getJsonObject("components")
+              .getJsonObject("upstreams")
+              .getJsonObject("components")
+              .getJsonObject("u");
       assertThat(u.getString("status")).isEqualTo("UP");
       JsonArray ts = u.getJsonObject("details").getJsonArray("targets");
       assertThat(ts.getJsonObject(0).getString("state")).isEqualTo("UP");
@@ -209,7 +277,12 @@ class HealthIT {
 
   @Test
   void highCpuLowersTheScoreAndShiftsTraffic() throws Exception {
-    try (App a = new App("a"); App b = new App("b"); RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+    try (App a = new App("a");
+        App b = new App("b");
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
@@ -218,24 +291,35 @@ class HealthIT {
               score: { weights: { network: 0, health: 0, resources: 100, dependencies: 0 }, floor: 0 }
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(a.url(), b.url()))) {
+        """
+                        .formatted(a.url(), b.url()))) {
       a.healthBody.set("{\"cpu\":0.95}");
       b.healthBody.set("{\"cpu\":0.0}");
-      await().atMost(WAIT).until(() -> target(gw, "u", a.key()).getInteger("score") == 5
-          && target(gw, "u", b.key()).getInteger("score") == 100);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  target(gw, "u", a.key()).getInteger("score") == 5
+                      && target(gw, "u", b.key()).getInteger("score") == 100);
 
       Map<String, Integer> counts = spread(gw, "/x", 200);
 
       // 5 : 100 expects about 10 of 200 for a; even round robin would give it 100
       assertThat(counts.getOrDefault("a", 0)).isLessThan(40);
       assertThat(counts.get("b")).isGreaterThan(160);
-      assertThat(target(gw, "u", a.key()).getBoolean("available")).isTrue(); // weighted, not drained
+      assertThat(target(gw, "u", a.key()).getBoolean("available"))
+          .isTrue(); // weighted, not drained
     }
   }
 
   @Test
   void withEveryTargetDownPanicModeStillServesAndOtherwiseItIs503() throws Exception {
-    try (App a = new App("a"); App b = new App("b"); RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+    try (App a = new App("a");
+        App b = new App("b");
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
         upstreams:
           strict:
             targets: [ { url: %1$s } ]
@@ -249,10 +333,16 @@ class HealthIT {
         routes:
           - { name: s, match: { path: /strict/** }, upstream: strict }
           - { name: p, match: { path: /panic/** }, upstream: panicky }
-        """.formatted(a.url(), b.url()))) {
+        """
+                        .formatted(a.url(), b.url()))) {
       a.healthStatus.set(500);
       b.healthStatus.set(500);
-      await().atMost(WAIT).until(() -> state(gw, "strict", a.key()).equals("DOWN") && state(gw, "panicky", b.key()).equals("DOWN"));
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  state(gw, "strict", a.key()).equals("DOWN")
+                      && state(gw, "panicky", b.key()).equals("DOWN"));
 
       HttpResponse<String> strict = TestSupport.get(gw.url("/strict/x"));
       assertThat(strict.statusCode()).isEqualTo(503);
@@ -270,31 +360,50 @@ class HealthIT {
       // readiness stays UP: the gateway itself can serve (other upstreams, panic, fallbacks)
       HttpResponse<String> ready = TestSupport.get(gw.adminUrl("/health/ready"));
       assertThat(ready.statusCode()).isEqualTo(200);
-      assertThat(new JsonObject(ready.body()).getJsonObject("components").getJsonObject("upstreams").getString("status")).isEqualTo("DOWN");
+      assertThat(
+              new JsonObject(ready.body())
+                  .getJsonObject("components")
+                  .getJsonObject("upstreams")
+                  .getString("status"))
+          .isEqualTo("DOWN");
     }
   }
 
   @Test
   void aReloadWithoutTheHealthCheckStopsItAndForgetsWhatItLearned() throws Exception {
-    String routes = """
+    String routes =
+        """
         routes:
           - { name: r, match: { path: /** }, upstream: u }
         """;
-    try (App a = new App("a"); App b = new App("b"); RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+    try (App a = new App("a");
+        App b = new App("b");
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
             healthCheck:
               active: { interval: 50ms, timeout: 50ms, healthyThreshold: 1, unhealthyThreshold: 1 }
-        """.formatted(a.url(), b.url()) + routes)) {
+        """
+                        .formatted(a.url(), b.url())
+                    + routes)) {
       a.healthStatus.set(503);
       await().atMost(WAIT).until(() -> state(gw, "u", a.key()).equals("DOWN"));
 
-      assertThat(gw.rewrite(TestSupport.head() + """
+      assertThat(
+              gw.rewrite(
+                  TestSupport.head()
+                      + """
           upstreams:
             u:
               targets: [ { url: %s }, { url: %s } ]
-          """.formatted(a.url(), b.url()) + routes)).isTrue();
+          """
+                          .formatted(a.url(), b.url())
+                      + routes))
+          .isTrue();
 
       JsonObject t = target(gw, "u", a.key());
       assertThat(t.getString("state")).isEqualTo("UNKNOWN");
@@ -302,7 +411,8 @@ class HealthIT {
       assertThat(spread(gw, "/x", 10)).containsEntry("a", 5).containsEntry("b", 5);
       long checks = a.up.seen.stream().filter(x -> x.uri().equals("/health")).count();
       Thread.sleep(500); // ten intervals of the old check
-      assertThat(a.up.seen.stream().filter(x -> x.uri().equals("/health")).count()).isLessThanOrEqualTo(checks + 1);
+      assertThat(a.up.seen.stream().filter(x -> x.uri().equals("/health")).count())
+          .isLessThanOrEqualTo(checks + 1);
       assertThat(target(gw, "u", a.key()).getString("state")).isEqualTo("UNKNOWN");
     }
   }

@@ -31,7 +31,10 @@ class HostValidationIT {
   static void start() throws Exception {
     secure = new Upstream("secure");
     catchAll = new Upstream("catchall");
-    gw = RunningGateway.start(TestSupport.head() + """
+    gw =
+        RunningGateway.start(
+            TestSupport.head()
+                + """
         upstreams:
           secure: { targets: [ { url: "%s" } ] }
           catchall: { targets: [ { url: "%s" } ] }
@@ -39,7 +42,8 @@ class HostValidationIT {
           - { name: secure, match: { path: /**, host: secure.test }, upstream: secure }
           - { name: wild, match: { path: /w/**, host: "*.wild.test" }, upstream: secure }
           - { name: all, match: { path: /** }, upstream: catchall }
-        """.formatted(secure.url(), catchAll.url()));
+        """
+                    .formatted(secure.url(), catchAll.url()));
   }
 
   @AfterAll
@@ -58,7 +62,8 @@ class HostValidationIT {
   static Stream<Arguments> badHosts() {
     return Stream.of(
         Arguments.of("two Host headers", new String[] {"Host: secure.test", "Host: evil.test"}),
-        Arguments.of("two equal Host headers", new String[] {"Host: secure.test", "Host: secure.test"}),
+        Arguments.of(
+            "two equal Host headers", new String[] {"Host: secure.test", "Host: secure.test"}),
         Arguments.of("no Host on HTTP/1.1", new String[] {}),
         Arguments.of("userinfo", new String[] {"Host: secure.test@evil.test"}),
         Arguments.of("userinfo with a port", new String[] {"Host: secure.test:80@evil.test"}),
@@ -86,8 +91,12 @@ class HostValidationIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badHosts")
-  void anInvalidHostIsRefusedAndReachesNoUpstream(String name, String[] hostLines) throws Exception {
-    String head = "GET /x HTTP/1.1\r\n" + (hostLines.length == 0 ? "" : String.join("\r\n", hostLines) + "\r\n") + "\r\n";
+  void anInvalidHostIsRefusedAndReachesNoUpstream(String name, String[] hostLines)
+      throws Exception {
+    String head =
+        "GET /x HTTP/1.1\r\n"
+            + (hostLines.length == 0 ? "" : String.join("\r\n", hostLines) + "\r\n")
+            + "\r\n";
     try (RawConnection c = new RawConnection(gw.port)) {
       c.write(head);
       RawResponse r = c.read(false);
@@ -101,7 +110,8 @@ class HostValidationIT {
   @Test
   void aGoodRequestBehindARefusedHostOnTheSameConnectionIsNotServed() throws Exception {
     try (RawConnection c = new RawConnection(gw.port)) {
-      c.write("GET /x HTTP/1.1\r\nHost: secure.test@evil.test\r\n\r\nGET /after HTTP/1.1\r\nHost: secure.test\r\n\r\n");
+      c.write(
+          "GET /x HTTP/1.1\r\nHost: secure.test@evil.test\r\n\r\nGET /after HTTP/1.1\r\nHost: secure.test\r\n\r\n");
       RawResponse r = c.read(false);
       assertProblem(r, 400);
       assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
@@ -114,9 +124,10 @@ class HostValidationIT {
   @Test
   void aBadHostPipelinedBehindAGoodRequestIsRefusedAfterItsAnswer() throws Exception {
     try (RawConnection c = new RawConnection(gw.port)) {
-      c.write("GET /first HTTP/1.1\r\nHost: secure.test\r\n\r\n"
-          + "GET /x HTTP/1.1\r\nHost: secure.test@evil.test\r\n\r\n"
-          + "GET /after HTTP/1.1\r\nHost: secure.test\r\n\r\n");
+      c.write(
+          "GET /first HTTP/1.1\r\nHost: secure.test\r\n\r\n"
+              + "GET /x HTTP/1.1\r\nHost: secure.test@evil.test\r\n\r\n"
+              + "GET /after HTTP/1.1\r\nHost: secure.test\r\n\r\n");
       RawResponse r1 = c.read(false);
       assertThat(r1.status()).isEqualTo(200);
       assertThat(new JsonObject(r1.body()).getString("uri")).isEqualTo("/first");
@@ -136,35 +147,51 @@ class HostValidationIT {
 
   @Test
   void validHostsRoute() throws Exception {
-    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test").getString("upstream")).isEqualTo("secure");
-    assertThat(ok("GET /a HTTP/1.1", "Host: SECURE.test:8080").getString("upstream")).isEqualTo("secure");
-    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test:65535").getString("upstream")).isEqualTo("secure");
-    assertThat(ok("GET /a HTTP/1.1", "Host: other.test").getString("upstream")).isEqualTo("catchall");
-    assertThat(ok("GET /a HTTP/1.1", "Host: 127.0.0.1:1234").getString("upstream")).isEqualTo("catchall");
-    assertThat(ok("GET /a HTTP/1.1", "Host: [::1]:1234").getString("upstream")).isEqualTo("catchall");
-    assertThat(ok("GET /a HTTP/1.1", "Host: under_score.test").getString("upstream")).isEqualTo("catchall");
+    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test").getString("upstream"))
+        .isEqualTo("secure");
+    assertThat(ok("GET /a HTTP/1.1", "Host: SECURE.test:8080").getString("upstream"))
+        .isEqualTo("secure");
+    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test:65535").getString("upstream"))
+        .isEqualTo("secure");
+    assertThat(ok("GET /a HTTP/1.1", "Host: other.test").getString("upstream"))
+        .isEqualTo("catchall");
+    assertThat(ok("GET /a HTTP/1.1", "Host: 127.0.0.1:1234").getString("upstream"))
+        .isEqualTo("catchall");
+    assertThat(ok("GET /a HTTP/1.1", "Host: [::1]:1234").getString("upstream"))
+        .isEqualTo("catchall");
+    assertThat(ok("GET /a HTTP/1.1", "Host: under_score.test").getString("upstream"))
+        .isEqualTo("catchall");
     // HTTP/1.0 needs no Host
     assertThat(ok("GET /a HTTP/1.0").getString("upstream")).isEqualTo("catchall");
   }
 
   @Test
   void aTrailingDotIsNormalisedBeforeHostMatching() throws Exception {
-    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test.").getString("upstream")).isEqualTo("secure");
-    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test.:8443").getString("upstream")).isEqualTo("secure");
-    assertThat(ok("GET /w/a HTTP/1.1", "Host: a.wild.test.").getString("upstream")).isEqualTo("secure");
+    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test.").getString("upstream"))
+        .isEqualTo("secure");
+    assertThat(ok("GET /a HTTP/1.1", "Host: secure.test.:8443").getString("upstream"))
+        .isEqualTo("secure");
+    assertThat(ok("GET /w/a HTTP/1.1", "Host: a.wild.test.").getString("upstream"))
+        .isEqualTo("secure");
     assertThat(secure.seen).hasSize(3);
   }
 
   @Test
   void anAbsoluteFormTargetsAuthorityWinsOverTheHostHeader() throws Exception {
-    assertThat(ok("GET http://secure.test/a HTTP/1.1", "Host: other.test").getString("upstream")).isEqualTo("secure");
-    assertThat(ok("GET http://other.test/a HTTP/1.1", "Host: secure.test").getString("upstream")).isEqualTo("catchall");
-    assertThat(ok("GET http://secure.test./a HTTP/1.1", "Host: other.test").getString("upstream")).isEqualTo("secure");
+    assertThat(ok("GET http://secure.test/a HTTP/1.1", "Host: other.test").getString("upstream"))
+        .isEqualTo("secure");
+    assertThat(ok("GET http://other.test/a HTTP/1.1", "Host: secure.test").getString("upstream"))
+        .isEqualTo("catchall");
+    assertThat(ok("GET http://secure.test./a HTTP/1.1", "Host: other.test").getString("upstream"))
+        .isEqualTo("secure");
   }
 
   @Test
   void anAbsoluteFormTargetWithABadAuthorityIsRefused() throws Exception {
-    for (String target : new String[] {"http://secure.test@evil.test/a", "http://secure.test:70000/a", "http:///a"}) {
+    for (String target :
+        new String[] {
+          "http://secure.test@evil.test/a", "http://secure.test:70000/a", "http:///a"
+        }) {
       try (RawConnection c = new RawConnection(gw.port)) {
         RawResponse r = c.exchange("GET " + target + " HTTP/1.1", "Host: secure.test");
         assertProblem(r, 400);

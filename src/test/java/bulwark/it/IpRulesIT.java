@@ -48,30 +48,49 @@ class IpRulesIT {
           - { name: blocked, match: { path: /any/** }, upstream: a, middlewares: [blocklist] }
           - { name: strict, match: { path: /strict/** }, upstream: a, middlewares: [strict] }
           - { name: noLoopback, match: { path: /remote/** }, upstream: a, middlewares: [noLoopback] }
-        """.formatted(trusted, up.url());
+        """
+        .formatted(trusted, up.url());
   }
 
   @Test
   void allowAndDenyListsWithIpv4AndIpv6ClientsBehindATrustedProxy() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config("\"127.0.0.1/32\""))) {
-      assertThat(TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "198.51.100.7").statusCode()).isEqualTo(200);
-      assertThat(TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "2001:db8:1:2::9").statusCode()).isEqualTo(200);
+      assertThat(
+              TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "198.51.100.7").statusCode())
+          .isEqualTo(200);
+      assertThat(
+              TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "2001:db8:1:2::9")
+                  .statusCode())
+          .isEqualTo(200);
       // deny wins over allow
-      assertThat(assertProblem(TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "198.51.100.66"), 403).getString("detail")).contains("198.51.100.66");
-      assertProblem(TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "2001:db8:1:bad::1"), 403);
+      assertThat(
+              assertProblem(
+                      TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "198.51.100.66"), 403)
+                  .getString("detail"))
+          .contains("198.51.100.66");
+      assertProblem(
+          TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "2001:db8:1:bad::1"), 403);
       // not in the allow list
       assertProblem(TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "192.0.2.1"), 403);
       assertProblem(TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "2001:db8:2::1"), 403);
       // a deny list alone lets everyone else in
-      assertThat(TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "192.0.2.1").statusCode()).isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "192.0.2.1").statusCode())
+          .isEqualTo(200);
       assertProblem(TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "203.0.113.5"), 403);
-      assertProblem(TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "2001:db8:dead:1::1"), 403);
-      // the right-most address that is not a trusted proxy is the client: a forged left entry changes nothing
-      assertProblem(TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "192.0.2.1, 203.0.113.5"), 403);
-      assertProblem(TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "198.51.100.7, 192.0.2.1"), 403);
+      assertProblem(
+          TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "2001:db8:dead:1::1"), 403);
+      // the right-most address that is not a trusted proxy is the client: a forged left entry
+      // changes nothing
+      assertProblem(
+          TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "192.0.2.1, 203.0.113.5"), 403);
+      assertProblem(
+          TestSupport.get(gw.url("/office/x"), "X-Forwarded-For", "198.51.100.7, 192.0.2.1"), 403);
       // through the trusted proxy the forwarded client is the one checked
-      assertThat(TestSupport.get(gw.url("/strict/x"), "X-Forwarded-For", "198.51.100.7").statusCode()).isEqualTo(200);
-      assertThat(TestSupport.get(gw.url("/remote/x"), "X-Forwarded-For", "192.0.2.1").statusCode()).isEqualTo(200);
+      assertThat(
+              TestSupport.get(gw.url("/strict/x"), "X-Forwarded-For", "198.51.100.7").statusCode())
+          .isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/remote/x"), "X-Forwarded-For", "192.0.2.1").statusCode())
+          .isEqualTo(200);
       assertProblem(TestSupport.get(gw.url("/strict/x")), 403);
     }
   }
@@ -82,12 +101,20 @@ class IpRulesIT {
     try (RunningGateway gw = RunningGateway.start(config("\"10.0.0.0/8\""))) {
       int seen = up.seen.size();
       // an allowed address claimed in the header does not open the allow list
-      assertThat(assertProblem(TestSupport.get(gw.url("/strict/x"), "X-Forwarded-For", "198.51.100.7"), 403).getString("detail")).contains("127.0.0.1");
+      assertThat(
+              assertProblem(
+                      TestSupport.get(gw.url("/strict/x"), "X-Forwarded-For", "198.51.100.7"), 403)
+                  .getString("detail"))
+          .contains("127.0.0.1");
       // nor does a foreign address escape a deny rule that matches the real peer
       assertProblem(TestSupport.get(gw.url("/remote/x"), "X-Forwarded-For", "192.0.2.1"), 403);
-      assertProblem(TestSupport.get(gw.url("/remote/x"), "X-Forwarded-For", "192.0.2.1", "Forwarded", "for=192.0.2.1"), 403);
+      assertProblem(
+          TestSupport.get(
+              gw.url("/remote/x"), "X-Forwarded-For", "192.0.2.1", "Forwarded", "for=192.0.2.1"),
+          403);
       // and a denied address in the header does not get the real peer refused
-      assertThat(TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "203.0.113.5").statusCode()).isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/any/x"), "X-Forwarded-For", "203.0.113.5").statusCode())
+          .isEqualTo(200);
       assertThat(up.seen.size()).isEqualTo(seen + 1);
     }
   }

@@ -13,7 +13,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** Helpers of the integration tests on top of {@link TestSupport}: raw HTTP/1.1 sockets and problem+json checks. */
+/**
+ * Helpers of the integration tests on top of {@link TestSupport}: raw HTTP/1.1 sockets and
+ * problem+json checks.
+ */
 final class ItClients {
   private ItClients() {}
 
@@ -51,13 +54,18 @@ final class ItClients {
       return this;
     }
 
-    /** Sends a request head (lines without CRLF; the blank line is added) and reads one response. */
+    /**
+     * Sends a request head (lines without CRLF; the blank line is added) and reads one response.
+     */
     RawResponse exchange(String... headLines) throws IOException {
       write(String.join("\r\n", headLines) + "\r\n\r\n");
       return read(false);
     }
 
-    /** Reads one response; {@code head} true for a response to HEAD (no body). Interim 1xx responses are skipped. */
+    /**
+     * Reads one response; {@code head} true for a response to HEAD (no body). Interim 1xx responses
+     * are skipped.
+     */
     RawResponse read(boolean head) throws IOException {
       RawResponse r;
       do {
@@ -88,7 +96,7 @@ final class ItClients {
       if (noBody) {
         // nothing
       } else if (te != null && te.equalsIgnoreCase("chunked")) {
-        for (;;) {
+        for (; ; ) {
           String size = line();
           int semi = size.indexOf(';');
           int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
@@ -161,12 +169,20 @@ final class ItClients {
     assertThat(json.getString("title")).isNotBlank();
     assertThat(json.getString("detail")).isNotBlank();
     assertThat(json.getString("requestId")).isNotBlank();
-    assertThat(body).doesNotContain("Exception").doesNotContain("at bulwark.").doesNotContain("at io.");
+    assertThat(body)
+        .doesNotContain("Exception")
+        .doesNotContain("at bulwark.")
+        .doesNotContain("at io.");
     return json;
   }
 
   static JsonObject assertProblem(java.net.http.HttpResponse<String> r, int expected) {
-    JsonObject json = assertProblem(r.statusCode(), expected, r.headers().firstValue("Content-Type").orElse(null), r.body());
+    JsonObject json =
+        assertProblem(
+            r.statusCode(),
+            expected,
+            r.headers().firstValue("Content-Type").orElse(null),
+            r.body());
     assertThat(r.headers().firstValue("X-Request-Id")).hasValue(json.getString("requestId"));
     return json;
   }

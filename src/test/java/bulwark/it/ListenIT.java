@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** A port that is already taken names the listener, its address and its config field; the CLI exits 2. */
+/**
+ * A port that is already taken names the listener, its address and its config field; the CLI exits
+ * 2.
+ */
 class ListenIT {
   private static ServerSocket hold() throws Exception {
     return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -36,7 +39,8 @@ class ListenIT {
           up: { targets: [ { url: "http://127.0.0.1:9" } ] }
         routes:
           - { name: all, match: { path: /** }, upstream: up }
-        """.formatted(port, admin);
+        """
+        .formatted(port, admin);
   }
 
   @Test
@@ -51,9 +55,13 @@ class ListenIT {
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(2);
         assertThat(Files.readString(log))
-            .contains(cfg + ": not started, the data listener cannot listen on 127.0.0.1:" + port
-                + " (server.listen): the address is already in use")
-            .doesNotContain("NativeIoException").doesNotContain("\tat ");
+            .contains(
+                cfg
+                    + ": not started, the data listener cannot listen on 127.0.0.1:"
+                    + port
+                    + " (server.listen): the address is already in use")
+            .doesNotContain("NativeIoException")
+            .doesNotContain("\tat ");
       } finally {
         p.destroyForcibly();
       }
@@ -66,10 +74,13 @@ class ListenIT {
       int port = TestSupport.freePort();
       Path cfg = dir.resolve("bulwark.yaml");
       Files.writeString(cfg, config(port, busy.getLocalPort()));
-      assertThatThrownBy(() -> Gateway.start(cfg, new ConfigLoader(Map.<String, String>of()::get), false))
+      assertThatThrownBy(
+              () -> Gateway.start(cfg, new ConfigLoader(Map.<String, String>of()::get), false))
           .isInstanceOf(ListenException.class)
-          .hasMessage("the admin listener cannot listen on 127.0.0.1:" + busy.getLocalPort()
-              + " (admin.listen): the address is already in use by another process (or another listener of this config)");
+          .hasMessage(
+              "the admin listener cannot listen on 127.0.0.1:"
+                  + busy.getLocalPort()
+                  + " (admin.listen): the address is already in use by another process (or another listener of this config)");
       // the data listener that did bind was closed again
       try (ServerSocket again = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
         assertThat(again.getLocalPort()).isEqualTo(port);
@@ -80,18 +91,29 @@ class ListenIT {
   @Test
   void aBusyTlsPortSaysTls(@TempDir Path dir) throws Exception {
     TestCerts.Pair ca = TestCerts.ca(dir, "ca");
-    TestCerts.Pair leaf = TestCerts.leaf(dir, ca, "gw", "gw.test", "Bulwark", "DNS:gw.test", "IP:127.0.0.1");
+    TestCerts.Pair leaf =
+        TestCerts.leaf(dir, ca, "gw", "gw.test", "Bulwark", "DNS:gw.test", "IP:127.0.0.1");
     try (ServerSocket busy = hold()) {
       Path cfg = dir.resolve("bulwark.yaml");
-      Files.writeString(cfg, config(busy.getLocalPort(), TestSupport.freePort()).replace("server:\n", """
+      Files.writeString(
+          cfg,
+          config(busy.getLocalPort(), TestSupport.freePort())
+              .replace(
+                  "server:\n",
+                  """
           server:
             tls:
               certificates:
                 - { cert: "%s", key: "%s" }
-          """.formatted(leaf.cert(), leaf.key())));
-      assertThatThrownBy(() -> Gateway.start(cfg, new ConfigLoader(Map.<String, String>of()::get), false))
+          """
+                      .formatted(leaf.cert(), leaf.key())));
+      assertThatThrownBy(
+              () -> Gateway.start(cfg, new ConfigLoader(Map.<String, String>of()::get), false))
           .isInstanceOf(ListenException.class)
-          .hasMessageStartingWith("the data listener (TLS) cannot listen on 127.0.0.1:" + busy.getLocalPort() + " (server.listen): the address is already in use");
+          .hasMessageStartingWith(
+              "the data listener (TLS) cannot listen on 127.0.0.1:"
+                  + busy.getLocalPort()
+                  + " (server.listen): the address is already in use");
     }
   }
 
@@ -114,7 +136,9 @@ class ListenIT {
         System.setErr(oldErr);
       }
       assertThat(code).isEqualTo(2);
-      assertThat(err.toString()).contains("demo: not started, the demo upstream users-a cannot listen on 127.0.0.1:18081: the address is already in use");
+      assertThat(err.toString())
+          .contains(
+              "demo: not started, the demo upstream users-a cannot listen on 127.0.0.1:18081: the address is already in use");
     } finally {
       if (busy != null) busy.close();
     }

@@ -14,7 +14,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import org.awaitility.Awaitility;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -24,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 
 /**
  * A real OTLP trace receiver on loopback: OTLP/HTTP (POST /v1/traces, protobuf) or OTLP/gRPC over
@@ -34,8 +34,15 @@ final class OtlpReceiver implements AutoCloseable {
   static final String GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
   /** One received span, ids in lower-case hex (parent "" for a root span). */
-  record Received(String traceId, String spanId, String parentSpanId, String name, Span.SpanKind kind,
-      Map<String, Object> attributes, Status.StatusCode status, Map<String, Object> resource) {
+  record Received(
+      String traceId,
+      String spanId,
+      String parentSpanId,
+      String name,
+      Span.SpanKind kind,
+      Map<String, Object> attributes,
+      Status.StatusCode status,
+      Map<String, Object> resource) {
     Object attr(String key) {
       return attributes.get(key);
     }
@@ -48,8 +55,10 @@ final class OtlpReceiver implements AutoCloseable {
   final int port;
 
   private OtlpReceiver(boolean grpc) throws Exception {
-    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true))
-        .requestHandler(req -> req.body().onSuccess(body -> handle(req, body, grpc)));
+    server =
+        vertx
+            .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true))
+            .requestHandler(req -> req.body().onSuccess(body -> handle(req, body, grpc)));
     server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
     port = server.actualPort();
   }
@@ -78,11 +87,14 @@ final class OtlpReceiver implements AutoCloseable {
         // one length-prefixed message: compressed flag (0), 4-byte big-endian length, protobuf
         int len = body.getInt(1);
         record(ExportTraceServiceRequest.parseFrom(body.getBytes(5, 5 + len)), req);
-        req.response().putHeader("content-type", "application/grpc").putTrailer("grpc-status", "0")
+        req.response()
+            .putHeader("content-type", "application/grpc")
+            .putTrailer("grpc-status", "0")
             .end(Buffer.buffer(new byte[5]));
         return;
       }
-      if (!req.path().equals("/v1/traces") || !"application/x-protobuf".equals(req.getHeader("Content-Type"))) {
+      if (!req.path().equals("/v1/traces")
+          || !"application/x-protobuf".equals(req.getHeader("Content-Type"))) {
         req.response().setStatusCode(404).end();
         return;
       }
@@ -100,9 +112,16 @@ final class OtlpReceiver implements AutoCloseable {
       Map<String, Object> resource = attributes(rs.getResource());
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         for (Span s : ss.getSpansList()) {
-          spans.add(new Received(hex.formatHex(s.getTraceId().toByteArray()), hex.formatHex(s.getSpanId().toByteArray()),
-              hex.formatHex(s.getParentSpanId().toByteArray()), s.getName(), s.getKind(), attributes(s.getAttributesList()),
-              s.getStatus().getCode(), resource));
+          spans.add(
+              new Received(
+                  hex.formatHex(s.getTraceId().toByteArray()),
+                  hex.formatHex(s.getSpanId().toByteArray()),
+                  hex.formatHex(s.getParentSpanId().toByteArray()),
+                  s.getName(),
+                  s.getKind(),
+                  attributes(s.getAttributesList()),
+                  s.getStatus().getCode(),
+                  resource));
         }
       }
     }
@@ -116,13 +135,15 @@ final class OtlpReceiver implements AutoCloseable {
     Map<String, Object> m = new LinkedHashMap<>();
     for (KeyValue kv : kvs) {
       AnyValue v = kv.getValue();
-      m.put(kv.getKey(), switch (v.getValueCase()) {
-        case STRING_VALUE -> v.getStringValue();
-        case INT_VALUE -> v.getIntValue();
-        case BOOL_VALUE -> v.getBoolValue();
-        case DOUBLE_VALUE -> v.getDoubleValue();
-        default -> v.toString();
-      });
+      m.put(
+          kv.getKey(),
+          switch (v.getValueCase()) {
+            case STRING_VALUE -> v.getStringValue();
+            case INT_VALUE -> v.getIntValue();
+            case BOOL_VALUE -> v.getBoolValue();
+            case DOUBLE_VALUE -> v.getDoubleValue();
+            default -> v.toString();
+          });
     }
     return m;
   }
@@ -134,8 +155,12 @@ final class OtlpReceiver implements AutoCloseable {
 
   /** The first span of {@code kind} in the trace, once it has arrived. */
   Received await(String traceId, Span.SpanKind kind) {
-    return Awaitility.await().atMost(Duration.ofSeconds(30))
-        .until(() -> trace(traceId).stream().filter(s -> s.kind() == kind).findFirst(), Optional::isPresent).orElseThrow();
+    return Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> trace(traceId).stream().filter(s -> s.kind() == kind).findFirst(),
+            Optional::isPresent)
+        .orElseThrow();
   }
 
   @Override

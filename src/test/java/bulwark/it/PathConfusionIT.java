@@ -14,8 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Path confusion: routing, the route's filters and the upstream see one and the same normalised path.
- * /admin/** goes to upstream B through a middleware (it stands for an auth filter); everything else to A.
+ * Path confusion: routing, the route's filters and the upstream see one and the same normalised
+ * path. /admin/** goes to upstream B through a middleware (it stands for an auth filter);
+ * everything else to A.
  */
 class PathConfusionIT {
   static Upstream a;
@@ -26,7 +27,10 @@ class PathConfusionIT {
   static void start() throws Exception {
     a = new Upstream("a");
     b = new Upstream("b");
-    gw = RunningGateway.start(TestSupport.head() + """
+    gw =
+        RunningGateway.start(
+            TestSupport.head()
+                + """
         upstreams:
           a: { targets: [ { url: "%s" } ] }
           b: { targets: [ { url: "%s" } ] }
@@ -38,7 +42,8 @@ class PathConfusionIT {
         routes:
           - { name: admin, match: { path: /admin/** }, upstream: b, middlewares: [guard] }
           - { name: all, match: { path: /** }, upstream: a }
-        """.formatted(a.url(), b.url()));
+        """
+                    .formatted(a.url(), b.url()));
   }
 
   @AfterAll
@@ -49,28 +54,31 @@ class PathConfusionIT {
   }
 
   @ParameterizedTest(name = "{0} -> {1} {2}")
-  @CsvSource(delimiter = '|', value = {
-      // raw request target           | status | upstream | what the upstream sees
-      "/admin/x                       | 200    | b        | /admin/x",
-      "/a/%2e%2e/admin                | 200    | b        | /admin",
-      "/a/%2E%2E/admin/x              | 200    | b        | /admin/x",
-      "/a/../admin/x                  | 200    | b        | /admin/x",
-      "/%2e%2e/%2e%2e/admin           | 200    | b        | /admin",
-      "//admin/x                      | 200    | b        | /admin/x",
-      "/./admin//x                    | 200    | b        | /admin/x",
-      "/%61dmin/x                     | 200    | b        | /admin/x",
-      "/a/../admin?q=%2F..            | 200    | b        | /admin?q=%2F..",
-      "/admin/../etc                  | 200    | a        | /etc",
-      "/%252e%252e/admin              | 200    | a        | /%252e%252e/admin",
-      "/a/..%2fadmin                  | 400    | -        | -",
-      "/admin%2fx                     | 400    | -        | -",
-      "/admin;x                       | 400    | -        | -",
-      "/admin;jsessionid=1/x          | 400    | -        | -",
-      "/a\\..\\admin                  | 400    | -        | -",
-      "/a%5c..%5cadmin                | 400    | -        | -",
-      "/admin%00/x                    | 400    | -        | -",
-  })
-  void theRoutedPathIsTheForwardedPath(String target, int status, String upstream, String seenUri) throws Exception {
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        // raw request target           | status | upstream | what the upstream sees
+        "/admin/x                       | 200    | b        | /admin/x",
+        "/a/%2e%2e/admin                | 200    | b        | /admin",
+        "/a/%2E%2E/admin/x              | 200    | b        | /admin/x",
+        "/a/../admin/x                  | 200    | b        | /admin/x",
+        "/%2e%2e/%2e%2e/admin           | 200    | b        | /admin",
+        "//admin/x                      | 200    | b        | /admin/x",
+        "/./admin//x                    | 200    | b        | /admin/x",
+        "/%61dmin/x                     | 200    | b        | /admin/x",
+        "/a/../admin?q=%2F..            | 200    | b        | /admin?q=%2F..",
+        "/admin/../etc                  | 200    | a        | /etc",
+        "/%252e%252e/admin              | 200    | a        | /%252e%252e/admin",
+        "/a/..%2fadmin                  | 400    | -        | -",
+        "/admin%2fx                     | 400    | -        | -",
+        "/admin;x                       | 400    | -        | -",
+        "/admin;jsessionid=1/x          | 400    | -        | -",
+        "/a\\..\\admin                  | 400    | -        | -",
+        "/a%5c..%5cadmin                | 400    | -        | -",
+        "/admin%00/x                    | 400    | -        | -",
+      })
+  void theRoutedPathIsTheForwardedPath(String target, int status, String upstream, String seenUri)
+      throws Exception {
     a.seen.clear();
     b.seen.clear();
     RawResponse r = ItClients.raw(gw.port, "GET " + target + " HTTP/1.1", "Host: gw");

@@ -29,7 +29,9 @@ public final class Promtool {
       if (Files.isExecutable(p)) return p;
     }
     boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
-    assertThat(ci).as("promtool is not installed, and CI=true needs it (apt-get install prometheus)").isFalse();
+    assertThat(ci)
+        .as("promtool is not installed, and CI=true needs it (apt-get install prometheus)")
+        .isFalse();
     assumeTrue(false, "promtool is not installed (apt-get install prometheus); skipped outside CI");
     return null;
   }
@@ -41,19 +43,22 @@ public final class Promtool {
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     // read while writing: a large input must not deadlock on a full output pipe
-    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
-      try {
-        return p.getInputStream().readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+    CompletableFuture<byte[]> out =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return p.getInputStream().readAllBytes();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
     try (OutputStream in = p.getOutputStream()) {
       if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
     }
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("promtool finished").isTrue();
     try {
-      return new Result(p.exitValue(), new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+      return new Result(
+          p.exitValue(), new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IOException("reading promtool's output", e);
     }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
-import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
 
 /** A live scrape of admin /metrics passes {@code promtool check metrics} with no lint problems. */
@@ -14,7 +13,10 @@ class PromtoolIT {
     Promtool.binary();
     try (Upstream good = new Upstream("good");
         Upstream bad = new Upstream("bad", req -> req.response().setStatusCode(500).end());
-        RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
             upstreams:
               good: { targets: [ { url: %s } ] }
               bad:
@@ -26,7 +28,8 @@ class PromtoolIT {
             routes:
               - { name: ok, match: { path: /ok/** }, upstream: good, middlewares: [limit] }
               - { name: bad, match: { path: /bad }, upstream: bad }
-            """.formatted(good.url(), bad.url(), TestSupport.freePort()))) {
+            """
+                        .formatted(good.url(), bad.url(), TestSupport.freePort()))) {
       for (int i = 0; i < 2; i++) TestSupport.get(gw.url("/ok/" + i));
       for (int i = 0; i < 6; i++) TestSupport.get(gw.url("/bad"));
       TestSupport.get(gw.url("/nowhere"));

@@ -15,7 +15,10 @@ class RateLimitAccuracyIT {
   @Test
   void tenSecondsAtTenPerSecondWithABurstOfTwentyAccept120() throws Exception {
     try (Upstream up = new Upstream("a");
-         RunningGateway gw = RunningGateway.start(TestSupport.head() + """
+        RunningGateway gw =
+            RunningGateway.start(
+                TestSupport.head()
+                    + """
              upstreams:
                a: { targets: [ { url: %s } ] }
              middlewares:
@@ -23,7 +26,8 @@ class RateLimitAccuracyIT {
              routes:
                - { name: warm, match: { path: /warm/** }, upstream: a }
                - { name: r, match: { path: /** }, upstream: a, middlewares: [limit] }
-             """.formatted(up.url()))) {
+             """
+                        .formatted(up.url()))) {
       // warm up the connections and the JIT on a route without the limit, so that the window is not
       // shortened by a slow start
       for (int i = 0; i < 300; i++) TestSupport.get(gw.url("/warm/x"));
@@ -36,21 +40,25 @@ class RateLimitAccuracyIT {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       List<Thread> threads = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        threads.add(Thread.ofPlatform().start(() -> {
-          while (System.nanoTime() < end) {
-            try {
-              int s = TestSupport.get(gw.url("/x")).statusCode();
-              if (s == 200) accepted.incrementAndGet();
-              else if (s == 429) refused.incrementAndGet();
-              else other.incrementAndGet();
-            } catch (Exception e) {
-              other.incrementAndGet();
-            }
-          }
-        }));
+        threads.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      while (System.nanoTime() < end) {
+                        try {
+                          int s = TestSupport.get(gw.url("/x")).statusCode();
+                          if (s == 200) accepted.incrementAndGet();
+                          else if (s == 429) refused.incrementAndGet();
+                          else other.incrementAndGet();
+                        } catch (Exception e) {
+                          other.incrementAndGet();
+                        }
+                      }
+                    }));
       }
       for (Thread t : threads) t.join();
-      System.out.printf("rate-limit accuracy: %d accepted, %d refused (429), %d other in 10 s at 10/s, burst 20 (expected 120)%n",
+      System.out.printf(
+          "rate-limit accuracy: %d accepted, %d refused (429), %d other in 10 s at 10/s, burst 20 (expected 120)%n",
           accepted.get(), refused.get(), other.get());
       assertThat(other.get()).isZero();
       assertThat(refused.get()).as("the limit was hammered well past its rate").isGreaterThan(1000);

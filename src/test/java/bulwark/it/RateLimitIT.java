@@ -23,8 +23,7 @@ class RateLimitIT {
   private static final Pattern STATE = Pattern.compile("\"([^\"]+)\";r=(\\d+);t=(\\d+)");
   static Upstream up;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void startUpstream() {
@@ -52,7 +51,13 @@ class RateLimitIT {
         %s
         routes:
         %s
-        """.formatted(accessLog != null, accessLog == null ? "stdout" : accessLog.toString().replace("\\", "/"), up.url(), middlewares, routes);
+        """
+        .formatted(
+            accessLog != null,
+            accessLog == null ? "stdout" : accessLog.toString().replace("\\", "/"),
+            up.url(),
+            middlewares,
+            routes);
   }
 
   /** The RateLimit field as {name, r, t}. */
@@ -72,10 +77,12 @@ class RateLimitIT {
   void aRefusalIs429ProblemJsonWithRetryAfterAndTheRateLimitFields() throws Exception {
     Path log = dir.resolve("access.log");
     String mws = "  per-ip: { rateLimit: { key: client_ip, rate: 2/min } }";
-    String routes = "  - { name: limited, match: { path: /limited/** }, upstream: a, middlewares: [per-ip] }";
+    String routes =
+        "  - { name: limited, match: { path: /limited/** }, upstream: a, middlewares: [per-ip] }";
     try (RunningGateway gw = RunningGateway.start(config(mws, routes, log))) {
       int seenBefore = up.seen.size();
-      HttpResponse<String> r1 = TestSupport.get(gw.url("/limited/1"), "X-Forwarded-For", "198.51.100.1");
+      HttpResponse<String> r1 =
+          TestSupport.get(gw.url("/limited/1"), "X-Forwarded-For", "198.51.100.1");
       assertThat(r1.statusCode()).isEqualTo(200);
       assertThat(policy(r1)).isEqualTo("\"per-ip\";q=2;w=60");
       String[] s1 = state(r1);
@@ -84,11 +91,18 @@ class RateLimitIT {
       // one token short of full: 30 s to refill it, rounded up
       assertThat(Long.parseLong(s1[2])).isBetween(29L, 30L);
 
-      HttpResponse<String> r2 = TestSupport.get(gw.url("/limited/2"), "X-Forwarded-For", "198.51.100.1");
+      HttpResponse<String> r2 =
+          TestSupport.get(gw.url("/limited/2"), "X-Forwarded-For", "198.51.100.1");
       assertThat(r2.statusCode()).isEqualTo(200);
       assertThat(state(r2)[1]).isEqualTo("0");
 
-      HttpResponse<String> r3 = TestSupport.get(gw.url("/limited/3"), "X-Forwarded-For", "198.51.100.1", "X-Request-Id", "rl-refused-1");
+      HttpResponse<String> r3 =
+          TestSupport.get(
+              gw.url("/limited/3"),
+              "X-Forwarded-For",
+              "198.51.100.1",
+              "X-Request-Id",
+              "rl-refused-1");
       assertThat(r3.statusCode()).isEqualTo(429);
       assertThat(r3.headers().firstValue("Content-Type")).hasValue("application/problem+json");
       JsonObject body = new JsonObject(r3.body());
@@ -104,15 +118,29 @@ class RateLimitIT {
       String[] s3 = state(r3);
       assertThat(s3[1]).isEqualTo("0");
       assertThat(Long.parseLong(s3[2])).isBetween(59L, 60L);
-      assertThat(up.seen.size() - seenBefore).as("the refused request never reached the upstream").isEqualTo(2);
+      assertThat(up.seen.size() - seenBefore)
+          .as("the refused request never reached the upstream")
+          .isEqualTo(2);
 
       // another client address has a bucket of its own
-      assertThat(TestSupport.get(gw.url("/limited/4"), "X-Forwarded-For", "198.51.100.2").statusCode()).isEqualTo(200);
+      assertThat(
+              TestSupport.get(gw.url("/limited/4"), "X-Forwarded-For", "198.51.100.2").statusCode())
+          .isEqualTo(200);
 
       // the refusal ended the exchange like any other: in-flight released, one access log line
       await().atMost(Duration.ofSeconds(30)).until(() -> gw.gateway.inFlight() == 0);
-      await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log) && Files.readAllLines(log).stream().anyMatch(l -> l.contains("rl-refused-1")));
-      List<JsonObject> lines = Files.readAllLines(log).stream().filter(l -> l.contains("rl-refused-1")).map(JsonObject::new).toList();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  Files.exists(log)
+                      && Files.readAllLines(log).stream()
+                          .anyMatch(l -> l.contains("rl-refused-1")));
+      List<JsonObject> lines =
+          Files.readAllLines(log).stream()
+              .filter(l -> l.contains("rl-refused-1"))
+              .map(JsonObject::new)
+              .toList();
       assertThat(lines).hasSize(1);
       assertThat(lines.get(0).getInteger("http.response.status_code")).isEqualTo(429);
       assertThat(lines.get(0).getString("bulwark.route")).isEqualTo("limited");
@@ -121,11 +149,13 @@ class RateLimitIT {
 
   @Test
   void stackedLimitsMustAllPassAndTheFieldsDescribeTheOneWithFewestTokensLeft() throws Exception {
-    String mws = """
+    String mws =
+        """
           per-key: { rateLimit: { key: "header:X-Key", rate: 2/min } }
           per-route: { rateLimit: { key: route, rate: 3/min } }
         """;
-    String routes = "  - { name: stacked, match: { path: /stacked/** }, upstream: a, middlewares: [per-key, per-route] }";
+    String routes =
+        "  - { name: stacked, match: { path: /stacked/** }, upstream: a, middlewares: [per-key, per-route] }";
     try (RunningGateway gw = RunningGateway.start(config(mws, routes, null))) {
       String u = gw.url("/stacked/x");
       HttpResponse<String> a1 = TestSupport.get(u, "X-Key", "k1");
@@ -156,7 +186,8 @@ class RateLimitIT {
   @Test
   void perHeaderKeysAreIndependentAndAMissingHeaderSharesOneBucket() throws Exception {
     String mws = "  per-key: { rateLimit: { key: \"header:X-Api-Key\", rate: 2/min } }";
-    String routes = "  - { name: keyed, match: { path: /keyed/** }, upstream: a, middlewares: [per-key] }";
+    String routes =
+        "  - { name: keyed, match: { path: /keyed/** }, upstream: a, middlewares: [per-key] }";
     try (RunningGateway gw = RunningGateway.start(config(mws, routes, null))) {
       String u = gw.url("/keyed/x");
       assertThat(statuses(u, 3, "X-Api-Key", "alice")).containsExactly(200, 200, 429);
@@ -172,7 +203,8 @@ class RateLimitIT {
   @Test
   void aRouteKeyedLimitOnTwoRoutesLimitsEachRouteSeparately() throws Exception {
     String mws = "  per-route: { rateLimit: { key: route, rate: 1/min } }";
-    String routes = """
+    String routes =
+        """
           - { name: one, match: { path: /one/** }, upstream: a, middlewares: [per-route] }
           - { name: two, match: { path: /two/** }, upstream: a, middlewares: [per-route] }
         """;
@@ -183,17 +215,24 @@ class RateLimitIT {
   }
 
   @Test
-  void bucketsSurviveAReloadThatLeavesTheLimitUnchangedAndAChangedLimitStartsFull() throws Exception {
+  void bucketsSurviveAReloadThatLeavesTheLimitUnchangedAndAChangedLimitStartsFull()
+      throws Exception {
     String mws = "  per-ip: { rateLimit: { rate: 1/min } }";
-    String routes = "  - { name: limited, match: { path: /limited/** }, upstream: a, middlewares: [per-ip] }";
+    String routes =
+        "  - { name: limited, match: { path: /limited/** }, upstream: a, middlewares: [per-ip] }";
     String more = routes + "\n  - { name: other, match: { path: /other/** }, upstream: a }";
     try (RunningGateway gw = RunningGateway.start(config(mws, routes, null))) {
       String u = gw.url("/limited/x");
       assertThat(statuses(u, 2)).containsExactly(200, 429);
       assertThat(gw.rewrite(config(mws, more, null))).isTrue();
-      assertThat(statuses(u, 1)).as("same limit after the reload: still used up").containsExactly(429);
-      assertThat(gw.rewrite(config("  per-ip: { rateLimit: { rate: 2/min } }", more, null))).isTrue();
-      assertThat(statuses(u, 3)).as("a changed limit starts with a full bucket").containsExactly(200, 200, 429);
+      assertThat(statuses(u, 1))
+          .as("same limit after the reload: still used up")
+          .containsExactly(429);
+      assertThat(gw.rewrite(config("  per-ip: { rateLimit: { rate: 2/min } }", more, null)))
+          .isTrue();
+      assertThat(statuses(u, 3))
+          .as("a changed limit starts with a full bucket")
+          .containsExactly(200, 200, 429);
     }
   }
 

@@ -19,11 +19,14 @@ class RateLimitKeysIT {
   static void start() {
     up = new Upstream("a");
     // stands in for the JWT filter: the X-Test-Tenant header becomes a verified "tenant" claim
-    Filters.registerForTests("fakeClaims", mc -> (ex, next) -> {
-      String t = ex.request().getHeader("X-Test-Tenant");
-      if (t != null) ex.claims(Map.of("tenant", t));
-      return next.next(ex);
-    });
+    Filters.registerForTests(
+        "fakeClaims",
+        mc ->
+            (ex, next) -> {
+              String t = ex.request().getHeader("X-Test-Tenant");
+              if (t != null) ex.claims(Map.of("tenant", t));
+              return next.next(ex);
+            });
   }
 
   @AfterAll
@@ -50,29 +53,44 @@ class RateLimitKeysIT {
         routes:
           - { name: tenants, match: { path: /t/** }, upstream: a, middlewares: [fakeClaims, perTenant] }
           - { name: anonymous, match: { path: /anon/** }, upstream: a, middlewares: [perConsumer] }
-        """.formatted(up.url());
+        """
+        .formatted(up.url());
   }
 
   @Test
   void eachClaimValueHasItsBucketAndNoClaimFallsBackToTheClientIp() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
-      assertThat(TestSupport.get(gw.url("/t/1"), "X-Test-Tenant", "t1", "X-Forwarded-For", "198.51.100.1").statusCode()).isEqualTo(200);
+      assertThat(
+              TestSupport.get(
+                      gw.url("/t/1"), "X-Test-Tenant", "t1", "X-Forwarded-For", "198.51.100.1")
+                  .statusCode())
+          .isEqualTo(200);
       // another address, same tenant: the same bucket
-      assertProblem(TestSupport.get(gw.url("/t/2"), "X-Test-Tenant", "t1", "X-Forwarded-For", "198.51.100.2"), 429);
-      assertThat(TestSupport.get(gw.url("/t/3"), "X-Test-Tenant", "t2", "X-Forwarded-For", "198.51.100.1").statusCode()).isEqualTo(200);
+      assertProblem(
+          TestSupport.get(gw.url("/t/2"), "X-Test-Tenant", "t1", "X-Forwarded-For", "198.51.100.2"),
+          429);
+      assertThat(
+              TestSupport.get(
+                      gw.url("/t/3"), "X-Test-Tenant", "t2", "X-Forwarded-For", "198.51.100.1")
+                  .statusCode())
+          .isEqualTo(200);
       // no claim: per client IP, not one shared bucket, and not a tenant's
-      assertThat(TestSupport.get(gw.url("/t/4"), "X-Forwarded-For", "198.51.100.1").statusCode()).isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/t/4"), "X-Forwarded-For", "198.51.100.1").statusCode())
+          .isEqualTo(200);
       assertProblem(TestSupport.get(gw.url("/t/5"), "X-Forwarded-For", "198.51.100.1"), 429);
-      assertThat(TestSupport.get(gw.url("/t/6"), "X-Forwarded-For", "198.51.100.2").statusCode()).isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/t/6"), "X-Forwarded-For", "198.51.100.2").statusCode())
+          .isEqualTo(200);
     }
   }
 
   @Test
   void withoutAnAuthMiddlewareTheConsumerKeyIsTheClientIp() throws Exception {
     try (RunningGateway gw = RunningGateway.start(config())) {
-      assertThat(TestSupport.get(gw.url("/anon/1"), "X-Forwarded-For", "198.51.100.1").statusCode()).isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/anon/1"), "X-Forwarded-For", "198.51.100.1").statusCode())
+          .isEqualTo(200);
       assertProblem(TestSupport.get(gw.url("/anon/2"), "X-Forwarded-For", "198.51.100.1"), 429);
-      assertThat(TestSupport.get(gw.url("/anon/3"), "X-Forwarded-For", "198.51.100.2").statusCode()).isEqualTo(200);
+      assertThat(TestSupport.get(gw.url("/anon/3"), "X-Forwarded-For", "198.51.100.2").statusCode())
+          .isEqualTo(200);
     }
   }
 }

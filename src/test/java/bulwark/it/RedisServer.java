@@ -32,17 +32,20 @@ public final class RedisServer implements AutoCloseable {
   public static RedisServer start() throws Exception {
     String bin = binary();
     if (bin == null) {
-      String msg = "redis-server is not installed (apt-get install redis-server): the cluster rate-limit tests need a real one";
+      String msg =
+          "redis-server is not installed (apt-get install redis-server): the cluster rate-limit tests need a real one";
       if ("true".equals(System.getenv("CI"))) throw new IllegalStateException(msg);
       Assumptions.abort(msg);
     }
-    RedisServer r = new RedisServer(TestSupport.freePort(), Files.createTempDirectory("bulwark-redis"));
+    RedisServer r =
+        new RedisServer(TestSupport.freePort(), Files.createTempDirectory("bulwark-redis"));
     r.startProcess();
     return r;
   }
 
   private static String binary() {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+    for (String d :
+        System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
       File f = new File(d, "redis-server");
       if (f.canExecute()) return f.getPath();
     }
@@ -50,15 +53,32 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void startProcess() throws Exception {
-    process = new ProcessBuilder(List.of(binary(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--protected-mode", "no"))
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("redis.log").toFile())
-        .start();
+    process =
+        new ProcessBuilder(
+                List.of(
+                    binary(),
+                    "--port",
+                    String.valueOf(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    dir.toString(),
+                    "--protected-mode",
+                    "no"))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("redis.log").toFile())
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (!ping()) {
-      if (!process.isAlive()) throw new IllegalStateException("redis-server exited: " + Files.readString(dir.resolve("redis.log")));
-      if (System.nanoTime() > deadline) throw new IllegalStateException("redis-server did not answer PING on port " + port);
+      if (!process.isAlive())
+        throw new IllegalStateException(
+            "redis-server exited: " + Files.readString(dir.resolve("redis.log")));
+      if (System.nanoTime() > deadline)
+        throw new IllegalStateException("redis-server did not answer PING on port " + port);
       Thread.sleep(50);
     }
   }

@@ -24,8 +24,10 @@ import org.junit.jupiter.api.Test;
  */
 class RemediationIT {
   private static final String TOKEN = "remediation-test-token-0123456789abcdef";
+
   /** remediation.webhookToken: the only credential POST /alerts takes. */
   static final String WEBHOOK = "alertmanager-webhook-token-0123456789abcdef";
+
   private final List<AutoCloseable> open = new ArrayList<>();
   private Upstream a1;
   private Upstream a2;
@@ -56,7 +58,11 @@ class RemediationIT {
 
   /** {@code extra} goes into the guarded upstream's section (a reload that replaces it). */
   private String config(String extra) {
-    return TestSupport.head().replace("listen: \"127.0.0.1:${ADMIN_PORT}\"", "listen: \"127.0.0.1:${ADMIN_PORT}\"\n  token: \"" + TOKEN + "\"") + """
+    return TestSupport.head()
+            .replace(
+                "listen: \"127.0.0.1:${ADMIN_PORT}\"",
+                "listen: \"127.0.0.1:${ADMIN_PORT}\"\n  token: \"" + TOKEN + "\"")
+        + """
         upstreams:
           pool: { targets: [ { url: %s }, { url: %s } ], healthCheck: { panic: true } }
           guarded:
@@ -81,21 +87,34 @@ class RemediationIT {
             - { alert: BulwarkUpstreamSlow, action: useFallback, route: degradable }
             - { alert: BulwarkTrafficSurge, action: tightenRateLimit, factor: 10%%, expireAfter: 1h }
             - { alert: BulwarkBlip, action: useFallback, route: degradable, expireAfter: 1s }
-        """.formatted(a1.url(), a2.url(), guarded.url(), extra, plain.url(), WEBHOOK);
+        """
+            .formatted(a1.url(), a2.url(), guarded.url(), extra, plain.url(), WEBHOOK);
   }
 
   /** One notification as Alertmanager 0.27 sends it, with one alert. */
   static JsonObject notification(String status, String fingerprint, Map<String, String> labels) {
     String startsAt = "2026-11-24T20:00:00.000Z";
     JsonObject l = new JsonObject(new LinkedHashMap<>(labels));
-    JsonObject alert = new JsonObject()
-        .put("status", status)
-        .put("labels", l)
-        .put("annotations", new JsonObject().put("summary", labels.get("alertname") + " on " + labels.getOrDefault("upstream", "bulwark")))
-        .put("startsAt", startsAt)
-        .put("endsAt", status.equals("firing") ? "0001-01-01T00:00:00Z" : "2026-11-24T20:05:00.000Z")
-        .put("generatorURL", "http://prometheus.example:9090/graph?g0.expr=rate%28bulwark_upstream_errors_total%5B1m%5D%29+%3E+1&g0.tab=1")
-        .put("fingerprint", fingerprint);
+    JsonObject alert =
+        new JsonObject()
+            .put("status", status)
+            .put("labels", l)
+            .put(
+                "annotations",
+                new JsonObject()
+                    .put(
+                        "summary",
+                        labels.get("alertname")
+                            + " on "
+                            + labels.getOrDefault("upstream", "bulwark")))
+            .put("startsAt", startsAt)
+            .put(
+                "endsAt",
+                status.equals("firing") ? "0001-01-01T00:00:00Z" : "2026-11-24T20:05:00.000Z")
+            .put(
+                "generatorURL",
+                "http://prometheus.example:9090/graph?g0.expr=rate%28bulwark_upstream_errors_total%5B1m%5D%29+%3E+1&g0.tab=1")
+            .put("fingerprint", fingerprint);
     return new JsonObject()
         .put("receiver", "bulwark")
         .put("status", status)
@@ -105,12 +124,21 @@ class RemediationIT {
         .put("commonAnnotations", alert.getJsonObject("annotations").copy())
         .put("externalURL", "http://alertmanager.example:9093")
         .put("version", "4")
-        .put("groupKey", "{}/{severity=\"critical\"}:{alertname=\"" + labels.get("alertname") + "\"}")
+        .put(
+            "groupKey",
+            "{}/{severity=\"critical\"}:{alertname=\"" + labels.get("alertname") + "\"}")
         .put("truncatedAlerts", 0);
   }
 
   private HttpResponse<String> post(String body, String contentType) throws Exception {
-    return TestSupport.send("POST", gw.adminUrl("/alerts"), body, "Content-Type", contentType, "Authorization", "Bearer " + WEBHOOK);
+    return TestSupport.send(
+        "POST",
+        gw.adminUrl("/alerts"),
+        body,
+        "Content-Type",
+        contentType,
+        "Authorization",
+        "Bearer " + WEBHOOK);
   }
 
   private JsonObject notify(JsonObject payload) throws Exception {
@@ -132,7 +160,16 @@ class RemediationIT {
   @Test
   void anEjectedTargetGetsNoRequestsUntilTheAlertResolves() throws Exception {
     String target = "127.0.0.1:" + a1.port;
-    Map<String, String> labels = Map.of("alertname", "BulwarkTargetErrors", "severity", "critical", "upstream", "pool", "target", target);
+    Map<String, String> labels =
+        Map.of(
+            "alertname",
+            "BulwarkTargetErrors",
+            "severity",
+            "critical",
+            "upstream",
+            "pool",
+            "target",
+            target);
     JsonObject res = notify(notification("firing", "3f2a0c1d9b8e7a61", labels));
     assertThat(res.getJsonArray("applied")).hasSize(1);
     JsonObject applied = res.getJsonArray("applied").getJsonObject(0);
@@ -142,7 +179,8 @@ class RemediationIT {
 
     a1.seen.clear();
     a2.seen.clear();
-    for (int i = 0; i < 20; i++) assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
+    for (int i = 0; i < 20; i++)
+      assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
     assertThat(a1.seen).as("the ejected target").isEmpty();
     assertThat(a2.seen).hasSize(20);
     JsonArray act = active();
@@ -154,20 +192,35 @@ class RemediationIT {
     // Alertmanager repeats the notification while the alert fires: nothing more happens
     JsonObject again = notify(notification("firing", "3f2a0c1d9b8e7a61", labels));
     assertThat(again.getJsonArray("applied")).isEmpty();
-    assertThat(again.getJsonArray("ignored").getJsonObject(0).getString("reason")).isEqualTo("already active");
+    assertThat(again.getJsonArray("ignored").getJsonObject(0).getString("reason"))
+        .isEqualTo("already active");
 
     JsonObject resolved = notify(notification("resolved", "3f2a0c1d9b8e7a61", labels));
     assertThat(resolved.getJsonArray("reverted")).hasSize(1);
     assertThat(active()).isEmpty();
-    for (int i = 0; i < 20; i++) assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
+    for (int i = 0; i < 20; i++)
+      assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
     assertThat(a1.seen).as("back in rotation").hasSize(10);
   }
 
   @Test
   void evenPanicModeSendsNothingToEjectedTargets() throws Exception {
     for (Upstream u : List.of(a1, a2)) {
-      Map<String, String> labels = Map.of("alertname", "BulwarkTargetErrors", "severity", "critical", "upstream", "pool", "target", u.url());
-      assertThat(notify(notification("firing", "fp-" + u.name, labels)).getJsonArray("applied").getJsonObject(0).getString("target"))
+      Map<String, String> labels =
+          Map.of(
+              "alertname",
+              "BulwarkTargetErrors",
+              "severity",
+              "critical",
+              "upstream",
+              "pool",
+              "target",
+              u.url());
+      assertThat(
+              notify(notification("firing", "fp-" + u.name, labels))
+                  .getJsonArray("applied")
+                  .getJsonObject(0)
+                  .getString("target"))
           .isEqualTo("127.0.0.1:" + u.port);
     }
     assertThat(active()).hasSize(2);
@@ -175,17 +228,24 @@ class RemediationIT {
     assertThat(a1.seen).isEmpty();
     assertThat(a2.seen).isEmpty();
     // the other alert still holds its target out
-    notify(notification("resolved", "fp-a1", Map.of("alertname", "BulwarkTargetErrors", "severity", "critical")));
-    for (int i = 0; i < 6; i++) assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
+    notify(
+        notification(
+            "resolved",
+            "fp-a1",
+            Map.of("alertname", "BulwarkTargetErrors", "severity", "critical")));
+    for (int i = 0; i < 6; i++)
+      assertThat(TestSupport.get(gw.url("/pool/" + i)).statusCode()).isEqualTo(200);
     assertThat(a1.seen).hasSize(6);
     assertThat(a2.seen).isEmpty();
   }
 
   @Test
   void aForcedOpenBreakerRefusesWithRetryAfterAndSurvivesAReloadUntilResolved() throws Exception {
-    Map<String, String> labels = Map.of("alertname", "BulwarkUpstreamFailing", "service", "guarded", "severity", "page");
+    Map<String, String> labels =
+        Map.of("alertname", "BulwarkUpstreamFailing", "service", "guarded", "severity", "page");
     JsonObject res = notify(notification("firing", "9c1e55aa01b2c3d4", labels));
-    assertThat(res.getJsonArray("applied").getJsonObject(0).getString("upstream")).isEqualTo("guarded");
+    assertThat(res.getJsonArray("applied").getJsonObject(0).getString("upstream"))
+        .isEqualTo("guarded");
 
     HttpResponse<String> r = TestSupport.get(gw.url("/guarded"));
     assertProblem(r, 503);
@@ -199,7 +259,9 @@ class RemediationIT {
     assertThat(guarded.seen).isEmpty();
     assertThat(breakerState()).isEqualTo("FORCED_OPEN");
 
-    assertThat(notify(notification("resolved", "9c1e55aa01b2c3d4", labels)).getJsonArray("reverted")).hasSize(1);
+    assertThat(
+            notify(notification("resolved", "9c1e55aa01b2c3d4", labels)).getJsonArray("reverted"))
+        .hasSize(1);
     HttpResponse<String> ok = TestSupport.get(gw.url("/guarded"));
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(guarded.seen).hasSize(1);
@@ -207,13 +269,18 @@ class RemediationIT {
   }
 
   private String breakerState() throws Exception {
-    return admin("/upstreams").getJsonObject("upstreams").getJsonObject("guarded").getJsonObject("circuitBreaker").getString("state");
+    return admin("/upstreams")
+        .getJsonObject("upstreams")
+        .getJsonObject("guarded")
+        .getJsonObject("circuitBreaker")
+        .getString("state");
   }
 
   @Test
   void useFallbackAnswersWithTheRoutesFallbackUntilResolved() throws Exception {
     Map<String, String> labels = Map.of("alertname", "BulwarkUpstreamSlow", "route", "degradable");
-    assertThat(notify(notification("firing", "51d0b7e2aa9f0c13", labels)).getJsonArray("applied")).hasSize(1);
+    assertThat(notify(notification("firing", "51d0b7e2aa9f0c13", labels)).getJsonArray("applied"))
+        .hasSize(1);
     HttpResponse<String> r = TestSupport.get(gw.url("/degradable"));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("degraded");
@@ -221,12 +288,18 @@ class RemediationIT {
     assertThat(plain.seen).isEmpty();
 
     // a reload that removes the rule keeps the action, and the resolved alert still ends it
-    String withoutRule = config("").replace("    - { alert: BulwarkUpstreamSlow, action: useFallback, route: degradable }\n", "");
+    String withoutRule =
+        config("")
+            .replace(
+                "    - { alert: BulwarkUpstreamSlow, action: useFallback, route: degradable }\n",
+                "");
     assertThat(withoutRule).doesNotContain("BulwarkUpstreamSlow");
     assertThat(gw.rewrite(withoutRule)).isTrue();
     assertThat(TestSupport.get(gw.url("/degradable")).body()).isEqualTo("degraded");
 
-    assertThat(notify(notification("resolved", "51d0b7e2aa9f0c13", labels)).getJsonArray("reverted")).hasSize(1);
+    assertThat(
+            notify(notification("resolved", "51d0b7e2aa9f0c13", labels)).getJsonArray("reverted"))
+        .hasSize(1);
     HttpResponse<String> back = TestSupport.get(gw.url("/degradable"));
     assertThat(back.body()).contains("\"upstream\":\"plain\"");
     assertThat(back.headers().firstValue("X-Fallback")).isEmpty();
@@ -234,17 +307,29 @@ class RemediationIT {
 
   @Test
   void aTightenedLimitRefusesAfterTheReducedCountUntilResolved() throws Exception {
-    Map<String, String> labels = Map.of("alertname", "BulwarkTrafficSurge", "middleware", "limited");
-    JsonObject applied = notify(notification("firing", "0a0b0c0d0e0f1011", labels)).getJsonArray("applied").getJsonObject(0);
+    Map<String, String> labels =
+        Map.of("alertname", "BulwarkTrafficSurge", "middleware", "limited");
+    JsonObject applied =
+        notify(notification("firing", "0a0b0c0d0e0f1011", labels))
+            .getJsonArray("applied")
+            .getJsonObject(0);
     assertThat(applied.getDouble("factor")).isEqualTo(0.1);
     // 100/min at 10%: a bucket of 10
-    for (int i = 0; i < 10; i++) assertThat(TestSupport.get(gw.url("/limited")).statusCode()).as("request %d", i).isEqualTo(200);
+    for (int i = 0; i < 10; i++)
+      assertThat(TestSupport.get(gw.url("/limited")).statusCode())
+          .as("request %d", i)
+          .isEqualTo(200);
     HttpResponse<String> refused = TestSupport.get(gw.url("/limited"));
     assertProblem(refused, 429);
     assertThat(refused.headers().firstValue("Retry-After")).isPresent();
 
-    assertThat(notify(notification("resolved", "0a0b0c0d0e0f1011", labels)).getJsonArray("reverted")).hasSize(1);
-    for (int i = 0; i < 30; i++) assertThat(TestSupport.get(gw.url("/limited")).statusCode()).as("request %d after", i).isEqualTo(200);
+    assertThat(
+            notify(notification("resolved", "0a0b0c0d0e0f1011", labels)).getJsonArray("reverted"))
+        .hasSize(1);
+    for (int i = 0; i < 30; i++)
+      assertThat(TestSupport.get(gw.url("/limited")).statusCode())
+          .as("request %d after", i)
+          .isEqualTo(200);
   }
 
   @Test
@@ -258,49 +343,107 @@ class RemediationIT {
     assertThat(TestSupport.get(gw.url("/degradable")).body()).contains("\"upstream\":\"plain\"");
     JsonObject repeat = notify(payload);
     assertThat(repeat.getJsonArray("applied")).isEmpty();
-    assertThat(repeat.getJsonArray("ignored").getJsonObject(0).getString("reason")).contains("expired");
+    assertThat(repeat.getJsonArray("ignored").getJsonObject(0).getString("reason"))
+        .contains("expired");
     assertThat(TestSupport.get(gw.url("/degradable")).body()).contains("\"upstream\":\"plain\"");
 
     String metrics = gw.gateway.observability().prometheus().scrape();
-    assertThat(metrics).contains("bulwark_remediation_actions_total{action=\"useFallback\",result=\"applied\"} 1.0")
-        .contains("bulwark_remediation_actions_total{action=\"useFallback\",result=\"expired\"} 1.0")
+    assertThat(metrics)
+        .contains(
+            "bulwark_remediation_actions_total{action=\"useFallback\",result=\"applied\"} 1.0")
+        .contains(
+            "bulwark_remediation_actions_total{action=\"useFallback\",result=\"expired\"} 1.0")
         .contains("bulwark_remediation_actions_active{action=\"useFallback\"} 0.0");
   }
 
   @Test
   void unmatchedAlertsAreIgnoredAndUnknownObjectsRejected() throws Exception {
-    JsonObject res = notify(notification("firing", "1111222233334444", Map.of("alertname", "SomethingElse", "upstream", "pool")));
+    JsonObject res =
+        notify(
+            notification(
+                "firing",
+                "1111222233334444",
+                Map.of("alertname", "SomethingElse", "upstream", "pool")));
     assertThat(res.getJsonArray("applied")).isEmpty();
-    assertThat(res.getJsonArray("ignored").getJsonObject(0).getString("reason")).isEqualTo("no rule matches");
+    assertThat(res.getJsonArray("ignored").getJsonObject(0).getString("reason"))
+        .isEqualTo("no rule matches");
     // the rule wants severity=critical
-    JsonObject warn = notify(notification("firing", "5555666677778888",
-        Map.of("alertname", "BulwarkTargetErrors", "severity", "warning", "upstream", "pool", "target", "127.0.0.1:" + a1.port)));
+    JsonObject warn =
+        notify(
+            notification(
+                "firing",
+                "5555666677778888",
+                Map.of(
+                    "alertname",
+                    "BulwarkTargetErrors",
+                    "severity",
+                    "warning",
+                    "upstream",
+                    "pool",
+                    "target",
+                    "127.0.0.1:" + a1.port)));
     assertThat(warn.getJsonArray("ignored")).hasSize(1);
-    JsonObject bad = notify(notification("firing", "99990000aaaabbbb",
-        Map.of("alertname", "BulwarkTargetErrors", "severity", "critical", "upstream", "pool", "target", "127.0.0.1:1")));
-    assertThat(bad.getJsonArray("rejected").getJsonObject(0).getString("reason")).isEqualTo("upstream 'pool' has no target '127.0.0.1:1'");
-    JsonObject noLabel = notify(notification("firing", "ccccddddeeeeffff", Map.of("alertname", "BulwarkTrafficSurge")));
-    assertThat(noLabel.getJsonArray("rejected").getJsonObject(0).getString("reason")).contains("label 'middleware'");
+    JsonObject bad =
+        notify(
+            notification(
+                "firing",
+                "99990000aaaabbbb",
+                Map.of(
+                    "alertname",
+                    "BulwarkTargetErrors",
+                    "severity",
+                    "critical",
+                    "upstream",
+                    "pool",
+                    "target",
+                    "127.0.0.1:1")));
+    assertThat(bad.getJsonArray("rejected").getJsonObject(0).getString("reason"))
+        .isEqualTo("upstream 'pool' has no target '127.0.0.1:1'");
+    JsonObject noLabel =
+        notify(
+            notification("firing", "ccccddddeeeeffff", Map.of("alertname", "BulwarkTrafficSurge")));
+    assertThat(noLabel.getJsonArray("rejected").getJsonObject(0).getString("reason"))
+        .contains("label 'middleware'");
     assertThat(active()).isEmpty();
     a1.seen.clear();
     for (int i = 0; i < 4; i++) TestSupport.get(gw.url("/pool/" + i));
     assertThat(a1.seen).hasSize(2);
     assertThat(gw.gateway.observability().prometheus().scrape())
-        .contains("bulwark_remediation_actions_total{action=\"ejectTarget\",result=\"rejected\"} 1.0");
+        .contains(
+            "bulwark_remediation_actions_total{action=\"ejectTarget\",result=\"rejected\"} 1.0");
   }
 
   @Test
   void badNotificationsGetAProblemAndChangeNothing() throws Exception {
-    assertThat(assertProblem(post("{not json", "application/json"), 400).getString("detail")).contains("not valid JSON");
-    assertThat(assertProblem(post("[1,2]", "application/json"), 400).getString("detail")).contains("not a JSON object");
-    assertThat(assertProblem(post("{\"receiver\":\"bulwark\",\"version\":\"4\"}", "application/json"), 400).getString("detail")).contains("alerts: missing");
-    String detail = assertProblem(post("""
-        {"version":"4","alerts":[{"status":"burning","labels":{"severity":"critical"}}]}""", "application/json"), 400).getString("detail");
-    assertThat(detail).contains("alerts[0].status: 'burning' is not firing or resolved").contains("alerts[0].labels.alertname: missing");
-    assertProblem(post(notification("firing", "ab", Map.of("alertname", "BulwarkUpstreamSlow")).encode(), "text/plain"), 415);
+    assertThat(assertProblem(post("{not json", "application/json"), 400).getString("detail"))
+        .contains("not valid JSON");
+    assertThat(assertProblem(post("[1,2]", "application/json"), 400).getString("detail"))
+        .contains("not a JSON object");
+    assertThat(
+            assertProblem(
+                    post("{\"receiver\":\"bulwark\",\"version\":\"4\"}", "application/json"), 400)
+                .getString("detail"))
+        .contains("alerts: missing");
+    String detail =
+        assertProblem(
+                post(
+                    """
+        {"version":"4","alerts":[{"status":"burning","labels":{"severity":"critical"}}]}""",
+                    "application/json"),
+                400)
+            .getString("detail");
+    assertThat(detail)
+        .contains("alerts[0].status: 'burning' is not firing or resolved")
+        .contains("alerts[0].labels.alertname: missing");
+    assertProblem(
+        post(
+            notification("firing", "ab", Map.of("alertname", "BulwarkUpstreamSlow")).encode(),
+            "text/plain"),
+        415);
     String huge = "{\"alerts\":[],\"pad\":\"" + "x".repeat(1 << 20) + "\"}";
     assertThat(post(huge, "application/json").statusCode()).isEqualTo(413);
-    HttpResponse<String> get = TestSupport.get(gw.adminUrl("/alerts"), "Authorization", "Bearer " + TOKEN);
+    HttpResponse<String> get =
+        TestSupport.get(gw.adminUrl("/alerts"), "Authorization", "Bearer " + TOKEN);
     assertProblem(get, 405);
     assertThat(get.headers().firstValue("Allow")).hasValue("POST");
     assertThat(active()).isEmpty();
@@ -308,15 +451,42 @@ class RemediationIT {
 
   @Test
   void withoutTheTokenAPostIsRefusedAndActsOnNothing() throws Exception {
-    String payload = notification("firing", "deadbeefdeadbeef", Map.of("alertname", "BulwarkUpstreamSlow", "route", "degradable")).encode();
-    assertProblem(TestSupport.send("POST", gw.adminUrl("/alerts"), payload, "Content-Type", "application/json"), 401);
-    assertProblem(TestSupport.send("POST", gw.adminUrl("/alerts"), payload, "Content-Type", "application/json", "Authorization", "Bearer wrong"), 401);
+    String payload =
+        notification(
+                "firing",
+                "deadbeefdeadbeef",
+                Map.of("alertname", "BulwarkUpstreamSlow", "route", "degradable"))
+            .encode();
+    assertProblem(
+        TestSupport.send(
+            "POST", gw.adminUrl("/alerts"), payload, "Content-Type", "application/json"),
+        401);
+    assertProblem(
+        TestSupport.send(
+            "POST",
+            gw.adminUrl("/alerts"),
+            payload,
+            "Content-Type",
+            "application/json",
+            "Authorization",
+            "Bearer wrong"),
+        401);
     // the admin token reads; it does not act
-    HttpResponse<String> admin = TestSupport.send("POST", gw.adminUrl("/alerts"), payload, "Content-Type", "application/json", "Authorization", "Bearer " + TOKEN);
+    HttpResponse<String> admin =
+        TestSupport.send(
+            "POST",
+            gw.adminUrl("/alerts"),
+            payload,
+            "Content-Type",
+            "application/json",
+            "Authorization",
+            "Bearer " + TOKEN);
     assertThat(assertProblem(admin, 401).getString("detail")).contains("remediation.webhookToken");
-    assertThat(admin.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"bulwark-alerts\"");
+    assertThat(admin.headers().firstValue("WWW-Authenticate"))
+        .hasValue("Bearer realm=\"bulwark-alerts\"");
     // and the webhook token reads nothing
-    assertProblem(TestSupport.get(gw.adminUrl("/remediations"), "Authorization", "Bearer " + WEBHOOK), 401);
+    assertProblem(
+        TestSupport.get(gw.adminUrl("/remediations"), "Authorization", "Bearer " + WEBHOOK), 401);
     assertThat(TestSupport.get(gw.url("/degradable")).body()).contains("\"upstream\":\"plain\"");
     assertThat(active()).isEmpty();
   }

@@ -32,16 +32,35 @@ class ResilienceIT {
 
   /** An upstream whose behaviour the test switches: ok, a status such as "503", hang, or reset. */
   private Upstream upstream(String name, AtomicReference<String> mode) {
-    Upstream u = new Upstream(name, req -> {
-      String m = mode.get();
-      switch (m) {
-        case "hang" -> { }
-        case "reset" -> req.connection().close();
-        case "ok" -> req.body().onSuccess(b -> req.response().putHeader("Content-Type", "application/json")
-            .end("{\"upstream\":\"" + name + "\",\"bytes\":" + b.length() + "}"));
-        default -> req.body().onSuccess(b -> req.response().setStatusCode(Integer.parseInt(m)).end("failed by " + name));
-      }
-    });
+    Upstream u =
+        new Upstream(
+            name,
+            req -> {
+              String m = mode.get();
+              switch (m) {
+                case "hang" -> {}
+                case "reset" -> req.connection().close();
+                case "ok" ->
+                    req.body()
+                        .onSuccess(
+                            b ->
+                                req.response()
+                                    .putHeader("Content-Type", "application/json")
+                                    .end(
+                                        "{\"upstream\":\""
+                                            + name
+                                            + "\",\"bytes\":"
+                                            + b.length()
+                                            + "}"));
+                default ->
+                    req.body()
+                        .onSuccess(
+                            b ->
+                                req.response()
+                                    .setStatusCode(Integer.parseInt(m))
+                                    .end("failed by " + name));
+              }
+            });
     open.add(u);
     return u;
   }
@@ -64,14 +83,17 @@ class ResilienceIT {
   void aRetryGoesToAnotherTargetAfterAConnectFailureOrARetryableStatus() throws Exception {
     Upstream bad = upstream("bad", new AtomicReference<>("503"));
     Upstream good = upstream("good", new AtomicReference<>("ok"));
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s }, { url: %s } ]
             retry: { attempts: 3, on: [connect_failure, 503], backoff: 1ms, budget: 100%% }
         routes:
           - { name: r, match: { path: /r/** }, upstream: u }
-        """.formatted(deadUrl(), bad.url(), good.url()));
+        """
+                .formatted(deadUrl(), bad.url(), good.url()));
     for (int i = 0; i < 30; i++) {
       HttpResponse<String> r = TestSupport.get(gw.url("/r/" + i));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -81,7 +103,9 @@ class ResilienceIT {
     Map<String, Integer> perRequest = new HashMap<>();
     bad.seen.forEach(s -> perRequest.merge(s.headers().get("X-Request-Id"), 1, Integer::sum));
     assertThat(perRequest.values()).allMatch(n -> n == 1);
-    assertThat(perRequest).as("round robin sent some first tries to the failing target").hasSizeGreaterThan(5);
+    assertThat(perRequest)
+        .as("round robin sent some first tries to the failing target")
+        .hasSizeGreaterThan(5);
     assertThat(seenBy(good)).isEqualTo(30);
   }
 
@@ -89,7 +113,9 @@ class ResilienceIT {
   void aPostIsRetriedOnAStatusOnlyWhenTheRouteOptsInAndItsBodyIsReplayed() throws Exception {
     Upstream bad = upstream("bad", new AtomicReference<>("503"));
     Upstream good = upstream("good", new AtomicReference<>("ok"));
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
@@ -97,7 +123,8 @@ class ResilienceIT {
         routes:
           - { name: plain, match: { path: /plain }, upstream: u }
           - { name: optin, match: { path: /optin }, upstream: u, retryNonIdempotent: true }
-        """.formatted(bad.url(), good.url()));
+        """
+                .formatted(bad.url(), good.url()));
     String body = "x".repeat(1000);
     int refused = 0;
     for (int i = 0; i < 10; i++) {
@@ -107,7 +134,9 @@ class ResilienceIT {
     for (int i = 0; i < 10; i++) {
       HttpResponse<String> r = TestSupport.send("POST", gw.url("/optin"), body);
       assertThat(r.statusCode()).isEqualTo(200);
-      assertThat(new JsonObject(r.body()).getInteger("bytes")).as("the replayed body arrives whole").isEqualTo(1000);
+      assertThat(new JsonObject(r.body()).getInteger("bytes"))
+          .as("the replayed body arrives whole")
+          .isEqualTo(1000);
     }
     // over maxBufferedBody the body is not kept, so even the opted-in route cannot replay it
     int big = 0;
@@ -120,14 +149,17 @@ class ResilienceIT {
   @Test
   void aConnectFailureIsRetriedEvenForAPostBecauseNothingWasSent() throws Exception {
     Upstream good = upstream("good", new AtomicReference<>("ok"));
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
             retry: { attempts: 2, on: [connect_failure], backoff: 1ms, budget: 100%% }
         routes:
           - { name: r, match: { path: /r }, upstream: u }
-        """.formatted(deadUrl(), good.url()));
+        """
+                .formatted(deadUrl(), good.url()));
     for (int i = 0; i < 10; i++) {
       HttpResponse<String> r = TestSupport.send("POST", gw.url("/r"), "hello");
       assertThat(r.statusCode()).isEqualTo(200);
@@ -139,7 +171,9 @@ class ResilienceIT {
   void aHangingTargetCostsOnlyThePerTryTimeout() throws Exception {
     Upstream hang = upstream("hang", new AtomicReference<>("hang"));
     Upstream good = upstream("good", new AtomicReference<>("ok"));
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
@@ -147,8 +181,10 @@ class ResilienceIT {
             retry: { attempts: 2, on: [timeout, reset], backoff: 1ms, budget: 100%%, perTryTimeout: 200ms }
         routes:
           - { name: r, match: { path: /r }, upstream: u, timeout: 20s }
-        """.formatted(hang.url(), good.url()));
-    for (int i = 0; i < 6; i++) assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(200);
+        """
+                .formatted(hang.url(), good.url()));
+    for (int i = 0; i < 6; i++)
+      assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(200);
     assertThat(seenBy(hang)).isGreaterThan(0);
   }
 
@@ -156,7 +192,9 @@ class ResilienceIT {
   void aTargetThatResetsItsConnectionsIsRetriedElsewhereAndEjected() throws Exception {
     Upstream reset = upstream("reset", new AtomicReference<>("reset"));
     Upstream good = upstream("good", new AtomicReference<>("ok"));
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s } ]
@@ -164,8 +202,10 @@ class ResilienceIT {
             retry: { attempts: 2, on: [reset], backoff: 1ms, budget: 100%% }
         routes:
           - { name: r, match: { path: /r }, upstream: u }
-        """.formatted(reset.url(), good.url()));
-    for (int i = 0; i < 20; i++) assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(200);
+        """
+                .formatted(reset.url(), good.url()));
+    for (int i = 0; i < 20; i++)
+      assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(200);
     assertThat(seenBy(reset)).as("ejected after 3 resets in a row, then left alone").isEqualTo(3);
     assertThat(seenBy(good)).isEqualTo(20);
   }
@@ -176,15 +216,19 @@ class ResilienceIT {
     Upstream a = upstream("a", mode);
     Upstream b = upstream("b", mode);
     Upstream c = upstream("c", mode);
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s }, { url: %s }, { url: %s } ]
             retry: { attempts: 3, on: [503], backoff: 1ms, budget: 20%%, minRetriesPerSecond: 0 }
         routes:
           - { name: r, match: { path: /r }, upstream: u }
-        """.formatted(a.url(), b.url(), c.url()));
-    for (int i = 0; i < 100; i++) assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(503);
+        """
+                .formatted(a.url(), b.url(), c.url()));
+    for (int i = 0; i < 100; i++)
+      assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(503);
     long tries = seenBy(a) + seenBy(b) + seenBy(c);
     assertThat(tries - 100).as("retries, counted at the upstreams").isBetween(1L, 20L);
   }
@@ -193,25 +237,38 @@ class ResilienceIT {
   void anOpenBreakerAnswersAtOnceWithRetryAfterAndHalfOpenProbesCloseItAgain() throws Exception {
     AtomicReference<String> mode = new AtomicReference<>("500");
     Upstream u = upstream("u", mode);
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s } ]
             circuitBreaker: { window: 10, minimumCalls: 5, openFor: 1s, halfOpenCalls: 2 }
         routes:
           - { name: r, match: { path: /r }, upstream: u }
-        """.formatted(u.url()));
-    for (int i = 0; i < 5; i++) assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(500);
+        """
+                .formatted(u.url()));
+    for (int i = 0; i < 5; i++)
+      assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(500);
     HttpResponse<String> r = TestSupport.get(gw.url("/r"));
     JsonObject p = assertProblem(r, 503);
     assertThat(p.getString("detail")).contains("circuit breaker").contains("'u'");
     assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
-    for (int i = 0; i < 20; i++) assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(503);
+    for (int i = 0; i < 20; i++)
+      assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(503);
     assertThat(seenBy(u)).as("no request reached the upstream while open").isEqualTo(5);
     JsonObject admin = new JsonObject(TestSupport.get(gw.adminUrl("/upstreams")).body());
-    assertThat(admin.getJsonObject("upstreams").getJsonObject("u").getJsonObject("circuitBreaker").getString("state")).isEqualTo("OPEN");
+    assertThat(
+            admin
+                .getJsonObject("upstreams")
+                .getJsonObject("u")
+                .getJsonObject("circuitBreaker")
+                .getString("state"))
+        .isEqualTo("OPEN");
     mode.set("ok");
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> TestSupport.get(gw.url("/r")).statusCode() == 200);
     assertThat(TestSupport.get(gw.url("/r")).statusCode()).isEqualTo(200);
     assertThat(upstream(gw, "u").breakerFor("r").state()).isEqualTo("CLOSED");
@@ -225,7 +282,9 @@ class ResilienceIT {
   void whileOpenTheRouteFallbackAnswersStaticallyOrFromAnotherUpstream() throws Exception {
     Upstream main = upstream("main", new AtomicReference<>("502"));
     Upstream spare = upstream("spare", new AtomicReference<>("ok"));
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           main:
             targets: [ { url: %s } ]
@@ -241,8 +300,10 @@ class ResilienceIT {
             match: { path: /other }
             upstream: main
             fallback: { upstream: spare }
-        """.formatted(main.url(), spare.url()));
-    for (int i = 0; i < 4; i++) assertThat(TestSupport.get(gw.url("/static")).statusCode()).isEqualTo(502);
+        """
+                .formatted(main.url(), spare.url()));
+    for (int i = 0; i < 4; i++)
+      assertThat(TestSupport.get(gw.url("/static")).statusCode()).isEqualTo(502);
     HttpResponse<String> r = TestSupport.get(gw.url("/static"));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("{\"items\":[]}");
@@ -259,7 +320,9 @@ class ResilienceIT {
   @Test
   void pastMaxInFlightARequestIsRefusedAtOnce() throws Exception {
     Upstream hang = upstream("hang", new AtomicReference<>("hang"));
-    RunningGateway gw = gateway("""
+    RunningGateway gw =
+        gateway(
+            """
         upstreams:
           u:
             targets: [ { url: %s } ]
@@ -267,10 +330,14 @@ class ResilienceIT {
             overload: { maxInFlight: 2 }
         routes:
           - { name: r, match: { path: /r }, upstream: u }
-        """.formatted(hang.url()));
+        """
+                .formatted(hang.url()));
     List<CompletableFuture<HttpResponse<String>>> hanging = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      hanging.add(TestSupport.HTTP.sendAsync(HttpRequest.newBuilder(URI.create(gw.url("/r"))).build(), HttpResponse.BodyHandlers.ofString()));
+      hanging.add(
+          TestSupport.HTTP.sendAsync(
+              HttpRequest.newBuilder(URI.create(gw.url("/r"))).build(),
+              HttpResponse.BodyHandlers.ofString()));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> seenBy(hang) == 2);
     HttpResponse<String> r = TestSupport.get(gw.url("/r"));

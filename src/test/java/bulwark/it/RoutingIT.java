@@ -19,8 +19,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The routing matrix through the real gateway. Routes tag themselves with a rewrite ({@code /p/exact}
- * reaches the upstream as {@code /exact}) so the upstream's echo of the URI tells which route won.
+ * The routing matrix through the real gateway. Routes tag themselves with a rewrite ({@code
+ * /p/exact} reaches the upstream as {@code /exact}) so the upstream's echo of the URI tells which
+ * route won.
  */
 class RoutingIT {
   static Upstream a;
@@ -31,7 +32,10 @@ class RoutingIT {
   static void start() throws Exception {
     a = new Upstream("a");
     b = new Upstream("b");
-    gw = RunningGateway.start(TestSupport.head() + """
+    gw =
+        RunningGateway.start(
+            TestSupport.head()
+                + """
         upstreams:
           a: { targets: [ { url: %s } ] }
           b: { targets: [ { url: %s } ] }
@@ -85,7 +89,8 @@ class RoutingIT {
           - prefix: /api/v2
             routes:
               - { name: orders-v2, match: { path: "/orders/{id}" }, upstream: b, rewrite: "/v2/orders/{id}" }
-        """.formatted(a.url(), b.url()));
+        """
+                    .formatted(a.url(), b.url()));
   }
 
   @AfterAll
@@ -112,7 +117,8 @@ class RoutingIT {
   }
 
   private static JsonObject okWithHost(String path, String host) throws Exception {
-    RawResponse r = ItClients.raw(gw.port, "GET " + path + " HTTP/1.1", "Host: " + host, "Connection: close");
+    RawResponse r =
+        ItClients.raw(gw.port, "GET " + path + " HTTP/1.1", "Host: " + host, "Connection: close");
     assertThat(r.status()).as("GET %s Host %s: %s", path, host, r.body()).isEqualTo(200);
     return new JsonObject(r.body());
   }
@@ -136,7 +142,8 @@ class RoutingIT {
   @Test
   void hostExactWildcardAndNone() throws Exception {
     assertThat(okWithHost("/h/1", "api.example.com").getString("uri")).isEqualTo("/host-exact");
-    assertThat(okWithHost("/h/1", "API.Example.COM:8443").getString("uri")).isEqualTo("/host-exact");
+    assertThat(okWithHost("/h/1", "API.Example.COM:8443").getString("uri"))
+        .isEqualTo("/host-exact");
     assertThat(okWithHost("/h/1", "shop.example.com").getString("uri")).isEqualTo("/host-wild");
     assertThat(okWithHost("/h/1", "a.b.example.com").getString("uri")).isEqualTo("/host-wild");
     assertThat(okWithHost("/h/1", "example.com").getString("uri")).isEqualTo("/host-none");
@@ -161,7 +168,9 @@ class RoutingIT {
   void headerPredicatesExactAndRegex() throws Exception {
     assertThat(uri("/hd", "X-Tenant", "acme")).isEqualTo("/hd-exact");
     assertThat(uri("/hd", "X-Tenant", "t-42")).isEqualTo("/hd-regex");
-    assertThat(uri("/hd", "X-Tenant", "t-42x")).as("regex matches the whole value").isEqualTo("/hd-none");
+    assertThat(uri("/hd", "X-Tenant", "t-42x"))
+        .as("regex matches the whole value")
+        .isEqualTo("/hd-none");
     assertThat(uri("/hd", "X-Tenant", "ACME")).isEqualTo("/hd-none");
     assertThat(uri("/hd")).isEqualTo("/hd-none");
   }
@@ -211,17 +220,25 @@ class RoutingIT {
     JsonObject v2 = new JsonObject(r.body());
     assertThat(v2.getString("upstream")).isEqualTo("b");
     assertThat(v2.getString("uri")).isEqualTo("/v2/orders/7?expand=items");
-    assertThat(r.headers().firstValue("X-Served-By")).as("the v2 group has no middleware").isEmpty();
+    assertThat(r.headers().firstValue("X-Served-By"))
+        .as("the v2 group has no middleware")
+        .isEmpty();
   }
 
   @Test
   void versioningByAcceptHeader() throws Exception {
     assertThat(ok("/users/1").getString("upstream")).as("default version").isEqualTo("a");
     assertThat(ok("/users/1", "Accept", "application/json").getString("upstream")).isEqualTo("a");
-    assertThat(ok("/users/1", "Accept", "application/vnd.acme.v1+json").getString("upstream")).isEqualTo("a");
-    assertThat(ok("/users/1", "Accept", "application/vnd.acme.v2+json").getString("upstream")).isEqualTo("b");
-    assertThat(ok("/users/1", "Accept", "text/html, application/vnd.acme.v2+json;q=0.9").getString("upstream")).isEqualTo("b");
-    HttpResponse<String> r = TestSupport.get(gw.url("/users/1"), "Accept", "application/vnd.acme.v9+json");
+    assertThat(ok("/users/1", "Accept", "application/vnd.acme.v1+json").getString("upstream"))
+        .isEqualTo("a");
+    assertThat(ok("/users/1", "Accept", "application/vnd.acme.v2+json").getString("upstream"))
+        .isEqualTo("b");
+    assertThat(
+            ok("/users/1", "Accept", "text/html, application/vnd.acme.v2+json;q=0.9")
+                .getString("upstream"))
+        .isEqualTo("b");
+    HttpResponse<String> r =
+        TestSupport.get(gw.url("/users/1"), "Accept", "application/vnd.acme.v9+json");
     JsonObject p = assertProblem(r, 406);
     assertThat(p.getJsonArray("availableVersions")).isEqualTo(new JsonArray().add("v1").add("v2"));
     assertThat(p.getString("detail")).contains("v9").contains("v1").contains("v2");
@@ -231,7 +248,8 @@ class RoutingIT {
   void versionThatExistsWithAnotherMethodIs405NotA406() throws Exception {
     String v1 = "application/vnd.acme.v1+json";
     String v2 = "application/vnd.acme.v2+json";
-    assertThat(TestSupport.send("POST", gw.url("/vm/1"), "x", "Accept", v1).body()).contains("\"upstream\":\"a\"");
+    assertThat(TestSupport.send("POST", gw.url("/vm/1"), "x", "Accept", v1).body())
+        .contains("\"upstream\":\"a\"");
     assertThat(ok("/vm/1", "Accept", v2).getString("upstream")).isEqualTo("b");
     // v1 exists (the default) but only for POST: 405 listing v1's methods only
     HttpResponse<String> get = TestSupport.get(gw.url("/vm/1"));
@@ -245,7 +263,11 @@ class RoutingIT {
     assertProblem(del, 405);
     assertThat(del.headers().firstValue("Allow")).hasValue("POST");
     // a version that does not exist at all is still 406, whatever the method
-    JsonObject p = assertProblem(TestSupport.send("DELETE", gw.url("/vm/1"), null, "Accept", "application/vnd.acme.v9+json"), 406);
+    JsonObject p =
+        assertProblem(
+            TestSupport.send(
+                "DELETE", gw.url("/vm/1"), null, "Accept", "application/vnd.acme.v9+json"),
+            406);
     assertThat(p.getJsonArray("availableVersions")).isEqualTo(new JsonArray().add("v1").add("v2"));
   }
 
@@ -269,13 +291,27 @@ class RoutingIT {
     HttpResponse<String> routes = TestSupport.get(gw.adminUrl("/routes"));
     assertThat(routes.statusCode()).isEqualTo(200);
     JsonArray arr = new JsonObject(routes.body()).getJsonArray("routes");
-    List<String> names = arr.stream().map(o -> ((JsonObject) o).getString("name")).collect(Collectors.toList());
-    assertThat(names).hasSize(23).contains("p-exact", "h-wild", "orders-v1", "admin-users", "orders-v2", "users-v2");
-    JsonObject admin = arr.stream().map(o -> (JsonObject) o).filter(o -> o.getString("name").equals("admin-users")).findFirst().orElseThrow();
+    List<String> names =
+        arr.stream().map(o -> ((JsonObject) o).getString("name")).collect(Collectors.toList());
+    assertThat(names)
+        .hasSize(23)
+        .contains("p-exact", "h-wild", "orders-v1", "admin-users", "orders-v2", "users-v2");
+    JsonObject admin =
+        arr.stream()
+            .map(o -> (JsonObject) o)
+            .filter(o -> o.getString("name").equals("admin-users"))
+            .findFirst()
+            .orElseThrow();
     assertThat(admin.getString("path")).isEqualTo("/api/v1/admin/users/{id}");
     assertThat(admin.getString("stripPrefix")).isEqualTo("/api/v1");
-    assertThat(admin.getJsonArray("middlewares")).isEqualTo(new JsonArray().add("tag-outer").add("tag-inner"));
-    JsonObject wild = arr.stream().map(o -> (JsonObject) o).filter(o -> o.getString("name").equals("h-wild")).findFirst().orElseThrow();
+    assertThat(admin.getJsonArray("middlewares"))
+        .isEqualTo(new JsonArray().add("tag-outer").add("tag-inner"));
+    JsonObject wild =
+        arr.stream()
+            .map(o -> (JsonObject) o)
+            .filter(o -> o.getString("name").equals("h-wild"))
+            .findFirst()
+            .orElseThrow();
     assertThat(wild.getString("host")).isEqualTo("*.example.com");
     assertThat(a.seen).isEmpty();
   }

@@ -10,9 +10,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,18 +26,24 @@ class ShutdownIT {
   @Test
   void sigtermDrainsInFlightRequestsAndExitsZero() throws Exception {
     AtomicInteger arrived = new AtomicInteger();
-    // the upstream holds its answers to /work until the test releases them, so requests are in flight at SIGTERM
+    // the upstream holds its answers to /work until the test releases them, so requests are in
+    // flight at SIGTERM
     Held held = new Held();
-    try (Upstream slow = new Upstream("slow", req -> {
-      arrived.incrementAndGet();
-      if (req.path().startsWith("/work")) held.add(req);
-      else req.response().end("ok");
-    })) {
+    try (Upstream slow =
+        new Upstream(
+            "slow",
+            req -> {
+              arrived.incrementAndGet();
+              if (req.path().startsWith("/work")) held.add(req);
+              else req.response().end("ok");
+            })) {
       int port = TestSupport.freePort();
       int admin = TestSupport.freePort();
       Path dir = Files.createTempDirectory("bulwark-shutdown");
       Path cfg = dir.resolve("bulwark.yaml");
-      Files.writeString(cfg, """
+      Files.writeString(
+          cfg,
+          """
           server:
             listen: "127.0.0.1:%d"
             shutdown: { gracePeriod: 60s }
@@ -51,56 +57,85 @@ class ShutdownIT {
             - name: slow
               match: { path: /** }
               upstream: slow
-          """.formatted(port, admin, slow.url()));
+          """
+              .formatted(port, admin, slow.url()));
       Process p = startChild(cfg, dir.resolve("out.log"));
       try {
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-            .until(() -> TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode() == 200);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode()
+                        == 200);
         // SIGHUP reloads (the file watcher is off here): a new route appears
-        assertThat(TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode()).isEqualTo(200);
+        assertThat(TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode())
+            .isEqualTo(200);
         Files.writeString(cfg, Files.readString(cfg).replace("path: /**", "path: /work/**"));
         new ProcessBuilder("kill", "-HUP", String.valueOf(p.pid())).start().waitFor();
-        await().atMost(Duration.ofSeconds(30)).until(() -> TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode() == 404);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode() == 404);
         arrived.set(0);
         // a kept-alive HTTP/1.1 connection with a request in flight gets Connection: close
         Socket keepAlive = new Socket("127.0.0.1", port);
         keepAlive.setSoTimeout(60_000);
-        keepAlive.getOutputStream().write("GET /work/ka HTTP/1.1\r\nHost: gw\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        keepAlive
+            .getOutputStream()
+            .write("GET /work/ka HTTP/1.1\r\nHost: gw\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         int n = 16;
         List<HttpResponse<String>> done = new CopyOnWriteArrayList<>();
         List<Throwable> errors = new CopyOnWriteArrayList<>();
         List<Thread> ts = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-          ts.add(Thread.ofPlatform().start(() -> {
-            try {
-              done.add(TestSupport.get("http://127.0.0.1:" + port + "/work"));
-            } catch (Exception e) {
-              errors.add(e);
-            }
-          }));
+          ts.add(
+              Thread.ofPlatform()
+                  .start(
+                      () -> {
+                        try {
+                          done.add(TestSupport.get("http://127.0.0.1:" + port + "/work"));
+                        } catch (Exception e) {
+                          errors.add(e);
+                        }
+                      }));
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> arrived.get() == n + 1);
         p.destroy(); // SIGTERM
-        // readiness turns 503 while the in-flight requests are still running (the upstream holds them)
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
-            .until(() -> TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode() == 503);
+        // readiness turns 503 while the in-flight requests are still running (the upstream holds
+        // them)
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode()
+                        == 503);
         // new connections are refused
         await().atMost(Duration.ofSeconds(30)).until(() -> !connects(port));
         held.releaseAll();
         for (Thread t : ts) t.join(30_000);
-        String head = new String(keepAlive.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        String head =
+            new String(keepAlive.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         keepAlive.close();
-        assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close").endsWith("ok");
+        assertThat(head)
+            .startsWith("HTTP/1.1 200")
+            .containsIgnoringCase("connection: close")
+            .endsWith("ok");
         assertThat(errors).isEmpty();
-        assertThat(done).hasSize(n).allSatisfy(r -> {
-          assertThat(r.statusCode()).isEqualTo(200);
-          assertThat(r.body()).isEqualTo("ok");
-        });
+        assertThat(done)
+            .hasSize(n)
+            .allSatisfy(
+                r -> {
+                  assertThat(r.statusCode()).isEqualTo(200);
+                  assertThat(r.body()).isEqualTo("ok");
+                });
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(0);
         String out = Files.readString(dir.resolve("out.log"));
         assertThat(out).contains("shutdown complete").doesNotContain("LEAK:");
-        assertThatThrownBy(() -> new Socket().connect(new InetSocketAddress("127.0.0.1", port), 500)).isInstanceOf(IOException.class);
+        assertThatThrownBy(
+                () -> new Socket().connect(new InetSocketAddress("127.0.0.1", port), 500))
+            .isInstanceOf(IOException.class);
       } finally {
         p.destroyForcibly();
       }
@@ -111,21 +146,26 @@ class ShutdownIT {
    * The drain window: an idle kept-alive HTTP/1.1 connection stays open after SIGTERM, and the
    * request its client still sends is answered in full with Connection: close (before, the
    * connection got a FIN at once and the request "closed before response"); an HTTP/2 client gets
-   * GOAWAY and its stream in flight finishes. When no connection is left the drain ends before
-   * its window does.
+   * GOAWAY and its stream in flight finishes. When no connection is left the drain ends before its
+   * window does.
    */
   @Test
   void idleKeepAliveConnectionsAreServedDuringTheDrainWindowAndHttp2GetsGoAway() throws Exception {
     Held held = new Held();
-    try (Upstream up = new Upstream("up", req -> {
-      if (req.path().startsWith("/slow")) held.add(req);
-      else req.response().end("ok");
-    })) {
+    try (Upstream up =
+        new Upstream(
+            "up",
+            req -> {
+              if (req.path().startsWith("/slow")) held.add(req);
+              else req.response().end("ok");
+            })) {
       int port = TestSupport.freePort();
       int admin = TestSupport.freePort();
       Path dir = Files.createTempDirectory("bulwark-drain");
       Path cfg = dir.resolve("bulwark.yaml");
-      Files.writeString(cfg, """
+      Files.writeString(
+          cfg,
+          """
           server:
             listen: "127.0.0.1:%d"
             shutdown: { gracePeriod: 240s, drainWindow: 180s }
@@ -139,12 +179,18 @@ class ShutdownIT {
             - name: all
               match: { path: /** }
               upstream: up
-          """.formatted(port, admin, up.url()));
+          """
+              .formatted(port, admin, up.url()));
       Process p = startChild(cfg, dir.resolve("out.log"));
       io.vertx.core.Vertx cv = io.vertx.core.Vertx.vertx();
       try {
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-            .until(() -> TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode() == 200);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode()
+                        == 200);
         // an HTTP/1.1 client with a kept-alive connection, idle after its first request
         ItClients.RawConnection idle = new ItClients.RawConnection(port);
         idle.socket.setSoTimeout(60_000);
@@ -152,26 +198,45 @@ class ShutdownIT {
         assertThat(first.status()).isEqualTo(200);
         assertThat(first.header("Connection")).isNull();
         // an HTTP/2 client with a stream in flight
-        io.vertx.core.http.HttpClientAgent h2 = cv.createHttpClient(new io.vertx.core.http.HttpClientOptions()
-            .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
-        io.vertx.core.http.HttpClientConnection conn = h2.connect(new io.vertx.core.http.HttpConnectOptions()
-            .setHost("127.0.0.1").setPort(port)).await(30, TimeUnit.SECONDS);
-        java.util.concurrent.atomic.AtomicReference<io.vertx.core.http.GoAway> goAway = new java.util.concurrent.atomic.AtomicReference<>();
-        conn.goAwayHandler(ga -> {
-          // Vert.x (5.1.10) hands the handler a copy of the GOAWAY's debug data in a pooled direct
-          // buffer that nothing releases: released here, or the leak detector reports it in a later test
-          ((io.vertx.core.internal.buffer.BufferInternal) ga.getDebugData()).unwrap().release();
-          goAway.set(ga);
-        });
-        io.vertx.core.Future<String> stream = conn.request(new io.vertx.core.http.RequestOptions().setURI("/slow/h2"))
-            .compose(r -> r.send()).compose(r -> r.body().map(b -> r.version() + " " + r.statusCode() + " " + b));
+        io.vertx.core.http.HttpClientAgent h2 =
+            cv.createHttpClient(
+                new io.vertx.core.http.HttpClientOptions()
+                    .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false));
+        io.vertx.core.http.HttpClientConnection conn =
+            h2.connect(
+                    new io.vertx.core.http.HttpConnectOptions().setHost("127.0.0.1").setPort(port))
+                .await(30, TimeUnit.SECONDS);
+        java.util.concurrent.atomic.AtomicReference<io.vertx.core.http.GoAway> goAway =
+            new java.util.concurrent.atomic.AtomicReference<>();
+        conn.goAwayHandler(
+            ga -> {
+              // Vert.x (5.1.10) hands the handler a copy of the GOAWAY's debug data in a pooled
+              // direct
+              // buffer that nothing releases: released here, or the leak detector reports it in a
+              // later test
+              ((io.vertx.core.internal.buffer.BufferInternal) ga.getDebugData()).unwrap().release();
+              goAway.set(ga);
+            });
+        io.vertx.core.Future<String> stream =
+            conn.request(new io.vertx.core.http.RequestOptions().setURI("/slow/h2"))
+                .compose(r -> r.send())
+                .compose(r -> r.body().map(b -> r.version() + " " + r.statusCode() + " " + b));
         await().atMost(Duration.ofSeconds(30)).until(() -> held.size() == 1);
 
         p.destroy(); // SIGTERM
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
-            .until(() -> TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode() == 503);
-        JsonObject ready = new JsonObject(TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").body());
-        assertThat(ready.getJsonObject("components").getJsonObject("dataListener").getString("status")).isEqualTo("OUT_OF_SERVICE");
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").statusCode()
+                        == 503);
+        JsonObject ready =
+            new JsonObject(TestSupport.get("http://127.0.0.1:" + admin + "/health/ready").body());
+        assertThat(
+                ready.getJsonObject("components").getJsonObject("dataListener").getString("status"))
+            .isEqualTo("OUT_OF_SERVICE");
         await().atMost(Duration.ofSeconds(30)).until(() -> goAway.get() != null);
         assertThat(goAway.get().getErrorCode()).isZero();
 
@@ -190,7 +255,9 @@ class ShutdownIT {
         // no client connection left: the drain ends long before its 180 s window
         assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(0);
-        assertThat(Files.readString(dir.resolve("out.log"))).contains("shutdown complete").doesNotContain("LEAK:");
+        assertThat(Files.readString(dir.resolve("out.log")))
+            .contains("shutdown complete")
+            .doesNotContain("LEAK:");
       } finally {
         p.destroyForcibly();
         cv.close();
@@ -198,23 +265,34 @@ class ShutdownIT {
     }
   }
 
-  /** At the end of the drain window the connections that stayed idle are closed, well before the grace period ends. */
+  /**
+   * At the end of the drain window the connections that stayed idle are closed, well before the
+   * grace period ends.
+   */
   @Test
   void connectionsStillIdleAtTheEndOfTheDrainWindowAreClosed() throws Exception {
     try (Upstream up = new Upstream("up");
-         TestSupport.RunningGateway gw = TestSupport.RunningGateway.start(TestSupport.head()
-             .replace("gracePeriod: 5s", "gracePeriod: 300s, drainWindow: 1s")
-             // neither the idle timeout nor the slowloris guard may be what closes them here
-             .replace("server:\n", "server:\n  limits: { idleTimeout: 10m, requestHeaderTimeout: 10m }\n") + """
+        TestSupport.RunningGateway gw =
+            TestSupport.RunningGateway.start(
+                TestSupport.head()
+                        .replace("gracePeriod: 5s", "gracePeriod: 300s, drainWindow: 1s")
+                        // neither the idle timeout nor the slowloris guard may be what closes them
+                        // here
+                        .replace(
+                            "server:\n",
+                            "server:\n  limits: { idleTimeout: 10m, requestHeaderTimeout: 10m }\n")
+                    + """
              upstreams:
                up: { targets: [ { url: %s } ] }
              routes:
                - name: all
                  match: { path: /** }
                  upstream: up
-             """.formatted(up.url()))) {
+             """
+                        .formatted(up.url()))) {
       ItClients.RawConnection idle = new ItClients.RawConnection(gw.port);
-      ItClients.RawConnection silent = new ItClients.RawConnection(gw.port); // connected, never sends a byte
+      ItClients.RawConnection silent =
+          new ItClients.RawConnection(gw.port); // connected, never sends a byte
       idle.socket.setSoTimeout(120_000);
       silent.socket.setSoTimeout(120_000);
       assertThat(idle.exchange("GET /a HTTP/1.1", "Host: gw").status()).isEqualTo(200);
@@ -257,9 +335,19 @@ class ShutdownIT {
 
   static Process startChild(Path cfg, Path log) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "-Dio.netty.leakDetection.level=paranoid",
-        "bulwark.cli.Main", "run", "--no-watch", "-c", cfg.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return new ProcessBuilder(
+            java,
+            "-cp",
+            System.getProperty("java.class.path"),
+            "-Dio.netty.leakDetection.level=paranoid",
+            "bulwark.cli.Main",
+            "run",
+            "--no-watch",
+            "-c",
+            cfg.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
   }
 
   private static boolean connects(int port) {

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Slow clients: a body that stops coming gets 408 and a closed connection; other clients are served meanwhile. */
+/**
+ * Slow clients: a body that stops coming gets 408 and a closed connection; other clients are served
+ * meanwhile.
+ */
 class SlowClientIT {
   static Upstream up;
   static RunningGateway gw;
@@ -21,7 +24,9 @@ class SlowClientIT {
   @BeforeAll
   static void start() throws Exception {
     up = new Upstream("a");
-    gw = RunningGateway.start("""
+    gw =
+        RunningGateway.start(
+            """
         server:
           listen: "127.0.0.1:${PORT}"
           shutdown: { gracePeriod: 2s }
@@ -34,7 +39,8 @@ class SlowClientIT {
           a: { targets: [ { url: "%s" } ] }
         routes:
           - { name: all, match: { path: /** }, upstream: a }
-        """.formatted(up.url()));
+        """
+                .formatted(up.url()));
   }
 
   @AfterAll
@@ -45,9 +51,11 @@ class SlowClientIT {
 
   @Test
   void aBodyThatStopsComingGets408AndTheConnectionIsClosed() throws Exception {
-    try (RawConnection slow = new RawConnection(gw.port); RawConnection chunked = new RawConnection(gw.port)) {
+    try (RawConnection slow = new RawConnection(gw.port);
+        RawConnection chunked = new RawConnection(gw.port)) {
       slow.write("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
-      chunked.write("POST /slow-chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+      chunked.write(
+          "POST /slow-chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
       // while both wait, others are served
       for (int i = 0; i < 5; i++) {
         HttpResponse<String> r = TestSupport.get(gw.url("/ok/" + i));
@@ -69,7 +77,8 @@ class SlowClientIT {
   void aHeadThatNeverEndsIsCutAfterRequestHeaderTimeoutWithHttp2On() throws Exception {
     // http2 is on by default (h2c upgrade and prior knowledge), so Vert.x sees a connection only
     // after its first complete head: the guard at the Netty level must still cut a slowloris
-    try (RawConnection slow = new RawConnection(gw.port); RawConnection one = new RawConnection(gw.port);
+    try (RawConnection slow = new RawConnection(gw.port);
+        RawConnection one = new RawConnection(gw.port);
         RawConnection silent = new RawConnection(gw.port)) {
       slow.write("GET /slowloris HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n");
       one.write("G");

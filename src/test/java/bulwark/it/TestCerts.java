@@ -16,9 +16,9 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Test certificates made with the openssl command line (a base package of Debian and of CI
- * images): a CA, and leaf certificates it signs for server and client use, as PEM files with
- * PKCS#8 keys (EC P-256, quick to make).
+ * Test certificates made with the openssl command line (a base package of Debian and of CI images):
+ * a CA, and leaf certificates it signs for server and client use, as PEM files with PKCS#8 keys (EC
+ * P-256, quick to make).
  */
 public final class TestCerts {
   private TestCerts() {}
@@ -30,28 +30,78 @@ public final class TestCerts {
   public static Pair ca(Path dir, String name) throws IOException {
     Path cert = dir.resolve(name + ".pem");
     Path key = dir.resolve(name + ".key");
-    openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=" + name,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    openssl(
+        dir,
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key.toString(),
+        "-out",
+        cert.toString(),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=" + name,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign");
     return new Pair(cert, key);
   }
 
   /**
-   * A leaf certificate signed by {@code ca}, with subject CN={@code cn}, O={@code org} and the given
-   * subject alternative names (e.g. "DNS:a.test", "IP:127.0.0.1"), usable by servers and clients.
+   * A leaf certificate signed by {@code ca}, with subject CN={@code cn}, O={@code org} and the
+   * given subject alternative names (e.g. "DNS:a.test", "IP:127.0.0.1"), usable by servers and
+   * clients.
    */
-  public static Pair leaf(Path dir, Pair ca, String file, String cn, String org, String... sans) throws IOException {
+  public static Pair leaf(Path dir, Pair ca, String file, String cn, String org, String... sans)
+      throws IOException {
     Path cert = dir.resolve(file + ".pem");
     Path key = dir.resolve(file + ".key");
     Path csr = dir.resolve(file + ".csr");
     Path ext = dir.resolve(file + ".ext");
-    Files.writeString(ext, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-        + "extendedKeyUsage=serverAuth,clientAuth\n" + (sans.length > 0 ? "subjectAltName=" + String.join(",", sans) + "\n" : ""));
-    openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", key.toString(), "-out", csr.toString(), "-subj", "/CN=" + cn + "/O=" + org);
-    openssl(dir, "x509", "-req", "-in", csr.toString(), "-CA", ca.cert().toString(), "-CAkey", ca.key().toString(),
-        "-set_serial", Long.toString(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)),
-        "-out", cert.toString(), "-days", "2", "-extfile", ext.toString());
+    Files.writeString(
+        ext,
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+            + "extendedKeyUsage=serverAuth,clientAuth\n"
+            + (sans.length > 0 ? "subjectAltName=" + String.join(",", sans) + "\n" : ""));
+    openssl(
+        dir,
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key.toString(),
+        "-out",
+        csr.toString(),
+        "-subj",
+        "/CN=" + cn + "/O=" + org);
+    openssl(
+        dir,
+        "x509",
+        "-req",
+        "-in",
+        csr.toString(),
+        "-CA",
+        ca.cert().toString(),
+        "-CAkey",
+        ca.key().toString(),
+        "-set_serial",
+        Long.toString(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)),
+        "-out",
+        cert.toString(),
+        "-days",
+        "2",
+        "-extfile",
+        ext.toString());
     return new Pair(cert, key);
   }
 
@@ -79,7 +129,8 @@ public final class TestCerts {
 
   private static void openssl(Path dir, String... args) throws IOException {
     Result r = run(dir, args);
-    if (r.exit() != 0) throw new IOException("openssl " + String.join(" ", args) + " failed: " + r.output());
+    if (r.exit() != 0)
+      throw new IOException("openssl " + String.join(" ", args) + " failed: " + r.output());
   }
 
   public static X509Certificate read(Path pem) throws Exception {
@@ -93,7 +144,8 @@ public final class TestCerts {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);
     ks.setCertificateEntry("ca", read(caPem));
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(ks);
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(null, tmf.getTrustManagers(), null);

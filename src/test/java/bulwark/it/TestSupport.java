@@ -36,7 +36,9 @@ public final class TestSupport {
   /** What an upstream saw of one request. */
   public record Seen(String method, String uri, MultiMap headers) {}
 
-  /** A real HTTP upstream on a random loopback port. Default handler: JSON echo of method and path. */
+  /**
+   * A real HTTP upstream on a random loopback port. Default handler: JSON echo of method and path.
+   */
   public static final class Upstream implements AutoCloseable {
     public final Vertx vertx;
     public final HttpServer server;
@@ -51,13 +53,37 @@ public final class TestSupport {
     public Upstream(String name, Handler<HttpServerRequest> handler) {
       this.name = name;
       this.vertx = Vertx.vertx();
-      Handler<HttpServerRequest> h = handler != null ? handler : req -> req.body().onSuccess(b ->
-          req.response().putHeader("Content-Type", "application/json")
-              .end("{\"upstream\":\"" + name + "\",\"method\":\"" + req.method() + "\",\"uri\":\"" + req.uri() + "\",\"bytes\":" + b.length() + "}"));
-      this.server = vertx.createHttpServer().requestHandler(req -> {
-        seen.add(new Seen(req.method().name(), req.uri(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers())));
-        h.handle(req);
-      });
+      Handler<HttpServerRequest> h =
+          handler != null
+              ? handler
+              : req ->
+                  req.body()
+                      .onSuccess(
+                          b ->
+                              req.response()
+                                  .putHeader("Content-Type", "application/json")
+                                  .end(
+                                      "{\"upstream\":\""
+                                          + name
+                                          + "\",\"method\":\""
+                                          + req.method()
+                                          + "\",\"uri\":\""
+                                          + req.uri()
+                                          + "\",\"bytes\":"
+                                          + b.length()
+                                          + "}"));
+      this.server =
+          vertx
+              .createHttpServer()
+              .requestHandler(
+                  req -> {
+                    seen.add(
+                        new Seen(
+                            req.method().name(),
+                            req.uri(),
+                            MultiMap.caseInsensitiveMultiMap().addAll(req.headers())));
+                    h.handle(req);
+                  });
       try {
         server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
       } catch (Exception e) {
@@ -97,8 +123,8 @@ public final class TestSupport {
     }
 
     /**
-     * Starts the gateway on {@code yaml}, after replacing {@code ${PORT}} and {@code ${ADMIN_PORT}} with free ports
-     * (the data and admin listen addresses should use them).
+     * Starts the gateway on {@code yaml}, after replacing {@code ${PORT}} and {@code ${ADMIN_PORT}}
+     * with free ports (the data and admin listen addresses should use them).
      */
     public static RunningGateway start(String yaml, boolean watch) throws Exception {
       int port = freePort();
@@ -106,7 +132,8 @@ public final class TestSupport {
       Path dir = Files.createTempDirectory("bulwark-it");
       Path file = dir.resolve("bulwark.yaml");
       Files.writeString(file, withoutDrainWindow(yaml));
-      Map<String, String> env = Map.of("PORT", String.valueOf(port), "ADMIN_PORT", String.valueOf(admin));
+      Map<String, String> env =
+          Map.of("PORT", String.valueOf(port), "ADMIN_PORT", String.valueOf(admin));
       Gateway g = Gateway.start(file, new ConfigLoader(env::get), watch);
       return new RunningGateway(dir, file, g, port, admin);
     }
@@ -118,8 +145,11 @@ public final class TestSupport {
      */
     static String withoutDrainWindow(String yaml) {
       if (yaml.contains("drainWindow")) return yaml;
-      if (yaml.contains("shutdown: { gracePeriod: ")) return yaml.replace("shutdown: { gracePeriod: ", "shutdown: { drainWindow: 0s, gracePeriod: ");
-      if (!yaml.contains("shutdown:") && yaml.startsWith("server:\n")) return yaml.replaceFirst("server:\n", "server:\n  shutdown: { drainWindow: 0s }\n");
+      if (yaml.contains("shutdown: { gracePeriod: "))
+        return yaml.replace(
+            "shutdown: { gracePeriod: ", "shutdown: { drainWindow: 0s, gracePeriod: ");
+      if (!yaml.contains("shutdown:") && yaml.startsWith("server:\n"))
+        return yaml.replaceFirst("server:\n", "server:\n  shutdown: { drainWindow: 0s }\n");
       return yaml;
     }
 
@@ -153,11 +183,14 @@ public final class TestSupport {
   }
 
   /**
-   * The same head with the access log written to {@code accessLog}, or off when it is null. It
-   * ends inside the observability section, so a test may add more of it (metrics:, tracing:).
+   * The same head with the access log written to {@code accessLog}, or off when it is null. It ends
+   * inside the observability section, so a test may add more of it (metrics:, tracing:).
    */
   public static String head(Path accessLog) {
-    String log = accessLog == null ? "{ enabled: false }" : "{ enabled: true, output: \"" + accessLog.toString().replace("\\", "/") + "\" }";
+    String log =
+        accessLog == null
+            ? "{ enabled: false }"
+            : "{ enabled: true, output: \"" + accessLog.toString().replace("\\", "/") + "\" }";
     return """
         server:
           listen: "127.0.0.1:${PORT}"
@@ -166,11 +199,15 @@ public final class TestSupport {
           listen: "127.0.0.1:${ADMIN_PORT}"
         observability:
           accessLog: %s
-        """.formatted(log);
+        """
+        .formatted(log);
   }
 
-
-  public static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  public static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   public static HttpResponse<String> get(String url, String... headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20));
@@ -178,9 +215,16 @@ public final class TestSupport {
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  public static HttpResponse<String> send(String method, String url, String body, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+  public static HttpResponse<String> send(String method, String url, String body, String... headers)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(20))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

@@ -58,35 +58,67 @@ class TlsIT {
     otherCa = TestCerts.ca(dir, "other-ca");
     certA = TestCerts.leaf(dir, ca, "a", "a.test", "first", "DNS:a.test", "IP:127.0.0.1");
     certB = TestCerts.leaf(dir, ca, "b", "b.test", "first", "DNS:b.test");
-    upstreamCert = TestCerts.leaf(dir, ca, "upstream", "upstream.test", "up", "DNS:upstream.test", "IP:127.0.0.1");
+    upstreamCert =
+        TestCerts.leaf(
+            dir, ca, "upstream", "upstream.test", "up", "DNS:upstream.test", "IP:127.0.0.1");
     client = TestCerts.leaf(dir, ca, "client", "bulwark-client", "gw");
     trustCa = TestCerts.trusting(ca.cert());
-    h2 = HttpClient.newBuilder().sslContext(trustCa).version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(5)).build();
-    h1 = HttpClient.newBuilder().sslContext(trustCa).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    h2 =
+        HttpClient.newBuilder()
+            .sslContext(trustCa)
+            .version(HttpClient.Version.HTTP_2)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    h1 =
+        HttpClient.newBuilder()
+            .sslContext(trustCa)
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     plain = new TestSupport.Upstream("plain");
     upstreamVertx = Vertx.vertx();
-    tlsUpstream = upstreamVertx.createHttpServer(new HttpServerOptions()
-            .setSsl(true)
-            .setSni(true)
-            .setKeyCertOptions(new PemKeyCertOptions().setCertPath(upstreamCert.cert().toString()).setKeyPath(upstreamCert.key().toString()))
-            .setTrustOptions(new PemTrustOptions().addCertPath(ca.cert().toString()))
-            .setClientAuth(ClientAuth.REQUIRED))
-        .requestHandler(req -> {
-          String subject;
-          try {
-            subject = ((X509Certificate) req.connection().peerCertificates().get(0)).getSubjectX500Principal().getName();
-          } catch (Exception e) {
-            subject = "none";
-          }
-          req.response().putHeader("Content-Type", "application/json")
-              .end("{\"client\":\"" + subject + "\",\"sni\":\"" + req.connection().indicatedServerName()
-                  + "\",\"host\":\"" + req.authority().host() + "\"}");
-        });
+    tlsUpstream =
+        upstreamVertx
+            .createHttpServer(
+                new HttpServerOptions()
+                    .setSsl(true)
+                    .setSni(true)
+                    .setKeyCertOptions(
+                        new PemKeyCertOptions()
+                            .setCertPath(upstreamCert.cert().toString())
+                            .setKeyPath(upstreamCert.key().toString()))
+                    .setTrustOptions(new PemTrustOptions().addCertPath(ca.cert().toString()))
+                    .setClientAuth(ClientAuth.REQUIRED))
+            .requestHandler(
+                req -> {
+                  String subject;
+                  try {
+                    subject =
+                        ((X509Certificate) req.connection().peerCertificates().get(0))
+                            .getSubjectX500Principal()
+                            .getName();
+                  } catch (Exception e) {
+                    subject = "none";
+                  }
+                  req.response()
+                      .putHeader("Content-Type", "application/json")
+                      .end(
+                          "{\"client\":\""
+                              + subject
+                              + "\",\"sni\":\""
+                              + req.connection().indicatedServerName()
+                              + "\",\"host\":\""
+                              + req.authority().host()
+                              + "\"}");
+                });
     tlsUpstream.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
     int up = tlsUpstream.actualPort();
 
-    gw = RunningGateway.start(head(certA, certB) + """
+    gw =
+        RunningGateway.start(
+            head(certA, certB)
+                + """
             hsts: { maxAge: 600, includeSubDomains: true }
         upstreams:
           plain:
@@ -117,26 +149,55 @@ class TlsIT {
           - { name: noverify, match: { path: /noverify/** }, upstream: noverify }
           - { name: jvmtrust, match: { path: /jvmtrust/** }, upstream: jvmtrust }
           - { name: all, match: { path: /** }, upstream: plain }
-        """.formatted(plain.url(),
-            up, ca.cert(), client.cert(), client.key(),
-            up, ca.cert(), client.cert(), client.key(),
-            up, ca.cert(),
-            up, otherCa.cert(), client.cert(), client.key(),
-            up, client.cert(), client.key(),
-            up, client.cert(), client.key()));
+        """
+                    .formatted(
+                        plain.url(),
+                        up,
+                        ca.cert(),
+                        client.cert(),
+                        client.key(),
+                        up,
+                        ca.cert(),
+                        client.cert(),
+                        client.key(),
+                        up,
+                        ca.cert(),
+                        up,
+                        otherCa.cert(),
+                        client.cert(),
+                        client.key(),
+                        up,
+                        client.cert(),
+                        client.key(),
+                        up,
+                        client.cert(),
+                        client.key()));
   }
 
-  /** A config head whose data listener terminates TLS with the given certificates (tls: left open for more keys). */
+  /**
+   * A config head whose data listener terminates TLS with the given certificates (tls: left open
+   * for more keys).
+   */
   static String head(Pair... certs) {
-    StringBuilder sb = new StringBuilder("""
+    StringBuilder sb =
+        new StringBuilder(
+            """
         server:
           listen: "127.0.0.1:${PORT}"
           shutdown: { gracePeriod: 5s }
           tls:
             certificates:
         """);
-    for (Pair p : certs) sb.append("      - { cert: \"").append(p.cert()).append("\", key: \"").append(p.key()).append("\" }\n");
-    return sb.toString().replace("server:\n", "admin:\n  listen: \"127.0.0.1:${ADMIN_PORT}\"\nobservability:\n  accessLog: { enabled: false }\nserver:\n");
+    for (Pair p : certs)
+      sb.append("      - { cert: \"")
+          .append(p.cert())
+          .append("\", key: \"")
+          .append(p.key())
+          .append("\" }\n");
+    return sb.toString()
+        .replace(
+            "server:\n",
+            "admin:\n  listen: \"127.0.0.1:${ADMIN_PORT}\"\nobservability:\n  accessLog: { enabled: false }\nserver:\n");
   }
 
   @AfterAll
@@ -147,11 +208,13 @@ class TlsIT {
   }
 
   /**
-   * The certificate the listener presents for the given SNI name (null: none sent), on a fresh
-   * TLS context each time so that no session is resumed.
+   * The certificate the listener presents for the given SNI name (null: none sent), on a fresh TLS
+   * context each time so that no session is resumed.
    */
   static X509Certificate presented(int port, String sni) throws Exception {
-    try (SSLSocket s = (SSLSocket) TestCerts.trusting(ca.cert()).getSocketFactory().createSocket("127.0.0.1", port)) {
+    try (SSLSocket s =
+        (SSLSocket)
+            TestCerts.trusting(ca.cert()).getSocketFactory().createSocket("127.0.0.1", port)) {
       if (sni != null) {
         SSLParameters p = s.getSSLParameters();
         p.setServerNames(List.of(new SNIHostName(sni)));
@@ -164,13 +227,20 @@ class TlsIT {
   }
 
   static HttpResponse<String> get(HttpClient c, String path) throws Exception {
-    return c.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gw.port + path)).timeout(Duration.ofSeconds(20)).build(),
+    return c.send(
+        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gw.port + path))
+            .timeout(Duration.ofSeconds(20))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Sends raw bytes over TLS as the connection's first request; returns all the gateway answered. */
+  /**
+   * Sends raw bytes over TLS as the connection's first request; returns all the gateway answered.
+   */
   static String rawOverTls(String sni, String request) throws Exception {
-    try (SSLSocket s = (SSLSocket) TestCerts.trusting(ca.cert()).getSocketFactory().createSocket("127.0.0.1", gw.port)) {
+    try (SSLSocket s =
+        (SSLSocket)
+            TestCerts.trusting(ca.cert()).getSocketFactory().createSocket("127.0.0.1", gw.port)) {
       if (sni != null) {
         SSLParameters p = s.getSSLParameters();
         p.setServerNames(List.of(new SNIHostName(sni)));
@@ -180,7 +250,8 @@ class TlsIT {
       s.startHandshake();
       s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       s.getOutputStream().flush();
-      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      return new String(
+          s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
     }
   }
 
@@ -188,17 +259,23 @@ class TlsIT {
   void theFramingGuardAlsoStandsBehindTls() throws Exception {
     // cases Netty's own decoder lets through: only the guard refuses them, so it must sit after TLS
     for (String sni : java.util.Arrays.asList("b.test", null)) {
-      String te = rawOverTls(sni, "POST /hello HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding:  chunked\r\n\r\n0\r\n\r\n");
+      String te =
+          rawOverTls(
+              sni,
+              "POST /hello HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding:  chunked\r\n\r\n0\r\n\r\n");
       assertThat(te).as("TE with extra whitespace, SNI %s", sni).startsWith("HTTP/1.1 400");
-      String fold = rawOverTls(sni, "GET /hello HTTP/1.1\r\nHost: a.test\r\nX-A: 1\r\n  folded\r\n\r\n");
+      String fold =
+          rawOverTls(sni, "GET /hello HTTP/1.1\r\nHost: a.test\r\nX-A: 1\r\n  folded\r\n\r\n");
       assertThat(fold).as("obs-fold, SNI %s", sni).startsWith("HTTP/1.1 400");
     }
   }
 
   @Test
   void sniPicksTheCertificateOfTheNameAndTheFirstIsTheDefault() throws Exception {
-    assertThat(presented(gw.port, "a.test").getSubjectX500Principal().getName()).contains("CN=a.test");
-    assertThat(presented(gw.port, "b.test").getSubjectX500Principal().getName()).contains("CN=b.test");
+    assertThat(presented(gw.port, "a.test").getSubjectX500Principal().getName())
+        .contains("CN=a.test");
+    assertThat(presented(gw.port, "b.test").getSubjectX500Principal().getName())
+        .contains("CN=b.test");
     assertThat(presented(gw.port, null).getSubjectX500Principal().getName()).contains("CN=a.test");
   }
 
@@ -208,9 +285,20 @@ class TlsIT {
     long failedBefore = tlsHandshakes().getLong("failed");
     presented(gw.port, "b.test");
     presented(gw.port, "a.test");
-    TestCerts.run(dir, "s_client", "-connect", "127.0.0.1:" + gw.port, "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0");
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> tlsHandshakes().getLong("count") >= before + 2
-        && tlsHandshakes().getLong("failed") >= failedBefore + 1);
+    TestCerts.run(
+        dir,
+        "s_client",
+        "-connect",
+        "127.0.0.1:" + gw.port,
+        "-tls1",
+        "-cipher",
+        "DEFAULT:@SECLEVEL=0");
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                tlsHandshakes().getLong("count") >= before + 2
+                    && tlsHandshakes().getLong("failed") >= failedBefore + 1);
     io.vertx.core.json.JsonObject t = tlsHandshakes();
     assertThat(t.getDouble("averageMillis")).isPositive();
     assertThat(t.getDouble("maxMillis")).isGreaterThanOrEqualTo(t.getDouble("averageMillis"));
@@ -218,8 +306,11 @@ class TlsIT {
 
   private static io.vertx.core.json.JsonObject tlsHandshakes() throws Exception {
     String body = TestSupport.get(gw.adminUrl("/health/ready")).body();
-    return new io.vertx.core.json.JsonObject(body).getJsonObject("components").getJsonObject("dataListener")
-        .getJsonObject("details").getJsonObject("tlsHandshakes");
+    return new io.vertx.core.json.JsonObject(body)
+        .getJsonObject("components")
+        .getJsonObject("dataListener")
+        .getJsonObject("details")
+        .getJsonObject("tlsHandshakes");
   }
 
   @Test
@@ -227,17 +318,20 @@ class TlsIT {
     String target = "127.0.0.1:" + gw.port;
     // SECLEVEL=0 lets openssl itself offer the old versions: the refusal is the gateway's
     for (String old : List.of("-tls1", "-tls1_1")) {
-      TestCerts.Result r = TestCerts.run(dir, "s_client", "-connect", target, old, "-cipher", "DEFAULT:@SECLEVEL=0");
+      TestCerts.Result r =
+          TestCerts.run(dir, "s_client", "-connect", target, old, "-cipher", "DEFAULT:@SECLEVEL=0");
       assertThat(r.exit()).as("openssl s_client %s:%n%s", old, r.output()).isNotZero();
     }
-    TestCerts.Result v12 = TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2", "-servername", "b.test");
+    TestCerts.Result v12 =
+        TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2", "-servername", "b.test");
     assertThat(v12.exit()).as(v12.output()).isZero();
     assertThat(v12.output()).contains("TLSv1.2").contains("ECDHE");
     TestCerts.Result v13 = TestCerts.run(dir, "s_client", "-connect", target, "-tls1_3");
     assertThat(v13.exit()).as(v13.output()).isZero();
     assertThat(v13.output()).contains("TLSv1.3");
     // a CBC suite without forward secrecy is not offered
-    TestCerts.Result weak = TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2", "-cipher", "AES128-SHA");
+    TestCerts.Result weak =
+        TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2", "-cipher", "AES128-SHA");
     assertThat(weak.exit()).as(weak.output()).isNotZero();
   }
 
@@ -247,14 +341,16 @@ class TlsIT {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
     assertThat(r.body()).contains("\"upstream\":\"plain\"");
-    assertThat(r.headers().firstValue("strict-transport-security")).hasValue("max-age=600; includeSubDomains");
+    assertThat(r.headers().firstValue("strict-transport-security"))
+        .hasValue("max-age=600; includeSubDomains");
     // the upstream learns the original scheme
     TestSupport.Seen seen = plain.seen.poll(5, TimeUnit.SECONDS);
     assertThat(seen.headers().get("X-Forwarded-Proto")).isEqualTo("https");
 
     HttpResponse<String> r1 = get(h1, "/hello");
     assertThat(r1.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
-    assertThat(r1.headers().firstValue("strict-transport-security")).hasValue("max-age=600; includeSubDomains");
+    assertThat(r1.headers().firstValue("strict-transport-security"))
+        .hasValue("max-age=600; includeSubDomains");
     // problem responses made by the gateway carry it too
     HttpResponse<String> bad = get(h1, "/nocert/x");
     assertThat(bad.headers().firstValue("strict-transport-security")).isPresent();
@@ -271,7 +367,10 @@ class TlsIT {
   void serverNameIsSentAsSniAndHostAndVerifiedAgainstTheCertificate() throws Exception {
     HttpResponse<String> r = get(h1, "/named/x");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(r.body()).contains("\"sni\":\"upstream.test\"").contains("\"host\":\"upstream.test\"").contains("CN=bulwark-client");
+    assertThat(r.body())
+        .contains("\"sni\":\"upstream.test\"")
+        .contains("\"host\":\"upstream.test\"")
+        .contains("CN=bulwark-client");
   }
 
   @Test
@@ -307,19 +406,25 @@ class TlsIT {
     Files.copy(certA.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
     Files.copy(certA.key(), key, StandardCopyOption.REPLACE_EXISTING);
     Pair second = TestCerts.leaf(dir, ca, "a2", "a.test", "second", "DNS:a.test", "IP:127.0.0.1");
-    try (RunningGateway g = RunningGateway.start(head(new Pair(cert, key)) + """
+    try (RunningGateway g =
+        RunningGateway.start(
+            head(new Pair(cert, key))
+                + """
         upstreams:
           plain:
             targets: [ { url: "%s" } ]
         routes:
           - { name: all, match: { path: /** }, upstream: plain }
-        """.formatted(plain.url()))) {
-      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName()).contains("O=first");
+        """
+                    .formatted(plain.url()))) {
+      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName())
+          .contains("O=first");
 
       // a broken file is not taken: the previous certificate keeps serving
       Files.writeString(cert, "not a certificate");
       Thread.sleep(1500);
-      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName()).contains("O=first");
+      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName())
+          .contains("O=first");
 
       Files.copy(second.key(), key, StandardCopyOption.REPLACE_EXISTING);
       Files.copy(second.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
@@ -339,24 +444,37 @@ class TlsIT {
   }
 
   @Test
-  void minVersionTls13RefusesTls12AndAConfigReloadChangesCertificatesAndVersions() throws Exception {
-    String routes = """
+  void minVersionTls13RefusesTls12AndAConfigReloadChangesCertificatesAndVersions()
+      throws Exception {
+    String routes =
+        """
         upstreams:
           plain:
             targets: [ { url: "%s" } ]
         routes:
           - { name: all, match: { path: /** }, upstream: plain }
-        """.formatted(plain.url());
-    try (RunningGateway g = RunningGateway.start(head(certA) + "    minVersion: TLSv1.3\n" + routes)) {
+        """
+            .formatted(plain.url());
+    try (RunningGateway g =
+        RunningGateway.start(head(certA) + "    minVersion: TLSv1.3\n" + routes)) {
       String target = "127.0.0.1:" + g.port;
       assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2").exit()).isNotZero();
       assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_3").exit()).isZero();
-      assertThat(presented(g.port, "b.test").getSubjectX500Principal().getName()).contains("CN=a.test");
+      assertThat(presented(g.port, "b.test").getSubjectX500Principal().getName())
+          .contains("CN=a.test");
 
-      // a reload naming a missing key is rejected as a whole, with the field path; TLS keeps serving
-      assertThat(g.rewrite(head(certA, new Pair(certB.cert(), dir.resolve("missing.key"))) + routes)).isFalse();
-      assertThat(g.gateway.lastReloadError()).contains("server.tls.certificates[1].key: file " + dir.resolve("missing.key") + " does not exist");
-      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName()).contains("CN=a.test");
+      // a reload naming a missing key is rejected as a whole, with the field path; TLS keeps
+      // serving
+      assertThat(
+              g.rewrite(head(certA, new Pair(certB.cert(), dir.resolve("missing.key"))) + routes))
+          .isFalse();
+      assertThat(g.gateway.lastReloadError())
+          .contains(
+              "server.tls.certificates[1].key: file "
+                  + dir.resolve("missing.key")
+                  + " does not exist");
+      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName())
+          .contains("CN=a.test");
 
       assertThat(g.rewrite(head(certA, certB) + routes)).isTrue();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -373,7 +491,10 @@ class TlsIT {
   @Test
   void activeHealthChecksOfHttpsTargetsUseTheUpstreamTlsSettings() throws Exception {
     int up = tlsUpstream.actualPort();
-    try (RunningGateway g = RunningGateway.start(TestSupport.head() + """
+    try (RunningGateway g =
+        RunningGateway.start(
+            TestSupport.head()
+                + """
         upstreams:
           checked:
             targets: [ { url: "https://127.0.0.1:%d" } ]
@@ -382,10 +503,12 @@ class TlsIT {
               active: { path: /health, interval: 200ms, timeout: 150ms, healthyThreshold: 1, unhealthyThreshold: 1 }
         routes:
           - { name: all, match: { path: /** }, upstream: checked }
-        """.formatted(up, ca.cert(), client.cert(), client.key()))) {
+        """
+                    .formatted(up, ca.cert(), client.cert(), client.key()))) {
       var health = g.gateway.states().stateFor("127.0.0.1:" + up).health();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline && health.status() != bulwark.upstream.target.HealthStatus.UP) Thread.sleep(50);
+      while (System.nanoTime() < deadline
+          && health.status() != bulwark.upstream.target.HealthStatus.UP) Thread.sleep(50);
       // the target requires our client certificate: only a check over TLS with it passes
       assertThat(health.status()).isEqualTo(bulwark.upstream.target.HealthStatus.UP);
     }
@@ -396,24 +519,46 @@ class TlsIT {
     System.setProperty("bulwark.tls.engine", "jdk");
     RunningGateway g;
     try {
-      g = RunningGateway.start(head(certA, certB) + """
+      g =
+          RunningGateway.start(
+              head(certA, certB)
+                  + """
           upstreams:
             plain:
               targets: [ { url: "%s" } ]
           routes:
             - { name: all, match: { path: /** }, upstream: plain }
-          """.formatted(plain.url()));
+          """
+                      .formatted(plain.url()));
     } finally {
       System.clearProperty("bulwark.tls.engine");
     }
     try (g) {
-      assertThat(presented(g.port, "b.test").getSubjectX500Principal().getName()).contains("CN=b.test");
-      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName()).contains("CN=a.test");
+      assertThat(presented(g.port, "b.test").getSubjectX500Principal().getName())
+          .contains("CN=b.test");
+      assertThat(presented(g.port, "a.test").getSubjectX500Principal().getName())
+          .contains("CN=a.test");
       String target = "127.0.0.1:" + g.port;
-      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0").exit()).isNotZero();
-      assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2", "-cipher", "AES128-SHA").exit()).isNotZero();
+      assertThat(
+              TestCerts.run(
+                      dir,
+                      "s_client",
+                      "-connect",
+                      target,
+                      "-tls1_1",
+                      "-cipher",
+                      "DEFAULT:@SECLEVEL=0")
+                  .exit())
+          .isNotZero();
+      assertThat(
+              TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2", "-cipher", "AES128-SHA")
+                  .exit())
+          .isNotZero();
       assertThat(TestCerts.run(dir, "s_client", "-connect", target, "-tls1_2").exit()).isZero();
-      HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + g.port + "/jdk")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          h2.send(
+              HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + g.port + "/jdk")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
     }

@@ -35,26 +35,35 @@ class UpstreamConnectionsIT {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     // without h2c, the server sees each connection when it is accepted, not at its first bytes
-    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
-        .connectionHandler(c -> {
-          accepted.incrementAndGet();
-          peakOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
-          c.closeHandler(v -> open.decrementAndGet());
-        })
-        .requestHandler(req -> {
-          switch (req.path()) {
-            case "/close" -> req.response().putHeader("Connection", "close").end("closing");
-            case "/slow" -> vertx.setTimer(150, id -> req.response().end("slow"));
-            default -> req.response().end("ok");
-          }
-        })
-        .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-    gw = RunningGateway.start(TestSupport.head() + """
+    server =
+        vertx
+            .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+            .connectionHandler(
+                c -> {
+                  accepted.incrementAndGet();
+                  peakOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                  c.closeHandler(v -> open.decrementAndGet());
+                })
+            .requestHandler(
+                req -> {
+                  switch (req.path()) {
+                    case "/close" -> req.response().putHeader("Connection", "close").end("closing");
+                    case "/slow" -> vertx.setTimer(150, id -> req.response().end("slow"));
+                    default -> req.response().end("ok");
+                  }
+                })
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    gw =
+        RunningGateway.start(
+            TestSupport.head()
+                + """
         upstreams:
           counted: { targets: [ { url: "http://127.0.0.1:%d" } ], maxConnectionsPerTarget: 2 }
         routes:
           - { name: counted, match: { path: /** }, upstream: counted }
-        """.formatted(server.actualPort()));
+        """
+                    .formatted(server.actualPort()));
   }
 
   @AfterAll
@@ -104,8 +113,10 @@ class UpstreamConnectionsIT {
     int n = 4 * 2 * loops;
     List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      fs.add(TestSupport.HTTP.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw.url("/slow"))).build(),
-          HttpResponse.BodyHandlers.ofString()));
+      fs.add(
+          TestSupport.HTTP.sendAsync(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw.url("/slow"))).build(),
+              HttpResponse.BodyHandlers.ofString()));
     }
     for (var f : fs) {
       HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);

@@ -48,12 +48,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Upstreams that fail after their response head (reset, close, stall, a body shorter than its
  * Content-Length, a reset mid-body), over raw sockets on both sides: a gateway-made error never
- * carries the upstream's headers, a response cut after its head reaches the client as a
- * truncation on a connection that is then closed, and such a target counts as failing.
+ * carries the upstream's headers, a response cut after its head reaches the client as a truncation
+ * on a connection that is then closed, and such a target counts as failing.
  */
 class UpstreamFaultsIT {
   static final Duration WAIT = Duration.ofSeconds(30);
-  static final String HEAD_4096 = "HTTP/1.1 200 OK\r\nContent-Length: 4096\r\nContent-Type: text/plain\r\nX-Upstream: raw\r\n\r\n";
+  static final String HEAD_4096 =
+      "HTTP/1.1 200 OK\r\nContent-Length: 4096\r\nContent-Type: text/plain\r\nX-Upstream: raw\r\n\r\n";
 
   static RawUpstream raw;
   static RunningGateway gw;
@@ -61,13 +62,17 @@ class UpstreamFaultsIT {
   @BeforeAll
   static void start() throws Exception {
     raw = new RawUpstream();
-    gw = RunningGateway.start(TestSupport.head() + """
+    gw =
+        RunningGateway.start(
+            TestSupport.head()
+                + """
         upstreams:
           raw: { targets: [ { url: "http://127.0.0.1:%d" } ], timeouts: { response: 20s } }
         routes:
           - { name: stall, match: { path: /head-stall }, upstream: raw, timeout: 1s }
           - { name: raw, match: { path: /** }, upstream: raw }
-        """.formatted(raw.port));
+        """
+                    .formatted(raw.port));
   }
 
   @AfterAll
@@ -83,29 +88,32 @@ class UpstreamFaultsIT {
   static final class RawUpstream implements AutoCloseable {
     final ServerSocket server;
     final int port;
+
     /** /mid-reset* waits for a permit (the client has seen body bytes) before it resets. */
     final Semaphore midBody = new Semaphore(0);
 
     RawUpstream() throws IOException {
       server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
       port = server.getLocalPort();
-      Thread.ofVirtual().start(() -> {
-        while (!server.isClosed()) {
-          try {
-            Socket s = server.accept();
-            Thread.ofVirtual().start(() -> serve(s));
-          } catch (IOException e) {
-            return;
-          }
-        }
-      });
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                while (!server.isClosed()) {
+                  try {
+                    Socket s = server.accept();
+                    Thread.ofVirtual().start(() -> serve(s));
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
     }
 
     void serve(Socket s) {
       try (s) {
         InputStream in = s.getInputStream();
         OutputStream out = s.getOutputStream();
-        for (;;) {
+        for (; ; ) {
           String path = readHead(in);
           if (path == null) return;
           switch (path) {
@@ -144,7 +152,9 @@ class UpstreamFaultsIT {
               reset(s);
             }
             case "/mid-reset-chunked" -> {
-              out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Upstream: raw\r\n\r\n3e8\r\n"));
+              out.write(
+                  ascii(
+                      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Upstream: raw\r\n\r\n3e8\r\n"));
               out.write(new byte[1000]);
               out.write(ascii("\r\n"));
               out.flush();
@@ -170,14 +180,21 @@ class UpstreamFaultsIT {
       s.close();
     }
 
-    /** Reads one request head (no body is sent to it); returns its path, or null at the end of the stream. */
+    /**
+     * Reads one request head (no body is sent to it); returns its path, or null at the end of the
+     * stream.
+     */
     static String readHead(InputStream in) throws IOException {
       ByteArrayOutputStream head = new ByteArrayOutputStream();
       int matched = 0;
       int c;
       while (matched < 4 && (c = in.read()) >= 0) {
         head.write(c);
-        matched = (c == '\r' && (matched == 0 || matched == 2)) || (c == '\n' && (matched == 1 || matched == 3)) ? matched + 1 : (c == '\r' ? 1 : 0);
+        matched =
+            (c == '\r' && (matched == 0 || matched == 2))
+                    || (c == '\n' && (matched == 1 || matched == 3))
+                ? matched + 1
+                : (c == '\r' ? 1 : 0);
       }
       if (matched < 4) return null;
       String line = head.toString(StandardCharsets.ISO_8859_1).split("\r\n", 2)[0];
@@ -226,18 +243,25 @@ class UpstreamFaultsIT {
     try {
       for (int n; (n = in.read(buf)) >= 0; ) all.write(buf, 0, n);
     } catch (java.net.SocketTimeoutException stillOpen) {
-      throw new AssertionError("the connection stayed open after " + all.size() + " bytes", stillOpen);
+      throw new AssertionError(
+          "the connection stayed open after " + all.size() + " bytes", stillOpen);
     } catch (IOException reset) {
       // closed with a reset: also the end
     }
     return all.toByteArray();
   }
 
-  /** A clean problem response of the gateway's own: no upstream header, and its body is all of it. */
+  /**
+   * A clean problem response of the gateway's own: no upstream header, and its body is all of it.
+   */
   static void assertCleanProblem(RawResponse r, int status) {
     ItClients.assertProblem(r, status);
-    assertThat(r.header("X-Upstream")).as("an upstream header on a gateway-made %d", status).isNull();
-    assertThat(Integer.parseInt(r.header("Content-Length"))).as("Content-Length of the problem").isEqualTo(r.body().getBytes(StandardCharsets.UTF_8).length);
+    assertThat(r.header("X-Upstream"))
+        .as("an upstream header on a gateway-made %d", status)
+        .isNull();
+    assertThat(Integer.parseInt(r.header("Content-Length")))
+        .as("Content-Length of the problem")
+        .isEqualTo(r.body().getBytes(StandardCharsets.UTF_8).length);
   }
 
   // ---- item 7: a failure after the head
@@ -265,12 +289,27 @@ class UpstreamFaultsIT {
   @Test
   void aHeadThenAStallPastTheRouteTimeoutGetsACleanGatewayTimeout() throws Exception {
     String key = "127.0.0.1:" + raw.port;
-    double before = Scrape.of(gw).find("bulwark_upstream_errors_total", "target", key, "kind", "body_timeout").stream().mapToDouble(Scrape.Series::value).sum();
+    double before =
+        Scrape.of(gw)
+            .find("bulwark_upstream_errors_total", "target", key, "kind", "body_timeout")
+            .stream()
+            .mapToDouble(Scrape.Series::value)
+            .sum();
     try (RawConnection c = new RawConnection(gw.port)) {
       assertCleanProblem(c.exchange("GET /head-stall HTTP/1.1", "Host: gw"), 504);
       assertThat(c.exchange("GET /ok HTTP/1.1", "Host: gw").body()).isEqualTo("ok");
     }
-    assertThat(Scrape.of(gw).value("bulwark_upstream_errors_total", "upstream", "raw", "target", key, "kind", "body_timeout")).isEqualTo(before + 1);
+    assertThat(
+            Scrape.of(gw)
+                .value(
+                    "bulwark_upstream_errors_total",
+                    "upstream",
+                    "raw",
+                    "target",
+                    key,
+                    "kind",
+                    "body_timeout"))
+        .isEqualTo(before + 1);
   }
 
   @Test
@@ -286,7 +325,10 @@ class UpstreamFaultsIT {
       raw.midBody.release(); // now the upstream resets
       byte[] rest = untilClosed(in);
       assertThat(1000 + rest.length).as("body bytes: short of Content-Length").isLessThan(4096);
-      assertThat(new String(rest, StandardCharsets.ISO_8859_1)).as("no problem body after an upstream head").doesNotContain("problem").doesNotContain("HTTP/1.1");
+      assertThat(new String(rest, StandardCharsets.ISO_8859_1))
+          .as("no problem body after an upstream head")
+          .doesNotContain("problem")
+          .doesNotContain("HTTP/1.1");
     }
   }
 
@@ -302,7 +344,10 @@ class UpstreamFaultsIT {
       assertThat(in.readNBytes(1000)).hasSize(1000);
       raw.midBody.release();
       String rest = new String(untilClosed(in), StandardCharsets.ISO_8859_1);
-      assertThat(rest).as("no terminating chunk").doesNotContain("0\r\n\r\n").doesNotContain("problem");
+      assertThat(rest)
+          .as("no terminating chunk")
+          .doesNotContain("0\r\n\r\n")
+          .doesNotContain("problem");
     }
   }
 
@@ -314,49 +359,73 @@ class UpstreamFaultsIT {
         InputStream in = c.socket.getInputStream();
         Head h = readHead(in);
         if (h.status() == 502) {
-          // nothing had gone to the client yet: a clean problem of the gateway's own, and the connection goes on
+          // nothing had gone to the client yet: a clean problem of the gateway's own, and the
+          // connection goes on
           assertThat(h.headers().get("X-Upstream")).isNull();
           byte[] body = in.readNBytes(Integer.parseInt(h.headers().get("Content-Length")));
-          ItClients.assertProblem(502, 502, h.headers().get("Content-Type"), new String(body, StandardCharsets.UTF_8));
+          ItClients.assertProblem(
+              502, 502, h.headers().get("Content-Type"), new String(body, StandardCharsets.UTF_8));
           assertThat(c.exchange("GET /ok HTTP/1.1", "Host: gw").body()).isEqualTo("ok");
         } else {
           // the head went out with the first bytes: the response is cut, and the connection with it
           assertThat(h.status()).isEqualTo(200);
           assertThat(h.headers().get("X-Upstream")).isEqualTo("raw");
-          assertThat(untilClosed(in).length).as("body bytes: short of Content-Length").isLessThan(4096);
+          assertThat(untilClosed(in).length)
+              .as("body bytes: short of Content-Length")
+              .isLessThan(4096);
         }
       }
     }
   }
 
   @Test
-  void overHttp2AHeadThenAResetGetsACleanBadGatewayAndAResetMidBodyResetsTheStream() throws Exception {
+  void overHttp2AHeadThenAResetGetsACleanBadGatewayAndAResetMidBodyResetsTheStream()
+      throws Exception {
     Vertx v = Vertx.vertx();
-    HttpClient client = v.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    HttpClient client =
+        v.createHttpClient(
+            new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_2)
+                .setHttp2ClearTextUpgrade(false));
     try {
       HttpClientResponse[] head = new HttpClientResponse[1];
-      Buffer problem = client.request(HttpMethod.GET, gw.port, "127.0.0.1", "/head-reset").compose(HttpClientRequest::send)
-          .compose(resp -> {
-            head[0] = resp;
-            return resp.body();
-          }).await(30, TimeUnit.SECONDS);
+      Buffer problem =
+          client
+              .request(HttpMethod.GET, gw.port, "127.0.0.1", "/head-reset")
+              .compose(HttpClientRequest::send)
+              .compose(
+                  resp -> {
+                    head[0] = resp;
+                    return resp.body();
+                  })
+              .await(30, TimeUnit.SECONDS);
       assertThat(head[0].version()).isEqualTo(HttpVersion.HTTP_2);
       assertThat(head[0].getHeader("X-Upstream")).isNull();
-      ItClients.assertProblem(head[0].statusCode(), 502, head[0].getHeader("Content-Type"), problem.toString());
+      ItClients.assertProblem(
+          head[0].statusCode(), 502, head[0].getHeader("Content-Type"), problem.toString());
 
       CompletableFuture<Throwable> ended = new CompletableFuture<>();
       AtomicLong got = new AtomicLong();
       AtomicBoolean released = new AtomicBoolean();
-      HttpClientResponse resp = client.request(HttpMethod.GET, gw.port, "127.0.0.1", "/mid-reset").compose(HttpClientRequest::send)
-          .onSuccess(r -> {
-            r.handler(b -> {
-              if (got.addAndGet(b.length()) >= 1000 && released.compareAndSet(false, true)) raw.midBody.release();
-            });
-            r.exceptionHandler(ended::complete);
-            r.endHandler(x -> ended.complete(null));
-          }).await(30, TimeUnit.SECONDS);
+      HttpClientResponse resp =
+          client
+              .request(HttpMethod.GET, gw.port, "127.0.0.1", "/mid-reset")
+              .compose(HttpClientRequest::send)
+              .onSuccess(
+                  r -> {
+                    r.handler(
+                        b -> {
+                          if (got.addAndGet(b.length()) >= 1000
+                              && released.compareAndSet(false, true)) raw.midBody.release();
+                        });
+                    r.exceptionHandler(ended::complete);
+                    r.endHandler(x -> ended.complete(null));
+                  })
+              .await(30, TimeUnit.SECONDS);
       assertThat(resp.statusCode()).isEqualTo(200);
-      assertThat(ended.get(30, TimeUnit.SECONDS)).as("the stream is reset, not ended").isInstanceOf(StreamResetException.class);
+      assertThat(ended.get(30, TimeUnit.SECONDS))
+          .as("the stream is reset, not ended")
+          .isInstanceOf(StreamResetException.class);
       assertThat(got.get()).isLessThan(4096);
     } finally {
       v.close().await(30, TimeUnit.SECONDS);
@@ -370,7 +439,11 @@ class UpstreamFaultsIT {
     Path dir = Files.createTempDirectory("bulwark-faults");
     Path access = dir.resolve("access.log");
     String cutKey = "127.0.0.1:" + raw.port;
-    try (Upstream good = new Upstream("good"); RunningGateway g = RunningGateway.start(TestSupport.head(access) + """
+    try (Upstream good = new Upstream("good");
+        RunningGateway g =
+            RunningGateway.start(
+                TestSupport.head(access)
+                    + """
         upstreams:
           u:
             targets: [ { url: "http://127.0.0.1:%d" }, { url: "%s" } ]
@@ -378,9 +451,11 @@ class UpstreamFaultsIT {
               passive: { consecutiveFailures: 3, ejectFor: 1m, maxEjectedPercent: 50%% }
         routes:
           - { name: cut, match: { path: /** }, upstream: u }
-        """.formatted(raw.port, good.url()))) {
+        """
+                        .formatted(raw.port, good.url()))) {
       int sent = 0;
-      while (Scrape.of(g).value("bulwark_target_up", "upstream", "u", "target", cutKey) != 0 && sent < 60) {
+      while (Scrape.of(g).value("bulwark_target_up", "upstream", "u", "target", cutKey) != 0
+          && sent < 60) {
         try (RawConnection c = new RawConnection(g.port)) {
           c.write("GET /cut HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n");
           untilClosed(c.socket.getInputStream());
@@ -388,10 +463,39 @@ class UpstreamFaultsIT {
         sent++;
       }
       Scrape s = Scrape.of(g);
-      assertThat(s.value("bulwark_target_up", "upstream", "u", "target", cutKey)).as("the cutting target is ejected").isZero();
-      assertThat(s.value("bulwark_upstream_errors_total", "upstream", "u", "target", cutKey, "kind", "body_reset")).isEqualTo(3);
-      assertThat(s.value("bulwark_upstream_attempts_seconds_count", "upstream", "u", "target", cutKey, "outcome", "body_reset")).isEqualTo(3);
-      assertThat(s.find("bulwark_upstream_attempts_seconds_count", "upstream", "u", "target", cutKey, "outcome", "success")).isEmpty();
+      assertThat(s.value("bulwark_target_up", "upstream", "u", "target", cutKey))
+          .as("the cutting target is ejected")
+          .isZero();
+      assertThat(
+              s.value(
+                  "bulwark_upstream_errors_total",
+                  "upstream",
+                  "u",
+                  "target",
+                  cutKey,
+                  "kind",
+                  "body_reset"))
+          .isEqualTo(3);
+      assertThat(
+              s.value(
+                  "bulwark_upstream_attempts_seconds_count",
+                  "upstream",
+                  "u",
+                  "target",
+                  cutKey,
+                  "outcome",
+                  "body_reset"))
+          .isEqualTo(3);
+      assertThat(
+              s.find(
+                  "bulwark_upstream_attempts_seconds_count",
+                  "upstream",
+                  "u",
+                  "target",
+                  cutKey,
+                  "outcome",
+                  "success"))
+          .isEmpty();
       // every later request goes to the good target, whole
       for (int i = 0; i < 10; i++) {
         var r = TestSupport.get(g.url("/after"));
@@ -400,23 +504,35 @@ class UpstreamFaultsIT {
       }
       int lines = sent + 10;
       await().atMost(WAIT).until(() -> AccessLogIT.lines(access).size() >= lines);
-      List<JsonObject> cut = AccessLogIT.lines(access).stream().filter(j -> cutKey.equals(j.getString("bulwark.upstream.target"))).toList();
-      assertThat(cut).hasSize(3).allSatisfy(j -> assertThat(j.getString("bulwark.upstream.error")).isEqualTo("body_reset"));
-      assertThat(AccessLogIT.lines(access).stream().filter(j -> !cutKey.equals(j.getString("bulwark.upstream.target"))))
+      List<JsonObject> cut =
+          AccessLogIT.lines(access).stream()
+              .filter(j -> cutKey.equals(j.getString("bulwark.upstream.target")))
+              .toList();
+      assertThat(cut)
+          .hasSize(3)
+          .allSatisfy(
+              j -> assertThat(j.getString("bulwark.upstream.error")).isEqualTo("body_reset"));
+      assertThat(
+              AccessLogIT.lines(access).stream()
+                  .filter(j -> !cutKey.equals(j.getString("bulwark.upstream.target"))))
           .allSatisfy(j -> assertThat(j.containsKey("bulwark.upstream.error")).isFalse());
     }
   }
 
   @Test
   void aTargetThatCutsEveryResponseOpensTheBreaker() throws Exception {
-    try (RunningGateway g = RunningGateway.start(TestSupport.head() + """
+    try (RunningGateway g =
+        RunningGateway.start(
+            TestSupport.head()
+                + """
         upstreams:
           u:
             targets: [ { url: "http://127.0.0.1:%d" } ]
             circuitBreaker: { failureRateThreshold: 50%%, window: 10, minimumCalls: 4, openFor: 1m }
         routes:
           - { name: cut, match: { path: /** }, upstream: u }
-        """.formatted(raw.port))) {
+        """
+                    .formatted(raw.port))) {
       int sent = 0;
       RawResponse refused = null;
       while (refused == null && sent < 40) {
@@ -436,7 +552,9 @@ class UpstreamFaultsIT {
       assertThat(refused).as("a 503 from the open breaker within %d requests", sent).isNotNull();
       assertThat(refused.body()).contains("circuit breaker");
       assertThat(sent).as("requests until the breaker opened").isEqualTo(5);
-      assertThat(Scrape.of(g).value("bulwark_circuit_breaker_state", "upstream", "u", "state", "open")).isEqualTo(1);
+      assertThat(
+              Scrape.of(g).value("bulwark_circuit_breaker_state", "upstream", "u", "state", "open"))
+          .isEqualTo(1);
     }
   }
 
@@ -456,8 +574,10 @@ class UpstreamFaultsIT {
       root.detachAppender(captured);
       captured.stop();
     }
-    return captured.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.ERROR))
-        .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+    return captured.list.stream()
+        .filter(e -> e.getLevel().isGreaterOrEqual(Level.ERROR))
+        .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage())
+        .toList();
   }
 
   interface ThrowingRunnable {
@@ -467,8 +587,13 @@ class UpstreamFaultsIT {
   @Test
   void activeChecksAgainstAResettingTargetLeaveNoUnnamedErrorInTheLog() throws Exception {
     String key = "127.0.0.1:" + raw.port;
-    List<String> errors = errorsDuring(() -> {
-      try (RunningGateway g = RunningGateway.start(TestSupport.head() + """
+    List<String> errors =
+        errorsDuring(
+            () -> {
+              try (RunningGateway g =
+                  RunningGateway.start(
+                      TestSupport.head()
+                          + """
           upstreams:
             u:
               targets: [ { url: "http://127.0.0.1:%d" } ]
@@ -476,10 +601,16 @@ class UpstreamFaultsIT {
                 active: { path: /reset, interval: 200ms, timeout: 200ms, unhealthyThreshold: 3 }
           routes:
             - { name: r, match: { path: /** }, upstream: u }
-          """.formatted(raw.port))) {
-        await().atMost(WAIT).until(() -> Scrape.of(g).value("bulwark_target_up", "upstream", "u", "target", key) == 0);
-      }
-    });
+          """
+                              .formatted(raw.port))) {
+                await()
+                    .atMost(WAIT)
+                    .until(
+                        () ->
+                            Scrape.of(g).value("bulwark_target_up", "upstream", "u", "target", key)
+                                == 0);
+              }
+            });
     assertThat(errors).as("ERROR lines while a target's checks reset").isEmpty();
   }
 
@@ -521,8 +652,11 @@ class UpstreamFaultsIT {
       root.detachAppender(captured);
       captured.stop();
     }
-    List<String> errors = captured.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
-        .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+    List<String> errors =
+        captured.list.stream()
+            .filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+            .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage())
+            .toList();
     assertThat(errors).as("WARN and ERROR lines while upstreams reset").isEmpty();
   }
 }

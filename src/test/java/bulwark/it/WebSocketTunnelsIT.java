@@ -37,10 +37,13 @@ class WebSocketTunnelsIT {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     // one target that serves both WebSockets (echo) and plain requests
-    upstream = vertx.createHttpServer()
-        .webSocketHandler(ws -> ws.textMessageHandler(t -> ws.writeTextMessage("echo:" + t)))
-        .requestHandler(req -> req.response().end("plain"))
-        .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    upstream =
+        vertx
+            .createHttpServer()
+            .webSocketHandler(ws -> ws.textMessageHandler(t -> ws.writeTextMessage("echo:" + t)))
+            .requestHandler(req -> req.response().end("plain"))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
   }
 
   @AfterAll
@@ -49,32 +52,46 @@ class WebSocketTunnelsIT {
   }
 
   static String config(String extra) {
-    return TestSupport.head() + """
+    return TestSupport.head()
+        + """
         upstreams:
           u: { targets: [ { url: "http://127.0.0.1:%d" } ]%s }
         routes:
           - { name: all, match: { path: /** }, upstream: u }
-        """.formatted(upstream.actualPort(), extra);
+        """
+            .formatted(upstream.actualPort(), extra);
   }
 
   @Test
   void twoThousandWebSocketsStayOpenWhileAPlainRequestToTheSameTargetIsServed() throws Exception {
     int n = 2000;
     try (RunningGateway gw = RunningGateway.start(config(""))) {
-      WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(n + 100).setConnectTimeout(30_000));
+      WebSocketClient client =
+          vertx.createWebSocketClient(
+              new WebSocketClientOptions().setMaxConnections(n + 100).setConnectTimeout(30_000));
       try {
         List<Future<WebSocket>> opening = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-          opening.add(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/ws/" + i).setTimeout(30_000)));
+          opening.add(
+              client.connect(
+                  new WebSocketConnectOptions()
+                      .setHost("127.0.0.1")
+                      .setPort(gw.port)
+                      .setURI("/ws/" + i)
+                      .setTimeout(30_000)));
         }
         try {
           Future.join(opening).await(120, TimeUnit.SECONDS);
         } catch (Exception someFailed) {
           // counted below
         }
-        List<Throwable> failed = opening.stream().filter(Future::failed).map(Future::cause).toList();
+        List<Throwable> failed =
+            opening.stream().filter(Future::failed).map(Future::cause).toList();
         assertThat(opening.stream().filter(Future::succeeded).count())
-            .as("WebSockets open of %d; %d failed, the first with %s", n, failed.size(), failed.isEmpty() ? null : failed.get(0)).isEqualTo(n);
+            .as(
+                "WebSockets open of %d; %d failed, the first with %s",
+                n, failed.size(), failed.isEmpty() ? null : failed.get(0))
+            .isEqualTo(n);
 
         // with all of them open, a plain request to the same target is served
         HttpResponse<String> plain = TestSupport.get(gw.url("/plain"));
@@ -88,7 +105,8 @@ class WebSocketTunnelsIT {
         last.writeTextMessage("hello").await(10, TimeUnit.SECONDS);
         assertThat(texts.poll(30, TimeUnit.SECONDS)).isEqualTo("echo:hello");
 
-        Future.join(opening.stream().map(f -> f.result().close()).toList()).await(60, TimeUnit.SECONDS);
+        Future.join(opening.stream().map(f -> f.result().close()).toList())
+            .await(60, TimeUnit.SECONDS);
       } finally {
         client.close().await(30, TimeUnit.SECONDS);
       }
@@ -97,8 +115,13 @@ class WebSocketTunnelsIT {
   }
 
   static RawResponse handshake(RawConnection c, int i) throws Exception {
-    return c.exchange("GET /ws/" + i + " HTTP/1.1", "Host: gw", "Upgrade: websocket", "Connection: Upgrade",
-        "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
+    return c.exchange(
+        "GET /ws/" + i + " HTTP/1.1",
+        "Host: gw",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
   }
 
   @Test

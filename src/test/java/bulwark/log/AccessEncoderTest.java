@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class AccessEncoderTest {
   private static LoggingEvent event(AccessLog.AccessMarker m, long millis) {
     LoggerContext ctx = new LoggerContext();
-    LoggingEvent e = new LoggingEvent("x", ctx.getLogger(AccessLog.LOGGER), Level.INFO, "", null, null);
+    LoggingEvent e =
+        new LoggingEvent("x", ctx.getLogger(AccessLog.LOGGER), Level.INFO, "", null, null);
     e.addMarker(m);
     e.setTimeStamp(millis);
     return e;
@@ -22,7 +23,9 @@ class AccessEncoderTest {
   @Test
   void everyValueSurvivesJsonEscapingAndTheLineIsOneJsonObject() throws Exception {
     String path = "/q\"uote\\back\nline\ttab\u0001ctl\u007f/é/日本/\uD83D\uDE00";
-    var m = new AccessLog.AccessMarker("GET", path, 200, 1234, "10.0.0.1", "curl/8 \"x\"", "rid-1", "r", "127.0.0.1:8081", 99);
+    var m =
+        new AccessLog.AccessMarker(
+            "GET", path, 200, 1234, "10.0.0.1", "curl/8 \"x\"", "rid-1", "r", "127.0.0.1:8081", 99);
     m.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     m.spanId = "00f067aa0ba902b7";
     byte[] out = new AccessEncoder().encode(event(m, 1_764_015_185_007L));
@@ -59,9 +62,13 @@ class AccessEncoderTest {
 
   @Test
   void howTheUpstreamFailedIsItsOwnField() throws Exception {
-    var m = new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, "rid", "r", "127.0.0.1:8081", 5);
+    var m =
+        new AccessLog.AccessMarker(
+            "GET", "/a", 200, 1, "10.0.0.1", null, "rid", "r", "127.0.0.1:8081", 5);
     m.upstreamError = bulwark.upstream.target.Outcome.BODY_RESET.label;
-    JsonNode j = new ObjectMapper().readTree(new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8));
+    JsonNode j =
+        new ObjectMapper()
+            .readTree(new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8));
     assertThat(j.get("bulwark.upstream.error").asText()).isEqualTo("body_reset");
     assertThat(j.get("http.response.status_code").asInt()).isEqualTo(200);
   }
@@ -69,7 +76,9 @@ class AccessEncoderTest {
   @Test
   void aCredentialInAClientChosenFieldIsMasked() throws Exception {
     String jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
-    var m = new AccessLog.AccessMarker("GET", "/t/" + jwt, 200, 1, "10.0.0.1", "agent token=" + jwt, "rid", null, null, -1);
+    var m =
+        new AccessLog.AccessMarker(
+            "GET", "/t/" + jwt, 200, 1, "10.0.0.1", "agent token=" + jwt, "rid", null, null, -1);
     String line = new String(new AccessEncoder().encode(event(m, 0)), StandardCharsets.UTF_8);
     assertThat(line).doesNotContain(jwt).contains(Redact.MASK);
     assertThat(new ObjectMapper().readTree(line).has("bulwark.upstream.duration")).isFalse();
@@ -81,14 +90,18 @@ class AccessEncoderTest {
     // lone surrogates): a JSON parser reads back exactly the value written (a lone surrogate, not
     // valid UTF-8, as '?'), and every number
     var rnd = new java.util.Random(42);
-    char[] pool = {'a', 'Z', '0', ' ', '"', '\\', '\n', '\r', '\t', '\u0001', '\u001f', '\u007f', '\u00e9', '\u07ff', '\u0800', '\u65e5', '\uffff', '\uD83D', '\uDE00'};
+    char[] pool = {
+      'a', 'Z', '0', ' ', '"', '\\', '\n', '\r', '\t', '\u0001', '\u001f', '\u007f', '\u00e9',
+      '\u07ff', '\u0800', '\u65e5', '\uffff', '\uD83D', '\uDE00'
+    };
     var name = new AccessEncoder.Name("v");
     var num = new AccessEncoder.Name("n");
     ObjectMapper json = new ObjectMapper();
     for (int round = 0; round < 2000; round++) {
       StringBuilder v = new StringBuilder();
       int n = rnd.nextInt(40);
-      for (int i = 0; i < n; i++) v.append(rnd.nextBoolean() ? pool[rnd.nextInt(pool.length)] : (char) rnd.nextInt(0x10000));
+      for (int i = 0; i < n; i++)
+        v.append(rnd.nextBoolean() ? pool[rnd.nextInt(pool.length)] : (char) rnd.nextInt(0x10000));
       long number = rnd.nextLong() >> rnd.nextInt(64);
       var line = new AccessEncoder.Line();
       line.buf[line.len++] = '{';
@@ -101,7 +114,8 @@ class AccessEncoderTest {
       line.field(num, number);
       line.raw(new byte[] {'}'});
       JsonNode j = json.readTree(new String(line.buf, 0, line.len, StandardCharsets.UTF_8));
-      String expected = new String(v.toString().getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+      String expected =
+          new String(v.toString().getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
       assertThat(j.get("v").asText()).as("value %s", v).isEqualTo(expected);
       assertThat(j.get("n").asLong()).isEqualTo(number);
     }
@@ -113,8 +127,20 @@ class AccessEncoderTest {
     // (the same object, or an equal one) is copied from the cache, one that changes is encoded
     // again; every line must still carry its own value, escaped, at any position in the buffer
     var rnd = new java.util.Random(7);
-    java.util.List<String> pool = new java.util.ArrayList<>(java.util.List.of("api", "api", new String("api"), "orders \"v2\"", "\u65e5\u672c", "", "10.0.0.1", "r\nx", "api"));
-    for (int i = 0; i < 40; i++) pool.add("route-" + i); // more values than slots: they share and evict slots
+    java.util.List<String> pool =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                "api",
+                "api",
+                new String("api"),
+                "orders \"v2\"",
+                "\u65e5\u672c",
+                "",
+                "10.0.0.1",
+                "r\nx",
+                "api"));
+    for (int i = 0; i < 40; i++)
+      pool.add("route-" + i); // more values than slots: they share and evict slots
     String[] values = pool.toArray(String[]::new);
     var name = new AccessEncoder.Name("c");
     ObjectMapper json = new ObjectMapper();
@@ -122,7 +148,8 @@ class AccessEncoderTest {
       String v = values[rnd.nextInt(values.length)];
       var line = new AccessEncoder.Line();
       line.raw(new byte[] {'{', '"', 'x', '"', ':', '0'});
-      for (int i = rnd.nextInt(3); i > 0; i--) line.field(new AccessEncoder.Name("p" + i), "pad".repeat(rnd.nextInt(4)));
+      for (int i = rnd.nextInt(3); i > 0; i--)
+        line.field(new AccessEncoder.Name("p" + i), "pad".repeat(rnd.nextInt(4)));
       line.fieldCached(name, v);
       line.raw(new byte[] {'}'});
       JsonNode j = json.readTree(new String(line.buf, 0, line.len, StandardCharsets.UTF_8));
@@ -133,8 +160,12 @@ class AccessEncoderTest {
   @Test
   void twoLinesWithDifferentRoutesAndAddressesEachNameTheirOwn() throws Exception {
     AccessEncoder enc = new AccessEncoder();
-    var a = new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, "r1", "orders", "10.1.1.1:80", 5);
-    var b = new AccessLog.AccessMarker("POST", "/b", 201, 1, "10.0.0.2", null, "r2", "users", "10.1.1.2:80", 5);
+    var a =
+        new AccessLog.AccessMarker(
+            "GET", "/a", 200, 1, "10.0.0.1", null, "r1", "orders", "10.1.1.1:80", 5);
+    var b =
+        new AccessLog.AccessMarker(
+            "POST", "/b", 201, 1, "10.0.0.2", null, "r2", "users", "10.1.1.2:80", 5);
     ObjectMapper json = new ObjectMapper();
     for (int i = 0; i < 3; i++) {
       JsonNode ja = json.readTree(new String(enc.encode(event(a, 0)), StandardCharsets.UTF_8));

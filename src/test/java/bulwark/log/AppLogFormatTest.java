@@ -14,9 +14,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The application log's two formats: TextEncoder's lines, and AppLogAppender switching between them and ECS JSON. */
+/**
+ * The application log's two formats: TextEncoder's lines, and AppLogAppender switching between them
+ * and ECS JSON.
+ */
 class AppLogFormatTest {
-  private static final LoggerContext CTX = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+  private static final LoggerContext CTX =
+      (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+
   /** 2025-11-24T20:13:05.007Z */
   private static final long T = 1_764_015_185_007L;
 
@@ -36,20 +41,30 @@ class AppLogFormatTest {
 
   @Test
   void aTextLineHasTimeLevelThreadLoggerAndMessage() {
-    String line = text(event(Level.INFO, "bulwark.server.Gateway", "bulwark listening on 127.0.0.1:8080", null));
-    assertThat(line).isEqualTo("2025-11-24 20:13:05.007 INFO  [main] Gateway - bulwark listening on 127.0.0.1:8080\n");
+    String line =
+        text(
+            event(
+                Level.INFO, "bulwark.server.Gateway", "bulwark listening on 127.0.0.1:8080", null));
+    assertThat(line)
+        .isEqualTo(
+            "2025-11-24 20:13:05.007 INFO  [main] Gateway - bulwark listening on 127.0.0.1:8080\n");
     LoggingEvent warn = event(Level.WARN, "bulwark.upstream.Health", "target down", null);
     warn.addKeyValuePair(new org.slf4j.event.KeyValuePair("target", "10.0.0.1:8080"));
-    assertThat(text(warn)).isEqualTo("2025-11-24 20:13:05.007 WARN  [main] Health - target down target=10.0.0.1:8080\n");
+    assertThat(text(warn))
+        .isEqualTo(
+            "2025-11-24 20:13:05.007 WARN  [main] Health - target down target=10.0.0.1:8080\n");
   }
 
   @Test
   void aMessageOfSeveralLinesReadsAsIndentedLinesInTextAndStaysOneEventInJson() throws Exception {
     // as Gateway logs a rejected reload
-    String message = "config reload (file changed) rejected, the previous config keeps serving; 2 errors:\n"
-        + "  routes[0].upstream: unknown upstream 'user'\n  upstreams.users.balancer: unknown balancer 'x'";
+    String message =
+        "config reload (file changed) rejected, the previous config keeps serving; 2 errors:\n"
+            + "  routes[0].upstream: unknown upstream 'user'\n  upstreams.users.balancer: unknown balancer 'x'";
     LoggingEvent e = event(Level.ERROR, "bulwark.server.Gateway", message, null);
-    assertThat(text(e)).isEqualTo("""
+    assertThat(text(e))
+        .isEqualTo(
+            """
         2025-11-24 20:13:05.007 ERROR [main] Gateway - config reload (file changed) rejected, the previous config keeps serving; 2 errors:
             routes[0].upstream: unknown upstream 'user'
             upstreams.users.balancer: unknown balancer 'x'
@@ -65,22 +80,40 @@ class AppLogFormatTest {
 
   @Test
   void aStackTraceFollowsIndentedAndNothingInAMessageCanPassForALineOrAnEscapeSequence() {
-    String text = text(event(Level.ERROR, "bulwark.proxy.ProxyHandler", "failed", new IllegalStateException("boom")));
+    String text =
+        text(
+            event(
+                Level.ERROR,
+                "bulwark.proxy.ProxyHandler",
+                "failed",
+                new IllegalStateException("boom")));
     List<String> lines = text.lines().toList();
-    assertThat(lines.get(0)).isEqualTo("2025-11-24 20:13:05.007 ERROR [main] ProxyHandler - failed");
+    assertThat(lines.get(0))
+        .isEqualTo("2025-11-24 20:13:05.007 ERROR [main] ProxyHandler - failed");
     assertThat(lines.get(1)).isEqualTo("  java.lang.IllegalStateException: boom");
     assertThat(lines.get(2)).startsWith("  \tat bulwark.log.AppLogFormatTest.");
     assertThat(lines).allMatch(l -> l.startsWith("2025-11-24 ") || l.startsWith("  "));
 
     // a client-chosen value with a newline, a terminal escape and a credential
-    String forged = text(event(Level.WARN, "bulwark.x.Y", "bad path /a\n2025-11-24 20:13:05.007 ERROR [main] Fake - owned\u001b[2J"
-        + " Authorization: Bearer abcdefghijklmnop", null));
-    assertThat(forged).isEqualTo("2025-11-24 20:13:05.007 WARN  [main] Y - bad path /a\n"
-        + "  2025-11-24 20:13:05.007 ERROR [main] Fake - owned\\u001b[2J Authorization: " + Redact.MASK + "\n");
+    String forged =
+        text(
+            event(
+                Level.WARN,
+                "bulwark.x.Y",
+                "bad path /a\n2025-11-24 20:13:05.007 ERROR [main] Fake - owned\u001b[2J"
+                    + " Authorization: Bearer abcdefghijklmnop",
+                null));
+    assertThat(forged)
+        .isEqualTo(
+            "2025-11-24 20:13:05.007 WARN  [main] Y - bad path /a\n"
+                + "  2025-11-24 20:13:05.007 ERROR [main] Fake - owned\\u001b[2J Authorization: "
+                + Redact.MASK
+                + "\n");
   }
 
   @Test
-  void theAppenderWritesJsonOrTextAsTheFormatSaysAndAutoIsJsonForAFile(@TempDir Path dir) throws Exception {
+  void theAppenderWritesJsonOrTextAsTheFormatSaysAndAutoIsJsonForAFile(@TempDir Path dir)
+      throws Exception {
     Path file = dir.resolve("app.log");
     AppLogAppender a = new AppLogAppender();
     a.setContext(CTX);

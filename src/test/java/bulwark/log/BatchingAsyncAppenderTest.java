@@ -16,9 +16,9 @@ class BatchingAsyncAppenderTest {
   @TempDir Path dir;
 
   /**
-   * Stopping while the worker is busy writing loses nothing: every line offered and not counted
-   * as dropped is in the file. (An interrupt during a FileChannel write would close the channel
-   * and lose the rest, so the worker is never interrupted.)
+   * Stopping while the worker is busy writing loses nothing: every line offered and not counted as
+   * dropped is in the file. (An interrupt during a FileChannel write would close the channel and
+   * lose the rest, so the worker is never interrupted.)
    */
   @Test
   void stopDuringBusyWritingKeepsEveryAcceptedLine() throws Exception {
@@ -38,18 +38,32 @@ class BatchingAsyncAppenderTest {
 
       AtomicBoolean go = new AtomicBoolean(true);
       AtomicLong offered = new AtomicLong();
-      Thread producer = Thread.ofPlatform().start(() -> {
-        while (go.get()) {
-          var m = new AccessLog.AccessMarker("GET", "/items/" + offered.get(), 200, 1, "10.0.0.1", "ua", "rid", "r", "t", 1);
-          LoggingEvent e = new LoggingEvent();
-          e.setLevel(Level.INFO);
-          e.setMessage("");
-          e.setTimeStamp(System.currentTimeMillis());
-          e.addMarker(m);
-          async.doAppend(e);
-          offered.incrementAndGet();
-        }
-      });
+      Thread producer =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (go.get()) {
+                      var m =
+                          new AccessLog.AccessMarker(
+                              "GET",
+                              "/items/" + offered.get(),
+                              200,
+                              1,
+                              "10.0.0.1",
+                              "ua",
+                              "rid",
+                              "r",
+                              "t",
+                              1);
+                      LoggingEvent e = new LoggingEvent();
+                      e.setLevel(Level.INFO);
+                      e.setMessage("");
+                      e.setTimeStamp(System.currentTimeMillis());
+                      e.addMarker(m);
+                      async.doAppend(e);
+                      offered.incrementAndGet();
+                    }
+                  });
       Thread.sleep(150);
       go.set(false);
       producer.join();
@@ -59,7 +73,8 @@ class BatchingAsyncAppenderTest {
       try (var s = Files.lines(f)) {
         lines = s.count();
       }
-      assertThat(lines).as("round %d: lines offered %d, dropped %d", round, offered.get(), async.dropped())
+      assertThat(lines)
+          .as("round %d: lines offered %d, dropped %d", round, offered.get(), async.dropped())
           .isEqualTo(offered.get() - async.dropped());
       assertThat(lines).isPositive();
     }

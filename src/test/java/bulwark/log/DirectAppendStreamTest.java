@@ -16,10 +16,18 @@ import org.junit.jupiter.api.io.TempDir;
 class DirectAppendStreamTest {
   @TempDir Path dir;
 
-  /** Whether this file system takes O_DIRECT at all (ext4 and xfs do; some overlay and network file systems do not). */
+  /**
+   * Whether this file system takes O_DIRECT at all (ext4 and xfs do; some overlay and network file
+   * systems do not).
+   */
   private static boolean directIoWorksIn(Path dir) {
     Path probe = dir.resolve("probe");
-    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            probe,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
       int block = (int) Files.getFileStore(probe).getBlockSize();
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(2 * block).alignedSlice(block);
       b.limit(block);
@@ -37,7 +45,8 @@ class DirectAppendStreamTest {
   }
 
   private static byte[] line(int i) {
-    return ("{\"n\":" + i + ",\"pad\":\"" + "x".repeat(i % 700) + "\"}\n").getBytes(StandardCharsets.US_ASCII);
+    return ("{\"n\":" + i + ",\"pad\":\"" + "x".repeat(i % 700) + "\"}\n")
+        .getBytes(StandardCharsets.US_ASCII);
   }
 
   @Test
@@ -57,7 +66,10 @@ class DirectAppendStreamTest {
           assertThat(Files.readAllBytes(f)).isEqualTo(expected.toByteArray());
         }
       }
-      if (directIoWorksIn(dir)) assertThat(((DirectAppendStream) out).isDirect()).as("blocks written with O_DIRECT").isTrue();
+      if (directIoWorksIn(dir))
+        assertThat(((DirectAppendStream) out).isDirect())
+            .as("blocks written with O_DIRECT")
+            .isTrue();
     }
     assertThat(Files.readAllBytes(f)).isEqualTo(expected.toByteArray());
     assertThat(Files.size(f)).isGreaterThan(3L * DirectAppendStream.CAPACITY);
@@ -106,7 +118,9 @@ class DirectAppendStreamTest {
       }
       out.write("after rotation\n".getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      assertThat(Files.readString(f)).as("no hole of zeros before the new line").isEqualTo("after rotation\n");
+      assertThat(Files.readString(f))
+          .as("no hole of zeros before the new line")
+          .isEqualTo("after rotation\n");
     }
   }
 

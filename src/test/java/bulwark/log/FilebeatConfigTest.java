@@ -33,15 +33,29 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FilebeatConfigTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  /** The ECS keys every Bulwark line carries, and those of the application log. */
-  static final List<String> COMMON = List.of("@timestamp", "ecs.version", "service.name", "event.dataset");
-  static final List<String> APP = List.of("log.level", "log.logger", "message", "process.thread.name", "error.type", "error.message", "error.stack_trace");
-  /** Fields that Filebeat itself adds (or the config adds): not Bulwark's to provide. */
-  static final Pattern BEATS_OWN = Pattern.compile("(data_stream|agent|input|host|log\\.file|log\\.offset|ecs|cloud|container|kubernetes)(\\..*)?");
 
-  @TempDir
-  static Path dir;
+  /** The ECS keys every Bulwark line carries, and those of the application log. */
+  static final List<String> COMMON =
+      List.of("@timestamp", "ecs.version", "service.name", "event.dataset");
+
+  static final List<String> APP =
+      List.of(
+          "log.level",
+          "log.logger",
+          "message",
+          "process.thread.name",
+          "error.type",
+          "error.message",
+          "error.stack_trace");
+
+  /** Fields that Filebeat itself adds (or the config adds): not Bulwark's to provide. */
+  static final Pattern BEATS_OWN =
+      Pattern.compile(
+          "(data_stream|agent|input|host|log\\.file|log\\.offset|ecs|cloud|container|kubernetes)(\\..*)?");
+
+  @TempDir static Path dir;
   static JsonNode filebeat;
+
   /** Input id to one real line of the file it reads. */
   static final Map<String, JsonNode> lines = new LinkedHashMap<>();
 
@@ -52,7 +66,9 @@ class FilebeatConfigTest {
     Path access = dir.resolve("access.log");
     Path audit = dir.resolve("audit.jsonl");
     try (Upstream up = new Upstream("u");
-        RunningGateway gw = RunningGateway.start("""
+        RunningGateway gw =
+            RunningGateway.start(
+                """
             server:
               listen: "127.0.0.1:${PORT}"
               shutdown: { gracePeriod: 1s }
@@ -66,15 +82,20 @@ class FilebeatConfigTest {
               u: { targets: [ { url: %s } ] }
             routes:
               - { name: r, match: { path: /r/** }, upstream: u }
-            """.formatted(access, audit, up.url()))) {
-      assertThat(TestSupport.get(gw.url("/r/x"), "User-Agent", "filebeat-test").statusCode()).isEqualTo(200);
+            """
+                    .formatted(access, audit, up.url()))) {
+      assertThat(TestSupport.get(gw.url("/r/x"), "User-Agent", "filebeat-test").statusCode())
+          .isEqualTo(200);
       assertThat(TestSupport.get(gw.adminUrl("/routes")).statusCode()).isEqualTo(401);
       lines.put("bulwark-access", firstLine(access));
       lines.put("bulwark-audit", firstLine(audit));
     }
   }
 
-  /** One application log line, written through the shipped logback.xml (BULWARK_LOG_FILE set) with an exception. */
+  /**
+   * One application log line, written through the shipped logback.xml (BULWARK_LOG_FILE set) with
+   * an exception.
+   */
   private static JsonNode appLine() throws Exception {
     Path file = dir.resolve("app.log");
     LoggerContext ctx = new LoggerContext();
@@ -83,15 +104,30 @@ class FilebeatConfigTest {
     JoranConfigurator c = new JoranConfigurator();
     c.setContext(ctx);
     c.doConfigure(Path.of("src/main/resources/logback.xml").toUri().toURL());
-    ctx.getLogger("bulwark.server.Gateway").error("upstream call failed, Authorization: Bearer abcdefghijklmnop", new IllegalStateException("boom"));
+    ctx.getLogger("bulwark.server.Gateway")
+        .error(
+            "upstream call failed, Authorization: Bearer abcdefghijklmnop",
+            new IllegalStateException("boom"));
     ctx.stop();
-    assertThat(Files.size(file)).as("logback status: %s", ctx.getStatusManager().getCopyOfStatusList()).isPositive();
+    assertThat(Files.size(file))
+        .as("logback status: %s", ctx.getStatusManager().getCopyOfStatusList())
+        .isPositive();
     return JSON.readTree(Files.readAllLines(file).get(0));
   }
 
   private static JsonNode firstLine(Path file) {
-    String line = await().atMost(Duration.ofSeconds(10)).until(
-        () -> Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isBlank()).findFirst().orElse(null) : null, l -> l != null);
+    String line =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    Files.exists(file)
+                        ? Files.readAllLines(file).stream()
+                            .filter(l -> !l.isBlank())
+                            .findFirst()
+                            .orElse(null)
+                        : null,
+                l -> l != null);
     try {
       return JSON.readTree(line);
     } catch (Exception e) {
@@ -112,9 +148,13 @@ class FilebeatConfigTest {
     assertThat(app.get("error.message").asText()).isEqualTo("boom");
     assertThat(app.get("error.stack_trace").asText()).contains("FilebeatConfigTest");
     assertThat(app.get("@timestamp").asText()).endsWith("Z");
-    assertThat(app.get("message").asText()).as("credentials masked").contains(Redact.MASK).doesNotContain("abcdefghijklmnop");
+    assertThat(app.get("message").asText())
+        .as("credentials masked")
+        .contains(Redact.MASK)
+        .doesNotContain("abcdefghijklmnop");
     JsonNode access = lines.get("bulwark-access");
-    for (String k : COMMON) assertThat(access.has(k)).as("access line has %s: %s", k, access).isTrue();
+    for (String k : COMMON)
+      assertThat(access.has(k)).as("access line has %s: %s", k, access).isTrue();
     assertThat(access.get("event.dataset").asText()).isEqualTo("bulwark.access");
     assertThat(access.get("ecs.version").asText()).isEqualTo(app.get("ecs.version").asText());
     assertThat(access.get("user_agent.original").asText()).isEqualTo("filebeat-test");
@@ -123,7 +163,12 @@ class FilebeatConfigTest {
     assertThat(audit.get("event.dataset").asText()).isEqualTo("bulwark.audit");
     // nothing is nested: every key is at the root, dotted (so that expand_keys builds the objects)
     for (JsonNode line : lines.values()) {
-      line.fields().forEachRemaining(e -> assertThat(e.getValue().isObject()).as("%s is a dotted root key", e.getKey()).isFalse());
+      line.fields()
+          .forEachRemaining(
+              e ->
+                  assertThat(e.getValue().isObject())
+                      .as("%s is a dotted root key", e.getKey())
+                      .isFalse());
     }
   }
 
@@ -148,14 +193,19 @@ class FilebeatConfigTest {
       String dataset = null;
       for (JsonNode p : in.path("processors")) {
         JsonNode af = p.get("add_fields");
-        if (af != null && "data_stream".equals(af.path("target").asText())) dataset = af.path("fields").path("dataset").asText();
+        if (af != null && "data_stream".equals(af.path("target").asText()))
+          dataset = af.path("fields").path("dataset").asText();
       }
-      assertThat(dataset).as("%s: the data stream dataset is its lines' event.dataset", id).isEqualTo(line.get("event.dataset").asText());
+      assertThat(dataset)
+          .as("%s: the data stream dataset is its lines' event.dataset", id)
+          .isEqualTo(line.get("event.dataset").asText());
     }
     assertThat(ids).containsExactlyInAnyOrderElementsOf(lines.keySet());
     String index = filebeat.get("output.elasticsearch").get("index").asText();
-    assertThat(index).isEqualTo("%{[data_stream.type]}-%{[data_stream.dataset]}-%{[data_stream.namespace]}");
-    assertThat(filebeat.get("output.elasticsearch").get("hosts").get(0).asText()).startsWith("${ELASTICSEARCH_HOSTS");
+    assertThat(index)
+        .isEqualTo("%{[data_stream.type]}-%{[data_stream.dataset]}-%{[data_stream.namespace]}");
+    assertThat(filebeat.get("output.elasticsearch").get("hosts").get(0).asText())
+        .startsWith("${ELASTICSEARCH_HOSTS");
   }
 
   @Test
@@ -165,20 +215,49 @@ class FilebeatConfigTest {
     assertThat(refs).as("the index names data_stream fields").contains("data_stream.dataset");
     for (String r : refs) {
       if (BEATS_OWN.matcher(r).matches()) continue;
-      assertThat(lines.values().stream().anyMatch(l -> l.has(r))).as("field %s, referenced by filebeat.yml, is in a real Bulwark line", r).isTrue();
+      assertThat(lines.values().stream().anyMatch(l -> l.has(r)))
+          .as("field %s, referenced by filebeat.yml, is in a real Bulwark line", r)
+          .isTrue();
     }
     List<String> processors = new ArrayList<>();
     processorNames(filebeat, processors);
-    assertThat(processors).as("processors of filebeat.yml").isNotEmpty()
-        .doesNotContain("rename", "copy_fields", "move_fields", "drop_fields", "include_fields", "convert", "truncate_fields", "replace", "script", "decode_json_fields", "timestamp");
+    assertThat(processors)
+        .as("processors of filebeat.yml")
+        .isNotEmpty()
+        .doesNotContain(
+            "rename",
+            "copy_fields",
+            "move_fields",
+            "drop_fields",
+            "include_fields",
+            "convert",
+            "truncate_fields",
+            "replace",
+            "script",
+            "decode_json_fields",
+            "timestamp");
   }
 
   private static final Pattern FORMAT_REF = Pattern.compile("%\\{\\[([^\\]]+)]}");
-  /** Keys whose values name event fields, in processors, conditions and parsers. */
-  private static final Set<String> FIELD_KEYS = Set.of("field", "fields", "from", "to", "message_key", "document_id", "ignore_missing_field", "has_fields");
-  private static final Set<String> CONDITIONS = Set.of("equals", "contains", "regexp", "range", "network");
 
-  /** Collects the field names {@code node} refers to: format strings, field options, condition keys. */
+  /** Keys whose values name event fields, in processors, conditions and parsers. */
+  private static final Set<String> FIELD_KEYS =
+      Set.of(
+          "field",
+          "fields",
+          "from",
+          "to",
+          "message_key",
+          "document_id",
+          "ignore_missing_field",
+          "has_fields");
+
+  private static final Set<String> CONDITIONS =
+      Set.of("equals", "contains", "regexp", "range", "network");
+
+  /**
+   * Collects the field names {@code node} refers to: format strings, field options, condition keys.
+   */
   private static void references(JsonNode node, String key, List<String> out) {
     if (node.isTextual()) {
       Matcher m = FORMAT_REF.matcher(node.asText());
@@ -193,7 +272,8 @@ class FilebeatConfigTest {
     Iterator<Map.Entry<String, JsonNode>> it = node.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
-      if (CONDITIONS.contains(e.getKey()) && e.getValue().isObject()) e.getValue().fieldNames().forEachRemaining(out::add);
+      if (CONDITIONS.contains(e.getKey()) && e.getValue().isObject())
+        e.getValue().fieldNames().forEachRemaining(out::add);
       // add_fields' fields are values the config sets, not references
       if (e.getKey().equals("fields") && e.getValue().isObject()) continue;
       references(e.getValue(), e.getKey(), out);
@@ -204,12 +284,14 @@ class FilebeatConfigTest {
     if (node.isArray()) {
       node.forEach(n -> processorNames(n, out));
     } else if (node.isObject()) {
-      node.fields().forEachRemaining(e -> {
-        if (e.getKey().equals("processors") && e.getValue().isArray()) {
-          e.getValue().forEach(p -> p.fieldNames().forEachRemaining(out::add));
-        }
-        processorNames(e.getValue(), out);
-      });
+      node.fields()
+          .forEachRemaining(
+              e -> {
+                if (e.getKey().equals("processors") && e.getValue().isArray()) {
+                  e.getValue().forEach(p -> p.fieldNames().forEachRemaining(out::add));
+                }
+                processorNames(e.getValue(), out);
+              });
     }
   }
 }

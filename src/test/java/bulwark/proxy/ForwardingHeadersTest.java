@@ -15,19 +15,25 @@ class ForwardingHeadersTest {
       assertThat(ForwardingHeaders.hopByHop(h)).as(h).isTrue();
       assertThat(ForwardingHeaders.hopByHop(h.toUpperCase(Locale.ROOT))).as(h).isTrue();
     }
-    for (String h : List.of("host", "content-length", "x-forwarded-for", "accept", "tee", "upgrades", "")) {
+    for (String h :
+        List.of("host", "content-length", "x-forwarded-for", "accept", "tee", "upgrades", "")) {
       assertThat(ForwardingHeaders.hopByHop(h)).as(h).isFalse();
     }
   }
 
   @Test
   void clientIpIsTheRightmostUntrustedAddress() {
-    ForwardingHeaders f = new ForwardingHeaders(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1/128")));
-    MultiMap h = MultiMap.caseInsensitiveMultiMap().add("X-Forwarded-For", "6.6.6.6, 1.2.3.4, 10.1.1.1");
+    ForwardingHeaders f =
+        new ForwardingHeaders(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1/128")));
+    MultiMap h =
+        MultiMap.caseInsensitiveMultiMap().add("X-Forwarded-For", "6.6.6.6, 1.2.3.4, 10.1.1.1");
     assertThat(f.clientIp("10.0.0.7", h)).isEqualTo("1.2.3.4");
     assertThat(f.clientIp("::1", h)).isEqualTo("1.2.3.4");
     assertThat(f.clientIp("8.8.8.8", h)).isEqualTo("8.8.8.8");
-    assertThat(f.clientIp("10.0.0.7", MultiMap.caseInsensitiveMultiMap().add("X-Forwarded-For", "not-an-ip"))).isEqualTo("10.0.0.7");
+    assertThat(
+            f.clientIp(
+                "10.0.0.7", MultiMap.caseInsensitiveMultiMap().add("X-Forwarded-For", "not-an-ip")))
+        .isEqualTo("10.0.0.7");
     assertThat(f.trusted("10.255.0.1")).isTrue();
     assertThat(f.trusted("11.0.0.1")).isFalse();
     assertThat(f.trusted("example.com")).isFalse();
@@ -36,27 +42,39 @@ class ForwardingHeadersTest {
   @Test
   void connectionListsOnlyTheNamesThatAreNotHopByHopAlready() {
     assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap())).isNull();
-    assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap().add("Connection", "keep-alive"))).isNull();
-    assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap().add("Connection", "Keep-Alive, Upgrade, TE"))).isNull();
-    assertThat(ForwardingHeaders.connectionNamed(MultiMap.caseInsensitiveMultiMap()
-        .add("Connection", "keep-alive").add("Connection", " X-Forwarded-For ,close,,X-Secret")))
+    assertThat(
+            ForwardingHeaders.connectionNamed(
+                MultiMap.caseInsensitiveMultiMap().add("Connection", "keep-alive")))
+        .isNull();
+    assertThat(
+            ForwardingHeaders.connectionNamed(
+                MultiMap.caseInsensitiveMultiMap().add("Connection", "Keep-Alive, Upgrade, TE")))
+        .isNull();
+    assertThat(
+            ForwardingHeaders.connectionNamed(
+                MultiMap.caseInsensitiveMultiMap()
+                    .add("Connection", "keep-alive")
+                    .add("Connection", " X-Forwarded-For ,close,,X-Secret")))
         .containsExactlyInAnyOrder("x-forwarded-for", "close", "x-secret");
   }
 
   @Test
   void responseHeadersLoseHopByHopAndConnectionNamedOnesOnly() {
-    MultiMap from = MultiMap.caseInsensitiveMultiMap()
-        .add("Content-Type", "application/json")
-        .add("Connection", "keep-alive")
-        .add("Keep-Alive", "timeout=5")
-        .add("Set-Cookie", "a=1")
-        .add("Set-Cookie", "b=2");
+    MultiMap from =
+        MultiMap.caseInsensitiveMultiMap()
+            .add("Content-Type", "application/json")
+            .add("Connection", "keep-alive")
+            .add("Keep-Alive", "timeout=5")
+            .add("Set-Cookie", "a=1")
+            .add("Set-Cookie", "b=2");
     MultiMap to = MultiMap.caseInsensitiveMultiMap();
     ForwardingHeaders.copyResponseHeaders(from, to);
     assertThat(to.names()).containsExactlyInAnyOrder("Content-Type", "Set-Cookie");
     assertThat(to.getAll("Set-Cookie")).containsExactly("a=1", "b=2");
 
-    from.set("Connection", "X-Internal, keep-alive").add("x-internal", "secret").add("X-Kept", "yes");
+    from.set("Connection", "X-Internal, keep-alive")
+        .add("x-internal", "secret")
+        .add("X-Kept", "yes");
     to = MultiMap.caseInsensitiveMultiMap();
     ForwardingHeaders.copyResponseHeaders(from, to);
     assertThat(to.contains("X-Internal")).isFalse();
@@ -83,13 +101,17 @@ class ForwardingHeadersTest {
     List<String> many = new java.util.ArrayList<>();
     for (int i = 0; i < 200; i++) many.add("X-Name-" + i);
     HeaderNameSet big = new HeaderNameSet(many, true);
-    for (String n : many) assertThat(big.contains(n.toUpperCase(Locale.ROOT).replace('-', '_'))).as(n).isTrue();
+    for (String n : many)
+      assertThat(big.contains(n.toUpperCase(Locale.ROOT).replace('-', '_'))).as(n).isTrue();
     assertThat(big.contains("X-Name-200")).isFalse();
   }
 
   @Test
   void theDefaultListsAreTheDocumentedDefaults() throws Exception {
-    var cfg = new bulwark.config.ConfigLoader(java.util.Map.<String, String>of()::get).parse("""
+    var cfg =
+        new bulwark.config.ConfigLoader(java.util.Map.<String, String>of()::get)
+            .parse(
+                """
         upstreams: { a: { targets: [ { url: "http://127.0.0.1:1" } ] } }
         routes: [ { name: r, match: { path: /** }, upstream: a } ]
         """);
@@ -101,13 +123,25 @@ class ForwardingHeadersTest {
   void untrustedPeersLoseOverridesAndGetXRealIpTrustedOnesKeepTheirs() {
     ForwardingHeaders f = new ForwardingHeaders(List.of(Cidr.parse("10.0.0.0/8")));
     for (boolean inPlace : new boolean[] {true, false}) {
-      MultiMap in = MultiMap.caseInsensitiveMultiMap().add("X-Real-IP", "6.6.6.6").add("True-Client-IP", "6.6.6.6")
-          .add("X-Original-URL", "/x").add("X_Forwarded_For", "6.6.6.6").add("Content_Length", "5").add("X_Other", "y");
+      MultiMap in =
+          MultiMap.caseInsensitiveMultiMap()
+              .add("X-Real-IP", "6.6.6.6")
+              .add("True-Client-IP", "6.6.6.6")
+              .add("X-Original-URL", "/x")
+              .add("X_Forwarded_For", "6.6.6.6")
+              .add("Content_Length", "5")
+              .add("X_Other", "y");
       MultiMap out = f.upstreamHeaders(in, inPlace, "8.8.8.8", false, "h", "rid", false);
-      assertThat(out.names()).doesNotContain("True-Client-IP", "X-Original-URL", "X_Forwarded_For", "Content_Length").contains("X_Other");
+      assertThat(out.names())
+          .doesNotContain("True-Client-IP", "X-Original-URL", "X_Forwarded_For", "Content_Length")
+          .contains("X_Other");
       assertThat(out.getAll("X-Real-IP")).containsExactly("8.8.8.8");
 
-      in = MultiMap.caseInsensitiveMultiMap().add("True-Client-IP", "6.6.6.6").add("X-Original-URL", "/x").add("X-Forwarded-For", "1.2.3.4");
+      in =
+          MultiMap.caseInsensitiveMultiMap()
+              .add("True-Client-IP", "6.6.6.6")
+              .add("X-Original-URL", "/x")
+              .add("X-Forwarded-For", "1.2.3.4");
       out = f.upstreamHeaders(in, inPlace, "10.0.0.1", false, "h", "rid", false);
       assertThat(out.get("True-Client-IP")).isEqualTo("6.6.6.6");
       assertThat(out.names()).doesNotContain("X-Original-URL");

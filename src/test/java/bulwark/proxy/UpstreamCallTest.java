@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.ConfigLoader;
 import bulwark.config.UpstreamConfig;
+import bulwark.proxy.UpstreamCall.State;
+import bulwark.proxy.UpstreamIo.Timer;
+import bulwark.routing.Fallback;
 import bulwark.routing.Route;
 import bulwark.testing.MutableClock;
 import bulwark.upstream.Attempt;
 import bulwark.upstream.HashOn;
+import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.target.Outcome;
 import bulwark.upstream.target.Target;
 import bulwark.upstream.target.TargetStates;
-import bulwark.upstream.UpstreamRuntime;
-import bulwark.proxy.UpstreamCall.State;
-import bulwark.proxy.UpstreamIo.Timer;
-import bulwark.routing.Fallback;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -28,8 +28,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The attempt state machine without a socket: a fake {@link UpstreamIo} records what the call
- * asks for, and the test plays the events (connection, head, failures, timers, the client leaving).
+ * The attempt state machine without a socket: a fake {@link UpstreamIo} records what the call asks
+ * for, and the test plays the events (connection, head, failures, timers, the client leaving).
  */
 class UpstreamCallTest {
   private final MutableClock clock = new MutableClock();
@@ -130,54 +130,82 @@ class UpstreamCallTest {
     }
   }
 
-  private static final HashOn.Source KEY = new HashOn.Source() {
-    public String clientIp() {
-      return "192.0.2.1";
-    }
+  private static final HashOn.Source KEY =
+      new HashOn.Source() {
+        public String clientIp() {
+          return "192.0.2.1";
+        }
 
-    public String path() {
-      return "/";
-    }
+        public String path() {
+          return "/";
+        }
 
-    public String header(String name) {
-      return null;
-    }
+        public String header(String name) {
+          return null;
+        }
 
-    public String cookie(String name) {
-      return null;
-    }
-  };
+        public String cookie(String name) {
+          return null;
+        }
+      };
 
   private final FakeIo io = new FakeIo();
 
   private UpstreamRuntime upstream(String extra) throws Exception {
-    String yaml = """
+    String yaml =
+        """
         upstreams:
           u:
             targets: [ { url: "http://10.0.0.1:8080" }, { url: "http://10.0.0.2:8080" } ]
         %s
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(extra.indent(4));
+        """
+            .formatted(extra.indent(4));
     UpstreamConfig uc = new ConfigLoader(k -> null).parse(yaml).upstreams().get("u");
     return new UpstreamRuntime("u", uc, new TargetStates(), clock);
   }
 
   private static Route route(UpstreamRuntime up, long timeoutMillis) {
-    return new Route("r", "routes[0]", "/**", Set.of(), null, List.of(), List.of(), null, up, 0, List.of(), "", null,
-        timeoutMillis, 0, false, null);
+    return new Route(
+        "r",
+        "routes[0]",
+        "/**",
+        Set.of(),
+        null,
+        List.of(),
+        List.of(),
+        null,
+        up,
+        0,
+        List.of(),
+        "",
+        null,
+        timeoutMillis,
+        0,
+        false,
+        null);
   }
 
   private UpstreamCall call(UpstreamRuntime up) {
     return new UpstreamCall(io, route(up, 0), KEY, true, false);
   }
 
-  private static final String RETRIES = "retry: { attempts: 2, on: [connect_failure, reset, timeout, 503], backoff: 1ms }";
+  private static final String RETRIES =
+      "retry: { attempts: 2, on: [connect_failure, reset, timeout, 503], backoff: 1ms }";
 
   /** How an attempt fails before its head; each is retryable with {@link #RETRIES}. */
-  enum Failure { CONNECT, RESET, RESPONSE_TIMEOUT, STATUS_503 }
+  enum Failure {
+    CONNECT,
+    RESET,
+    RESPONSE_TIMEOUT,
+    STATUS_503
+  }
 
-  /** Plays {@code f} on the call's current attempt (number {@code n}); returns what the response head said, if any. */
+  /**
+   * Plays {@code f} on the call's current attempt (number {@code n}); returns what the response
+   * head said, if any.
+   */
   private static void fail(UpstreamCall call, int n, Failure f) {
     switch (f) {
       case CONNECT -> call.failed(n, new ConnectException("Connection refused"));
@@ -222,7 +250,10 @@ class UpstreamCallTest {
     call.requestSent(2);
     assertThat(call.head(2, 200)).isTrue();
     assertThat(call.responseEnded()).isTrue();
-    assertThat(io.ended).as("the first try failed, the retry succeeded").hasSize(2).endsWith(Outcome.SUCCESS);
+    assertThat(io.ended)
+        .as("the first try failed, the retry succeeded")
+        .hasSize(2)
+        .endsWith(Outcome.SUCCESS);
     call.close();
     assertThat(up.overload().inFlight()).isZero();
   }
@@ -284,7 +315,8 @@ class UpstreamCallTest {
 
   @Test
   void anExhaustedBudgetEndsTheRequestWithTheFailure() throws Exception {
-    UpstreamRuntime up = upstream("retry: { attempts: 3, on: [reset], budget: 0%, minRetriesPerSecond: 0 }");
+    UpstreamRuntime up =
+        upstream("retry: { attempts: 3, on: [reset], budget: 0%, minRetriesPerSecond: 0 }");
     UpstreamCall call = call(up);
     call.start(false);
     fail(call, 1, Failure.RESET);
@@ -298,7 +330,8 @@ class UpstreamCallTest {
 
   @Test
   void aHalfOpenBreakerLetsOneProbeThroughAndAnAbandonedProbeGivesItsPlaceBack() throws Exception {
-    UpstreamRuntime up = upstream("circuitBreaker: { window: 2, minimumCalls: 2, openFor: 5s, halfOpenCalls: 1 }");
+    UpstreamRuntime up =
+        upstream("circuitBreaker: { window: 2, minimumCalls: 2, openFor: 5s, halfOpenCalls: 1 }");
     for (int i = 0; i < 2; i++) {
       UpstreamCall c = call(up);
       c.start(false);
@@ -336,11 +369,19 @@ class UpstreamCallTest {
   }
 
   /** The states a client can leave in, and how to get there. */
-  enum Leaving { CONNECTING, SENDING, AWAITING_HEAD, BACKOFF, STREAMING, TUNNEL }
+  enum Leaving {
+    CONNECTING,
+    SENDING,
+    AWAITING_HEAD,
+    BACKOFF,
+    STREAMING,
+    TUNNEL
+  }
 
   @ParameterizedTest
   @EnumSource(Leaving.class)
-  void theClientLeavingInEachStateReleasesEverythingAndFeedsNoFailure(Leaving where) throws Exception {
+  void theClientLeavingInEachStateReleasesEverythingAndFeedsNoFailure(Leaving where)
+      throws Exception {
     UpstreamRuntime up = upstream(RETRIES + "\ncircuitBreaker: { window: 10, minimumCalls: 10 }");
     UpstreamCall call = new UpstreamCall(io, route(up, 30_000), KEY, true, where == Leaving.TUNNEL);
     call.start(false);
@@ -381,7 +422,9 @@ class UpstreamCallTest {
       case TUNNEL, BACKOFF -> assertThat(now).isEmpty();
       default -> {
         assertThat(now).containsExactly(Outcome.CANCELLED);
-        assertThat(up.breakerFor("r").bufferedCalls()).as("a cancelled try is no call").isEqualTo(buffered);
+        assertThat(up.breakerFor("r").bufferedCalls())
+            .as("a cancelled try is no call")
+            .isEqualTo(buffered);
       }
     }
 

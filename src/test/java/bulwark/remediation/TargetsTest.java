@@ -12,8 +12,14 @@ import org.junit.jupiter.api.Test;
 
 /** An ejectTarget names a target the way the live state keys it. */
 class TargetsTest {
-  private static final List<String> URLS = List.of("http://10.0.0.1:8080", "http://orders.internal", "https://orders.internal",
-      "https://[::1]:8443", "http://[2001:db8::7]", "http://Example.COM:81/");
+  private static final List<String> URLS =
+      List.of(
+          "http://10.0.0.1:8080",
+          "http://orders.internal",
+          "https://orders.internal",
+          "https://[::1]:8443",
+          "http://[2001:db8::7]",
+          "http://Example.COM:81/");
 
   @Test
   void aTargetNamedByUrlHasTheKeyTheUpstreamKeepsItsStateUnder() {
@@ -27,11 +33,16 @@ class TargetsTest {
 
   @Test
   void findMatchesByAddressOrUrl() throws ConfigException {
-    UpstreamConfig u = new ConfigLoader(name -> null).parse("""
+    UpstreamConfig u =
+        new ConfigLoader(name -> null)
+            .parse(
+                """
         upstreams:
           u:
             targets: [ { url: "http://10.0.0.1:8080" }, { url: "https://[::1]" } ]
-        """).upstreams().get("u");
+        """)
+            .upstreams()
+            .get("u");
     TargetConfig a = u.targets().get(0);
     TargetConfig b = u.targets().get(1);
     assertThat(TargetConfig.find(u, "10.0.0.1:8080")).isSameAs(a);

@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Jazzer: run by {@code mvn test} in regression mode over the seeds in
- * src/test/resources/bulwark/routing/PathNormalizerFuzzTestInputs/normalize/; fuzz with JAZZER_FUZZ=1.
+ * src/test/resources/bulwark/routing/PathNormalizerFuzzTestInputs/normalize/; fuzz with
+ * JAZZER_FUZZ=1.
  */
 class PathNormalizerFuzzTest {
   @FuzzTest(maxDuration = "60s")
@@ -22,8 +23,18 @@ class PathNormalizerFuzzTest {
       return; // the one defined rejection
     }
     assertThat(once).startsWith("/");
-    assertThat(once).doesNotContain("/../").doesNotContain("/./").doesNotContain("//").doesNotEndWith("/..").doesNotEndWith("/.");
-    assertThat(once.toLowerCase()).doesNotContain("%2f").doesNotContain("%5c").doesNotContain("%00").doesNotContain(";").doesNotContain("\\");
+    assertThat(once)
+        .doesNotContain("/../")
+        .doesNotContain("/./")
+        .doesNotContain("//")
+        .doesNotEndWith("/..")
+        .doesNotEndWith("/.");
+    assertThat(once.toLowerCase())
+        .doesNotContain("%2f")
+        .doesNotContain("%5c")
+        .doesNotContain("%00")
+        .doesNotContain(";")
+        .doesNotContain("\\");
     try {
       assertThat(PathNormalizer.normalize(once)).as("idempotent for %s", raw).isEqualTo(once);
     } catch (RejectedPath e) {

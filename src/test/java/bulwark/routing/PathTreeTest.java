@@ -97,7 +97,8 @@ class PathTreeTest {
       for (String path : List.of("/a/1", "/b/1/2", "/c/1", "/d/1/2", "/d/1")) {
         Map<String, String> params = onlyParams(t, path);
         assertThat(params).isNotEmpty();
-        assertThatThrownBy(() -> params.put("k", "v")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> params.put("k", "v"))
+            .isInstanceOf(UnsupportedOperationException.class);
       }
     }
 
@@ -126,7 +127,8 @@ class PathTreeTest {
     @Test
     void starDoesNotShiftParamCaptures() {
       PathTree<String> t = tree("/*/{id}/*/{name}");
-      assertThat(onlyParams(t, "/x/7/y/bob")).containsExactly(entry("id", "7"), entry("name", "bob"));
+      assertThat(onlyParams(t, "/x/7/y/bob"))
+          .containsExactly(entry("id", "7"), entry("name", "bob"));
     }
   }
 
@@ -155,8 +157,10 @@ class PathTreeTest {
     @Test
     void combinesWithParams() {
       PathTree<String> t = tree("/t/{tenant}/**");
-      assertThat(onlyParams(t, "/t/acme/x/y")).containsExactly(entry("tenant", "acme"), entry("**", "x/y"));
-      assertThat(onlyParams(t, "/t/acme")).containsExactly(entry("tenant", "acme"), entry("**", ""));
+      assertThat(onlyParams(t, "/t/acme/x/y"))
+          .containsExactly(entry("tenant", "acme"), entry("**", "x/y"));
+      assertThat(onlyParams(t, "/t/acme"))
+          .containsExactly(entry("tenant", "acme"), entry("**", ""));
       assertThat(t.match("/t")).isEmpty();
       assertThat(t.match("/t/")).isEmpty();
     }
@@ -283,7 +287,9 @@ class PathTreeTest {
       assertThat(first.match("/a")).extracting(PathMatch::value).containsExactly("first");
       assertThat(first.match("/b")).isEmpty();
       assertThat(first.size()).isEqualTo(1);
-      assertThat(second.match("/a")).extracting(PathMatch::value).containsExactly("first", "second");
+      assertThat(second.match("/a"))
+          .extracting(PathMatch::value)
+          .containsExactly("first", "second");
       assertThat(second.size()).isEqualTo(3);
     }
 
@@ -309,16 +315,18 @@ class PathTreeTest {
 
     @Test
     void addRejectsNullValue() {
-      assertThatThrownBy(() -> PathTree.builder().add("/a", null)).isInstanceOf(NullPointerException.class);
+      assertThatThrownBy(() -> PathTree.builder().add("/a", null))
+          .isInstanceOf(NullPointerException.class);
     }
 
     @Test
     void concurrentLookupsSeeTheSameResults() {
       PathTree<String> t = tree("/a/{x}", "/a/**");
-      List<List<PathMatch<String>>> results = IntStream.range(0, 2_000).parallel()
-          .mapToObj(i -> t.match("/a/" + i)).toList();
+      List<List<PathMatch<String>>> results =
+          IntStream.range(0, 2_000).parallel().mapToObj(i -> t.match("/a/" + i)).toList();
       for (int i = 0; i < results.size(); i++) {
-        assertThat(results.get(i)).extracting(PathMatch::params)
+        assertThat(results.get(i))
+            .extracting(PathMatch::params)
             .containsExactly(Map.of("x", String.valueOf(i)), Map.of("**", String.valueOf(i)));
       }
     }
@@ -393,7 +401,10 @@ class PathTreeTest {
       PathTree<String> t = tree(pattern.toString(), "/*".repeat(depth));
       List<PathMatch<String>> m = t.match(path.toString());
       assertThat(m).hasSize(2);
-      assertThat(m.get(0).params()).hasSize(depth).containsEntry("p0", "v0").containsEntry("p255", "v255");
+      assertThat(m.get(0).params())
+          .hasSize(depth)
+          .containsEntry("p0", "v0")
+          .containsEntry("p255", "v255");
       assertThat(m.get(1).params()).isEmpty();
     }
   }

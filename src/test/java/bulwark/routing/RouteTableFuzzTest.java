@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * Jazzer: route lookup answers any method, host, path, query and headers without throwing. The input
- * is text, one field per line: method, host (empty for none), path, query (empty for none), then
- * {@code Name: value} header lines. {@code mvn test} runs the seeds in
+ * Jazzer: route lookup answers any method, host, path, query and headers without throwing. The
+ * input is text, one field per line: method, host (empty for none), path, query (empty for none),
+ * then {@code Name: value} header lines. {@code mvn test} runs the seeds in
  * src/test/resources/bulwark/routing/RouteTableFuzzTestInputs/lookup/; JAZZER_FUZZ=1 fuzzes.
  */
 class RouteTableFuzzTest {
@@ -18,7 +18,10 @@ class RouteTableFuzzTest {
 
   private static RouteTable table() {
     try {
-      var cfg = new ConfigLoader(k -> null).parse("""
+      var cfg =
+          new ConfigLoader(k -> null)
+              .parse(
+                  """
           upstreams:
             u: { targets: [ { url: http://127.0.0.1:1 } ] }
           versioning: { vendor: acme, default: v1 }

@@ -27,7 +27,8 @@ class ConfigWatcherTest {
   }
 
   @Test
-  void aChangeIsAppliedOnlyAfterTheFileStayedTheSameForTheSettlePeriod(@TempDir Path dir) throws Exception {
+  void aChangeIsAppliedOnlyAfterTheFileStayedTheSameForTheSettlePeriod(@TempDir Path dir)
+      throws Exception {
     Path f = dir.resolve("bulwark.yaml");
     Files.writeString(f, "a: 1\n");
     FileWatcher w = watcher(f, Duration.ofSeconds(1));
@@ -35,7 +36,8 @@ class ConfigWatcherTest {
     Files.writeString(f, "a: 1\nb:\n"); // the writer's first step
     assertThat(w.poll()).isFalse();
     advance(300);
-    Files.writeString(f, "a: 1\nb:\n  c: 2\n"); // its second step, 300 ms later: the settle period starts again
+    Files.writeString(
+        f, "a: 1\nb:\n  c: 2\n"); // its second step, 300 ms later: the settle period starts again
     assertThat(w.poll()).isFalse();
     advance(999);
     assertThat(w.poll()).isFalse();
@@ -65,12 +67,15 @@ class ConfigWatcherTest {
   }
 
   @Test
-  void aCertificateAndItsKeyWrittenOneAfterTheOtherAreAppliedOnceBothSettled(@TempDir Path dir) throws Exception {
+  void aCertificateAndItsKeyWrittenOneAfterTheOtherAreAppliedOnceBothSettled(@TempDir Path dir)
+      throws Exception {
     Path cert = dir.resolve("tls.crt");
     Path key = dir.resolve("tls.key");
     Files.writeString(cert, "old cert\n");
     Files.writeString(key, "old key\n");
-    FileWatcher w = new FileWatcher(List.of(cert, key), () -> Duration.ofMillis(200), now::get, reloads::incrementAndGet);
+    FileWatcher w =
+        new FileWatcher(
+            List.of(cert, key), () -> Duration.ofMillis(200), now::get, reloads::incrementAndGet);
     Files.writeString(cert, "new certificate\n");
     assertThat(w.poll()).isFalse();
     advance(150);

@@ -50,23 +50,38 @@ class DeferredFlushTest {
   void start() throws Exception {
     loop = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
     LocalAddress address = new LocalAddress("deferred-flush-" + System.nanoTime());
-    server = new ServerBootstrap().group(loop).channel(LocalServerChannel.class)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf b = (ByteBuf) msg;
-                received.append(b.toString(StandardCharsets.US_ASCII));
-                b.release();
-              }
-            });
-          }
-        }).bind(address).sync().channel();
+    server =
+        new ServerBootstrap()
+            .group(loop)
+            .channel(LocalServerChannel.class)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast(
+                            new ChannelInboundHandlerAdapter() {
+                              @Override
+                              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ByteBuf b = (ByteBuf) msg;
+                                received.append(b.toString(StandardCharsets.US_ASCII));
+                                b.release();
+                              }
+                            });
+                  }
+                })
+            .bind(address)
+            .sync()
+            .channel();
     for (int i = 0; i < 2; i++) {
-      Channel c = new Bootstrap().group(loop).channel(LocalChannel.class)
-          .handler(new ChannelInboundHandlerAdapter()).connect(address).sync().channel();
+      Channel c =
+          new Bootstrap()
+              .group(loop)
+              .channel(LocalChannel.class)
+              .handler(new ChannelInboundHandlerAdapter())
+              .connect(address)
+              .sync()
+              .channel();
       DeferredFlush.install(c);
       clients.add(c);
     }
@@ -89,18 +104,22 @@ class DeferredFlushTest {
   }
 
   static long unsent(Channel c) {
-    return c.unsafe().outboundBuffer() == null ? 0 : c.unsafe().outboundBuffer().totalPendingWriteBytes();
+    return c.unsafe().outboundBuffer() == null
+        ? 0
+        : c.unsafe().outboundBuffer().totalPendingWriteBytes();
   }
 
   @Test
   void aFlushIsHeldToTheEndOfTheTaskAndDoneBeforeTheNext() throws Exception {
     Channel a = clients.get(0);
-    long held = onLoop(() -> {
-      a.writeAndFlush(text("head "));
-      a.writeAndFlush(text("body"));
-      // written into the outbound buffer (writability counts it), not sent yet
-      return unsent(a);
-    });
+    long held =
+        onLoop(
+            () -> {
+              a.writeAndFlush(text("head "));
+              a.writeAndFlush(text("body"));
+              // written into the outbound buffer (writability counts it), not sent yet
+              return unsent(a);
+            });
     assertThat(held).isGreaterThanOrEqualTo(9);
     assertThat(onLoop(() -> unsent(a))).isZero();
     await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().equals("head body"));
@@ -110,11 +129,13 @@ class DeferredFlushTest {
   void oneBatchFlushesEveryConnectionThatAsked() throws Exception {
     Channel a = clients.get(0);
     Channel b = clients.get(1);
-    long[] held = onLoop(() -> {
-      a.writeAndFlush(text("a"));
-      b.writeAndFlush(text("b"));
-      return new long[] {unsent(a), unsent(b)};
-    });
+    long[] held =
+        onLoop(
+            () -> {
+              a.writeAndFlush(text("a"));
+              b.writeAndFlush(text("b"));
+              return new long[] {unsent(a), unsent(b)};
+            });
     assertThat(held[0]).isPositive();
     assertThat(held[1]).isPositive();
     assertThat(onLoop(() -> new long[] {unsent(a), unsent(b)})).containsExactly(0, 0);
@@ -125,11 +146,12 @@ class DeferredFlushTest {
   @Test
   void aCloseSendsWhatIsHeldFirst() throws Exception {
     Channel a = clients.get(0);
-    onLoop(() -> {
-      a.writeAndFlush(text("last words"));
-      a.close();
-      return null;
-    });
+    onLoop(
+        () -> {
+          a.writeAndFlush(text("last words"));
+          a.close();
+          return null;
+        });
     await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().equals("last words"));
   }
 
@@ -138,10 +160,13 @@ class DeferredFlushTest {
     Channel a = clients.get(0);
     onLoop(() -> a.writeAndFlush(text("one")));
     await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().equals("one"));
-    assertThat(onLoop(() -> {
-      a.writeAndFlush(text("two"));
-      return unsent(a);
-    })).isPositive();
+    assertThat(
+            onLoop(
+                () -> {
+                  a.writeAndFlush(text("two"));
+                  return unsent(a);
+                }))
+        .isPositive();
     await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().equals("onetwo"));
   }
 
@@ -149,14 +174,21 @@ class DeferredFlushTest {
   void installedOnceAndFirstOnARealVertxClientConnection() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      HttpServer http = vertx.createHttpServer().requestHandler(r -> r.response().end("ok"))
-          .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+      HttpServer http =
+          vertx
+              .createHttpServer()
+              .requestHandler(r -> r.response().end("ok"))
+              .listen(0, "127.0.0.1")
+              .await(10, TimeUnit.SECONDS);
       HttpClientAgent client = vertx.createHttpClient();
-      HttpClientConnection hc = client.connect(new HttpConnectOptions().setHost("127.0.0.1").setPort(http.actualPort()))
-          .await(10, TimeUnit.SECONDS);
+      HttpClientConnection hc =
+          client
+              .connect(new HttpConnectOptions().setHost("127.0.0.1").setPort(http.actualPort()))
+              .await(10, TimeUnit.SECONDS);
       DeferredFlush.install(hc);
       DeferredFlush.install(hc);
-      var pipeline = ((ConnectionBase) ((UnpooledHttpClientConnection) hc).unwrap()).channel().pipeline();
+      var pipeline =
+          ((ConnectionBase) ((UnpooledHttpClientConnection) hc).unwrap()).channel().pipeline();
       assertThat(pipeline.names()).filteredOn(DeferredFlush.NAME::equals).hasSize(1);
       assertThat(pipeline.first()).isInstanceOf(DeferredFlush.class);
     } finally {

@@ -1,8 +1,8 @@
 package bulwark.transport;
 
-import bulwark.server.ProxyFramingRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.server.ProxyFramingRules;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -11,9 +11,10 @@ import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
 /**
- * Jazzer: for any byte stream, cut anywhere, the smuggling guard never throws, passes on a prefix of
- * the stream exactly as it came (all of it while the connection stays open), and when it refuses
- * answers 400 and closes. Seeds in src/test/resources/bulwark/transport/RequestFramingFuzzTestInputs/frame/.
+ * Jazzer: for any byte stream, cut anywhere, the smuggling guard never throws, passes on a prefix
+ * of the stream exactly as it came (all of it while the connection stays open), and when it refuses
+ * answers 400 and closes. Seeds in
+ * src/test/resources/bulwark/transport/RequestFramingFuzzTestInputs/frame/.
  */
 class RequestFramingFuzzTest {
   @FuzzTest(maxDuration = "60s")
@@ -22,7 +23,8 @@ class RequestFramingFuzzTest {
     EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE));
     try {
       ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(input, 0, cut)));
-      if (ch.isOpen()) ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(input, cut, input.length)));
+      if (ch.isOpen())
+        ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(input, cut, input.length)));
       ByteArrayOutputStream passed = new ByteArrayOutputStream();
       for (ByteBuf b; (b = ch.readInbound()) != null; ) {
         byte[] x = new byte[b.readableBytes()];

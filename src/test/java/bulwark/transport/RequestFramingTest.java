@@ -1,8 +1,8 @@
 package bulwark.transport;
 
-import bulwark.server.ProxyFramingRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.server.ProxyFramingRules;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -17,11 +17,14 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class RequestFramingTest {
-  static final String GOOD = "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;e=1\r\nhello\r\n0\r\nT: 1\r\n\r\n"
-      + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-      + "\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n";
+  static final String GOOD =
+      "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;e=1\r\nhello\r\n0\r\nT: 1\r\n\r\n"
+          + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+          + "\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n";
 
-  /** Feeds {@code in} in pieces of {@code step} bytes; returns what was passed on to the decoder. */
+  /**
+   * Feeds {@code in} in pieces of {@code step} bytes; returns what was passed on to the decoder.
+   */
   private static String feed(EmbeddedChannel ch, String in, int step) {
     byte[] bytes = in.getBytes(StandardCharsets.ISO_8859_1);
     for (int i = 0; i < bytes.length && ch.isOpen(); i += step) {
@@ -60,14 +63,19 @@ class RequestFramingTest {
   @Test
   void aSmuggledRequestIsCutOffAndAnswered400() {
     String first = "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n";
-    String bad = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n";
+    String bad =
+        "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n";
     for (int step : new int[] {1, 5, 10_000}) {
       EmbeddedChannel ch = new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE));
       String passed = feed(ch, first + bad, step);
-      // the good request goes on; of the bad one at most an unfinished head (the decoder never completes it)
+      // the good request goes on; of the bad one at most an unfinished head (the decoder never
+      // completes it)
       if (step > first.length()) assertThat(passed).isEqualTo(first);
       assertThat(passed).doesNotContain("chunked\r\n\r\n").doesNotContain("/smuggled");
-      assertThat(written(ch)).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("Connection: close").contains("both Content-Length and Transfer-Encoding");
+      assertThat(written(ch))
+          .startsWith("HTTP/1.1 400 Bad Request\r\n")
+          .contains("Connection: close")
+          .contains("both Content-Length and Transfer-Encoding");
       assertThat(ch.isOpen()).isFalse();
       ch.finishAndReleaseAll();
     }
@@ -85,19 +93,22 @@ class RequestFramingTest {
     }
   }
 
-  static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  static final String UPGRADE =
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
   static final String FRAMES = "\u0081\u0085binary\n\rframes";
 
   /** The guard with an HTTP/1.x response encoder behind it, as in Vert.x's pipeline. */
   private static EmbeddedChannel http1() {
-    return new EmbeddedChannel(new RequestFraming(ProxyFramingRules.INSTANCE), new HttpResponseEncoder());
+    return new EmbeddedChannel(
+        new RequestFraming(ProxyFramingRules.INSTANCE), new HttpResponseEncoder());
   }
 
   @Test
   void anUpgradeIsLeftAloneOnlyOnceA101WentOut() {
     EmbeddedChannel ch = http1();
     assertThat(feed(ch, UPGRADE, 3)).isEqualTo(UPGRADE);
-    ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS));
+    ch.writeOutbound(
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS));
     assertThat(written(ch)).startsWith("HTTP/1.1 101 Switching Protocols");
     assertThat(feed(ch, FRAMES, 3)).isEqualTo(FRAMES);
     assertThat(ch.isOpen()).isTrue();
@@ -111,7 +122,9 @@ class RequestFramingTest {
     ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
     assertThat(written(ch)).startsWith("HTTP/1.1 200 OK");
     assertThat(feed(ch, FRAMES, 10_000)).isEmpty();
-    assertThat(written(ch)).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("Connection: close");
+    assertThat(written(ch))
+        .startsWith("HTTP/1.1 400 Bad Request\r\n")
+        .contains("Connection: close");
     assertThat(ch.isOpen()).isFalse();
     ch.finishAndReleaseAll();
   }
@@ -120,12 +133,18 @@ class RequestFramingTest {
   void aRefusalWaitsForTheAnswersBeforeIt() {
     EmbeddedChannel ch = http1();
     String first = "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n";
-    assertThat(feed(ch, first + "GET /bad HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:  chunked\r\n\r\n", 10_000)).isEqualTo(first);
+    assertThat(
+            feed(
+                ch,
+                first + "GET /bad HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:  chunked\r\n\r\n",
+                10_000))
+        .isEqualTo(first);
     // nothing yet: the answer to /ok goes first
     assertThat(written(ch)).isEmpty();
     assertThat(ch.isOpen()).isTrue();
     ch.writeOutbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
-    ch.writeOutbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII)));
+    ch.writeOutbound(
+        new DefaultLastHttpContent(Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII)));
     String out = written(ch);
     assertThat(out).startsWith("HTTP/1.1 200 OK");
     assertThat(out.indexOf("ok")).isLessThan(out.indexOf("HTTP/1.1 400 Bad Request"));

@@ -17,19 +17,24 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** One admission step per attempt, without sockets: what admit and retry take, and what end and release give back. */
+/**
+ * One admission step per attempt, without sockets: what admit and retry take, and what end and
+ * release give back.
+ */
 class AdmissionTest {
   private final MutableClock clock = new MutableClock();
 
   private UpstreamRuntime upstream(String extra) throws Exception {
-    String yaml = """
+    String yaml =
+        """
         upstreams:
           u:
             targets: [ { url: "http://10.0.0.1:8080" }, { url: "http://10.0.0.2:8080" }, { url: "http://10.0.0.3:8080" } ]
         %s
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(extra.indent(4));
+        """
+            .formatted(extra.indent(4));
     UpstreamConfig uc = new ConfigLoader(k -> null).parse(yaml).upstreams().get("u");
     return new UpstreamRuntime("u", uc, new TargetStates(), clock);
   }
@@ -79,7 +84,9 @@ class AdmissionTest {
     assertThat(a.end(Outcome.SUCCESS)).isTrue();
     assertThat(a.end(Outcome.RESET)).as("an attempt ends once").isFalse();
     assertThat(a.outcome()).isEqualTo(Outcome.SUCCESS);
-    assertThat(up.overload().inFlight()).as("ending is not releasing: a response may still stream").isEqualTo(1);
+    assertThat(up.overload().inFlight())
+        .as("ending is not releasing: a response may still stream")
+        .isEqualTo(1);
 
     a.release();
     a.release();
@@ -90,7 +97,8 @@ class AdmissionTest {
 
   @Test
   void aCancelledAttemptGivesItsBreakerPermissionBackAndFeedsNothing() throws Exception {
-    UpstreamRuntime up = upstream("circuitBreaker: { window: 4, minimumCalls: 4, openFor: 10s, halfOpenCalls: 1 }");
+    UpstreamRuntime up =
+        upstream("circuitBreaker: { window: 4, minimumCalls: 4, openFor: 10s, halfOpenCalls: 1 }");
     for (int i = 0; i < 10; i++) {
       Attempt a = admitted(up.admit("r", REQUEST, false));
       a.start();
@@ -116,12 +124,15 @@ class AdmissionTest {
     Admission refused = up.admit("r", REQUEST, false);
     assertThat(refusal(refused)).isEqualTo(Refusal.BREAKER_OPEN);
     assertThat(((Refused) refused).retryAfterSeconds()).isEqualTo(10);
-    assertThat(up.overload().inFlight()).as("a breaker refusal gives back the in-flight place").isZero();
+    assertThat(up.overload().inFlight())
+        .as("a breaker refusal gives back the in-flight place")
+        .isZero();
   }
 
   @Test
   void halfOpenLetsOneProbeThroughAndACancelledProbeFreesItsPlace() throws Exception {
-    UpstreamRuntime up = upstream("circuitBreaker: { window: 2, minimumCalls: 2, openFor: 5s, halfOpenCalls: 1 }");
+    UpstreamRuntime up =
+        upstream("circuitBreaker: { window: 2, minimumCalls: 2, openFor: 5s, halfOpenCalls: 1 }");
     for (int i = 0; i < 2; i++) {
       Attempt a = admitted(up.admit("r", REQUEST, false));
       a.start();
@@ -133,7 +144,9 @@ class AdmissionTest {
 
     Attempt probe = admitted(up.admit("r", REQUEST, false));
     assertThat(up.breakerFor("r").state()).isEqualTo("HALF_OPEN");
-    assertThat(refusal(up.admit("r", REQUEST, false))).as("one probe at a time").isEqualTo(Refusal.BREAKER_OPEN);
+    assertThat(refusal(up.admit("r", REQUEST, false)))
+        .as("one probe at a time")
+        .isEqualTo(Refusal.BREAKER_OPEN);
     probe.release(); // the client left before the probe had an outcome
     Attempt probe2 = admitted(up.admit("r", REQUEST, false));
     probe2.start();
@@ -151,7 +164,8 @@ class AdmissionTest {
 
   @Test
   void aRetryGoesToAnotherTargetAndTakesOverTheInFlightPlace() throws Exception {
-    UpstreamRuntime up = upstream("retry: { attempts: 3, on: [reset, 503] }\noverload: { maxInFlight: 1 }");
+    UpstreamRuntime up =
+        upstream("retry: { attempts: 3, on: [reset, 503] }\noverload: { maxInFlight: 1 }");
     Attempt first = admitted(up.admit("r", REQUEST, false));
     first.start();
     first.end(Outcome.RESET);
@@ -168,7 +182,9 @@ class AdmissionTest {
     assertThat(Set.of(first.target(), second.target(), third.target())).hasSize(3);
     third.start();
     third.end(Outcome.RESET);
-    assertThat(refusal(third.retry(Outcome.RESET, 0, true, REQUEST))).as("3 attempts in all").isEqualTo(Refusal.NOT_RETRYABLE);
+    assertThat(refusal(third.retry(Outcome.RESET, 0, true, REQUEST)))
+        .as("3 attempts in all")
+        .isEqualTo(Refusal.NOT_RETRYABLE);
     third.release();
     assertThat(up.overload().inFlight()).isZero();
   }
@@ -179,10 +195,16 @@ class AdmissionTest {
     Attempt a = admitted(up.admit("r", REQUEST, false));
     a.start();
     a.end(Outcome.TIMEOUT);
-    assertThat(refusal(a.retry(Outcome.TIMEOUT, 0, true, REQUEST))).isEqualTo(Refusal.NOT_RETRYABLE);
-    assertThat(refusal(a.retry(Outcome.HTTP_5XX, 503, true, REQUEST))).isEqualTo(Refusal.NOT_RETRYABLE);
-    assertThat(refusal(a.retry(Outcome.BODY_RESET, 200, true, REQUEST))).as("part of a response may be out").isEqualTo(Refusal.NOT_RETRYABLE);
-    assertThat(refusal(a.retry(Outcome.CONNECT_FAILURE, 0, false, REQUEST))).as("a request that cannot be sent again").isEqualTo(Refusal.NOT_RETRYABLE);
+    assertThat(refusal(a.retry(Outcome.TIMEOUT, 0, true, REQUEST)))
+        .isEqualTo(Refusal.NOT_RETRYABLE);
+    assertThat(refusal(a.retry(Outcome.HTTP_5XX, 503, true, REQUEST)))
+        .isEqualTo(Refusal.NOT_RETRYABLE);
+    assertThat(refusal(a.retry(Outcome.BODY_RESET, 200, true, REQUEST)))
+        .as("part of a response may be out")
+        .isEqualTo(Refusal.NOT_RETRYABLE);
+    assertThat(refusal(a.retry(Outcome.CONNECT_FAILURE, 0, false, REQUEST)))
+        .as("a request that cannot be sent again")
+        .isEqualTo(Refusal.NOT_RETRYABLE);
     admitted(a.retry(Outcome.HTTP_5XX, 502, true, REQUEST)).release();
     a.release();
 
@@ -190,18 +212,23 @@ class AdmissionTest {
     Attempt b = admitted(none.admit("r", REQUEST, false));
     b.start();
     b.end(Outcome.CONNECT_FAILURE);
-    assertThat(refusal(b.retry(Outcome.CONNECT_FAILURE, 0, true, REQUEST))).as("no retry policy").isEqualTo(Refusal.NOT_RETRYABLE);
+    assertThat(refusal(b.retry(Outcome.CONNECT_FAILURE, 0, true, REQUEST)))
+        .as("no retry policy")
+        .isEqualTo(Refusal.NOT_RETRYABLE);
   }
 
   @Test
   void anExhaustedBudgetRefusesTheRetryAndSpendsNoBreakerPermission() throws Exception {
-    UpstreamRuntime up = upstream("""
+    UpstreamRuntime up =
+        upstream(
+            """
         retry: { attempts: 2, on: [reset], budget: 0%, minRetriesPerSecond: 0 }
         circuitBreaker: { window: 10, minimumCalls: 10, halfOpenCalls: 1 }""");
     Attempt a = admitted(up.admit("r", REQUEST, false));
     a.start();
     a.end(Outcome.RESET);
-    assertThat(refusal(a.retry(Outcome.RESET, 0, true, REQUEST))).isEqualTo(Refusal.BUDGET_EXHAUSTED);
+    assertThat(refusal(a.retry(Outcome.RESET, 0, true, REQUEST)))
+        .isEqualTo(Refusal.BUDGET_EXHAUSTED);
     a.release();
     // the breaker lends permissions only while CLOSED; what counts is that nothing is left held:
     // a call is buffered only for the one try that ended

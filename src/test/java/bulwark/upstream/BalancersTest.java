@@ -25,7 +25,8 @@ class BalancersTest {
 
     assertThat(Balancers.newBalancer("round_robin", ts)).isInstanceOf(RoundRobinBalancer.class);
     assertThat(Balancers.newBalancer("least_request", ts)).isInstanceOf(LeastRequestBalancer.class);
-    assertThat(Balancers.newBalancer("consistent_hash", ts)).isInstanceOf(ConsistentHashBalancer.class);
+    assertThat(Balancers.newBalancer("consistent_hash", ts))
+        .isInstanceOf(ConsistentHashBalancer.class);
     assertThat(Balancers.newBalancer("random", ts)).isInstanceOf(RandomBalancer.class);
     for (String name : Balancers.NAMES) {
       assertThat(Balancers.newBalancer(name, ts).pick("k")).as(name).isSameAs(ts.get(0));

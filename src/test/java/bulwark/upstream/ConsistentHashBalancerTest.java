@@ -62,8 +62,10 @@ class ConsistentHashBalancerTest {
   void heavierTargetOwnsProportionallyMoreKeys() {
     List<Target> ts = targets(3, 1, 1);
 
-    long heavy = owners(new ConsistentHashBalancer(ts)).values().stream()
-        .filter(t -> t == ts.get(0)).count();
+    long heavy =
+        owners(new ConsistentHashBalancer(ts)).values().stream()
+            .filter(t -> t == ts.get(0))
+            .count();
 
     assertThat(heavy / (double) KEYS).isBetween(0.45, 0.75); // expected 60%
   }

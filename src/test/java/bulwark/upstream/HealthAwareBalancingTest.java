@@ -41,9 +41,17 @@ class HealthAwareBalancingTest {
   @ValueSource(strings = {"round_robin", "least_request", "consistent_hash", "random"})
   void excludedDownEjectedAndDrainedTargetsAreNeverPicked(String name) {
     List<Target> ts = targets(1, 1, 1, 1, 1);
-    Target down = ts.get(0), ejected = ts.get(1), drained = ts.get(2), excluded = ts.get(3), good = ts.get(4);
-    UpstreamHealth h = UpstreamHealth.of("u",
-        config(active(1, 1), passive(1, Duration.ofMinutes(1), 100), resourcesOnly(20), false), ts, new FakeTicker());
+    Target down = ts.get(0),
+        ejected = ts.get(1),
+        drained = ts.get(2),
+        excluded = ts.get(3),
+        good = ts.get(4);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u",
+            config(active(1, 1), passive(1, Duration.ofMinutes(1), 100), resourcesOnly(20), false),
+            ts,
+            new FakeTicker());
     h.onCheck(down, CheckResult.unreachable("connection refused"));
     h.onOutcome(ejected, Outcome.HTTP_5XX);
     h.onCheck(drained, passWithCpu(0.9)); // score 10 < floor 20
@@ -60,7 +68,9 @@ class HealthAwareBalancingTest {
   @ValueSource(strings = {"round_robin", "least_request", "random"})
   void trafficIsWeightedByScore(String name) {
     List<Target> ts = targets(1, 1);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(1, 1), null, resourcesOnly(20), false), ts, new FakeTicker());
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(active(1, 1), null, resourcesOnly(20), false), ts, new FakeTicker());
     h.onCheck(ts.get(0), passWithCpu(0.0)); // 100
     h.onCheck(ts.get(1), passWithCpu(0.75)); // 25
     Balancer b = Balancers.newBalancer(name, ts);
@@ -74,7 +84,9 @@ class HealthAwareBalancingTest {
   @Test
   void consistentHashShedsAStableShareOfALowScoreTargetsKeys() {
     List<Target> ts = targets(1, 1);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(1, 1), null, resourcesOnly(20), false), ts, new FakeTicker());
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(active(1, 1), null, resourcesOnly(20), false), ts, new FakeTicker());
     Balancer b = Balancers.newBalancer("consistent_hash", ts);
     Map<String, Target> before = new HashMap<>();
     for (int i = 0; i < N; i++) {
@@ -102,7 +114,9 @@ class HealthAwareBalancingTest {
   @ValueSource(strings = {"round_robin", "least_request", "consistent_hash", "random"})
   void allScoresAtZeroStillPickAUsableTarget(String name) {
     List<Target> ts = targets(1, 1);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(1, 1), null, resourcesOnly(0), false), ts, new FakeTicker());
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(active(1, 1), null, resourcesOnly(0), false), ts, new FakeTicker());
     ts.forEach(t -> h.onCheck(t, passWithCpu(1.0)));
     Balancer b = Balancers.newBalancer(name, ts);
 
@@ -110,7 +124,8 @@ class HealthAwareBalancingTest {
   }
 
   private static UpstreamRuntime runtime(boolean panic) throws Exception {
-    String yaml = """
+    String yaml =
+        """
         upstreams:
           u:
             targets: [ { url: "http://10.0.0.1:8080" }, { url: "http://10.0.0.2:8080" } ]
@@ -119,7 +134,8 @@ class HealthAwareBalancingTest {
               panic: %s
         routes:
           - { name: r, match: { path: /** }, upstream: u }
-        """.formatted(panic);
+        """
+            .formatted(panic);
     UpstreamConfig uc = new ConfigLoader(k -> null).parse(yaml).upstreams().get("u");
     return new UpstreamRuntime("u", uc, new TargetStates());
   }
@@ -129,7 +145,8 @@ class HealthAwareBalancingTest {
     UpstreamRuntime strict = runtime(false);
     UpstreamRuntime panicky = runtime(true);
     for (UpstreamRuntime u : List.of(strict, panicky)) {
-      u.targets().forEach(t -> u.health().onCheck(t, CheckResult.unreachable("connection refused")));
+      u.targets()
+          .forEach(t -> u.health().onCheck(t, CheckResult.unreachable("connection refused")));
       assertThat(u.targets()).noneMatch(Target::available);
     }
 
@@ -143,7 +160,8 @@ class HealthAwareBalancingTest {
     counts.values().forEach(c -> assertThat(c).isBetween(700, 1_300));
     assertThat(panicky.health().panicking()).isTrue();
     // a retry in panic mode goes to a target not tried yet
-    assertThat(panicky.pick(null, Set.of(panicky.targets().get(0)))).isSameAs(panicky.targets().get(1));
+    assertThat(panicky.pick(null, Set.of(panicky.targets().get(0))))
+        .isSameAs(panicky.targets().get(1));
     assertThat(panicky.pick(null, Set.copyOf(panicky.targets()))).isNull();
 
     // one target back: panic ends, and a retry does not go to the DOWN one

@@ -35,17 +35,14 @@ class RoundRobinBalancerTest {
     String a = ts.get(0).key(), b = ts.get(1).key(), c = ts.get(2).key();
     Balancer rr = new RoundRobinBalancer(ts);
 
-    assertThat(pickKeys(rr, 14)).containsExactly(
-        a, a, b, a, c, a, a,
-        a, a, b, a, c, a, a);
+    assertThat(pickKeys(rr, 14)).containsExactly(a, a, b, a, c, a, a, a, a, b, a, c, a, a);
   }
 
   @Test
   void precomputedPeriodIsTheNginxSequence() {
     assertThat(RoundRobinBalancer.smoothSequence(new int[] {5, 1, 1}))
         .containsExactly(0, 0, 1, 0, 2, 0, 0);
-    assertThat(RoundRobinBalancer.smoothSequence(new int[] {2, 1}))
-        .containsExactly(0, 1, 0);
+    assertThat(RoundRobinBalancer.smoothSequence(new int[] {2, 1})).containsExactly(0, 1, 0);
   }
 
   @Test
@@ -69,8 +66,9 @@ class RoundRobinBalancerTest {
 
   @Test
   void hugeWeightsAreCappedButKeepEveryTargetAndTheirRatio() {
-    int[] w = RoundRobinBalancer.effectiveWeights(
-        targets(1_000_003, 2_000_000, 1).toArray(Target[]::new));
+    int[] w =
+        RoundRobinBalancer.effectiveWeights(
+            targets(1_000_003, 2_000_000, 1).toArray(Target[]::new));
 
     assertThat(w[0] + w[1] + w[2]).isLessThanOrEqualTo(RoundRobinBalancer.MAX_PERIOD + 3);
     assertThat(w[2]).isEqualTo(1);

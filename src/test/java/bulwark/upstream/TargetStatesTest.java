@@ -82,20 +82,24 @@ class TargetStatesTest {
     TargetState s = new TargetState("a:80");
     int perThread = 20_000;
 
-    runConcurrently(8, () -> {
-      for (int i = 0; i < perThread; i++) {
-        s.begin();
-      }
-      return null;
-    });
+    runConcurrently(
+        8,
+        () -> {
+          for (int i = 0; i < perThread; i++) {
+            s.begin();
+          }
+          return null;
+        });
     assertThat(s.inFlight()).isEqualTo(8 * perThread);
 
-    runConcurrently(8, () -> {
-      for (int i = 0; i < perThread + 100; i++) { // more ends than begins
-        s.end();
-      }
-      return null;
-    });
+    runConcurrently(
+        8,
+        () -> {
+          for (int i = 0; i < perThread + 100; i++) { // more ends than begins
+            s.end();
+          }
+          return null;
+        });
     assertThat(s.inFlight()).isZero();
   }
 }

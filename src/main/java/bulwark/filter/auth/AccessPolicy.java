@@ -21,7 +21,10 @@ import java.util.StringJoiner;
  * <b>user</b> token.
  */
 public final class AccessPolicy {
-  public enum Kind { USER, CLIENT }
+  public enum Kind {
+    USER,
+    CLIENT
+  }
 
   private final boolean allowUser;
   private final boolean allowClient;
@@ -33,8 +36,14 @@ public final class AccessPolicy {
   private final Map<String, String> requireClaims;
   private final Map<String, String> forwardClaims;
 
-  public AccessPolicy(List<String> allow, String clientRule, List<String> scopes, List<String> userScopes,
-      List<String> clientScopes, Map<String, String> requireClaims, Map<String, String> forwardClaims) {
+  public AccessPolicy(
+      List<String> allow,
+      String clientRule,
+      List<String> scopes,
+      List<String> userScopes,
+      List<String> clientScopes,
+      Map<String, String> requireClaims,
+      Map<String, String> forwardClaims) {
     this.allowUser = allow == null || allow.isEmpty() || allow.contains("user");
     this.allowClient = allow == null || allow.isEmpty() || allow.contains("client");
     if (clientRule == null || clientRule.equals("auto")) {
@@ -53,17 +62,22 @@ public final class AccessPolicy {
   }
 
   public Kind kindOf(Map<String, Object> claims) {
-    if (ruleClaim != null) return matches(claims.get(ruleClaim), ruleValue) ? Kind.CLIENT : Kind.USER;
+    if (ruleClaim != null)
+      return matches(claims.get(ruleClaim), ruleValue) ? Kind.CLIENT : Kind.USER;
     Object sub = claims.get("sub");
     if (!(sub instanceof String s) || s.isEmpty()) return Kind.CLIENT;
-    return s.equals(claims.get("client_id")) || s.equals(claims.get("azp")) ? Kind.CLIENT : Kind.USER;
+    return s.equals(claims.get("client_id")) || s.equals(claims.get("azp"))
+        ? Kind.CLIENT
+        : Kind.USER;
   }
 
   /** Checks kind, scopes and claims: throws a 403 rejection when the token is not enough. */
   public Kind check(Map<String, Object> claims) throws Rejection {
     Kind kind = kindOf(claims);
-    if (kind == Kind.USER && !allowUser) throw Rejection.forbidden("user tokens are not accepted here", null);
-    if (kind == Kind.CLIENT && !allowClient) throw Rejection.forbidden("client tokens are not accepted here", null);
+    if (kind == Kind.USER && !allowUser)
+      throw Rejection.forbidden("user tokens are not accepted here", null);
+    if (kind == Kind.CLIENT && !allowClient)
+      throw Rejection.forbidden("client tokens are not accepted here", null);
     Set<String> have = scopesOf(claims);
     Set<String> need = new LinkedHashSet<>(scopes);
     need.addAll(kind == Kind.USER ? userScopes : clientScopes);
@@ -73,7 +87,9 @@ public final class AccessPolicy {
       throw Rejection.forbidden("the token lacks a required scope", j.toString());
     }
     for (Map.Entry<String, String> e : requireClaims.entrySet()) {
-      if (!matches(claims.get(e.getKey()), e.getValue())) throw Rejection.forbidden("claim " + e.getKey() + " does not have the required value", null);
+      if (!matches(claims.get(e.getKey()), e.getValue()))
+        throw Rejection.forbidden(
+            "claim " + e.getKey() + " does not have the required value", null);
     }
     return kind;
   }
@@ -98,10 +114,11 @@ public final class AccessPolicy {
   /** Sets the forwarded headers from verified claims (after {@link #stripForwarded}). */
   public void forward(MultiMap upstream, Map<String, Object> claims) {
     if (upstream == null) return;
-    forwardClaims.forEach((claim, header) -> {
-      String v = headerValue(claims.get(claim));
-      if (v != null) upstream.set(header, v);
-    });
+    forwardClaims.forEach(
+        (claim, header) -> {
+          String v = headerValue(claims.get(claim));
+          if (v != null) upstream.set(header, v);
+        });
   }
 
   /** A claim as a header value; null when absent, not a simple value, or not safe in a header. */
@@ -148,14 +165,16 @@ public final class AccessPolicy {
 
   /** Ends the exchange with the rejection: problem+json and, for 401/403, WWW-Authenticate. */
   public static void reject(Exchange ex, Rejection r) {
-    if (r.status == 401 || r.status == 403 || r.status == 400) ex.response().putHeader("WWW-Authenticate", r.challenge());
+    if (r.status == 401 || r.status == 403 || r.status == 400)
+      ex.response().putHeader("WWW-Authenticate", r.challenge());
     if (r.status == 503) ex.response().putHeader("Retry-After", "5");
-    String title = switch (r.status) {
-      case 400 -> "Bad Request";
-      case 401 -> "Unauthorized";
-      case 403 -> "Forbidden";
-      default -> "Service Unavailable";
-    };
+    String title =
+        switch (r.status) {
+          case 400 -> "Bad Request";
+          case 401 -> "Unauthorized";
+          case 403 -> "Forbidden";
+          default -> "Service Unavailable";
+        };
     ex.reject(r.status, title, r.getMessage());
   }
 }

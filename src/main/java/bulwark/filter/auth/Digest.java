@@ -16,7 +16,11 @@ public final class Digest {
 
   private Digest(byte[] bytes) {
     this.bytes = bytes;
-    this.hash = (bytes[0] & 0xFF) << 24 | (bytes[1] & 0xFF) << 16 | (bytes[2] & 0xFF) << 8 | (bytes[3] & 0xFF);
+    this.hash =
+        (bytes[0] & 0xFF) << 24
+            | (bytes[1] & 0xFF) << 16
+            | (bytes[2] & 0xFF) << 8
+            | (bytes[3] & 0xFF);
   }
 
   public static Digest sha256(String secret) {
@@ -34,7 +38,8 @@ public final class Digest {
   /** From 64 hex digits (either case), as stored in the config. */
   public static Digest ofHex(String hex) {
     byte[] b = HexFormat.of().parseHex(hex.toLowerCase(java.util.Locale.ROOT));
-    if (b.length != 32) throw new IllegalArgumentException("a SHA-256 hex digest has 64 hex digits");
+    if (b.length != 32)
+      throw new IllegalArgumentException("a SHA-256 hex digest has 64 hex digits");
     return new Digest(b);
   }
 

@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * introspection endpoint with client_secret_basic authentication; an active answer's members are
  * the token's claims, checked with the {@link AccessPolicy} as a JWT's are.
  *
- * <p>Answers are cached by the SHA-256 of the token: an active one for at most {@code cacheTtl}
- * and never past its {@code exp}; an inactive one for {@code inactiveCacheTtl}. Concurrent
- * requests with the same uncached token share one call. When the endpoint fails (error status,
- * timeout, bad JSON) the request is refused with 503 ({@code onFailure: closed}, the default) or
- * let through without identity ({@code open}: no claims, no consumer, forwarded headers removed).
+ * <p>Answers are cached by the SHA-256 of the token: an active one for at most {@code cacheTtl} and
+ * never past its {@code exp}; an inactive one for {@code inactiveCacheTtl}. Concurrent requests
+ * with the same uncached token share one call. When the endpoint fails (error status, timeout, bad
+ * JSON) the request is refused with 503 ({@code onFailure: closed}, the default) or let through
+ * without identity ({@code open}: no claims, no consumer, forwarded headers removed).
  */
 public final class IntrospectionFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(IntrospectionFilter.class);
@@ -63,15 +63,29 @@ public final class IntrospectionFilter implements Filter {
 
   public IntrospectionFilter(IntrospectionConfig c, Clock clock) {
     this.endpoint = c.endpoint();
-    this.basic = c.clientId() == null ? null : "Basic " + Base64.getEncoder().encodeToString(
-        (form(c.clientId()) + ":" + form(c.clientSecret())).getBytes(StandardCharsets.UTF_8));
+    this.basic =
+        c.clientId() == null
+            ? null
+            : "Basic "
+                + Base64.getEncoder()
+                    .encodeToString(
+                        (form(c.clientId()) + ":" + form(c.clientSecret()))
+                            .getBytes(StandardCharsets.UTF_8));
     this.cacheTtl = c.cacheTtl().toMillis();
     this.inactiveTtl = c.inactiveCacheTtl() == null ? 0 : c.inactiveCacheTtl().toMillis();
     this.maxEntries = c.maxCacheEntries();
     this.timeout = c.timeout().toMillis();
     this.failOpen = c.onFailure() == FailureMode.OPEN;
     this.source = TokenSource.parse(c.token());
-    this.policy = new AccessPolicy(c.allow(), c.clientRule(), c.requireScopes(), c.userScopes(), c.clientScopes(), c.requireClaims(), c.forwardClaims());
+    this.policy =
+        new AccessPolicy(
+            c.allow(),
+            c.clientRule(),
+            c.requireScopes(),
+            c.userScopes(),
+            c.clientScopes(),
+            c.requireClaims(),
+            c.forwardClaims());
     this.clock = clock;
   }
 
@@ -103,13 +117,17 @@ public final class IntrospectionFilter implements Filter {
       f = inflight.putIfAbsent(key, p.future());
       if (f == null) f = call(t.value(), key, ctx, p);
     }
-    return OnContext.back(f, ctx).transform(ar -> ex.answered() ? Future.succeededFuture() : after(ex, next, ar));
+    return OnContext.back(f, ctx)
+        .transform(ar -> ex.answered() ? Future.succeededFuture() : after(ex, next, ar));
   }
 
   private Future<Void> after(Exchange ex, Chain next, AsyncResult<Answer> ar) {
     if (ar.succeeded()) return decide(ex, next, ar.result());
     if (failOpen) return next.next(ex);
-    AccessPolicy.reject(ex, new Rejection(503, null, "the token cannot be checked: the introspection endpoint is unavailable"));
+    AccessPolicy.reject(
+        ex,
+        new Rejection(
+            503, null, "the token cannot be checked: the introspection endpoint is unavailable"));
     return Future.succeededFuture();
   }
 
@@ -117,7 +135,8 @@ public final class IntrospectionFilter implements Filter {
     try {
       if (a.claims == null) throw Rejection.invalid("the token is not active");
       Object exp = a.claims.get("exp");
-      if (exp instanceof Number n && n.longValue() * 1000 <= clock.millis()) throw Rejection.invalid("the token has expired");
+      if (exp instanceof Number n && n.longValue() * 1000 <= clock.millis())
+        throw Rejection.invalid("the token has expired");
       AccessPolicy.Kind kind = policy.check(a.claims);
       ex.claims(a.claims);
       ex.consumer(AccessPolicy.consumerOf(a.claims, kind));
@@ -131,36 +150,45 @@ public final class IntrospectionFilter implements Filter {
 
   private Future<Answer> call(String token, String key, Context ctx, Promise<Answer> p) {
     Future<Answer> f = p.future();
-    f.onComplete(ar -> {
-      inflight.remove(key, f);
-      if (ar.succeeded()) {
-        Answer a = ar.result();
-        if (a.expiresAt > clock.millis()) put(key, a);
-      } else {
-        LOG.warn("introspection at {} failed: {}", endpoint, ar.cause().toString());
-      }
-    });
+    f.onComplete(
+        ar -> {
+          inflight.remove(key, f);
+          if (ar.succeeded()) {
+            Answer a = ar.result();
+            if (a.expiresAt > clock.millis()) put(key, a);
+          } else {
+            LOG.warn("introspection at {} failed: {}", endpoint, ar.cause().toString());
+          }
+        });
     if (ctx == null) {
       p.fail("introspection outside a Vert.x context");
       return f;
     }
     Vertx vertx = ctx.owner();
-    RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(endpoint)
-        .setConnectTimeout(timeout).setIdleTimeout(timeout)
-        .putHeader("Content-Type", "application/x-www-form-urlencoded").putHeader("Accept", "application/json");
+    RequestOptions o =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setAbsoluteURI(endpoint)
+            .setConnectTimeout(timeout)
+            .setIdleTimeout(timeout)
+            .putHeader("Content-Type", "application/x-www-form-urlencoded")
+            .putHeader("Accept", "application/json");
     if (basic != null) o.putHeader("Authorization", basic);
     Buffer form = Buffer.buffer("token=" + form(token) + "&token_type_hint=access_token");
-    CappedFetch.fetch(vertx, client(vertx), o, form, MAX_BYTES, timeout).onComplete(ar -> {
-      if (ar.failed()) {
-        p.tryFail(ar.cause());
-        return;
-      }
-      try {
-        p.tryComplete(answer(JSONObjectUtils.parse(ar.result().toString(StandardCharsets.UTF_8))));
-      } catch (Exception e) {
-        p.tryFail(e);
-      }
-    });
+    CappedFetch.fetch(vertx, client(vertx), o, form, MAX_BYTES, timeout)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                p.tryFail(ar.cause());
+                return;
+              }
+              try {
+                p.tryComplete(
+                    answer(JSONObjectUtils.parse(ar.result().toString(StandardCharsets.UTF_8))));
+              } catch (Exception e) {
+                p.tryFail(e);
+              }
+            });
     return f;
   }
 
@@ -182,7 +210,8 @@ public final class IntrospectionFilter implements Filter {
     if (cache.size() >= maxEntries) {
       long now = clock.millis();
       cache.values().removeIf(x -> x.expiresAt <= now);
-      for (Iterator<String> it = cache.keySet().iterator(); cache.size() >= maxEntries && it.hasNext(); ) {
+      for (Iterator<String> it = cache.keySet().iterator();
+          cache.size() >= maxEntries && it.hasNext(); ) {
         it.next();
         it.remove();
       }
@@ -215,5 +244,4 @@ public final class IntrospectionFilter implements Filter {
       throw new IllegalStateException(e);
     }
   }
-
 }

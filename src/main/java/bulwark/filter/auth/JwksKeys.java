@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Keys from a JWKS URL, fetched with the Vert.x HTTP client on the event loop of the request that
  * needs them, never blocking it:
+ *
  * <ul>
  *   <li>the first request waits for the first fetch (concurrent ones share it);
  *   <li>once the keys are older than {@code refresh}, a request starts a fetch in the background
@@ -26,9 +27,10 @@ import org.slf4j.LoggerFactory;
  *   <li>a token naming an unknown kid starts a fetch at once and waits for it; fetches for unknown
  *       kids happen at most once per {@code minRefresh}, so one arriving sooner waits for the next
  *       (shared) fetch, up to minRefresh, and is refused with 401 only if its kid is still unknown;
- *   <li>when fetches fail, the last good keys serve until they are {@code maxStale} old; after
- *       that tokens are refused with 503 until a fetch succeeds.
+ *   <li>when fetches fail, the last good keys serve until they are {@code maxStale} old; after that
+ *       tokens are refused with 503 until a fetch succeeds.
  * </ul>
+ *
  * Only asymmetric keys are taken from a URL. The response is capped at 1 MiB.
  */
 public final class JwksKeys implements KeySource {
@@ -51,7 +53,13 @@ public final class JwksKeys implements KeySource {
   private volatile Vertx owner;
   private volatile HttpClient client;
 
-  public JwksKeys(String url, Duration refresh, Duration minRefresh, Duration maxStale, Duration timeout, Clock clock) {
+  public JwksKeys(
+      String url,
+      Duration refresh,
+      Duration minRefresh,
+      Duration maxStale,
+      Duration timeout,
+      Clock clock) {
     this.url = url;
     this.refreshMillis = refresh.toMillis();
     this.minRefreshMillis = minRefresh.toMillis();
@@ -68,9 +76,12 @@ public final class JwksKeys implements KeySource {
       // nothing usable: wait for a fetch (a failed one is retried at most once per minRefresh)
       Future<Loaded> f = inflight.get();
       if (f == null && now - lastAttempt < minRefreshMillis) return unavailable();
-      return fetch().transform(ar -> ar.succeeded() ? Future.succeededFuture(ar.result().keys) : unavailable());
+      return fetch()
+          .transform(
+              ar -> ar.succeeded() ? Future.succeededFuture(ar.result().keys) : unavailable());
     }
-    if (now - l.fetchedAt > refreshMillis && now - lastAttempt >= minRefreshMillis) fetch(); // background
+    if (now - l.fetchedAt > refreshMillis && now - lastAttempt >= minRefreshMillis)
+      fetch(); // background
     if (kid != null && !has(l.keys, kid)) {
       Future<Loaded> f = inflight.get();
       if (f == null) {
@@ -82,7 +93,8 @@ public final class JwksKeys implements KeySource {
           f = fetch();
         }
       }
-      return f.transform(ar -> Future.succeededFuture(ar.succeeded() ? ar.result().keys : loadedKeys()));
+      return f.transform(
+          ar -> Future.succeededFuture(ar.succeeded() ? ar.result().keys : loadedKeys()));
     }
     return Future.succeededFuture(l.keys);
   }
@@ -90,7 +102,8 @@ public final class JwksKeys implements KeySource {
   /**
    * The fetch for unknown kids that arrive within minRefresh of the last one: one shared fetch when
    * the interval is over. Such a token waits for it rather than being refused, so a key published
-   * just after a refresh is still found (no false 401 during a rotation), and fetches stay rate-limited.
+   * just after a refresh is still found (no false 401 during a rotation), and fetches stay
+   * rate-limited.
    */
   private Future<Loaded> deferredFetch(long wait) {
     Future<Loaded> d = deferred.get();
@@ -101,11 +114,14 @@ public final class JwksKeys implements KeySource {
     Future<Loaded> mine = p.future();
     Future<Loaded> other = deferred.compareAndExchange(null, mine);
     if (other != null) return other;
-    ctx.owner().setTimer(wait, t -> {
-      deferred.set(null);
-      lastKidFetch = clock.millis();
-      fetch().onComplete(p);
-    });
+    ctx.owner()
+        .setTimer(
+            wait,
+            t -> {
+              deferred.set(null);
+              lastKidFetch = clock.millis();
+              fetch().onComplete(p);
+            });
     return mine;
   }
 
@@ -131,18 +147,24 @@ public final class JwksKeys implements KeySource {
     if (running != null) return running;
     lastAttempt = clock.millis();
     try {
-      get().onComplete(ar -> {
-        inflight.set(null);
-        if (ar.succeeded()) {
-          Loaded l = new Loaded(List.copyOf(ar.result()), clock.millis());
-          loaded = l;
-          LOG.debug("JWKS from {}: {} keys {}", url, l.keys.size(), l.keys.stream().map(k -> k.getKeyID()).toList());
-          p.complete(l);
-        } else {
-          LOG.warn("JWKS fetch from {} failed: {}", url, ar.cause().toString());
-          p.fail(ar.cause());
-        }
-      });
+      get()
+          .onComplete(
+              ar -> {
+                inflight.set(null);
+                if (ar.succeeded()) {
+                  Loaded l = new Loaded(List.copyOf(ar.result()), clock.millis());
+                  loaded = l;
+                  LOG.debug(
+                      "JWKS from {}: {} keys {}",
+                      url,
+                      l.keys.size(),
+                      l.keys.stream().map(k -> k.getKeyID()).toList());
+                  p.complete(l);
+                } else {
+                  LOG.warn("JWKS fetch from {} failed: {}", url, ar.cause().toString());
+                  p.fail(ar.cause());
+                }
+              });
     } catch (RuntimeException e) {
       inflight.set(null);
       p.fail(e);
@@ -152,12 +174,21 @@ public final class JwksKeys implements KeySource {
 
   private Future<List<JWK>> get() {
     Context ctx = Vertx.currentContext();
-    if (ctx == null) return Future.failedFuture(new IllegalStateException("JWKS fetch outside a Vert.x context"));
+    if (ctx == null)
+      return Future.failedFuture(new IllegalStateException("JWKS fetch outside a Vert.x context"));
     HttpClient c = client(ctx.owner());
-    RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
-        .setConnectTimeout(timeoutMillis).setIdleTimeout(timeoutMillis).putHeader("Accept", "application/json");
+    RequestOptions o =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setAbsoluteURI(url)
+            .setConnectTimeout(timeoutMillis)
+            .setIdleTimeout(timeoutMillis)
+            .putHeader("Accept", "application/json");
     return CappedFetch.fetch(ctx.owner(), c, o, null, MAX_BYTES, timeoutMillis)
-        .compose(b -> Future.succeededFuture(KeySource.parse(b.toString(java.nio.charset.StandardCharsets.UTF_8), false)));
+        .compose(
+            b ->
+                Future.succeededFuture(
+                    KeySource.parse(b.toString(java.nio.charset.StandardCharsets.UTF_8), false)));
   }
 
   private synchronized HttpClient client(Vertx vertx) {

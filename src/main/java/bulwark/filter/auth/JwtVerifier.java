@@ -28,8 +28,8 @@ import java.util.Set;
  * Checks a compact JWS: the algorithm against an explicit allow-list ({@code none} never), the
  * signature with a key of the algorithm's own type (an HS256 token is never checked with an RSA
  * public key), then {@code exp} (required), {@code nbf}, {@code iat}, {@code iss}, {@code aud} and
- * required claims against an injected clock. The {@code jku}, {@code x5u}, {@code jwk} and
- * {@code x5c} headers are ignored: keys come only from the configured source. Thread-safe.
+ * required claims against an injected clock. The {@code jku}, {@code x5u}, {@code jwk} and {@code
+ * x5c} headers are ignored: keys come only from the configured source. Thread-safe.
  *
  * <p>Every failure is a {@link Rejection}; nothing else is thrown for any input.
  */
@@ -41,9 +41,16 @@ public final class JwtVerifier {
   private final List<String> requiredClaims;
   private final Clock clock;
 
-  public JwtVerifier(List<String> algorithms, String issuer, String audience, Duration clockSkew, List<String> requiredClaims, Clock clock) {
+  public JwtVerifier(
+      List<String> algorithms,
+      String issuer,
+      String audience,
+      Duration clockSkew,
+      List<String> requiredClaims,
+      Clock clock) {
     this.algorithms = Set.copyOf(algorithms.stream().map(JWSAlgorithm::parse).toList());
-    if (this.algorithms.stream().anyMatch(a -> a.getName().equalsIgnoreCase("none"))) throw new IllegalArgumentException("none is never accepted");
+    if (this.algorithms.stream().anyMatch(a -> a.getName().equalsIgnoreCase("none")))
+      throw new IllegalArgumentException("none is never accepted");
     this.issuer = issuer;
     this.audience = audience;
     this.skewMillis = clockSkew == null ? 0 : clockSkew.toMillis();
@@ -68,11 +75,15 @@ public final class JwtVerifier {
     JWSHeader h = jwt.getHeader();
     JWSAlgorithm alg = h.getAlgorithm();
     if (alg == null || !algorithms.contains(alg)) throw Rejection.invalid("algorithm not accepted");
-    if (jwt.getSignature() == null || jwt.getSignature().toString().isEmpty()) throw Rejection.invalid("unsigned token");
+    if (jwt.getSignature() == null || jwt.getSignature().toString().isEmpty())
+      throw Rejection.invalid("unsigned token");
     return jwt;
   }
 
-  /** The keys among {@code keys} that may check this token: its kid (if both have one), the algorithm's key type and curve, use sig. */
+  /**
+   * The keys among {@code keys} that may check this token: its kid (if both have one), the
+   * algorithm's key type and curve, use sig.
+   */
   public static List<JWK> candidates(SignedJWT jwt, List<JWK> keys) {
     JWSHeader h = jwt.getHeader();
     String kid = h.getKeyID();
@@ -93,12 +104,17 @@ public final class JwtVerifier {
     if (JWSAlgorithm.Family.RSA.contains(alg)) return k instanceof RSAKey;
     if (JWSAlgorithm.Family.HMAC_SHA.contains(alg)) return k instanceof OctetSequenceKey;
     if (JWSAlgorithm.Family.EC.contains(alg)) {
-      return k instanceof ECKey ec && Curve.forJWSAlgorithm(alg) != null && Curve.forJWSAlgorithm(alg).contains(ec.getCurve());
+      return k instanceof ECKey ec
+          && Curve.forJWSAlgorithm(alg) != null
+          && Curve.forJWSAlgorithm(alg).contains(ec.getCurve());
     }
     return false;
   }
 
-  /** Checks the signature with one of {@code candidates}, then the claims; returns the claims as JSON values. */
+  /**
+   * Checks the signature with one of {@code candidates}, then the claims; returns the claims as
+   * JSON values.
+   */
   public Map<String, Object> verify(SignedJWT jwt, List<JWK> candidates) throws Rejection {
     return verifySigned(jwt, candidates).claims();
   }
@@ -137,8 +153,10 @@ public final class JwtVerifier {
   public void recheckTimes(long expMillis, long nbfMillis, long iatMillis) throws Rejection {
     long now = clock.millis();
     if (now > expMillis + skewMillis) throw Rejection.invalid("the token has expired");
-    if (nbfMillis >= 0 && nbfMillis > now + skewMillis) throw Rejection.invalid("the token is not valid yet");
-    if (iatMillis >= 0 && iatMillis > now + skewMillis) throw Rejection.invalid("the token was issued in the future");
+    if (nbfMillis >= 0 && nbfMillis > now + skewMillis)
+      throw Rejection.invalid("the token is not valid yet");
+    if (iatMillis >= 0 && iatMillis > now + skewMillis)
+      throw Rejection.invalid("the token was issued in the future");
   }
 
   private Map<String, Object> checkClaims(JWTClaimsSet c) throws Rejection {
@@ -154,7 +172,8 @@ public final class JwtVerifier {
     }
     if (exp == null) throw Rejection.invalid("the token has no exp");
     recheckTimes(exp.getTime(), nbf == null ? -1 : nbf.getTime(), iat == null ? -1 : iat.getTime());
-    if (issuer != null && !issuer.isEmpty() && !issuer.equals(stringClaim(c, "iss"))) throw Rejection.invalid("wrong issuer");
+    if (issuer != null && !issuer.isEmpty() && !issuer.equals(stringClaim(c, "iss")))
+      throw Rejection.invalid("wrong issuer");
     if (audience != null && !audience.isEmpty()) {
       List<String> aud;
       try {
@@ -165,7 +184,8 @@ public final class JwtVerifier {
       if (aud == null || !aud.contains(audience)) throw Rejection.invalid("wrong audience");
     }
     Map<String, Object> json = c.toJSONObject();
-    for (String r : requiredClaims) if (json.get(r) == null) throw Rejection.invalid("missing claim " + r);
+    for (String r : requiredClaims)
+      if (json.get(r) == null) throw Rejection.invalid("missing claim " + r);
     return json;
   }
 

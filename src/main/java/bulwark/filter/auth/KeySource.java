@@ -47,20 +47,25 @@ public interface KeySource {
         while (m.find()) out.add(pem(m.group(1), m.group()));
         if (out.isEmpty()) throw new IllegalArgumentException("no JWK or PEM key found");
       }
-    } catch (java.text.ParseException | com.nimbusds.jose.JOSEException | java.security.GeneralSecurityException e) {
+    } catch (java.text.ParseException
+        | com.nimbusds.jose.JOSEException
+        | java.security.GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot read keys: " + e.getMessage(), e);
     }
     return out;
   }
 
   /** One PEM block: a PUBLIC KEY (RSA or EC, X.509 SubjectPublicKeyInfo) or a CERTIFICATE. */
-  private static JWK pem(String type, String block) throws java.security.GeneralSecurityException, com.nimbusds.jose.JOSEException {
+  private static JWK pem(String type, String block)
+      throws java.security.GeneralSecurityException, com.nimbusds.jose.JOSEException {
     String b64 = block.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
     byte[] der = java.util.Base64.getDecoder().decode(b64);
     java.security.PublicKey key;
     if (type.equals("CERTIFICATE")) {
-      key = java.security.cert.CertificateFactory.getInstance("X.509")
-          .generateCertificate(new java.io.ByteArrayInputStream(der)).getPublicKey();
+      key =
+          java.security.cert.CertificateFactory.getInstance("X.509")
+              .generateCertificate(new java.io.ByteArrayInputStream(der))
+              .getPublicKey();
     } else if (type.equals("PUBLIC KEY")) {
       java.security.spec.X509EncodedKeySpec spec = new java.security.spec.X509EncodedKeySpec(der);
       try {
@@ -69,11 +74,15 @@ public interface KeySource {
         key = java.security.KeyFactory.getInstance("EC").generatePublic(spec);
       }
     } else {
-      throw new java.security.GeneralSecurityException("PEM " + type + " is not a public key or certificate");
+      throw new java.security.GeneralSecurityException(
+          "PEM " + type + " is not a public key or certificate");
     }
-    if (key instanceof java.security.interfaces.RSAPublicKey r) return new com.nimbusds.jose.jwk.RSAKey.Builder(r).build();
+    if (key instanceof java.security.interfaces.RSAPublicKey r)
+      return new com.nimbusds.jose.jwk.RSAKey.Builder(r).build();
     if (key instanceof java.security.interfaces.ECPublicKey e) {
-      return new com.nimbusds.jose.jwk.ECKey.Builder(com.nimbusds.jose.jwk.Curve.forECParameterSpec(e.getParams()), e).build();
+      return new com.nimbusds.jose.jwk.ECKey.Builder(
+              com.nimbusds.jose.jwk.Curve.forECParameterSpec(e.getParams()), e)
+          .build();
     }
     throw new java.security.GeneralSecurityException("unsupported key type " + key.getAlgorithm());
   }

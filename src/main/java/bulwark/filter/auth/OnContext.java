@@ -12,10 +12,11 @@ final class OnContext {
   static <T> Future<T> back(Future<T> f, Context ctx) {
     if (f.isComplete() || ctx == null) return f;
     Promise<T> p = Promise.promise();
-    f.onComplete(ar -> {
-      if (Vertx.currentContext() == ctx) p.handle(ar);
-      else ctx.runOnContext(v -> p.handle(ar));
-    });
+    f.onComplete(
+        ar -> {
+          if (Vertx.currentContext() == ctx) p.handle(ar);
+          else ctx.runOnContext(v -> p.handle(ar));
+        });
     return p.future();
   }
 }

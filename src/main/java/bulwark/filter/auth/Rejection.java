@@ -2,8 +2,8 @@ package bulwark.filter.auth;
 
 /**
  * Why a token was refused: the HTTP status, the RFC 6750 error code (null: none, as for a request
- * without a token) and a short description safe to put in a quoted header parameter.
- * Thrown by the token parsing and checking code; nothing else escapes it.
+ * without a token) and a short description safe to put in a quoted header parameter. Thrown by the
+ * token parsing and checking code; nothing else escapes it.
  */
 public final class Rejection extends Exception {
   public final int status;

@@ -4,12 +4,18 @@ import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 
-/** Where a bearer token is read: the Authorization header (default), a cookie or a query parameter. */
+/**
+ * Where a bearer token is read: the Authorization header (default), a cookie or a query parameter.
+ */
 public final class TokenSource {
   /** Tokens longer than this are refused before any parsing. */
   public static final int MAX_TOKEN_CHARS = 8192;
 
-  private enum Kind { HEADER, COOKIE, QUERY }
+  private enum Kind {
+    HEADER,
+    COOKIE,
+    QUERY
+  }
 
   private final Kind kind;
   private final String name;
@@ -24,7 +30,8 @@ public final class TokenSource {
     if (spec == null || spec.equals("header")) return new TokenSource(Kind.HEADER, "Authorization");
     if (spec.startsWith("cookie:")) return new TokenSource(Kind.COOKIE, spec.substring(7));
     if (spec.startsWith("query:")) return new TokenSource(Kind.QUERY, spec.substring(6));
-    throw new IllegalArgumentException("token must be header, cookie:NAME or query:NAME, got '" + spec + "'");
+    throw new IllegalArgumentException(
+        "token must be header, cookie:NAME or query:NAME, got '" + spec + "'");
   }
 
   public Token read(HttpServerRequest request) throws Rejection {
@@ -45,7 +52,8 @@ public final class TokenSource {
   /** The token of Authorization values: null when there is no Bearer credential. */
   public static Token fromAuthorization(List<String> values) throws Rejection {
     if (values.isEmpty()) return null;
-    if (values.size() > 1) throw new Rejection(400, "invalid_request", "more than one Authorization header");
+    if (values.size() > 1)
+      throw new Rejection(400, "invalid_request", "more than one Authorization header");
     String v = values.get(0);
     if (v.length() < 7 || !v.regionMatches(true, 0, "Bearer ", 0, 7)) return null;
     return check(v.substring(7).trim());
@@ -64,8 +72,15 @@ public final class TokenSource {
   }
 
   private static boolean b64(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '-'
+        || c == '.'
+        || c == '_'
+        || c == '~'
+        || c == '+'
+        || c == '/';
   }
 
   /** A token that passed the size and character checks. */

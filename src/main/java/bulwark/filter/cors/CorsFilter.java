@@ -34,8 +34,10 @@ public final class CorsFilter implements Filter {
 
   private final boolean any;
   private final Set<String> exact;
+
   /** {prefix, suffix} pairs: "https://" and ".example.com:8443" for https://*.example.com:8443 */
   private final String[][] patterns;
+
   private final Set<String> methods;
   private final String methodsValue;
   private final boolean anyHeader;
@@ -44,7 +46,11 @@ public final class CorsFilter implements Filter {
   private final String exposeValue;
   private final boolean credentials;
   private final String maxAge;
-  /** Non-null on a route where OPTIONS was added only for preflights: the Allow value for a plain OPTIONS. */
+
+  /**
+   * Non-null on a route where OPTIONS was added only for preflights: the Allow value for a plain
+   * OPTIONS.
+   */
   private final String plainOptionsAllow;
 
   public CorsFilter(CorsConfig config) {
@@ -74,8 +80,10 @@ public final class CorsFilter implements Filter {
     }
     this.anyHeader = anyH;
     this.headers = Set.copyOf(hs);
-    this.headersValue = String.join(", ", config.allowHeaders().stream().filter(h -> !h.equals("*")).toList());
-    this.exposeValue = config.exposeHeaders().isEmpty() ? null : String.join(", ", config.exposeHeaders());
+    this.headersValue =
+        String.join(", ", config.allowHeaders().stream().filter(h -> !h.equals("*")).toList());
+    this.exposeValue =
+        config.exposeHeaders().isEmpty() ? null : String.join(", ", config.exposeHeaders());
     this.credentials = config.allowCredentials();
     this.maxAge = Long.toString(config.maxAge() == null ? 600 : config.maxAge().toSeconds());
     this.plainOptionsAllow = null;
@@ -122,7 +130,10 @@ public final class CorsFilter implements Filter {
     if (exact.contains(o)) return true;
     for (String[] p : patterns) {
       int mid = o.length() - p[0].length() - p[1].length();
-      if (mid > 0 && o.startsWith(p[0]) && o.endsWith(p[1]) && hostLabels(o, p[0].length(), p[0].length() + mid)) return true;
+      if (mid > 0
+          && o.startsWith(p[0])
+          && o.endsWith(p[1])
+          && hostLabels(o, p[0].length(), p[0].length() + mid)) return true;
     }
     return false;
   }
@@ -146,7 +157,13 @@ public final class CorsFilter implements Filter {
     }
     if (options && plainOptionsAllow != null) {
       ex.response().putHeader("Allow", plainOptionsAllow);
-      ex.reject(405, "Method Not Allowed", "OPTIONS is not allowed on " + ex.request().path() + " except as a CORS preflight; allowed: " + plainOptionsAllow);
+      ex.reject(
+          405,
+          "Method Not Allowed",
+          "OPTIONS is not allowed on "
+              + ex.request().path()
+              + " except as a CORS preflight; allowed: "
+              + plainOptionsAllow);
       return Future.succeededFuture();
     }
     if (origin == null) return next.next(ex);
@@ -158,13 +175,14 @@ public final class CorsFilter implements Filter {
       if (!allowOrigin.equals("*")) resp.add("Vary", "Origin");
       if (credentials) resp.set(ACAC, "true");
       if (exposeValue != null) resp.set(ACEH, exposeValue);
-      ex.onResponseHeaders(h -> {
-        h.set(ACAO, allowOrigin);
-        if (credentials) h.set(ACAC, "true");
-        else h.remove(ACAC);
-        if (exposeValue != null) h.set(ACEH, exposeValue);
-        else h.remove(ACEH);
-      });
+      ex.onResponseHeaders(
+          h -> {
+            h.set(ACAO, allowOrigin);
+            if (credentials) h.set(ACAC, "true");
+            else h.remove(ACAC);
+            if (exposeValue != null) h.set(ACEH, exposeValue);
+            else h.remove(ACEH);
+          });
     } else {
       if (!any) resp.add("Vary", "Origin");
       ex.onResponseHeaders(CorsFilter::strip);
@@ -187,7 +205,10 @@ public final class CorsFilter implements Filter {
     }
     String method = ex.request().getHeader(ACRM).trim();
     if (!methods.contains(method)) {
-      ex.reject(403, "Forbidden", "method " + method + " is not allowed by the CORS policy; allowed: " + methodsValue);
+      ex.reject(
+          403,
+          "Forbidden",
+          "method " + method + " is not allowed by the CORS policy; allowed: " + methodsValue);
       return;
     }
     String requested = ex.request().getHeader(ACRH);
@@ -199,7 +220,10 @@ public final class CorsFilter implements Filter {
         for (String h : requested.split(",")) {
           String name = h.trim().toLowerCase(Locale.ROOT);
           if (!name.isEmpty() && !headers.contains(name)) {
-            ex.reject(403, "Forbidden", "request header " + h.trim() + " is not allowed by the CORS policy");
+            ex.reject(
+                403,
+                "Forbidden",
+                "request header " + h.trim() + " is not allowed by the CORS policy");
             return;
           }
         }

@@ -23,11 +23,17 @@ public final class IpRulesFilter implements Filter {
     this.deny = Rules.of(config.deny());
   }
 
-  /** Whether {@code ip} (an address as text) passes. An address that cannot be read passes only when there is no allow list. */
+  /**
+   * Whether {@code ip} (an address as text) passes. An address that cannot be read passes only when
+   * there is no allow list.
+   */
   public boolean allows(String ip) {
     long v4 = parseV4(ip);
     if (v4 >= 0) return !deny.matchesV4((int) v4) && (allow.empty() || allow.matchesV4((int) v4));
-    byte[] b = ip == null || ip.isEmpty() ? null : io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip);
+    byte[] b =
+        ip == null || ip.isEmpty()
+            ? null
+            : io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip);
     if (b == null) return allow.empty();
     if (b.length == 4) {
       int a = (b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF);
@@ -45,7 +51,8 @@ public final class IpRulesFilter implements Filter {
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
     if (allows(ex.clientIp())) return next.next(ex);
-    ex.reject(403, "Forbidden", "requests from " + ex.clientIp() + " are not allowed on this route");
+    ex.reject(
+        403, "Forbidden", "requests from " + ex.clientIp() + " are not allowed on this route");
     return Future.succeededFuture();
   }
 
@@ -88,7 +95,8 @@ public final class IpRulesFilter implements Filter {
   }
 
   /** Networks as masks: IPv4 in ints, IPv6 in two longs each. */
-  record Rules(int[] v4Net, int[] v4Mask, long[] v6Hi, long[] v6Lo, long[] v6MaskHi, long[] v6MaskLo) {
+  record Rules(
+      int[] v4Net, int[] v4Mask, long[] v6Hi, long[] v6Lo, long[] v6MaskHi, long[] v6MaskLo) {
     static Rules of(List<String> cidrs) {
       int n4 = 0;
       int n6 = 0;
@@ -136,7 +144,8 @@ public final class IpRulesFilter implements Filter {
     }
 
     boolean matchesV6(long hi, long lo) {
-      for (int i = 0; i < v6Hi.length; i++) if ((hi & v6MaskHi[i]) == v6Hi[i] && (lo & v6MaskLo[i]) == v6Lo[i]) return true;
+      for (int i = 0; i < v6Hi.length; i++)
+        if ((hi & v6MaskHi[i]) == v6Hi[i] && (lo & v6MaskLo[i]) == v6Lo[i]) return true;
       return false;
     }
   }

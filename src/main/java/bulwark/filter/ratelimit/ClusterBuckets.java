@@ -29,17 +29,28 @@ public final class ClusterBuckets {
   private final RedisLink link;
   private final String prefix;
   private final long timeoutMillis;
-  private final Cache<String, AsyncBucketProxy> proxies = Caffeine.newBuilder()
-      .maximumSize(100_000)
-      .expireAfterAccess(java.time.Duration.ofMinutes(5))
-      .build();
+  private final Cache<String, AsyncBucketProxy> proxies =
+      Caffeine.newBuilder()
+          .maximumSize(100_000)
+          .expireAfterAccess(java.time.Duration.ofMinutes(5))
+          .build();
+
   /** The proxy manager the cached proxies belong to; a new Redis connection starts a new cache. */
   private volatile AsyncProxyManager<byte[]> proxiesOf;
 
   public ClusterBuckets(RateLimitPolicy policy, RedisLink link) {
     this.policy = policy;
     this.link = link;
-    this.prefix = "bulwark:rl:" + policy.name() + ":" + policy.capacity() + "/" + policy.refill() + "/" + policy.period().toMillis() + "ms:";
+    this.prefix =
+        "bulwark:rl:"
+            + policy.name()
+            + ":"
+            + policy.capacity()
+            + "/"
+            + policy.refill()
+            + "/"
+            + policy.period().toMillis()
+            + "ms:";
     this.timeoutMillis = Math.max(1, link.config().timeout().toMillis());
   }
 
@@ -49,20 +60,29 @@ public final class ClusterBuckets {
    */
   public Future<ConsumptionProbe> tryConsume(String key, Context context) {
     AsyncProxyManager<byte[]> pm = link.buckets();
-    if (pm == null) return Future.failedFuture(new IllegalStateException("no connection to Redis yet"));
+    if (pm == null)
+      return Future.failedFuture(new IllegalStateException("no connection to Redis yet"));
     CompletableFuture<ConsumptionProbe> cf;
     try {
       if (pm != proxiesOf) {
         proxies.invalidateAll();
         proxiesOf = pm;
       }
-      AsyncBucketProxy bucket = proxies.get(key, k -> pm.builder().withOptimization(Optimizations.batching())
-          .build((prefix + k).getBytes(StandardCharsets.UTF_8), policy.bucketConfiguration()));
+      AsyncBucketProxy bucket =
+          proxies.get(
+              key,
+              k ->
+                  pm.builder()
+                      .withOptimization(Optimizations.batching())
+                      .build(
+                          (prefix + k).getBytes(StandardCharsets.UTF_8),
+                          policy.bucketConfiguration()));
       cf = bucket.tryConsumeAndReturnRemaining(1);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    Future<ConsumptionProbe> f = context == null ? Future.fromCompletionStage(cf) : Future.fromCompletionStage(cf, context);
+    Future<ConsumptionProbe> f =
+        context == null ? Future.fromCompletionStage(cf) : Future.fromCompletionStage(cf, context);
     return f.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 

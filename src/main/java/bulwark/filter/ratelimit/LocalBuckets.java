@@ -21,13 +21,15 @@ public final class LocalBuckets {
   public LocalBuckets(RateLimitPolicy policy, int maxKeys, TimeMeter time) {
     this.policy = policy;
     this.time = time;
-    this.buckets = Caffeine.newBuilder()
-        .maximumSize(maxKeys)
-        .expireAfterAccess(policy.timeToFull())
-        .ticker(time::currentTimeNanos)
-        // eviction work runs in the calling thread, a little at a time: no pool thread, and tests see it at once
-        .executor(Runnable::run)
-        .build();
+    this.buckets =
+        Caffeine.newBuilder()
+            .maximumSize(maxKeys)
+            .expireAfterAccess(policy.timeToFull())
+            .ticker(time::currentTimeNanos)
+            // eviction work runs in the calling thread, a little at a time: no pool thread, and
+            // tests see it at once
+            .executor(Runnable::run)
+            .build();
   }
 
   /** Takes one token from the bucket of {@code key}, creating it full if the key is new. */
@@ -52,7 +54,10 @@ public final class LocalBuckets {
     return buckets.estimatedSize();
   }
 
-  /** True while {@code key} has a bucket (it was used and has not expired or been evicted). Not an access. */
+  /**
+   * True while {@code key} has a bucket (it was used and has not expired or been evicted). Not an
+   * access.
+   */
   public boolean holds(String key) {
     return buckets.policy().getIfPresentQuietly(key) != null;
   }

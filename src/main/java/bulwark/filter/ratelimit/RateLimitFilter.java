@@ -16,7 +16,8 @@ import io.vertx.core.Vertx;
  * When the bucket is empty the request is answered 429 problem+json with {@code Retry-After},
  * {@code RateLimit-Policy} and {@code RateLimit}; otherwise it goes on, and its response carries
  * the two RateLimit fields. Several of these filters on one route stack: each takes its own token,
- * and the fields describe the limit with the fewest tokens left (on a refusal: the one that refused).
+ * and the fields describe the limit with the fewest tokens left (on a refusal: the one that
+ * refused).
  *
  * <p>Shared by every event loop: its state is in the bucket stores, which are thread-safe.
  */
@@ -29,12 +30,22 @@ public final class RateLimitFilter implements Filter {
   private final LocalBuckets local;
   private final ClusterBuckets cluster;
   private final boolean failOpen;
+
   /** Where remediation's tightenRateLimit puts a scaled-down limit for this middleware, or null. */
   private RateLimitRegistry tightening;
-  /** Allowed/refused counts of this middleware's name; the registry sets it before the filter is published. */
+
+  /**
+   * Allowed/refused counts of this middleware's name; the registry sets it before the filter is
+   * published.
+   */
   RateLimitCounts counts = new RateLimitCounts();
 
-  private RateLimitFilter(RateLimitPolicy policy, RateLimitKey key, LocalBuckets local, ClusterBuckets cluster, boolean failOpen) {
+  private RateLimitFilter(
+      RateLimitPolicy policy,
+      RateLimitKey key,
+      LocalBuckets local,
+      ClusterBuckets cluster,
+      boolean failOpen) {
     this.policy = policy;
     this.key = key;
     this.local = local;
@@ -46,11 +57,15 @@ public final class RateLimitFilter implements Filter {
     return new RateLimitFilter(buckets.policy(), key, buckets, null, true);
   }
 
-  public static RateLimitFilter cluster(RateLimitKey key, ClusterBuckets buckets, boolean failOpen) {
+  public static RateLimitFilter cluster(
+      RateLimitKey key, ClusterBuckets buckets, boolean failOpen) {
     return new RateLimitFilter(buckets.policy(), key, null, buckets, failOpen);
   }
 
-  /** Consults {@code registry} for a tightened limit on every request (one read of an empty map when none). */
+  /**
+   * Consults {@code registry} for a tightened limit on every request (one read of an empty map when
+   * none).
+   */
   RateLimitFilter tightenedBy(RateLimitRegistry registry) {
     this.tightening = registry;
     return this;
@@ -67,23 +82,32 @@ public final class RateLimitFilter implements Filter {
     }
     if (local != null) return decide(ex, next, local.tryConsume(k), policy);
     Context context = Vertx.currentContext();
-    return cluster.tryConsume(k, context).transform(ar -> {
-      // the client may have left while Redis answered: the exchange is already over
-      if (ex.answered()) return Future.succeededFuture();
-      RedisLink link = cluster.link();
-      if (ar.succeeded()) {
-        link.succeeded();
-        return decide(ex, next, ar.result(), policy);
-      }
-      link.failed(ar.cause(), failOpen);
-      if (failOpen) return next.next(ex);
-      ex.response().headers().set(RateLimitHeaders.RETRY_AFTER, "1");
-      ex.reject(503, "Service Unavailable", "the rate limit '" + policy.name() + "' cannot be checked because its store (Redis) is unavailable");
-      return Future.succeededFuture();
-    });
+    return cluster
+        .tryConsume(k, context)
+        .transform(
+            ar -> {
+              // the client may have left while Redis answered: the exchange is already over
+              if (ex.answered()) return Future.succeededFuture();
+              RedisLink link = cluster.link();
+              if (ar.succeeded()) {
+                link.succeeded();
+                return decide(ex, next, ar.result(), policy);
+              }
+              link.failed(ar.cause(), failOpen);
+              if (failOpen) return next.next(ex);
+              ex.response().headers().set(RateLimitHeaders.RETRY_AFTER, "1");
+              ex.reject(
+                  503,
+                  "Service Unavailable",
+                  "the rate limit '"
+                      + policy.name()
+                      + "' cannot be checked because its store (Redis) is unavailable");
+              return Future.succeededFuture();
+            });
   }
 
-  private Future<Void> decide(Exchange ex, Chain next, ConsumptionProbe probe, RateLimitPolicy policy) {
+  private Future<Void> decide(
+      Exchange ex, Chain next, ConsumptionProbe probe, RateLimitPolicy policy) {
     if (probe.isConsumed()) {
       counts.allowed();
       Verdict v = new Verdict(policy, probe.getRemainingTokens(), probe.getNanosToWaitForReset());
@@ -102,8 +126,22 @@ public final class RateLimitFilter implements Filter {
     MultiMap h = ex.response().headers();
     h.set(RateLimitHeaders.RETRY_AFTER, Long.toString(retry));
     RateLimitHeaders.apply(h, new Verdict(policy, 0, probe.getNanosToWaitForReset()));
-    ex.reject(429, "Too Many Requests", "the rate limit '" + policy.name() + "' (" + policy.capacity() + " requests, "
-        + policy.refill() + " more per " + period(policy) + ", per " + key.spec() + ") is used up; retry in " + retry + " s");
+    ex.reject(
+        429,
+        "Too Many Requests",
+        "the rate limit '"
+            + policy.name()
+            + "' ("
+            + policy.capacity()
+            + " requests, "
+            + policy.refill()
+            + " more per "
+            + period(policy)
+            + ", per "
+            + key.spec()
+            + ") is used up; retry in "
+            + retry
+            + " s");
     return Future.succeededFuture();
   }
 

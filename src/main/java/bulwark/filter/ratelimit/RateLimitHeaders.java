@@ -3,10 +3,10 @@ package bulwark.filter.ratelimit;
 import io.vertx.core.MultiMap;
 
 /**
- * The response fields of draft-ietf-httpapi-ratelimit-headers (structured-field form) and
- * {@code Retry-After}. A token bucket is described as the quota {@code q} of a full bucket that
- * refills in {@code w} seconds; {@code r} is what is left in the bucket and {@code t} the seconds
- * until it is full again. Seconds are whole and rounded up.
+ * The response fields of draft-ietf-httpapi-ratelimit-headers (structured-field form) and {@code
+ * Retry-After}. A token bucket is described as the quota {@code q} of a full bucket that refills in
+ * {@code w} seconds; {@code r} is what is left in the bucket and {@code t} the seconds until it is
+ * full again. Seconds are whole and rounded up.
  */
 public final class RateLimitHeaders {
   public static final String POLICY = "RateLimit-Policy";
@@ -39,10 +39,14 @@ public final class RateLimitHeaders {
   /** Sets the two RateLimit fields for {@code verdict}. */
   public static void apply(MultiMap headers, Verdict verdict) {
     headers.set(POLICY, verdict.policy().header());
-    headers.set(STATE, state(verdict.policy().name(), verdict.remaining(), seconds(verdict.nanosToFull())));
+    headers.set(
+        STATE, state(verdict.policy().name(), verdict.remaining(), seconds(verdict.nanosToFull())));
   }
 
-  /** An RFC 8941 sf-string: printable ASCII in quotes, with {@code "} and {@code \} escaped; other characters become '?'. */
+  /**
+   * An RFC 8941 sf-string: printable ASCII in quotes, with {@code "} and {@code \} escaped; other
+   * characters become '?'.
+   */
   static String sfString(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {

@@ -9,13 +9,14 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 
 /**
- * What a bucket belongs to, from the {@code key} setting: {@code client_ip}, {@code route},
- * {@code header:NAME}, {@code consumer} or {@code claim:NAME}. The key of one request is a short string: a value longer than
- * {@value #MAX_PLAIN} characters is replaced by its SHA-256, so a key costs little memory (and
- * Redis space) whatever a client sends.
+ * What a bucket belongs to, from the {@code key} setting: {@code client_ip}, {@code route}, {@code
+ * header:NAME}, {@code consumer} or {@code claim:NAME}. The key of one request is a short string: a
+ * value longer than {@value #MAX_PLAIN} characters is replaced by its SHA-256, so a key costs
+ * little memory (and Redis space) whatever a client sends.
  */
 public sealed interface RateLimitKey {
   int MAX_PLAIN = 64;
+
   /** The one bucket shared by every request that lacks the header. */
   String MISSING = "-";
 
@@ -29,7 +30,10 @@ public sealed interface RateLimitKey {
   /** The setting as written in the config. */
   String spec();
 
-  /** The key of the setting {@code spec} (client_ip when absent); the grammar is {@link RateLimitKeySpec}'s. */
+  /**
+   * The key of the setting {@code spec} (client_ip when absent); the grammar is {@link
+   * RateLimitKeySpec}'s.
+   */
   static RateLimitKey parse(String spec) {
     return of(spec == null ? RateLimitKeySpec.CLIENT_IP : RateLimitKeySpec.parse(spec));
   }
@@ -106,7 +110,10 @@ public sealed interface RateLimitKey {
     }
   }
 
-  /** One bucket per value of a verified token claim; a request without it falls back to its client IP. */
+  /**
+   * One bucket per value of a verified token claim; a request without it falls back to its client
+   * IP.
+   */
   record Claim(String name) implements RateLimitKey {
     @Override
     public String of(String clientIp, String routeName, MultiMap headers) {

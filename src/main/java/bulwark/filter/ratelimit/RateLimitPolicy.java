@@ -5,9 +5,9 @@ import io.github.bucket4j.BucketConfiguration;
 import java.time.Duration;
 
 /**
- * One limit: a bucket of {@code capacity} tokens that refills {@code refill} tokens per
- * {@code period}, greedily (a token comes back every period/refill). Immutable; its header value
- * is encoded once.
+ * One limit: a bucket of {@code capacity} tokens that refills {@code refill} tokens per {@code
+ * period}, greedily (a token comes back every period/refill). Immutable; its header value is
+ * encoded once.
  */
 public final class RateLimitPolicy {
   private final String name;
@@ -20,7 +20,8 @@ public final class RateLimitPolicy {
 
   public RateLimitPolicy(String name, long capacity, long refill, Duration period) {
     if (capacity < 1 || refill < 1 || period.isNegative() || period.isZero()) {
-      throw new IllegalArgumentException("rate limit '" + name + "': capacity, refill and period must be positive");
+      throw new IllegalArgumentException(
+          "rate limit '" + name + "': capacity, refill and period must be positive");
     }
     this.name = name;
     this.capacity = capacity;
@@ -35,7 +36,10 @@ public final class RateLimitPolicy {
     }
     this.timeToFull = Duration.ofNanos(nanos);
     this.header = RateLimitHeaders.policy(name, capacity, windowSeconds());
-    this.bucketConfiguration = BucketConfiguration.builder().addLimit(l -> l.capacity(capacity).refillGreedy(refill, period)).build();
+    this.bucketConfiguration =
+        BucketConfiguration.builder()
+            .addLimit(l -> l.capacity(capacity).refillGreedy(refill, period))
+            .build();
   }
 
   /** Capacity is {@code burst}, or the rate's count when burst is 0. */

@@ -16,10 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Rate-limit state that outlives one compiled route table, owned by the gateway: the local bucket
- * stores, keyed by middleware name and config, and the Redis link, keyed by the cluster section.
- * A reload that leaves a rateLimit middleware unchanged keeps its buckets (a client that used up
- * its tokens stays limited); a changed one starts with full buckets. A reload that leaves
- * {@code cluster} unchanged keeps the Redis connection.
+ * stores, keyed by middleware name and config, and the Redis link, keyed by the cluster section. A
+ * reload that leaves a rateLimit middleware unchanged keeps its buckets (a client that used up its
+ * tokens stays limited); a changed one starts with full buckets. A reload that leaves {@code
+ * cluster} unchanged keeps the Redis connection.
  *
  * <p>Use: {@link #prepare} before compiling, {@link #filter} while compiling, {@link #commit} once
  * the new table is published. A compile that fails leaves the serving state alone.
@@ -33,14 +33,19 @@ public final class RateLimitRegistry implements AutoCloseable {
   private final TimeMeter time;
   private final Map<LocalKey, LocalBuckets> locals = new ConcurrentHashMap<>();
   private final Map<ClusterConfig, RedisLink> links = new ConcurrentHashMap<>();
+
   /** Allowed and refused requests per middleware name, across reloads. */
   private final Map<String, RateLimitCounts> counts = new ConcurrentHashMap<>();
+
   private volatile ClusterConfig preparing;
   private volatile RedisLink redis;
+
   /** Limits tightened by remediation, by middleware name; replaced whole on every change. */
   private volatile Map<String, Tightened> tightened = Map.of();
 
-  /** A middleware's limit scaled down by {@code factor}, with buckets of its own (they start full). */
+  /**
+   * A middleware's limit scaled down by {@code factor}, with buckets of its own (they start full).
+   */
   record Tightened(double factor, RateLimitConfig config, LocalBuckets buckets) {}
 
   public RateLimitRegistry() {
@@ -64,15 +69,29 @@ public final class RateLimitRegistry implements AutoCloseable {
 
   /** The filter of the rateLimit middleware {@code name}. */
   public Filter filter(String name, RateLimitConfig config) {
-    RateLimitKey key = RateLimitKey.of(config.key() == null ? RateLimitKeySpec.CLIENT_IP : config.key());
+    RateLimitKey key =
+        RateLimitKey.of(config.key() == null ? RateLimitKeySpec.CLIENT_IP : config.key());
     RateLimitCounts c = counts.computeIfAbsent(name, n -> new RateLimitCounts());
     if (config.scope() == RateLimitScope.CLUSTER) {
       ClusterConfig cc = preparing;
-      if (cc == null) throw new IllegalArgumentException("middleware '" + name + "': scope cluster needs the cluster section (and a registry prepared with it)");
+      if (cc == null)
+        throw new IllegalArgumentException(
+            "middleware '"
+                + name
+                + "': scope cluster needs the cluster section (and a registry prepared with it)");
       RedisLink link = links.computeIfAbsent(cc, RedisLink::new);
-      return counted(RateLimitFilter.cluster(key, new ClusterBuckets(RateLimitPolicy.of(name, config), link), config.onRedisFailure() != FailureMode.CLOSED).tightenedBy(this), c);
+      return counted(
+          RateLimitFilter.cluster(
+                  key,
+                  new ClusterBuckets(RateLimitPolicy.of(name, config), link),
+                  config.onRedisFailure() != FailureMode.CLOSED)
+              .tightenedBy(this),
+          c);
     }
-    LocalBuckets b = locals.computeIfAbsent(new LocalKey(name, config), k -> new LocalBuckets(RateLimitPolicy.of(name, config), config.maxKeys(), time));
+    LocalBuckets b =
+        locals.computeIfAbsent(
+            new LocalKey(name, config),
+            k -> new LocalBuckets(RateLimitPolicy.of(name, config), config.maxKeys(), time));
     return counted(RateLimitFilter.local(key, b).tightenedBy(this), c);
   }
 
@@ -81,33 +100,51 @@ public final class RateLimitRegistry implements AutoCloseable {
     return f;
   }
 
-  /** After {@code cfg} is published: forgets the buckets of middlewares it no longer has, retires a replaced Redis link. */
+  /**
+   * After {@code cfg} is published: forgets the buckets of middlewares it no longer has, retires a
+   * replaced Redis link.
+   */
   public void commit(BulwarkConfig cfg) {
-    locals.keySet().removeIf(k -> {
-      var m = cfg.middlewares().get(k.name());
-      return m == null || !Objects.equals(m.rateLimit(), k.config());
-    });
-    counts.keySet().removeIf(n -> cfg.middlewares().get(n) == null || cfg.middlewares().get(n).rateLimit() == null);
+    locals
+        .keySet()
+        .removeIf(
+            k -> {
+              var m = cfg.middlewares().get(k.name());
+              return m == null || !Objects.equals(m.rateLimit(), k.config());
+            });
+    counts
+        .keySet()
+        .removeIf(
+            n -> cfg.middlewares().get(n) == null || cfg.middlewares().get(n).rateLimit() == null);
     ClusterConfig cc = cfg.cluster();
     redis = cc == null ? null : links.get(cc);
-    links.entrySet().removeIf(e -> {
-      if (e.getKey().equals(cc)) return false;
-      RedisLink old = e.getValue();
-      CompletableFuture.delayedExecutor(RETIRE_AFTER_SECONDS, TimeUnit.SECONDS).execute(old::close);
-      return true;
-    });
+    links
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (e.getKey().equals(cc)) return false;
+              RedisLink old = e.getValue();
+              CompletableFuture.delayedExecutor(RETIRE_AFTER_SECONDS, TimeUnit.SECONDS)
+                  .execute(old::close);
+              return true;
+            });
   }
 
   /**
    * Scales middleware {@code name}'s rate and burst by {@code factor} (0 to 1, at least one token
-   * per period) until {@link #relax}. In this gateway's memory, also for a cluster-scope limit (which
-   * is then asked too). Setting the same factor and config again keeps the buckets.
+   * per period) until {@link #relax}. In this gateway's memory, also for a cluster-scope limit
+   * (which is then asked too). Setting the same factor and config again keeps the buckets.
    */
   public synchronized void tighten(String name, double factor, RateLimitConfig config) {
     Tightened cur = tightened.get(name);
     if (cur != null && cur.factor() == factor && cur.config().equals(config)) return;
     RateLimitPolicy p = RateLimitPolicy.of(name, config);
-    RateLimitPolicy scaled = new RateLimitPolicy(name, Math.max(1, Math.round(p.capacity() * factor)), Math.max(1, Math.round(p.refill() * factor)), p.period());
+    RateLimitPolicy scaled =
+        new RateLimitPolicy(
+            name,
+            Math.max(1, Math.round(p.capacity() * factor)),
+            Math.max(1, Math.round(p.refill() * factor)),
+            p.period());
     Map<String, Tightened> m = new java.util.HashMap<>(tightened);
     m.put(name, new Tightened(factor, config, new LocalBuckets(scaled, config.maxKeys(), time)));
     tightened = Map.copyOf(m);
@@ -137,7 +174,9 @@ public final class RateLimitRegistry implements AutoCloseable {
     return redis;
   }
 
-  /** The local buckets of middleware {@code name} with {@code config}, if the registry holds them. */
+  /**
+   * The local buckets of middleware {@code name} with {@code config}, if the registry holds them.
+   */
   public LocalBuckets localBuckets(String name, RateLimitConfig config) {
     return locals.get(new LocalKey(name, config));
   }
@@ -145,7 +184,8 @@ public final class RateLimitRegistry implements AutoCloseable {
   /** Closes every Redis link; waits up to 5 s. */
   @Override
   public void close() {
-    CompletableFuture<?>[] fs = links.values().stream().map(RedisLink::closeAsync).toArray(CompletableFuture[]::new);
+    CompletableFuture<?>[] fs =
+        links.values().stream().map(RedisLink::closeAsync).toArray(CompletableFuture[]::new);
     links.clear();
     redis = null;
     try {

@@ -27,14 +27,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's one Redis connection for {@code scope: cluster} rate limits (Lettuce, asynchronous
- * only), and what is known of Redis's health. Created by the gateway when the config has a
- * {@code cluster} section and kept across reloads while {@code cluster} is unchanged.
+ * only), and what is known of Redis's health. Created by the gateway when the config has a {@code
+ * cluster} section and kept across reloads while {@code cluster} is unchanged.
  *
  * <p>Commands are refused at once while the connection is down (no queue that would replay stale
  * requests later) and time out after {@code cluster.timeout}. Lettuce reconnects in the background,
- * 100 ms to 2 s apart. Health turns DOWN on the first failed call or lost connection, with one WARN,
- * and UP on the first success or reconnection, with one INFO. The URI's password is never logged
- * or shown: only host:port.
+ * 100 ms to 2 s apart. Health turns DOWN on the first failed call or lost connection, with one
+ * WARN, and UP on the first success or reconnection, with one INFO. The URI's password is never
+ * logged or shown: only host:port.
  */
 public final class RedisLink implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
@@ -64,58 +64,75 @@ public final class RedisLink implements AutoCloseable {
     uri.setTimeout(timeout);
     this.address = uri.getHost() + ":" + uri.getPort();
     this.secret = userInfo(config.redis());
-    this.resources = ClientResources.builder()
-        .ioThreadPoolSize(2)
-        .computationThreadPoolSize(2)
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
-        .build();
+    this.resources =
+        ClientResources.builder()
+            .ioThreadPoolSize(2)
+            .computationThreadPoolSize(2)
+            .reconnectDelay(
+                Delay.exponential(
+                    Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+            .build();
     this.client = RedisClient.create(resources, uri);
-    this.connectTimeout = timeout.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : timeout;
-    client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(timeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
-        .build());
-    client.addListener(new RedisConnectionStateListener() {
-      @Override
-      public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress remote) {
-        succeeded();
-      }
+    this.connectTimeout =
+        timeout.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : timeout;
+    client.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .timeoutOptions(TimeoutOptions.enabled(timeout))
+            .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
+            .build());
+    client.addListener(
+        new RedisConnectionStateListener() {
+          @Override
+          public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress remote) {
+            succeeded();
+          }
 
-      @Override
-      public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
-        if (!closed) markDown("the connection was lost");
-      }
-    });
+          @Override
+          public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
+            if (!closed) markDown("the connection was lost");
+          }
+        });
     connect();
   }
 
-  /** Connects in the background; until it succeeds, calls fail (and are counted) and it is retried every second. */
+  /**
+   * Connects in the background; until it succeeds, calls fail (and are counted) and it is retried
+   * every second.
+   */
   private void connect() {
     if (closed) return;
-    client.connectAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((conn, err) -> {
-      if (err != null) {
-        markDown(describe(err));
-        firstAttempt.complete(null);
-        if (!closed) resources.eventExecutorGroup().schedule(this::connect, 1, TimeUnit.SECONDS);
-        return;
-      }
-      if (closed) {
-        conn.closeAsync();
-        firstAttempt.complete(null);
-        return;
-      }
-      connection = conn;
-      buckets = Bucket4jLettuce.casBasedBuilder(conn)
-          // a key is removed once its bucket would be full again (plus a margin): Redis memory stays bounded
-          .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
-          .requestTimeout(config.timeout())
-          .build()
-          .asAsync();
-      succeeded();
-      firstAttempt.complete(null);
-    });
+    client
+        .connectAsync(ByteArrayCodec.INSTANCE, uri)
+        .whenComplete(
+            (conn, err) -> {
+              if (err != null) {
+                markDown(describe(err));
+                firstAttempt.complete(null);
+                if (!closed)
+                  resources.eventExecutorGroup().schedule(this::connect, 1, TimeUnit.SECONDS);
+                return;
+              }
+              if (closed) {
+                conn.closeAsync();
+                firstAttempt.complete(null);
+                return;
+              }
+              connection = conn;
+              buckets =
+                  Bucket4jLettuce.casBasedBuilder(conn)
+                      // a key is removed once its bucket would be full again (plus a margin): Redis
+                      // memory stays bounded
+                      .expirationAfterWrite(
+                          ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
+                              Duration.ofSeconds(10)))
+                      .requestTimeout(config.timeout())
+                      .build()
+                      .asAsync();
+              succeeded();
+              firstAttempt.complete(null);
+            });
   }
 
   /**
@@ -178,8 +195,12 @@ public final class RedisLink implements AutoCloseable {
     if (up.compareAndSet(false, true)) {
       Instant since = downSince;
       downSince = null;
-      LOG.info("Redis {} is reachable again{}; cluster rate limits are enforced again",
-          address, since == null ? "" : " after " + Duration.between(since, Instant.now()).toMillis() + " ms");
+      LOG.info(
+          "Redis {} is reachable again{}; cluster rate limits are enforced again",
+          address,
+          since == null
+              ? ""
+              : " after " + Duration.between(since, Instant.now()).toMillis() + " ms");
     }
   }
 
@@ -196,8 +217,11 @@ public final class RedisLink implements AutoCloseable {
     if (closed) return;
     if (up.compareAndSet(true, false)) {
       downSince = Instant.now();
-      LOG.warn("Redis {} is unavailable ({}): cluster rate limits now let requests through (onRedisFailure: open) "
-          + "or refuse them with 503 (onRedisFailure: closed) until it is back", address, why);
+      LOG.warn(
+          "Redis {} is unavailable ({}): cluster rate limits now let requests through (onRedisFailure: open) "
+              + "or refuse them with 503 (onRedisFailure: closed) until it is back",
+          address,
+          why);
     }
   }
 
@@ -214,14 +238,17 @@ public final class RedisLink implements AutoCloseable {
   /** A failure in words, with the password (if any) masked. */
   String describe(Throwable e) {
     Throwable t = e;
-    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     String m = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     if (secret != null) {
       m = m.replace(secret, "****");
       int colon = secret.indexOf(':');
-      if (colon >= 0 && colon < secret.length() - 1) m = m.replace(secret.substring(colon + 1), "****");
+      if (colon >= 0 && colon < secret.length() - 1)
+        m = m.replace(secret.substring(colon + 1), "****");
     }
     return m.length() > 300 ? m.substring(0, 300) : m;
   }
@@ -235,14 +262,16 @@ public final class RedisLink implements AutoCloseable {
   public CompletableFuture<Void> closeAsync() {
     closed = true;
     StatefulRedisConnection<byte[], byte[]> c = connection;
-    CompletableFuture<Void> f = c == null ? CompletableFuture.completedFuture(null) : c.closeAsync();
+    CompletableFuture<Void> f =
+        c == null ? CompletableFuture.completedFuture(null) : c.closeAsync();
     return f.handle((v, e) -> client.shutdownAsync(0, 2, TimeUnit.SECONDS))
         .thenCompose(x -> x)
-        .handle((v, e) -> {
-          CompletableFuture<Void> done = new CompletableFuture<>();
-          resources.shutdown(0, 2, TimeUnit.SECONDS).addListener(x -> done.complete(null));
-          return done;
-        })
+        .handle(
+            (v, e) -> {
+              CompletableFuture<Void> done = new CompletableFuture<>();
+              resources.shutdown(0, 2, TimeUnit.SECONDS).addListener(x -> done.complete(null));
+              return done;
+            })
         .thenCompose(x -> x);
   }
 }

@@ -21,8 +21,9 @@ public final class FilterChains {
   private FilterChains() {}
 
   /**
-   * A throwaway rate-limit registry: local rate limits get fresh buckets, and no Redis connection is
-   * opened (a scope: cluster middleware is refused). The gateway passes its own registry instead.
+   * A throwaway rate-limit registry: local rate limits get fresh buckets, and no Redis connection
+   * is opened (a scope: cluster middleware is refused). The gateway passes its own registry
+   * instead.
    */
   public static Filter[][] compile(BulwarkConfig cfg) {
     RateLimitRegistry rateLimits = new RateLimitRegistry();
@@ -37,7 +38,8 @@ public final class FilterChains {
    */
   public static Filter[][] compile(BulwarkConfig cfg, RateLimitRegistry rateLimits) {
     Map<String, Filter> filters = new HashMap<>();
-    cfg.middlewares().forEach((name, mc) -> filters.put(name, Filters.newFilter(name, mc, rateLimits)));
+    cfg.middlewares()
+        .forEach((name, mc) -> filters.put(name, Filters.newFilter(name, mc, rateLimits)));
     List<FlatRoute> flat = FlatRoute.flatten(cfg);
     Filter[][] chains = new Filter[flat.size()][];
     for (int id = 0; id < chains.length; id++) {

@@ -21,7 +21,8 @@ import java.util.function.Function;
  * builds from (they import bulwark.filter; this registry imports them).
  */
 public final class Filters {
-  private static final Map<String, Function<MiddlewareConfig, Filter>> EXTRA = new ConcurrentHashMap<>();
+  private static final Map<String, Function<MiddlewareConfig, Filter>> EXTRA =
+      new ConcurrentHashMap<>();
 
   private Filters() {}
 
@@ -29,13 +30,15 @@ public final class Filters {
    * @param rateLimits the gateway's rate-limit state, which outlives this compile (buckets, the
    *     Redis link)
    */
-  public static Filter newFilter(String name, MiddlewareConfig config, RateLimitRegistry rateLimits) {
+  public static Filter newFilter(
+      String name, MiddlewareConfig config, RateLimitRegistry rateLimits) {
     Function<MiddlewareConfig, Filter> f = EXTRA.get(name);
     if (f != null) return f.apply(config);
     if (config.headers() != null) return new HeadersFilter(config.headers());
     if (config.rateLimit() != null) return rateLimits.filter(name, config.rateLimit());
     if (config.jwt() != null) return JwtFilter.of(name, config.jwt(), Clock.systemUTC());
-    if (config.introspection() != null) return IntrospectionFilter.of(name, config.introspection(), Clock.systemUTC());
+    if (config.introspection() != null)
+      return IntrospectionFilter.of(name, config.introspection(), Clock.systemUTC());
     if (config.apiKey() != null) return new ApiKeyFilter(config.apiKey());
     if (config.basicAuth() != null) return new BasicAuthFilter(config.basicAuth());
     if (config.cors() != null) return new CorsFilter(config.cors());

@@ -2,15 +2,15 @@ package bulwark.observe.metrics;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
-import bulwark.observe.RequestRecord;
 import bulwark.filter.ratelimit.RateLimitCounts;
+import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.routing.RouteTable;
 import bulwark.transport.TlsHandshakes;
-import bulwark.upstream.target.Outcome;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.resilience.Breaker;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -18,13 +18,13 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.time.Duration;
@@ -41,20 +41,30 @@ import java.util.function.ToDoubleFunction;
  * The gateway's Prometheus metrics (docs/observability-metrics.md). Request and try meters are fed
  * by the {@link Telemetry} hooks on the event loops and cached so that recording allocates nothing;
  * the state of upstreams, targets, breakers and rate limits is read from the serving snapshot when
- * scraped. Labels only ever take configured names: unmatched requests are route="unmatched", unknown
- * methods "OTHER".
+ * scraped. Labels only ever take configured names: unmatched requests are route="unmatched",
+ * unknown methods "OTHER".
  */
 public final class GatewayMetrics implements Telemetry {
   /** The histogram buckets of every timer, in seconds. */
-  static final Duration[] BUCKETS = seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.3, 0.5, 1, 2, 5, 10);
+  static final Duration[] BUCKETS =
+      seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.3, 0.5, 1, 2, 5, 10);
+
   static final String UNMATCHED = "unmatched";
   public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
-  public static final String OPENMETRICS_TEXT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  public static final String OPENMETRICS_TEXT =
+      "application/openmetrics-text; version=1.0.0; charset=utf-8";
   static final String NONE = "none";
+
   /** Breaker states, as Resilience4j names them, and their label values. */
-  private static final String[] STATES = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED", "METRICS_ONLY"};
+  private static final String[] STATES = {
+    "CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED", "METRICS_ONLY"
+  };
+
   /** The outcome label of a try, by {@link #outcomeIndex}. */
-  private static final String[] OUTCOMES = {"success", "5xx", "connect", "reset", "timeout", "cancelled", "body_reset", "body_timeout"};
+  private static final String[] OUTCOMES = {
+    "success", "5xx", "connect", "reset", "timeout", "cancelled", "body_reset", "body_timeout"
+  };
+
   private static final int SUCCESS = 0;
   private static final int CANCELLED = 5;
 
@@ -92,16 +102,21 @@ public final class GatewayMetrics implements Telemetry {
     void record(int outcome, long nanos) {
       Timer t = attempts.get(outcome);
       if (t == null) {
-        t = timer("bulwark.upstream.attempts", "Tries sent to upstream targets, by how they ended")
-            .tags("upstream", upstream, "target", target, "outcome", OUTCOMES[outcome]).register(registry);
+        t =
+            timer("bulwark.upstream.attempts", "Tries sent to upstream targets, by how they ended")
+                .tags("upstream", upstream, "target", target, "outcome", OUTCOMES[outcome])
+                .register(registry);
         attempts.set(outcome, t);
       }
       t.record(nanos, TimeUnit.NANOSECONDS);
       if (outcome == SUCCESS || outcome == CANCELLED) return;
       Counter c = errors.get(outcome);
       if (c == null) {
-        c = Counter.builder("bulwark.upstream.errors").description("Failed tries to upstream targets, by kind")
-            .tags("upstream", upstream, "target", target, "kind", OUTCOMES[outcome]).register(registry);
+        c =
+            Counter.builder("bulwark.upstream.errors")
+                .description("Failed tries to upstream targets, by kind")
+                .tags("upstream", upstream, "target", target, "kind", OUTCOMES[outcome])
+                .register(registry);
         errors.set(outcome, c);
       }
       c.increment();
@@ -113,21 +128,34 @@ public final class GatewayMetrics implements Telemetry {
     this.registry = registry;
     this.unmatched = new RequestTimers(UNMATCHED, this::requestTimer);
     Gauge.builder("bulwark.requests.in.flight", gateway, MetricsView::inFlight)
-        .description("Requests received and not yet answered").register(registry);
+        .description("Requests received and not yet answered")
+        .register(registry);
     Gauge.builder("bulwark.client.connections", gateway, MetricsView::clientConnections)
-        .description("Open client connections of the data listener").register(registry);
+        .description("Open client connections of the data listener")
+        .register(registry);
     reloadsOk = reloads("success");
     reloadsFailed = reloads("failure");
     Gauge.builder("bulwark.config.last.reload.timestamp.seconds", this, m -> m.lastReloadSeconds)
-        .description("When the config was last loaded or a reload was last tried (Unix seconds)").register(registry);
+        .description("When the config was last loaded or a reload was last tried (Unix seconds)")
+        .register(registry);
     Gauge.builder("bulwark.config.last.reload.success", this, m -> m.lastReloadOk ? 1 : 0)
-        .description("1 when the last reload attempt succeeded, 0 when it was rejected").register(registry);
-    Timer tls = timer("bulwark.tls.handshake", "TLS handshakes of the data listener, from accept to handshake done").register(registry);
-    Counter tlsFailed = Counter.builder("bulwark.tls.handshake.failures").description("Failed TLS handshakes of the data listener").register(registry);
-    closeables.add(TlsHandshakes.listen((nanos, ok) -> {
-      if (ok) tls.record(nanos, TimeUnit.NANOSECONDS);
-      else tlsFailed.increment();
-    }));
+        .description("1 when the last reload attempt succeeded, 0 when it was rejected")
+        .register(registry);
+    Timer tls =
+        timer(
+                "bulwark.tls.handshake",
+                "TLS handshakes of the data listener, from accept to handshake done")
+            .register(registry);
+    Counter tlsFailed =
+        Counter.builder("bulwark.tls.handshake.failures")
+            .description("Failed TLS handshakes of the data listener")
+            .register(registry);
+    closeables.add(
+        TlsHandshakes.listen(
+            (nanos, ok) -> {
+              if (ok) tls.record(nanos, TimeUnit.NANOSECONDS);
+              else tlsFailed.increment();
+            }));
     upstreamGauges = new LiveMeters<>(registry, this::upstreamMeters);
     targetGauges = new LiveMeters<>(registry, this::targetMeters);
     breakerGauges = new LiveMeters<>(registry, this::breakerMeters);
@@ -142,14 +170,29 @@ public final class GatewayMetrics implements Telemetry {
    * new registry before any meter is registered.
    */
   public static void configure(MeterRegistry registry) {
-    registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
-    registry.config().meterFilter(new MeterFilter() {
-      @Override
-      public Meter.Id map(Meter.Id id) {
-        if (!id.getName().startsWith("netty.allocator.") || id.getDescription() != null) return id;
-        return new Meter.Id(id.getName(), Tags.of(id.getTagsAsIterable()), id.getBaseUnit(), "Netty buffer allocator: " + id.getName().substring(16).replace('.', ' '), id.getType());
-      }
-    });
+    registry
+        .config()
+        .meterFilter(
+            MeterFilter.deny(
+                id ->
+                    id.getName().equals("process.cpu.time")
+                        || id.getName().equals("system.cpu.count")));
+    registry
+        .config()
+        .meterFilter(
+            new MeterFilter() {
+              @Override
+              public Meter.Id map(Meter.Id id) {
+                if (!id.getName().startsWith("netty.allocator.") || id.getDescription() != null)
+                  return id;
+                return new Meter.Id(
+                    id.getName(),
+                    Tags.of(id.getTagsAsIterable()),
+                    id.getBaseUnit(),
+                    "Netty buffer allocator: " + id.getName().substring(16).replace('.', ' '),
+                    id.getType());
+              }
+            });
   }
 
   private void bindProcessMeters() {
@@ -162,7 +205,8 @@ public final class GatewayMetrics implements Telemetry {
     new ProcessorMetrics().bindTo(registry);
     // the allocator every Vert.x channel uses: Netty's default (adaptive in Netty 4.2, pooled if
     // configured so), or the adaptive one Vert.x substitutes when the default is unpooled
-    if (io.vertx.core.impl.buffer.VertxByteBufAllocator.POOLED_ALLOCATOR instanceof ByteBufAllocatorMetricProvider p) {
+    if (io.vertx.core.impl.buffer.VertxByteBufAllocator.POOLED_ALLOCATOR
+        instanceof ByteBufAllocatorMetricProvider p) {
       new NettyAllocatorMetrics(p).bindTo(registry);
     }
   }
@@ -177,10 +221,12 @@ public final class GatewayMetrics implements Telemetry {
     } else {
       String name = r.route().name();
       rt = routes.get(name);
-      if (rt == null) rt = routes.computeIfAbsent(name, n -> new RequestTimers(n, this::requestTimer));
+      if (rt == null)
+        rt = routes.computeIfAbsent(name, n -> new RequestTimers(n, this::requestTimer));
     }
     String upstream = r.upstream() == null ? NONE : r.upstream().name();
-    rt.timer(RequestTimers.methodIndex(r.method()), r.status(), upstream).record(r.durationNanos(), TimeUnit.NANOSECONDS);
+    rt.timer(RequestTimers.methodIndex(r.method()), r.status(), upstream)
+        .record(r.durationNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override
@@ -223,12 +269,25 @@ public final class GatewayMetrics implements Telemetry {
   }
 
   private Counter budgetExhausted(String upstream) {
-    return perUpstream(budgetExhausted, upstream, "bulwark.retry.budget.exhausted", "Retries the retry budget refused");
+    return perUpstream(
+        budgetExhausted,
+        upstream,
+        "bulwark.retry.budget.exhausted",
+        "Retries the retry budget refused");
   }
 
-  private Counter perUpstream(Map<String, Counter> counters, String up, String name, String description) {
+  private Counter perUpstream(
+      Map<String, Counter> counters, String up, String name, String description) {
     Counter c = counters.get(up);
-    if (c == null) c = counters.computeIfAbsent(up, u -> Counter.builder(name).description(description).tag("upstream", u).register(registry));
+    if (c == null)
+      c =
+          counters.computeIfAbsent(
+              up,
+              u ->
+                  Counter.builder(name)
+                      .description(description)
+                      .tag("upstream", u)
+                      .register(registry));
     return c;
   }
 
@@ -236,13 +295,24 @@ public final class GatewayMetrics implements Telemetry {
 
   @Override
   public void breakerTransition(String upstream, String breaker, String from, String to) {
-    Counter.builder("bulwark.circuit.breaker.transitions").description("Circuit breaker state changes")
-        .tags("upstream", upstream, "breaker", breaker, "from", from.toLowerCase(Locale.ROOT), "to", to.toLowerCase(Locale.ROOT))
-        .register(registry).increment();
+    Counter.builder("bulwark.circuit.breaker.transitions")
+        .description("Circuit breaker state changes")
+        .tags(
+            "upstream",
+            upstream,
+            "breaker",
+            breaker,
+            "from",
+            from.toLowerCase(Locale.ROOT),
+            "to",
+            to.toLowerCase(Locale.ROOT))
+        .register(registry)
+        .increment();
   }
 
   @Override
-  public void reloaded(String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {
+  public void reloaded(
+      String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {
     lastReloadSeconds = System.currentTimeMillis() / 1000.0;
     lastReloadOk = after != null;
     (after != null ? reloadsOk : reloadsFailed).increment();
@@ -262,21 +332,29 @@ public final class GatewayMetrics implements Telemetry {
 
   // ---- scraping
 
-  /** The content type of a scrape for this Accept header: OpenMetrics when asked for, else Prometheus text 0.0.4. */
+  /**
+   * The content type of a scrape for this Accept header: OpenMetrics when asked for, else
+   * Prometheus text 0.0.4.
+   */
   public static String contentType(String accept) {
-    return accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
+    return accept != null && accept.contains("application/openmetrics-text")
+        ? OPENMETRICS_TEXT
+        : PROMETHEUS_TEXT;
   }
 
-  /** Brings the state meters in line with the serving config, then renders every meter. Off the event loop. */
+  /**
+   * Brings the state meters in line with the serving config, then renders every meter. Off the
+   * event loop.
+   */
   public String scrape(PrometheusMeterRegistry prometheus, String contentType) {
     sync();
     return prometheus.scrape(contentType);
   }
 
   /**
-   * Registers the state meters of the upstreams, targets, breakers and rate limits the serving config
-   * has, and removes those of the ones it no longer has. Route-scope breakers appear on first use, so
-   * this also runs before each scrape.
+   * Registers the state meters of the upstreams, targets, breakers and rate limits the serving
+   * config has, and removes those of the ones it no longer has. Route-scope breakers appear on
+   * first use, so this also runs before each scrape.
    */
   synchronized void sync() {
     RouteTable table = gateway.table();
@@ -320,65 +398,141 @@ public final class GatewayMetrics implements Telemetry {
 
   private List<Meter> upstreamMeters(String name) {
     return List.of(
-        gauge("bulwark.upstream.requests.pending", "Requests waiting for a pooled upstream connection", name, null, u -> u.overload().pending()),
-        gauge("bulwark.upstream.connections.max", "Pooled connections per target, per event loop", name, null, u -> u.config().maxConnectionsPerTarget()),
-        gauge("bulwark.upstream.targets.usable", "Targets that can be picked now", name, null, u -> u.health().usable()),
-        gauge("bulwark.upstream.targets", "Configured targets", name, null, u -> u.targets().size()));
+        gauge(
+            "bulwark.upstream.requests.pending",
+            "Requests waiting for a pooled upstream connection",
+            name,
+            null,
+            u -> u.overload().pending()),
+        gauge(
+            "bulwark.upstream.connections.max",
+            "Pooled connections per target, per event loop",
+            name,
+            null,
+            u -> u.config().maxConnectionsPerTarget()),
+        gauge(
+            "bulwark.upstream.targets.usable",
+            "Targets that can be picked now",
+            name,
+            null,
+            u -> u.health().usable()),
+        gauge(
+            "bulwark.upstream.targets", "Configured targets", name, null, u -> u.targets().size()));
   }
 
-  private Meter gauge(String meter, String description, String upstream, String target, ToDoubleFunction<UpstreamRuntime> f) {
-    return Gauge.builder(meter, this, m -> {
-          UpstreamRuntime u = m.upstream(upstream);
-          return u == null ? Double.NaN : f.applyAsDouble(u);
-        }).description(description).tag("upstream", upstream).register(registry);
+  private Meter gauge(
+      String meter,
+      String description,
+      String upstream,
+      String target,
+      ToDoubleFunction<UpstreamRuntime> f) {
+    return Gauge.builder(
+            meter,
+            this,
+            m -> {
+              UpstreamRuntime u = m.upstream(upstream);
+              return u == null ? Double.NaN : f.applyAsDouble(u);
+            })
+        .description(description)
+        .tag("upstream", upstream)
+        .register(registry);
   }
 
   private List<Meter> targetMeters(TargetKey k) {
     return List.of(
-        targetGauge("bulwark.target.up", "1 when the target can be picked, 0 when it is down, ejected or drained", k, t -> t.available() ? 1 : 0),
-        targetGauge("bulwark.target.health.score", "The target's health score, 0 to 100", k, t -> t.state().health().score()),
-        targetGauge("bulwark.upstream.requests.in.flight", "Requests in flight to the target", k, t -> t.state().inFlight()));
+        targetGauge(
+            "bulwark.target.up",
+            "1 when the target can be picked, 0 when it is down, ejected or drained",
+            k,
+            t -> t.available() ? 1 : 0),
+        targetGauge(
+            "bulwark.target.health.score",
+            "The target's health score, 0 to 100",
+            k,
+            t -> t.state().health().score()),
+        targetGauge(
+            "bulwark.upstream.requests.in.flight",
+            "Requests in flight to the target",
+            k,
+            t -> t.state().inFlight()));
   }
 
-  private Meter targetGauge(String meter, String description, TargetKey k, ToDoubleFunction<Target> f) {
-    return Gauge.builder(meter, this, m -> {
-          Target t = m.target(k);
-          return t == null ? Double.NaN : f.applyAsDouble(t);
-        }).description(description).tags("upstream", k.upstream, "target", k.name).register(registry);
+  private Meter targetGauge(
+      String meter, String description, TargetKey k, ToDoubleFunction<Target> f) {
+    return Gauge.builder(
+            meter,
+            this,
+            m -> {
+              Target t = m.target(k);
+              return t == null ? Double.NaN : f.applyAsDouble(t);
+            })
+        .description(description)
+        .tags("upstream", k.upstream, "target", k.name)
+        .register(registry);
   }
 
   private List<Meter> breakerMeters(TargetKey k) {
     List<Meter> out = new ArrayList<>(STATES.length);
     for (String state : STATES) {
-      out.add(Gauge.builder("bulwark.circuit.breaker.state", this, m -> state.equals(m.breakerState(k)) ? 1 : 0)
-          .description("1 for the breaker's current state, 0 for the others")
-          .tags("upstream", k.upstream, "breaker", k.name, "state", state.toLowerCase(Locale.ROOT)).register(registry));
+      out.add(
+          Gauge.builder(
+                  "bulwark.circuit.breaker.state",
+                  this,
+                  m -> state.equals(m.breakerState(k)) ? 1 : 0)
+              .description("1 for the breaker's current state, 0 for the others")
+              .tags(
+                  "upstream",
+                  k.upstream,
+                  "breaker",
+                  k.name,
+                  "state",
+                  state.toLowerCase(Locale.ROOT))
+              .register(registry));
     }
     return out;
   }
 
   private List<Meter> rateLimitMeters(String middleware) {
-    return List.of(rateLimitCounter(middleware, "allowed", RateLimitCounts::allowedCount),
+    return List.of(
+        rateLimitCounter(middleware, "allowed", RateLimitCounts::allowedCount),
         rateLimitCounter(middleware, "rejected", RateLimitCounts::rejectedCount));
   }
 
-  private Meter rateLimitCounter(String middleware, String result, ToDoubleFunction<RateLimitCounts> f) {
-    return FunctionCounter.builder("bulwark.ratelimit.requests", this, m -> {
-          RateLimitCounts c = m.gateway.rateLimitCounts().get(middleware);
-          return c == null ? 0 : f.applyAsDouble(c);
-        }).description("Requests a rateLimit middleware let through or refused")
-        .tags("middleware", middleware, "result", result).register(registry);
+  private Meter rateLimitCounter(
+      String middleware, String result, ToDoubleFunction<RateLimitCounts> f) {
+    return FunctionCounter.builder(
+            "bulwark.ratelimit.requests",
+            this,
+            m -> {
+              RateLimitCounts c = m.gateway.rateLimitCounts().get(middleware);
+              return c == null ? 0 : f.applyAsDouble(c);
+            })
+        .description("Requests a rateLimit middleware let through or refused")
+        .tags("middleware", middleware, "result", result)
+        .register(registry);
   }
 
   // ---- builders
 
   private Timer requestTimer(String route, String method, int status, String upstream) {
     return timer("bulwark.requests", "Requests, from receipt to the end of the response")
-        .tags("route", route, "method", method, "status", Integer.toString(status), "upstream", upstream).register(registry);
+        .tags(
+            "route",
+            route,
+            "method",
+            method,
+            "status",
+            Integer.toString(status),
+            "upstream",
+            upstream)
+        .register(registry);
   }
 
   private Counter reloads(String result) {
-    return Counter.builder("bulwark.config.reloads").description("Config reload attempts").tag("result", result).register(registry);
+    return Counter.builder("bulwark.config.reloads")
+        .description("Config reload attempts")
+        .tag("result", result)
+        .register(registry);
   }
 
   private static Timer.Builder timer(String name, String description) {

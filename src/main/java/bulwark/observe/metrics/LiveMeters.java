@@ -10,7 +10,8 @@ import java.util.function.Function;
 /**
  * Meters whose set follows the serving config (one per upstream, target, breaker, middleware...):
  * {@link #sync} registers the ones the config now has and removes the rest from the registry, so a
- * reload that drops a target also drops its series. The meters read live state by name when scraped.
+ * reload that drops a target also drops its series. The meters read live state by name when
+ * scraped.
  *
  * @param <K> what identifies one meter (its labels)
  */

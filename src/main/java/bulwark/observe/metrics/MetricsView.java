@@ -4,7 +4,9 @@ import bulwark.filter.ratelimit.RateLimitCounts;
 import bulwark.routing.RouteTable;
 import java.util.Map;
 
-/** What the metrics read of the running gateway (implemented by the server): read-only, any thread. */
+/**
+ * What the metrics read of the running gateway (implemented by the server): read-only, any thread.
+ */
 public interface MetricsView {
   /** Requests being served now, over every event loop. */
   long inFlight();

@@ -10,7 +10,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * of a combination) builds the timer and publishes a copied array.
  */
 final class RequestTimers {
-  static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "OTHER"};
+  static final String[] METHODS = {
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "OTHER"
+  };
 
   private record Entry(int status, String upstream, Timer timer) {}
 
@@ -21,6 +23,7 @@ final class RequestTimers {
 
   private final String route;
   private final Factory factory;
+
   /** Per method index, the entries seen so far; an array is never changed once published. */
   private final AtomicReferenceArray<Entry[]> byMethod = new AtomicReferenceArray<>(METHODS.length);
 
@@ -49,7 +52,8 @@ final class RequestTimers {
   Timer timer(int method, int status, String upstream) {
     Entry[] es = byMethod.get(method);
     for (Entry e : es) {
-      if (e.status == status && (e.upstream == upstream || e.upstream.equals(upstream))) return e.timer;
+      if (e.status == status && (e.upstream == upstream || e.upstream.equals(upstream)))
+        return e.timer;
     }
     return add(method, status, upstream);
   }

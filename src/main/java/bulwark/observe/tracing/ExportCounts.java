@@ -24,16 +24,22 @@ final class ExportCounts {
   final LongAdder exported = new LongAdder();
   final LongAdder queueFull = new LongAdder();
   final LongAdder exportFailed = new LongAdder();
+
   /** Spans handed to the batch processor whose export has no outcome yet (queued or being sent). */
   final AtomicInteger backlog = new AtomicInteger();
 
   void register(MeterRegistry registry) {
     FunctionCounter.builder("bulwark.tracing.spans.exported", exported, LongAdder::doubleValue)
-        .description("Spans the collector accepted").register(registry);
+        .description("Spans the collector accepted")
+        .register(registry);
     FunctionCounter.builder("bulwark.tracing.spans.dropped", queueFull, LongAdder::doubleValue)
-        .description("Spans dropped before export").tag("reason", "queue_full").register(registry);
+        .description("Spans dropped before export")
+        .tag("reason", "queue_full")
+        .register(registry);
     FunctionCounter.builder("bulwark.tracing.spans.dropped", exportFailed, LongAdder::doubleValue)
-        .description("Spans dropped before export").tag("reason", "export_failed").register(registry);
+        .description("Spans dropped before export")
+        .tag("reason", "export_failed")
+        .register(registry);
   }
 
   /** Counts each batch's outcome once it is known (success, failure or timeout). */
@@ -49,10 +55,11 @@ final class ExportCounts {
           r = CompletableResultCode.ofFailure();
         }
         CompletableResultCode result = r;
-        result.whenComplete(() -> {
-          (result.isSuccess() ? exported : exportFailed).add(n);
-          backlog.addAndGet(-n);
-        });
+        result.whenComplete(
+            () -> {
+              (result.isSuccess() ? exported : exportFailed).add(n);
+              backlog.addAndGet(-n);
+            });
         return result;
       }
 
@@ -68,7 +75,10 @@ final class ExportCounts {
     };
   }
 
-  /** Admits a sampled span to {@code delegate} while fewer than {@code maxQueued} wait; counts the rest. */
+  /**
+   * Admits a sampled span to {@code delegate} while fewer than {@code maxQueued} wait; counts the
+   * rest.
+   */
   SpanProcessor processor(SpanProcessor delegate, int maxQueued) {
     return new SpanProcessor() {
       @Override

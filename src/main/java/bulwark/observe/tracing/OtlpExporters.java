@@ -13,21 +13,30 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 final class OtlpExporters {
   private OtlpExporters() {}
 
-  private static final String HTTP_SENDER_PROPERTY = "io.opentelemetry.exporter.internal.http.HttpSenderProvider";
-  private static final String JDK_HTTP_SENDER = "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider";
+  private static final String HTTP_SENDER_PROPERTY =
+      "io.opentelemetry.exporter.internal.http.HttpSenderProvider";
+  private static final String JDK_HTTP_SENDER =
+      "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider";
 
   static SpanExporter of(TracingConfig cfg) {
     if (cfg.protocol() == TracingProtocol.GRPC) {
-      OtlpGrpcSpanExporterBuilder b = OtlpGrpcSpanExporter.builder().setEndpoint(cfg.endpoint())
-          .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
+      OtlpGrpcSpanExporterBuilder b =
+          OtlpGrpcSpanExporter.builder()
+              .setEndpoint(cfg.endpoint())
+              .setTimeout(cfg.exportTimeout())
+              .setMeterProvider(MeterProvider.noop());
       cfg.headers().forEach(b::addHeader);
       return b.build();
     }
     // both senders are on the class path (OkHttp for gRPC): OTLP/HTTP takes the JDK's unless the
     // operator chose otherwise with the same system property
-    if (System.getProperty(HTTP_SENDER_PROPERTY) == null) System.setProperty(HTTP_SENDER_PROPERTY, JDK_HTTP_SENDER);
-    OtlpHttpSpanExporterBuilder b = OtlpHttpSpanExporter.builder().setEndpoint(tracesUrl(cfg.endpoint()))
-        .setTimeout(cfg.exportTimeout()).setMeterProvider(MeterProvider.noop());
+    if (System.getProperty(HTTP_SENDER_PROPERTY) == null)
+      System.setProperty(HTTP_SENDER_PROPERTY, JDK_HTTP_SENDER);
+    OtlpHttpSpanExporterBuilder b =
+        OtlpHttpSpanExporter.builder()
+            .setEndpoint(tracesUrl(cfg.endpoint()))
+            .setTimeout(cfg.exportTimeout())
+            .setMeterProvider(MeterProvider.noop());
     cfg.headers().forEach(b::addHeader);
     return b.build();
   }

@@ -14,8 +14,12 @@ import org.slf4j.LoggerFactory;
  */
 final class SdkLogs {
   private static final Logger LOG = LoggerFactory.getLogger("bulwark.observe.tracing.otel");
-  /** Held strongly: java.util.logging keeps loggers only weakly, and would drop the handler with it. */
-  private static final java.util.logging.Logger OTEL = java.util.logging.Logger.getLogger("io.opentelemetry");
+
+  /**
+   * Held strongly: java.util.logging keeps loggers only weakly, and would drop the handler with it.
+   */
+  private static final java.util.logging.Logger OTEL =
+      java.util.logging.Logger.getLogger("io.opentelemetry");
 
   private SdkLogs() {}
 

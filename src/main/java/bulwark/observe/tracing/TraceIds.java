@@ -3,7 +3,10 @@ package bulwark.observe.tracing;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 
-/** Trace and span ids in their W3C/OTel text form, written without the SDK (unsampled traces never reach it). */
+/**
+ * Trace and span ids in their W3C/OTel text form, written without the SDK (unsampled traces never
+ * reach it).
+ */
 final class TraceIds {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
@@ -24,7 +27,10 @@ final class TraceIds {
     return new String(b, StandardCharsets.ISO_8859_1);
   }
 
-  /** The traceparent of an unsampled try: 00-trace-span-00, as an AsciiString (copied in one block when encoded). */
+  /**
+   * The traceparent of an unsampled try: 00-trace-span-00, as an AsciiString (copied in one block
+   * when encoded).
+   */
   static CharSequence unsampledTraceparent(long hi, long lo, long span) {
     byte[] b = new byte[55];
     b[0] = '0';

@@ -4,16 +4,14 @@ import static bulwark.observe.tracing.SpanAttributes.*;
 import static bulwark.observe.tracing.TraceHeaders.*;
 
 import bulwark.config.TracingConfig;
-import bulwark.config.TracingProtocol;
 import bulwark.filter.Exchange;
 import bulwark.filter.Key;
-import bulwark.observe.RequestRecord;
 import bulwark.log.Redact;
+import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.upstream.target.Outcome;
 import bulwark.upstream.target.Target;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.netty.util.AsciiString;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.MeterProvider;
@@ -34,8 +32,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,23 +41,31 @@ import org.slf4j.LoggerFactory;
 /**
  * OpenTelemetry tracing: a SERVER span per request and a CLIENT span per upstream try (so retries
  * are separate spans), W3C trace context taken from the client and given to the upstream on every
- * try, exported over OTLP by a bounded batch processor off the event loop. The gateway's own
- * {@link SdkTracerProvider}, never the global one. Per-request state lives in the exchange under a typed key,
- * never in {@link Context#current()}: the request's callbacks run on the event loop in any order.
+ * try, exported over OTLP by a bounded batch processor off the event loop. The gateway's own {@link
+ * SdkTracerProvider}, never the global one. Per-request state lives in the exchange under a typed
+ * key, never in {@link Context#current()}: the request's callbacks run on the event loop in any
+ * order.
  */
 public final class Tracing implements Telemetry {
   private static final Logger LOG = LoggerFactory.getLogger(Tracing.class);
 
   /** The methods semantic conventions know; any other is reported as _OTHER. */
-  private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
+  private static final Set<String> KNOWN_METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
+
   private final SdkTracerProvider provider;
   private final Tracer tracer;
   private final TextMapPropagator propagator = W3CTraceContextPropagator.getInstance();
+
   /** Kept here: the meters hold their counters weakly. */
   private final ExportCounts counts;
+
   private final Duration closeWait;
 
-  /** What tracing keeps of one exchange, under {@link #STATE}: its spans, or the ids of an unsampled trace. */
+  /**
+   * What tracing keeps of one exchange, under {@link #STATE}: its spans, or the ids of an unsampled
+   * trace.
+   */
   private sealed interface TraceState permits Spans, Unsampled {}
 
   private static final Key<TraceState> STATE = Key.of("tracing");
@@ -109,24 +115,33 @@ public final class Tracing implements Telemetry {
     ExportCounts counts = new ExportCounts();
     counts.register(registry);
     SpanExporter exporter = counts.exporter(OtlpExporters.of(cfg));
-    BatchSpanProcessor batch = BatchSpanProcessor.builder(exporter)
-        .setMaxQueueSize(cfg.maxQueueSize())
-        .setMaxExportBatchSize(cfg.maxExportBatchSize())
-        .setScheduleDelay(cfg.scheduleDelay())
-        .setExporterTimeout(cfg.exportTimeout())
-        .setMeterProvider(MeterProvider.noop())
-        .build();
-    Resource resource = Resource.getDefault().merge(Resource.create(Attributes.of(
-        AttributeKey.stringKey("service.name"), cfg.serviceName(),
-        AttributeKey.stringKey("service.version"), version())));
-    SdkTracerProvider provider = SdkTracerProvider.builder()
-        .setResource(resource)
-        // roots reach the SDK only when requestStarted sampled them (see idUpperBound)
-        .setSampler(Sampler.parentBased(Sampler.alwaysOn()))
-        .addSpanProcessor(counts.processor(batch, cfg.maxQueueSize()))
-        .build();
-    LOG.info("tracing to {} ({}), sampling {}% of new traces", cfg.endpoint(), cfg.protocol(), cfg.sampleRatio().value());
-    return new Tracing(provider, counts, cfg.exportTimeout().plusSeconds(2), cfg.sampleRatio().fraction());
+    BatchSpanProcessor batch =
+        BatchSpanProcessor.builder(exporter)
+            .setMaxQueueSize(cfg.maxQueueSize())
+            .setMaxExportBatchSize(cfg.maxExportBatchSize())
+            .setScheduleDelay(cfg.scheduleDelay())
+            .setExporterTimeout(cfg.exportTimeout())
+            .setMeterProvider(MeterProvider.noop())
+            .build();
+    Resource resource =
+        Resource.getDefault()
+            .merge(
+                Resource.create(
+                    Attributes.of(
+                        AttributeKey.stringKey("service.name"), cfg.serviceName(),
+                        AttributeKey.stringKey("service.version"), version())));
+    SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .setResource(resource)
+            // roots reach the SDK only when requestStarted sampled them (see idUpperBound)
+            .setSampler(Sampler.parentBased(Sampler.alwaysOn()))
+            .addSpanProcessor(counts.processor(batch, cfg.maxQueueSize()))
+            .build();
+    LOG.info(
+        "tracing to {} ({}), sampling {}% of new traces",
+        cfg.endpoint(), cfg.protocol(), cfg.sampleRatio().value());
+    return new Tracing(
+        provider, counts, cfg.exportTimeout().plusSeconds(2), cfg.sampleRatio().fraction());
   }
 
   private static String version() {
@@ -157,10 +172,12 @@ public final class Tracing implements Telemetry {
       }
     }
     boolean known = KNOWN_METHODS.contains(method);
-    Span server = tracer.spanBuilder(known ? method : "HTTP")
-        .setParent(parent)
-        .setSpanKind(SpanKind.SERVER)
-        .startSpan();
+    Span server =
+        tracer
+            .spanBuilder(known ? method : "HTTP")
+            .setParent(parent)
+            .setSpanKind(SpanKind.SERVER)
+            .startSpan();
     if (server.isRecording()) {
       server.setAttribute(METHOD, known ? method : "_OTHER");
       if (!known) server.setAttribute(METHOD_ORIGINAL, method);
@@ -168,15 +185,20 @@ public final class Tracing implements Telemetry {
       server.setAttribute(URL_SCHEME, req.isSSL() ? "https" : "http");
       HostAndPort authority = req.authority();
       if (authority != null) server.setAttribute(SERVER_ADDRESS, authority.host());
-      int port = authority != null && authority.port() > 0 ? authority.port() : req.localAddress() == null ? -1 : req.localAddress().port();
+      int port =
+          authority != null && authority.port() > 0
+              ? authority.port()
+              : req.localAddress() == null ? -1 : req.localAddress().port();
       if (port > 0) server.setAttribute(SERVER_PORT, (long) port);
       server.setAttribute(CLIENT_ADDRESS, ex.clientIp());
-      server.setAttribute(PROTOCOL_VERSION, switch (req.version()) {
-        case HTTP_1_0 -> "1.0";
-        case HTTP_1_1 -> "1.1";
-        case HTTP_2 -> "2";
-        default -> req.version().alpnName();
-      });
+      server.setAttribute(
+          PROTOCOL_VERSION,
+          switch (req.version()) {
+            case HTTP_1_0 -> "1.0";
+            case HTTP_1_1 -> "1.1";
+            case HTTP_2 -> "2";
+            default -> req.version().alpnName();
+          });
       String ua = req.getHeader("User-Agent");
       if (ua != null) server.setAttribute(USER_AGENT, Redact.text(ua));
       server.setAttribute(BULWARK_REQUEST_ID, ex.requestId());
@@ -216,10 +238,12 @@ public final class Tracing implements Telemetry {
     if (s.client != null) s.client.end();
     String method = ex.request().method().name();
     boolean known = KNOWN_METHODS.contains(method);
-    Span client = tracer.spanBuilder(known ? method : "HTTP")
-        .setParent(s.serverContext)
-        .setSpanKind(SpanKind.CLIENT)
-        .startSpan();
+    Span client =
+        tracer
+            .spanBuilder(known ? method : "HTTP")
+            .setParent(s.serverContext)
+            .setSpanKind(SpanKind.CLIENT)
+            .startSpan();
     s.client = client;
     if (client.isRecording()) {
       client.setAttribute(METHOD, known ? method : "_OTHER");
@@ -240,7 +264,9 @@ public final class Tracing implements Telemetry {
     if (headers == null) return;
     if (ex.get(STATE) instanceof Unsampled u) {
       headers.remove(TRACESTATE_NAME);
-      headers.set(TRACEPARENT_NAME, TraceIds.unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
+      headers.set(
+          TRACEPARENT_NAME,
+          TraceIds.unsampledTraceparent(u.hi(), u.lo(), nonZero(ThreadLocalRandom.current())));
     } else if (ex.get(STATE) instanceof Spans s && s.client != null) {
       // the client's own trace headers were copied upstream: replace them with this try's context
       headers.remove(TRACEPARENT_NAME);
@@ -254,7 +280,11 @@ public final class Tracing implements Telemetry {
     String path = uri == null ? "/" : uri;
     int q = path.indexOf('?');
     if (q >= 0) path = path.substring(0, q);
-    return (t.ssl() ? "https://" : "http://") + (t.host().indexOf(':') >= 0 ? "[" + t.host() + "]" : t.host()) + ":" + t.port() + Redact.text(path);
+    return (t.ssl() ? "https://" : "http://")
+        + (t.host().indexOf(':') >= 0 ? "[" + t.host() + "]" : t.host())
+        + ":"
+        + t.port()
+        + Redact.text(path);
   }
 
   @Override
@@ -275,8 +305,8 @@ public final class Tracing implements Telemetry {
 
   /**
    * error.type of a try: the status code when the upstream answered 4xx or 5xx (as semantic
-   * conventions say), else how it failed: connect, timeout, reset, body_reset, body_timeout (the response
-   * broke after its head), cancelled (the client left).
+   * conventions say), else how it failed: connect, timeout, reset, body_reset, body_timeout (the
+   * response broke after its head), cancelled (the client left).
    */
   static String errorType(Outcome outcome, int status) {
     return switch (outcome) {
@@ -302,7 +332,8 @@ public final class Tracing implements Telemetry {
       server.setAttribute(STATUS, (long) status);
       if (r.route() != null && r.route().pattern() != null) {
         String method = r.method();
-        server.updateName((KNOWN_METHODS.contains(method) ? method : "HTTP") + " " + r.route().pattern());
+        server.updateName(
+            (KNOWN_METHODS.contains(method) ? method : "HTTP") + " " + r.route().pattern());
         server.setAttribute(ROUTE, r.route().pattern());
         server.setAttribute(BULWARK_ROUTE, r.route().name());
       }
@@ -323,4 +354,5 @@ public final class Tracing implements Telemetry {
   @Override
   public void close() {
     provider.shutdown().join(closeWait.toMillis(), TimeUnit.MILLISECONDS);
-  }}
+  }
+}

@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Active checks: one {@link HealthCheck} (http or tcp) per target every {@code interval} plus a
- * random jitter, and the thresholds that turn runs of results into a status. UNKNOWN or DOWN goes UP
- * after {@code healthyThreshold} passes in a row; UNKNOWN or UP goes DOWN after
- * {@code unhealthyThreshold} failures in a row.
+ * random jitter, and the thresholds that turn runs of results into a status. UNKNOWN or DOWN goes
+ * UP after {@code healthyThreshold} passes in a row; UNKNOWN or UP goes DOWN after {@code
+ * unhealthyThreshold} failures in a row.
  *
  * <p>The scheduling is confined to the checker's context ({@link #begin} and {@link #close} run
  * there); {@link #record} runs under the target's health monitor.
@@ -24,8 +24,12 @@ final class ActiveChecks {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamHealth.class);
 
   private final String upstream;
-  /** Null when the upstream has no active checks (a check recorded then moves at the first result). */
+
+  /**
+   * Null when the upstream has no active checks (a check recorded then moves at the first result).
+   */
   private final ActiveCheckConfig config;
+
   private final List<Target> targets;
   private final int healthyThreshold;
   private final int unhealthyThreshold;
@@ -64,24 +68,37 @@ final class ActiveChecks {
 
   // --- the thresholds
 
-  /** Records one check of {@code t}: its outcome for the admin API, and UP or DOWN at a threshold. Caller holds h. */
+  /**
+   * Records one check of {@code t}: its outcome for the admin API, and UP or DOWN at a threshold.
+   * Caller holds h.
+   */
   void record(Target t, TargetHealth h, CheckResult r) {
     int n = h.countCheck(r.passed(), r.detail());
     HealthStatus was = h.status();
     if (r.passed() && was != HealthStatus.UP && n >= healthyThreshold) {
       h.status(HealthStatus.UP);
-      LOG.info("upstream '{}': target {} is UP ({} passed check(s) in a row, {})", upstream, t.key(), n, r.detail());
+      LOG.info(
+          "upstream '{}': target {} is UP ({} passed check(s) in a row, {})",
+          upstream,
+          t.key(),
+          n,
+          r.detail());
     } else if (!r.passed() && was != HealthStatus.DOWN && n >= unhealthyThreshold) {
       h.status(HealthStatus.DOWN);
-      LOG.info("upstream '{}': target {} is DOWN ({} failed check(s) in a row, last: {})", upstream, t.key(), n, r.detail());
+      LOG.info(
+          "upstream '{}': target {} is DOWN ({} failed check(s) in a row, last: {})",
+          upstream,
+          t.key(),
+          n,
+          r.detail());
     }
   }
 
   // --- the scheduling
 
   /**
-   * Checks every target with {@code check} from now on, handing each result to {@code results}.
-   * The first round goes out at once, spread over the jitter. On the checker's context.
+   * Checks every target with {@code check} from now on, handing each result to {@code results}. The
+   * first round goes out at once, spread over the jitter. On the checker's context.
    */
   void begin(Timers timers, HealthCheck check, BiConsumer<Target, CheckResult> results) {
     if (stopped || config == null) {
@@ -115,7 +132,10 @@ final class ActiveChecks {
 
   /** A random spread in [0, interval × jitter], so the checks of many targets do not align. */
   private long jitterMillis() {
-    long max = config.jitter() == null ? 0 : (long) (config.interval().toMillis() * config.jitter().fraction());
+    long max =
+        config.jitter() == null
+            ? 0
+            : (long) (config.interval().toMillis() * config.jitter().fraction());
     return max > 0 ? ThreadLocalRandom.current().nextLong(max + 1) : 0;
   }
 
@@ -128,12 +148,19 @@ final class ActiveChecks {
       return;
     }
     Target t = targets.get(i);
-    check.check(t).onComplete(ar -> {
-      if (stopped) {
-        return;
-      }
-      results.accept(t, ar.succeeded() ? ar.result() : CheckResult.unreachable(HealthCheck.describe(ar.cause())));
-      schedule(i, config.interval().toMillis() + jitterMillis());
-    });
+    check
+        .check(t)
+        .onComplete(
+            ar -> {
+              if (stopped) {
+                return;
+              }
+              results.accept(
+                  t,
+                  ar.succeeded()
+                      ? ar.result()
+                      : CheckResult.unreachable(HealthCheck.describe(ar.cause())));
+              schedule(i, config.interval().toMillis() + jitterMillis());
+            });
   }
 }

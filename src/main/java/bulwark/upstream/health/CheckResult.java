@@ -7,7 +7,8 @@ import io.vertx.core.json.JsonObject;
  *
  * @param reached the target answered (HTTP: a response head arrived; TCP: the connection opened)
  * @param passed the check passed (HTTP: an expected status; TCP: same as reached)
- * @param body the HTTP answer's JSON object, or null (none, not JSON, not an object, or over the cap)
+ * @param body the HTTP answer's JSON object, or null (none, not JSON, not an object, or over the
+ *     cap)
  * @param detail a short description for logs and the admin API: the status, or the error
  */
 public record CheckResult(boolean reached, boolean passed, JsonObject body, String detail) {

@@ -8,10 +8,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 /**
- * One kind of active check, with its own client (never the proxy's pools). check() is called on
- * the health checker's Vert.x context and must not block; the returned future always completes
- * within the configured timeout (a check that takes longer is an unreachable result, not a failure
- * of the future).
+ * One kind of active check, with its own client (never the proxy's pools). check() is called on the
+ * health checker's Vert.x context and must not block; the returned future always completes within
+ * the configured timeout (a check that takes longer is an unreachable result, not a failure of the
+ * future).
  */
 public interface HealthCheck {
   Future<CheckResult> check(Target target);
@@ -19,7 +19,8 @@ public interface HealthCheck {
   Future<Void> close();
 
   /** The check for {@code config.type()}: http (the default) or tcp. */
-  static HealthCheck newCheck(String upstream, ActiveCheckConfig config, UpstreamTlsConfig tls, Vertx vertx) {
+  static HealthCheck newCheck(
+      String upstream, ActiveCheckConfig config, UpstreamTlsConfig tls, Vertx vertx) {
     return switch (config.type() == null ? HealthCheckType.HTTP : config.type()) {
       case TCP -> new TcpHealthCheck(upstream, config, vertx);
       case HTTP -> new HttpHealthCheck(upstream, config, tls, vertx);

@@ -16,8 +16,8 @@ import java.util.Map;
  * </ul>
  *
  * A JSON part the answer does not report counts as full (1). A check that got no answer loses
- * network and health, and keeps the resources and dependencies parts of the last answer (no
- * answer says nothing new about them).
+ * network and health, and keeps the resources and dependencies parts of the last answer (no answer
+ * says nothing new about them).
  */
 public final class HealthScore {
   /** Used when the config has no weights: network 30, health 40, resources 20, dependencies 10. */
@@ -31,15 +31,17 @@ public final class HealthScore {
   }
 
   /** The weighted mean of the four parts, scaled to 0..100 and rounded. */
-  public static int of(ScoreWeights w, boolean reached, boolean passed, double resources, double dependencies) {
+  public static int of(
+      ScoreWeights w, boolean reached, boolean passed, double resources, double dependencies) {
     double total = w.network() + w.health() + w.resources() + w.dependencies();
     if (total <= 0) {
       return 100;
     }
-    double sum = w.network() * (reached ? 1.0 : 0.0)
-        + w.health() * (passed ? 1.0 : 0.0)
-        + w.resources() * resources
-        + w.dependencies() * dependencies;
+    double sum =
+        w.network() * (reached ? 1.0 : 0.0)
+            + w.health() * (passed ? 1.0 : 0.0)
+            + w.resources() * resources
+            + w.dependencies() * dependencies;
     return (int) Math.round(100.0 * sum / total);
   }
 

@@ -39,29 +39,46 @@ final class HttpHealthCheck implements HealthCheck {
   private final List<Integer> statuses;
   private final HostAndPort authority;
   private final long timeoutMillis;
-  /** The TLS server name of https targets when configured (upstreams.*.tls.serverName), else null. */
+
+  /**
+   * The TLS server name of https targets when configured (upstreams.*.tls.serverName), else null.
+   */
   private final String serverName;
 
   HttpHealthCheck(String upstream, ActiveCheckConfig config, UpstreamTlsConfig tls, Vertx vertx) {
     this.vertx = vertx;
     this.path = config.path() == null ? "/health" : config.path();
     this.statuses = config.statuses() == null ? List.of() : List.copyOf(config.statuses());
-    this.authority = config.host() == null || config.host().isBlank() ? null : HostAndPort.parseAuthority(config.host(), -1);
+    this.authority =
+        config.host() == null || config.host().isBlank()
+            ? null
+            : HostAndPort.parseAuthority(config.host(), -1);
     this.timeoutMillis = Math.max(1, config.timeout().toMillis());
     this.serverName = tls == null ? null : tls.serverName();
     // an error on a check's connection (a reset) fails that check, which reports it; without a
     // handler of its own Vert.x would also log it at ERROR with nothing to name the target
-    this.client = vertx.httpClientBuilder()
-        .with(UpstreamTls.apply(new HttpClientOptions(), tls)
-            .setKeepAlive(false)
-            .setConnectTimeout((int) timeoutMillis)
-            .setDecompressionSupported(false)
-            .setName("bulwark-health-" + upstream))
-        .with(new PoolOptions().setHttp1MaxSize(2))
-        .withConnectHandler(conn -> conn.exceptionHandler(e -> {
-          if (LOG.isDebugEnabled()) LOG.debug("upstream '{}': health check connection to {}: {}", upstream, conn.remoteAddress(), e.getMessage());
-        }))
-        .build();
+    this.client =
+        vertx
+            .httpClientBuilder()
+            .with(
+                UpstreamTls.apply(new HttpClientOptions(), tls)
+                    .setKeepAlive(false)
+                    .setConnectTimeout((int) timeoutMillis)
+                    .setDecompressionSupported(false)
+                    .setName("bulwark-health-" + upstream))
+            .with(new PoolOptions().setHttp1MaxSize(2))
+            .withConnectHandler(
+                conn ->
+                    conn.exceptionHandler(
+                        e -> {
+                          if (LOG.isDebugEnabled())
+                            LOG.debug(
+                                "upstream '{}': health check connection to {}: {}",
+                                upstream,
+                                conn.remoteAddress(),
+                                e.getMessage());
+                        }))
+            .build();
   }
 
   boolean passes(int status) {
@@ -72,43 +89,57 @@ final class HttpHealthCheck implements HealthCheck {
   public Future<CheckResult> check(Target target) {
     Promise<CheckResult> result = Promise.promise();
     HttpClientRequest[] current = new HttpClientRequest[1];
-    long timer = vertx.setTimer(timeoutMillis, id -> {
-      if (result.tryComplete(CheckResult.unreachable("no answer within " + timeoutMillis + "ms")) && current[0] != null) {
-        current[0].reset();
-      }
-    });
-    RequestOptions ro = new RequestOptions()
-        .setMethod(HttpMethod.GET)
-        .setHost(target.host())
-        .setPort(target.port())
-        .setSsl(target.ssl())
-        .setURI(path)
-        .setConnectTimeout(timeoutMillis)
-        .putHeader("Accept", "application/json, */*;q=0.5")
-        .putHeader("User-Agent", "bulwark-health");
-    if (target.ssl() && serverName != null) ro.setServer(SocketAddress.inetSocketAddress(target.port(), target.host())).setHost(serverName);
-    client.request(ro).onComplete(ar -> {
-      if (ar.failed()) {
-        result.tryComplete(CheckResult.unreachable(HealthCheck.describe(ar.cause())));
-        return;
-      }
-      HttpClientRequest req = ar.result();
-      if (result.future().isComplete()) {
-        req.reset();
-        return;
-      }
-      current[0] = req;
-      if (authority != null) {
-        req.authority(authority);
-      }
-      req.send().onComplete(rar -> {
-        if (rar.failed()) {
-          result.tryComplete(CheckResult.unreachable(HealthCheck.describe(rar.cause())));
-        } else {
-          read(rar.result(), req, result);
-        }
-      });
-    });
+    long timer =
+        vertx.setTimer(
+            timeoutMillis,
+            id -> {
+              if (result.tryComplete(
+                      CheckResult.unreachable("no answer within " + timeoutMillis + "ms"))
+                  && current[0] != null) {
+                current[0].reset();
+              }
+            });
+    RequestOptions ro =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setHost(target.host())
+            .setPort(target.port())
+            .setSsl(target.ssl())
+            .setURI(path)
+            .setConnectTimeout(timeoutMillis)
+            .putHeader("Accept", "application/json, */*;q=0.5")
+            .putHeader("User-Agent", "bulwark-health");
+    if (target.ssl() && serverName != null)
+      ro.setServer(SocketAddress.inetSocketAddress(target.port(), target.host()))
+          .setHost(serverName);
+    client
+        .request(ro)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                result.tryComplete(CheckResult.unreachable(HealthCheck.describe(ar.cause())));
+                return;
+              }
+              HttpClientRequest req = ar.result();
+              if (result.future().isComplete()) {
+                req.reset();
+                return;
+              }
+              current[0] = req;
+              if (authority != null) {
+                req.authority(authority);
+              }
+              req.send()
+                  .onComplete(
+                      rar -> {
+                        if (rar.failed()) {
+                          result.tryComplete(
+                              CheckResult.unreachable(HealthCheck.describe(rar.cause())));
+                        } else {
+                          read(rar.result(), req, result);
+                        }
+                      });
+            });
     return result.future().onComplete(x -> vertx.cancelTimer(timer));
   }
 
@@ -119,17 +150,22 @@ final class HttpHealthCheck implements HealthCheck {
     String detail = String.valueOf(status);
     Buffer body = Buffer.buffer();
     resp.exceptionHandler(e -> result.tryComplete(verdict(passed, detail, null)));
-    resp.handler(chunk -> {
-      if (result.future().isComplete()) {
-        return;
-      }
-      if (body.length() + chunk.length() > BODY_CAP) {
-        result.tryComplete(verdict(passed, detail + " (body over " + ByteSize.human(BODY_CAP) + ", ignored)", null));
-        req.reset();
-        return;
-      }
-      body.appendBuffer(chunk);
-    });
+    resp.handler(
+        chunk -> {
+          if (result.future().isComplete()) {
+            return;
+          }
+          if (body.length() + chunk.length() > BODY_CAP) {
+            result.tryComplete(
+                verdict(
+                    passed,
+                    detail + " (body over " + ByteSize.human(BODY_CAP) + ", ignored)",
+                    null));
+            req.reset();
+            return;
+          }
+          body.appendBuffer(chunk);
+        });
     resp.endHandler(v -> result.tryComplete(verdict(passed, detail, json(body))));
   }
 

@@ -13,11 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Passive checks (outlier detection): {@code consecutiveFailures} failed tries of real requests in
- * a row eject a target for {@code ejectFor} × the number of ejections in a row (at most
- * {@link #MAX_EJECTION_MULTIPLIER}), while no more than {@code maxEjectedPercent} of the upstream's
- * targets are ejected at once. A target returns when its time is up (a timer, or {@link #refresh()})
- * or early when an active check passes; its count of ejections in a row is forgiven once it has
- * served well for {@code ejectFor} after returning.
+ * a row eject a target for {@code ejectFor} × the number of ejections in a row (at most {@link
+ * #MAX_EJECTION_MULTIPLIER}), while no more than {@code maxEjectedPercent} of the upstream's
+ * targets are ejected at once. A target returns when its time is up (a timer, or {@link
+ * #refresh()}) or early when an active check passes; its count of ejections in a row is forgiven
+ * once it has served well for {@code ejectFor} after returning.
  *
  * <p>The state lives in each target's {@link TargetHealth}, so an ejection outlives the config
  * generation that made it; {@link #resume()} schedules the return of ejections carried over.
@@ -30,23 +30,28 @@ final class OutlierEjection {
   static final int MAX_EJECTION_MULTIPLIER = 10;
 
   private final String upstream;
+
   /** Null when the upstream has no passive checks: outcomes are then ignored. */
   private final PassiveCheckConfig config;
+
   private final List<Target> targets;
   private final LongSupplier ticker;
   private final long ejectForNanos;
   private final int maxEjected;
   private volatile boolean stopped;
+
   /** Set once started; until then an ejection ends by refresh() or by the start's resume(). */
   private volatile Timers timers;
 
-  OutlierEjection(String upstream, PassiveCheckConfig config, List<Target> targets, LongSupplier ticker) {
+  OutlierEjection(
+      String upstream, PassiveCheckConfig config, List<Target> targets, LongSupplier ticker) {
     this.upstream = upstream;
     this.config = config;
     this.targets = targets;
     this.ticker = ticker;
     this.ejectForNanos = config == null ? 0 : config.ejectFor().toNanos();
-    this.maxEjected = config == null ? 0 : maxEjected(targets.size(), config.maxEjectedPercent().value());
+    this.maxEjected =
+        config == null ? 0 : maxEjected(targets.size(), config.maxEjectedPercent().value());
   }
 
   /**
@@ -64,7 +69,10 @@ final class OutlierEjection {
     return config != null;
   }
 
-  /** Forgets ejections learned under a config that had passive checks, when this one has none. Caller holds h. */
+  /**
+   * Forgets ejections learned under a config that had passive checks, when this one has none.
+   * Caller holds h.
+   */
   void carryOver(TargetHealth h) {
     if (config == null && (h.ejected() || h.ejections() != 0)) {
       h.resetPassive();
@@ -76,7 +84,9 @@ final class OutlierEjection {
     this.timers = timers;
   }
 
-  /** Schedules the return of the ejections that outlived the previous generation of this upstream. */
+  /**
+   * Schedules the return of the ejections that outlived the previous generation of this upstream.
+   */
   void resume() {
     long now = ticker.getAsLong();
     for (Target t : targets) {
@@ -93,8 +103,8 @@ final class OutlierEjection {
   }
 
   /**
-   * The result of one try of a real request. Any thread; a success on a target with no failures
-   * and no ejection history costs two volatile reads.
+   * The result of one try of a real request. Any thread; a success on a target with no failures and
+   * no ejection history costs two volatile reads.
    */
   void onOutcome(Target t, Outcome outcome) {
     if (config == null) {
@@ -127,7 +137,10 @@ final class OutlierEjection {
     synchronized (h) {
       if (h.ejections() != 0 && !h.ejected() && now - h.returnedAt() >= ejectForNanos) {
         h.forgive();
-        LOG.debug("upstream '{}': target {} served well since its return, ejection count reset", upstream, t.key());
+        LOG.debug(
+            "upstream '{}': target {} served well since its return, ejection count reset",
+            upstream,
+            t.key());
       }
     }
   }
@@ -146,7 +159,12 @@ final class OutlierEjection {
       }
     }
     if (ejectedNow >= maxEjected) {
-      LOG.debug("upstream '{}': target {} not ejected, {} of {} targets are already (maxEjectedPercent)", upstream, t.key(), ejectedNow, targets.size());
+      LOG.debug(
+          "upstream '{}': target {} not ejected, {} of {} targets are already (maxEjectedPercent)",
+          upstream,
+          t.key(),
+          ejectedNow,
+          targets.size());
       return;
     }
     long until;
@@ -158,8 +176,14 @@ final class OutlierEjection {
       until = now + length;
       h.eject(until, count);
     }
-    LOG.info("upstream '{}': target {} ejected for {} after {} failed requests in a row (last: {}), ejection {} in a row",
-        upstream, t.key(), Duration.ofNanos(length), config.consecutiveFailures(), last, count);
+    LOG.info(
+        "upstream '{}': target {} ejected for {} after {} failed requests in a row (last: {}), ejection {} in a row",
+        upstream,
+        t.key(),
+        Duration.ofNanos(length),
+        config.consecutiveFailures(),
+        last,
+        count);
     scheduleReturn(t, until, length);
   }
 
@@ -169,25 +193,33 @@ final class OutlierEjection {
       return; // not started: refresh() (or start) ends it
     }
     long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(inNanos) + 1);
-    ts.schedule(ms, () -> {
-      TargetHealth h = t.state().health();
-      if (stopped || !h.ejected() || h.ejectedUntil() != until) {
-        return;
-      }
-      long left = until - ticker.getAsLong();
-      if (left > 0) {
-        scheduleReturn(t, until, left);
-      } else {
-        refresh();
-      }
-    });
+    ts.schedule(
+        ms,
+        () -> {
+          TargetHealth h = t.state().health();
+          if (stopped || !h.ejected() || h.ejectedUntil() != until) {
+            return;
+          }
+          long left = until - ticker.getAsLong();
+          if (left > 0) {
+            scheduleReturn(t, until, left);
+          } else {
+            refresh();
+          }
+        });
   }
 
-  /** An active check passed: the target returns now, its count of ejections in a row kept. Caller holds h. */
+  /**
+   * An active check passed: the target returns now, its count of ejections in a row kept. Caller
+   * holds h.
+   */
   void returnEarly(Target t, TargetHealth h) {
     if (h.ejected()) {
       h.unEject(ticker.getAsLong());
-      LOG.info("upstream '{}': target {} returns from ejection early: an active check passed", upstream, t.key());
+      LOG.info(
+          "upstream '{}': target {} returns from ejection early: an active check passed",
+          upstream,
+          t.key());
     }
   }
 
@@ -213,6 +245,8 @@ final class OutlierEjection {
   /** Milliseconds until an ejected target returns; 0 when it is not ejected. */
   long ejectedForMillis(Target t) {
     TargetHealth h = t.state().health();
-    return h.ejected() ? Math.max(0, TimeUnit.NANOSECONDS.toMillis(h.ejectedUntil() - ticker.getAsLong())) : 0;
+    return h.ejected()
+        ? Math.max(0, TimeUnit.NANOSECONDS.toMillis(h.ejectedUntil() - ticker.getAsLong()))
+        : 0;
   }
 }

@@ -58,7 +58,10 @@ final class PanicMode {
       return null;
     }
     if (panicking.compareAndSet(false, true)) {
-      LOG.warn("upstream '{}': no usable target, panic mode spreads traffic over all {} targets", upstream, targets.size());
+      LOG.warn(
+          "upstream '{}': no usable target, panic mode spreads traffic over all {} targets",
+          upstream,
+          targets.size());
     }
     long r = ThreadLocalRandom.current().nextLong(total);
     Target last = null;

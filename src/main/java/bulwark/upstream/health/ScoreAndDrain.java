@@ -17,17 +17,22 @@ final class ScoreAndDrain {
   // the documented logger name of every health transition (docs/health.md)
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamHealth.class);
 
-  /** A drained target recovers at floor + this (at most 100), so a score hovering at the floor does not flap. */
+  /**
+   * A drained target recovers at floor + this (at most 100), so a score hovering at the floor does
+   * not flap.
+   */
   static final int DRAIN_HYSTERESIS = 5;
 
   private final String upstream;
   private final ScoreWeights weights;
+
   /** 0: never drain. */
   private final int floor;
 
   ScoreAndDrain(String upstream, ScoreConfig config) {
     this.upstream = upstream;
-    this.weights = config == null || config.weights() == null ? HealthScore.DEFAULT_WEIGHTS : config.weights();
+    this.weights =
+        config == null || config.weights() == null ? HealthScore.DEFAULT_WEIGHTS : config.weights();
     this.floor = config == null ? 0 : config.floor();
   }
 
@@ -54,7 +59,12 @@ final class ScoreAndDrain {
     }
     if (floor > 0 && !h.drained() && score < floor) {
       h.drained(true);
-      LOG.info("upstream '{}': target {} is drained, its score {} is under the floor {}", upstream, t.key(), score, floor);
+      LOG.info(
+          "upstream '{}': target {} is drained, its score {} is under the floor {}",
+          upstream,
+          t.key(),
+          score,
+          floor);
     } else if (h.drained() && recovered(score)) {
       h.drained(false);
       LOG.info("upstream '{}': target {} recovered from drain, score {}", upstream, t.key(), score);

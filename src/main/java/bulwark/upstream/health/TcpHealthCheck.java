@@ -18,14 +18,19 @@ final class TcpHealthCheck implements HealthCheck {
 
   @Override
   public Future<CheckResult> check(Target target) {
-    return client.connect(target.port(), target.host()).transform(ar -> {
-      if (ar.failed()) {
-        return Future.succeededFuture(CheckResult.unreachable(HealthCheck.describe(ar.cause())));
-      }
-      // a reset before the close is no news for a check that already passed: handled, not logged
-      ar.result().exceptionHandler(e -> {}).close();
-      return Future.succeededFuture(CheckResult.passed("connected", null));
-    });
+    return client
+        .connect(target.port(), target.host())
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                return Future.succeededFuture(
+                    CheckResult.unreachable(HealthCheck.describe(ar.cause())));
+              }
+              // a reset before the close is no news for a check that already passed: handled, not
+              // logged
+              ar.result().exceptionHandler(e -> {}).close();
+              return Future.succeededFuture(CheckResult.passed("connected", null));
+            });
   }
 
   @Override

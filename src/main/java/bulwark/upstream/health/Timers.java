@@ -3,12 +3,15 @@ package bulwark.upstream.health;
 import io.vertx.core.Vertx;
 
 /**
- * One-shot timers, the only way health checking waits: Vert.x timers in production, a fake in
- * tests that moves the same ticker the rules read, so checks, ejections and returns are driven
- * without sleeping (STYLE habit 8).
+ * One-shot timers, the only way health checking waits: Vert.x timers in production, a fake in tests
+ * that moves the same ticker the rules read, so checks, ejections and returns are driven without
+ * sleeping (STYLE habit 8).
  */
 interface Timers {
-  /** Runs {@code task} once, {@code delayMillis} (at least 1) from now; returns an id for {@link #cancel}. */
+  /**
+   * Runs {@code task} once, {@code delayMillis} (at least 1) from now; returns an id for {@link
+   * #cancel}.
+   */
   long schedule(long delayMillis, Runnable task);
 
   void cancel(long id);

@@ -15,9 +15,9 @@ import java.util.function.Supplier;
 /**
  * Health of one upstream's targets, the one object the rest of the gateway talks to. Each job is
  * its own class: {@link ActiveChecks} (scheduling the checks, thresholds), {@link ScoreAndDrain}
- * (the score and the floor), {@link OutlierEjection} (passive checks) and {@link PanicMode}. What is
- * learned is kept in each target's {@link TargetHealth} (part of its
- * {@link bulwark.upstream.target.TargetState}), so it outlives reloads; this object and its jobs hold only
+ * (the score and the floor), {@link OutlierEjection} (passive checks) and {@link PanicMode}. What
+ * is learned is kept in each target's {@link TargetHealth} (part of its {@link
+ * bulwark.upstream.target.TargetState}), so it outlives reloads; this object and its jobs hold only
  * the rules and the timers of one config generation.
  *
  * <p>Time comes from an injected ticker (nanoseconds) and waits from injected {@link Timers}, so
@@ -32,18 +32,23 @@ public final class UpstreamHealth {
   private final ScoreAndDrain scoring;
   private final OutlierEjection ejection;
   private final PanicMode panic;
+
   /** TLS toward https targets, or null (defaults); set once, before start. */
   private UpstreamTlsConfig tls;
+
   private volatile boolean stopped;
   private volatile Context context;
 
-  private UpstreamHealth(String upstream, HealthCheckConfig config, List<Target> targets, LongSupplier ticker) {
+  private UpstreamHealth(
+      String upstream, HealthCheckConfig config, List<Target> targets, LongSupplier ticker) {
     this.upstream = upstream;
     this.config = config;
     this.targets = List.copyOf(targets);
     this.active = new ActiveChecks(upstream, config == null ? null : config.active(), this.targets);
     this.scoring = new ScoreAndDrain(upstream, config == null ? null : config.score());
-    this.ejection = new OutlierEjection(upstream, config == null ? null : config.passive(), this.targets, ticker);
+    this.ejection =
+        new OutlierEjection(
+            upstream, config == null ? null : config.passive(), this.targets, ticker);
     this.panic = new PanicMode(upstream, config != null && config.panic(), this.targets);
   }
 
@@ -52,22 +57,24 @@ public final class UpstreamHealth {
   }
 
   /** With the upstream's TLS settings, which the http checks of https targets use. */
-  public static UpstreamHealth of(String upstream, HealthCheckConfig config, List<Target> targets, UpstreamTlsConfig tls) {
+  public static UpstreamHealth of(
+      String upstream, HealthCheckConfig config, List<Target> targets, UpstreamTlsConfig tls) {
     UpstreamHealth h = of(upstream, config, targets, System::nanoTime);
     h.tls = tls;
     return h;
   }
 
   /** With a ticker in nanoseconds (System::nanoTime in production, a fake one in tests). */
-  public static UpstreamHealth of(String upstream, HealthCheckConfig config, List<Target> targets, LongSupplier ticker) {
+  public static UpstreamHealth of(
+      String upstream, HealthCheckConfig config, List<Target> targets, LongSupplier ticker) {
     return new UpstreamHealth(upstream, config, targets, ticker);
   }
 
   // --- lifecycle
 
   /**
-   * Starts the active checks, if any, on a Vert.x context of their own. Called once, after the table
-   * holding this upstream is published. Parts of the health state that this config no longer
+   * Starts the active checks, if any, on a Vert.x context of their own. Called once, after the
+   * table holding this upstream is published. Parts of the health state that this config no longer
    * checks are forgotten first (no active checks: UNKNOWN, score 100; no passive: no ejection).
    */
   public void start(Vertx vertx) {
@@ -79,10 +86,14 @@ public final class UpstreamHealth {
     Context ctx = vertx.getOrCreateContext();
     this.context = ctx;
     ejection.attach(timers);
-    ctx.runOnContext(v -> begin(timers, () -> HealthCheck.newCheck(upstream, active.config(), tls, vertx)));
+    ctx.runOnContext(
+        v -> begin(timers, () -> HealthCheck.newCheck(upstream, active.config(), tls, vertx)));
   }
 
-  /** {@link #start(Vertx)} with these timers and this check, on the caller's thread: what tests drive. */
+  /**
+   * {@link #start(Vertx)} with these timers and this check, on the caller's thread: what tests
+   * drive.
+   */
   void start(Timers timers, HealthCheck check) {
     carryOver();
     if (stopped) {
@@ -118,7 +129,10 @@ public final class UpstreamHealth {
     ejection.resume();
   }
 
-  /** Stops the active checks and the ejection timers (the upstream was replaced by a reload, or the gateway stops). */
+  /**
+   * Stops the active checks and the ejection timers (the upstream was replaced by a reload, or the
+   * gateway stops).
+   */
   public void stop() {
     stopped = true;
     active.stop();
@@ -155,7 +169,10 @@ public final class UpstreamHealth {
     ejection.onOutcome(t, outcome);
   }
 
-  /** Ends the ejections that are due by the ticker. Timers call it; tests call it after moving a fake ticker. */
+  /**
+   * Ends the ejections that are due by the ticker. Timers call it; tests call it after moving a
+   * fake ticker.
+   */
   public void refresh() {
     ejection.refresh();
   }

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Resilience4j circuit breaker for one upstream (or one route of it). Every try of a request is
- * one call: a connect failure, reset, timeout or 5xx is a failure, anything below 500 a success, and
- * a call slower than the slow-call threshold (to the response head) is slow.
+ * one call: a connect failure, reset, timeout or 5xx is a failure, anything below 500 a success,
+ * and a call slower than the slow-call threshold (to the response head) is slow.
  *
  * <p>Resilience4j moves OPEN to HALF_OPEN itself, by the injected clock, on the first call after
  * {@code openFor}. The longest stay in HALF_OPEN ({@code maxHalfOpenWait}) is enforced here, by the
@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Breaker {
   private static final Logger LOG = LoggerFactory.getLogger(Breaker.class);
+
   /** What a failed call is recorded with: only its presence matters. */
   private static final Exception FAILURE = new Exception("upstream failure", null, false, false) {};
 
@@ -42,33 +43,46 @@ public final class Breaker {
    * @param upstream the upstream it guards
    * @param events hears every state transition
    */
-  public Breaker(String name, String upstream, CircuitBreakerConfig c, Clock clock, UpstreamEvents events) {
+  public Breaker(
+      String name, String upstream, CircuitBreakerConfig c, Clock clock, UpstreamEvents events) {
     this.name = name;
     this.clock = clock;
     this.openForMillis = c.openFor().toMillis();
     this.maxHalfOpenWaitMillis = c.maxHalfOpenWait().toMillis();
     boolean time = c.windowType() == WindowType.TIME;
-    var cfg = io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
-        .failureRateThreshold((float) c.failureRateThreshold().value())
-        .slowCallRateThreshold((float) c.slowCallRateThreshold().value())
-        .slowCallDurationThreshold(c.slowCallThreshold())
-        .slidingWindowType(time ? SlidingWindowType.TIME_BASED : SlidingWindowType.COUNT_BASED)
-        .slidingWindowSize(c.window())
-        .minimumNumberOfCalls(c.minimumCalls())
-        .waitDurationInOpenState(c.openFor())
-        .permittedNumberOfCallsInHalfOpenState(c.halfOpenCalls())
-        .clock(clock)
-        .build();
+    var cfg =
+        io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
+            .failureRateThreshold((float) c.failureRateThreshold().value())
+            .slowCallRateThreshold((float) c.slowCallRateThreshold().value())
+            .slowCallDurationThreshold(c.slowCallThreshold())
+            .slidingWindowType(time ? SlidingWindowType.TIME_BASED : SlidingWindowType.COUNT_BASED)
+            .slidingWindowSize(c.window())
+            .minimumNumberOfCalls(c.minimumCalls())
+            .waitDurationInOpenState(c.openFor())
+            .permittedNumberOfCallsInHalfOpenState(c.halfOpenCalls())
+            .clock(clock)
+            .build();
     this.cb = CircuitBreaker.of(name, cfg);
     this.stateSinceMillis = clock.millis();
-    cb.getEventPublisher().onStateTransition(e -> {
-      stateSinceMillis = clock.millis();
-      var m = cb.getMetrics();
-      LOG.info("circuit breaker '{}': {} -> {} (failure rate {}%, slow-call rate {}%, {} calls in the window)",
-          name, e.getStateTransition().getFromState(), e.getStateTransition().getToState(),
-          fmt(m.getFailureRate()), fmt(m.getSlowCallRate()), m.getNumberOfBufferedCalls());
-      events.breakerTransition(upstream, name, e.getStateTransition().getFromState().name(), e.getStateTransition().getToState().name());
-    });
+    cb.getEventPublisher()
+        .onStateTransition(
+            e -> {
+              stateSinceMillis = clock.millis();
+              var m = cb.getMetrics();
+              LOG.info(
+                  "circuit breaker '{}': {} -> {} (failure rate {}%, slow-call rate {}%, {} calls in the window)",
+                  name,
+                  e.getStateTransition().getFromState(),
+                  e.getStateTransition().getToState(),
+                  fmt(m.getFailureRate()),
+                  fmt(m.getSlowCallRate()),
+                  m.getNumberOfBufferedCalls());
+              events.breakerTransition(
+                  upstream,
+                  name,
+                  e.getStateTransition().getFromState().name(),
+                  e.getStateTransition().getToState().name());
+            });
   }
 
   private static String fmt(float rate) {
@@ -79,10 +93,16 @@ public final class Breaker {
     return name;
   }
 
-  /** Whether a call may go ahead. When true, {@link #onResult} or {@link #release} must follow once. */
+  /**
+   * Whether a call may go ahead. When true, {@link #onResult} or {@link #release} must follow once.
+   */
   public boolean tryAcquire() {
-    if (cb.getState() == CircuitBreaker.State.HALF_OPEN && clock.millis() - stateSinceMillis >= maxHalfOpenWaitMillis) {
-      LOG.warn("circuit breaker '{}': half-open probes did not finish within {}ms; opening again", name, maxHalfOpenWaitMillis);
+    if (cb.getState() == CircuitBreaker.State.HALF_OPEN
+        && clock.millis() - stateSinceMillis >= maxHalfOpenWaitMillis) {
+      LOG.warn(
+          "circuit breaker '{}': half-open probes did not finish within {}ms; opening again",
+          name,
+          maxHalfOpenWaitMillis);
       try {
         cb.transitionToOpenState();
       } catch (IllegalStateException raced) {
@@ -98,7 +118,10 @@ public final class Breaker {
     else cb.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
   }
 
-  /** A permitted call that never reached the upstream (the client left, or the request failed first). */
+  /**
+   * A permitted call that never reached the upstream (the client left, or the request failed
+   * first).
+   */
   public void release() {
     cb.releasePermission();
   }
@@ -109,8 +132,10 @@ public final class Breaker {
    */
   public void force(boolean open) {
     try {
-      if (open && cb.getState() != CircuitBreaker.State.FORCED_OPEN) cb.transitionToForcedOpenState();
-      else if (!open && cb.getState() == CircuitBreaker.State.FORCED_OPEN) cb.transitionToClosedState();
+      if (open && cb.getState() != CircuitBreaker.State.FORCED_OPEN)
+        cb.transitionToForcedOpenState();
+      else if (!open && cb.getState() == CircuitBreaker.State.FORCED_OPEN)
+        cb.transitionToClosedState();
     } catch (IllegalStateException raced) {
       // another thread moved it first
     }

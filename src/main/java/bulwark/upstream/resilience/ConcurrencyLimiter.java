@@ -41,7 +41,10 @@ public final class ConcurrencyLimiter {
     return (int) limit;
   }
 
-  /** One finished call: its round-trip time, the in-flight count when it started, and whether it was dropped. */
+  /**
+   * One finished call: its round-trip time, the in-flight count when it started, and whether it was
+   * dropped.
+   */
   public synchronized void onSample(long rttNanos, int inFlight, boolean dropped) {
     double l = limit;
     if (aimd) {

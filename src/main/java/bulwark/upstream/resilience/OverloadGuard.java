@@ -10,7 +10,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class OverloadGuard {
   /** Why a request was refused, or null. */
-  public enum Refusal { IN_FLIGHT, PENDING, ADAPTIVE }
+  public enum Refusal {
+    IN_FLIGHT,
+    PENDING,
+    ADAPTIVE
+  }
 
   private final int maxInFlight;
   private final int maxPending;

@@ -7,8 +7,8 @@ import java.util.function.LongSupplier;
  * A retry budget in the manner of Linkerd and Envoy: over the last {@code windowSeconds}, retries
  * may be at most {@code ratio} of the requests plus {@code minPerSecond} per second, so that
  * retries cannot multiply an outage. Requests are counted without a lock: one-second buckets
- * stamped with their second, in atomic arrays; a bucket is reset by the first event of a new
- * second that lands on it.
+ * stamped with their second, in atomic arrays; a bucket is reset by the first event of a new second
+ * that lands on it.
  */
 public final class RetryBudget {
   private final double ratio;

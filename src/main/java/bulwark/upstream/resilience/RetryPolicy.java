@@ -63,18 +63,26 @@ public final class RetryPolicy {
     };
   }
 
-  /** Whether some response status is retried (so a response must be looked at before it is sent on). */
+  /**
+   * Whether some response status is retried (so a response must be looked at before it is sent on).
+   */
   public boolean retriesStatus(int status) {
     return status > 0 && status < 600 && statuses[status];
   }
 
   /** RFC 9110 idempotent methods. */
   public static boolean idempotent(HttpMethod m) {
-    return m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE
-        || m == HttpMethod.PUT || m == HttpMethod.DELETE;
+    return m == HttpMethod.GET
+        || m == HttpMethod.HEAD
+        || m == HttpMethod.OPTIONS
+        || m == HttpMethod.TRACE
+        || m == HttpMethod.PUT
+        || m == HttpMethod.DELETE;
   }
 
-  /** Full-jitter backoff before retry number {@code retry} (1 for the first retry), in milliseconds. */
+  /**
+   * Full-jitter backoff before retry number {@code retry} (1 for the first retry), in milliseconds.
+   */
   public long backoffMillis(int retry) {
     long cap = Math.min(maxBackoffNanos, backoffNanos << Math.min(20, retry - 1));
     if (cap <= 0) return 0;

@@ -2,11 +2,16 @@ package bulwark.upstream.target;
 
 /** How one try of a request against one target ended, as health, breakers and retries see it. */
 public enum Outcome {
-  /** A response with a status below 500 (4xx is the client's fault, not the target's), read to its end. */
+  /**
+   * A response with a status below 500 (4xx is the client's fault, not the target's), read to its
+   * end.
+   */
   SUCCESS("success"),
   /** A response with a 5xx status. */
   HTTP_5XX("5xx"),
-  /** The connection could not be opened (refused, unreachable, connect timeout): nothing was sent. */
+  /**
+   * The connection could not be opened (refused, unreachable, connect timeout): nothing was sent.
+   */
   CONNECT_FAILURE("connect"),
   /** The connection broke or was reset after the request started, before the response head. */
   RESET("reset"),

@@ -3,12 +3,12 @@ package bulwark.upstream.target;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What health checking has learned about one target address. Part of its
- * {@link TargetState}, so it outlives reloads like the in-flight count.
+ * What health checking has learned about one target address. Part of its {@link TargetState}, so it
+ * outlives reloads like the in-flight count.
  *
  * <p>The hot path reads two volatile fields ({@link #usable()} and {@link #score()}); everything
- * else is written by the health jobs of {@code bulwark.upstream.health} (ActiveChecks, ScoreAndDrain,
- * OutlierEjection) under this object's monitor, off the request path except for the
+ * else is written by the health jobs of {@code bulwark.upstream.health} (ActiveChecks,
+ * ScoreAndDrain, OutlierEjection) under this object's monitor, off the request path except for the
  * passive failure counter, which is an atomic.
  *
  * <p>The mutators are public only because the health jobs live in the package above this one
@@ -161,7 +161,14 @@ public final class TargetHealth {
 
   @Override
   public String toString() {
-    return "TargetHealth[" + status + ", score=" + score + (drained ? ", drained" : "")
-        + (ejected ? ", ejected" : "") + ", ejections=" + ejections + "]";
+    return "TargetHealth["
+        + status
+        + ", score="
+        + score
+        + (drained ? ", drained" : "")
+        + (ejected ? ", ejected" : "")
+        + ", ejections="
+        + ejections
+        + "]";
   }
 }

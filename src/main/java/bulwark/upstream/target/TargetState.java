@@ -1,12 +1,11 @@
 package bulwark.upstream.target;
 
-import bulwark.upstream.target.TargetHealth;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Live state of one target address ("host:port"). Outlives config reloads: a reload that keeps
- * the address keeps this object. Thread-safe; no locks.
+ * Live state of one target address ("host:port"). Outlives config reloads: a reload that keeps the
+ * address keeps this object. Thread-safe; no locks.
  */
 public final class TargetState {
   private final String key;
@@ -56,7 +55,10 @@ public final class TargetState {
     available = v;
   }
 
-  /** Whether {@link #setAvailable(boolean)} took the target out (remediation's ejectTarget); even panic mode skips it then. */
+  /**
+   * Whether {@link #setAvailable(boolean)} took the target out (remediation's ejectTarget); even
+   * panic mode skips it then.
+   */
   public boolean forcedOut() {
     return !available;
   }
@@ -73,6 +75,14 @@ public final class TargetState {
 
   @Override
   public String toString() {
-    return "TargetState[" + key + ", inFlight=" + inFlight() + ", available=" + available() + ", " + health + "]";
+    return "TargetState["
+        + key
+        + ", inFlight="
+        + inFlight()
+        + ", available="
+        + available()
+        + ", "
+        + health
+        + "]";
   }
 }

@@ -11,15 +11,17 @@ import java.util.Set;
 /**
  * TLS toward https:// targets, for the proxy's pools and the active health checks alike: TLS 1.2
  * and 1.3, the configured CA bundle (else the JVM's trust store), host name verification, and an
- * optional client certificate for mutual TLS. The files are read when a pool is created, that is
- * at the first request of an event loop to this upstream of this config generation.
+ * optional client certificate for mutual TLS. The files are read when a pool is created, that is at
+ * the first request of an event loop to this upstream of this config generation.
  */
 public final class UpstreamTls {
   private UpstreamTls() {}
 
   /** Applies the TLS settings to a client's options; {@code tls} may be null (defaults). */
   public static HttpClientOptions apply(HttpClientOptions o, UpstreamTlsConfig tls) {
-    boolean openSsl = !"jdk".equalsIgnoreCase(System.getProperty("bulwark.tls.engine")) && OpenSSLEngineOptions.isAvailable();
+    boolean openSsl =
+        !"jdk".equalsIgnoreCase(System.getProperty("bulwark.tls.engine"))
+            && OpenSSLEngineOptions.isAvailable();
     o.setSslEngineOptions(openSsl ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions())
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
         .setVerifyHost(true);

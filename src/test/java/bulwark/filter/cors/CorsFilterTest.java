@@ -12,12 +12,19 @@ import org.junit.jupiter.api.Test;
 
 class CorsFilterTest {
   static CorsConfig config(List<String> origins, boolean credentials) {
-    return new CorsConfig(origins, List.of("GET", "POST"), List.of("Content-Type"), List.of(), credentials, Duration.ofMinutes(10));
+    return new CorsConfig(
+        origins,
+        List.of("GET", "POST"),
+        List.of("Content-Type"),
+        List.of(),
+        credentials,
+        Duration.ofMinutes(10));
   }
 
   @Test
   void exactOriginsCompareWithoutCase() {
-    CorsFilter f = new CorsFilter(config(List.of("https://app.example.com", "http://localhost:3000"), true));
+    CorsFilter f =
+        new CorsFilter(config(List.of("https://app.example.com", "http://localhost:3000"), true));
     assertThat(f.allowsOrigin("https://app.example.com")).isTrue();
     assertThat(f.allowsOrigin("HTTPS://APP.example.com")).isTrue();
     assertThat(f.allowsOrigin("http://localhost:3000")).isTrue();
@@ -47,7 +54,8 @@ class CorsFilterTest {
 
   @Test
   void anyOriginAllowsEverything() {
-    assertThat(new CorsFilter(config(List.of("*"), false)).allowsOrigin("https://whatever.test")).isTrue();
+    assertThat(new CorsFilter(config(List.of("*"), false)).allowsOrigin("https://whatever.test"))
+        .isTrue();
   }
 
   @Test

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 class IpRulesFilterTest {
   @Test
   void denyWinsOverAllowForIpv4() {
-    IpRulesFilter f = new IpRulesFilter(new IpRulesConfig(List.of("10.0.0.0/8", "192.0.2.7"), List.of("10.1.0.0/16")));
+    IpRulesFilter f =
+        new IpRulesFilter(
+            new IpRulesConfig(List.of("10.0.0.0/8", "192.0.2.7"), List.of("10.1.0.0/16")));
     assertThat(f.allows("10.2.3.4")).isTrue();
     assertThat(f.allows("192.0.2.7")).isTrue();
     assertThat(f.allows("192.0.2.8")).isFalse();
@@ -19,7 +21,10 @@ class IpRulesFilterTest {
 
   @Test
   void ipv6NetworksAndMappedAddresses() {
-    IpRulesFilter f = new IpRulesFilter(new IpRulesConfig(List.of("2001:db8::/32", "::1", "10.0.0.0/8"), List.of("2001:db8:bad::/48")));
+    IpRulesFilter f =
+        new IpRulesFilter(
+            new IpRulesConfig(
+                List.of("2001:db8::/32", "::1", "10.0.0.0/8"), List.of("2001:db8:bad::/48")));
     assertThat(f.allows("2001:db8:1::5")).isTrue();
     assertThat(f.allows("2001:0db8:0bad:0:0:0:0:1")).isFalse();
     assertThat(f.allows("2001:db9::1")).isFalse();
@@ -32,9 +37,11 @@ class IpRulesFilterTest {
 
   @Test
   void prefixesThatCrossTheHalvesOfAnIpv6Address() {
-    IpRulesFilter f = new IpRulesFilter(new IpRulesConfig(List.of(), List.of("2001:db8:0:0:8000::/65", "::/0")));
+    IpRulesFilter f =
+        new IpRulesFilter(new IpRulesConfig(List.of(), List.of("2001:db8:0:0:8000::/65", "::/0")));
     assertThat(f.allows("2001:db8::1")).isFalse();
-    IpRulesFilter g = new IpRulesFilter(new IpRulesConfig(List.of("2001:db8:0:0:8000::/65"), List.of()));
+    IpRulesFilter g =
+        new IpRulesFilter(new IpRulesConfig(List.of("2001:db8:0:0:8000::/65"), List.of()));
     assertThat(g.allows("2001:db8::8000:0:0:1")).isTrue();
     assertThat(g.allows("2001:db8::7fff:0:0:1")).isFalse();
     assertThat(g.allows("10.0.0.1")).isFalse();
@@ -42,7 +49,8 @@ class IpRulesFilterTest {
 
   @Test
   void onlyADenyListLetsEverythingElseThrough() {
-    IpRulesFilter f = new IpRulesFilter(new IpRulesConfig(List.of(), List.of("203.0.113.0/24", "0.0.0.0/32")));
+    IpRulesFilter f =
+        new IpRulesFilter(new IpRulesConfig(List.of(), List.of("203.0.113.0/24", "0.0.0.0/32")));
     assertThat(f.allows("203.0.113.9")).isFalse();
     assertThat(f.allows("198.51.100.1")).isTrue();
     assertThat(f.allows("unknown")).isTrue();
@@ -63,7 +71,18 @@ class IpRulesFilterTest {
   void theIpv4ParserTakesOnlyDottedQuads() {
     assertThat(IpRulesFilter.parseV4("1.2.3.4")).isEqualTo(0x01020304L);
     assertThat(IpRulesFilter.parseV4("255.255.255.255")).isEqualTo(0xFFFFFFFFL);
-    for (String bad : new String[] {"1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "1.2.3.", ".1.2.3", "1.2.3.4a", "1234.1.1.1", "::1"}) {
+    for (String bad :
+        new String[] {
+          "1.2.3",
+          "1.2.3.4.5",
+          "256.1.1.1",
+          "1..2.3",
+          "1.2.3.",
+          ".1.2.3",
+          "1.2.3.4a",
+          "1234.1.1.1",
+          "::1"
+        }) {
       assertThat(IpRulesFilter.parseV4(bad)).as(bad).isEqualTo(-1);
     }
   }

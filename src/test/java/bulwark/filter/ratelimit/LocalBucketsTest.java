@@ -15,7 +15,13 @@ class LocalBucketsTest {
   private final ManualTime time = new ManualTime();
 
   private static RateLimitConfig config(String rate, int burst, int maxKeys) {
-    return new RateLimitConfig(RateLimitKeySpec.CLIENT_IP, Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, maxKeys);
+    return new RateLimitConfig(
+        RateLimitKeySpec.CLIENT_IP,
+        Rate.parse(rate),
+        burst,
+        RateLimitScope.LOCAL,
+        FailureMode.OPEN,
+        maxKeys);
   }
 
   private LocalBuckets buckets(String rate, int burst, int maxKeys) {

@@ -13,7 +13,15 @@ import org.junit.jupiter.api.Test;
 
 class RateLimitHeadersTest {
   private static RateLimitPolicy policy(String name, String rate, int burst) {
-    return RateLimitPolicy.of(name, new RateLimitConfig(RateLimitKeySpec.CLIENT_IP, Rate.parse(rate), burst, RateLimitScope.LOCAL, FailureMode.OPEN, 10));
+    return RateLimitPolicy.of(
+        name,
+        new RateLimitConfig(
+            RateLimitKeySpec.CLIENT_IP,
+            Rate.parse(rate),
+            burst,
+            RateLimitScope.LOCAL,
+            FailureMode.OPEN,
+            10));
   }
 
   @Test
@@ -52,7 +60,10 @@ class RateLimitHeadersTest {
   @Test
   void applySetsBothFields() {
     MultiMap h = MultiMap.caseInsensitiveMultiMap();
-    RateLimitHeaders.apply(h, new RateLimitHeaders.Verdict(policy("per-ip", "20/s", 0), 7, Duration.ofMillis(650).toNanos()));
+    RateLimitHeaders.apply(
+        h,
+        new RateLimitHeaders.Verdict(
+            policy("per-ip", "20/s", 0), 7, Duration.ofMillis(650).toNanos()));
     assertThat(h.get("RateLimit-Policy")).isEqualTo("\"per-ip\";q=20;w=1");
     assertThat(h.get("RateLimit")).isEqualTo("\"per-ip\";r=7;t=1");
   }

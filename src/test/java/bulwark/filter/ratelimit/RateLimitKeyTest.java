@@ -17,23 +17,28 @@ class RateLimitKeyTest {
   void clientIpKeysByTheResolvedClientAddress() {
     RateLimitKey k = RateLimitKey.parse("client_ip");
     assertThat(k.of("10.0.0.1", "r", headers())).isNotEqualTo(k.of("10.0.0.2", "r", headers()));
-    assertThat(k.of("10.0.0.1", "r1", headers("X-A", "1"))).isEqualTo(k.of("10.0.0.1", "r2", headers("X-A", "2")));
+    assertThat(k.of("10.0.0.1", "r1", headers("X-A", "1")))
+        .isEqualTo(k.of("10.0.0.1", "r2", headers("X-A", "2")));
     assertThat(RateLimitKey.parse(null)).isEqualTo(k);
   }
 
   @Test
   void routeKeysByTheRouteName() {
     RateLimitKey k = RateLimitKey.parse("route");
-    assertThat(k.of("10.0.0.1", "orders", headers())).isEqualTo(k.of("10.0.0.2", "orders", headers()));
-    assertThat(k.of("10.0.0.1", "orders", headers())).isNotEqualTo(k.of("10.0.0.1", "users", headers()));
+    assertThat(k.of("10.0.0.1", "orders", headers()))
+        .isEqualTo(k.of("10.0.0.2", "orders", headers()));
+    assertThat(k.of("10.0.0.1", "orders", headers()))
+        .isNotEqualTo(k.of("10.0.0.1", "users", headers()));
   }
 
   @Test
   void headerKeysByItsValueCaseInsensitiveName() {
     RateLimitKey k = RateLimitKey.parse("header:X-Api-Key");
     assertThat(k.spec()).isEqualTo("header:X-Api-Key");
-    assertThat(k.of("1.1.1.1", "r", headers("x-api-key", "alice"))).isEqualTo(k.of("2.2.2.2", "r", headers("X-API-KEY", "alice")));
-    assertThat(k.of("1.1.1.1", "r", headers("X-Api-Key", "alice"))).isNotEqualTo(k.of("1.1.1.1", "r", headers("X-Api-Key", "bob")));
+    assertThat(k.of("1.1.1.1", "r", headers("x-api-key", "alice")))
+        .isEqualTo(k.of("2.2.2.2", "r", headers("X-API-KEY", "alice")));
+    assertThat(k.of("1.1.1.1", "r", headers("X-Api-Key", "alice")))
+        .isNotEqualTo(k.of("1.1.1.1", "r", headers("X-Api-Key", "bob")));
   }
 
   @Test
@@ -57,18 +62,22 @@ class RateLimitKeyTest {
 
   @Test
   void anUnknownKindIsRefused() {
-    assertThatThrownBy(() -> RateLimitKey.parse("cookie:x")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> RateLimitKey.parse("header:")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RateLimitKey.parse("cookie:x"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RateLimitKey.parse("header:"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void consumerAndClaimKeysParseAndFallBackToTheClientIpWithoutAnExchange() {
     RateLimitKey c = RateLimitKey.parse("consumer");
     assertThat(c.spec()).isEqualTo("consumer");
-    assertThat(c.of("10.0.0.1", "r", headers())).isEqualTo(RateLimitKey.parse("client_ip").of("10.0.0.1", "r", headers()));
+    assertThat(c.of("10.0.0.1", "r", headers()))
+        .isEqualTo(RateLimitKey.parse("client_ip").of("10.0.0.1", "r", headers()));
     RateLimitKey t = RateLimitKey.parse("claim:tenant");
     assertThat(t.spec()).isEqualTo("claim:tenant");
     assertThat(t.of("10.0.0.1", "r", headers())).isEqualTo(c.of("10.0.0.1", "r", headers()));
-    assertThatThrownBy(() -> RateLimitKey.parse("claim:")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RateLimitKey.parse("claim:"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -14,14 +14,17 @@ import org.junit.jupiter.api.Test;
 
 class RateLimitRegistryTest {
   private static BulwarkConfig config(String limits) throws Exception {
-    return new ConfigLoader(k -> null).parse("""
+    return new ConfigLoader(k -> null)
+        .parse(
+            """
         upstreams:
           svc: { targets: [ { url: "http://127.0.0.1:1" } ] }
         middlewares:
         %s
         routes:
           - { name: r, match: { path: /** }, upstream: svc }
-        """.formatted(limits));
+        """
+                .formatted(limits));
   }
 
   /** What the gateway does on each publish: prepare, one filter per middleware, commit. */
@@ -35,7 +38,8 @@ class RateLimitRegistryTest {
   }
 
   @Test
-  void anUnchangedMiddlewareKeepsItsBucketsAcrossCompilesAndAChangedOneStartsFull() throws Exception {
+  void anUnchangedMiddlewareKeepsItsBucketsAcrossCompilesAndAChangedOneStartsFull()
+      throws Exception {
     RateLimitRegistry reg = new RateLimitRegistry(new ManualTime());
     RateLimitConfig one = compile(reg, "  per-ip: { rateLimit: { rate: 1/min } }");
     LocalBuckets first = reg.localBuckets("per-ip", one);
@@ -55,7 +59,17 @@ class RateLimitRegistryTest {
   void clusterScopeNeedsAClusterSection() {
     RateLimitRegistry reg = new RateLimitRegistry(new ManualTime());
     reg.prepare(null);
-    assertThatThrownBy(() -> reg.filter("c", new RateLimitConfig(RateLimitKeySpec.CLIENT_IP, Rate.parse("1/s"), 0, RateLimitScope.CLUSTER, FailureMode.OPEN, 10)))
+    assertThatThrownBy(
+            () ->
+                reg.filter(
+                    "c",
+                    new RateLimitConfig(
+                        RateLimitKeySpec.CLIENT_IP,
+                        Rate.parse("1/s"),
+                        0,
+                        RateLimitScope.CLUSTER,
+                        FailureMode.OPEN,
+                        10)))
         .hasMessageContaining("cluster");
   }
 }

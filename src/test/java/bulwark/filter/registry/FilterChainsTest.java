@@ -18,12 +18,17 @@ import org.junit.jupiter.api.Test;
 
 class FilterChainsTest {
   private static Route route(RouteTable t, String method, String path) {
-    return ((RouteResult.Found) t.lookup(method, null, path, MultiMap.caseInsensitiveMultiMap(), null)).route();
+    return ((RouteResult.Found)
+            t.lookup(method, null, path, MultiMap.caseInsensitiveMultiMap(), null))
+        .route();
   }
 
   @Test
   void eachRouteGetsItsGroupsAndOwnMiddlewaresInOrderAtItsId() throws Exception {
-    BulwarkConfig cfg = new ConfigLoader(k -> null).parse("""
+    BulwarkConfig cfg =
+        new ConfigLoader(k -> null)
+            .parse(
+                """
         upstreams:
           u: { targets: [ { url: http://127.0.0.1:1 } ] }
         middlewares:
@@ -54,7 +59,10 @@ class FilterChainsTest {
 
   @Test
   void aRouteWithMethodsAndACorsMiddlewareAlsoMatchesOptions() throws Exception {
-    BulwarkConfig cfg = new ConfigLoader(k -> null).parse("""
+    BulwarkConfig cfg =
+        new ConfigLoader(k -> null)
+            .parse(
+                """
         upstreams:
           u: { targets: [ { url: http://127.0.0.1:1 } ] }
         middlewares:
@@ -68,6 +76,7 @@ class FilterChainsTest {
     Route r = route(t, "OPTIONS", "/x");
     assertThat(r.methods()).containsExactlyInAnyOrder("GET", "OPTIONS");
     assertThat(chains[r.id()]).singleElement().isInstanceOf(CorsFilter.class);
-    assertThat(t.lookup("OPTIONS", null, "/y", MultiMap.caseInsensitiveMultiMap(), null)).isInstanceOf(RouteResult.MethodNotAllowed.class);
+    assertThat(t.lookup("OPTIONS", null, "/y", MultiMap.caseInsensitiveMultiMap(), null))
+        .isInstanceOf(RouteResult.MethodNotAllowed.class);
   }
 }

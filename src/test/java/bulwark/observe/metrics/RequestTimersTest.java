@@ -10,10 +10,23 @@ import org.junit.jupiter.api.Test;
 class RequestTimersTest {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final AtomicInteger built = new AtomicInteger();
-  private final RequestTimers timers = new RequestTimers("r", (route, method, status, upstream) -> {
-    built.incrementAndGet();
-    return Timer.builder("t").tags("route", route, "method", method, "status", Integer.toString(status), "upstream", upstream).register(registry);
-  });
+  private final RequestTimers timers =
+      new RequestTimers(
+          "r",
+          (route, method, status, upstream) -> {
+            built.incrementAndGet();
+            return Timer.builder("t")
+                .tags(
+                    "route",
+                    route,
+                    "method",
+                    method,
+                    "status",
+                    Integer.toString(status),
+                    "upstream",
+                    upstream)
+                .register(registry);
+          });
 
   @Test
   void aCombinationIsBuiltOnceAndFoundAgainByEqualUpstreamNames() {
@@ -34,7 +47,8 @@ class RequestTimersTest {
   @Test
   void methodsOutsideTheStandardNineAreOther() {
     for (String m : RequestTimers.METHODS) {
-      if (!m.equals("OTHER")) assertThat(RequestTimers.METHODS[RequestTimers.methodIndex(m)]).isEqualTo(m);
+      if (!m.equals("OTHER"))
+        assertThat(RequestTimers.METHODS[RequestTimers.methodIndex(m)]).isEqualTo(m);
     }
     for (String m : new String[] {"PURGE", "get", "PROPFIND", "X"}) {
       assertThat(RequestTimers.METHODS[RequestTimers.methodIndex(m)]).isEqualTo("OTHER");

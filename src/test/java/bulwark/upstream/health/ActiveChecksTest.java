@@ -8,11 +8,11 @@ import static bulwark.upstream.health.HealthTesting.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.HealthCheckConfig;
-import bulwark.upstream.target.HealthStatus;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.health.HealthTesting.FakeTicker;
 import bulwark.upstream.health.HealthTesting.FakeTimers;
 import bulwark.upstream.health.HealthTesting.ScriptedCheck;
+import bulwark.upstream.target.HealthStatus;
+import bulwark.upstream.target.Target;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +23,10 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The scheduling of active checks and their thresholds, driven by fake timers: no sockets, no sleeps. */
+/**
+ * The scheduling of active checks and their thresholds, driven by fake timers: no sockets, no
+ * sleeps.
+ */
 class ActiveChecksTest {
   private static final Duration INTERVAL = Duration.ofSeconds(5);
 
@@ -126,10 +129,14 @@ class ActiveChecksTest {
     Set<Long> gaps = new HashSet<>();
     for (Target t : ts) {
       List<Long> times = at.get(t);
-      assertThat(times.get(0) - start).as("first round within the jitter").isBetween(1_000_000L, 501_000_000L);
+      assertThat(times.get(0) - start)
+          .as("first round within the jitter")
+          .isBetween(1_000_000L, 501_000_000L);
       for (int i = 1; i < times.size(); i++) {
         long gap = times.get(i) - times.get(i - 1);
-        assertThat(gap).as("interval + up to 10%").isBetween(INTERVAL.toNanos(), INTERVAL.toNanos() + 500_000_000L);
+        assertThat(gap)
+            .as("interval + up to 10%")
+            .isBetween(INTERVAL.toNanos(), INTERVAL.toNanos() + 500_000_000L);
         gaps.add(gap);
       }
     }

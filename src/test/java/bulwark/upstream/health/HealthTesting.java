@@ -22,7 +22,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
-/** Builders shared by the health tests: configs, targets, check results, a fake ticker, fake timers and a scripted check. */
+/**
+ * Builders shared by the health tests: configs, targets, check results, a fake ticker, fake timers
+ * and a scripted check.
+ */
 public final class HealthTesting {
   private HealthTesting() {}
 
@@ -48,7 +51,8 @@ public final class HealthTesting {
     private record Due(long at, long id, Runnable task) {}
 
     private final FakeTicker ticker;
-    private final PriorityQueue<Due> queue = new PriorityQueue<>(Comparator.comparingLong(Due::at).thenComparingLong(Due::id));
+    private final PriorityQueue<Due> queue =
+        new PriorityQueue<>(Comparator.comparingLong(Due::at).thenComparingLong(Due::id));
     private long nextId = 1;
 
     public FakeTimers(FakeTicker ticker) {
@@ -99,7 +103,10 @@ public final class HealthTesting {
     }
   }
 
-  /** An active check that answers what the test scripted for each target (a pass by default) at once, and counts its runs. */
+  /**
+   * An active check that answers what the test scripted for each target (a pass by default) at
+   * once, and counts its runs.
+   */
   public static final class ScriptedCheck implements HealthCheck {
     private final Map<Target, Future<CheckResult>> answers = new ConcurrentHashMap<>();
     private final Map<Target, Integer> runs = new ConcurrentHashMap<>();
@@ -111,7 +118,9 @@ public final class HealthTesting {
       return this;
     }
 
-    /** From now on checks of t fail with e (the check's own future fails, as a client error would). */
+    /**
+     * From now on checks of t fail with e (the check's own future fails, as a client error would).
+     */
     public ScriptedCheck failWith(Target t, Throwable e) {
       answers.put(t, Future.failedFuture(e));
       return this;
@@ -148,15 +157,37 @@ public final class HealthTesting {
   }
 
   public static ActiveCheckConfig active(int healthy, int unhealthy) {
-    return new ActiveCheckConfig(HealthCheckType.HTTP, "/health", List.of(), null, Duration.ofSeconds(5), new Percent(10), Duration.ofSeconds(1), healthy, unhealthy);
+    return new ActiveCheckConfig(
+        HealthCheckType.HTTP,
+        "/health",
+        List.of(),
+        null,
+        Duration.ofSeconds(5),
+        new Percent(10),
+        Duration.ofSeconds(1),
+        healthy,
+        unhealthy);
   }
 
-  /** Checks every {@code interval} plus this jitter (0: none, so a test knows when each round runs). */
-  public static ActiveCheckConfig active(int healthy, int unhealthy, Duration interval, double jitterPercent) {
-    return new ActiveCheckConfig(HealthCheckType.HTTP, "/health", List.of(), null, interval, new Percent(jitterPercent), Duration.ofSeconds(1), healthy, unhealthy);
+  /**
+   * Checks every {@code interval} plus this jitter (0: none, so a test knows when each round runs).
+   */
+  public static ActiveCheckConfig active(
+      int healthy, int unhealthy, Duration interval, double jitterPercent) {
+    return new ActiveCheckConfig(
+        HealthCheckType.HTTP,
+        "/health",
+        List.of(),
+        null,
+        interval,
+        new Percent(jitterPercent),
+        Duration.ofSeconds(1),
+        healthy,
+        unhealthy);
   }
 
-  public static PassiveCheckConfig passive(int consecutiveFailures, Duration ejectFor, double maxEjectedPercent) {
+  public static PassiveCheckConfig passive(
+      int consecutiveFailures, Duration ejectFor, double maxEjectedPercent) {
     return new PassiveCheckConfig(consecutiveFailures, ejectFor, new Percent(maxEjectedPercent));
   }
 
@@ -165,8 +196,10 @@ public final class HealthTesting {
     return new ScoreConfig(new ScoreWeights(0, 0, 100, 0), floor);
   }
 
-  public static HealthCheckConfig config(ActiveCheckConfig a, PassiveCheckConfig p, ScoreConfig s, boolean panic) {
-    return new HealthCheckConfig(a, p, s == null ? new ScoreConfig(HealthScore.DEFAULT_WEIGHTS, 20) : s, panic);
+  public static HealthCheckConfig config(
+      ActiveCheckConfig a, PassiveCheckConfig p, ScoreConfig s, boolean panic) {
+    return new HealthCheckConfig(
+        a, p, s == null ? new ScoreConfig(HealthScore.DEFAULT_WEIGHTS, 20) : s, panic);
   }
 
   public static CheckResult pass() {

@@ -5,15 +5,18 @@ import static bulwark.upstream.health.HealthTesting.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.PassiveCheckConfig;
-import bulwark.upstream.target.Outcome;
-import bulwark.upstream.target.Target;
 import bulwark.upstream.health.HealthTesting.FakeTicker;
 import bulwark.upstream.health.HealthTesting.FakeTimers;
+import bulwark.upstream.target.Outcome;
+import bulwark.upstream.target.Target;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Passive outlier ejection, its cap and the returns, driven by fake timers: nothing calls refresh(). */
+/**
+ * Passive outlier ejection, its cap and the returns, driven by fake timers: nothing calls
+ * refresh().
+ */
 class OutlierEjectionTest {
   private static final Duration EJECT_FOR = Duration.ofSeconds(10);
 
@@ -46,7 +49,8 @@ class OutlierEjectionTest {
     fail(e, t, 2);
     e.onOutcome(t, Outcome.SUCCESS);
     fail(e, t, 2);
-    e.onOutcome(ts.get(1), Outcome.CONNECT_FAILURE); // another target's failure does not count for t
+    e.onOutcome(
+        ts.get(1), Outcome.CONNECT_FAILURE); // another target's failure does not count for t
     assertThat(ejected(t)).isFalse();
     assertThat(t.available()).isTrue();
 
@@ -135,7 +139,9 @@ class OutlierEjectionTest {
     assertThat(ejected(t)).isFalse();
 
     fail(after, t, 3);
-    assertThat(after.ejectedForMillis(t)).as("the count of ejections in a row was kept").isEqualTo(EJECT_FOR.multipliedBy(2).toMillis());
+    assertThat(after.ejectedForMillis(t))
+        .as("the count of ejections in a row was kept")
+        .isEqualTo(EJECT_FOR.multipliedBy(2).toMillis());
   }
 
   @Test

@@ -12,10 +12,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.ScoreConfig;
 import bulwark.config.ScoreWeights;
+import bulwark.upstream.health.HealthTesting.FakeTicker;
 import bulwark.upstream.target.HealthStatus;
 import bulwark.upstream.target.Outcome;
 import bulwark.upstream.target.Target;
-import bulwark.upstream.health.HealthTesting.FakeTicker;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,7 +38,8 @@ class UpstreamHealthTest {
   @Test
   void anUnknownTargetGetsTrafficAndGoesUpAfterHealthyThresholdPasses() {
     Target t = targets(1).get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(2, 3), null, null, false), List.of(t), ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of("u", config(active(2, 3), null, null, false), List.of(t), ticker);
 
     assertThat(status(t)).isEqualTo(HealthStatus.UNKNOWN);
     assertThat(t.available()).isTrue();
@@ -52,7 +53,8 @@ class UpstreamHealthTest {
   @Test
   void anUnknownTargetGoesDownAfterUnhealthyThresholdFailures() {
     Target t = targets(1).get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(2, 2), null, null, false), List.of(t), ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of("u", config(active(2, 2), null, null, false), List.of(t), ticker);
 
     h.onCheck(t, fail());
     assertThat(status(t)).isEqualTo(HealthStatus.UNKNOWN);
@@ -66,7 +68,8 @@ class UpstreamHealthTest {
   @Test
   void oneBlipDoesNotFlapAndThresholdsCountOnlyRunsInARow() {
     Target t = targets(1).get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(2, 3), null, null, false), List.of(t), ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of("u", config(active(2, 3), null, null, false), List.of(t), ticker);
     h.onCheck(t, pass());
     h.onCheck(t, pass());
     assertThat(status(t)).isEqualTo(HealthStatus.UP);
@@ -101,7 +104,9 @@ class UpstreamHealthTest {
   @Test
   void theScoreFollowsTheLastCheckAndDrainsUnderTheFloorWithHysteresis() {
     Target t = targets(1).get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(1, 1), null, resourcesOnly(20), false), List.of(t), ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(active(1, 1), null, resourcesOnly(20), false), List.of(t), ticker);
 
     h.onCheck(t, passWithCpu(0.5));
     assertThat(t.state().score()).isEqualTo(50);
@@ -129,7 +134,8 @@ class UpstreamHealthTest {
   void oneLostCheckNeitherDrainsNorTakesDown() {
     Target t = targets(1).get(0);
     ScoreConfig reachability = new ScoreConfig(new ScoreWeights(30, 40, 0, 0), 20);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(1, 3), null, reachability, false), List.of(t), ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of("u", config(active(1, 3), null, reachability, false), List.of(t), ticker);
     h.onCheck(t, pass());
 
     h.onCheck(t, CheckResult.unreachable("no answer within 1000ms"));
@@ -143,7 +149,12 @@ class UpstreamHealthTest {
   @Test
   void aLostCheckKeepsTheLastAnswersResourceAndDependencySignals() {
     Target t = targets(1).get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(1, 3), null, new ScoreConfig(HealthScore.DEFAULT_WEIGHTS, 0), false), List.of(t), ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u",
+            config(active(1, 3), null, new ScoreConfig(HealthScore.DEFAULT_WEIGHTS, 0), false),
+            List.of(t),
+            ticker);
 
     h.onCheck(t, passWithCpu(0.5));
     assertThat(t.state().score()).isEqualTo(90); // 30 + 40 + 20 × 0.5 + 10
@@ -156,7 +167,9 @@ class UpstreamHealthTest {
   @Test
   void aFloorOfZeroNeverDrains() {
     Target t = targets(1).get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(1, 1), null, resourcesOnly(0), false), List.of(t), ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(active(1, 1), null, resourcesOnly(0), false), List.of(t), ticker);
 
     h.onCheck(t, passWithCpu(1.0));
 
@@ -170,7 +183,9 @@ class UpstreamHealthTest {
   void consecutiveFailuresEjectAndASuccessInBetweenResetsTheCount() {
     List<Target> ts = targets(2);
     Target t = ts.get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(null, passive(3, Duration.ofSeconds(10), 50), null, false), ts, ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(null, passive(3, Duration.ofSeconds(10), 50), null, false), ts, ticker);
 
     failRequests(h, t, 2);
     h.onOutcome(t, Outcome.SUCCESS);
@@ -188,7 +203,8 @@ class UpstreamHealthTest {
     List<Target> ts = targets(2);
     Target t = ts.get(0);
     Duration base = Duration.ofSeconds(10);
-    UpstreamHealth h = UpstreamHealth.of("u", config(null, passive(3, base, 50), null, false), ts, ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of("u", config(null, passive(3, base, 50), null, false), ts, ticker);
 
     for (int k = 1; k <= 13; k++) {
       failRequests(h, t, 3);
@@ -211,7 +227,8 @@ class UpstreamHealthTest {
     List<Target> ts = targets(2);
     Target t = ts.get(0);
     Duration base = Duration.ofSeconds(10);
-    UpstreamHealth h = UpstreamHealth.of("u", config(null, passive(3, base, 50), null, false), ts, ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of("u", config(null, passive(3, base, 50), null, false), ts, ticker);
     failRequests(h, t, 3);
     ticker.advance(base);
     h.refresh();
@@ -232,7 +249,9 @@ class UpstreamHealthTest {
   @Test
   void maxEjectedPercentCapsHowManyAreEjectedAtOnce() {
     List<Target> ts = targets(4);
-    UpstreamHealth h = UpstreamHealth.of("u", config(null, passive(2, Duration.ofSeconds(10), 50), null, false), ts, ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(null, passive(2, Duration.ofSeconds(10), 50), null, false), ts, ticker);
 
     failRequests(h, ts.get(0), 2);
     ticker.advance(Duration.ofSeconds(5));
@@ -260,7 +279,9 @@ class UpstreamHealthTest {
     assertThat(OutlierEjection.maxEjected(10, 0)).isZero();
 
     List<Target> one = targets(1);
-    UpstreamHealth h = UpstreamHealth.of("u", config(null, passive(1, Duration.ofSeconds(1), 0), null, false), one, ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u", config(null, passive(1, Duration.ofSeconds(1), 0), null, false), one, ticker);
     failRequests(h, one.get(0), 5);
     assertThat(one.get(0).available()).as("0%% ejects nothing").isTrue();
   }
@@ -269,7 +290,12 @@ class UpstreamHealthTest {
   void aPassingActiveCheckEndsAnEjectionEarly() {
     List<Target> ts = targets(2);
     Target t = ts.get(0);
-    UpstreamHealth h = UpstreamHealth.of("u", config(active(2, 3), passive(3, Duration.ofMinutes(5), 50), null, false), ts, ticker);
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u",
+            config(active(2, 3), passive(3, Duration.ofMinutes(5), 50), null, false),
+            ts,
+            ticker);
     failRequests(h, t, 3);
     assertThat(t.available()).isFalse();
 
@@ -278,14 +304,21 @@ class UpstreamHealthTest {
     h.onCheck(t, pass());
     assertThat(t.state().health().ejected()).isFalse();
     assertThat(t.available()).isTrue();
-    assertThat(t.state().health().ejections()).as("the count still grows the next ejection").isEqualTo(1);
+    assertThat(t.state().health().ejections())
+        .as("the count still grows the next ejection")
+        .isEqualTo(1);
   }
 
   @Test
   void startingWithoutChecksForgetsWhatTheyLearned() {
     List<Target> ts = targets(2);
     Target t = ts.get(0);
-    UpstreamHealth before = UpstreamHealth.of("u", config(active(1, 1), passive(1, Duration.ofMinutes(5), 50), resourcesOnly(20), false), ts, ticker);
+    UpstreamHealth before =
+        UpstreamHealth.of(
+            "u",
+            config(active(1, 1), passive(1, Duration.ofMinutes(5), 50), resourcesOnly(20), false),
+            ts,
+            ticker);
     before.onCheck(ts.get(1), passWithCpu(0.99));
     before.onCheck(t, fail());
     before.onOutcome(t, Outcome.HTTP_5XX);
@@ -325,13 +358,23 @@ class UpstreamHealthTest {
     List<Target> ts = targets(2);
     Target t = ts.get(0), other = ts.get(1);
     HealthTesting.FakeTimers timers = new HealthTesting.FakeTimers(ticker);
-    HealthTesting.ScriptedCheck check = new HealthTesting.ScriptedCheck().answer(t, fail()).answer(other, fail());
-    UpstreamHealth h = UpstreamHealth.of("u",
-        config(active(1, 5, Duration.ofSeconds(5), 0), passive(3, Duration.ofSeconds(10), 100), null, false), ts, ticker);
+    HealthTesting.ScriptedCheck check =
+        new HealthTesting.ScriptedCheck().answer(t, fail()).answer(other, fail());
+    UpstreamHealth h =
+        UpstreamHealth.of(
+            "u",
+            config(
+                active(1, 5, Duration.ofSeconds(5), 0),
+                passive(3, Duration.ofSeconds(10), 100),
+                null,
+                false),
+            ts,
+            ticker);
     h.start(timers, check);
 
     failRequests(h, t, 3);
-    timers.advance(Duration.ofSeconds(10).plusMillis(1)); // failing checks: only the timer returns it
+    timers.advance(
+        Duration.ofSeconds(10).plusMillis(1)); // failing checks: only the timer returns it
     assertThat(t.state().health().ejected()).isFalse();
 
     failRequests(h, other, 3);

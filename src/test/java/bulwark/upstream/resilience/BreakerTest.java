@@ -1,13 +1,12 @@
 package bulwark.upstream.resilience;
 
-import bulwark.config.BreakerScope;
-import bulwark.config.WindowType;
-import bulwark.testing.MutableClock;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.config.BreakerScope;
 import bulwark.config.CircuitBreakerConfig;
 import bulwark.config.Percent;
+import bulwark.config.WindowType;
+import bulwark.testing.MutableClock;
 import bulwark.upstream.target.Outcome;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -16,8 +15,20 @@ class BreakerTest {
   private final MutableClock clock = new MutableClock();
 
   private Breaker breaker(String windowType, int window) {
-    return new Breaker("users", new CircuitBreakerConfig(new Percent(50), Duration.ofSeconds(2), new Percent(80),
-        WindowType.valueOf(windowType.toUpperCase()), window, 10, Duration.ofSeconds(10), 3, Duration.ofSeconds(5), BreakerScope.UPSTREAM), clock);
+    return new Breaker(
+        "users",
+        new CircuitBreakerConfig(
+            new Percent(50),
+            Duration.ofSeconds(2),
+            new Percent(80),
+            WindowType.valueOf(windowType.toUpperCase()),
+            window,
+            10,
+            Duration.ofSeconds(10),
+            3,
+            Duration.ofSeconds(5),
+            BreakerScope.UPSTREAM),
+        clock);
   }
 
   private static void calls(Breaker b, int n, Outcome o, long millis) {

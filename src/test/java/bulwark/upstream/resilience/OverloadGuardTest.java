@@ -33,7 +33,10 @@ class OverloadGuardTest {
 
   @Test
   void aimdGrowsWhileFineAndBacksOffOnTrouble() {
-    ConcurrencyLimiter l = new ConcurrencyLimiter(new AdaptiveConcurrencyConfig(AdaptiveAlgorithm.AIMD, 10, 4, 50, Duration.ofMillis(100)));
+    ConcurrencyLimiter l =
+        new ConcurrencyLimiter(
+            new AdaptiveConcurrencyConfig(
+                AdaptiveAlgorithm.AIMD, 10, 4, 50, Duration.ofMillis(100)));
     for (int i = 0; i < 20; i++) l.onSample(Duration.ofMillis(10).toNanos(), l.limit(), false);
     assertThat(l.limit()).isEqualTo(30);
     l.onSample(Duration.ofMillis(10).toNanos(), 1, false);
@@ -50,13 +53,22 @@ class OverloadGuardTest {
 
   @Test
   void gradientShrinksTheLimitWhenLatencyRisesAboveTheBaseline() {
-    ConcurrencyLimiter l = new ConcurrencyLimiter(new AdaptiveConcurrencyConfig(AdaptiveAlgorithm.GRADIENT, 100, 4, 1000, Duration.ofSeconds(1)));
+    ConcurrencyLimiter l =
+        new ConcurrencyLimiter(
+            new AdaptiveConcurrencyConfig(
+                AdaptiveAlgorithm.GRADIENT, 100, 4, 1000, Duration.ofSeconds(1)));
     for (int i = 0; i < 200; i++) l.onSample(Duration.ofMillis(10).toNanos(), l.limit(), false);
     int steady = l.limit();
     assertThat(steady).as("steady latency lets it grow").isGreaterThan(100);
     for (int i = 0; i < 50; i++) l.onSample(Duration.ofMillis(80).toNanos(), l.limit(), false);
     assertThat(l.limit()).as("latency 8x the baseline").isLessThan(steady / 2);
-    OverloadGuard g = new OverloadGuard(new OverloadConfig(0, 0, new AdaptiveConcurrencyConfig(AdaptiveAlgorithm.GRADIENT, 5, 1, 10, Duration.ofSeconds(1))));
+    OverloadGuard g =
+        new OverloadGuard(
+            new OverloadConfig(
+                0,
+                0,
+                new AdaptiveConcurrencyConfig(
+                    AdaptiveAlgorithm.GRADIENT, 5, 1, 10, Duration.ofSeconds(1))));
     for (int i = 0; i < 5; i++) assertThat(g.tryAcquire()).isNull();
     assertThat(g.tryAcquire()).isEqualTo(OverloadGuard.Refusal.ADAPTIVE);
   }

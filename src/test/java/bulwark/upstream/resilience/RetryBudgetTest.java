@@ -1,9 +1,8 @@
 package bulwark.upstream.resilience;
 
-import bulwark.testing.MutableClock;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import bulwark.testing.MutableClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

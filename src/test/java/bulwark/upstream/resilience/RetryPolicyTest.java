@@ -14,8 +14,17 @@ import org.junit.jupiter.api.Test;
 
 class RetryPolicyTest {
   private static RetryPolicy policy(List<String> on) {
-    return new RetryPolicy(new RetryConfig(3, on.stream().map(RetryOn::parse).toList(), Duration.ofMillis(25), Duration.ofMillis(100), new Percent(20), 10, null,
-        new ByteSize(65536)), System::nanoTime);
+    return new RetryPolicy(
+        new RetryConfig(
+            3,
+            on.stream().map(RetryOn::parse).toList(),
+            Duration.ofMillis(25),
+            Duration.ofMillis(100),
+            new Percent(20),
+            10,
+            null,
+            new ByteSize(65536)),
+        System::nanoTime);
   }
 
   @Test
@@ -32,7 +41,13 @@ class RetryPolicyTest {
 
   @Test
   void onlyIdempotentMethodsAreIdempotent() {
-    assertThat(List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS))
+    assertThat(
+            List.of(
+                HttpMethod.GET,
+                HttpMethod.HEAD,
+                HttpMethod.PUT,
+                HttpMethod.DELETE,
+                HttpMethod.OPTIONS))
         .allMatch(RetryPolicy::idempotent);
     assertThat(List.of(HttpMethod.POST, HttpMethod.PATCH)).noneMatch(RetryPolicy::idempotent);
   }

@@ -33,8 +33,10 @@ public final class ApiKeyFilter implements Filter {
     Map<Digest, String> m = new HashMap<>();
     config.consumers().forEach((name, hashes) -> hashes.forEach(h -> m.put(Digest.ofHex(h), name)));
     this.consumers = Map.copyOf(m);
-    this.where = header != null && query != null ? "the " + header + " header or the " + query + " query parameter"
-        : header != null ? "the " + header + " header" : "the " + query + " query parameter";
+    this.where =
+        header != null && query != null
+            ? "the " + header + " header or the " + query + " query parameter"
+            : header != null ? "the " + header + " header" : "the " + query + " query parameter";
   }
 
   @Override
@@ -58,7 +60,8 @@ public final class ApiKeyFilter implements Filter {
     if (!keep) {
       if (header != null) ex.upstreamHeaders().remove(header);
       // every occurrence goes, also when the header carried the key
-      if (query != null && ex.request().query() != null) ex.upstreamUri(withoutParam(ex.upstreamUri(), query));
+      if (query != null && ex.request().query() != null)
+        ex.upstreamUri(withoutParam(ex.upstreamUri(), query));
     }
     return next.next(ex);
   }

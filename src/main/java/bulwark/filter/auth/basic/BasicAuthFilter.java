@@ -20,29 +20,41 @@ import java.util.Map;
 /**
  * The {@code basicAuth} middleware: HTTP Basic credentials checked against bcrypt hashes. A bcrypt
  * check takes tens of milliseconds of CPU, so it runs on a worker thread ({@code executeBlocking}),
- * never on the event loop, and a success is remembered for {@code cacheFor} under the SHA-256 of the
- * presented credentials (compared in constant time), so a client's next requests cost a hash.
+ * never on the event loop, and a success is remembered for {@code cacheFor} under the SHA-256 of
+ * the presented credentials (compared in constant time), so a client's next requests cost a hash.
  * An unknown user is checked against a dummy hash, so the answer takes as long as a wrong password.
  */
 public final class BasicAuthFilter implements Filter {
-  private static final BCrypt.Verifyer BCRYPT = BCrypt.verifyer(BCrypt.Version.VERSION_2Y, LongPasswordStrategies.truncate(BCrypt.Version.VERSION_2Y));
+  private static final BCrypt.Verifyer BCRYPT =
+      BCrypt.verifyer(
+          BCrypt.Version.VERSION_2Y, LongPasswordStrategies.truncate(BCrypt.Version.VERSION_2Y));
+
   /** Checked when the user is unknown, so that case costs a bcrypt check too. */
-  private static final byte[] DUMMY = BCrypt.with(BCrypt.Version.VERSION_2Y).hash(10, java.util.UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII));
+  private static final byte[] DUMMY =
+      BCrypt.with(BCrypt.Version.VERSION_2Y)
+          .hash(10, java.util.UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII));
 
   private final String challenge;
   private final Map<String, byte[]> users;
   private final boolean keep;
+
   /** SHA-256 of "user:password" to the user name, for successes only. */
   private final Cache<Digest, String> verified;
 
   public BasicAuthFilter(BasicAuthConfig config) {
-    this.challenge = "Basic realm=\"" + (config.realm() == null ? "bulwark" : config.realm()) + "\", charset=\"UTF-8\"";
+    this.challenge =
+        "Basic realm=\""
+            + (config.realm() == null ? "bulwark" : config.realm())
+            + "\", charset=\"UTF-8\"";
     java.util.HashMap<String, byte[]> m = new java.util.HashMap<>();
     config.users().forEach((u, h) -> m.put(u, h.getBytes(StandardCharsets.US_ASCII)));
     this.users = Map.copyOf(m);
     this.keep = config.keepCredential();
     Duration ttl = config.cacheFor() == null ? Duration.ofSeconds(60) : config.cacheFor();
-    this.verified = ttl.isZero() ? null : Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(config.maxCached()).build();
+    this.verified =
+        ttl.isZero()
+            ? null
+            : Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(config.maxCached()).build();
   }
 
   @Override
@@ -68,12 +80,14 @@ public final class BasicAuthFilter implements Filter {
     byte[] password = pair.substring(colon + 1).getBytes(StandardCharsets.UTF_8);
     Context ctx = Vertx.currentContext();
     if (ctx == null) throw new IllegalStateException("basicAuth runs on a Vert.x context");
-    return ctx.executeBlocking(() -> check(password, hash), false).compose(ok -> {
-      if (ex.answered()) return Future.succeededFuture();
-      if (!ok) return refuse(ex, "the user name or password is not valid");
-      if (verified != null) verified.put(key, user);
-      return accept(ex, next, user);
-    });
+    return ctx.executeBlocking(() -> check(password, hash), false)
+        .compose(
+            ok -> {
+              if (ex.answered()) return Future.succeededFuture();
+              if (!ok) return refuse(ex, "the user name or password is not valid");
+              if (verified != null) verified.put(key, user);
+              return accept(ex, next, user);
+            });
   }
 
   /** On a worker thread. */

@@ -7,7 +7,9 @@ import org.junit.jupiter.api.Test;
 
 class BasicAuthFilterTest {
   /** bcrypt of "s3cret", cost 4 (fast for tests). */
-  static final byte[] HASH = "$2y$04$uP9lKqVTs4Aipp5RzOhHluikgmvDwOnjx2paUMEvcEaseBZRrIo/2".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] HASH =
+      "$2y$04$uP9lKqVTs4Aipp5RzOhHluikgmvDwOnjx2paUMEvcEaseBZRrIo/2"
+          .getBytes(StandardCharsets.US_ASCII);
 
   @Test
   void aPasswordIsCheckedAgainstItsBcryptHash() {
@@ -23,7 +25,12 @@ class BasicAuthFilterTest {
 
   @Test
   void aVeryLongPasswordFailsInsteadOfThrowing() {
-    assertThat(BasicAuthFilter.check("x".repeat(5000).getBytes(StandardCharsets.UTF_8), HASH)).isFalse();
-    assertThat(BasicAuthFilter.check("s3cret".getBytes(StandardCharsets.UTF_8), "$2y$04$short".getBytes(StandardCharsets.US_ASCII))).isFalse();
+    assertThat(BasicAuthFilter.check("x".repeat(5000).getBytes(StandardCharsets.UTF_8), HASH))
+        .isFalse();
+    assertThat(
+            BasicAuthFilter.check(
+                "s3cret".getBytes(StandardCharsets.UTF_8),
+                "$2y$04$short".getBytes(StandardCharsets.US_ASCII)))
+        .isFalse();
   }
 }
