@@ -19,12 +19,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -82,11 +79,7 @@ public final class Remediations {
 
   private final Map<RemediationAction, AtomicInteger> counts =
       new EnumMap<>(RemediationAction.class);
-  // what is enforced now, from the active actions
-  private Set<String> ejected = Set.of();
-  private Set<String> openUpstreams = Set.of();
-  private Map<String, Double> factors = Map.of();
-  private volatile Set<String> fallbackRoutes = Set.of();
+  private final Enforcement enforcement;
 
   /**
    * @param gateway whose snapshot, target states and rate-limit registry the actions apply to
@@ -99,6 +92,7 @@ public final class Remediations {
     this.registry = registry;
     this.audit = audit;
     this.clock = clock;
+    this.enforcement = new Enforcement(gateway);
     for (RemediationAction a : RemediationAction.values()) {
       AtomicInteger n = new AtomicInteger();
       counts.put(a, n);
@@ -118,8 +112,7 @@ public final class Remediations {
    * Whether requests on route {@code name} go straight to its fallback (useFallback). Any thread.
    */
   public boolean forcedFallback(String route) {
-    Set<String> s = fallbackRoutes;
-    return !s.isEmpty() && s.contains(route);
+    return enforcement.forcedFallback(route);
   }
 
   /**
@@ -223,7 +216,7 @@ public final class Remediations {
         active.put(id, a);
         expired.remove(id);
         counts.get(rule.action()).incrementAndGet();
-        sync(config, table);
+        enforcement.sync(active.values(), config, table);
         describe(entry, a);
         applied.add(entry);
         LOG.warn(
@@ -260,18 +253,7 @@ public final class Remediations {
    */
   public synchronized void enforce(BulwarkConfig cfg, RouteTable table) {
     if (active.isEmpty()) return;
-    ejected.forEach(k -> gateway.states().stateFor(k).setAvailable(false));
-    for (String u : openUpstreams) {
-      UpstreamRuntime up = table.upstreams().get(u);
-      if (up != null) up.forceBreakers(true);
-    }
-    factors.forEach(
-        (name, f) -> {
-          MiddlewareConfig m = cfg.middlewares().get(name);
-          if (m != null && m.rateLimit() != null)
-            gateway.rateLimits().tighten(name, f, m.rateLimit());
-          else gateway.rateLimits().relax(name);
-        });
+    enforcement.reapply(cfg, table);
   }
 
   private void expire(String id) {
@@ -288,7 +270,7 @@ public final class Remediations {
     active.remove(a.id());
     if (a.timer() >= 0 && vertx != null) vertx.cancelTimer(a.timer());
     counts.get(a.rule().action()).decrementAndGet();
-    sync(gateway.config(), gateway.table());
+    enforcement.sync(active.values(), gateway.config(), gateway.table());
     LOG.warn(
         "remediation {}: alert '{}' rule {}: {} {} ({})",
         result,
@@ -299,47 +281,6 @@ public final class Remediations {
         why);
     count(a.rule().action(), result);
     audit("remediation." + result, entry(a).put("reason", why));
-  }
-
-  /**
-   * Makes the live state match the active actions (several actions on one object: the union, the
-   * smallest factor).
-   */
-  private void sync(BulwarkConfig cfg, RouteTable table) {
-    Set<String> ej = new HashSet<>();
-    Set<String> open = new HashSet<>();
-    Set<String> fb = new HashSet<>();
-    Map<String, Double> fs = new HashMap<>();
-    for (Active a : active.values()) {
-      Map<String, String> o = a.objects();
-      switch (a.rule().action()) {
-        case EJECT_TARGET -> ej.add(o.get("target"));
-        case OPEN_BREAKER -> open.add(o.get("upstream"));
-        case USE_FALLBACK -> fb.add(o.get("route"));
-        case TIGHTEN_RATE_LIMIT -> fs.merge(o.get("middleware"), a.rule().factor(), Math::min);
-      }
-    }
-    for (String k : ejected) if (!ej.contains(k)) gateway.states().stateFor(k).setAvailable(true);
-    for (String k : ej) gateway.states().stateFor(k).setAvailable(false);
-    for (String u : openUpstreams) {
-      UpstreamRuntime up = table.upstreams().get(u);
-      if (up != null && !open.contains(u)) up.forceBreakers(false);
-    }
-    for (String u : open) {
-      UpstreamRuntime up = table.upstreams().get(u);
-      if (up != null) up.forceBreakers(true);
-    }
-    for (String m : factors.keySet()) if (!fs.containsKey(m)) gateway.rateLimits().relax(m);
-    fs.forEach(
-        (m, f) -> {
-          MiddlewareConfig mc = cfg.middlewares().get(m);
-          if (mc != null && mc.rateLimit() != null)
-            gateway.rateLimits().tighten(m, f, mc.rateLimit());
-        });
-    ejected = Set.copyOf(ej);
-    openUpstreams = Set.copyOf(open);
-    factors = Map.copyOf(fs);
-    fallbackRoutes = Set.copyOf(fb);
   }
 
   /** Why the action cannot act on these objects in the serving config, or null when it can. */
