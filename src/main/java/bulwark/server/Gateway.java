@@ -21,16 +21,12 @@ import bulwark.remediation.Remediations;
 import bulwark.remediation.RuntimeView;
 import bulwark.routing.RouteTable;
 import bulwark.transport.DrainGate;
-import bulwark.transport.FramingTransport;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.target.TargetStates;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.transport.Transport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,11 +40,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running gateway: data listeners (one per event loop), the admin listener, hot reload and
- * graceful drain. The config snapshot is published through one {@link AtomicReference}. Reloading
- * the config file ({@link ConfigReloader}) and the certificates ({@link CertificateReloader}) and
- * compiling a snapshot ({@link SnapshotCompiler}) are their own classes; the parts that read the
- * gateway's state see it through read-only views: {@link DataPlane} (the proxy), {@link
- * GatewayView} (admin), {@link MetricsView} (metrics) and {@link RuntimeView} (remediation).
+ * graceful drain. Building Vert.x and binding the listeners is {@link ServerStart}. The config
+ * snapshot is published through one {@link AtomicReference}. Reloading the config file ({@link
+ * ConfigReloader}) and the certificates ({@link CertificateReloader}) and compiling a snapshot
+ * ({@link SnapshotCompiler}) are their own classes; the parts that read the gateway's state see it
+ * through read-only views: {@link DataPlane} (the proxy), {@link GatewayView} (admin), {@link
+ * MetricsView} (metrics) and {@link RuntimeView} (remediation).
  */
 public final class Gateway implements DataPlane, GatewayView, MetricsView, RuntimeView {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
@@ -111,73 +108,24 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     observability = Observability.create(cfg, this, this);
     publish(cfg);
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
-    Transport native_ = Transport.nativeTransport();
-    Transport transport = native_ != null && native_.available() ? native_ : Transport.NIO;
-    // the transport puts the request-smuggling guard in front of every HTTP/1.x decoder
-    // (RequestFraming)
-    vertx =
-        Vertx.builder()
-            .with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops))
-            .withTransport(
-                FramingTransport.wrap(
-                    transport,
-                    cfg.server().limits().requestHeaderTimeout().toMillis(),
-                    drainGate,
-                    ProxyFramingRules.INSTANCE))
-            .build();
-    if (!vertx.isNativeTransportEnabled()) {
-      LOG.warn(
-          "native epoll transport unavailable, using NIO: {}",
-          String.valueOf(vertx.unavailableNativeTransportCause()));
-    }
+    vertx = ServerStart.vertx(cfg, loops, drainGate);
     observability.start(vertx);
     snapshot.get().table().upstreams().values().forEach(u -> u.start(vertx));
-    String listener = "data listener" + (cfg.server().tls() != null ? " (TLS)" : "");
-    String address = cfg.server().listen();
-    String field = "server.listen";
-    try {
-      vertx
-          .deployVerticle(
-              () -> new DataPlaneVerticle(this, cfg), new DeploymentOptions().setInstances(loops))
-          .await(30, TimeUnit.SECONDS);
-      listener = "admin listener";
-      address = cfg.admin().listen();
-      field = "admin.listen";
-      admin = new AdminServer(vertx, this, cfg.admin());
-      admin.start().await(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      vertx.close().await(10, TimeUnit.SECONDS);
-      rateLimits.close();
-      accessLog.stop();
-      observability.close();
-      // a busy port names the listener and its address, not just Netty's "bind(..) failed"
-      if (ListenException.isListenFailure(e))
-        throw new ListenException(listener, address, field, e);
-      throw e;
-    }
+    admin = ServerStart.bind(vertx, this, cfg, loops, this::releaseAfterFailedBind);
     boolean tls = cfg.server().tls() != null;
     if (tls) {
       certificates = new CertificateReloader(this, cfg.server().http2());
       certificates.watch(cfg.server().tls());
     }
     if (watch) reloader.watch();
-    LOG.info(
-        "bulwark listening on {} (admin {}), {} routes, {} event loops, transport {}, {}",
-        cfg.server().listen(),
-        cfg.admin().listen(),
-        snapshot.get().table().routes().size(),
-        loops,
-        vertx.isNativeTransportEnabled() ? "epoll" : "nio",
-        tls
-            ? "TLS "
-                + ServerTls.protocols(cfg.server().tls())
-                + " by "
-                + ServerTls.engineName()
-                + ", "
-                + cfg.server().tls().certificates().size()
-                + " certificate(s)"
-                + (cfg.server().http2() ? ", ALPN h2" : "")
-            : "plain HTTP");
+    ServerStart.logListening(cfg, snapshot.get().table().routes().size(), loops, vertx);
+  }
+
+  /** Frees what the gateway holds besides Vert.x when a listener fails to bind. */
+  private void releaseAfterFailedBind() {
+    rateLimits.close();
+    accessLog.stop();
+    observability.close();
   }
 
   /**

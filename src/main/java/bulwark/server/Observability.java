@@ -5,6 +5,7 @@ import bulwark.config.BulwarkConfig;
 import bulwark.observe.Audit;
 import bulwark.observe.Telemetry;
 import bulwark.observe.metrics.GatewayMetrics;
+import bulwark.observe.metrics.MeterSetup;
 import bulwark.observe.metrics.MetricsView;
 import bulwark.observe.tracing.Tracing;
 import bulwark.remediation.Remediations;
@@ -75,7 +76,7 @@ public final class Observability {
 
   private static PrometheusMeterRegistry prometheusRegistry() {
     PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    GatewayMetrics.configure(r);
+    MeterSetup.configure(r);
     return r;
   }
 
