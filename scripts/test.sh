@@ -9,6 +9,7 @@ rm -rf target/surefire-reports
 # every Java source is formatted with google-java-format (fix with: mvn spotless:apply); the tests
 # run either way, and an unformatted source fails the run at the end
 fmt=0
+mkdir -p target
 if ! mvn -B -q spotless:check >target/spotless.log 2>&1; then
   fmt=1
 fi
