@@ -57,6 +57,18 @@ final class Details {
     return "upstream '" + up.name() + "' (" + t.key() + ") failed: " + safeMessage(e);
   }
 
+  static String timedOut(UpstreamRuntime up, Target t) {
+    return "upstream '" + up.name() + "' (" + t.key() + ") timed out";
+  }
+
+  static String noResponse(UpstreamRuntime up) {
+    return "upstream '" + up.name() + "' sent no response within " + up.tryMillis() + "ms";
+  }
+
+  static String routeTimeout(long millis) {
+    return "the route timeout of " + millis + "ms passed";
+  }
+
   static String safeMessage(Throwable e) {
     String m = e.getMessage();
     if (m == null) return e.getClass().getSimpleName();

@@ -7,7 +7,6 @@ import bulwark.upstream.Admission;
 import bulwark.upstream.Attempt;
 import bulwark.upstream.HashOn;
 import bulwark.upstream.UpstreamRuntime;
-import bulwark.upstream.resilience.RetryPolicy;
 import bulwark.upstream.target.Outcome;
 import bulwark.upstream.target.Target;
 import io.netty.channel.ConnectTimeoutException;
@@ -56,9 +55,10 @@ final class UpstreamCall {
   /** The request may be replayed: retries are configured and the method (or route) allows it. */
   private boolean replay;
 
+  /** The retry decision and its counts: made at the first failed try (null until then). */
+  private Retries retries;
+
   private int tryNo;
-  private int retries;
-  private int retriesDenied;
   private int headStatus;
   private long upstreamStartNanos;
   private long upstreamEndNanos;
@@ -229,10 +229,9 @@ final class UpstreamCall {
     if (n != tryNo || state == State.DONE || state == State.BACKOFF) return false;
     io.disarm(Timer.RESPONSE);
     Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
-    upstreamError =
-        null; // this try answered: an earlier try's failure is not how the request ended
-    RetryPolicy rp = attempt.upstream().retry();
-    if (rp != null && rp.retriesStatus(status)) {
+    // this try answered: an earlier try's failure is not how the request ended
+    upstreamError = null;
+    if (Retries.retriesStatus(attempt, status)) {
       // a status the policy retries ends its try now: the retry needs the breaker's verdict on it
       endTry(head, status);
       Attempt next = reserveRetry(head, status);
@@ -290,27 +289,17 @@ final class UpstreamCall {
     switch (state) {
       case STREAMING -> {
         // the response head came: nothing can be retried. The target failed mid-response; the
-        // client
-        // gets a clean 502 if nothing was sent to it yet, else its response is cut
+        // client gets a clean 502 if nothing was sent to it yet, else its response is cut
         endTry(timeout ? Outcome.BODY_TIMEOUT : Outcome.BODY_RESET, headStatus);
         fail(502, "Bad Gateway", Details.failed(up, target, e));
       }
       case CONNECTING -> {
         timeout |= e instanceof ConnectTimeoutException;
-        tryFailed(
-            Outcome.CONNECT_FAILURE,
-            timeout ? 504 : 502,
-            timeout ? "Gateway Timeout" : "Bad Gateway",
-            Details.connectFailed(up, target, timeout));
+        tryFailed(Outcome.CONNECT_FAILURE, timeout, Details.connectFailed(up, target, timeout));
       }
       case SENDING, AWAITING_HEAD -> {
-        if (timeout)
-          tryFailed(
-              Outcome.TIMEOUT,
-              504,
-              "Gateway Timeout",
-              "upstream '" + up.name() + "' (" + target.key() + ") timed out");
-        else tryFailed(Outcome.RESET, 502, "Bad Gateway", Details.failed(up, target, e));
+        if (timeout) tryFailed(Outcome.TIMEOUT, true, Details.timedOut(up, target));
+        else tryFailed(Outcome.RESET, false, Details.failed(up, target, e));
       }
       // over, between attempts, or a tunnel (whose sockets report their own ends)
       case NEW, BACKOFF, TUNNEL, DONE -> {}
@@ -325,22 +314,11 @@ final class UpstreamCall {
         if (tryActive())
           endTry(streaming ? Outcome.BODY_TIMEOUT : Outcome.TIMEOUT, streaming ? headStatus : 0);
         if (state != State.DONE)
-          fail(
-              504,
-              "Gateway Timeout",
-              "the route timeout of " + route.timeoutMillis() + "ms passed");
+          fail(504, "Gateway Timeout", Details.routeTimeout(route.timeoutMillis()));
       }
       case RESPONSE -> {
         if (state == State.SENDING || state == State.AWAITING_HEAD) {
-          tryFailed(
-              Outcome.TIMEOUT,
-              504,
-              "Gateway Timeout",
-              "upstream '"
-                  + attempt.upstream().name()
-                  + "' sent no response within "
-                  + attempt.upstream().tryMillis()
-                  + "ms");
+          tryFailed(Outcome.TIMEOUT, true, Details.noResponse(attempt.upstream()));
         }
       }
       case RETRY -> {
@@ -349,8 +327,11 @@ final class UpstreamCall {
     }
   }
 
-  /** A try failed before its response was passed on: retry it, or answer with a problem. */
-  private void tryFailed(Outcome o, int problemStatus, String title, String detail) {
+  /**
+   * A try failed before its response was passed on: retry it, or answer with a problem (504 when it
+   * timed out, else 502).
+   */
+  private void tryFailed(Outcome o, boolean timeout, String detail) {
     endTry(o, 0);
     io.disarm(Timer.RESPONSE);
     io.resetRequest();
@@ -359,30 +340,15 @@ final class UpstreamCall {
       retry(next);
       return;
     }
-    fail(problemStatus, title, detail);
+    if (timeout) fail(504, "Gateway Timeout", detail);
+    else fail(502, "Bad Gateway", detail);
   }
 
-  /**
-   * Whether the failed try may be retried, and if so the admitted retry: the request must be
-   * sendable again (nothing went to the client, and its body is all kept, or none was read).
-   */
+  /** The admitted retry of the failed try, or null (see {@link Retries#reserve}). */
   private Attempt reserveRetry(Outcome o, int status) {
     if (state == State.DONE || state == State.STREAMING || io.clientHeadWritten()) return null;
-    // a connect failure before the request was read sent nothing: always safe to send elsewhere
-    boolean nothingSent = o == Outcome.CONNECT_FAILURE && !io.bodyStarted();
-    boolean resendable = nothingSent || !webSocket && replay && io.bodyReplayable();
-    switch (attempt.retry(o, status, resendable, key)) {
-      case Admission.Admitted a -> {
-        return a.attempt();
-      }
-      case Admission.Refused r -> {
-        if (r.reason() == Admission.Refusal.BUDGET_EXHAUSTED) {
-          retriesDenied++;
-          io.retryBudgetExhausted();
-        }
-        return null;
-      }
-    }
+    if (retries == null) retries = new Retries(io, key);
+    return retries.reserve(attempt, o, status, webSocket, replay);
   }
 
   /**
@@ -392,10 +358,8 @@ final class UpstreamCall {
   private void retry(Attempt next) {
     attempt.release();
     attempt = next;
-    retries++;
     state = State.BACKOFF;
-    io.retried(retries);
-    io.arm(Timer.RETRY, Math.max(1, upstream.retry().backoffMillis(retries)));
+    io.arm(Timer.RETRY, retries.count(upstream));
   }
 
   /** Ends the current try once: its attempt hears the outcome, then the observers. */
@@ -442,8 +406,8 @@ final class UpstreamCall {
     return new UpstreamSummary(
         upstream,
         tryNo,
-        retries,
-        retriesDenied,
+        retries == null ? 0 : retries.made(),
+        retries == null ? 0 : retries.denied(),
         upstreamStartNanos,
         upstreamEndNanos,
         upstreamError);
