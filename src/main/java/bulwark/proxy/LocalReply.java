@@ -23,7 +23,7 @@ final class LocalReply {
   sealed interface Body {}
 
   /** An RFC 9457 problem; {@code extraKey}, when not null, adds a member listing {@code extra}. */
-  record Problem(String title, String detail, String extraKey, Collection<String> extra)
+  record ProblemBody(String title, String detail, String extraKey, Collection<String> extra)
       implements Body {}
 
   /** No body (a CORS preflight's 204, say); headers already set on the response are kept. */
@@ -35,7 +35,7 @@ final class LocalReply {
   private static final Empty EMPTY = new Empty();
 
   static void problem(HttpCall c, int status, String title, String detail) {
-    send(c, status, new Problem(title, detail, null, null));
+    send(c, status, new ProblemBody(title, detail, null, null));
   }
 
   static void empty(HttpCall c, int status) {
@@ -60,13 +60,13 @@ final class LocalReply {
       return;
     }
     c.status(status);
-    if (body instanceof Problem p) c.rejected(p.detail());
+    if (body instanceof ProblemBody p) c.rejected(p.detail());
     // an unread body would desynchronise the connection; a draining gateway closes it anyway
     if (c.loop().plane().draining() || (!req.isEnded() && c.expectsBody())) closeAfterResponse(ex);
     if (!req.isEnded()) req.resume();
     switch (body) {
-      case Problem p ->
-          bulwark.proxy.Problem.send(
+      case ProblemBody p ->
+          Problem.send(
               resp,
               status,
               p.title(),

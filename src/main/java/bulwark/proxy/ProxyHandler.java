@@ -91,7 +91,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             LocalReply.send(
                 call,
                 406,
-                new LocalReply.Problem(
+                new LocalReply.ProblemBody(
                     "Not Acceptable",
                     "API version '"
                         + na.requested()

@@ -48,7 +48,7 @@ final class ResponseRelay {
     boolean current = call.tryNo() == tryNo;
     if (!call.head(tryNo, cresp.statusCode())) {
       // this answer is dropped (its connection with it): the request is over, or goes elsewhere
-      if (current && call.state() == UpstreamCall.State.BACKOFF) owner.forgetRequest();
+      if (current && call.state() == CallState.BACKOFF) owner.forgetRequest();
       drop(cresp);
       return;
     }

@@ -21,31 +21,13 @@ import java.util.concurrent.TimeoutException;
  * the request's event loop.
  */
 final class UpstreamCall {
-  enum State {
-    /** Created; not admitted yet (or refused: then DONE). */
-    NEW,
-    /** The attempt waits for a connection (pooled, new, or the next one freed). */
-    CONNECTING,
-    /** The request head is out; its body is being sent. An early response may still come. */
-    SENDING,
-    /** The whole request is out; the response timer runs. */
-    AWAITING_HEAD,
-    /** An attempt failed and its retry was admitted: it goes out when the backoff timer fires. */
-    BACKOFF,
-    /** The response head came and is being relayed: nothing can be retried from here. */
-    STREAMING,
-    /** An upgrade (101) went through: bytes flow both ways until either side closes. */
-    TUNNEL,
-    /** Answered, failed, or the client left: later events are ignored. */
-    DONE
-  }
 
   private final UpstreamIo io;
   private final Route route;
   private final HashOn.Source key;
   private final boolean idempotent;
   private final boolean webSocket;
-  private State state = State.NEW;
+  private CallState state = CallState.NEW;
 
   /** The current attempt (during BACKOFF: the next one); holds the permits until released. */
   private Attempt attempt;
@@ -73,7 +55,7 @@ final class UpstreamCall {
     this.webSocket = webSocket;
   }
 
-  State state() {
+  CallState state() {
     return state;
   }
 
@@ -92,7 +74,7 @@ final class UpstreamCall {
 
   /** Whether the request could still be answered by the upstream (not answered, failed or left). */
   boolean live() {
-    return state != State.DONE;
+    return state != CallState.DONE;
   }
 
   /** An attempt is out and has no outcome yet. */
@@ -193,7 +175,7 @@ final class UpstreamCall {
     }
     next.start();
     tryNo++;
-    state = State.CONNECTING;
+    state = CallState.CONNECTING;
     io.tryStarted(next, tryNo);
     io.send(next, tryNo, webSocket);
   }
@@ -203,9 +185,9 @@ final class UpstreamCall {
    * over already (the caller resets the request).
    */
   boolean requestOpened(int n) {
-    if (n != tryNo || state != State.CONNECTING) return false;
+    if (n != tryNo || state != CallState.CONNECTING) return false;
     // a tunnel's request has no body: the wait for its 101 starts now
-    state = webSocket ? State.AWAITING_HEAD : State.SENDING;
+    state = webSocket ? CallState.AWAITING_HEAD : CallState.SENDING;
     if (webSocket) io.arm(Timer.RESPONSE, attempt.upstream().tryMillis());
     return true;
   }
@@ -215,8 +197,8 @@ final class UpstreamCall {
    * upload is not a slow upstream).
    */
   void requestSent(int n) {
-    if (n != tryNo || state != State.SENDING) return;
-    state = State.AWAITING_HEAD;
+    if (n != tryNo || state != CallState.SENDING) return;
+    state = CallState.AWAITING_HEAD;
     io.arm(Timer.RESPONSE, attempt.upstream().tryMillis());
   }
 
@@ -226,7 +208,7 @@ final class UpstreamCall {
    * over, the head is an earlier attempt's, or the status is retried.
    */
   boolean head(int n, int status) {
-    if (n != tryNo || state == State.DONE || state == State.BACKOFF) return false;
+    if (n != tryNo || state == CallState.DONE || state == CallState.BACKOFF) return false;
     io.disarm(Timer.RESPONSE);
     Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
     // this try answered: an earlier try's failure is not how the request ended
@@ -243,7 +225,7 @@ final class UpstreamCall {
       attempt.headArrived(head);
     }
     headStatus = status;
-    state = State.STREAMING;
+    state = CallState.STREAMING;
     upstreamEndNanos = System.nanoTime();
     return true;
   }
@@ -255,9 +237,9 @@ final class UpstreamCall {
   boolean upgraded(int n) {
     io.disarm(Timer.RESPONSE);
     io.disarm(Timer.ROUTE);
-    if (n != tryNo || state == State.DONE || state == State.BACKOFF) return false;
+    if (n != tryNo || state == CallState.DONE || state == CallState.BACKOFF) return false;
     endTry(Outcome.SUCCESS, 101);
-    state = State.TUNNEL;
+    state = CallState.TUNNEL;
     upstreamEndNanos = System.nanoTime();
     // a long-lived tunnel is not a request in flight, and must not starve the requests
     attempt.leaveInFlight();
@@ -268,8 +250,8 @@ final class UpstreamCall {
    * The relayed response ended: true when the caller completes it (the try ends as its head said).
    */
   boolean responseEnded() {
-    if (state != State.STREAMING) return false;
-    state = State.DONE;
+    if (state != CallState.STREAMING) return false;
+    state = CallState.DONE;
     io.disarm(Timer.ROUTE);
     if (attempt.headOutcome() != null) endTry(attempt.headOutcome(), headStatus);
     return true;
@@ -282,7 +264,7 @@ final class UpstreamCall {
   void failed(int n, Throwable e) {
     // before the head, a try that already ended (failed, and reset by the gateway) reports its
     // reset too
-    if (n != tryNo || state != State.STREAMING && !tryActive()) return;
+    if (n != tryNo || state != CallState.STREAMING && !tryActive()) return;
     UpstreamRuntime up = attempt.upstream();
     Target target = attempt.target();
     boolean timeout = e instanceof TimeoutException;
@@ -310,19 +292,19 @@ final class UpstreamCall {
     switch (t) {
       case ROUTE -> {
         // after the response head, the target failed mid-response: a body timeout
-        boolean streaming = state == State.STREAMING;
+        boolean streaming = state == CallState.STREAMING;
         if (tryActive())
           endTry(streaming ? Outcome.BODY_TIMEOUT : Outcome.TIMEOUT, streaming ? headStatus : 0);
-        if (state != State.DONE)
+        if (state != CallState.DONE)
           fail(504, "Gateway Timeout", Details.routeTimeout(route.timeoutMillis()));
       }
       case RESPONSE -> {
-        if (state == State.SENDING || state == State.AWAITING_HEAD) {
+        if (state == CallState.SENDING || state == CallState.AWAITING_HEAD) {
           tryFailed(Outcome.TIMEOUT, true, Details.noResponse(attempt.upstream()));
         }
       }
       case RETRY -> {
-        if (state == State.BACKOFF) send(attempt);
+        if (state == CallState.BACKOFF) send(attempt);
       }
     }
   }
@@ -346,7 +328,8 @@ final class UpstreamCall {
 
   /** The admitted retry of the failed try, or null (see {@link Retries#reserve}). */
   private Attempt reserveRetry(Outcome o, int status) {
-    if (state == State.DONE || state == State.STREAMING || io.clientHeadWritten()) return null;
+    if (state == CallState.DONE || state == CallState.STREAMING || io.clientHeadWritten())
+      return null;
     if (retries == null) retries = new Retries(io, key);
     return retries.reserve(attempt, o, status, webSocket, replay);
   }
@@ -358,7 +341,7 @@ final class UpstreamCall {
   private void retry(Attempt next) {
     attempt.release();
     attempt = next;
-    state = State.BACKOFF;
+    state = CallState.BACKOFF;
     io.arm(Timer.RETRY, retries.count(upstream));
   }
 
@@ -382,8 +365,8 @@ final class UpstreamCall {
    * upstream request is reset. Idempotent.
    */
   void stop() {
-    if (state == State.DONE) return;
-    state = State.DONE;
+    if (state == CallState.DONE) return;
+    state = CallState.DONE;
     io.disarm(Timer.RESPONSE);
     io.disarm(Timer.ROUTE);
     io.disarm(Timer.RETRY);
@@ -397,7 +380,7 @@ final class UpstreamCall {
    * what observers see of the upstream side, built once.
    */
   UpstreamSummary close() {
-    state = State.DONE;
+    state = CallState.DONE;
     if (attempt != null) {
       Outcome head = attempt.headOutcome();
       endTry(head != null ? head : Outcome.CANCELLED, head != null ? headStatus : 0);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import bulwark.config.ConfigLoader;
 import bulwark.config.UpstreamConfig;
-import bulwark.proxy.UpstreamCall.State;
 import bulwark.proxy.UpstreamIo.Timer;
 import bulwark.routing.Fallback;
 import bulwark.routing.Route;
@@ -233,12 +232,12 @@ class UpstreamCallTest {
     UpstreamRuntime up = upstream(RETRIES);
     UpstreamCall call = call(up);
     call.start(false);
-    assertThat(call.state()).isEqualTo(State.CONNECTING);
+    assertThat(call.state()).isEqualTo(CallState.CONNECTING);
     Target first = io.sent.get(0).target();
 
     fail(call, 1, f);
     assertThat(io.replies).as("no answer yet: a retry is on its way").isEmpty();
-    assertThat(call.state()).isEqualTo(State.BACKOFF);
+    assertThat(call.state()).isEqualTo(CallState.BACKOFF);
     assertThat(io.armed).containsKey(Timer.RETRY);
     assertThat(io.retried).isEqualTo(1);
 
@@ -267,7 +266,7 @@ class UpstreamCallTest {
     assertThat(call.requestOpened(1)).as("the first attempt's late request").isFalse();
     assertThat(call.head(1, 200)).as("the first attempt's late head").isFalse();
     call.failed(1, new IOException("late reset"));
-    assertThat(call.state()).isEqualTo(State.CONNECTING);
+    assertThat(call.state()).isEqualTo(CallState.CONNECTING);
     assertThat(io.replies).isEmpty();
   }
 
@@ -279,14 +278,14 @@ class UpstreamCallTest {
     call.requestOpened(1);
     call.requestSent(1);
     assertThat(call.head(1, 200)).isTrue();
-    assertThat(call.state()).isEqualTo(State.STREAMING);
+    assertThat(call.state()).isEqualTo(CallState.STREAMING);
     assertThat(io.armed).doesNotContainKey(Timer.RESPONSE);
 
     call.failed(1, new IOException("Connection reset"));
     assertThat(io.sent).as("no second attempt").hasSize(1);
     assertThat(io.ended).containsExactly(Outcome.BODY_RESET);
     assertThat(io.replies).containsExactly(502);
-    assertThat(call.state()).isEqualTo(State.DONE);
+    assertThat(call.state()).isEqualTo(CallState.DONE);
   }
 
   @Test
@@ -298,7 +297,7 @@ class UpstreamCallTest {
     call.requestOpened(2);
     call.requestSent(2);
     assertThat(call.head(2, 503)).as("attempts used up: the 503 goes to the client").isTrue();
-    assertThat(call.state()).isEqualTo(State.STREAMING);
+    assertThat(call.state()).isEqualTo(CallState.STREAMING);
     assertThat(io.sent).hasSize(2);
   }
 
@@ -347,10 +346,10 @@ class UpstreamCallTest {
     clock.advance(Duration.ofSeconds(6));
     UpstreamCall probe = call(up);
     probe.start(false);
-    assertThat(probe.state()).isEqualTo(State.CONNECTING);
+    assertThat(probe.state()).isEqualTo(CallState.CONNECTING);
     UpstreamCall second = call(up);
     second.start(false);
-    assertThat(second.state()).as("one probe at a time").isEqualTo(State.DONE);
+    assertThat(second.state()).as("one probe at a time").isEqualTo(CallState.DONE);
 
     // the probe's client leaves before it has an outcome: the permission comes back
     probe.stop();
@@ -359,7 +358,7 @@ class UpstreamCallTest {
     assertThat(up.breakerFor("r").state()).isEqualTo("HALF_OPEN");
     UpstreamCall next = call(up);
     next.start(false);
-    assertThat(next.state()).isEqualTo(State.CONNECTING);
+    assertThat(next.state()).isEqualTo(CallState.CONNECTING);
     next.requestOpened(1);
     next.requestSent(1);
     next.head(1, 200);
@@ -410,7 +409,7 @@ class UpstreamCallTest {
     // the client leaves: the proxy stops the call, then closes it when the request ends
     call.stop();
     call.close();
-    assertThat(call.state()).isEqualTo(State.DONE);
+    assertThat(call.state()).isEqualTo(CallState.DONE);
     assertThat(io.armed).as("no timer left").isEmpty();
     assertThat(up.overload().inFlight()).as("the in-flight place is given back").isZero();
     for (Target t : up.targets()) assertThat(t.state().inFlight()).isZero();
