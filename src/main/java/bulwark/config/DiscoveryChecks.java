@@ -10,7 +10,9 @@ final class DiscoveryChecks {
           "_?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\._?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?");
 
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-  private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+
+  /** An IPv6 literal: at least two colons. */
+  private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*");
 
   private DiscoveryChecks() {}
 
@@ -59,9 +61,7 @@ final class DiscoveryChecks {
         throw new IllegalArgumentException("is not IP:port");
       }
     }
-    boolean ip =
-        IPV4.matcher(hp.host()).matches()
-            || (hp.host().contains(":") && IPV6.matcher(hp.host()).matches());
+    boolean ip = IPV4.matcher(hp.host()).matches() || IPV6.matcher(hp.host()).matches();
     if (!ip) throw new IllegalArgumentException("must be an IP address, not a name");
     if (hp.port() < 1) throw new IllegalArgumentException("has a bad port");
     return hp;
