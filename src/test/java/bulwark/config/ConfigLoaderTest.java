@@ -617,11 +617,11 @@ class ConfigLoaderTest {
           - routes: [ { match: { path: /x }, upstream: empty } ]
         """))
         .containsExactly(
-            "upstreams.empty.targets: required",
             "routes[0].match: required",
             "routes[0].upstream: required",
             "groups[0].prefix: required",
-            "groups[0].routes[0].name: required");
+            "groups[0].routes[0].name: required",
+            "upstreams.empty.targets: at least one target (or a discovery section) is required");
   }
 
   // ------------------------------------------------------------------ cross-field checks
