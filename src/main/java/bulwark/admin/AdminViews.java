@@ -167,6 +167,7 @@ final class AdminViews {
                       .put("passive", hc != null && hc.passive() != null)
                       .put("panic", health.panic()))
               .put("targets", ts);
+      if (u.discovery() != null) o.put("discovery", u.discovery().info());
       u.resilienceInfo().forEach(o::put);
       ups.put(u.name(), o);
     }

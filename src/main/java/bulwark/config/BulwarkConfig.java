@@ -25,4 +25,20 @@ public record BulwarkConfig(
             value =
                 "Automatic response to Prometheus alerts (Alertmanager webhook at admin POST /alerts).",
             section = true)
-        RemediationConfig remediation) {}
+        RemediationConfig remediation) {
+
+  /** This config with other upstreams (DNS discovery's targets filled in). */
+  public BulwarkConfig withUpstreams(Map<String, UpstreamConfig> ups) {
+    return new BulwarkConfig(
+        server,
+        admin,
+        observability,
+        cluster,
+        ups,
+        middlewares,
+        versioning,
+        routes,
+        groups,
+        remediation);
+  }
+}

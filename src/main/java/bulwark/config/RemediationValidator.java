@@ -104,7 +104,10 @@ final class RemediationValidator {
                 p + ".upstream",
                 "upstream '" + up + "' has no circuitBreaker to open");
           String t = fixed(r.target());
-          if (t != null && a == RemediationAction.EJECT_TARGET && TargetConfig.find(u, t) == null) {
+          if (t != null
+              && a == RemediationAction.EJECT_TARGET
+              && u.discovery() == null
+              && TargetConfig.find(u, t) == null) {
             err.error(
                 p + ".target",
                 "upstream '"

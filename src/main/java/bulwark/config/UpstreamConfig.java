@@ -3,7 +3,14 @@ package bulwark.config;
 import java.util.List;
 
 public record UpstreamConfig(
-    @Doc(value = "The instances behind this upstream.", required = true) List<TargetConfig> targets,
+    @Doc(
+            "The instances behind this upstream. An upstream has either targets or discovery: one of them, not both.")
+        List<TargetConfig> targets,
+    @Doc(
+            value =
+                "Targets from DNS instead of a fixed list: A/AAAA records (dns) or SRV records (srv), looked up again as their TTL runs out, at most refresh apart. A change of the answer changes the targets as a reload would: targets that stay keep their health, ejection and in-flight state; targets that go away get no new requests and finish the ones they have. A failed lookup (timeout, SERVFAIL, NXDOMAIN) or an empty answer keeps the last good targets. Targets found by DNS are http://; see docs/health.md.",
+            section = true)
+        DiscoveryConfig discovery,
     @Doc(
             value = "How a target is chosen.",
             dflt = "round_robin",
@@ -36,4 +43,22 @@ public record UpstreamConfig(
             value =
                 "TLS toward https:// targets: trusted CAs, the SNI name, a client certificate. Absent: https targets are verified against the JVM's default trust store, with their URL's host as SNI.",
             section = true)
-        UpstreamTlsConfig tls) {}
+        UpstreamTlsConfig tls) {
+
+  /** This upstream with other targets (the ones DNS discovery found). */
+  public UpstreamConfig withTargets(List<TargetConfig> found) {
+    return new UpstreamConfig(
+        found,
+        discovery,
+        balancer,
+        hashOn,
+        timeouts,
+        maxConnectionsPerTarget,
+        maxTunnelsPerTarget,
+        healthCheck,
+        circuitBreaker,
+        retry,
+        overload,
+        tls);
+  }
+}

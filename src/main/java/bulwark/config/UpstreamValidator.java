@@ -21,7 +21,15 @@ final class UpstreamValidator {
   }
 
   void upstream(String p, UpstreamConfig u) {
-    if (u.targets().isEmpty()) err.error(p + ".targets", "at least one target is required");
+    if (u.discovery() != null) {
+      err.check(
+          u.targets().isEmpty(),
+          p + ".discovery",
+          "an upstream has either targets or discovery, and this one has both: remove one");
+      DiscoveryChecks.check(err, p + ".discovery", u.discovery());
+    } else if (u.targets().isEmpty()) {
+      err.error(p + ".targets", "at least one target (or a discovery section) is required");
+    }
     for (int i = 0; i < u.targets().size(); i++) {
       TargetConfig t = u.targets().get(i);
       String tp = p + ".targets[" + i + "]";

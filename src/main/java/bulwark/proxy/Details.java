@@ -2,6 +2,7 @@ package bulwark.proxy;
 
 import bulwark.upstream.Admission;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.discovery.DnsDiscovery;
 import bulwark.upstream.target.Target;
 
 /** The details of the gateway's own answers about its upstreams (problem+json "detail"). */
@@ -44,6 +45,15 @@ final class Details {
   }
 
   static String noTarget(UpstreamRuntime up) {
+    DnsDiscovery d = up.discovery();
+    if (d != null && up.targets().isEmpty()) {
+      String why = d.lastError();
+      return "upstream '"
+          + up.name()
+          + "' has no targets: DNS discovery of "
+          + d.name()
+          + (why == null ? " has not answered yet" : " failed: " + why);
+    }
     return "no target of upstream '" + up.name() + "' is available";
   }
 

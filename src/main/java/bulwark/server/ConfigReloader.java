@@ -5,6 +5,7 @@ import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.config.ObservabilityConfig;
 import bulwark.proxy.Snapshot;
+import bulwark.upstream.discovery.Discoveries;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,8 +133,25 @@ final class ConfigReloader {
             routesAfter,
             routesBefore);
       }
-      gateway.telemetry().reloaded(reason, cur, cfg, List.of());
+      gateway.telemetry().reloaded(reason, cur, gateway.snapshot().config(), List.of());
       return true;
+    }
+  }
+
+  /**
+   * Publishes the serving config again with the targets DNS discovery found now (called when an
+   * answer changed them): the upstreams whose targets changed are replaced as by a reload.
+   */
+  void rediscovered(Discoveries discoveries) {
+    synchronized (gateway.reloadLock) {
+      Snapshot s = gateway.snapshot();
+      if (s == null || gateway.draining()) return;
+      if (discoveries.apply(s.config()).equals(s.config())) return;
+      try {
+        gateway.publish(s.config());
+      } catch (RuntimeException e) {
+        LOG.error("cannot publish the targets DNS discovery found; the previous ones stay", e);
+      }
     }
   }
 

@@ -5,7 +5,6 @@ import bulwark.admin.GatewayView;
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigLoader;
 import bulwark.config.Durations;
-import bulwark.config.ShutdownConfig;
 import bulwark.filter.ratelimit.RateLimitCounts;
 import bulwark.filter.ratelimit.RateLimitRegistry;
 import bulwark.filter.ratelimit.RedisLink;
@@ -22,11 +21,11 @@ import bulwark.remediation.RuntimeView;
 import bulwark.routing.RouteTable;
 import bulwark.transport.DrainGate;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.discovery.Discoveries;
 import bulwark.upstream.target.TargetStates;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpHeaders;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,6 +62,9 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   private final SnapshotCompiler compiler =
       new SnapshotCompiler(states, rateLimits, this::telemetry);
   private final ConfigReloader reloader;
+
+  /** The DNS discoveries of upstreams: a changed answer publishes the config again. */
+  private final Discoveries discoveries = new Discoveries(this::rediscovered);
 
   /** Held by a reload, a certificate update and the start of a drain: one at a time. */
   final Object reloadLock = new Object();
@@ -106,7 +108,9 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   private void startUp(boolean watch) throws Exception {
     BulwarkConfig cfg = reloader.load();
     observability = Observability.create(cfg, this, this);
-    publish(cfg);
+    synchronized (reloadLock) {
+      publish(cfg);
+    }
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
     vertx = ServerStart.vertx(cfg, loops, drainGate);
     observability.start(vertx);
@@ -132,16 +136,20 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
    * Compiles {@code cfg} and publishes it: the remediation actions, the logs and HSTS follow it,
    * the snapshot is swapped in with one set, then the upstreams it replaced retire, its new ones
    * start and what was learned about targets it no longer has is forgotten. Throws (and publishes
-   * nothing) when the config does not compile.
+   * nothing) when the config does not compile. Upstreams with DNS discovery get the targets it
+   * found last. Called holding reloadLock.
    */
-  void publish(BulwarkConfig cfg) {
+  void publish(BulwarkConfig fileCfg) {
+    BulwarkConfig cfg = discoveries.apply(fileCfg);
     Snapshot old = snapshot.get();
     rateLimits.prepare(cfg.cluster());
     Snapshot next = compiler.compile(cfg, old, generation.incrementAndGet());
     observability.remediation().enforce(cfg, next.table());
     configureLogs(cfg);
-    hsts = hstsOf(cfg);
+    hsts = ServerTls.hstsOf(cfg);
+    Upstreams.attachDiscoveries(discoveries, next);
     snapshot.set(next);
+    discoveries.retain(cfg);
     rateLimits.commit(cfg);
     lastReload = Instant.now();
     if (old != null) Upstreams.retireReplaced(old, next);
@@ -158,13 +166,6 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     AppLogAppender.useFormat(cfg.observability().logFormat());
   }
 
-  private static CharSequence hstsOf(BulwarkConfig cfg) {
-    var tls = cfg.server().tls();
-    return tls != null && tls.hsts() != null
-        ? HttpHeaders.createOptimized(tls.hsts().headerValue())
-        : null;
-  }
-
   /**
    * Reloads the config file. A valid change is compiled here, off the event loops, and swapped in
    * atomically; an invalid one is rejected with every error logged, and the old config keeps
@@ -174,6 +175,10 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
    */
   public boolean reload(String reason) {
     return reloader.reload(reason);
+  }
+
+  private void rediscovered() {
+    reloader.rediscovered(discoveries);
   }
 
   /**
@@ -188,7 +193,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
       if (draining) return;
       var sc = snapshot.get().config().server().shutdown();
       graceEndNanos = System.nanoTime() + sc.gracePeriod().toNanos();
-      drainGate.begin(drainWindow(sc));
+      drainGate.begin(sc.drainWindowCut());
       draining = true;
     }
     var sc = snapshot.get().config().server().shutdown();
@@ -197,9 +202,10 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
         "shutting down: draining {} in-flight request(s) and {} client connection(s), drain window {}, grace period {}",
         inFlight.sum(),
         clientConnections(),
-        Durations.format(drainWindow(sc)),
+        Durations.format(sc.drainWindowCut()),
         Durations.format(grace));
     reloader.stop();
+    discoveries.close();
     if (certificates != null) certificates.stop();
     try {
       listeners.shutdown(grace).await(grace.toMillis() + 2000, TimeUnit.MILLISECONDS);
@@ -223,11 +229,6 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     LOG.info("shutdown complete");
     if (observability != null) observability.close();
     accessLog.stop();
-  }
-
-  /** The drain window, cut to the grace period. */
-  private static Duration drainWindow(ShutdownConfig sc) {
-    return sc.drainWindow().compareTo(sc.gracePeriod()) > 0 ? sc.gracePeriod() : sc.drainWindow();
   }
 
   /** The Strict-Transport-Security header value for responses over TLS, or null. */

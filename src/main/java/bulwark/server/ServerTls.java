@@ -1,11 +1,13 @@
 package bulwark.server;
 
+import bulwark.config.BulwarkConfig;
 import bulwark.config.CertificateConfig;
 import bulwark.config.Pem;
 import bulwark.config.TlsConfig;
 import bulwark.config.TlsVersion;
 import io.netty.handler.ssl.OpenSsl;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.JdkSSLEngineOptions;
@@ -157,5 +159,13 @@ final class ServerTls {
       out.add(Path.of(c.key()).toAbsolutePath());
     }
     return out;
+  }
+
+  /** The Strict-Transport-Security header value for responses over TLS, or null. */
+  static CharSequence hstsOf(BulwarkConfig cfg) {
+    var tls = cfg.server().tls();
+    return tls != null && tls.hsts() != null
+        ? HttpHeaders.createOptimized(tls.hsts().headerValue())
+        : null;
   }
 }

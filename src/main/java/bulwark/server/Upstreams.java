@@ -2,6 +2,7 @@ package bulwark.server;
 
 import bulwark.proxy.Snapshot;
 import bulwark.upstream.UpstreamRuntime;
+import bulwark.upstream.discovery.Discoveries;
 import bulwark.upstream.target.TargetStates;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -40,5 +41,14 @@ final class Upstreams {
     List<String> keys = new ArrayList<>();
     next.table().upstreams().values().forEach(u -> u.targets().forEach(t -> keys.add(t.key())));
     states.retainOnly(keys);
+  }
+
+  /**
+   * Tells each upstream of {@code next} with DNS discovery which discovery its targets come from.
+   */
+  static void attachDiscoveries(Discoveries discoveries, Snapshot next) {
+    for (UpstreamRuntime u : next.table().upstreams().values()) {
+      u.discovery(discoveries.of(next.config(), u.name()));
+    }
   }
 }

@@ -2,6 +2,7 @@ package bulwark.upstream;
 
 import bulwark.config.BreakerScope;
 import bulwark.config.UpstreamConfig;
+import bulwark.upstream.discovery.DnsDiscovery;
 import bulwark.upstream.health.UpstreamHealth;
 import bulwark.upstream.resilience.Breaker;
 import bulwark.upstream.resilience.OverloadGuard;
@@ -43,6 +44,9 @@ public final class UpstreamRuntime {
   private volatile boolean retired;
   private volatile boolean breakersForced;
   private final UpstreamEvents events;
+
+  /** The DNS discovery this upstream's targets come from, or null (a fixed list). */
+  private volatile DnsDiscovery discovery;
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states) {
     this(name, config, states, Clock.systemUTC());
@@ -164,6 +168,16 @@ public final class UpstreamRuntime {
    */
   public void start(Vertx vertx) {
     health.start(vertx);
+  }
+
+  /** The DNS discovery this upstream's targets come from, or null (a fixed list of targets). */
+  public DnsDiscovery discovery() {
+    return discovery;
+  }
+
+  /** Set by the gateway before the table that holds this upstream is published. */
+  public void discovery(DnsDiscovery d) {
+    this.discovery = d;
   }
 
   public UpstreamHealth health() {

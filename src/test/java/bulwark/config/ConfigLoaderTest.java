@@ -152,6 +152,7 @@ class ConfigLoaderTest {
                         List.of(
                             new TargetConfig("http://10.0.1.10:8080", 3),
                             new TargetConfig("https://users.internal:8443", 1)),
+                        null,
                         "least_request",
                         null,
                         new TimeoutsConfig(
@@ -166,6 +167,7 @@ class ConfigLoaderTest {
                 "orders",
                     new UpstreamConfig(
                         List.of(new TargetConfig("http://[::1]:8084", 1)),
+                        null,
                         "consistent_hash",
                         "cookie:session",
                         new TimeoutsConfig(
@@ -291,6 +293,7 @@ class ConfigLoaderTest {
         .isEqualTo(
             new UpstreamConfig(
                 List.of(new TargetConfig("http://127.0.0.1:8081", 1)),
+                null,
                 "round_robin",
                 null,
                 new TimeoutsConfig(
@@ -614,11 +617,11 @@ class ConfigLoaderTest {
           - routes: [ { match: { path: /x }, upstream: empty } ]
         """))
         .containsExactly(
-            "upstreams.empty.targets: required",
             "routes[0].match: required",
             "routes[0].upstream: required",
             "groups[0].prefix: required",
-            "groups[0].routes[0].name: required");
+            "groups[0].routes[0].name: required",
+            "upstreams.empty.targets: at least one target (or a discovery section) is required");
   }
 
   // ------------------------------------------------------------------ cross-field checks

@@ -44,6 +44,7 @@ public final class TestSupport {
     public final HttpServer server;
     public final int port;
     public final String name;
+    public final String host;
     public final LinkedBlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
 
     public Upstream(String name) {
@@ -51,7 +52,13 @@ public final class TestSupport {
     }
 
     public Upstream(String name, Handler<HttpServerRequest> handler) {
+      this(name, handler, "127.0.0.1", 0);
+    }
+
+    /** On {@code host} (a loopback address such as 127.0.0.2) and {@code port} (0: any free). */
+    public Upstream(String name, Handler<HttpServerRequest> handler, String host, int port) {
       this.name = name;
+      this.host = host;
       this.vertx = Vertx.vertx();
       Handler<HttpServerRequest> h =
           handler != null
@@ -85,7 +92,7 @@ public final class TestSupport {
                     h.handle(req);
                   });
       try {
-        server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+        server.listen(port, host).await(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
@@ -93,7 +100,7 @@ public final class TestSupport {
     }
 
     public String url() {
-      return "http://127.0.0.1:" + port;
+      return "http://" + host + ":" + port;
     }
 
     @Override

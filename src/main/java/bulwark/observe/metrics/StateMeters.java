@@ -35,6 +35,7 @@ final class StateMeters {
   private final LiveMeters<TargetKey> targetGauges;
   private final LiveMeters<TargetKey> breakerGauges;
   private final LiveMeters<String> rateLimitCounters;
+  private final LiveMeters<String> discoveryCounters;
 
   StateMeters(MetricsView gateway, MeterRegistry registry, TryMeters tries) {
     this.gateway = gateway;
@@ -44,6 +45,7 @@ final class StateMeters {
     targetGauges = new LiveMeters<>(registry, this::targetMeters);
     breakerGauges = new LiveMeters<>(registry, this::breakerMeters);
     rateLimitCounters = new LiveMeters<>(registry, this::rateLimitMeters);
+    discoveryCounters = new LiveMeters<>(registry, this::discoveryMeters);
   }
 
   /**
@@ -57,6 +59,7 @@ final class StateMeters {
     Map<String, UpstreamRuntime> ups = table.upstreams();
     List<TargetKey> ts = new ArrayList<>();
     List<TargetKey> bs = new ArrayList<>();
+    List<String> discovered = new ArrayList<>();
     for (UpstreamRuntime u : ups.values()) {
       if (u.retry() != null) {
         // counters start at 0 for every upstream that retries, so rate() sees the first one
@@ -65,11 +68,13 @@ final class StateMeters {
       }
       for (Target t : u.targets()) ts.add(new TargetKey(u.name(), t.key()));
       for (Breaker b : u.breakers()) bs.add(new TargetKey(u.name(), b.name()));
+      if (u.discovery() != null) discovered.add(u.name());
     }
     upstreamGauges.sync(ups.keySet());
     targetGauges.sync(ts);
     breakerGauges.sync(bs);
     rateLimitCounters.sync(gateway.rateLimitCounts().keySet());
+    discoveryCounters.sync(discovered);
   }
 
   private UpstreamRuntime upstream(String name) {
@@ -205,5 +210,20 @@ final class StateMeters {
         .description("Requests a rateLimit middleware let through or refused")
         .tags("middleware", middleware, "result", result)
         .register(registry);
+  }
+
+  private List<Meter> discoveryMeters(String upstream) {
+    return List.of(
+        FunctionCounter.builder(
+                "bulwark.upstream.discovery.failures",
+                this,
+                m -> {
+                  UpstreamRuntime u = m.upstream(upstream);
+                  return u == null || u.discovery() == null ? 0 : u.discovery().failures();
+                })
+            .description(
+                "DNS discovery lookups that failed or found nothing (the last good targets stay)")
+            .tag("upstream", upstream)
+            .register(registry));
   }
 }
