@@ -12,6 +12,11 @@ public record BulwarkConfig(
     @Doc("Access log, metrics, tracing and the audit log.") ObservabilityConfig observability,
     @Doc("Shared state for several gateway instances (Redis). Needed by cluster-scope rate limits.")
         ClusterConfig cluster,
+    @Doc(
+            value =
+                "Where the routing configuration (upstreams, middlewares, routes, groups, versioning, remediation) comes from: this file (the default) or etcd.",
+            section = true)
+        ConfigSourceConfig configSource,
     @Doc("Named groups of targets that routes send requests to.")
         Map<String, UpstreamConfig> upstreams,
     @Doc("Named, reusable middlewares. Each has exactly one type key.")
@@ -34,11 +39,47 @@ public record BulwarkConfig(
         admin,
         observability,
         cluster,
+        configSource,
         ups,
         middlewares,
         versioning,
         routes,
         groups,
         remediation);
+  }
+
+  /** The sections that come from etcd when {@code configSource.type} is etcd, as in the file. */
+  public static final List<String> ROUTING_SECTIONS =
+      List.of("upstreams", "middlewares", "routes", "groups", "versioning", "remediation");
+
+  /** A config without a configSource section: the routing configuration is in this file. */
+  public BulwarkConfig(
+      ServerConfig server,
+      AdminConfig admin,
+      ObservabilityConfig observability,
+      ClusterConfig cluster,
+      Map<String, UpstreamConfig> upstreams,
+      Map<String, MiddlewareConfig> middlewares,
+      VersioningConfig versioning,
+      List<RouteConfig> routes,
+      List<GroupConfig> groups,
+      RemediationConfig remediation) {
+    this(
+        server,
+        admin,
+        observability,
+        cluster,
+        null,
+        upstreams,
+        middlewares,
+        versioning,
+        routes,
+        groups,
+        remediation);
+  }
+
+  /** True when the routing configuration comes from etcd (configSource.type: etcd). */
+  public boolean etcdMode() {
+    return configSource != null && configSource.etcdMode();
   }
 }

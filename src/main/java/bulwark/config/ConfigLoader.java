@@ -109,6 +109,7 @@ public final class ConfigLoader {
     Binder binder = new Binder(errors);
     BulwarkConfig cfg = binder.bindRecord(root, BulwarkConfig.class, "");
     if (cfg != null) new Validator(errors, binder.unknownNames()).validate(cfg);
+    if (cfg != null && cfg.etcdMode()) ConfigSourceValidator.noRoutingSections(root, errors);
     binder.unknownNames().forEach((path, message) -> errors.add(new ConfigError(path, message)));
     if (!errors.isEmpty()) throw new ConfigException(errors);
     return cfg;

@@ -18,6 +18,7 @@ final class Validator {
     ServerValidator server = new ServerValidator(err);
     if (c.server() != null) server.server(c.server());
     if (c.admin() != null) server.admin(c.admin());
+    if (c.configSource() != null) new ConfigSourceValidator(err).configSource(c.configSource());
     UpstreamValidator upstreams = new UpstreamValidator(err);
     c.upstreams().forEach((name, u) -> upstreams.upstream("upstreams." + name, u));
     MiddlewareValidator middlewares = new MiddlewareValidator(err);

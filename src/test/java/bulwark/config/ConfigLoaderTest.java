@@ -545,7 +545,7 @@ class ConfigLoaderTest {
     assertThat(errors("listeners: {}\n"))
         .containsExactly(
             "listeners: unknown key 'listeners' (known: server, admin, "
-                + "observability, cluster, upstreams, middlewares, versioning, routes, groups, remediation)");
+                + "observability, cluster, configSource, upstreams, middlewares, versioning, routes, groups, remediation)");
   }
 
   @Test
