@@ -1,6 +1,7 @@
 package bulwark.admin;
 
 import bulwark.config.AdminConfig;
+import bulwark.config.HostPort;
 import bulwark.proxy.Problem;
 import io.netty.util.NetUtil;
 import io.vertx.core.http.HttpServerRequest;
@@ -17,8 +18,28 @@ import java.util.Set;
  * either as its bearer token (compared in constant time); with neither, only a request whose Host
  * is a loopback name or address, or one in admin.allowedHosts (a web page that rebinds its own name
  * to 127.0.0.1 sends its own name as Host). Refused requests are answered here.
+ *
+ * <p>Who may write (the config write API in etcd mode): a request with admin.token; never one with
+ * admin.readToken (403); without any token set, only a request to a loopback listener from a
+ * loopback peer.
  */
 final class AdminAccess {
+  /** What an admitted request may do, and how it was admitted (its name goes to the audit log). */
+  enum Role {
+    /** Carried admin.token: reads and writes. */
+    ADMIN("admin"),
+    /** Carried admin.readToken: reads only. */
+    READ("read"),
+    /** No token is set: a loopback request to a loopback listener. */
+    LOOPBACK("loopback");
+
+    final String auditName;
+
+    Role(String auditName) {
+      this.auditName = auditName;
+    }
+  }
+
   /** "Bearer " + admin.token, or null. */
   private final byte[] token;
 
@@ -28,7 +49,12 @@ final class AdminAccess {
   /** admin.allowedHosts, lower case, without a trailing dot. */
   private final Set<String> allowedHosts;
 
+  /** Whether the admin listener is on a loopback address. */
+  private final boolean loopbackListener;
+
   AdminAccess(AdminConfig config) {
+    HostPort hp = HostPort.parse(config.listen());
+    this.loopbackListener = hp != null && hp.loopback();
     this.token = bearer(config.token());
     this.readToken = bearer(config.readToken());
     Set<String> hosts = new HashSet<>();
@@ -46,12 +72,20 @@ final class AdminAccess {
 
   /** Whether the request may read the admin API; when not, it has been answered (401 or 421). */
   boolean admit(HttpServerRequest req, String rid) {
+    return role(req, rid) != null;
+  }
+
+  /**
+   * How the request is admitted, or null when it is not (then it has been answered: 401 or 421).
+   */
+  Role role(HttpServerRequest req, String rid) {
     if (token != null || readToken != null) {
       byte[] given = given(req);
       // both compared, in constant time each, whichever matches
       boolean full = token != null && MessageDigest.isEqual(given, token);
       boolean read = readToken != null && MessageDigest.isEqual(given, readToken);
-      if (!full & !read) {
+      if (full) return Role.ADMIN;
+      if (!read) {
         req.response().putHeader("WWW-Authenticate", "Bearer realm=\"bulwark-admin\"");
         Problem.send(
             req.response(),
@@ -60,8 +94,9 @@ final class AdminAccess {
             "the admin API needs a valid bearer token",
             rid,
             req.path());
-        return false;
+        return null;
       }
+      return Role.READ;
     } else if (!hostAllowed(req)) {
       // no token: only a loopback listener (the validator sees to that), and only requests for a
       // loopback name, so that a page whose name was rebound to 127.0.0.1 reads nothing
@@ -73,9 +108,33 @@ final class AdminAccess {
               + "localhost, a loopback address or a name in admin.allowedHosts",
           rid,
           req.path());
-      return false;
+      return null;
     }
-    return true;
+    return Role.LOOPBACK;
+  }
+
+  /**
+   * Whether an admitted request may write; when not, it has been answered (403). admin.token may;
+   * admin.readToken may not; without any token, only a loopback peer of a loopback listener.
+   */
+  boolean mayWrite(Role role, HttpServerRequest req, String rid) {
+    String why =
+        switch (role) {
+          case ADMIN -> null;
+          case READ -> "admin.readToken may only read; writes need admin.token";
+          case LOOPBACK ->
+              loopbackListener && loopbackPeer(req)
+                  ? null
+                  : "without admin.token, only a loopback listener accepts writes, from loopback";
+        };
+    if (why == null) return true;
+    Problem.send(req.response(), 403, "Forbidden", why, rid, req.path());
+    return false;
+  }
+
+  private static boolean loopbackPeer(HttpServerRequest req) {
+    var peer = req.remoteAddress();
+    return peer != null && peer.hostAddress() != null && loopback(hostName(peer.hostAddress()));
   }
 
   /** The Authorization header as bytes, empty when there is none. */

@@ -2,6 +2,7 @@ package bulwark.admin;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.ratelimit.RedisLink;
+import bulwark.observe.Audit;
 import bulwark.observe.Telemetry;
 import bulwark.observe.metrics.GatewayMetrics;
 import bulwark.remediation.Remediations;
@@ -17,6 +18,11 @@ public interface GatewayView {
 
   /** Where the admin API reports its calls (the audit log hears them). */
   Telemetry telemetry();
+
+  /** The audit log (config writes are audited there); {@link Audit#NONE} without one. */
+  default Audit audit() {
+    return Audit.NONE;
+  }
 
   /** The actions alerts turned on (GET /remediations, POST /alerts). */
   Remediations remediation();

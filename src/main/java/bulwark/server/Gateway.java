@@ -10,6 +10,7 @@ import bulwark.filter.ratelimit.RateLimitRegistry;
 import bulwark.filter.ratelimit.RedisLink;
 import bulwark.log.AccessLog;
 import bulwark.log.AppLogAppender;
+import bulwark.observe.Audit;
 import bulwark.observe.Telemetry;
 import bulwark.observe.metrics.GatewayMetrics;
 import bulwark.observe.metrics.MetricsView;
@@ -82,10 +83,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   private AdminServer admin;
   private Observability observability;
 
-  /**
-   * Keeps the certificates current; null when the listeners were started without TLS (a restart
-   * changes that).
-   */
+  /** Keeps the certificates current; null when started without TLS (a restart changes that). */
   private CertificateReloader certificates;
 
   /** The Strict-Transport-Security value for TLS responses, or null. */
@@ -95,9 +93,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     this.reloader = new ConfigReloader(this, configFile, loader);
   }
 
-  /**
-   * Loads, validates and starts. Throws ConfigException (with every error) before binding anything.
-   */
+  /** Loads, validates, starts; a ConfigException (every error) comes before anything is bound. */
   public static Gateway start(Path configFile, ConfigLoader loader, boolean watch)
       throws Exception {
     Gateway g = new Gateway(configFile, loader);
@@ -273,6 +269,11 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   public Telemetry telemetry() {
     Observability o = observability;
     return o == null ? Telemetry.NONE : o.telemetry();
+  }
+
+  @Override
+  public Audit audit() {
+    return observability == null ? Audit.NONE : observability.audit();
   }
 
   @Override
