@@ -192,6 +192,8 @@ class ConfigLoaderTest {
                     null,
                     null,
                     null,
+                    null,
+                    null,
                     null)),
             new VersioningConfig("example", "v1"),
             List.of(
