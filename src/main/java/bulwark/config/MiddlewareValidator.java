@@ -80,7 +80,8 @@ final class MiddlewareValidator {
     if (m.fault() != null) TrafficChecks.fault(p + ".fault", m.fault(), err::error);
     if (m.redirect() != null) {
       err.named(p + ".redirect.scheme");
-      TrafficChecks.redirect(p + ".redirect", m.redirect(), err::error);
+      TrafficChecks.redirect(
+          p + ".redirect", m.redirect(), err.failed(p + ".redirect.scheme"), err::error);
     }
     if (m.jwt() != null) jwt(p + ".jwt", m.jwt());
     if (m.introspection() != null) introspection(p + ".introspection", m.introspection());

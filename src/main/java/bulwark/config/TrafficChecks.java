@@ -24,7 +24,11 @@ final class TrafficChecks {
     if (d.isZero() || d.isNegative()) error.accept(path, "must be more than 0s");
   }
 
-  static void redirect(String p, RedirectConfig c, BiConsumer<String, String> error) {
+  /**
+   * @param schemeFailed the scheme was given but is none of the names (already reported)
+   */
+  static void redirect(
+      String p, RedirectConfig c, boolean schemeFailed, BiConsumer<String, String> error) {
     int s = c.status();
     if (s != 301 && s != 302 && s != 307 && s != 308)
       error.accept(p + ".status", s + " must be 301, 302, 307 or 308");
@@ -39,6 +43,7 @@ final class TrafficChecks {
     }
     path(c.path(), p + ".path", error);
     if (c.scheme() == null
+        && !schemeFailed
         && c.host() == null
         && c.port() == 0
         && c.prefix() == null

@@ -733,7 +733,7 @@ class ConfigLoaderTest {
   void aMiddlewareNeedsATypeKeyAndAnAbsentOneStaysUnset() throws Exception {
     assertThat(errors("middlewares:\n  nothing: {}\n"))
         .containsExactly(
-            "middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, jwt, introspection, apiKey, basicAuth, cors, ipRules)");
+            "middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, jwt, introspection, apiKey, basicAuth, cors, ipRules, fault, redirect)");
     assertThat(
             errors(
                 "middlewares:\n  auth:\n    headers: { request: { remove: [Cookie] } }\n    jwt: { keys: x, algorithms: [RS256] }\n"))
