@@ -16,4 +16,10 @@ public record MiddlewareConfig(
         BasicAuthConfig basicAuth,
     @Doc("CORS: preflights answered at the gateway, Access-Control-* headers on responses.")
         CorsConfig cors,
-    @Doc("Allow and deny lists of networks for the real client IP.") IpRulesConfig ipRules) {}
+    @Doc("Allow and deny lists of networks for the real client IP.") IpRulesConfig ipRules,
+    @Doc(
+            "Fault injection for chaos drills: sampled delays and aborts (docs/faults-and-redirects.md).")
+        FaultConfig fault,
+    @Doc(
+            "A redirect answered at the gateway: scheme, host, port, path (docs/faults-and-redirects.md).")
+        RedirectConfig redirect) {}

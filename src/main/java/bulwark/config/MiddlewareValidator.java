@@ -15,7 +15,16 @@ final class MiddlewareValidator {
   /** The middleware type keys, for the "exactly one type key" message. */
   static final List<String> MIDDLEWARE_TYPES =
       List.of(
-          "headers", "rateLimit", "jwt", "introspection", "apiKey", "basicAuth", "cors", "ipRules");
+          "headers",
+          "rateLimit",
+          "jwt",
+          "introspection",
+          "apiKey",
+          "basicAuth",
+          "cors",
+          "ipRules",
+          "fault",
+          "redirect");
 
   static final Set<String> JWT_ALGORITHMS =
       Set.of(
@@ -52,7 +61,9 @@ final class MiddlewareValidator {
             + (m.apiKey() != null ? 1 : 0)
             + (m.basicAuth() != null ? 1 : 0)
             + (m.cors() != null ? 1 : 0)
-            + (m.ipRules() != null ? 1 : 0);
+            + (m.ipRules() != null ? 1 : 0)
+            + (m.fault() != null ? 1 : 0)
+            + (m.redirect() != null ? 1 : 0);
     if (types == 0 && !err.anyUnder(p + ".")) {
       err.error(
           p,
@@ -66,6 +77,12 @@ final class MiddlewareValidator {
     if (m.basicAuth() != null) AccessChecks.basicAuth(p + ".basicAuth", m.basicAuth(), err::error);
     if (m.cors() != null) AccessChecks.cors(p + ".cors", m.cors(), err::error);
     if (m.ipRules() != null) AccessChecks.ipRules(p + ".ipRules", m.ipRules(), err::error);
+    if (m.fault() != null) TrafficChecks.fault(p + ".fault", m.fault(), err::error);
+    if (m.redirect() != null) {
+      err.named(p + ".redirect.scheme");
+      TrafficChecks.redirect(
+          p + ".redirect", m.redirect(), err.failed(p + ".redirect.scheme"), err::error);
+    }
     if (m.jwt() != null) jwt(p + ".jwt", m.jwt());
     if (m.introspection() != null) introspection(p + ".introspection", m.introspection());
     if (m.headers() != null) {

@@ -37,6 +37,7 @@ public final class Exchange implements HashOn.Source {
   private int tryNo;
   private int retries;
   private boolean answered;
+  private long heldNanos;
 
   /** The index in {@link #chain} of the filter running now (set by {@link Chain}). */
   int filterIndex = -1;
@@ -206,6 +207,19 @@ public final class Exchange implements HashOn.Source {
   /** Set by the proxy when a try is retried. */
   public void retried(int retries) {
     this.retries = retries;
+  }
+
+  /**
+   * Time the filters held the request on purpose (a fault delay) before it went upstream: the route
+   * timeout counts it, so the upstream gets only what is left of it.
+   */
+  public long heldNanos() {
+    return heldNanos;
+  }
+
+  /** Called by a filter that held the request for {@code nanos} (see {@link #heldNanos}). */
+  public void held(long nanos) {
+    heldNanos += nanos;
   }
 
   /** The exchange has an answer (or the client left): a filter that resumes later must stop. */

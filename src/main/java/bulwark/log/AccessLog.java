@@ -80,6 +80,7 @@ public final class AccessLog {
     m.traceId = r.traceId();
     m.spanId = r.spanId();
     m.upstreamError = r.upstreamError();
+    m.fault = r.fault();
     logger.info(m, "");
   }
 
@@ -111,6 +112,9 @@ public final class AccessLog {
      * body_timeout); null when it did not.
      */
     String upstreamError;
+
+    /** The fault a fault middleware injected (delay, abort, delay,abort); null when none. */
+    String fault;
 
     AccessMarker(
         String method,
@@ -157,6 +161,7 @@ public final class AccessLog {
         new AccessEncoder.Name("bulwark.upstream.duration");
     private static final AccessEncoder.Name UPSTREAM_ERROR =
         new AccessEncoder.Name("bulwark.upstream.error");
+    private static final AccessEncoder.Name FAULT = new AccessEncoder.Name("bulwark.fault");
     private static final AccessEncoder.Name TRACE_ID = new AccessEncoder.Name("trace.id");
     private static final AccessEncoder.Name SPAN_ID = new AccessEncoder.Name("span.id");
 
@@ -178,6 +183,7 @@ public final class AccessLog {
       if (target != null) f.fieldCached(TARGET, target);
       if (upstreamNs >= 0) f.field(UPSTREAM_DURATION, upstreamNs);
       if (upstreamError != null) f.fieldCached(UPSTREAM_ERROR, upstreamError); // a constant label
+      if (fault != null) f.fieldCached(FAULT, fault); // a constant label
       // made by Tracing, or parsed from a traceparent that OpenTelemetry checked as lower-case hex
       if (traceId != null) f.fieldHex(TRACE_ID, traceId);
       if (spanId != null) f.fieldHex(SPAN_ID, spanId);

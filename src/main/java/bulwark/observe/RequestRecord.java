@@ -30,6 +30,7 @@ import bulwark.upstream.target.Target;
  *     null when it did not fail or answered with a status
  * @param traceId W3C trace id of the server span, null when not traced
  * @param spanId its span id, null when not traced
+ * @param fault the fault a fault middleware injected: delay, abort or delay,abort; null when none
  */
 public record RequestRecord(
     String method,
@@ -49,4 +50,5 @@ public record RequestRecord(
     long upstreamNanos,
     String upstreamError,
     String traceId,
-    String spanId) {}
+    String spanId,
+    String fault) {}

@@ -15,8 +15,19 @@ abstract sealed class CallTimers implements UpstreamIo permits HttpCall {
   private long responseTimer = NONE;
   private long retryTimer = NONE;
 
+  /** What the filters already spent of the route timeout (a fault delay), in milliseconds. */
+  private long routeSpentMillis;
+
   CallTimers(Vertx vertx) {
     this.vertx = vertx;
+  }
+
+  /**
+   * The filters held the request this long before it went upstream: the route timer, when armed,
+   * runs only for the rest of the route timeout.
+   */
+  void routeTimeoutSpent(long millis) {
+    routeSpentMillis = millis;
   }
 
   /** The call the timers belong to. */
@@ -26,7 +37,9 @@ abstract sealed class CallTimers implements UpstreamIo permits HttpCall {
   public void arm(Timer t, long millis) {
     disarm(t);
     switch (t) {
-      case ROUTE -> routeTimer = vertx.setTimer(millis, this::routeTimerFired);
+      case ROUTE ->
+          routeTimer =
+              vertx.setTimer(Math.max(1, millis - routeSpentMillis), this::routeTimerFired);
       case RESPONSE -> responseTimer = vertx.setTimer(millis, this::responseTimerFired);
       case RETRY -> retryTimer = vertx.setTimer(millis, this::retryTimerFired);
     }

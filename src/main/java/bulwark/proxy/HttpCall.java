@@ -112,6 +112,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     Route route = ex.route();
     call =
         new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request().method()), webSocket);
+    routeTimeoutSpent(ex.heldNanos() / 1_000_000);
     // remediation's useFallback: the route answers as if its breaker were open
     call.start(route.fallback() != null && loop.plane().forcedFallback(route.name()));
     return Future.succeededFuture();

@@ -1,6 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.filter.Exchange;
+import bulwark.filter.fault.FaultFilter;
 import bulwark.observe.RequestRecord;
 import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.http.HttpServerRequest;
@@ -54,6 +55,7 @@ record UpstreamSummary(
         upstreamNanos,
         u == null ? null : u.error(),
         ex.traceId(),
-        ex.spanId());
+        ex.spanId(),
+        ex.get(FaultFilter.INJECTED));
   }
 }

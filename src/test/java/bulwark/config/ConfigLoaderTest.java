@@ -194,6 +194,8 @@ class ConfigLoaderTest {
                     null,
                     null,
                     null,
+                    null,
+                    null,
                     null)),
             new VersioningConfig("example", "v1"),
             List.of(
@@ -734,7 +736,7 @@ class ConfigLoaderTest {
   void aMiddlewareNeedsATypeKeyAndAnAbsentOneStaysUnset() throws Exception {
     assertThat(errors("middlewares:\n  nothing: {}\n"))
         .containsExactly(
-            "middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, jwt, introspection, apiKey, basicAuth, cors, ipRules)");
+            "middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, jwt, introspection, apiKey, basicAuth, cors, ipRules, fault, redirect)");
     assertThat(
             errors(
                 "middlewares:\n  auth:\n    headers: { request: { remove: [Cookie] } }\n    jwt: { keys: x, algorithms: [RS256] }\n"))

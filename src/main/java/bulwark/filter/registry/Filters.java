@@ -8,8 +8,10 @@ import bulwark.filter.auth.JwtFilter;
 import bulwark.filter.auth.apikey.ApiKeyFilter;
 import bulwark.filter.auth.basic.BasicAuthFilter;
 import bulwark.filter.cors.CorsFilter;
+import bulwark.filter.fault.FaultFilter;
 import bulwark.filter.ip.IpRulesFilter;
 import bulwark.filter.ratelimit.RateLimitRegistry;
+import bulwark.filter.redirect.RedirectFilter;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,6 +45,8 @@ public final class Filters {
     if (config.basicAuth() != null) return new BasicAuthFilter(config.basicAuth());
     if (config.cors() != null) return new CorsFilter(config.cors());
     if (config.ipRules() != null) return new IpRulesFilter(config.ipRules());
+    if (config.fault() != null) return new FaultFilter(name, config.fault());
+    if (config.redirect() != null) return new RedirectFilter(config.redirect());
     throw new IllegalArgumentException("middleware '" + name + "' has no supported type");
   }
 

@@ -38,6 +38,10 @@ public final class GatewayMetrics implements Telemetry {
   private final MeterRegistry registry;
   private final Map<String, RequestTimers> routes = new ConcurrentHashMap<>();
   private final RequestTimers unmatched;
+
+  /** bulwark_faults_injected_total by route: {delay, abort}. */
+  private final Map<String, Counter[]> faults = new ConcurrentHashMap<>();
+
   private final TryMeters tries;
   private final StateMeters state;
   private final Counter reloadsOk;
@@ -99,6 +103,23 @@ public final class GatewayMetrics implements Telemetry {
     String upstream = r.upstream() == null ? NONE : r.upstream().name();
     rt.timer(RequestTimers.methodIndex(r.method()), r.status(), upstream)
         .record(r.durationNanos(), TimeUnit.NANOSECONDS);
+    if (r.fault() != null && r.route() != null) {
+      Counter[] c = faults.computeIfAbsent(r.route().name(), this::faultCounters);
+      if (r.fault().startsWith("delay")) c[0].increment();
+      if (r.fault().endsWith("abort")) c[1].increment();
+    }
+  }
+
+  private Counter[] faultCounters(String route) {
+    Counter[] c = new Counter[2];
+    String[] types = {"delay", "abort"};
+    for (int i = 0; i < 2; i++)
+      c[i] =
+          Counter.builder("bulwark.faults.injected")
+              .description("Faults injected by fault middlewares, by route and type (delay, abort)")
+              .tags("route", route, "type", types[i])
+              .register(registry);
+    return c;
   }
 
   @Override

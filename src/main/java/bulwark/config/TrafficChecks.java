@@ -1,0 +1,62 @@
+package bulwark.config;
+
+import java.time.Duration;
+import java.util.function.BiConsumer;
+
+/** Validation of the traffic middlewares: fault, redirect. */
+final class TrafficChecks {
+  private TrafficChecks() {}
+
+  static void fault(String p, FaultConfig c, BiConsumer<String, String> error) {
+    if (c.delay() == null && c.abort() == null && !c.allowRequestHeader())
+      error.accept(p, "a fault middleware needs delay, abort or allowRequestHeader: true");
+    if (c.delay() != null && c.delay().duration() != null)
+      positive(c.delay().duration(), p + ".delay.duration", error);
+    if (c.abort() != null && (c.abort().status() < 200 || c.abort().status() > 599))
+      error.accept(p + ".abort.status", c.abort().status() + " must be between 200 and 599");
+    if (c.onlyWithHeader() != null && !Syntax.token(c.onlyWithHeader()))
+      error.accept(
+          p + ".onlyWithHeader", "'" + c.onlyWithHeader() + "' is not a valid header name");
+    if (c.maxRequestDelay() != null) positive(c.maxRequestDelay(), p + ".maxRequestDelay", error);
+  }
+
+  private static void positive(Duration d, String path, BiConsumer<String, String> error) {
+    if (d.isZero() || d.isNegative()) error.accept(path, "must be more than 0s");
+  }
+
+  /**
+   * @param schemeFailed the scheme was given but is none of the names (already reported)
+   */
+  static void redirect(
+      String p, RedirectConfig c, boolean schemeFailed, BiConsumer<String, String> error) {
+    int s = c.status();
+    if (s != 301 && s != 302 && s != 307 && s != 308)
+      error.accept(p + ".status", s + " must be 301, 302, 307 or 308");
+    if (c.host() != null && (c.host().startsWith("*") || !Syntax.HOST.matcher(c.host()).matches()))
+      error.accept(p + ".host", "'" + c.host() + "' is not a host name");
+    if (c.port() < 0 || c.port() > 65535)
+      error.accept(p + ".port", c.port() + " must be between 1 and 65535");
+    if (c.prefix() != null && c.path() != null) error.accept(p, "set prefix or path, not both");
+    if (c.prefix() != null) {
+      path(c.prefix().from(), p + ".prefix.from", error);
+      path(c.prefix().to(), p + ".prefix.to", error);
+    }
+    path(c.path(), p + ".path", error);
+    if (c.scheme() == null
+        && !schemeFailed
+        && c.host() == null
+        && c.port() == 0
+        && c.prefix() == null
+        && c.path() == null)
+      error.accept(p, "a redirect needs at least one of scheme, host, port, prefix, path");
+  }
+
+  private static void path(String path, String at, BiConsumer<String, String> error) {
+    if (path == null) return;
+    if (!path.startsWith("/")) error.accept(at, "'" + path + "' must start with '/'");
+    else if (path.indexOf('?') >= 0 || path.indexOf('#') >= 0)
+      error.accept(at, "'" + path + "' must be a path alone (no '?' or '#')");
+    else if (path.chars().anyMatch(ch -> ch <= ' ' || ch == 0x7f))
+      error.accept(at, "'" + path + "' must not contain spaces or control characters");
+  }
+}
