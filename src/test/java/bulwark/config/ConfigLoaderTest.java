@@ -616,9 +616,9 @@ class ConfigLoaderTest {
         .containsExactly(
             "upstreams.empty.targets: required",
             "routes[0].match: required",
-            "routes[0].upstream: required",
             "groups[0].prefix: required",
-            "groups[0].routes[0].name: required");
+            "groups[0].routes[0].name: required",
+            "routes[0].upstream: required: set upstream, or backends for a weighted split");
   }
 
   // ------------------------------------------------------------------ cross-field checks
