@@ -55,7 +55,11 @@ final class Binder {
    * Records written as one YAML scalar (50%, 1MiB, 10/s): absent without a default, they are null.
    */
   static boolean scalar(Class<?> c) {
-    return c == ByteSize.class || c == Percent.class || c == Rate.class || grammar(c);
+    return c == ByteSize.class
+        || c == Percent.class
+        || c == Rate.class
+        || c == StickyOn.class
+        || grammar(c);
   }
 
   /**
@@ -208,6 +212,7 @@ final class Binder {
       if (Names.isNames(c)) return Names.parse(c, text);
       if (c == RateLimitKeySpec.class) return RateLimitKeySpec.parse(text);
       if (c == RetryOn.class) return RetryOn.parse(text);
+      if (c == StickyOn.class) return StickyOn.parse(text);
     } catch (IllegalArgumentException e) {
       if (grammar(c)) {
         if (errors.stream().noneMatch(x -> x.path().equals(path)))

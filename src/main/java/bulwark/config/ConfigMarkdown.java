@@ -176,7 +176,10 @@ final class ConfigMarkdown {
       return "one of " + names.stream().map(v -> "`" + v + "`").collect(Collectors.joining(", "));
     }
     if (d != null && !d.unit().isEmpty()) return d.unit();
-    if (c == String.class || c == RateLimitKeySpec.class || c == RetryOn.class) return "string";
+    if (c == String.class
+        || c == RateLimitKeySpec.class
+        || c == RetryOn.class
+        || c == StickyOn.class) return "string";
     if (c == boolean.class || c == Boolean.class) return "boolean";
     if (c == int.class || c == Integer.class || c == long.class || c == Long.class)
       return "integer";

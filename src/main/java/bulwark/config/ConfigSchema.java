@@ -121,6 +121,7 @@ final class ConfigSchema {
     if (c == String.class
         || Names.isNames(c)
         || c == RateLimitKeySpec.class
+        || c == StickyOn.class
         || c == RetryOn.class) {
       s.put("type", "string");
       List<String> names = oneOf(c, d);

@@ -11,7 +11,8 @@ public record RouteConfig(
     @Doc(
             "API version this route serves, chosen by the Accept header (needs the versioning section).")
         String version,
-    @Doc(value = "Name of the upstream to forward to.", required = true) String upstream,
+    @Doc("Name of the upstream to forward to. Exactly one of upstream and backends must be set.")
+        String upstream,
     @Doc("Names of middlewares, applied after those of enclosing groups.") List<String> middlewares,
     @Doc(
             value =
@@ -30,4 +31,48 @@ public record RouteConfig(
             value =
                 "What this route answers while its upstream's circuit breaker is open. Absent: 503 problem+json with Retry-After.",
             section = true)
-        FallbackConfig fallback) {}
+        FallbackConfig fallback,
+    @Doc(
+            "Instead of upstream: a weighted split of the route's requests between upstreams (a gray release). Each request goes to one backend, picked by weight (or by stickyOn); health, breaker, retries and overload are the chosen upstream's. The weights must not all be 0.")
+        List<BackendConfig> backends,
+    @Doc(
+            "Rules checked in order before the weights: the first that matches sends the request to its upstream.")
+        List<CanaryConfig> canary,
+    @Doc(
+            value =
+                "Keeps a key on the same backend while the weights hold (weighted rendezvous hashing: when a weight grows, only the keys that must move do, and only towards the grown backend). A request without the key is placed by weight at random. Needs backends.",
+            unit = "client_ip | header:NAME | cookie:NAME")
+        StickyOn stickyOn,
+    @Doc(
+            value =
+                "When the chosen backend has no usable target (all down, ejected or drained), send the request to another backend with a non-zero weight that has one (in the route's weight order, or the key's rendezvous order with stickyOn). false: answer 503.",
+            dflt = "true")
+        boolean failover) {
+
+  /** A route to one upstream, with no split, canary or mirror (as routes were written before). */
+  public RouteConfig(
+      String name,
+      MatchConfig match,
+      String version,
+      String upstream,
+      List<String> middlewares,
+      Duration timeout,
+      String rewrite,
+      boolean retryNonIdempotent,
+      FallbackConfig fallback) {
+    this(
+        name,
+        match,
+        version,
+        upstream,
+        middlewares,
+        timeout,
+        rewrite,
+        retryNonIdempotent,
+        fallback,
+        List.of(),
+        List.of(),
+        null,
+        true);
+  }
+}

@@ -70,6 +70,7 @@ final class RouteValidator {
                 + "'"
                 + Suggest.didYouMean(r.upstream(), c.upstreams().keySet()));
       }
+      new TrafficValidator(err).route(r, p, c.upstreams().keySet());
       for (int i = 0; i < r.middlewares().size(); i++) {
         String m = r.middlewares().get(i);
         if (!c.middlewares().containsKey(m)) {

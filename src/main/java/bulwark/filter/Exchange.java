@@ -311,6 +311,11 @@ public final class Exchange implements HashOn.Source {
     return c == null ? null : c.getValue();
   }
 
+  @Override
+  public String rawQuery() {
+    return request.query();
+  }
+
   public void applyResponseHeaderHooks(MultiMap headers) {
     if (responseHeaderHooks == null) return;
     for (Consumer<MultiMap> h : responseHeaderHooks) h.accept(headers);

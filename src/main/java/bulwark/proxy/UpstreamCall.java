@@ -34,6 +34,9 @@ final class UpstreamCall {
 
   private UpstreamRuntime upstream;
 
+  /** The route's choice of backend, while it is what is admitted (not the breaker's fallback). */
+  private BackendChoice choice;
+
   /** The request may be replayed: retries are configured and the method (or route) allows it. */
   private boolean replay;
 
@@ -84,12 +87,10 @@ final class UpstreamCall {
 
   // ---- admission ----
 
-  /**
-   * Admits the request to the route's upstream (or, while its breaker is open, the fallback's) and
-   * sends its first attempt, or answers the refusal.
-   */
+  /** Admits the request to its route's pick (or its fallback), sends the first try or refuses. */
   void start(boolean breakerForcedOpen) {
-    admit(route.upstream(), breakerForcedOpen);
+    choice = new BackendChoice(route.backends(), key);
+    admit(choice.first(), breakerForcedOpen);
   }
 
   private void admit(UpstreamRuntime up, boolean breakerForcedOpen) {
@@ -121,6 +122,11 @@ final class UpstreamCall {
       }
       case NO_TARGET -> {
         upstream = up;
+        UpstreamRuntime next = choice == null ? null : choice.failover(up);
+        if (next != null) {
+          admit(next, false);
+          return;
+        }
         if (tryNo == 0) upstreamStartNanos = 0;
         fail(503, "Service Unavailable", Details.noTarget(up));
       }
@@ -133,6 +139,7 @@ final class UpstreamCall {
   private void breakerOpen(UpstreamRuntime up, long retryAfterSeconds) {
     Fallback fb = route.fallback();
     if (fb != null && fb.upstream() != null && fb.upstream() != up) {
+      choice = null;
       admit(fb.upstream(), false);
       return;
     }
@@ -152,9 +159,7 @@ final class UpstreamCall {
 
   // ---- attempts ----
 
-  /**
-   * Sends {@code next} (admitted); a refusal here (maxPending, the tunnel cap) ends the request.
-   */
+  /** Sends {@code next} (admitted); a refusal here (maxPending, tunnel cap) ends the request. */
   private void send(Attempt next) {
     // the previous attempt, if any, has ended: its connection was reset with it
     io.releaseConnection();
@@ -334,10 +339,7 @@ final class UpstreamCall {
     return retries.reserve(attempt, o, status, webSocket, replay);
   }
 
-  /**
-   * {@code next} goes out after the backoff; it is the call's attempt from now (the failed one is
-   * let go).
-   */
+  /** {@code next} goes out after the backoff; the call's attempt from now (the failed one goes). */
   private void retry(Attempt next) {
     attempt.release();
     attempt = next;

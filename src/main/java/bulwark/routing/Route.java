@@ -11,6 +11,9 @@ import java.util.Set;
  * graph).
  *
  * @param id the route's position in config order ({@code FlatRoute.flatten}), 0 to routes - 1
+ * @param upstream the route's upstream, or with backends the heaviest one ({@link
+ *     Backends#primary}): where one name stands for the route
+ * @param backends how a request picks its upstream ({@link Backends#select})
  */
 public record Route(
     String name,
@@ -29,7 +32,48 @@ public record Route(
     long timeoutMillis,
     int order,
     boolean retryNonIdempotent,
-    Fallback fallback) {
+    Fallback fallback,
+    Backends backends) {
+
+  /** A route to one upstream, without a split. */
+  public Route(
+      String name,
+      String configPath,
+      String pattern,
+      Set<String> methods,
+      HostMatcher host,
+      List<ValueMatcher> headers,
+      List<ValueMatcher> query,
+      String version,
+      UpstreamRuntime upstream,
+      int id,
+      List<String> middlewareNames,
+      String stripPrefix,
+      String rewrite,
+      long timeoutMillis,
+      int order,
+      boolean retryNonIdempotent,
+      Fallback fallback) {
+    this(
+        name,
+        configPath,
+        pattern,
+        methods,
+        host,
+        headers,
+        query,
+        version,
+        upstream,
+        id,
+        middlewareNames,
+        stripPrefix,
+        rewrite,
+        timeoutMillis,
+        order,
+        retryNonIdempotent,
+        fallback,
+        new Backends.One(upstream, true));
+  }
 
   public boolean allowsMethod(String method) {
     return methods.isEmpty()

@@ -65,6 +65,7 @@ public final class RouteTableCompiler {
       List<String> mws = List.copyOf(new LinkedHashSet<>(fr.middlewares()));
       Set<String> methods = new LinkedHashSet<>(m.methods());
       if (answersPreflight(cfg, methods, mws)) methods.add("OPTIONS");
+      Backends backends = Backends.of(rc, upstreams);
       routes.add(
           new Route(
               rc.name(),
@@ -79,7 +80,7 @@ public final class RouteTableCompiler {
                   .map(e -> ValueMatcher.of(e.getKey(), e.getValue()))
                   .toList(),
               rc.version(),
-              upstreams.get(rc.upstream()),
+              backends.primary(),
               id,
               mws,
               fr.stripPrefix(),
@@ -87,7 +88,8 @@ public final class RouteTableCompiler {
               rc.timeout() == null ? 0 : rc.timeout().toMillis(),
               fr.order(),
               rc.retryNonIdempotent(),
-              Fallback.of(rc.fallback(), upstreams)));
+              Fallback.of(rc.fallback(), upstreams),
+              backends));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
   }

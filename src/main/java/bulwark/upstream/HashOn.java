@@ -26,6 +26,11 @@ public record HashOn(Kind kind, String name) {
     String header(String name);
 
     String cookie(String name);
+
+    /** The query string without '?', or null (for a route's canary rules). */
+    default String rawQuery() {
+      return null;
+    }
   }
 
   /**

@@ -38,7 +38,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ConfigDocsTest {
   private static final Path DOCS = Path.of("docs");
   private static final Set<Class<?>> SCALAR_RECORDS =
-      Set.of(ByteSize.class, Percent.class, Rate.class, RateLimitKeySpec.class, RetryOn.class);
+      Set.of(
+          ByteSize.class,
+          Percent.class,
+          Rate.class,
+          RateLimitKeySpec.class,
+          RetryOn.class,
+          StickyOn.class);
 
   // ------------------------------------------------------------------ the committed files
 
@@ -152,7 +158,7 @@ class ConfigDocsTest {
       return;
     }
     Class<?> c = (Class<?>) t;
-    if (c == String.class || c == RateLimitKeySpec.class) {
+    if (c == String.class || c == RateLimitKeySpec.class || c == StickyOn.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("string");
       List<String> oneOf = d == null ? List.of() : List.of(d.oneOf());
       assertThat(p.has("enum") ? elements(p.get("enum")) : List.of())
@@ -283,7 +289,8 @@ class ConfigDocsTest {
         Arguments.of("server:\n  trustedProxies: 10.0.0.0/8\n", "server.trustedProxies"),
         Arguments.of("middlewares:\n  nothing: {}\n", "middlewares.nothing"),
         Arguments.of(
-            users + "routes:\n  - { name: a, match: { path: /a } }\n", "routes[0].upstream"),
+            users + "routes:\n  - { name: a, match: { path: /a }, upstream: users, failover: 3 }\n",
+            "routes[0].failover"),
         Arguments.of(
             users + "groups:\n  - routes: [ { name: a, match: { path: /a }, upstream: users } ]\n",
             "groups[0].prefix"));

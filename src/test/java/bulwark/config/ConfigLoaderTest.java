@@ -620,10 +620,10 @@ class ConfigLoaderTest {
         """))
         .containsExactly(
             "routes[0].match: required",
-            "routes[0].upstream: required",
             "groups[0].prefix: required",
             "groups[0].routes[0].name: required",
-            "upstreams.empty.targets: at least one target (or a discovery section) is required");
+            "upstreams.empty.targets: at least one target (or a discovery section) is required",
+            "routes[0].upstream: required: set upstream, or backends for a weighted split");
   }
 
   // ------------------------------------------------------------------ cross-field checks
