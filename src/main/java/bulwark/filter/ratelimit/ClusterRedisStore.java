@@ -8,12 +8,14 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.protocol.ConnectionIntent;
 import io.lettuce.core.resource.ClientResources;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,18 +85,27 @@ final class ClusterRedisStore implements RedisStore {
 
   @Override
   public CompletableFuture<AsyncProxyManager<byte[]>> connect() {
+    // the async connect needs the topology first (the sync one would load it itself, blocking)
     return client
-        .connectAsync(ByteArrayCodec.INSTANCE)
-        .thenApply(
+        .refreshPartitionsAsync()
+        .toCompletableFuture()
+        .thenCompose(v -> client.connectAsync(ByteArrayCodec.INSTANCE))
+        .thenCompose(
             conn -> {
               connection = conn;
-              return RedisLink.bucketStore(Bucket4jLettuce.casBasedBuilder(conn), config);
+              // the connections to the masters are made now, not by the first requests (which
+              // would be refused while they are made); the probe's result is the link's concern
+              return probe()
+                  .handle(
+                      (x, e) ->
+                          RedisLink.bucketStore(Bucket4jLettuce.casBasedBuilder(conn), config));
             });
   }
 
   /**
-   * PINGs every master that owns slots, as the client currently knows the topology. Completes
-   * normally when all answer; fails naming the first node that did not.
+   * Asks every master that owns slots, as the client currently knows the topology, for {@code
+   * CLUSTER INFO}. Completes normally when all answer {@code cluster_state:ok} (a master that sees
+   * the cluster failed refuses every key with CLUSTERDOWN); fails naming a node that did not.
    */
   CompletableFuture<Void> probe() {
     StatefulRedisClusterConnection<byte[], byte[]> c = connection;
@@ -103,22 +114,35 @@ final class ClusterRedisStore implements RedisStore {
     List<CompletableFuture<Void>> pings = new ArrayList<>();
     for (RedisClusterNode n : c.getPartitions()) {
       if (!n.is(RedisClusterNode.NodeFlag.UPSTREAM) || n.getSlots().isEmpty()) continue;
-      String node = n.getUri().getHost() + ":" + n.getUri().getPort();
-      pings.add(
-          c.getConnectionAsync(n.getNodeId())
-              .thenCompose(nc -> nc.async().ping())
-              .toCompletableFuture()
-              .orTimeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS)
-              .handle(
-                  (pong, err) -> {
-                    if (err != null) throw new NodeDownException(node, err);
-                    return null;
-                  }));
+      String host = n.getUri().getHost();
+      int port = n.getUri().getPort();
+      // through the very connections that Bucket4j's commands use (one per intent: its GET is a
+      // read, its script a write): made here, they are ready before the first request needs them
+      for (ConnectionIntent intent : ConnectionIntent.values())
+        pings.add(clusterStateOk(c.getConnectionAsync(host, port, intent), host + ":" + port));
     }
     if (pings.isEmpty())
       return CompletableFuture.failedFuture(
           new IllegalStateException("no master with slots in the cluster topology"));
     return CompletableFuture.allOf(pings.toArray(CompletableFuture[]::new));
+  }
+
+  private CompletableFuture<Void> clusterStateOk(
+      CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connection, String node) {
+    return connection
+        .thenCompose(nc -> nc.async().clusterInfo())
+        .toCompletableFuture()
+        .orTimeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (info, err) -> {
+              if (err != null)
+                throw new NodeDownException(
+                    "master " + node + " does not answer: " + RedisLink.rootMessage(err));
+              if (!info.contains("cluster_state:ok"))
+                throw new NodeDownException(
+                    "master " + node + " reports the cluster down (cluster_state is not ok)");
+              return null;
+            });
   }
 
   @Override
@@ -127,14 +151,10 @@ final class ClusterRedisStore implements RedisStore {
     return c == null ? CompletableFuture.completedFuture(null) : c.closeAsync();
   }
 
-  /** A master that did not answer the probe; its message names it. */
+  /** A master that did not answer the probe, or not with cluster_state:ok; the message names it. */
   static final class NodeDownException extends RuntimeException {
-    NodeDownException(String node, Throwable cause) {
-      super(
-          "master " + node + " does not answer: " + RedisLink.rootMessage(cause),
-          null,
-          false,
-          false);
+    NodeDownException(String message) {
+      super(message, null, false, false);
     }
   }
 }

@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * requests later) and time out after {@code cluster.timeout}. Lettuce reconnects in the background,
  * 100 ms to 2 s apart. Health turns DOWN on the first failed call or lost connection, with one
  * WARN, and UP on the first success or reconnection, with one INFO. For a Redis Cluster, where one
- * master may be down while the others serve, every master that owns slots is PINGed each second
- * instead: UP when all answer. The URIs' passwords are never logged or shown: only host:port.
+ * master may be down while the others serve, every master that owns slots is asked for CLUSTER INFO
+ * each second instead: UP when all answer cluster_state:ok. The URIs' passwords are never logged or
+ * shown: only host:port.
  */
 public final class RedisLink implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
@@ -140,7 +141,10 @@ public final class RedisLink implements AutoCloseable {
             });
   }
 
-  /** Every second, for a Redis Cluster: health from a PING to every master (see the class doc). */
+  /**
+   * Every second, for a Redis Cluster: health from CLUSTER INFO of every master (see the class
+   * doc).
+   */
   private void probe(ClusterRedisStore cluster) {
     if (closed) return;
     cluster
@@ -275,14 +279,23 @@ public final class RedisLink implements AutoCloseable {
     return store instanceof ClusterRedisStore ? "cluster" : "single";
   }
 
-  /** The innermost useful cause of a failure, in words: class and message. */
+  /**
+   * A failure in words: class and message, then the message of its innermost cause when that says
+   * more (Lettuce wraps "Connection refused" in "Unable to connect to ...").
+   */
   static String rootMessage(Throwable e) {
     Throwable t = e;
     while ((t instanceof CompletionException || t instanceof ExecutionException)
         && t.getCause() != null) {
       t = t.getCause();
     }
-    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    String m = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    Throwable root = t;
+    for (int i = 0; i < 10 && root.getCause() != null && root.getCause() != root; i++)
+      root = root.getCause();
+    if (root != t && root.getMessage() != null && !m.contains(root.getMessage()))
+      m += " (" + root.getMessage() + ")";
+    return m;
   }
 
   /** A failure in words, with the passwords (if any) masked. */
