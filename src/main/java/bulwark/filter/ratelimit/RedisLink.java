@@ -161,13 +161,16 @@ public final class RedisLink implements AutoCloseable {
   }
 
   /**
-   * Blocks until the first connection attempt has succeeded or failed, at most the connect timeout
-   * (at least 1 s, else cluster.timeout). For the gateway, off the event loops, so that it starts
-   * (or reloads) with the connection made when Redis is up, and does not wait long when it is not.
+   * (at least 1 s, else cluster.timeout; three times that for a Redis Cluster). For the gateway,
+   * off the event loops, so that it starts (or reloads) with the connection made when Redis is up,
+   * and does not wait long when it is not.
    */
   public void awaitFirstAttempt() {
     try {
-      firstAttempt.get(connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+      // a Redis Cluster takes three steps, each bounded by the connect timeout: load the topology,
+      // connect, make the connections to the masters
+      int steps = store instanceof ClusterRedisStore ? 3 : 1;
+      firstAttempt.get(steps * connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
