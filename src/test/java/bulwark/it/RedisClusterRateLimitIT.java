@@ -25,13 +25,17 @@ import org.slf4j.LoggerFactory;
  * that dies makes the limits follow onRedisFailure until it is back.
  */
 class RedisClusterRateLimitIT {
+  /**
+   * A generous timeout: a call that is merely slow on a loaded machine must not count as a failure;
+   * a dead master's calls fail at once (refused while disconnected, or CLUSTERDOWN).
+   */
   private static String config(
       Upstream up, RedisClusterServer redis, String middlewares, String routes) {
     return TestSupport.head()
         + """
         cluster:
           redisCluster: %s
-          timeout: 1s
+          timeout: 5s
         upstreams:
           a: { targets: [ { url: %s } ] }
         middlewares:
