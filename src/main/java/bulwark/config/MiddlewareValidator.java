@@ -103,7 +103,9 @@ final class MiddlewareValidator {
     err.named(p + ".scope");
     err.named(p + ".onRedisFailure");
     if (r.scope() == RateLimitScope.CLUSTER && !haveCluster)
-      err.error(p + ".scope", "scope cluster needs the top-level cluster section (cluster.redis)");
+      err.error(
+          p + ".scope",
+          "scope cluster needs the top-level cluster section (cluster.redis or cluster.redisCluster)");
     err.check(r.maxKeys() >= 1, p + ".maxKeys", "must be at least 1");
   }
 
