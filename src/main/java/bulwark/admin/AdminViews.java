@@ -111,6 +111,7 @@ final class AdminViews {
               .put(
                   "details",
                   new JsonObject()
+                      .put("mode", redis.mode())
                       .put("address", redis.address())
                       .put("failures", redis.failures())
                       .put("allowedWhileDown", redis.allowedWhileDown())

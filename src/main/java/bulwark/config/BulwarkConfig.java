@@ -10,7 +10,10 @@ public record BulwarkConfig(
     @Doc("The admin listener (health, routes). Never reachable through the data listener.")
         AdminConfig admin,
     @Doc("Access log, metrics, tracing and the audit log.") ObservabilityConfig observability,
-    @Doc("Shared state for several gateway instances (Redis). Needed by cluster-scope rate limits.")
+    @Doc(
+            value =
+                "Shared state for several gateway instances: one Redis or a Redis Cluster. Needed by cluster-scope rate limits.",
+            section = true)
         ClusterConfig cluster,
     @Doc(
             value =

@@ -38,19 +38,42 @@ final class MiddlewareValidator {
   }
 
   void cluster(ClusterConfig c) {
-    if (c.redis() != null) {
-      try {
-        URI u = new URI(c.redis());
-        err.check(
-            ("redis".equals(u.getScheme()) || "rediss".equals(u.getScheme()))
-                && u.getHost() != null,
-            "cluster.redis",
-            "'" + c.redis() + "' must look like redis://host:port");
-      } catch (Exception e) {
-        err.error("cluster.redis", "'" + c.redis() + "' is not a URI");
-      }
+    boolean single = c.redis() != null && !c.redis().isEmpty();
+    if (single == c.isRedisCluster()) {
+      err.error(
+          "cluster",
+          single
+              ? "set one of redis (one Redis) and redisCluster (a Redis Cluster), not both"
+              : "needs redis (one Redis) or redisCluster (a Redis Cluster)");
     }
+    if (single) redisUri("cluster.redis", c.redis(), false);
+    for (int i = 0; i < c.redisCluster().size(); i++)
+      redisUri("cluster.redisCluster[" + i + "]", c.redisCluster().get(i), true);
     err.positive(c.timeout(), "cluster.timeout");
+  }
+
+  /** A redis:// or rediss:// URI with a host; the password it may hold is never echoed. */
+  private void redisUri(String p, String value, boolean clusterNode) {
+    String shown = "'" + ClusterConfig.withoutPassword(value) + "'";
+    if (value == null || value.isEmpty()) {
+      err.error(p, "empty: expected redis://host:port");
+      return;
+    }
+    try {
+      URI u = new URI(value);
+      if (!("redis".equals(u.getScheme()) || "rediss".equals(u.getScheme()))
+          || u.getHost() == null) {
+        err.error(p, shown + " must look like redis://host:port");
+      } else if (clusterNode
+          && u.getPath() != null
+          && !u.getPath().isEmpty()
+          && !u.getPath().equals("/")
+          && !u.getPath().equals("/0")) {
+        err.error(p, shown + ": a Redis Cluster has only database 0; remove the path");
+      }
+    } catch (Exception e) {
+      err.error(p, shown + " is not a URI");
+    }
   }
 
   void middleware(String p, MiddlewareConfig m, boolean haveCluster) {
@@ -97,7 +120,9 @@ final class MiddlewareValidator {
     err.named(p + ".scope");
     err.named(p + ".onRedisFailure");
     if (r.scope() == RateLimitScope.CLUSTER && !haveCluster)
-      err.error(p + ".scope", "scope cluster needs the top-level cluster section (cluster.redis)");
+      err.error(
+          p + ".scope",
+          "scope cluster needs the top-level cluster section (cluster.redis or cluster.redisCluster)");
     err.check(r.maxKeys() >= 1, p + ".maxKeys", "must be at least 1");
   }
 
