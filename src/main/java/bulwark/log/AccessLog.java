@@ -79,6 +79,7 @@ public final class AccessLog {
     m.requestIdFromClient = r.requestIdFromClient();
     m.traceId = r.traceId();
     m.spanId = r.spanId();
+    m.upstream = r.upstream() == null ? null : r.upstream().name();
     m.upstreamError = r.upstreamError();
     m.fault = r.fault();
     logger.info(m, "");
@@ -106,6 +107,12 @@ public final class AccessLog {
 
     /** The request's trace and server span (ECS trace.id, span.id); null when not traced. */
     String traceId, spanId;
+
+    /**
+     * The upstream that served the request (the backend a route's weights or canary rules chose, or
+     * the one it failed over to); null when the request never got to one.
+     */
+    String upstream;
 
     /**
      * How the upstream failed this request's last try (connect, reset, timeout, body_reset,
@@ -155,6 +162,10 @@ public final class AccessLog {
         new AccessEncoder.Name("user_agent.original");
     private static final AccessEncoder.Name REQUEST_ID = new AccessEncoder.Name("http.request.id");
     private static final AccessEncoder.Name ROUTE = new AccessEncoder.Name("bulwark.route");
+    // bulwark.upstream.name, not bulwark.upstream: Filebeat's expand_keys makes bulwark.upstream
+    // the object that holds target, duration and error, so it cannot also be a string
+    private static final AccessEncoder.Name UPSTREAM =
+        new AccessEncoder.Name("bulwark.upstream.name");
     private static final AccessEncoder.Name TARGET =
         new AccessEncoder.Name("bulwark.upstream.target");
     private static final AccessEncoder.Name UPSTREAM_DURATION =
@@ -180,6 +191,7 @@ public final class AccessLog {
       if (requestIdFromClient) f.field(REQUEST_ID, Redact.text(requestId));
       else f.fieldHex(REQUEST_ID, requestId); // generated: 32 hex digits
       if (route != null) f.fieldCached(ROUTE, route);
+      if (upstream != null) f.fieldCached(UPSTREAM, upstream); // a config name
       if (target != null) f.fieldCached(TARGET, target);
       if (upstreamNs >= 0) f.field(UPSTREAM_DURATION, upstreamNs);
       if (upstreamError != null) f.fieldCached(UPSTREAM_ERROR, upstreamError); // a constant label

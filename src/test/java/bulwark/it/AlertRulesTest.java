@@ -26,7 +26,7 @@ class AlertRulesTest {
   void theAlertRulesAreValid() throws Exception {
     Promtool.Result r = Promtool.run(null, "check", "rules", ALERTS.toString());
     assertThat(r.exit()).as(r.output()).isZero();
-    assertThat(r.output()).contains("SUCCESS: 8 rules found");
+    assertThat(r.output()).contains("SUCCESS: 9 rules found");
   }
 
   @Test
@@ -46,6 +46,7 @@ class AlertRulesTest {
     assertThat(names)
         .contains(
             "BulwarkHigh5xxRatio",
+            "BulwarkCanaryErrorRateHigh",
             "HighRequestLatency",
             "BulwarkCircuitBreakerOpen",
             "BulwarkUpstreamAllTargetsDown",

@@ -1,12 +1,19 @@
 package bulwark.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Weighted backends and canary rules through a running gateway, to real upstreams. */
 class BackendsIT {
@@ -14,6 +21,7 @@ class BackendsIT {
   static Upstream v2;
   static Upstream idle;
   static RunningGateway gw;
+  @TempDir static Path dir;
 
   @BeforeAll
   static void start() throws Exception {
@@ -22,12 +30,16 @@ class BackendsIT {
     idle = new Upstream("idle", req -> req.response().end("idle"));
     gw =
         RunningGateway.start(
-            TestSupport.head()
+            TestSupport.head(dir.resolve("access.log"))
                 + """
                 upstreams:
                   v1: { targets: [ { url: %s } ] }
                   v2: { targets: [ { url: %s } ] }
                   idle: { targets: [ { url: %s } ] }
+                  gone:
+                    targets: [ { url: "http://127.0.0.1:%d" } ]
+                    healthCheck:
+                      active: { path: /health, interval: 100ms, timeout: 100ms, healthyThreshold: 2, unhealthyThreshold: 2 }
                 routes:
                   - name: split
                     match: { path: /split/** }
@@ -36,8 +48,13 @@ class BackendsIT {
                       - { match: { headers: { X-Canary: always } }, upstream: v2 }
                       - { match: { cookies: { canary: "regex:^(1|yes)$" } }, upstream: v2 }
                       - { match: { query: { canary: "1" } }, upstream: v2 }
+                  - name: failover
+                    match: { path: /failover/** }
+                    backends: [ { upstream: v1, weight: 1 } ]
+                    canary:
+                      - { match: { headers: { X-Gone: "1" } }, upstream: gone }
                 """
-                    .formatted(v1.url(), v2.url(), idle.url()));
+                    .formatted(v1.url(), v2.url(), idle.url(), TestSupport.freePort()));
   }
 
   @AfterAll
@@ -65,5 +82,50 @@ class BackendsIT {
           .isEqualTo("v2");
       assertThat(TestSupport.get(gw.url("/split/c?canary=1")).body()).isEqualTo("v2");
     }
+  }
+
+  @Test
+  void theAccessLogNamesTheUpstreamThatServedEachRequest() throws Exception {
+    int n = 40;
+    String[] body = new String[n];
+    for (int i = 0; i < n; i++) {
+      var r = TestSupport.get(gw.url("/split/log-" + i));
+      assertThat(r.statusCode()).isEqualTo(200);
+      body[i] = r.body();
+    }
+    assertThat(TestSupport.get(gw.url("/split/log-canary"), "X-Canary", "always").body())
+        .isEqualTo("v2");
+    // the canary's upstream has no usable target once its health check marks it down: the request
+    // falls over to the route's backend, and the line names the one that served it
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> TestSupport.get(gw.url("/failover/x"), "X-Gone", "1").body().equals("v1"));
+    assertThat(TestSupport.get(gw.url("/failover/log"), "X-Gone", "1").body()).isEqualTo("v1");
+
+    Path log = dir.resolve("access.log");
+    await().atMost(Duration.ofSeconds(60)).until(() -> line(log, "/failover/log") != null);
+    for (int i = 0; i < n; i++) {
+      String path = "/split/log-" + i;
+      await().atMost(Duration.ofSeconds(60)).until(() -> line(log, path) != null);
+      JsonObject l = line(log, path);
+      assertThat(l).as("line of /split/log-%d", i).isNotNull();
+      assertThat(l.getString("bulwark.upstream.name")).as("request %d", i).isEqualTo(body[i]);
+      int port = (body[i].equals("v1") ? v1 : v2).port;
+      assertThat(l.getString("bulwark.upstream.target")).isEqualTo("127.0.0.1:" + port);
+    }
+    assertThat(List.of(body)).as("both backends served some").contains("v1", "v2");
+    assertThat(line(log, "/split/log-canary").getString("bulwark.upstream.name")).isEqualTo("v2");
+    assertThat(line(log, "/failover/log").getString("bulwark.upstream.name")).isEqualTo("v1");
+  }
+
+  /** The access-log line of the request for {@code path}, or null while it is not written. */
+  private static JsonObject line(Path file, String path) throws Exception {
+    if (!Files.exists(file)) return null;
+    return Files.readAllLines(file).stream()
+        .filter(l -> !l.isBlank())
+        .map(JsonObject::new)
+        .filter(j -> path.equals(j.getString("url.path")))
+        .findFirst()
+        .orElse(null);
   }
 }

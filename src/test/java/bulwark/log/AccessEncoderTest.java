@@ -74,6 +74,29 @@ class AccessEncoderTest {
   }
 
   @Test
+  void theServingUpstreamIsNamedAndAbsentWhenNoneServed() throws Exception {
+    AccessEncoder enc = new AccessEncoder();
+    ObjectMapper json = new ObjectMapper();
+    var canary =
+        new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, "r1", "r", "t1:80", 5);
+    canary.upstream = "v2";
+    var stable =
+        new AccessLog.AccessMarker("GET", "/a", 200, 1, "10.0.0.1", null, "r2", "r", "t2:80", 5);
+    stable.upstream = "v1";
+    var none =
+        new AccessLog.AccessMarker("GET", "/a", 404, 1, "10.0.0.1", null, "r3", null, null, -1);
+    for (int i = 0; i < 3; i++) { // the cached encoding of one name never leaks into the other
+      JsonNode a = json.readTree(new String(enc.encode(event(canary, 0)), StandardCharsets.UTF_8));
+      JsonNode b = json.readTree(new String(enc.encode(event(stable, 0)), StandardCharsets.UTF_8));
+      JsonNode c = json.readTree(new String(enc.encode(event(none, 0)), StandardCharsets.UTF_8));
+      assertThat(a.get("bulwark.upstream.name").asText()).isEqualTo("v2");
+      assertThat(a.get("bulwark.upstream.target").asText()).isEqualTo("t1:80");
+      assertThat(b.get("bulwark.upstream.name").asText()).isEqualTo("v1");
+      assertThat(c.has("bulwark.upstream.name")).as("no upstream: no field").isFalse();
+    }
+  }
+
+  @Test
   void aCredentialInAClientChosenFieldIsMasked() throws Exception {
     String jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
     var m =
