@@ -117,7 +117,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
       certificates = new CertificateReloader(this, cfg.server().http2());
       certificates.watch(cfg.server().tls());
     }
-    if (watch) reloader.watch();
+    reloader.watch(watch);
     ServerStart.logListening(cfg, snapshot.get().table().routes().size(), loops, vertx);
   }
 
