@@ -70,6 +70,28 @@ class EtcdSourceIT {
     }
   }
 
+  @Test
+  void theWatchReconnectsAfterEtcdRestarts() throws Exception {
+    try (EtcdCluster etcd = EtcdCluster.start(1);
+        TestSupport.Upstream a = new TestSupport.Upstream("a");
+        EtcdClient kv = EtcdClient.create(etcd.config(P))) {
+      done(kv.put(P + "/upstreams/svc", "targets: [ { url: \"" + a.url() + "\" } ]"));
+      done(kv.put(P + "/routes/main", "{match: {path: /api/**}, upstream: svc}"));
+      try (RunningGateway gw =
+          RunningGateway.start(TestSupport.head() + etcd.configSourceYaml(P, null))) {
+        assertThat(status(gw, "/api/one")).isEqualTo(200);
+        etcd.stop(0);
+        // etcd down: the gateway keeps serving what it has
+        assertThat(status(gw, "/api/one")).isEqualTo(200);
+        etcd.restart(0);
+        done(kv.put(P + "/routes/later", "{match: {path: /later/**}, upstream: svc}"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> status(gw, "/later/one") == 200);
+        assertThat(status(gw, "/api/one")).isEqualTo(200);
+        assertThat(configDetails(gw).getLong("reloadsFailed")).isZero();
+      }
+    }
+  }
+
   private static <T> T done(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get();
   }
