@@ -1,7 +1,6 @@
 package bulwark.server;
 
 import bulwark.config.BulwarkConfig;
-import bulwark.config.ConfigError;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.config.ObservabilityConfig;
@@ -38,22 +37,38 @@ final class ConfigReloader {
   private final AtomicLong failed = new AtomicLong();
   private FileWatcher watcher;
 
+  /** In etcd mode (configSource.type: etcd), the source of the routing config; else null. */
+  private EtcdConfigSource etcd;
+
   ConfigReloader(Gateway gateway, Path file, ConfigLoader loader) {
     this.gateway = gateway;
     this.file = file;
     this.loader = loader;
   }
 
-  /** Reads and parses the file for startup. Throws ConfigException (with every error). */
+  /**
+   * Reads and parses the file for startup; in etcd mode, reads the routing config from etcd too.
+   * Throws ConfigException (with every error).
+   */
   BulwarkConfig load() throws Exception {
     String text = Files.readString(file);
-    BulwarkConfig cfg = servable(loader.parse(text));
+    BulwarkConfig cfg = loader.parse(text);
     lastHash = hash(text);
-    return cfg;
+    if (!cfg.etcdMode()) return cfg;
+    etcd = new EtcdConfigSource(this, cfg);
+    return etcd.load();
   }
 
-  /** Reloads on every settled change to the file (server.reloadSettle). */
-  void watch() {
+  /**
+   * In etcd mode, watches etcd (always: it is the source of the routing config); else, when {@code
+   * files}, reloads on every settled change to the file (server.reloadSettle).
+   */
+  void watch(boolean files) {
+    if (etcd != null) {
+      etcd.watch();
+      return;
+    }
+    if (!files) return;
     watcher =
         new FileWatcher(
             List.of(file),
@@ -65,12 +80,18 @@ final class ConfigReloader {
 
   void stop() {
     if (watcher != null) watcher.stop();
+    if (etcd != null) etcd.stop();
+  }
+
+  Gateway gateway() {
+    return gateway;
   }
 
   /**
    * @return true when a new config was applied
    */
   boolean reload(String reason) {
+    if (etcd != null) return etcd.reread(reason);
     synchronized (gateway.reloadLock) {
       if (gateway.draining()) return false;
       String text;
@@ -97,45 +118,79 @@ final class ConfigReloader {
       }
       BulwarkConfig cfg;
       try {
-        cfg = servable(loader.parse(text));
+        cfg = loader.parse(text);
       } catch (ConfigException e) {
         return failed(reason, e.errors().stream().map(Object::toString).toList());
       }
-      Snapshot before = gateway.snapshot();
-      BulwarkConfig cur = before.config();
-      warnAboutRestartOnly(reason, cur, cfg);
-      try {
-        gateway.publish(cfg);
-      } catch (RuntimeException e) {
-        return failed(reason, List.of("cannot compile the new config: " + e));
-      }
-      if (gateway.certificates() != null
-          && cfg.server().tls() != null
-          && !cfg.server().tls().equals(cur.server().tls())) {
-        gateway.certificates().configChanged(cfg.server().tls());
-      }
+      if (!publish(reason, cfg)) return false;
       lastHash = h;
-      lastError = null;
-      ok.incrementAndGet();
-      int routesBefore = before.table().routes().size();
-      int routesAfter = gateway.snapshot().table().routes().size();
-      LOG.info(
-          "config reloaded ({}): generation {}, {} routes",
+      return true;
+    }
+  }
+
+  /**
+   * Publishes a valid {@code cfg} (the caller holds reloadLock), counts the reload and logs it.
+   *
+   * @return false (the failure counted) when it cannot be compiled
+   */
+  boolean publish(String reason, BulwarkConfig cfg) {
+    Snapshot before = gateway.snapshot();
+    BulwarkConfig cur = before.config();
+    warnAboutRestartOnly(reason, cur, cfg);
+    try {
+      gateway.publish(cfg);
+    } catch (RuntimeException e) {
+      return failed(reason, List.of("cannot compile the new config: " + e));
+    }
+    if (gateway.certificates() != null
+        && cfg.server().tls() != null
+        && !cfg.server().tls().equals(cur.server().tls())) {
+      gateway.certificates().configChanged(cfg.server().tls());
+    }
+    lastError = null;
+    ok.incrementAndGet();
+    int routesBefore = before.table().routes().size();
+    int routesAfter = gateway.snapshot().table().routes().size();
+    LOG.info(
+        "config reloaded ({}): generation {}, {} routes",
+        reason,
+        gateway.generation(),
+        routesAfter);
+    if (routesAfter * 2 < routesBefore) {
+      // most often a file read half-written: write a new file and rename it into place
+      LOG.warn(
+          "config reload ({}) removed most routes: generation {} has {} route(s), the previous one had {}; if that is not "
+              + "intended, check that the file was complete when it was read (write a new file and rename it into place)",
           reason,
           gateway.generation(),
-          routesAfter);
-      if (routesAfter * 2 < routesBefore) {
-        // most often a file read half-written: write a new file and rename it into place
-        LOG.warn(
-            "config reload ({}) removed most routes: generation {} has {} route(s), the previous one had {}; if that is not "
-                + "intended, check that the file was complete when it was read (write a new file and rename it into place)",
+          routesAfter,
+          routesBefore);
+    }
+    gateway.telemetry().reloaded(reason, cur, gateway.snapshot().config(), List.of());
+    return true;
+  }
+
+  /**
+   * A config from etcd: published unless {@code unchanged} (it equals the one etcd gave last); then
+   * a failed state is cleared (a bad change undone).
+   *
+   * @return true when a new config was applied
+   */
+  boolean offer(String reason, BulwarkConfig cfg, boolean unchanged) {
+    synchronized (gateway.reloadLock) {
+      if (gateway.draining()) return false;
+      BulwarkConfig cur = gateway.snapshot().config();
+      if (!unchanged) return publish(reason, cfg);
+      if (lastError != null) {
+        lastError = null;
+        ok.incrementAndGet();
+        LOG.info(
+            "config reload ({}): etcd holds the running config (generation {}) again; the failed reload is cleared",
             reason,
-            gateway.generation(),
-            routesAfter,
-            routesBefore);
+            gateway.generation());
+        gateway.telemetry().reloaded(reason, cur, cur, List.of());
       }
-      gateway.telemetry().reloaded(reason, cur, gateway.snapshot().config(), List.of());
-      return true;
+      return false;
     }
   }
 
@@ -181,7 +236,7 @@ final class ConfigReloader {
     }
   }
 
-  private boolean failed(String reason, List<String> errors) {
+  boolean failed(String reason, List<String> errors) {
     failed.incrementAndGet();
     lastError = String.join("; ", errors);
     LOG.error(
@@ -214,20 +269,5 @@ final class ConfigReloader {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /**
-   * The etcd config source is not wired into the gateway yet (issue 18: the client and the config
-   * records exist, the watch and the snapshot swap do not): a file that selects it is refused, at
-   * start and on reload, rather than served with no routes.
-   */
-  private static BulwarkConfig servable(BulwarkConfig cfg) throws ConfigException {
-    if (!cfg.etcdMode()) return cfg;
-    throw new ConfigException(
-        List.of(
-            new ConfigError(
-                "configSource.type",
-                "etcd is not served by this build yet (the etcd config source is under"
-                    + " construction); use type: file and put the routing sections in this file")));
   }
 }

@@ -117,7 +117,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
       certificates = new CertificateReloader(this, cfg.server().http2());
       certificates.watch(cfg.server().tls());
     }
-    if (watch) reloader.watch();
+    reloader.watch(watch);
     ServerStart.logListening(cfg, snapshot.get().table().routes().size(), loops, vertx);
   }
 
@@ -126,6 +126,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     rateLimits.close();
     accessLog.stop();
     observability.close();
+    reloader.stop();
   }
 
   /**
@@ -163,9 +164,9 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   }
 
   /**
-   * Reloads the config file. A valid change is compiled here, off the event loops, and swapped in
-   * atomically; an invalid one is rejected with every error logged, and the old config keeps
-   * serving.
+   * Reloads the config file (in etcd mode, re-reads etcd). A valid change is compiled here, off the
+   * event loops, and swapped in atomically; an invalid one is rejected with every error logged, and
+   * the old config keeps serving.
    *
    * @return true when a new config was applied
    */
@@ -244,10 +245,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     return certificates;
   }
 
-  /**
-   * What is left of the grace period while draining (at least one second), for closing a connection
-   * gracefully.
-   */
+  /** What is left of the grace period while draining (at least 1 s), for a graceful close. */
   Duration graceLeft() {
     long left = graceEndNanos - System.nanoTime();
     return Duration.ofNanos(Math.max(left, TimeUnit.SECONDS.toNanos(1)));

@@ -12,12 +12,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Until the etcd config source is wired in, a bootstrap file that selects it is refused with its
- * field path, instead of starting a gateway with no routes.
+ * A gateway whose routing config is in etcd does not start when etcd cannot be read (there is no
+ * cache file): the error names the endpoints, instead of a gateway starting with no routes.
  */
-class EtcdModeRefusedTest {
+class EtcdUnreachableTest {
   @Test
-  void aFileThatSelectsEtcdIsRefusedAtStart(@TempDir Path dir) throws Exception {
+  void anUnreachableEtcdIsRefusedAtStart(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("bulwark.yaml");
     Files.writeString(
         f,
@@ -26,7 +26,7 @@ class EtcdModeRefusedTest {
         admin: { listen: "127.0.0.1:0" }
         configSource:
           type: etcd
-          etcd: { endpoints: ["http://127.0.0.1:2379"], prefix: /bulwark }
+          etcd: { endpoints: ["http://127.0.0.1:1"], prefix: /bulwark }
         """);
     assertThatThrownBy(() -> Gateway.start(f, new ConfigLoader(k -> null), false))
         .isInstanceOfSatisfying(
@@ -34,6 +34,6 @@ class EtcdModeRefusedTest {
             e ->
                 assertThat(e.errors())
                     .extracting(ConfigError::path)
-                    .containsExactly("configSource.type"));
+                    .containsExactly("configSource.etcd.endpoints"));
   }
 }

@@ -1,0 +1,226 @@
+package bulwark.server;
+
+import bulwark.config.BulwarkConfig;
+import bulwark.config.ConfigError;
+import bulwark.config.ConfigException;
+import bulwark.fleet.EtcdClient;
+import bulwark.fleet.EtcdStreams;
+import bulwark.fleet.RangeResult;
+import bulwark.fleet.ResourceLayout;
+import bulwark.fleet.RoutingModel;
+import bulwark.fleet.WatchEvent;
+import bulwark.fleet.WatchListener;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The routing config in etcd (configSource.type: etcd): at start, every key under the prefix read
+ * at one revision and bound into the bootstrap file's config; then one watch from the revision
+ * after it. Each batch of changes updates the model, is validated off the client's event loop and
+ * published as a reload is ({@link ConfigReloader#offer}); an invalid one keeps the old config
+ * serving and is counted as a failed reload. After a compaction everything is read again; after an
+ * error the watch is started again with a jittered exponential backoff.
+ *
+ * <p>The model and the watch are touched only on this source's own thread, in order.
+ */
+final class EtcdConfigSource {
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdConfigSource.class);
+  static final long BACKOFF_MIN_MILLIS = 100;
+  static final long BACKOFF_MAX_MILLIS = 10_000;
+
+  private final ConfigReloader reloader;
+  private final BulwarkConfig bootstrap;
+  private final ResourceLayout layout;
+  private final EtcdClient client;
+  private final ExecutorService worker;
+  private RoutingModel model;
+  private BulwarkConfig served;
+  private EtcdStreams.Watch watch;
+  private int failures;
+  private volatile boolean stopped;
+
+  EtcdConfigSource(ConfigReloader reloader, BulwarkConfig bootstrap) {
+    this.reloader = reloader;
+    this.bootstrap = bootstrap;
+    this.layout = new ResourceLayout(bootstrap.configSource().etcd().prefix());
+    this.client = EtcdClient.create(bootstrap.configSource().etcd());
+    this.worker =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "bulwark-etcd-source");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Reads the prefix and returns the config to start with.
+   *
+   * @throws ConfigException when etcd cannot be read or holds an invalid config (every error, by
+   *     etcd key); the client is closed then
+   */
+  BulwarkConfig load() throws ConfigException {
+    try {
+      model = RoutingModel.of(read(), layout);
+      served = validated(model);
+      LOG.info(
+          "routing config read from etcd under {} at revision {}",
+          layout.prefix(),
+          model.revision());
+      return served;
+    } catch (ConfigException e) {
+      stop();
+      throw e;
+    } catch (Exception e) {
+      stop();
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  "configSource.etcd.endpoints",
+                  "cannot read " + layout.prefix() + " from etcd: " + message(e))));
+    }
+  }
+
+  /** Starts the watch from the revision after the one read at start. */
+  void watch() {
+    run(this::startWatch);
+  }
+
+  /**
+   * Reads everything again (a SIGHUP or an admin reload in etcd mode) and applies it.
+   *
+   * @return true when a new config was applied
+   */
+  boolean reread(String reason) {
+    try {
+      return worker.submit(() -> applyAll(reason)).get();
+    } catch (ExecutionException e) {
+      return reloader.failed(reason, List.of("cannot read etcd: " + message(e.getCause())));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
+  }
+
+  void stop() {
+    stopped = true;
+    try {
+      worker.execute(
+          () -> {
+            if (watch != null) watch.cancel();
+          });
+    } catch (RejectedExecutionException e) {
+      // already stopped
+    }
+    worker.shutdown();
+    client.close();
+  }
+
+  // --- on the worker thread
+
+  private void startWatch() {
+    if (stopped) return;
+    watch =
+        client.watch(
+            layout.rangePrefix(),
+            model.revision() + 1,
+            new WatchListener() {
+              @Override
+              public void events(long revision, List<WatchEvent> events) {
+                run(() -> changed(events));
+              }
+
+              @Override
+              public void compacted(long compactRevision) {
+                run(() -> resync("etcd compacted to revision " + compactRevision));
+              }
+
+              @Override
+              public void failed(Throwable cause) {
+                run(() -> retry("the etcd watch ended: " + message(cause)));
+              }
+            });
+  }
+
+  private void changed(List<WatchEvent> events) {
+    failures = 0;
+    model = model.with(events);
+    apply("etcd revision " + model.revision());
+  }
+
+  /** Reads everything again and watches from there; on an error, tries again later. */
+  private void resync(String why) {
+    try {
+      LOG.info("{}: reading {} again", why, layout.prefix());
+      applyAll("etcd re-read");
+      failures = 0;
+      startWatch();
+    } catch (Exception e) {
+      retry("cannot read etcd: " + message(e));
+    }
+  }
+
+  private boolean applyAll(String reason) throws Exception {
+    model = RoutingModel.of(read(), layout);
+    return apply(reason);
+  }
+
+  private boolean apply(String reason) {
+    BulwarkConfig cfg;
+    try {
+      cfg = validated(model);
+    } catch (ConfigException e) {
+      return reloader.failed(reason, e.errors().stream().map(Object::toString).toList());
+    }
+    boolean unchanged = cfg.equals(served);
+    boolean applied = reloader.offer(reason, cfg, unchanged);
+    if (applied) served = cfg;
+    return applied;
+  }
+
+  /** Starts the watch again after a jittered exponential backoff. */
+  private void retry(String why) {
+    if (stopped) return;
+    failures++;
+    long max = Math.min(BACKOFF_MAX_MILLIS, BACKOFF_MIN_MILLIS << Math.min(failures, 16));
+    long delay = Math.max(1, ThreadLocalRandom.current().nextLong(max / 2, max + 1));
+    LOG.warn("{}; watching again in {} ms (attempt {})", why, delay, failures);
+    client.vertx().setTimer(delay, id -> run(this::startWatch));
+  }
+
+  // --- helpers
+
+  private RangeResult read() throws Exception {
+    try {
+      return client.range(layout.rangePrefix()).toCompletionStage().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception c ? c : e;
+    }
+  }
+
+  private BulwarkConfig validated(RoutingModel m) throws ConfigException {
+    if (!m.errors().isEmpty()) throw new ConfigException(m.errors());
+    return m.toConfig(bootstrap);
+  }
+
+  private void run(Runnable r) {
+    if (stopped) return;
+    try {
+      worker.execute(r);
+    } catch (RejectedExecutionException e) {
+      // stopped meanwhile
+    }
+  }
+
+  private static String message(Throwable e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+}
