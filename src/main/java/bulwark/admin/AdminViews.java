@@ -65,7 +65,9 @@ final class AdminViews {
                     .put("lastReload", String.valueOf(gateway.lastReload()))
                     .put("reloadsSucceeded", gateway.reloadsOk())
                     .put("reloadsFailed", gateway.reloadsFailed())
-                    .put("lastReloadError", gateway.lastReloadError())));
+                    .put("lastReloadError", gateway.lastReloadError())
+                    .put("source", gateway.configSource())
+                    .put("fromCache", "cache".equals(gateway.configSource()))));
     // an upstream without a usable target is DOWN here, but readiness stays UP: the gateway still
     // serves its other upstreams, fallbacks and panic mode; see docs/health.md
     JsonObject ups = new JsonObject();

@@ -52,4 +52,9 @@ public interface GatewayView {
 
   /** Why the last reload was rejected, or null when it succeeded. */
   String lastReloadError();
+
+  /** Where the routing config served came from: file, etcd, or cache (etcd's cache file). */
+  default String configSource() {
+    return "file";
+  }
 }

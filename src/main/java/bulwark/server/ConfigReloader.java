@@ -261,6 +261,11 @@ final class ConfigReloader {
     return lastError;
   }
 
+  /** file, etcd, or cache (started from etcd's cache file, etcd not read yet). */
+  String source() {
+    return etcd == null ? "file" : etcd.source();
+  }
+
   private static String hash(String text) {
     try {
       return HexFormat.of()

@@ -10,6 +10,7 @@ import bulwark.fleet.ResourceLayout;
 import bulwark.fleet.RoutingModel;
 import bulwark.fleet.WatchEvent;
 import bulwark.fleet.WatchListener;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -44,12 +45,18 @@ final class EtcdConfigSource {
   private EtcdStreams.Watch watch;
   private int failures;
   private volatile boolean stopped;
+  private final EtcdCache cache;
+
+  /** True while the config served came from the cache file, not (yet) from etcd. */
+  private volatile boolean fromCache;
 
   EtcdConfigSource(ConfigReloader reloader, BulwarkConfig bootstrap) {
     this.reloader = reloader;
     this.bootstrap = bootstrap;
     this.layout = new ResourceLayout(bootstrap.configSource().etcd().prefix());
     this.client = EtcdClient.create(bootstrap.configSource().etcd());
+    String file = bootstrap.configSource().etcd().cacheFile();
+    this.cache = file == null || file.isBlank() ? null : new EtcdCache(Path.of(file));
     this.worker =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -73,23 +80,52 @@ final class EtcdConfigSource {
           "routing config read from etcd under {} at revision {}",
           layout.prefix(),
           model.revision());
+      if (cache != null) cache.write(model);
       return served;
     } catch (ConfigException e) {
       stop();
       throw e;
     } catch (Exception e) {
+      String why = "cannot read " + layout.prefix() + " from etcd: " + message(e);
+      if (cache != null && cache.exists()) {
+        try {
+          served = cache.read(bootstrap);
+          fromCache = true;
+          LOG.warn(
+              "serving the cached config of revision {} from {}: etcd unreachable ({})",
+              cache.revision(),
+              cache.file(),
+              why);
+          return served;
+        } catch (ConfigException ce) {
+          why +=
+              "; the cache file "
+                  + cache.file()
+                  + " is not usable: "
+                  + String.join("; ", ce.errors().stream().map(Object::toString).toList());
+        }
+      } else {
+        why +=
+            cache == null
+                ? ", and no cache file (configSource.etcd.cacheFile is not set)"
+                : ", and no cache file at " + cache.file();
+      }
       stop();
-      throw new ConfigException(
-          List.of(
-              new ConfigError(
-                  "configSource.etcd.endpoints",
-                  "cannot read " + layout.prefix() + " from etcd: " + message(e))));
+      throw new ConfigException(List.of(new ConfigError("configSource.etcd.endpoints", why)));
     }
   }
 
-  /** Starts the watch from the revision after the one read at start. */
+  /**
+   * Starts the watch from the revision after the one read at start; after a start from the cache
+   * file, reads everything first (trying again with the backoff until etcd answers).
+   */
   void watch() {
-    run(this::startWatch);
+    run(fromCache ? () -> resync("started from the cache file") : this::startWatch);
+  }
+
+  /** "etcd", or "cache" while the config served came from the cache file. */
+  String source() {
+    return fromCache ? "cache" : "etcd";
   }
 
   /**
@@ -162,6 +198,8 @@ final class EtcdConfigSource {
       LOG.info("{}: reading {} again", why, layout.prefix());
       applyAll("etcd re-read");
       failures = 0;
+      if (fromCache) LOG.info("etcd answers again: the config is read from it, not the cache");
+      fromCache = false;
       startWatch();
     } catch (Exception e) {
       retry("cannot read etcd: " + message(e));
@@ -170,6 +208,7 @@ final class EtcdConfigSource {
 
   private boolean applyAll(String reason) throws Exception {
     model = RoutingModel.of(read(), layout);
+    if (fromCache) served = null; // the first etcd config is published even if equal
     return apply(reason);
   }
 
@@ -182,7 +221,10 @@ final class EtcdConfigSource {
     }
     boolean unchanged = cfg.equals(served);
     boolean applied = reloader.offer(reason, cfg, unchanged);
-    if (applied) served = cfg;
+    if (applied) {
+      served = cfg;
+      if (cache != null) cache.write(model);
+    }
     return applied;
   }
 
@@ -193,7 +235,10 @@ final class EtcdConfigSource {
     long max = Math.min(BACKOFF_MAX_MILLIS, BACKOFF_MIN_MILLIS << Math.min(failures, 16));
     long delay = Math.max(1, ThreadLocalRandom.current().nextLong(max / 2, max + 1));
     LOG.warn("{}; watching again in {} ms (attempt {})", why, delay, failures);
-    client.vertx().setTimer(delay, id -> run(this::startWatch));
+    client
+        .vertx()
+        .setTimer(
+            delay, id -> run(fromCache ? () -> resync("trying etcd again") : this::startWatch));
   }
 
   // --- helpers

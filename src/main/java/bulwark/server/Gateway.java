@@ -52,8 +52,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
 
   private final AtomicReference<Snapshot> snapshot = new AtomicReference<>();
   private final TargetStates states = new TargetStates();
-
-  /** Rate-limit buckets and the Redis link: they outlive a reload (see RateLimitRegistry). */
+  // rate-limit buckets and the Redis link: they outlive a reload (see RateLimitRegistry)
   private final RateLimitRegistry rateLimits = new RateLimitRegistry();
 
   private final AccessLog accessLog = new AccessLog();
@@ -63,14 +62,11 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   private final SnapshotCompiler compiler =
       new SnapshotCompiler(states, rateLimits, this::telemetry);
   private final ConfigReloader reloader;
-
-  /** The DNS discoveries of upstreams: a changed answer publishes the config again. */
+  // the DNS discoveries of upstreams: a changed answer publishes the config again
   private final Discoveries discoveries = new Discoveries(this::rediscovered);
 
   /** Held by a reload, a certificate update and the start of a drain: one at a time. */
   final Object reloadLock = new Object();
-
-  private volatile boolean draining;
 
   /** Holds back the closing of idle HTTP/1.x client connections during the drain window. */
   private final DrainGate drainGate = new DrainGate();
@@ -78,6 +74,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   /** System.nanoTime() at which the grace period ends, once draining. */
   private volatile long graceEndNanos;
 
+  private volatile boolean draining;
   private volatile Instant lastReload;
   private Vertx vertx;
   private AdminServer admin;
@@ -371,6 +368,11 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   @Override
   public String lastReloadError() {
     return reloader.lastError();
+  }
+
+  @Override
+  public String configSource() {
+    return reloader.source();
   }
 
   @Override

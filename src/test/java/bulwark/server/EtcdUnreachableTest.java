@@ -36,4 +36,62 @@ class EtcdUnreachableTest {
                     .extracting(ConfigError::path)
                     .containsExactly("configSource.etcd.endpoints"));
   }
+
+  @Test
+  void theErrorNamesTheMissingCacheFile(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bulwark.yaml");
+    Path cache = dir.resolve("no-such-cache.yaml");
+    Files.writeString(
+        f,
+        """
+        server: { listen: "127.0.0.1:0" }
+        admin: { listen: "127.0.0.1:0" }
+        configSource:
+          type: etcd
+          etcd: { endpoints: ["http://127.0.0.1:1"], prefix: /bulwark, cacheFile: "%s" }
+        """
+            .formatted(cache.toString().replace("\\", "/")));
+    assertThatThrownBy(() -> Gateway.start(f, new ConfigLoader(k -> null), false))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.errors())
+                    .singleElement()
+                    .satisfies(
+                        err -> {
+                          assertThat(err.path()).isEqualTo("configSource.etcd.endpoints");
+                          assertThat(err.message())
+                              .contains("cannot read /bulwark from etcd")
+                              .contains("and no cache file at " + cache.toAbsolutePath());
+                        }));
+  }
+
+  @Test
+  void anUnusableCacheFileIsNamedInTheError(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bulwark.yaml");
+    Path cache = dir.resolve("cache.yaml");
+    Files.writeString(
+        cache, "# revision: 7\nroutes: [ { match: { path: /x/** }, upstream: nope } ]\n");
+    Files.writeString(
+        f,
+        """
+        server: { listen: "127.0.0.1:0" }
+        admin: { listen: "127.0.0.1:0" }
+        configSource:
+          type: etcd
+          etcd: { endpoints: ["http://127.0.0.1:1"], prefix: /bulwark, cacheFile: "%s" }
+        """
+            .formatted(cache.toString().replace("\\", "/")));
+    assertThatThrownBy(() -> Gateway.start(f, new ConfigLoader(k -> null), false))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.errors())
+                    .singleElement()
+                    .satisfies(
+                        err ->
+                            assertThat(err.message())
+                                .contains("the cache file " + cache.toAbsolutePath())
+                                .contains("nope")));
+  }
 }
