@@ -57,4 +57,9 @@ public interface GatewayView {
   default String configSource() {
     return "file";
   }
+
+  /** The etcd side in etcd mode (config writes, the node list); null in file mode. */
+  default FleetView fleet() {
+    return null;
+  }
 }

@@ -1,5 +1,6 @@
 package bulwark.server;
 
+import bulwark.admin.FleetView;
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
@@ -259,6 +260,11 @@ final class ConfigReloader {
 
   String lastError() {
     return lastError;
+  }
+
+  /** The etcd side in etcd mode; null in file mode. */
+  FleetView fleet() {
+    return etcd;
   }
 
   /** file, etcd, or cache (started from etcd's cache file, etcd not read yet). */

@@ -1,5 +1,6 @@
 package bulwark.server;
 
+import bulwark.admin.FleetView;
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigError;
 import bulwark.config.ConfigException;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The model and the watch are touched only on this source's own thread, in order.
  */
-final class EtcdConfigSource {
+final class EtcdConfigSource implements FleetView {
   private static final Logger LOG = LoggerFactory.getLogger(EtcdConfigSource.class);
   static final long BACKOFF_MIN_MILLIS = 100;
   static final long BACKOFF_MAX_MILLIS = 10_000;
@@ -49,6 +50,9 @@ final class EtcdConfigSource {
 
   /** True while the config served came from the cache file, not (yet) from etcd. */
   private volatile boolean fromCache;
+
+  /** The etcd revision of the config served (the cache file's while serving it). */
+  private volatile long servedRevision;
 
   EtcdConfigSource(ConfigReloader reloader, BulwarkConfig bootstrap) {
     this.reloader = reloader;
@@ -76,6 +80,7 @@ final class EtcdConfigSource {
     try {
       model = RoutingModel.of(read(), layout);
       served = validated(model);
+      servedRevision = model.revision();
       LOG.info(
           "routing config read from etcd under {} at revision {}",
           layout.prefix(),
@@ -90,6 +95,7 @@ final class EtcdConfigSource {
       if (cache != null && cache.exists()) {
         try {
           served = cache.read(bootstrap);
+          servedRevision = cache.revision();
           fromCache = true;
           LOG.warn(
               "serving the cached config of revision {} from {}: etcd unreachable ({})",
@@ -121,6 +127,26 @@ final class EtcdConfigSource {
    */
   void watch() {
     run(fromCache ? () -> resync("started from the cache file") : this::startWatch);
+  }
+
+  @Override
+  public EtcdClient etcd() {
+    return client;
+  }
+
+  @Override
+  public ResourceLayout layout() {
+    return layout;
+  }
+
+  @Override
+  public BulwarkConfig bootstrap() {
+    return bootstrap;
+  }
+
+  @Override
+  public long revision() {
+    return servedRevision;
   }
 
   /** "etcd", or "cache" while the config served came from the cache file. */
@@ -223,6 +249,7 @@ final class EtcdConfigSource {
     boolean applied = reloader.offer(reason, cfg, unchanged);
     if (applied) {
       served = cfg;
+      servedRevision = model.revision();
       if (cache != null) cache.write(model);
     }
     return applied;

@@ -1,6 +1,7 @@
 package bulwark.server;
 
 import bulwark.admin.AdminServer;
+import bulwark.admin.FleetView;
 import bulwark.admin.GatewayView;
 import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigLoader;
@@ -54,7 +55,6 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   private final TargetStates states = new TargetStates();
   // rate-limit buckets and the Redis link: they outlive a reload (see RateLimitRegistry)
   private final RateLimitRegistry rateLimits = new RateLimitRegistry();
-
   private final AccessLog accessLog = new AccessLog();
   private final LongAdder inFlight = new LongAdder();
   private final AtomicLong generation = new AtomicLong();
@@ -62,7 +62,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   private final SnapshotCompiler compiler =
       new SnapshotCompiler(states, rateLimits, this::telemetry);
   private final ConfigReloader reloader;
-  // the DNS discoveries of upstreams: a changed answer publishes the config again
+  // DNS discoveries of upstreams: a changed answer publishes the config again
   private final Discoveries discoveries = new Discoveries(this::rediscovered);
 
   /** Held by a reload, a certificate update and the start of a drain: one at a time. */
@@ -139,7 +139,8 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     rateLimits.prepare(cfg.cluster());
     Snapshot next = compiler.compile(cfg, old, generation.incrementAndGet());
     observability.remediation().enforce(cfg, next.table());
-    configureLogs(cfg);
+    accessLog.configure(cfg.observability().accessLog());
+    AppLogAppender.useFormat(cfg.observability().logFormat());
     hsts = ServerTls.hstsOf(cfg);
     Upstreams.attachDiscoveries(discoveries, next);
     snapshot.set(next);
@@ -153,11 +154,6 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
       Upstreams.pruneStates(states, next);
       listeners.retireClients();
     }
-  }
-
-  private void configureLogs(BulwarkConfig cfg) {
-    accessLog.configure(cfg.observability().accessLog());
-    AppLogAppender.useFormat(cfg.observability().logFormat());
   }
 
   /**
@@ -225,7 +221,6 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     accessLog.stop();
   }
 
-  /** The Strict-Transport-Security header value for responses over TLS, or null. */
   CharSequence hsts() {
     return hsts;
   }
@@ -373,6 +368,11 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   @Override
   public String configSource() {
     return reloader.source();
+  }
+
+  @Override
+  public FleetView fleet() {
+    return reloader.fleet();
   }
 
   @Override
