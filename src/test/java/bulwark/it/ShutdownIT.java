@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /** Runs the real `bulwark run` in a child JVM and sends it a real SIGTERM. */
@@ -73,9 +74,17 @@ class ShutdownIT {
             .isEqualTo(200);
         Files.writeString(cfg, Files.readString(cfg).replace("path: /**", "path: /work/**"));
         new ProcessBuilder("kill", "-HUP", String.valueOf(p.pid())).start().waitFor();
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .until(() -> TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode() == 404);
+        try {
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(
+                  () -> TestSupport.get("http://127.0.0.1:" + port + "/nope").statusCode() == 404);
+        } catch (ConditionTimeoutException e) {
+          // seen once in CI: say what the gateway logged about the SIGHUP
+          throw new AssertionError(
+              "SIGHUP did not reload; gateway log:\n" + Files.readString(dir.resolve("out.log")),
+              e);
+        }
         arrived.set(0);
         // a kept-alive HTTP/1.1 connection with a request in flight gets Connection: close
         Socket keepAlive = new Socket("127.0.0.1", port);
