@@ -52,8 +52,8 @@ class FleetIT {
 
       // each write is one put or delete of one route: a route moves to a new path, is added or
       // removed; /stable/** is in every version and is under load all along. The writes go in
-      // waves of up to 10 at once, each on a different route (so the final state does not depend on
-      // the order etcd commits a wave in), for watch batches of several revisions.
+      // waves of up to 10 at once (etcd commits them faster than one by one), each on a different
+      // route, so the final state does not depend on the order etcd commits a wave in.
       Random rnd = new Random(18);
       Map<String, String> live = new LinkedHashMap<>();
       List<String> everyPath = new ArrayList<>();
