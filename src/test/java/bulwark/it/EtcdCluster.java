@@ -187,6 +187,11 @@ public final class EtcdCluster implements AutoCloseable {
         + (cacheFile == null ? "" : "    cacheFile: " + cacheFile + "\n");
   }
 
+  /** True when member {@code i} answers /health with a leader (it can serve reads and writes). */
+  public boolean healthy(int i) {
+    return members.get(i).healthy();
+  }
+
   public boolean running(int i) {
     Process p = members.get(i).process;
     return p != null && p.isAlive();

@@ -6,16 +6,9 @@ import static org.awaitility.Awaitility.await;
 import bulwark.fleet.EtcdClient;
 import bulwark.it.TestSupport.RunningGateway;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetSocket;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -135,66 +128,6 @@ class EtcdSourceIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> status(gw, "/later/one") == 200);
         assertThat(status(gw, "/api/one")).isEqualTo(200);
       }
-    }
-  }
-
-  /** A TCP proxy to etcd on loopback that can be cut (every connection closed) and opened again. */
-  private static final class TcpProxy implements AutoCloseable {
-    final Vertx vertx = Vertx.vertx();
-    final NetClient client = vertx.createNetClient();
-    final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
-    final int port = TestSupport.freePort();
-    final int target;
-    NetServer server;
-
-    TcpProxy(int target) {
-      this.target = target;
-    }
-
-    void open() throws Exception {
-      server =
-          vertx
-              .createNetServer()
-              .connectHandler(
-                  in -> {
-                    in.pause();
-                    sockets.add(in);
-                    in.closeHandler(v -> sockets.remove(in));
-                    client
-                        .connect(target, "127.0.0.1")
-                        .onComplete(
-                            ar -> {
-                              if (ar.failed()) {
-                                in.close();
-                                return;
-                              }
-                              NetSocket out = ar.result();
-                              sockets.add(out);
-                              out.closeHandler(
-                                  v -> {
-                                    sockets.remove(out);
-                                    in.close();
-                                  });
-                              in.closeHandler(
-                                  v -> {
-                                    sockets.remove(in);
-                                    out.close();
-                                  });
-                              in.pipeTo(out);
-                              out.pipeTo(in);
-                            });
-                  });
-      server.listen(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
-    }
-
-    void cut() throws Exception {
-      server.close().await(10, TimeUnit.SECONDS);
-      for (NetSocket s : sockets) s.close().await(10, TimeUnit.SECONDS);
-    }
-
-    @Override
-    public void close() throws Exception {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
