@@ -13,6 +13,8 @@ import bulwark.fleet.WatchEvent;
 import bulwark.fleet.WatchListener;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,6 +49,9 @@ final class EtcdConfigSource implements FleetView {
   private int failures;
   private volatile boolean stopped;
   private final EtcdCache cache;
+
+  /** Watch batches not applied yet, in order (the watch's thread adds, the worker drains). */
+  private final Queue<List<WatchEvent>> pending = new ConcurrentLinkedQueue<>();
 
   /** True while the config served came from the cache file, not (yet) from etcd. */
   private volatile boolean fromCache;
@@ -197,7 +202,8 @@ final class EtcdConfigSource implements FleetView {
             new WatchListener() {
               @Override
               public void events(long revision, List<WatchEvent> events) {
-                run(() -> changed(events));
+                pending.add(events);
+                run(EtcdConfigSource.this::changed);
               }
 
               @Override
@@ -212,9 +218,18 @@ final class EtcdConfigSource implements FleetView {
             });
   }
 
-  private void changed(List<WatchEvent> events) {
+  /**
+   * Applies every batch the watch delivered so far as one change: a burst of writes costs one
+   * validation and one publish per drain, not one per revision, and the config served jumps to the
+   * newest revision. A later run finds the queue empty and does nothing.
+   */
+  private void changed() {
+    List<WatchEvent> batch = pending.poll();
+    if (batch == null) return;
     failures = 0;
-    model = model.with(events);
+    RoutingModel m = model;
+    for (; batch != null; batch = pending.poll()) m = m.with(batch);
+    model = m;
     apply("etcd revision " + model.revision());
   }
 
@@ -247,6 +262,8 @@ final class EtcdConfigSource implements FleetView {
     }
     boolean unchanged = cfg.equals(served);
     boolean applied = reloader.offer(reason, cfg, unchanged);
+    // a write that changes nothing served (the same value again) still moves the revision served
+    if (unchanged && !fromCache) servedRevision = model.revision();
     if (applied) {
       served = cfg;
       servedRevision = model.revision();
