@@ -4,6 +4,7 @@ import bulwark.config.ConfigException;
 import bulwark.config.EtcdConfig;
 import bulwark.fleet.ApplyPlan;
 import bulwark.fleet.EtcdClient;
+import bulwark.fleet.EtcdException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -64,14 +65,16 @@ final class ApplyCommand implements Callable<Integer> {
       return Declarative.errors(System.err, "options", e.errors());
     }
     loaded.notes().forEach(n -> System.out.println("note: " + n));
-    boolean sent = false;
+    boolean sent = false; // a transport failure after this: the outcome is unknown
     try (EtcdClient client = EtcdClient.create(cfg)) {
       ApplyPlan plan;
       try {
         plan = Declarative.plan(client, cfg, loaded, prune);
       } catch (ConfigException e) {
         return Declarative.errors(
-            System.err, file + " with what etcd keeps under " + cfg.prefix(), e.errors());
+            System.err,
+            file + " applied to " + cfg.prefix() + (prune ? "" : " (with what etcd keeps)"),
+            e.errors());
       }
       Declarative.show(System.out, plan);
       if (plan.empty()) {
@@ -101,7 +104,7 @@ final class ApplyCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       System.err.println(
           Declarative.failure(etcd, e)
-              + (sent
+              + (sent && e instanceof EtcdException x && x.code() == -1
                   ? "; the transaction may or may not have committed: run diff to see"
                   : "; nothing written"));
       return Declarative.ERROR;

@@ -151,8 +151,8 @@ final class Declarative {
    */
   static String failure(EtcdOptions o, RuntimeException e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    if (e instanceof EtcdException x && (x.code() == -1 || x.code() == 14))
-      return "cannot reach etcd (" + o.where() + "): " + m;
+    if (!(e instanceof EtcdException x)) return "unexpected error: " + e;
+    if (x.code() == -1 || x.code() == 14) return "cannot reach etcd (" + o.where() + "): " + m;
     if (m.contains("too many operations in txn"))
       return "etcd refused the transaction: "
           + m

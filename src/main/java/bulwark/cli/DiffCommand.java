@@ -57,7 +57,9 @@ final class DiffCommand implements Callable<Integer> {
         plan = Declarative.plan(client, cfg, loaded, prune);
       } catch (ConfigException e) {
         return Declarative.errors(
-            System.err, file + " with what etcd keeps under " + cfg.prefix(), e.errors());
+            System.err,
+            file + " applied to " + cfg.prefix() + (prune ? "" : " (with what etcd keeps)"),
+            e.errors());
       }
       Declarative.show(System.out, plan);
       System.out.println(

@@ -65,6 +65,7 @@ public final class ApplyPlan {
   public static ApplyPlan of(
       RangeResult read, ResourceLayout layout, BulwarkConfig file, boolean prune)
       throws ConfigException {
+    keyNames(file);
     RoutingModel current = RoutingModel.of(read, layout);
     RoutingModel desired = RoutingModel.fromConfig(file, layout);
     RoutingModel result = prune ? desired : merged(current, desired);
@@ -176,6 +177,32 @@ public final class ApplyPlan {
       if (c.op() == ModelDiff.Op.ADD || c.op() == ModelDiff.Op.CHANGE)
         out.add(layout.key(c.kind(), c.name()));
     return out;
+  }
+
+  /**
+   * Refuses names that cannot be the last part of an etcd key, with their paths in the file (a
+   * group without a name gets one from its prefix, which always can).
+   */
+  private static void keyNames(BulwarkConfig file) throws ConfigException {
+    List<ConfigError> errors = new ArrayList<>();
+    for (String kind : List.of("upstreams", "middlewares")) {
+      Map<String, ?> m = kind.equals("upstreams") ? file.upstreams() : file.middlewares();
+      if (m != null) for (String n : m.keySet()) keyName(n, kind + "." + n, errors);
+    }
+    if (file.routes() != null)
+      for (int i = 0; i < file.routes().size(); i++)
+        keyName(file.routes().get(i).name(), "routes[" + i + "].name", errors);
+    if (file.groups() != null)
+      for (int i = 0; i < file.groups().size(); i++)
+        if (file.groups().get(i).name() != null)
+          keyName(file.groups().get(i).name(), "groups[" + i + "].name", errors);
+    if (!errors.isEmpty()) throw new ConfigException(errors);
+  }
+
+  private static void keyName(String name, String path, List<ConfigError> errors) {
+    String bad = ResourceLayout.nameProblem(name);
+    if (bad != null)
+      errors.add(new ConfigError(path, "name " + bad + ": it is the last part of its etcd key"));
   }
 
   /** {@code current} with every resource of {@code desired} put over it. */

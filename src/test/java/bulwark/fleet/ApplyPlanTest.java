@@ -113,6 +113,28 @@ class ApplyPlanTest {
   }
 
   @Test
+  void aNameThatCannotBeAnEtcdKeyIsAnErrorWithItsPathInTheFile() throws Exception {
+    BulwarkConfig f =
+        LOADER.parse(
+            """
+            upstreams:
+              "a/b": { targets: [ { url: "http://127.0.0.1:9001" } ] }
+            routes:
+              - { name: "r/1", match: { path: /a }, upstream: "a/b" }
+            """);
+    assertThatThrownBy(() -> ApplyPlan.of(read(), LAYOUT, f, true))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.errors().stream().map(Object::toString))
+                    .containsExactly(
+                        "upstreams.a/b: name 'a/b' must not contain '/': it is the last part of its"
+                            + " etcd key",
+                        "routes[0].name: name 'r/1' must not contain '/': it is the last part of"
+                            + " its etcd key"));
+  }
+
+  @Test
   void nothingToDoIsAnEmptyPlan() throws Exception {
     ApplyPlan plan =
         ApplyPlan.of(
