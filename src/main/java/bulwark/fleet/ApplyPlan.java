@@ -59,8 +59,9 @@ public final class ApplyPlan {
    * sections ({@code file} is a validated config; its other sections are the bootstrap the result
    * is validated with). Without {@code prune}, resources only in etcd are kept.
    *
-   * @throws ConfigException when the result (the file plus what etcd keeps) does not validate;
-   *     errors inside a resource have its etcd key as their path
+   * @throws ConfigException when a name in the file cannot be an etcd key (path: its place in the
+   *     file), or the result (the file plus what etcd keeps) does not validate (errors inside a
+   *     resource have its etcd key as their path)
    */
   public static ApplyPlan of(
       RangeResult read, ResourceLayout layout, BulwarkConfig file, boolean prune)
