@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       ValidateCommand.class,
       DemoCommand.class,
+      ApplyCommand.class,
+      DiffCommand.class,
+      ExportCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })
