@@ -80,6 +80,7 @@ public final class AdminServer {
         case "/remediations" ->
             json(req, 200, new JsonObject().put("active", gateway.remediation().list()));
         case "/metrics" -> metrics(req, rid);
+        case "/cluster" -> new ClusterEndpoint(gateway).handle(req, rid);
         default ->
             Problem.send(
                 req.response(),

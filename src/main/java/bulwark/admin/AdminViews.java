@@ -53,21 +53,7 @@ final class AdminViews {
                             .put(
                                 "maxMillis",
                                 Math.round(TlsHandshakes.maxMillis() * 1000) / 1000.0))));
-    components.put(
-        "config",
-        new JsonObject()
-            .put("status", "UP")
-            .put(
-                "details",
-                new JsonObject()
-                    .put("generation", gateway.generation())
-                    .put("routes", table.routes().size())
-                    .put("lastReload", String.valueOf(gateway.lastReload()))
-                    .put("reloadsSucceeded", gateway.reloadsOk())
-                    .put("reloadsFailed", gateway.reloadsFailed())
-                    .put("lastReloadError", gateway.lastReloadError())
-                    .put("source", gateway.configSource())
-                    .put("fromCache", "cache".equals(gateway.configSource()))));
+    components.put("config", config(table.routes().size()));
     // an upstream without a usable target is DOWN here, but readiness stays UP: the gateway still
     // serves its other upstreams, fallbacks and panic mode; see docs/health.md
     JsonObject ups = new JsonObject();
@@ -125,6 +111,37 @@ final class AdminViews {
     }
     String status = draining ? "OUT_OF_SERVICE" : "UP";
     return new JsonObject().put("status", status).put("components", components);
+  }
+
+  /**
+   * The config component: DEGRADED while the last change was refused (the gateway serves the config
+   * before it: in etcd mode, of {@code revision}, while etcd has {@code refusedRevision}), else UP.
+   * A connection error alone leaves it UP: what it serves is still right, only changes do not
+   * arrive.
+   */
+  private JsonObject config(int routes) {
+    FleetView fleet = gateway.fleet();
+    String error = gateway.lastReloadError();
+    boolean refused = fleet == null ? error != null : fleet.refusedRevision() != 0;
+    Instant sync = fleet == null ? gateway.lastReload() : fleet.lastSync();
+    JsonObject d =
+        new JsonObject()
+            .put("generation", gateway.generation())
+            .put("routes", routes)
+            .put("lastReload", String.valueOf(gateway.lastReload()))
+            .put("reloadsSucceeded", gateway.reloadsOk())
+            .put("reloadsFailed", gateway.reloadsFailed())
+            .put("lastReloadError", error)
+            .put("source", gateway.configSource())
+            .put("fromCache", "cache".equals(gateway.configSource()))
+            .put("revision", fleet == null ? null : fleet.revision())
+            .put("lastSync", sync == null ? null : sync.toString())
+            .put("lastError", fleet == null ? error : fleet.lastError());
+    if (fleet != null) {
+      d.put("nodeId", fleet.nodeId());
+      d.put("refusedRevision", refused ? fleet.refusedRevision() : null);
+    }
+    return new JsonObject().put("status", refused ? "DEGRADED" : "UP").put("details", d);
   }
 
   /** Every upstream with the live state of each target, and its resilience state (breakers...). */

@@ -7,6 +7,7 @@ import bulwark.filter.ratelimit.RateLimitFilter;
 import bulwark.log.EcsEncoder;
 import bulwark.log.Redact;
 import bulwark.observe.Audit;
+import bulwark.observe.ConfigSync;
 import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.routing.Route;
@@ -228,8 +229,27 @@ public final class AuditLog implements Audit, Telemetry {
   @Override
   public void reloaded(
       String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {
+    reloaded(reason, before, after, errors, null);
+  }
+
+  /** A reload; one of a config from etcd also names the etcd revision (and, refused, the keys). */
+  @Override
+  public void reloaded(
+      String reason,
+      BulwarkConfig before,
+      BulwarkConfig after,
+      List<String> errors,
+      ConfigSync sync) {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("event.reason", reason);
+    if (sync != null) {
+      f.put("bulwark.config.source", sync.source());
+      f.put("bulwark.etcd.revision", sync.revision());
+      if (after == null) {
+        f.put("bulwark.etcd.served_revision", sync.served());
+        f.put("bulwark.etcd.keys", sync.keys());
+      }
+    }
     if (after == null) {
       f.put("bulwark.config.errors", errors.stream().map(Redact::text).toList());
       event("config.reload_failed", f);

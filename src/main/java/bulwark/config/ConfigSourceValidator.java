@@ -38,6 +38,12 @@ final class ConfigSourceValidator {
         p + (nz(e.username()).isEmpty() ? ".username" : ".password"),
         "username and password go together: set both or neither");
     err.positive(e.dialTimeout(), p + ".dialTimeout");
+    err.check(
+        !nz(e.nodeId()).contains("/") && nz(e.nodeId()).strip().equals(nz(e.nodeId())),
+        p + ".nodeId",
+        "'"
+            + e.nodeId()
+            + "' must hold no / and no leading or trailing space (it is one key under <prefix>/nodes/)");
     if (e.tls() != null) {
       EtcdTlsConfig t = e.tls();
       if (t.ca() != null) pem.pemCertificates(t.ca(), p + ".tls.ca");

@@ -38,7 +38,7 @@ public record EtcdConfig(
         String cacheFile,
     @Doc(
             value =
-                "This instance's id under <prefix>/nodes/. Empty: host name, admin port and process id.",
+                "This instance's id: its key is <prefix>/nodes/<id> (GET /cluster lists them). Must be unique in the fleet and hold no /. Empty: the host name ($HOSTNAME, else what the system reports) and the data port, host:port.",
             dflt = "")
         String nodeId,
     @Doc(

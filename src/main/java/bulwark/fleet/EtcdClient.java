@@ -153,6 +153,12 @@ public final class EtcdClient implements AutoCloseable {
         .map(r -> r.path("ID").asLong());
   }
 
+  /** Revokes the lease: every key attached to it is deleted at once. */
+  public Future<Void> leaseRevoke(long leaseId) {
+    return call("/v3/lease/revoke", JSON.createObjectNode().put("ID", Long.toString(leaseId)))
+        .mapEmpty();
+  }
+
   /**
    * Renews the lease once; the future holds the TTL it now has, 0 when it has expired (its keys are
    * gone: grant a new one and put them again).

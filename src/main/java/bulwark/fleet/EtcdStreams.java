@@ -89,6 +89,7 @@ public final class EtcdStreams {
         fail(new EtcdException(-1, ep + ": watch cancelled: " + r.path("cancel_reason").asText()));
         return;
       }
+      if (r.path("created").asBoolean(false)) listener.created(EtcdClient.revision(r));
       JsonNode events = r.path("events");
       if (!events.isArray() || events.isEmpty()) return;
       List<WatchEvent> out = new ArrayList<>(events.size());

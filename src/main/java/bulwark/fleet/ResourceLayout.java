@@ -41,6 +41,16 @@ public record ResourceLayout(String prefix) {
     return prefix + "/";
   }
 
+  /** The start of every node registration key: {@code <prefix>/nodes/}. */
+  public String nodesPrefix() {
+    return prefix + "/nodes/";
+  }
+
+  /** The registration key of the gateway instance {@code id}: {@code <prefix>/nodes/<id>}. */
+  public String nodeKey(String id) {
+    return nodesPrefix() + id;
+  }
+
   /** The start of every key of one named kind: {@code <prefix>/<kind>/}. */
   public String kindPrefix(String kind) {
     requireNamed(kind);

@@ -20,6 +20,12 @@ public interface WatchListener {
    */
   void compacted(long compactRevision);
 
+  /**
+   * etcd created the watch: from here on every change from the revision asked for is reported.
+   * {@code revision} is the store's revision when it did.
+   */
+  default void created(long revision) {}
+
   /** The watch ended: the connection failed or closed, or etcd cancelled it. */
   void failed(Throwable cause);
 }

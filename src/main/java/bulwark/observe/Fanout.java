@@ -162,7 +162,22 @@ final class Fanout implements Telemetry {
   @Override
   public void reloaded(
       String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {
-    each(t -> t.reloaded(reason, before, after, errors));
+    reloaded(reason, before, after, errors, null);
+  }
+
+  @Override
+  public void reloaded(
+      String reason,
+      BulwarkConfig before,
+      BulwarkConfig after,
+      List<String> errors,
+      ConfigSync sync) {
+    each(t -> t.reloaded(reason, before, after, errors, sync));
+  }
+
+  @Override
+  public void configSynced(ConfigSync sync) {
+    each(t -> t.configSynced(sync));
   }
 
   @Override

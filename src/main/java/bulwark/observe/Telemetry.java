@@ -71,6 +71,26 @@ public interface Telemetry extends UpstreamEvents {
   default void reloaded(
       String reason, BulwarkConfig before, BulwarkConfig after, List<String> errors) {}
 
+  /**
+   * A reload attempt of a config from etcd: as {@link #reloaded(String, BulwarkConfig,
+   * BulwarkConfig, List)}, which it calls unless overridden, with the sync it came from ({@link
+   * #configSynced} heard it just before); null for a reload of the file.
+   */
+  default void reloaded(
+      String reason,
+      BulwarkConfig before,
+      BulwarkConfig after,
+      List<String> errors,
+      ConfigSync sync) {
+    reloaded(reason, before, after, errors);
+  }
+
+  /**
+   * A sync with the remote config source (etcd mode): a read or watch batch applied or refused, or
+   * etcd unreachable. The first one reports the read at start.
+   */
+  default void configSynced(ConfigSync sync) {}
+
   /** The admin API answered a call. {@code peer} is the caller's address. */
   default void adminCall(String method, String path, int status, String peer) {}
 

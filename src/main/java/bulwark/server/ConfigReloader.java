@@ -5,6 +5,7 @@ import bulwark.config.BulwarkConfig;
 import bulwark.config.ConfigException;
 import bulwark.config.ConfigLoader;
 import bulwark.config.ObservabilityConfig;
+import bulwark.observe.ConfigSync;
 import bulwark.proxy.Snapshot;
 import bulwark.upstream.discovery.Discoveries;
 import java.nio.charset.StandardCharsets;
@@ -67,6 +68,7 @@ final class ConfigReloader {
   void watch(boolean files) {
     if (etcd != null) {
       etcd.watch();
+      etcd.register(gateway.dataPort(), gateway.adminPort());
       return;
     }
     if (!files) return;
@@ -135,6 +137,11 @@ final class ConfigReloader {
    * @return false (the failure counted) when it cannot be compiled
    */
   boolean publish(String reason, BulwarkConfig cfg) {
+    return publish(reason, cfg, null);
+  }
+
+  /** As {@link #publish(String, BulwarkConfig)}, for a config from etcd's {@code sync}. */
+  private boolean publish(String reason, BulwarkConfig cfg, ConfigSync sync) {
     Snapshot before = gateway.snapshot();
     BulwarkConfig cur = before.config();
     warnAboutRestartOnly(reason, cur, cfg);
@@ -167,7 +174,7 @@ final class ConfigReloader {
           routesAfter,
           routesBefore);
     }
-    gateway.telemetry().reloaded(reason, cur, gateway.snapshot().config(), List.of());
+    gateway.telemetry().reloaded(reason, cur, gateway.snapshot().config(), List.of(), sync);
     return true;
   }
 
@@ -177,11 +184,11 @@ final class ConfigReloader {
    *
    * @return true when a new config was applied
    */
-  boolean offer(String reason, BulwarkConfig cfg, boolean unchanged) {
+  boolean offer(String reason, BulwarkConfig cfg, boolean unchanged, ConfigSync sync) {
     synchronized (gateway.reloadLock) {
       if (gateway.draining()) return false;
       BulwarkConfig cur = gateway.snapshot().config();
-      if (!unchanged) return publish(reason, cfg);
+      if (!unchanged) return publish(reason, cfg, sync);
       if (lastError != null) {
         lastError = null;
         ok.incrementAndGet();
@@ -189,7 +196,7 @@ final class ConfigReloader {
             "config reload ({}): etcd holds the running config (generation {}) again; the failed reload is cleared",
             reason,
             gateway.generation());
-        gateway.telemetry().reloaded(reason, cur, cur, List.of());
+        gateway.telemetry().reloaded(reason, cur, cur, List.of(), sync);
       }
       return false;
     }
@@ -238,6 +245,11 @@ final class ConfigReloader {
   }
 
   boolean failed(String reason, List<String> errors) {
+    return failed(reason, errors, null);
+  }
+
+  /** A rejected reload; {@code sync} is the refused change from etcd, null for the file. */
+  boolean failed(String reason, List<String> errors, ConfigSync sync) {
     failed.incrementAndGet();
     lastError = String.join("; ", errors);
     LOG.error(
@@ -246,7 +258,7 @@ final class ConfigReloader {
         errors.size(),
         String.join("\n  ", errors));
     Snapshot s = gateway.snapshot();
-    gateway.telemetry().reloaded(reason, s == null ? null : s.config(), null, errors);
+    gateway.telemetry().reloaded(reason, s == null ? null : s.config(), null, errors, sync);
     return false;
   }
 

@@ -46,14 +46,17 @@ final class EtcdCache {
     return revision;
   }
 
-  /** Writes {@code model}; a failure is logged (the gateway serves on without a fresh cache). */
-  void write(RoutingModel model) {
+  /**
+   * Writes {@code model}, the config of etcd revision {@code revision}; a failure is logged (the
+   * gateway serves on without a fresh cache).
+   */
+  void write(RoutingModel model, long revision) {
     Path tmp = null;
     try {
       Path dir = file.getParent();
       if (dir != null) Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp");
-      Files.writeString(tmp, HEADER + model.revision() + "\n" + model.toYaml());
+      Files.writeString(tmp, HEADER + revision + "\n" + model.toYaml());
       try {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -6,12 +6,15 @@ import bulwark.config.ConfigError;
 import bulwark.config.ConfigException;
 import bulwark.fleet.EtcdClient;
 import bulwark.fleet.EtcdStreams;
+import bulwark.fleet.KeyValue;
 import bulwark.fleet.RangeResult;
 import bulwark.fleet.ResourceLayout;
 import bulwark.fleet.RoutingModel;
 import bulwark.fleet.WatchEvent;
 import bulwark.fleet.WatchListener;
+import bulwark.observe.ConfigSync;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -29,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * after it. Each batch of changes updates the model, is validated off the client's event loop and
  * published as a reload is ({@link ConfigReloader#offer}); an invalid one keeps the old config
  * serving and is counted as a failed reload. After a compaction everything is read again; after an
- * error the watch is started again with a jittered exponential backoff.
+ * error the watch is started again with a jittered exponential backoff. Where it stands (revision
+ * served, last sync, last error) is its {@link SyncStatus}, which the gateway's node key under
+ * {@code <prefix>/nodes/} publishes ({@link #register}).
  *
  * <p>The model and the watch are touched only on this source's own thread, in order.
  */
@@ -56,8 +61,11 @@ final class EtcdConfigSource implements FleetView {
   /** True while the config served came from the cache file, not (yet) from etcd. */
   private volatile boolean fromCache;
 
-  /** The etcd revision of the config served (the cache file's while serving it). */
-  private volatile long servedRevision;
+  /** The revision served, the last sync and error; the node registration. */
+  private final SyncStatus status;
+
+  /** The revision of the last change to a config key in {@link #model}. */
+  private long changeRevision;
 
   EtcdConfigSource(ConfigReloader reloader, BulwarkConfig bootstrap) {
     this.reloader = reloader;
@@ -66,6 +74,7 @@ final class EtcdConfigSource implements FleetView {
     this.client = EtcdClient.create(bootstrap.configSource().etcd());
     String file = bootstrap.configSource().etcd().cacheFile();
     this.cache = file == null || file.isBlank() ? null : new EtcdCache(Path.of(file));
+    this.status = new SyncStatus(() -> reloader.gateway().telemetry());
     this.worker =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -83,14 +92,16 @@ final class EtcdConfigSource implements FleetView {
    */
   BulwarkConfig load() throws ConfigException {
     try {
-      model = RoutingModel.of(read(), layout);
+      RangeResult r = read();
+      model = RoutingModel.of(r, layout);
+      changeRevision = configRevision(r.kvs());
       served = validated(model);
-      servedRevision = model.revision();
+      status.started(changeRevision, null);
       LOG.info(
           "routing config read from etcd under {} at revision {}",
           layout.prefix(),
           model.revision());
-      if (cache != null) cache.write(model);
+      if (cache != null) cache.write(model, changeRevision);
       return served;
     } catch (ConfigException e) {
       stop();
@@ -100,7 +111,7 @@ final class EtcdConfigSource implements FleetView {
       if (cache != null && cache.exists()) {
         try {
           served = cache.read(bootstrap);
-          servedRevision = cache.revision();
+          status.started(cache.revision(), why);
           fromCache = true;
           LOG.warn(
               "serving the cached config of revision {} from {}: etcd unreachable ({})",
@@ -131,7 +142,16 @@ final class EtcdConfigSource implements FleetView {
    * file, reads everything first (trying again with the backoff until etcd answers).
    */
   void watch() {
+    run(status::reportStart);
     run(fromCache ? () -> resync("started from the cache file") : this::startWatch);
+  }
+
+  /**
+   * Registers this gateway under {@code <prefix>/nodes/<id>} ({@link NodeRegistration}); the id is
+   * configSource.etcd.nodeId, else this host's name and the data port.
+   */
+  void register(int dataPort, int adminPort) {
+    if (!stopped) status.register(client, layout, bootstrap, dataPort, adminPort, this::source);
   }
 
   @Override
@@ -151,7 +171,27 @@ final class EtcdConfigSource implements FleetView {
 
   @Override
   public long revision() {
-    return servedRevision;
+    return status.served();
+  }
+
+  @Override
+  public String nodeId() {
+    return status.nodeId();
+  }
+
+  @Override
+  public Instant lastSync() {
+    return status.lastSync();
+  }
+
+  @Override
+  public String lastError() {
+    return status.lastError();
+  }
+
+  @Override
+  public long refusedRevision() {
+    return status.refusedRevision();
   }
 
   /** "etcd", or "cache" while the config served came from the cache file. */
@@ -168,7 +208,9 @@ final class EtcdConfigSource implements FleetView {
     try {
       return worker.submit(() -> applyAll(reason)).get();
     } catch (ExecutionException e) {
-      return reloader.failed(reason, List.of("cannot read etcd: " + message(e.getCause())));
+      String why = "cannot read etcd: " + message(e.getCause());
+      status.unreachable(why);
+      return reloader.failed(reason, List.of(why));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
@@ -179,6 +221,8 @@ final class EtcdConfigSource implements FleetView {
 
   void stop() {
     stopped = true;
+    // the node key goes first, while the client is open; if etcd does not answer, the lease expires
+    status.deregister(bootstrap.configSource().etcd().dialTimeout().toMillis() + 1000);
     try {
       worker.execute(
           () -> {
@@ -207,6 +251,11 @@ final class EtcdConfigSource implements FleetView {
               }
 
               @Override
+              public void created(long revision) {
+                run(status::answered);
+              }
+
+              @Override
               public void compacted(long compactRevision) {
                 run(() -> resync("etcd compacted to revision " + compactRevision));
               }
@@ -228,9 +277,15 @@ final class EtcdConfigSource implements FleetView {
     if (batch == null) return;
     failures = 0;
     RoutingModel m = model;
-    for (; batch != null; batch = pending.poll()) m = m.with(batch);
+    long rev = 0;
+    for (; batch != null; batch = pending.poll()) {
+      m = m.with(batch);
+      rev = Math.max(rev, configRevision(batch.stream().map(WatchEvent::kv).toList()));
+    }
     model = m;
-    apply("etcd revision " + model.revision());
+    if (rev == 0) return; // only node registrations changed
+    changeRevision = rev;
+    apply("etcd revision " + rev);
   }
 
   /** Reads everything again and watches from there; on an error, tries again later. */
@@ -248,26 +303,39 @@ final class EtcdConfigSource implements FleetView {
   }
 
   private boolean applyAll(String reason) throws Exception {
-    model = RoutingModel.of(read(), layout);
+    RangeResult r = read();
+    model = RoutingModel.of(r, layout);
+    changeRevision = configRevision(r.kvs());
     if (fromCache) served = null; // the first etcd config is published even if equal
     return apply(reason);
   }
 
+  /** Validates the model and offers it to the gateway: a sync applied or refused. */
   private boolean apply(String reason) {
+    if (reloader.gateway().draining()) return false;
+    long rev = changeRevision;
+    status.answered();
     BulwarkConfig cfg;
     try {
       cfg = validated(model);
     } catch (ConfigException e) {
-      return reloader.failed(reason, e.errors().stream().map(Object::toString).toList());
+      ConfigSync sync = status.refused(rev, e.errors(), layout.rangePrefix());
+      return reloader.failed(reason, sync.errors(), sync);
     }
     boolean unchanged = cfg.equals(served);
-    boolean applied = reloader.offer(reason, cfg, unchanged);
-    // a write that changes nothing served (the same value again) still moves the revision served
-    if (unchanged && !fromCache) servedRevision = model.revision();
-    if (applied) {
-      served = cfg;
-      servedRevision = model.revision();
-      if (cache != null) cache.write(model);
+    // a re-read cannot see a delete made while the watch was away: the revision never goes back
+    long next = fromCache ? rev : Math.max(status.served(), rev);
+    ConfigSync ok =
+        new ConfigSync(
+            SyncStatus.SOURCE, ConfigSync.Result.APPLIED, rev, next, List.of(), List.of());
+    boolean applied = reloader.offer(reason, cfg, unchanged, ok);
+    if (applied || unchanged) {
+      if (applied) served = cfg;
+      if (applied && cache != null) cache.write(model, next);
+      status.applied(ok);
+    } else if (reloader.lastError() != null) {
+      // valid, but it did not compile (the reloader counted the failure)
+      status.refused(rev, List.of(new ConfigError("", reloader.lastError())), "");
     }
     return applied;
   }
@@ -275,6 +343,7 @@ final class EtcdConfigSource implements FleetView {
   /** Starts the watch again after a jittered exponential backoff. */
   private void retry(String why) {
     if (stopped) return;
+    status.unreachable(why);
     failures++;
     long max = Math.min(BACKOFF_MAX_MILLIS, BACKOFF_MIN_MILLIS << Math.min(failures, 16));
     long delay = Math.max(1, ThreadLocalRandom.current().nextLong(max / 2, max + 1));
@@ -286,6 +355,17 @@ final class EtcdConfigSource implements FleetView {
   }
 
   // --- helpers
+
+  /**
+   * The revision of the last change among {@code kvs}: the highest mod revision of a key that is
+   * not a node registration (a delete's event carries the delete's); 0 when there is none.
+   */
+  private long configRevision(List<KeyValue> kvs) {
+    String nodes = layout.nodesPrefix();
+    long rev = 0;
+    for (KeyValue kv : kvs) if (!kv.key().startsWith(nodes)) rev = Math.max(rev, kv.modRevision());
+    return rev;
+  }
 
   private RangeResult read() throws Exception {
     try {

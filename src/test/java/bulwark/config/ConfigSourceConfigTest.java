@@ -86,6 +86,15 @@ class ConfigSourceConfigTest {
   }
 
   @Test
+  void aNodeIdIsOneKey() throws Exception {
+    String e = "configSource: { type: etcd, etcd: { endpoints: [\"http://h:1\"], nodeId: %s } }\n";
+    assertThat(load(e.formatted("gw-1")).configSource().etcd().nodeId()).isEqualTo("gw-1");
+    assertThat(errors(e.formatted("\"a/b\"")))
+        .containsExactly(
+            "configSource.etcd.nodeId: 'a/b' must hold no / and no leading or trailing space (it is one key under <prefix>/nodes/)");
+  }
+
+  @Test
   void aGroupMayHaveAName() throws Exception {
     BulwarkConfig c =
         load(

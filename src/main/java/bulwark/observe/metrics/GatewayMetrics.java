@@ -2,6 +2,7 @@ package bulwark.observe.metrics;
 
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
+import bulwark.observe.ConfigSync;
 import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.transport.TlsHandshakes;
@@ -49,6 +50,12 @@ public final class GatewayMetrics implements Telemetry {
   private volatile double lastReloadSeconds = System.currentTimeMillis() / 1000.0;
   private volatile boolean lastReloadOk = true;
   private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  /** bulwark_config_sync_total by source and result, registered at the first sync (etcd mode). */
+  private final Map<String, Counter> syncs = new ConcurrentHashMap<>();
+
+  /** The etcd revision served; NaN until the first sync. */
+  private volatile double revision = Double.NaN;
 
   public GatewayMetrics(MetricsView gateway, MeterRegistry registry) {
     this.registry = registry;
@@ -164,6 +171,30 @@ public final class GatewayMetrics implements Telemetry {
     lastReloadOk = after != null;
     (after != null ? reloadsOk : reloadsFailed).increment();
     if (after != null) sync();
+  }
+
+  @Override
+  public void configSynced(ConfigSync sync) {
+    if (syncs.isEmpty()) {
+      // the first sync: every result shows (at 0), and the revision gauge appears
+      Gauge.builder("bulwark.config.revision", this, m -> m.revision)
+          .description("The etcd revision of the routing config served (etcd mode)")
+          .register(registry);
+      for (ConfigSync.Result r : ConfigSync.Result.values()) syncCounter(sync.source(), r);
+    }
+    revision = sync.served();
+    syncCounter(sync.source(), sync.result()).increment();
+  }
+
+  private Counter syncCounter(String source, ConfigSync.Result result) {
+    return syncs.computeIfAbsent(
+        source + "/" + result.label(),
+        k ->
+            Counter.builder("bulwark.config.sync")
+                .description(
+                    "Syncs with the remote config source: applied, refused (invalid, the old config serves), error (unreachable)")
+                .tags("source", source, "result", result.label())
+                .register(registry));
   }
 
   @Override
