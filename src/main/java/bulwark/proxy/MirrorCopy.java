@@ -167,7 +167,7 @@ final class MirrorCopy {
             ar -> {
               if (ar.failed()) failed(ar.cause());
               else if (state == State.DONE) client.recycle(ar.result());
-              else open(ar.result(), ro, chunked);
+              else guarded(() -> open(ar.result(), ro, chunked));
             });
   }
 
@@ -193,11 +193,23 @@ final class MirrorCopy {
                   .onComplete(
                       rar -> {
                         if (rar.failed()) failed(rar.cause());
-                        else response(rar.result());
+                        else guarded(() -> response(rar.result()));
                       });
-              if (chunked) r.setChunked(true);
-              drained();
+              guarded(
+                  () -> {
+                    if (chunked) r.setChunked(true);
+                    drained();
+                  });
             });
+  }
+
+  /** Runs a step of the copy from a Vert.x callback: a failure in it abandons the copy. */
+  private void guarded(Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      broken(e);
+    }
   }
 
   // ---- the body, teed by BodyUpload ----
@@ -271,7 +283,7 @@ final class MirrorCopy {
   /** The write queue is full: what comes next is held until it drains. */
   private void hold() {
     held = new ArrayDeque<>();
-    creq.drainHandler(v -> drained());
+    creq.drainHandler(v -> guarded(this::drained));
   }
 
   /** Writes what was held, while the queue takes it; then the end, if the body is all here. */
@@ -285,7 +297,7 @@ final class MirrorCopy {
       creq.write(b);
       if (creq.writeQueueFull()) {
         held = h;
-        creq.drainHandler(v -> drained());
+        creq.drainHandler(v -> guarded(this::drained));
         return;
       }
     }

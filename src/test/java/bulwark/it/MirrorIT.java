@@ -99,7 +99,9 @@ class MirrorIT {
                     timeouts: { response: 300ms }
                   reset: { targets: [ { url: "http://127.0.0.1:%d" } ] }
                   down: { targets: [ { url: "http://127.0.0.1:%d" } ] }
-                  stall: { targets: [ { url: "http://127.0.0.1:%d" } ] }
+                  stall:
+                    targets: [ { url: "http://127.0.0.1:%d" } ]
+                    timeouts: { response: 2s }
                   held:
                     targets: [ { url: %s } ]
                     timeouts: { response: 5m }
