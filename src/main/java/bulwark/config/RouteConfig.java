@@ -47,7 +47,12 @@ public record RouteConfig(
             value =
                 "When the chosen backend has no usable target (all down, ejected or drained), send the request to another backend with a non-zero weight that has one (in the route's weight order, or the key's rendezvous order with stickyOn). false: answer 503.",
             dflt = "true")
-        boolean failover) {
+        boolean failover,
+    @Doc(
+            value =
+                "A sampled copy of the route's requests sent to another upstream, fire-and-forget (shadow traffic). The client's answer comes from the route's own upstream only; the mirror's answers are read and discarded, and a mirror that is slow, failing or down changes nothing for the client. Copies carry X-Bulwark-Mirror: 1 and the mirror target's Host. Absent: no mirroring.",
+            section = true)
+        MirrorConfig mirror) {
 
   /** A route to one upstream, with no split, canary or mirror (as routes were written before). */
   public RouteConfig(
@@ -73,6 +78,7 @@ public record RouteConfig(
         List.of(),
         List.of(),
         null,
-        true);
+        true,
+        null);
   }
 }

@@ -7,8 +7,8 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Checks of a route's traffic management: upstream or backends (exactly one), weights, canary rules
- * and stickyOn, each error with its field path.
+ * Checks of a route's traffic management: upstream or backends (exactly one), weights, canary
+ * rules, stickyOn and mirror, each error with its field path.
  */
 final class TrafficValidator {
   static final int MAX_WEIGHT = 1000;
@@ -64,6 +64,22 @@ final class TrafficValidator {
     }
     if (r.stickyOn() != null && !split)
       err.error(p + ".stickyOn", "stickyOn needs backends (a route to one upstream has no split)");
+    if (r.mirror() != null) mirror(r.mirror(), p + ".mirror", upstreams, serving);
+  }
+
+  /**
+   * @param serving the upstreams that answer the route's requests (upstream, backends, canary)
+   */
+  private void mirror(MirrorConfig m, String p, Set<String> upstreams, Set<String> serving) {
+    if (m.upstream() != null
+        && known(m.upstream(), p + ".upstream", upstreams)
+        && serving.contains(m.upstream()))
+      err.error(
+          p + ".upstream",
+          "upstream '"
+              + m.upstream()
+              + "' serves this route (its upstream, a backend or a canary rule's): a mirror must be another upstream");
+    err.check(m.maxInFlight() >= 1, p + ".maxInFlight", m.maxInFlight() + " must be 1 or more");
   }
 
   private boolean known(String name, String path, Set<String> upstreams) {

@@ -24,7 +24,10 @@ final class Fanout implements Telemetry {
       onTryEnded,
       onRetried,
       onBudget,
-      onRequestFinished;
+      onRequestFinished,
+      onMirrored,
+      onMirrorAnswered,
+      onMirrorDropped;
 
   Fanout(Telemetry[] parts) {
     this.parts = parts;
@@ -37,6 +40,10 @@ final class Fanout implements Telemetry {
     onRetried = implementing(parts, "retried", Exchange.class);
     onBudget = implementing(parts, "retryBudgetExhausted", Exchange.class);
     onRequestFinished = implementing(parts, "requestFinished", Exchange.class, RequestRecord.class);
+    onMirrored = implementing(parts, "mirrored", String.class, String.class);
+    onMirrorAnswered = implementing(parts, "mirrorAnswered", String.class, String.class, int.class);
+    onMirrorDropped =
+        implementing(parts, "mirrorDropped", String.class, String.class, MirrorDrop.class);
   }
 
   /** The parts whose class overrides {@code method} (instead of inheriting Telemetry's no-op). */
@@ -132,6 +139,39 @@ final class Fanout implements Telemetry {
     for (Telemetry t : onRequestFinished) {
       try {
         t.requestFinished(ex, r);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void mirrored(String route, String upstream) {
+    for (Telemetry t : onMirrored) {
+      try {
+        t.mirrored(route, upstream);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void mirrorAnswered(String route, String upstream, int status) {
+    for (Telemetry t : onMirrorAnswered) {
+      try {
+        t.mirrorAnswered(route, upstream, status);
+      } catch (RuntimeException e) {
+        failed(t, e);
+      }
+    }
+  }
+
+  @Override
+  public void mirrorDropped(String route, String upstream, MirrorDrop reason) {
+    for (Telemetry t : onMirrorDropped) {
+      try {
+        t.mirrorDropped(route, upstream, reason);
       } catch (RuntimeException e) {
         failed(t, e);
       }

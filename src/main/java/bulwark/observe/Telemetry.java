@@ -52,6 +52,19 @@ public interface Telemetry extends UpstreamEvents {
   default void retryBudgetExhausted(Exchange ex) {}
 
   /**
+   * A request on {@code route} was sampled for a copy to mirror upstream {@code upstream}; the copy
+   * then ends once, in {@link #mirrorAnswered} or {@link #mirrorDropped}. Called on the request's
+   * event loop, as are those two.
+   */
+  default void mirrored(String route, String upstream) {}
+
+  /** The mirror copy got a response head with {@code status} (its body is read and discarded). */
+  default void mirrorAnswered(String route, String upstream, int status) {}
+
+  /** The mirror copy was not sent, or was abandoned before a response head, for {@code reason}. */
+  default void mirrorDropped(String route, String upstream, MirrorDrop reason) {}
+
+  /**
    * The exchange is over; {@code record} is what it came to (built once, immutable). {@code ex} is
    * passed for the observer's own state under its typed keys, not to be read for facts. Called
    * once, before the access log line is written.

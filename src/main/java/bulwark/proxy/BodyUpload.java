@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The client's request body on its way to the upstream, with back-pressure: read once, by the first
  * attempt, under server.limits.maxBodySize; kept for a replay up to retry.maxBufferedBody when the
- * request may be retried; watched by the body-read timer (server.limits.bodyReadTimeout).
+ * request may be retried; teed to the route's mirror, if the request is copied ({@link MirrorCopy},
+ * which never holds the body back); watched by the body-read timer (server.limits.bodyReadTimeout).
  */
 final class BodyUpload {
   private static final long NO_TIMER = -1;
@@ -29,6 +30,9 @@ final class BodyUpload {
 
   /** Past the cap: nothing more is kept, and the request is not replayed. */
   private boolean overCap;
+
+  /** The request's copy to the route's mirror; null when it is not copied (or not yet started). */
+  private MirrorCopy mirror;
 
   private long bodyTimer = NO_TIMER;
   private long lastBodyNanos;
@@ -59,6 +63,8 @@ final class BodyUpload {
   void start(HttpClientRequest creq, int tryNo) {
     HttpServerRequest req = ex.request();
     long max = owner.loop().plane().snapshot().maxBodyBytes();
+    // before the body is read: the copy takes its chunks from the first one on
+    mirror = MirrorCopy.start(owner);
     req.handler(
         buf -> {
           if (!owner.live()) return;
@@ -69,6 +75,7 @@ final class BodyUpload {
             return;
           }
           if (replayCap > 0 && !overCap) keepForReplay(buf);
+          if (mirror != null) mirror.body(buf);
           HttpClientRequest cur = owner.upstreamRequest();
           if (cur == null) return; // the try failed mid-upload: the rest of the body is dropped
           cur.write(buf);
@@ -86,6 +93,7 @@ final class BodyUpload {
     req.endHandler(
         v -> {
           cancelTimer();
+          if (mirror != null) mirror.end();
           if (!owner.live() || owner.call().tryNo() != tryNo || owner.upstreamRequest() == null)
             return;
           creq.end();
@@ -161,7 +169,16 @@ final class BodyUpload {
     if (ex.request().version() != HttpVersion.HTTP_2) ex.request().connection().close();
   }
 
-  void cancelTimer() {
+  /**
+   * The exchange has ended: the body timer stops, and a copy still waiting for body bytes is
+   * abandoned (one sent whole lives on to its response).
+   */
+  void finished() {
+    cancelTimer();
+    if (mirror != null) mirror.primaryFinished();
+  }
+
+  private void cancelTimer() {
     if (bodyTimer != NO_TIMER) owner.loop().vertx().cancelTimer(bodyTimer);
     bodyTimer = NO_TIMER;
   }

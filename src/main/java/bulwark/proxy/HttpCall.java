@@ -15,7 +15,6 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,6 +100,11 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   boolean expectsBody() {
     String cl = ex.request().getHeader(H.CONTENT_LENGTH);
     return chunkedRequest || (cl != null && !cl.trim().equals("0"));
+  }
+
+  /** Whether the request goes upstream chunked ({@link UpstreamRequests#chunked}). */
+  boolean sendsChunked() {
+    return UpstreamRequests.chunked(ex.request(), chunkedRequest);
   }
 
   // ---- after the filters ----
@@ -221,12 +225,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
               if (rar.failed()) call.failed(tryNo, rar.cause());
               else ResponseRelay.relay(this, rar.result(), tryNo);
             });
-    if (chunkedRequest
-        || (req.version() == HttpVersion.HTTP_2
-            && req.getHeader(H.CONTENT_LENGTH) == null
-            && UpstreamRequests.mayHaveBody(req.method()))) {
-      creq.setChunked(true);
-    }
+    if (sendsChunked()) creq.setChunked(true);
     if (upload != null) {
       // a retry: the client's request has ended and its body (if any) was kept for replay
       upload.replay(creq);
@@ -371,7 +370,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   void finish() {
     if (finished) return;
     finished = true;
-    if (upload != null) upload.cancelTimer();
+    if (upload != null) upload.finished();
     UpstreamSummary u = call == null ? null : call.close();
     releaseConnection(false);
     if (client != null) client.release();

@@ -5,6 +5,8 @@ import bulwark.upstream.target.Target;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 
 /** How an attempt's upstream request and, when one is needed, its new connection are made. */
@@ -36,6 +38,17 @@ final class UpstreamRequests {
     if (!t.ssl()) co.setServer(t.address());
     else if (up.serverName() != null) co.setServer(t.address()).setHost(up.serverName());
     return co;
+  }
+
+  /**
+   * Whether the upstream request goes chunked: the client's was ({@code chunkedRequest}: it came
+   * with Transfer-Encoding), or it is an HTTP/2 one that may have a body and has no Content-Length.
+   */
+  static boolean chunked(HttpServerRequest req, boolean chunkedRequest) {
+    return chunkedRequest
+        || (req.version() == HttpVersion.HTTP_2
+            && req.getHeader(H.CONTENT_LENGTH) == null
+            && mayHaveBody(req.method()));
   }
 
   /**

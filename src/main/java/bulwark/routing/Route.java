@@ -14,6 +14,7 @@ import java.util.Set;
  * @param upstream the route's upstream, or with backends the heaviest one ({@link
  *     Backends#primary}): where one name stands for the route
  * @param backends how a request picks its upstream ({@link Backends#select})
+ * @param mirror where a sampled copy of the route's requests goes, or null (no mirror)
  */
 public record Route(
     String name,
@@ -33,9 +34,10 @@ public record Route(
     int order,
     boolean retryNonIdempotent,
     Fallback fallback,
-    Backends backends) {
+    Backends backends,
+    Mirror mirror) {
 
-  /** A route to one upstream, without a split. */
+  /** A route to one upstream, without a split or a mirror. */
   public Route(
       String name,
       String configPath,
@@ -72,7 +74,8 @@ public record Route(
         order,
         retryNonIdempotent,
         fallback,
-        new Backends.One(upstream, true));
+        new Backends.One(upstream, true),
+        null);
   }
 
   public boolean allowsMethod(String method) {

@@ -89,7 +89,8 @@ public final class RouteTableCompiler {
               fr.order(),
               rc.retryNonIdempotent(),
               Fallback.of(rc.fallback(), upstreams),
-              backends));
+              backends,
+              Mirror.of(rc.mirror(), upstreams)));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
   }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One upstream of one config generation: its targets (whose live state outlives reloads), its
@@ -47,6 +48,9 @@ public final class UpstreamRuntime {
 
   /** The DNS discovery this upstream's targets come from, or null (a fixed list). */
   private volatile DnsDiscovery discovery;
+
+  /** Mirror copies in flight to this upstream, over every route that mirrors to it. */
+  private final AtomicInteger mirrors = new AtomicInteger();
 
   public UpstreamRuntime(String name, UpstreamConfig config, TargetStates states) {
     this(name, config, states, Clock.systemUTC());
@@ -317,6 +321,28 @@ public final class UpstreamRuntime {
     m.put("slowCallRate", b.slowCallRate());
     m.put("bufferedCalls", b.bufferedCalls());
     return m;
+  }
+
+  /**
+   * Takes a place for a mirror copy to this upstream while fewer than {@code max} are in flight;
+   * false: none taken (the copy is dropped). A copy holds no overload, breaker or retry-budget
+   * permit: those are the upstream's own traffic's. Then {@link #mirrorDone} once. Any thread.
+   */
+  public boolean tryMirror(int max) {
+    for (int n = mirrors.get(); n < max; n = mirrors.get()) {
+      if (mirrors.compareAndSet(n, n + 1)) return true;
+    }
+    return false;
+  }
+
+  /** A mirror copy let go of its place ({@link #tryMirror}). */
+  public void mirrorDone() {
+    mirrors.decrementAndGet();
+  }
+
+  /** Mirror copies in flight to this upstream. */
+  public int mirrorsInFlight() {
+    return mirrors.get();
   }
 
   /** Reports how one try against a target ended: feeds passive health. Any thread. */

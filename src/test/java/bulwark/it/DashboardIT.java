@@ -48,10 +48,15 @@ class DashboardIT {
               flaky:
                 targets: [ { url: "http://127.0.0.1:%d" } ]
                 circuitBreaker: { window: 2, minimumCalls: 2, openFor: 1m }
+              shadow: { targets: [ { url: %s } ] }
             middlewares:
               limit: { rateLimit: { key: route, rate: 1000/s } }
             routes:
-              - { name: api, match: { path: /api/** }, upstream: api, middlewares: [limit] }
+              - name: api
+                match: { path: /api/** }
+                upstream: api
+                middlewares: [limit]
+                mirror: { upstream: shadow, maxBody: 0 }
               - { name: flaky, match: { path: /flaky }, upstream: flaky }
             remediation:
               webhookToken: "%s"
@@ -64,8 +69,14 @@ class DashboardIT {
                             up.url(),
                             closed,
                             TestSupport.freePort(),
+                            up.url(),
                             RemediationIT.WEBHOOK))) {
       for (int i = 0; i < 4; i++) TestSupport.get(gw.url("/api/x"));
+      // mirror copies: answered ones (the GETs above), and one dropped (a body over maxBody 0)
+      TestSupport.send("POST", gw.url("/api/x"), "x");
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> !Scrape.of(gw).find("bulwark_mirror_responses_total").isEmpty());
       // counters that only exist once they count: a breaker transition and a remediation action
       for (int i = 0; i < 3; i++) TestSupport.get(gw.url("/flaky"));
       var r =

@@ -3,6 +3,7 @@ package bulwark.observe.metrics;
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.Exchange;
 import bulwark.observe.ConfigSync;
+import bulwark.observe.MirrorDrop;
 import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.transport.TlsHandshakes;
@@ -44,6 +45,7 @@ public final class GatewayMetrics implements Telemetry {
   private final Map<String, Counter[]> faults = new ConcurrentHashMap<>();
 
   private final TryMeters tries;
+  private final MirrorMeters mirrors;
   private final StateMeters state;
   private final Counter reloadsOk;
   private final Counter reloadsFailed;
@@ -90,6 +92,7 @@ public final class GatewayMetrics implements Telemetry {
               else tlsFailed.increment();
             }));
     tries = new TryMeters(registry);
+    mirrors = new MirrorMeters(registry);
     state = new StateMeters(gateway, registry, tries);
     closeables.add(MeterSetup.bindProcessMeters(registry));
   }
@@ -143,6 +146,21 @@ public final class GatewayMetrics implements Telemetry {
   @Override
   public void retryBudgetExhausted(Exchange ex) {
     tries.budgetExhausted(ex.upstream().name()).increment();
+  }
+
+  @Override
+  public void mirrored(String route, String upstream) {
+    mirrors.mirrored(route, upstream);
+  }
+
+  @Override
+  public void mirrorAnswered(String route, String upstream, int status) {
+    mirrors.answered(route, upstream, status);
+  }
+
+  @Override
+  public void mirrorDropped(String route, String upstream, MirrorDrop reason) {
+    mirrors.dropped(route, upstream, reason);
   }
 
   // ---- control plane
