@@ -114,7 +114,7 @@ final class UpstreamCall {
 
   private void refused(UpstreamRuntime up, Admission.Refused r) {
     switch (r.reason()) {
-      case IN_FLIGHT, ADAPTIVE -> overloaded(Details.overloaded(up, r.reason()));
+      case IN_FLIGHT, ADAPTIVE -> overloaded(up, Details.overloaded(up, r.reason()));
       case BREAKER_OPEN -> {
         upstream = up;
         if (upstreamStartNanos == 0) upstreamStartNanos = System.nanoTime();
@@ -152,7 +152,9 @@ final class UpstreamCall {
     fail(503, "Service Unavailable", Details.breakerOpen(up));
   }
 
-  private void overloaded(String detail) {
+  /** 503 with Retry-After; logged and counted under {@code up}, whose cap refused the request. */
+  private void overloaded(UpstreamRuntime up, String detail) {
+    upstream = up;
     io.retryAfter(1);
     fail(503, "Service Unavailable", detail);
   }
@@ -169,13 +171,13 @@ final class UpstreamCall {
     }
     UpstreamRuntime up = next.upstream();
     if (!next.tryPending()) {
-      overloaded(Details.pending(up));
+      overloaded(up, Details.pending(up));
       return;
     }
     if (webSocket && !io.tunnelFree(next)) {
       // tunnels have a cap of their own, apart from the pool that serves requests
       next.pendingDone();
-      overloaded(Details.tunnels(next.target(), up, io.maxTunnelsPerTarget(up)));
+      overloaded(up, Details.tunnels(next.target(), up, io.maxTunnelsPerTarget(up)));
       return;
     }
     next.start();
@@ -185,10 +187,7 @@ final class UpstreamCall {
     io.send(next, tryNo, webSocket);
   }
 
-  /**
-   * Attempt {@code n}'s upstream request exists (its head goes out now): false when the attempt is
-   * over already (the caller resets the request).
-   */
+  /** Attempt {@code n}'s request head goes out now: false when the attempt is over (reset it). */
   boolean requestOpened(int n) {
     if (n != tryNo || state != CallState.CONNECTING) return false;
     // a tunnel's request has no body: the wait for its 101 starts now

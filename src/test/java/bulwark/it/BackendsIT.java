@@ -6,10 +6,16 @@ import static org.awaitility.Awaitility.await;
 import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,6 +26,9 @@ class BackendsIT {
   static Upstream v1;
   static Upstream v2;
   static Upstream idle;
+  static Upstream capped;
+  static final CountDownLatch release = new CountDownLatch(1);
+  static final AtomicInteger cappedSeen = new AtomicInteger();
   static RunningGateway gw;
   @TempDir static Path dir;
 
@@ -28,6 +37,23 @@ class BackendsIT {
     v1 = new Upstream("v1", req -> req.response().end("v1"));
     v2 = new Upstream("v2", req -> req.response().end("v2"));
     idle = new Upstream("idle", req -> req.response().end("idle"));
+    // answers only once the test lets it: holds the one place its overload cap allows
+    capped =
+        new Upstream(
+            "capped",
+            req -> {
+              cappedSeen.incrementAndGet();
+              Thread.ofPlatform()
+                  .start(
+                      () -> {
+                        try {
+                          release.await();
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                        req.response().end("capped");
+                      });
+            });
     gw =
         RunningGateway.start(
             TestSupport.head(dir.resolve("access.log"))
@@ -36,6 +62,7 @@ class BackendsIT {
                   v1: { targets: [ { url: %s } ] }
                   v2: { targets: [ { url: %s } ] }
                   idle: { targets: [ { url: %s } ] }
+                  capped: { targets: [ { url: %s } ], overload: { maxInFlight: 1 } }
                   gone:
                     targets: [ { url: "http://127.0.0.1:%d" } ]
                     healthCheck:
@@ -53,14 +80,21 @@ class BackendsIT {
                     backends: [ { upstream: v1, weight: 1 } ]
                     canary:
                       - { match: { headers: { X-Gone: "1" } }, upstream: gone }
+                  - name: capped
+                    match: { path: /capped/** }
+                    backends: [ { upstream: v1, weight: 1 } ]
+                    canary:
+                      - { match: { headers: { X-Capped: "1" } }, upstream: capped }
                 """
-                    .formatted(v1.url(), v2.url(), idle.url(), TestSupport.freePort()));
+                    .formatted(
+                        v1.url(), v2.url(), idle.url(), capped.url(), TestSupport.freePort()));
   }
 
   @AfterAll
   static void stop() {
     if (gw != null) gw.close();
-    for (Upstream u : new Upstream[] {v1, v2, idle}) if (u != null) u.close();
+    release.countDown();
+    for (Upstream u : new Upstream[] {v1, v2, idle, capped}) if (u != null) u.close();
   }
 
   @Test
@@ -116,6 +150,33 @@ class BackendsIT {
     assertThat(List.of(body)).as("both backends served some").contains("v1", "v2");
     assertThat(line(log, "/split/log-canary").getString("bulwark.upstream.name")).isEqualTo("v2");
     assertThat(line(log, "/failover/log").getString("bulwark.upstream.name")).isEqualTo("v1");
+  }
+
+  @Test
+  void aCanaryRefusedByItsOverloadCapIsLoggedAndCountedUnderTheCanary() throws Exception {
+    var held =
+        TestSupport.HTTP.sendAsync(
+            HttpRequest.newBuilder(URI.create(gw.url("/capped/held")))
+                .header("X-Capped", "1")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(60)).until(() -> cappedSeen.get() == 1);
+    var refused = TestSupport.get(gw.url("/capped/refused"), "X-Capped", "1");
+    assertThat(refused.statusCode()).isEqualTo(503);
+    assertThat(refused.body()).contains("maxInFlight");
+    release.countDown();
+    assertThat(held.get(60, TimeUnit.SECONDS).body()).isEqualTo("capped");
+
+    // the refusal names the canary, so the canary's error rate (panel, alert) counts it
+    Path log = dir.resolve("access.log");
+    await().atMost(Duration.ofSeconds(60)).until(() -> line(log, "/capped/refused") != null);
+    JsonObject l = line(log, "/capped/refused");
+    assertThat(l.getInteger("http.response.status_code")).isEqualTo(503);
+    assertThat(l.getString("bulwark.upstream.name")).isEqualTo("capped");
+    String scrape = TestSupport.get(gw.adminUrl("/metrics")).body();
+    assertThat(scrape)
+        .containsPattern(
+            "bulwark_requests_seconds_count\\{[^}]*route=\"capped\"[^}]*status=\"503\"[^}]*upstream=\"capped\"");
   }
 
   /** The access-log line of the request for {@code path}, or null while it is not written. */
