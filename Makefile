@@ -7,7 +7,7 @@ endif
 export JAVA_HOME
 MVN ?= mvn -B -q
 
-.PHONY: build test chaos demo bench docs clean
+.PHONY: build test chaos demo bench bench-mirror docs clean
 
 build: ## the fat jar: target/bulwark.jar
 	$(MVN) package -DskipTests
@@ -25,6 +25,9 @@ demo: build ## demo upstreams + the gateway on examples/demo.yaml
 
 bench: build ## gateway vs nginx, pinned cores (not part of test)
 	bash bench/run.sh
+
+bench-mirror: build ## a route with a working, hanging or down mirror against the same route without
+	bash bench/mirror.sh
 
 docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
 	$(MVN) compile dependency:build-classpath -Dmdep.outputFile=target/docs.classpath -Dmdep.includeScope=runtime
