@@ -309,7 +309,6 @@ final class ConfigEndpoints {
   /** config.write: who (role, peer), what (kind, name, operation, revision) and the diff. */
   private void audit(HttpServerRequest req, String rid, Role role, Result.Written w) {
     Map<String, Object> f = new LinkedHashMap<>();
-    f.put("event.outcome", "success");
     f.put("user.roles", List.of(role.auditName));
     f.put("source.ip", peer(req));
     f.put("http.request.method", req.method().name());
