@@ -44,9 +44,18 @@ public final class ConfigStore {
     return layout;
   }
 
-  /** The whole model, at one revision. */
+  /**
+   * The whole model, at one revision. An answer without a revision (no etcd gives one: its store
+   * starts at 1) fails the read rather than pass for an empty config.
+   */
   public Future<RoutingModel> read() {
-    return etcd.range(layout.rangePrefix()).map(r -> RoutingModel.of(r, layout));
+    return etcd.range(layout.rangePrefix())
+        .map(
+            r -> {
+              if (r.revision() <= 0)
+                throw new EtcdException(-1, "etcd answered a range without a revision");
+              return RoutingModel.of(r, layout);
+            });
   }
 
   /**

@@ -109,7 +109,7 @@ class ConfigApiIT {
       var all = call(gw, "GET", "/config", null, READ);
       JsonObject model = new JsonObject(all.body());
       assertThat(model.getString("source")).isEqualTo("etcd");
-      assertThat(model.getLong("revision")).isGreaterThanOrEqualTo(revision(etag));
+      assertThat(model.getLong("revision")).as(all.body()).isGreaterThanOrEqualTo(revision(etag));
       assertThat(all.headers().firstValue("ETag"))
           .hasValue("\"" + model.getLong("revision") + "\"");
       assertThat(model.getJsonObject("upstreams").fieldNames()).containsExactly("svc");
