@@ -14,8 +14,9 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The admin listener: its own port, loopback by default, never served on the data port. Read-only,
- * but for POST /alerts ({@link AlertsEndpoint}). Who may read is {@link AdminAccess}'s call; the
- * JSON views are {@link AdminViews}. Nothing it receives is ever evaluated as code.
+ * but for POST /alerts ({@link AlertsEndpoint}) and, in etcd mode, the config API under /config
+ * ({@link ConfigEndpoints}). Who may read and write is {@link AdminAccess}'s call; the JSON views
+ * are {@link AdminViews}. Nothing it receives is ever evaluated as code.
  */
 public final class AdminServer {
   private final Vertx vertx;
@@ -24,6 +25,7 @@ public final class AdminServer {
   private final AdminAccess access;
   private final AlertsEndpoint alerts;
   private final AdminViews views;
+  private final ConfigEndpoints configApi;
 
   private HttpServer server;
 
@@ -34,6 +36,7 @@ public final class AdminServer {
     this.access = new AdminAccess(config);
     this.alerts = new AlertsEndpoint(gateway);
     this.views = new AdminViews(gateway);
+    this.configApi = new ConfigEndpoints(vertx, gateway, access);
   }
 
   public Future<HttpServer> start() {
@@ -67,7 +70,12 @@ public final class AdminServer {
       alerts.handle(req, rid);
       return;
     }
-    if (!access.admit(req, rid)) return;
+    AdminAccess.Role role = access.role(req, rid);
+    if (role == null) return;
+    if (ConfigEndpoints.handles(req.path())) {
+      configApi.handle(req, rid, role);
+      return;
+    }
     if (req.method().name().equals("GET") || req.method().name().equals("HEAD")) {
       switch (req.path()) {
         case "/health/live" -> json(req, 200, new JsonObject().put("status", "UP"));
@@ -97,7 +105,8 @@ public final class AdminServer {
         req.response(),
         405,
         "Method Not Allowed",
-        "the admin API is read-only (except POST /alerts, with remediation.webhookToken)",
+        "the admin API is read-only (except POST /alerts, with remediation.webhookToken, and the"
+            + " config API under /config in etcd mode)",
         rid,
         req.path());
   }

@@ -263,9 +263,14 @@ public final class EtcdClient implements AutoCloseable {
 
   private Future<JsonNode> send(
       String ep, String path, ObjectNode body, String authToken, long idleMillis) {
+    // body() is asked for in the callback that sends, on the connection's event loop: a callback
+    // chained from the caller's thread may run after the body arrived, and it would be lost (an
+    // empty answer: a range without keys at revision 0)
     return http.request(options(ep, path, authToken, idleMillis))
-        .compose(req -> req.send(Buffer.buffer(body.toString())))
-        .compose(resp -> resp.body().map(b -> checked(ep, resp.statusCode(), b)));
+        .compose(
+            req ->
+                req.send(Buffer.buffer(body.toString()))
+                    .compose(resp -> resp.body().map(b -> checked(ep, resp.statusCode(), b))));
   }
 
   static JsonNode checked(String ep, int status, Buffer b) {

@@ -5,21 +5,37 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
  * A compact field-level diff of two JSON trees of one resource: one line per changed leaf or
  * subtree, {@code path: before -> after}, {@code + path: value} or {@code - path: value}. Values of
- * fields that hold secrets (a client secret, JWT keys, user and key hashes) are shown as
- * [REDACTED], so a diff can go to a terminal or the audit log.
+ * fields that hold secrets (a client secret, JWT keys, user and key hashes, the webhook token,
+ * credential headers) are shown as [REDACTED], so a diff can go to a terminal or the audit log.
  */
 public final class TreeDiff {
   /** Longest value shown in full; longer ones are cut with "...". */
   private static final int MAX_VALUE = 80;
 
-  /** Field names whose values are never shown (anywhere under them). */
+  /**
+   * Field names whose values are never shown (anywhere under them), besides any name ending in
+   * token, secret or password (remediation.webhookToken) and credential headers ({@link #secret}).
+   */
   private static final Set<String> SECRET =
-      Set.of("clientSecret", "keys", "users", "consumers", "password", "secret", "token");
+      Set.of(
+          "clientsecret",
+          "keys",
+          "users",
+          "consumers",
+          "password",
+          "secret",
+          "token",
+          "authorization",
+          "proxy-authorization",
+          "cookie",
+          "set-cookie",
+          "x-api-key");
 
   private TreeDiff() {}
 
@@ -47,8 +63,7 @@ public final class TreeDiff {
       Set<String> names = new LinkedHashSet<>();
       a.fieldNames().forEachRemaining(names::add);
       b.fieldNames().forEachRemaining(names::add);
-      for (String n : names)
-        diff(join(path, n), a.get(n), b.get(n), secret || SECRET.contains(n), out);
+      for (String n : names) diff(join(path, n), a.get(n), b.get(n), secret || secret(n), out);
       return;
     }
     if (a.isArray() && b.isArray() && a.size() == b.size()) {
@@ -57,6 +72,15 @@ public final class TreeDiff {
       return;
     }
     out.add(label(path) + show(a, secret) + " -> " + show(b, secret));
+  }
+
+  /** Whether a field of this name holds a secret (its value and all below it are redacted). */
+  static boolean secret(String field) {
+    String f = field.toLowerCase(Locale.ROOT);
+    return SECRET.contains(f)
+        || f.endsWith("token")
+        || f.endsWith("secret")
+        || f.endsWith("password");
   }
 
   private static String label(String path) {
@@ -88,7 +112,7 @@ public final class TreeDiff {
       while (it.hasNext()) {
         String k = it.next();
         sb.append(first ? "" : ", ").append(k).append(": ");
-        sb.append(SECRET.contains(k) ? "[REDACTED]" : compact(n.get(k)));
+        sb.append(secret(k) ? "[REDACTED]" : compact(n.get(k)));
         first = false;
       }
       return sb.append('}').toString();
