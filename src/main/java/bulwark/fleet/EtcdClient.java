@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -266,11 +267,18 @@ public final class EtcdClient implements AutoCloseable {
     // body() is asked for in the callback that sends, on the connection's event loop: a callback
     // chained from the caller's thread may run after the body arrived, and it would be lost (an
     // empty answer: a range without keys at revision 0)
-    return http.request(options(ep, path, authToken, idleMillis))
-        .compose(
-            req ->
-                req.send(Buffer.buffer(body.toString()))
-                    .compose(resp -> resp.body().map(b -> checked(ep, resp.statusCode(), b))));
+    // and the chain starts on a Vert.x context, so no step of it runs on the caller's thread
+    Promise<JsonNode> p = Promise.promise();
+    vertx.runOnContext(
+        v ->
+            http.request(options(ep, path, authToken, idleMillis))
+                .compose(
+                    req ->
+                        req.send(Buffer.buffer(body.toString()))
+                            .compose(
+                                resp -> resp.body().map(b -> checked(ep, resp.statusCode(), b))))
+                .onComplete(p));
+    return p.future();
   }
 
   static JsonNode checked(String ep, int status, Buffer b) {

@@ -112,6 +112,14 @@ public final class EtcdStreams {
         .put("key", EtcdClient.b64(prefix))
         .put("range_end", EtcdClient.b64(EtcdClient.prefixEnd(prefix)))
         .put("start_revision", Long.toString(from));
+    // started on a Vert.x context, so every step below (and the response's handlers, set in the
+    // step that receives it) runs there in order: from a plain thread, a step chained after its
+    // future completed would run on that thread, and chunks arriving meanwhile would be lost
+    c.vertx().runOnContext(v -> start(c, idx, ep, create, w));
+    return w;
+  }
+
+  private static void start(EtcdClient c, int idx, String ep, ObjectNode create, Watch w) {
     c.authToken(ep)
         .compose(t -> c.http().request(c.options(ep, "/v3/watch", t, 0)))
         .compose(
@@ -142,7 +150,6 @@ public final class EtcdStreams {
               resp.endHandler(v -> ended(c, idx, w, new EtcdException(-1, ep + ": watch closed")));
             })
         .onFailure(e -> ended(c, idx, w, EtcdClient.asEtcd(ep, e)));
-    return w;
   }
 
   private static void ended(EtcdClient c, int idx, Watch w, Throwable e) {
@@ -159,6 +166,13 @@ public final class EtcdStreams {
     String ep = c.endpoint(idx);
     ObjectNode body = EtcdClient.JSON.createObjectNode().put("ID", Long.toString(leaseId));
     Promise<Long> p = Promise.promise();
+    // on a Vert.x context, as the watch is started (see there)
+    c.vertx().runOnContext(v -> keepAlive(c, idx, ep, body, p));
+    return p.future();
+  }
+
+  private static void keepAlive(
+      EtcdClient c, int idx, String ep, ObjectNode body, Promise<Long> p) {
     c.authToken(ep)
         .compose(t -> c.http().request(c.options(ep, "/v3/lease/keepalive", t, 15_000)))
         .compose(
@@ -170,7 +184,6 @@ public final class EtcdStreams {
               if (x.code() == EtcdException.UNAUTHENTICATED) c.invalidateToken();
               p.tryFail(x);
             });
-    return p.future();
   }
 
   /** Completes {@code p} with the TTL of the first message, then closes the stream. */
