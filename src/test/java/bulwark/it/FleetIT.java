@@ -3,11 +3,16 @@ package bulwark.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import bulwark.cli.Main;
 import bulwark.fleet.EtcdClient;
 import bulwark.it.TestSupport.RunningGateway;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.PrintStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -24,9 +29,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * A fleet: three gateways in etcd mode (configSource.type: etcd) in this JVM, each on its own ports
@@ -225,6 +233,112 @@ class FleetIT {
    * on every member, an upstream, and the gateways started on it; {@link #close} ends them all,
    * also after a failure.
    */
+  /**
+   * Case 0: {@code bulwark apply} of a file; every gateway serves it and {@code GET /cluster} on
+   * each shows every gateway at the revision the apply answered. Then the admin write API of one
+   * gateway: its writes reach the others, a broken reference is refused with nothing changed, and
+   * two writers with the same If-Match get one 200 and one 412.
+   */
+  @Test
+  void applyAndTheWriteApiReachEveryGatewayAndClusterAgrees(@TempDir Path dir) throws Exception {
+    try (Fleet f = new Fleet(dir)) {
+      f.startGateways(3);
+      Path file = dir.resolve("routing.yaml");
+      Files.writeString(
+          file,
+          """
+          upstreams:
+            svc: { targets: [ { url: "%s" } ] }
+          routes:
+            - { name: stable, match: { path: /stable/** }, upstream: svc }
+            - { name: orders, match: { path: /orders/** }, upstream: svc }
+            - { name: users, match: { path: /users/** }, upstream: svc }
+          """
+              .formatted(f.upstream.url()));
+      var out = new java.io.ByteArrayOutputStream();
+      PrintStream old = System.out;
+      int code;
+      try {
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        code =
+            new CommandLine(new Main())
+                .execute(
+                    "apply",
+                    "-f",
+                    file.toString(),
+                    "--etcd",
+                    String.join(",", f.etcd.endpoints()),
+                    "--prefix",
+                    P);
+      } finally {
+        System.setOut(old);
+      }
+      String printed = out.toString(StandardCharsets.UTF_8);
+      assertThat(code).as(printed).isZero();
+      Matcher m = Pattern.compile("applied at etcd revision (\\d+)").matcher(printed);
+      assertThat(m.find()).as(printed).isTrue();
+      long applied = Long.parseLong(m.group(1));
+
+      f.awaitRevision(applied);
+      for (RunningGateway gw : f.gateways) {
+        assertThat(status(gw, "/orders/1")).isEqualTo(200);
+        assertThat(status(gw, "/users/1")).isEqualTo(200);
+      }
+      // every gateway lists all three, each at the applied revision (node values are re-put at
+      // most every 500 ms: wait for them)
+      for (RunningGateway gw : f.gateways) {
+        await()
+            .atMost(WAIT)
+            .untilAsserted(
+                () -> {
+                  JsonObject c = new JsonObject(TestSupport.get(gw.adminUrl("/cluster")).body());
+                  assertThat(c.getJsonObject("node").getLong("revision")).isEqualTo(applied);
+                  JsonArray nodes = c.getJsonArray("nodes");
+                  assertThat(nodes).hasSize(3);
+                  for (int i = 0; i < nodes.size(); i++)
+                    assertThat(nodes.getJsonObject(i).getLong("revision"))
+                        .as(nodes.getJsonObject(i).encode())
+                        .isEqualTo(applied);
+                });
+      }
+
+      // the write API of gateway 0; gateways 1 and 2 serve what it wrote
+      RunningGateway g0 = f.gateways.get(0);
+      var read = TestSupport.get(g0.adminUrl("/config/routes/orders"));
+      assertThat(read.statusCode()).isEqualTo(200);
+      String etag = read.headers().firstValue("ETag").orElseThrow();
+      String moved = "{\"match\": {\"path\": \"/orders-v2/**\"}, \"upstream\": \"svc\"}";
+      String other = "{\"match\": {\"path\": \"/orders-v3/**\"}, \"upstream\": \"svc\"}";
+      var first =
+          TestSupport.send("PUT", g0.adminUrl("/config/routes/orders"), moved, "If-Match", etag);
+      var second =
+          TestSupport.send(
+              "PUT", f.gateways.get(1).adminUrl("/config/routes/orders"), other, "If-Match", etag);
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      assertThat(second.statusCode()).as(second.body()).isEqualTo(412);
+      for (RunningGateway gw : f.gateways)
+        await().atMost(WAIT).until(() -> status(gw, "/orders-v2/1") == 200);
+      for (RunningGateway gw : f.gateways) {
+        assertThat(status(gw, "/orders/1")).isEqualTo(404);
+        assertThat(status(gw, "/orders-v3/1")).isEqualTo(404);
+      }
+
+      // a broken reference: 400 naming the field, and etcd keeps what it had
+      long before = done(f.kv.range(P + "/routes/")).revision();
+      var broken =
+          TestSupport.send(
+              "PUT",
+              g0.adminUrl("/config/routes/users"),
+              "{\"match\": {\"path\": \"/users/**\"}, \"upstream\": \"nope\"}");
+      assertThat(broken.statusCode()).as(broken.body()).isEqualTo(400);
+      assertThat(broken.body()).contains("upstream").contains("nope");
+      var users = done(f.kv.range(P + "/routes/users"));
+      assertThat(users.kvs()).hasSize(1);
+      assertThat(users.kvs().get(0).modRevision()).isLessThanOrEqualTo(before);
+      for (RunningGateway gw : f.gateways) assertThat(status(gw, "/users/1")).isEqualTo(200);
+    }
+  }
+
   private static final class Fleet implements AutoCloseable {
     final Path dir;
     final Deque<AutoCloseable> resources = new ArrayDeque<>();
