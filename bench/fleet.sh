@@ -117,6 +117,13 @@ launch() {
   BENCH_PIDS+=("$LAUNCH_PID")
 }
 
+# cpu_ms PID: CPU time (user + system, all threads) the process has used so far, in ms
+cpu_ms() {
+  local hz
+  hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+  awk -v hz="$hz" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); printf "%d", (f[12] + f[13]) * 1000 / hz }' "/proc/$1/stat"
+}
+
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 spread() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
 
@@ -141,6 +148,8 @@ if [ "$PROPAGATION" = 1 ]; then
     wait_http "http://127.0.0.1:$port/api/x" 120 || { tail -n 30 "$BENCH_TMP/gw$i.err" >&2; die "gateway gw$i did not start"; }
     log "gw$i: pid $LAUNCH_PID on 127.0.0.1:$port (admin $admin)"
   done
+  CPU_BEFORE=()
+  for pid in "${GW_PIDS[@]}"; do CPU_BEFORE+=("$(cpu_ms "$pid")"); done
   if probe propagate "$ETCD0" /bulwark "$WRITES" "$WARM_WRITES" "$POLL_PAUSE_US" "$RES/propagation.csv" "${GW_URLS[@]}" >"$RES/propagation.txt" 2>&1; then
     grep -v '^RESULT' "$RES/propagation.txt" | while IFS= read -r l; do say "$l"; done
   else
@@ -152,6 +161,10 @@ if [ "$PROPAGATION" = 1 ]; then
   for i in $(seq 1 "$FLEET_GATEWAYS"); do
     n=$(curl -fsS "http://127.0.0.1:${GW_ADMINS[$((i - 1))]}/health/ready" | tr -d ' \n' | sed -n 's/.*"routes":\([0-9]*\).*/\1/p')
     say "gw$i: $n routes in its table at the end"
+  done
+  for i in $(seq 0 $((FLEET_GATEWAYS - 1))); do
+    used=$(($(cpu_ms "${GW_PIDS[$i]}") - CPU_BEFORE[i]))
+    say "gw$((i + 1)): $used ms of CPU during the $((WRITES + WARM_WRITES)) writes: $(awk -v u="$used" -v n=$((WRITES + WARM_WRITES)) 'BEGIN { printf "%.1f", u / n }') ms per write (its share of the work, less sensitive to other load than the times)"
   done
   for pid in "${GW_PIDS[@]}"; do stop_pid "$pid"; done
   if [ -s "$RES/propagation.csv" ]; then
@@ -167,10 +180,17 @@ if [ "$STARTUP" = 1 ]; then
   say "== start-up with $START_ROUTES routes: file against etcd, $START_ROUNDS rounds interleaved, a new JVM each"
   probe load "$ETCD0" /bulwark-start "$START_ROUTES" "$UP_PORT" | tee -a "$REPORT"
   KNOWN="/svc$((START_ROUTES / 2))/items/1"
-  declare -A ROUTE_MS READY_MS
+  declare -A ROUTE_MS READY_MS LISTEN_MS READ_MS CPU_MS
+  # log_ms LOG TEXT: milliseconds from LAUNCH_T0 to the first log line containing TEXT
+  log_ms() {
+    local ts
+    ts=$(grep -m1 -F "$2" "$1" | sed -n 's/.*"@timestamp":"\([^"]*\)".*/\1/p')
+    [ -n "$ts" ] || { echo "?"; return; }
+    echo $((($(date -d "$ts" +%s%N) - LAUNCH_T0) / 1000000))
+  }
   # start_once MODE ROUND: one gateway start in MODE (file|etcd), measured, then stopped
   start_once() {
-    local mode=$1 round=$2 port admin conf name t
+    local mode=$1 round=$2 port admin conf name t cpu n
     port=$(free_port)
     admin=$(free_port)
     name="start-$mode-$round"
@@ -188,13 +208,21 @@ if [ "$STARTUP" = 1 ]; then
       tail -n 30 "$BENCH_TMP/$name.err" >&2
       die "$mode start-up, round $round: no 200"
     fi
+    cpu=$(cpu_ms "$LAUNCH_PID")
     n=$(curl -fsS "http://127.0.0.1:$admin/health/ready" | tr -d ' \n' | sed -n 's/.*"routes":\([0-9]*\).*/\1/p')
+    CPU_MS[$mode]="${CPU_MS[$mode]:-} $cpu"
     ROUTE_MS[$mode]="${ROUTE_MS[$mode]:-} ${t% *}"
     READY_MS[$mode]="${READY_MS[$mode]:-} ${t#* }"
     say "$(printf 'round %d %-4s: first 200 on %s after %6s ms, /health/ready 200 after %6s ms (%s routes in the table; config %s bytes)' \
       "$round" "$mode" "$KNOWN" "${t% *}" "${t#* }" "$n" "$(wc -c <"$conf")")"
-    grep -hE 'read from etcd|started|listening|ready' "$BENCH_TMP/$name.out" "$BENCH_TMP/$name.err" 2>/dev/null | head -n 5 >"$RES/$name-log.txt" || true
     stop_pid "$LAUNCH_PID"
+    # the gateway's own log: when it had read etcd, and when it listened (ms after the launch)
+    local read_ms listen_ms
+    read_ms=$(log_ms "$BENCH_TMP/$name.err" 'routing config read from etcd')
+    listen_ms=$(log_ms "$BENCH_TMP/$name.err" 'bulwark listening on')
+    LISTEN_MS[$mode]="${LISTEN_MS[$mode]:-} $listen_ms"
+    [ "$mode" = file ] || READ_MS[$mode]="${READ_MS[$mode]:-} $read_ms"
+    say "          its log: $([ "$mode" = file ] || echo "etcd read at $read_ms ms, ")listening at $listen_ms ms; CPU used until the first 200: $cpu ms"
   }
   for round in $(seq 1 "$START_ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then order="file etcd"; else order="etcd file"; fi
@@ -205,6 +233,10 @@ if [ "$STARTUP" = 1 ]; then
       "$(median <<<"${ROUTE_MS[$mode]}")" "$(spread <<<"${ROUTE_MS[$mode]}")" \
       "$(median <<<"${READY_MS[$mode]}")" "$(spread <<<"${READY_MS[$mode]}")")"
   done
+  say "$(printf 'from the logs: listening, file median %s ms, etcd median %s ms; etcd read (etcd mode) median %s ms' \
+    "$(median <<<"${LISTEN_MS[file]}")" "$(median <<<"${LISTEN_MS[etcd]}")" "$(median <<<"${READ_MS[etcd]:-}")")"
+  say "$(printf 'CPU time until the first 200 (all threads): file median %s ms (rounds %s), etcd median %s ms (rounds %s)' \
+    "$(median <<<"${CPU_MS[file]}")" "$(spread <<<"${CPU_MS[file]}")" "$(median <<<"${CPU_MS[etcd]}")" "$(spread <<<"${CPU_MS[etcd]}")")"
   say "etcd / file, first 200: $(ratio "$(median <<<"${ROUTE_MS[etcd]}")" "$(median <<<"${ROUTE_MS[file]}")")"
 fi
 
