@@ -17,6 +17,8 @@
 #   FLEET_GATEWAYS=3   gateways in the propagation test
 #   WRITES=200         measured writes; WARM_WRITES=20 unmeasured ones before them
 #   POLL_PAUSE_US=1000 pause between two polls of one gateway (0: back to back)
+#   BASE_ROUTES=0      routes /svcI/items/{id} under /bulwark before the gateways start (each write
+#                      then changes a config of that size: a batch re-binds and re-compiles it all)
 #   START_ROUTES=10000, START_ROUNDS=3
 #   PROPAGATION=1, STARTUP=1   run either part alone with the other set to 0
 #   GW_CPUS=$PROXY_CPU (0)     taskset CPU list of the gateways; etcd, the upstream nginx and the
@@ -33,6 +35,7 @@ WARM_WRITES=${WARM_WRITES:-20}
 POLL_PAUSE_US=${POLL_PAUSE_US:-1000}
 START_ROUTES=${START_ROUTES:-10000}
 START_ROUNDS=${START_ROUNDS:-3}
+BASE_ROUTES=${BASE_ROUTES:-0}
 PROPAGATION=${PROPAGATION:-1}
 STARTUP=${STARTUP:-1}
 GW_CPUS=${GW_CPUS:-$PROXY_CPU}
@@ -132,8 +135,8 @@ STATUS=0
 # --- 1. propagation --------------------------------------------------------------------------
 if [ "$PROPAGATION" = 1 ]; then
   say ""
-  say "== propagation: $FLEET_GATEWAYS gateways in etcd mode, $WRITES writes (after $WARM_WRITES unmeasured), ${POLL_PAUSE_US} us between polls"
-  probe load "$ETCD0" /bulwark 0 "$UP_PORT" | tee -a "$REPORT"
+  say "== propagation: $FLEET_GATEWAYS gateways in etcd mode, $BASE_ROUTES routes to start with, $WRITES writes (after $WARM_WRITES unmeasured), ${POLL_PAUSE_US} us between polls"
+  probe load "$ETCD0" /bulwark "$BASE_ROUTES" "$UP_PORT" | tee -a "$REPORT"
   GW_URLS=()
   GW_PIDS=()
   GW_ADMINS=()
