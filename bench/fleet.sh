@@ -10,8 +10,9 @@
 #    committed) to every gateway serving the route, and their ratio.
 # 2. Start-up: START_ROUTES routes (/svcI/items/{id}) in a file against the same routes in etcd
 #    (prefix /bulwark-start, written in txns of 128 puts), START_ROUNDS rounds, interleaved (the
-#    order alternates each round), a new JVM each time: the time from launching the process to the
-#    first 200 on /svc{START_ROUTES/2}/items/1 and to /health/ready 200. Medians and every round.
+#    order rotates each round), a new JVM each time: the time from launching the process to the
+#    first 200 on /svc{START_ROUTES/2}/items/1 and to /health/ready 200, and the CPU time the
+#    process used by then. Medians and every round.
 #
 #   ETCD_MEMBERS=3     etcd members (1 or 3), on loopback ports, data in the temp directory
 #   FLEET_GATEWAYS=3   gateways in the propagation test
@@ -20,6 +21,8 @@
 #   BASE_ROUTES=0      routes /svcI/items/{id} under /bulwark before the gateways start (each write
 #                      then changes a config of that size: a batch re-binds and re-compiles it all)
 #   START_ROUTES=10000, START_ROUNDS=3
+#   START_BASE=1       also start a gateway with one route from a file in each round (the JVM's and
+#                      the gateway's own start, for reference; START_BASE=0 skips it)
 #   PROPAGATION=1, STARTUP=1   run either part alone with the other set to 0
 #   GW_CPUS=$PROXY_CPU (0)     taskset CPU list of the gateways; etcd, the upstream nginx and the
 #                              probe run on LOAD_CPU (1)
@@ -35,6 +38,7 @@ WARM_WRITES=${WARM_WRITES:-20}
 POLL_PAUSE_US=${POLL_PAUSE_US:-1000}
 START_ROUTES=${START_ROUTES:-10000}
 START_ROUNDS=${START_ROUNDS:-3}
+START_BASE=${START_BASE:-1}
 BASE_ROUTES=${BASE_ROUTES:-0}
 PROPAGATION=${PROPAGATION:-1}
 STARTUP=${STARTUP:-1}
@@ -179,10 +183,11 @@ fi
 
 # --- 2. start-up -----------------------------------------------------------------------------
 if [ "$STARTUP" = 1 ]; then
+  MODES="file etcd"
+  [ "$START_BASE" != 1 ] || MODES+=" base"
   say ""
-  say "== start-up with $START_ROUTES routes: file against etcd, $START_ROUNDS rounds interleaved, a new JVM each"
+  say "== start-up with $START_ROUTES routes: file against etcd$([ "$START_BASE" != 1 ] || echo ", and base (a file with one route: the JVM's and the gateway's own start)"); $START_ROUNDS rounds interleaved (the order rotates), a new JVM each"
   probe load "$ETCD0" /bulwark-start "$START_ROUTES" "$UP_PORT" | tee -a "$REPORT"
-  KNOWN="/svc$((START_ROUTES / 2))/items/1"
   declare -A ROUTE_MS READY_MS LISTEN_MS READ_MS CPU_MS
   # log_ms LOG TEXT: milliseconds from LAUNCH_T0 to the first log line containing TEXT
   log_ms() {
@@ -191,56 +196,63 @@ if [ "$STARTUP" = 1 ]; then
     [ -n "$ts" ] || { echo "?"; return; }
     echo $((($(date -d "$ts" +%s%N) - LAUNCH_T0) / 1000000))
   }
-  # start_once MODE ROUND: one gateway start in MODE (file|etcd), measured, then stopped
+  # start_once MODE ROUND: one gateway start in MODE (file|etcd|base), measured, then stopped
   start_once() {
-    local mode=$1 round=$2 port admin conf name t cpu n
+    local mode=$1 round=$2 port admin conf name t cpu n known read_ms listen_ms
     port=$(free_port)
     admin=$(free_port)
     name="start-$mode-$round"
     conf="$BENCH_TMP/conf/$name.yaml"
-    if [ "$mode" = file ]; then
-      file_config "$port" "$admin" "$START_ROUTES" >"$conf"
-    else
-      rm -f "$BENCH_TMP/start-cache.json"
-      etcd_bootstrap "$port" "$admin" /bulwark-start "$BENCH_TMP/start-cache.json" >"$conf"
-    fi
+    known="/svc$((START_ROUTES / 2))/items/1"
+    case $mode in
+      file) file_config "$port" "$admin" "$START_ROUTES" >"$conf" ;;
+      base)
+        file_config "$port" "$admin" 0 >"$conf"
+        known=/api/items/1
+        ;;
+      etcd)
+        rm -f "$BENCH_TMP/start-cache.json"
+        etcd_bootstrap "$port" "$admin" /bulwark-start "$BENCH_TMP/start-cache.json" >"$conf"
+        ;;
+    esac
     sync
     launch "$name" "$conf"
-    if ! t=$(probe startup "$LAUNCH_T0" "$LAUNCH_PID" "http://127.0.0.1:$port$KNOWN" "http://127.0.0.1:$admin/health/ready" "$START_TIMEOUT" 2>"$BENCH_TMP/$name-probe.err"); then
+    if ! t=$(probe startup "$LAUNCH_T0" "$LAUNCH_PID" "http://127.0.0.1:$port$known" "http://127.0.0.1:$admin/health/ready" "$START_TIMEOUT" 2>"$BENCH_TMP/$name-probe.err"); then
       cat "$BENCH_TMP/$name-probe.err" >&2
       tail -n 30 "$BENCH_TMP/$name.err" >&2
       die "$mode start-up, round $round: no 200"
     fi
     cpu=$(cpu_ms "$LAUNCH_PID")
     n=$(curl -fsS "http://127.0.0.1:$admin/health/ready" | tr -d ' \n' | sed -n 's/.*"routes":\([0-9]*\).*/\1/p')
+    stop_pid "$LAUNCH_PID"
+    # the gateway's own log: when it had read etcd, and when it listened (ms after the launch)
+    read_ms=$(log_ms "$BENCH_TMP/$name.err" 'routing config read from etcd')
+    listen_ms=$(log_ms "$BENCH_TMP/$name.err" 'bulwark listening on')
     CPU_MS[$mode]="${CPU_MS[$mode]:-} $cpu"
     ROUTE_MS[$mode]="${ROUTE_MS[$mode]:-} ${t% *}"
     READY_MS[$mode]="${READY_MS[$mode]:-} ${t#* }"
-    say "$(printf 'round %d %-4s: first 200 on %s after %6s ms, /health/ready 200 after %6s ms (%s routes in the table; config %s bytes)' \
-      "$round" "$mode" "$KNOWN" "${t% *}" "${t#* }" "$n" "$(wc -c <"$conf")")"
-    stop_pid "$LAUNCH_PID"
-    # the gateway's own log: when it had read etcd, and when it listened (ms after the launch)
-    local read_ms listen_ms
-    read_ms=$(log_ms "$BENCH_TMP/$name.err" 'routing config read from etcd')
-    listen_ms=$(log_ms "$BENCH_TMP/$name.err" 'bulwark listening on')
     LISTEN_MS[$mode]="${LISTEN_MS[$mode]:-} $listen_ms"
-    [ "$mode" = file ] || READ_MS[$mode]="${READ_MS[$mode]:-} $read_ms"
-    say "          its log: $([ "$mode" = file ] || echo "etcd read at $read_ms ms, ")listening at $listen_ms ms; CPU used until the first 200: $cpu ms"
+    [ "$mode" != etcd ] || READ_MS[$mode]="${READ_MS[$mode]:-} $read_ms"
+    say "$(printf 'round %d %-4s: first 200 on %s after %6s ms, /health/ready 200 after %6s ms (%s routes; config file %s bytes)' \
+      "$round" "$mode" "$known" "${t% *}" "${t#* }" "$n" "$(wc -c <"$conf")")"
+    say "            its log: $([ "$mode" != etcd ] || echo "etcd read at $read_ms ms, ")listening at $listen_ms ms; CPU used by then (all threads): $cpu ms"
   }
+  read -r -a mode_list <<<"$MODES"
   for round in $(seq 1 "$START_ROUNDS"); do
-    if [ $((round % 2)) = 1 ]; then order="file etcd"; else order="etcd file"; fi
-    for mode in $order; do start_once "$mode" "$round"; done
+    k=${#mode_list[@]}
+    for j in $(seq 0 $((k - 1))); do start_once "${mode_list[$(((j + round - 1) % k))]}" "$round"; done
   done
-  for mode in file etcd; do
-    say "$(printf '%-4s: first 200 median %s ms (rounds %s), /health/ready median %s ms (rounds %s)' "$mode" \
-      "$(median <<<"${ROUTE_MS[$mode]}")" "$(spread <<<"${ROUTE_MS[$mode]}")" \
-      "$(median <<<"${READY_MS[$mode]}")" "$(spread <<<"${READY_MS[$mode]}")")"
+  say ""
+  say "$(printf '%-5s %-24s %-24s %-24s %-24s' mode 'first 200 ms (median, rounds)' '/health/ready ms' 'listening (its log) ms' 'CPU ms')"
+  for mode in $MODES; do
+    say "$(printf '%-5s %-24s %-24s %-24s %-24s' "$mode" \
+      "$(median <<<"${ROUTE_MS[$mode]}") ($(spread <<<"${ROUTE_MS[$mode]}"))" \
+      "$(median <<<"${READY_MS[$mode]}") ($(spread <<<"${READY_MS[$mode]}"))" \
+      "$(median <<<"${LISTEN_MS[$mode]}") ($(spread <<<"${LISTEN_MS[$mode]}"))" \
+      "$(median <<<"${CPU_MS[$mode]}") ($(spread <<<"${CPU_MS[$mode]}"))")"
   done
-  say "$(printf 'from the logs: listening, file median %s ms, etcd median %s ms; etcd read (etcd mode) median %s ms' \
-    "$(median <<<"${LISTEN_MS[file]}")" "$(median <<<"${LISTEN_MS[etcd]}")" "$(median <<<"${READ_MS[etcd]:-}")")"
-  say "$(printf 'CPU time until the first 200 (all threads): file median %s ms (rounds %s), etcd median %s ms (rounds %s)' \
-    "$(median <<<"${CPU_MS[file]}")" "$(spread <<<"${CPU_MS[file]}")" "$(median <<<"${CPU_MS[etcd]}")" "$(spread <<<"${CPU_MS[etcd]}")")"
-  say "etcd / file, first 200: $(ratio "$(median <<<"${ROUTE_MS[etcd]}")" "$(median <<<"${ROUTE_MS[file]}")")"
+  say "etcd mode: read from etcd (its log) median $(median <<<"${READ_MS[etcd]:-}") ms ($(spread <<<"${READ_MS[etcd]:-}")) after the launch"
+  say "etcd / file: first 200 $(ratio "$(median <<<"${ROUTE_MS[etcd]}")" "$(median <<<"${ROUTE_MS[file]}")"), CPU $(ratio "$(median <<<"${CPU_MS[etcd]}")" "$(median <<<"${CPU_MS[file]}")")"
 fi
 
 say ""
