@@ -68,7 +68,24 @@ say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 mkdir -p "$BENCH_TMP/conf" "$BENCH_TMP/probe-classes"
 "$JAVA_HOME/bin/javac" -nowarn -d "$BENCH_TMP/probe-classes" "$BENCH_DIR/FleetProbe.java" || die "bench/FleetProbe.java did not compile"
-probe() { taskset -c "$LOAD_CPU" "$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$BENCH_TMP/probe-classes" FleetProbe "$@"; }
+# probe OUT COMMAND ARGS...: runs FleetProbe on LOAD_CPU with its output in OUT (stderr in OUT.err),
+# in the background and waited for, so that a signal ends the script at once and the trap kills
+# the probe too; returns the probe's exit status
+probe() {
+  local out=$1 pid rc=0 keep=() p
+  shift
+  taskset -c "$LOAD_CPU" "$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$BENCH_TMP/probe-classes" \
+    FleetProbe "$@" >"$out" 2>"$out.err" &
+  pid=$!
+  BENCH_PIDS+=("$pid")
+  wait "$pid" || rc=$?
+  for p in "${BENCH_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  BENCH_PIDS=("${keep[@]}")
+  [ "$rc" = 0 ] || { cat "$out" "$out.err" >&2; log "FleetProbe $1 failed (exit $rc)"; }
+  return "$rc"
+}
+# say_file FILE: every line of FILE into the report
+say_file() { while IFS= read -r l; do say "$l"; done <"$1"; }
 
 UP_PORT=$(free_port)
 start_upstream "$UP_PORT" "$LOAD_CPU"
@@ -140,7 +157,8 @@ STATUS=0
 if [ "$PROPAGATION" = 1 ]; then
   say ""
   say "== propagation: $FLEET_GATEWAYS gateways in etcd mode, $BASE_ROUTES routes to start with, $WRITES writes (after $WARM_WRITES unmeasured), ${POLL_PAUSE_US} us between polls"
-  probe load "$ETCD0" /bulwark "$BASE_ROUTES" "$UP_PORT" | tee -a "$REPORT"
+  probe "$BENCH_TMP/load.txt" load "$ETCD0" /bulwark "$BASE_ROUTES" "$UP_PORT" || die "could not write to etcd"
+  say_file "$BENCH_TMP/load.txt"
   GW_URLS=()
   GW_PIDS=()
   GW_ADMINS=()
@@ -152,16 +170,17 @@ if [ "$PROPAGATION" = 1 ]; then
     GW_PIDS+=("$LAUNCH_PID")
     GW_URLS+=("127.0.0.1:$port")
     GW_ADMINS+=("$admin")
-    wait_http "http://127.0.0.1:$port/api/x" 120 || { tail -n 30 "$BENCH_TMP/gw$i.err" >&2; die "gateway gw$i did not start"; }
+    wait_http "http://127.0.0.1:$port/api/x" "$START_TIMEOUT" || { tail -n 30 "$BENCH_TMP/gw$i.err" >&2; die "gateway gw$i did not start"; }
     log "gw$i: pid $LAUNCH_PID on 127.0.0.1:$port (admin $admin)"
   done
   CPU_BEFORE=()
   for pid in "${GW_PIDS[@]}"; do CPU_BEFORE+=("$(cpu_ms "$pid")"); done
-  if probe propagate "$ETCD0" /bulwark "$WRITES" "$WARM_WRITES" "$POLL_PAUSE_US" "$RES/propagation.csv" "${GW_URLS[@]}" >"$RES/propagation.txt" 2>&1; then
-    grep -v '^RESULT' "$RES/propagation.txt" | while IFS= read -r l; do say "$l"; done
+  PROPAGATED=1
+  if probe "$RES/propagation.txt" propagate "$ETCD0" /bulwark "$WRITES" "$WARM_WRITES" "$POLL_PAUSE_US" "$RES/propagation.csv" "${GW_URLS[@]}"; then
+    grep -v '^RESULT' "$RES/propagation.txt" >"$BENCH_TMP/propagation-report.txt" || true
+    say_file "$BENCH_TMP/propagation-report.txt"
   else
-    cat "$RES/propagation.txt" >&2
-    log "the propagation probe failed"
+    PROPAGATED=0
     STATUS=1
   fi
   say "etcd member answering the puts: $ETCD0; leader: $(curl -fsS -X POST -d '{}' "$ETCD0/v3/maintenance/status" | tr -d ' \n' | sed -n 's/.*"member_id":"\([0-9]*\)".*"leader":"\([0-9]*\)".*/member \1, leader \2/p')"
@@ -174,10 +193,14 @@ if [ "$PROPAGATION" = 1 ]; then
     say "gw$((i + 1)): $used ms of CPU during the $((WRITES + WARM_WRITES)) writes: $(awk -v u="$used" -v n=$((WRITES + WARM_WRITES)) 'BEGIN { printf "%.1f", u / n }') ms per write (its share of the work, less sensitive to other load than the times)"
   done
   for pid in "${GW_PIDS[@]}"; do stop_pid "$pid"; done
-  if [ -s "$RES/propagation.csv" ]; then
+  if [ "$PROPAGATED" = 1 ]; then
     logs=()
     for i in $(seq 1 "$FLEET_GATEWAYS"); do logs+=("$BENCH_TMP/gw$i.err"); done
-    probe breakdown "$RES/propagation.csv" "${logs[@]}" | while IFS= read -r l; do say "$l"; done
+    if probe "$BENCH_TMP/breakdown.txt" breakdown "$RES/propagation.csv" "${logs[@]}"; then
+      say_file "$BENCH_TMP/breakdown.txt"
+    else
+      STATUS=1
+    fi
   fi
 fi
 
@@ -187,7 +210,8 @@ if [ "$STARTUP" = 1 ]; then
   [ "$START_BASE" != 1 ] || MODES+=" base"
   say ""
   say "== start-up with $START_ROUTES routes: file against etcd$([ "$START_BASE" != 1 ] || echo ", and base (a file with one route: the JVM's and the gateway's own start)"); $START_ROUNDS rounds interleaved (the order rotates), a new JVM each"
-  probe load "$ETCD0" /bulwark-start "$START_ROUTES" "$UP_PORT" | tee -a "$REPORT"
+  probe "$BENCH_TMP/load.txt" load "$ETCD0" /bulwark-start "$START_ROUTES" "$UP_PORT" || die "could not write to etcd"
+  say_file "$BENCH_TMP/load.txt"
   declare -A ROUTE_MS READY_MS LISTEN_MS READ_MS CPU_MS
   # log_ms LOG TEXT: milliseconds from LAUNCH_T0 to the first log line containing TEXT
   log_ms() {
@@ -217,11 +241,11 @@ if [ "$STARTUP" = 1 ]; then
     esac
     sync
     launch "$name" "$conf"
-    if ! t=$(probe startup "$LAUNCH_T0" "$LAUNCH_PID" "http://127.0.0.1:$port$known" "http://127.0.0.1:$admin/health/ready" "$START_TIMEOUT" 2>"$BENCH_TMP/$name-probe.err"); then
-      cat "$BENCH_TMP/$name-probe.err" >&2
+    if ! probe "$BENCH_TMP/$name-probe.txt" startup "$LAUNCH_T0" "$LAUNCH_PID" "http://127.0.0.1:$port$known" "http://127.0.0.1:$admin/health/ready" "$START_TIMEOUT"; then
       tail -n 30 "$BENCH_TMP/$name.err" >&2
       die "$mode start-up, round $round: no 200"
     fi
+    t=$(tail -n 1 "$BENCH_TMP/$name-probe.txt")
     cpu=$(cpu_ms "$LAUNCH_PID")
     n=$(curl -fsS "http://127.0.0.1:$admin/health/ready" | tr -d ' \n' | sed -n 's/.*"routes":\([0-9]*\).*/\1/p')
     stop_pid "$LAUNCH_PID"
