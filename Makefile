@@ -7,7 +7,7 @@ endif
 export JAVA_HOME
 MVN ?= mvn -B -q
 
-.PHONY: build test chaos demo bench bench-mirror docs clean
+.PHONY: build test chaos demo bench bench-mirror bench-fleet docs clean
 
 build: ## the fat jar: target/bulwark.jar
 	$(MVN) package -DskipTests
@@ -28,6 +28,9 @@ bench: build ## gateway vs nginx, pinned cores (not part of test)
 
 bench-mirror: build ## a route with a working, hanging or down mirror against the same route without
 	bash bench/mirror.sh
+
+bench-fleet: build ## etcd mode: propagation of a write to 3 gateways, start-up with 10,000 routes (etcd vs file)
+	bash bench/fleet.sh
 
 docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
 	$(MVN) compile dependency:build-classpath -Dmdep.outputFile=target/docs.classpath -Dmdep.includeScope=runtime

@@ -95,6 +95,16 @@ ensure_tools() {
   fi
 }
 
+# etcd-server (Debian's etcd 3.4), for bench/fleet.sh
+ensure_etcd() {
+  command -v etcd >/dev/null 2>&1 && return
+  log "installing etcd-server with apt-get"
+  [ "$(id -u)" = 0 ] || die "need root to apt-get install etcd-server"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server >&2 || die "apt-get install etcd-server failed"
+  command -v etcd >/dev/null 2>&1 || die "no etcd after installing etcd-server"
+}
+
 ensure_java() {
   JAVA_HOME=$("$ROOT/scripts/find-java") || die "no JDK >= 21 (scripts/find-java)"
   export JAVA_HOME
@@ -278,6 +288,42 @@ make_cert() {
 start_nginx_tls_proxy() {
   nginx_proxy proxy-tls "$1" "$2" "$3" "$4" "$5"
   NGINX_TLS_PID=$NGINX_PID
+}
+
+# start_etcd MEMBERS CPU: a new etcd cluster of MEMBERS members on loopback ports, data under
+# $BENCH_TMP/etcd, pinned to CPU; waits until every member reports healthy (a leader elected).
+# Sets ETCD_ENDPOINTS (space-separated client URLs) and ETCD_PIDS.
+start_etcd() {
+  local n=$1 cpu=$2 i initial="" cport pport
+  local -a cports=() pports=()
+  mkdir -p "$BENCH_TMP/etcd"
+  for i in $(seq 0 $((n - 1))); do
+    cports+=("$(free_port)")
+    pports+=("$(free_port)")
+    initial+="${initial:+,}m$i=http://127.0.0.1:${pports[$i]}"
+  done
+  ETCD_ENDPOINTS=""
+  ETCD_PIDS=()
+  for i in $(seq 0 $((n - 1))); do
+    cport=${cports[$i]}
+    pport=${pports[$i]}
+    taskset -c "$cpu" etcd --name "m$i" --data-dir "$BENCH_TMP/etcd/m$i" \
+      --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
+      --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+      --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token "bench-$$" \
+      --logger zap --log-outputs stderr >"$BENCH_TMP/etcd-m$i.err" 2>&1 &
+    ETCD_PIDS+=("$!")
+    BENCH_PIDS+=("$!")
+    ETCD_ENDPOINTS+="${ETCD_ENDPOINTS:+ }http://127.0.0.1:$cport"
+  done
+  for url in $ETCD_ENDPOINTS; do
+    for _ in $(seq 1 600); do
+      curl -fsS --max-time 1 "$url/health" 2>/dev/null | grep -q '"health":"true"' && continue 2
+      sleep 0.1
+    done
+    tail -n 20 "$BENCH_TMP"/etcd-m*.err >&2
+    die "etcd at $url did not become healthy"
+  done
 }
 
 # --- bulwark ---------------------------------------------------------------------------------

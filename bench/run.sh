@@ -25,6 +25,9 @@
 #   OBS=1            also measure the observability cost: a route with metrics, the access log and
 #                    10% trace sampling (OTLP/HTTP to a sink on the upstream nginx) against the same
 #                    route with all three off (OBS=0 skips them)
+#   FLEET=1          afterwards, also run bench/fleet.sh (etcd mode: propagation of a write to 3
+#                    gateways, start-up with 10,000 routes from etcd against a file; ~2 minutes,
+#                    installs etcd-server if missing); off by default, `make bench-fleet` runs it alone
 #   STRICT=1         exit 1 when a target is missed (errors and non-2xx always exit 1)
 #   JVM flags: scripts/jvm.flags + $BULWARK_JAVA_OPTS, as ./bulwark uses; BENCH_JVM_FLAGS replaces them
 #
@@ -413,5 +416,8 @@ STATUS=0
 
 if [ "${SOAK:-0}" = 1 ]; then
   bash "$BENCH_DIR/reload-soak.sh" || STATUS=1
+fi
+if [ "${FLEET:-0}" = 1 ]; then
+  bash "$BENCH_DIR/fleet.sh" || STATUS=1
 fi
 exit "$STATUS"
