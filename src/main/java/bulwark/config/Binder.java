@@ -3,7 +3,6 @@ package bulwark.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
-import java.lang.reflect.Constructor;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -71,11 +70,7 @@ final class Binder {
   }
 
   static boolean hasRequired(Class<?> recordType) {
-    for (RecordComponent rc : recordType.getRecordComponents()) {
-      Doc d = rc.getAnnotation(Doc.class);
-      if (d != null && d.required()) return true;
-    }
-    return false;
+    return RecordShape.of(recordType).hasRequired();
   }
 
   <T> T bindRecord(JsonNode node, Class<T> type, String path) {
@@ -83,22 +78,20 @@ final class Binder {
       error(path, "expected a mapping of keys, got " + describe(node));
       return null;
     }
-    RecordComponent[] comps = type.getRecordComponents();
-    List<String> known = new ArrayList<>();
-    for (RecordComponent rc : comps) known.add(keyOf(rc));
+    RecordShape shape = RecordShape.of(type);
+    List<String> known = shape.keys();
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!known.contains(key)) {
         error(join(path, key), "unknown key '" + key + "'" + Suggest.didYouMean(key, known));
       }
     }
-    Object[] args = new Object[comps.length];
-    Class<?>[] types = new Class<?>[comps.length];
-    for (int i = 0; i < comps.length; i++) {
-      RecordComponent rc = comps[i];
-      types[i] = rc.getType();
-      Doc doc = rc.getAnnotation(Doc.class);
-      String key = keyOf(rc);
+    Object[] args = new Object[shape.size()];
+    Class<?>[] types = shape.types();
+    for (int i = 0; i < args.length; i++) {
+      Class<?> ctype = types[i];
+      Doc doc = shape.docs()[i];
+      String key = known.get(i);
       String p = join(path, key);
       JsonNode child = node.get(key);
       if (child != null && child.isNull()) child = null;
@@ -118,29 +111,28 @@ final class Binder {
       if (child == null) {
         if (doc != null && doc.required()) {
           error(p, "required");
-          args[i] = zero(rc.getType());
+          args[i] = zero(ctype);
           continue;
         }
         if (doc != null && !doc.dflt().isEmpty()) {
           child =
               doc.dflt().startsWith("[") ? listDefault(doc.dflt()) : TextNode.valueOf(doc.dflt());
-        } else if (rc.getType().isRecord()
-            && !scalar(rc.getType())
-            && !hasRequired(rc.getType())
+        } else if (ctype.isRecord()
+            && !scalar(ctype)
+            && !hasRequired(ctype)
             && !ONE_OF.contains(type)
             && (doc == null || !doc.section())) {
           child = JsonNodeFactory.instance.objectNode();
         } else {
-          args[i] = empty(rc.getType());
+          args[i] = empty(ctype);
           continue;
         }
       }
-      Object v = bindValue(child, rc.getGenericType(), p);
-      args[i] = v == null ? zero(rc.getType()) : v;
+      Object v = bindValue(child, shape.genericTypes()[i], p);
+      args[i] = v == null ? zero(ctype) : v;
     }
     try {
-      Constructor<T> ctor = type.getDeclaredConstructor(types);
-      return ctor.newInstance(args);
+      return type.cast(shape.constructor().newInstance(args));
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("cannot build " + type.getSimpleName(), e);
     }

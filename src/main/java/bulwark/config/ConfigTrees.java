@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
-import java.lang.reflect.RecordComponent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,14 +123,15 @@ public final class ConfigTrees {
     }
     if (v instanceof Record rec) {
       ObjectNode o = F.objectNode();
-      for (RecordComponent rc : rec.getClass().getRecordComponents()) {
+      RecordShape shape = RecordShape.of(rec.getClass());
+      for (int i = 0; i < shape.size(); i++) {
         Object x;
         try {
-          x = rc.getAccessor().invoke(rec);
+          x = shape.accessors()[i].invoke(rec);
         } catch (ReflectiveOperationException e) {
           throw new IllegalStateException(e);
         }
-        if (x != null) o.set(Binder.keyOf(rc), toTree(x));
+        if (x != null) o.set(shape.keys().get(i), toTree(x));
       }
       return o;
     }
