@@ -83,6 +83,11 @@ final class RunCommand implements Callable<Integer> {
     static Signals install() {
       Signals s = new Signals();
       s.previous.put("HUP", Signal.handle(new Signal("HUP"), sig -> s.hup()));
+      // a process started with SIGHUP ignored (nohup) keeps it ignored: the JVM installs no handler
+      if (s.previous.get("HUP") == sun.misc.SignalHandler.SIG_IGN)
+        System.err.println(
+            "bulwark: SIGHUP is ignored (started under nohup?), so it will not reload the config;"
+                + " a change to the watched file still does");
       sun.misc.SignalHandler stop = sig -> s.stop();
       s.previous.put("TERM", Signal.handle(new Signal("TERM"), stop));
       s.previous.put("INT", Signal.handle(new Signal("INT"), stop));

@@ -344,7 +344,17 @@ class ShutdownIT {
 
   static Process startChild(Path cfg, Path log) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    return new ProcessBuilder(
+    List<String> cmd = new ArrayList<>();
+    // a test run started with SIGHUP ignored (nohup) passes that on to the child, whose JVM then
+    // cannot handle it: python resets it to the default before it runs java
+    cmd.addAll(
+        List.of(
+            "python3",
+            "-c",
+            "import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL);"
+                + " os.execvp(sys.argv[1], sys.argv[1:])"));
+    cmd.addAll(
+        List.of(
             java,
             "-cp",
             System.getProperty("java.class.path"),
@@ -353,10 +363,8 @@ class ShutdownIT {
             "run",
             "--no-watch",
             "-c",
-            cfg.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+            cfg.toString()));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   private static boolean connects(int port) {
