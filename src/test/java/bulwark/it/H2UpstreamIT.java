@@ -47,6 +47,7 @@ class H2UpstreamIT {
   static HttpServer h1tls;
   static HttpServer oneStream;
   static HttpServer goAway;
+  static HttpServer trailers;
   static RunningGateway gw;
 
   /** Streams open at once on oneStream's connections, at most, and how many connections. */
@@ -121,6 +122,15 @@ class H2UpstreamIT {
               echoAfter(req, 5);
             });
     goAway = listen(new HttpServerOptions(), new GoAwayHandler());
+    trailers =
+        listen(
+            new HttpServerOptions(),
+            req ->
+                req.response()
+                    .setChunked(true)
+                    .putHeader("Content-Type", "text/plain")
+                    .putTrailer("x-checksum", "abc123")
+                    .end("body with trailers"));
     String caPem = ca.cert().toString();
     gw =
         RunningGateway.start(
@@ -136,6 +146,7 @@ class H2UpstreamIT {
           noh2: { timeouts: { connect: 10s }, protocol: h2, targets: [ { url: "https://127.0.0.1:%d" } ], tls: { ca: [ "%s" ] } }
           one: { timeouts: { connect: 10s }, protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ], maxConnectionsPerTarget: 1 }
           goaway: { timeouts: { connect: 10s }, protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ] }
+          trailers: { timeouts: { connect: 10s }, protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ] }
         routes:
           - { name: h2c, match: { path: /h2c/** }, upstream: h2c }
           - { name: h2, match: { path: /h2/** }, upstream: h2 }
@@ -144,6 +155,7 @@ class H2UpstreamIT {
           - { name: noh2, match: { path: /noh2/** }, upstream: noh2 }
           - { name: one, match: { path: /one/** }, upstream: one }
           - { name: goaway, match: { path: /goaway/** }, upstream: goaway }
+          - { name: trailers, match: { path: /trailers/** }, upstream: trailers }
         """
                     .formatted(
                         h2c.actualPort(),
@@ -156,7 +168,8 @@ class H2UpstreamIT {
                         h1tls.actualPort(),
                         caPem,
                         oneStream.actualPort(),
-                        goAway.actualPort()));
+                        goAway.actualPort(),
+                        trailers.actualPort()));
   }
 
   @AfterAll
@@ -261,6 +274,54 @@ class H2UpstreamIT {
     assertThat(goAwaysSent.get()).isPositive();
     assertThat(refusedAtServer.get()).isPositive();
     assertThat(goAwayConnections.get()).isGreaterThan(1);
+  }
+
+  /** A response through the gateway with a Vert.x client: its body, then its trailers. */
+  static io.vertx.core.http.HttpClientResponse fetch(HttpVersion version, String path, String te)
+      throws Exception {
+    var http =
+        vertx
+            .httpClientBuilder()
+            .with(
+                new io.vertx.core.http.HttpClientOptions()
+                    .setProtocolVersion(version)
+                    .setHttp2ClearTextUpgrade(false))
+            .build();
+    try {
+      var o =
+          new io.vertx.core.http.RequestOptions()
+              .setHost("127.0.0.1")
+              .setPort(gw.port)
+              .setURI(path);
+      if (te != null) o.putHeader("TE", te);
+      var r =
+          http.request(o)
+              .compose(req -> req.send())
+              .compose(
+                  resp ->
+                      resp.body()
+                          .map(
+                              b -> {
+                                assertThat(b.toString()).isEqualTo("body with trailers");
+                                return resp;
+                              }))
+              .await(30, TimeUnit.SECONDS);
+      return r;
+    } finally {
+      http.close();
+    }
+  }
+
+  @Test
+  void upstreamTrailersReachClientsThatTakeThem() throws Exception {
+    // HTTP/2 clients always can
+    assertThat(fetch(HttpVersion.HTTP_2, "/trailers/a", null).trailers().get("x-checksum"))
+        .isEqualTo("abc123");
+    // HTTP/1.1: as chunked trailers when the client sent TE: trailers, else not at all
+    var asked = fetch(HttpVersion.HTTP_1_1, "/trailers/b", "trailers");
+    assertThat(asked.getHeader("Transfer-Encoding")).isEqualTo("chunked");
+    assertThat(asked.trailers().get("x-checksum")).isEqualTo("abc123");
+    assertThat(fetch(HttpVersion.HTTP_1_1, "/trailers/c", null).trailers().names()).isEmpty();
   }
 
   @Test
