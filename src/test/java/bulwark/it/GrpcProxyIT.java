@@ -99,6 +99,8 @@ class GrpcProxyIT {
       method(SERVICE, "Concat", MethodType.CLIENT_STREAMING);
   static final MethodDescriptor<byte[], byte[]> CHAT =
       method(SERVICE, "Chat", MethodType.BIDI_STREAMING);
+  static final MethodDescriptor<byte[], byte[]> PAUSE =
+      method(SERVICE, "Pause", MethodType.BIDI_STREAMING);
   static final MethodDescriptor<byte[], byte[]> FAIL = method(SERVICE, "Fail", MethodType.UNARY);
   static final MethodDescriptor<byte[], byte[]> HANG = method(SERVICE, "Hang", MethodType.UNARY);
   static final MethodDescriptor<byte[], byte[]> STALL = method(SERVICE, "Stall", MethodType.UNARY);
@@ -120,6 +122,9 @@ class GrpcProxyIT {
       Metadata.Key.of("x-trailer", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> X_DETAIL =
       Metadata.Key.of("x-detail", Metadata.ASCII_STRING_MARSHALLER);
+
+  static final java.util.concurrent.ScheduledExecutorService LATER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
 
   static Server server;
   static ManagedChannel channel;
@@ -213,6 +218,40 @@ class GrpcProxyIT {
                       }
                     }))
         .addMethod(
+            PAUSE,
+            ServerCalls.asyncBidiStreamingCall(
+                obs ->
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(byte[] b) {
+                        // answers each message only after longer than the gateway's
+                        // bodyReadTimeout (1s): the client is silent meanwhile
+                        LATER.schedule(
+                            () -> {
+                              synchronized (obs) {
+                                obs.onNext(utf8("later: " + text(b)));
+                              }
+                            },
+                            1500,
+                            TimeUnit.MILLISECONDS);
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {}
+
+                      @Override
+                      public void onCompleted() {
+                        LATER.schedule(
+                            () -> {
+                              synchronized (obs) {
+                                obs.onCompleted();
+                              }
+                            },
+                            1600,
+                            TimeUnit.MILLISECONDS);
+                      }
+                    }))
+        .addMethod(
             FAIL,
             unary(
                 (req, obs) -> {
@@ -269,7 +308,7 @@ class GrpcProxyIT {
         server:
           listen: "127.0.0.1:${PORT}"
           http2: true
-          limits: { maxBodyBytes: 64MiB }
+          limits: { maxBodyBytes: 64MiB, bodyReadTimeout: 1s }
           shutdown: { gracePeriod: 5s }
         admin:
           listen: "127.0.0.1:${ADMIN_PORT}"
@@ -305,6 +344,7 @@ class GrpcProxyIT {
     if (gw != null) gw.close();
     if (server != null) server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     if (vertx != null) vertx.close().await(10, TimeUnit.SECONDS);
+    LATER.shutdownNow();
   }
 
   static CallOptions opts() {
@@ -384,6 +424,30 @@ class GrpcProxyIT {
     done.get(60, TimeUnit.SECONDS);
     synchronized (replies) {
       assertThat(replies).hasSize(50).startsWith("re: m0").endsWith("re: m49");
+    }
+  }
+
+  /** A gRPC stream may idle longer than server.limits.bodyReadTimeout (1s here) and go on. */
+  @Test
+  void aStreamThatIdlesLongerThanTheBodyReadTimeoutGoesOn() throws Exception {
+    CompletableFuture<byte[]> done = new CompletableFuture<>();
+    List<String> replies = new ArrayList<>();
+    StreamObserver<byte[]> req =
+        ClientCalls.asyncBidiStreamingCall(channel.newCall(PAUSE, opts()), observer(done, replies));
+    req.onNext(utf8("a"));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              synchronized (replies) {
+                return replies.size() == 1;
+              }
+            });
+    req.onNext(utf8("b"));
+    req.onCompleted();
+    done.get(60, TimeUnit.SECONDS);
+    synchronized (replies) {
+      assertThat(replies).containsExactly("later: a", "later: b");
     }
   }
 
