@@ -51,6 +51,9 @@ final class H2Slot {
   private int connecting;
   private boolean closed;
 
+  /** The target's missing h2 in ALPN was logged (once per target and event loop). */
+  private boolean warnedAlpn;
+
   private record Waiter(Promise<Conn> promise, long timer) {}
 
   H2Slot(
@@ -183,6 +186,11 @@ final class H2Slot {
    */
   private void connectFailed(Throwable cause) {
     Throwable why = explain(cause);
+    if (why != cause && !warnedAlpn) {
+      // a configuration mistake rather than an outage: said once, at the first connection
+      warnedAlpn = true;
+      LOG.warn("upstream connection failed: {}", why.getMessage());
+    }
     if (conns.isEmpty()) {
       Waiter w;
       while ((w = waiters.pollFirst()) != null) {

@@ -19,8 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP/1.1 connections of one upstream on one event loop, with the number of exchanges using
- * them. Confined to its event loop.
+ * The connections of one upstream on one event loop, with the number of exchanges using them.
+ * Confined to its event loop. This is the HTTP/1.1 pool; an upstream whose protocol is h2c, h2 or
+ * auto keeps its targets' connections in {@link H2Slot}s instead, shared as HTTP/2 streams (tunnels
+ * stay here either way).
  *
  * <p>Bulwark keeps the keep-alive connections itself, per target (by its key): a stack of idle
  * connections (the most recently used first), at most {@code maxConnectionsPerTarget} open, and a
