@@ -154,7 +154,7 @@ final class H2Slot {
           conns.remove(c);
           pump();
         });
-    // an HTTP/1.1 connection (auto's fallback) has no GOAWAY, and Vert.x refuses the handler
+    // an HTTP/1.1 connection (auto's fallback) has no GOAWAY
     if (hc.protocolVersion() == HttpVersion.HTTP_2) goAway(hc, c);
     conns.add(c);
     if (closed) {
@@ -164,20 +164,19 @@ final class H2Slot {
     pump();
   }
 
+  /**
+   * A GOAWAY received (or sent: the connection shuts down) takes c out of service: no new streams,
+   * closed once its last one ends. Heard through the shutdown handler: Vert.x hands a goAwayHandler
+   * a copy of the frame's debug data that nobody releases (a buffer leak).
+   */
   private void goAway(HttpClientConnection hc, Conn c) {
-    hc.goAwayHandler(
-        g -> {
+    hc.shutdownHandler(
+        v -> {
           c.goingAway = true;
-          if (LOG.isDebugEnabled())
-            LOG.debug(
-                "upstream {} sent GOAWAY (last stream {}, error {}): no new streams on it",
-                key,
-                g.getLastStreamId(),
-                g.getErrorCode());
+          if (LOG.isDebugEnabled()) LOG.debug("upstream {} goes away: no new streams on it", key);
           if (c.active == 0) hc.close();
           pump();
         });
-    hc.shutdownHandler(v -> c.goingAway = true);
   }
 
   /**
