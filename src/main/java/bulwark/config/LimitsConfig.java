@@ -25,7 +25,7 @@ public record LimitsConfig(
         java.time.Duration idleTimeout,
     @Doc(
             value =
-                "A client that sends no request-body bytes for this long while its body is still expected gets 408 problem+json (if no response has started) and its connection is closed (slow body uploads). Time the upstream holds the body back (back-pressure) does not count.",
+                "A client that sends no request-body bytes for this long while its body is still expected gets 408 problem+json (if no response has started) and its connection is closed (slow body uploads). Time the upstream holds the body back (back-pressure) does not count. gRPC requests (content-type application/grpc) are exempt: their streams may idle by design, and grpc-timeout and the route timeout bound them.",
             unit = "duration",
             dflt = "30s")
         java.time.Duration bodyReadTimeout) {}

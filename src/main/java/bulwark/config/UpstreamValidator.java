@@ -96,6 +96,37 @@ final class UpstreamValidator {
     if (u.retry() != null) retry(p + ".retry", u.retry());
     if (u.overload() != null) overload(p + ".overload", u.overload());
     if (u.tls() != null) upstreamTls(p + ".tls", u.tls(), u);
+    err.named(p + ".protocol");
+    if (u.protocol() != null) protocol(p, u);
+  }
+
+  /** h2 needs TLS (ALPN), h2c plain TCP: each target's scheme must fit the protocol. */
+  private void protocol(String p, UpstreamConfig u) {
+    UpstreamProtocol proto = u.protocol();
+    if (proto != UpstreamProtocol.H2 && proto != UpstreamProtocol.H2C) return;
+    boolean tls = proto == UpstreamProtocol.H2;
+    if (tls && u.discovery() != null) {
+      err.error(
+          p + ".protocol",
+          "h2 is HTTP/2 over TLS, and targets found by discovery are http://: use h2c (HTTP/2 over plain TCP) or a fixed list of https:// targets");
+    }
+    for (int i = 0; i < u.targets().size(); i++) {
+      String url = u.targets().get(i).url();
+      if (url == null || url.startsWith(tls ? "https://" : "http://")) continue;
+      err.error(
+          p + ".protocol",
+          tls
+              ? "h2 is HTTP/2 over TLS (ALPN) and needs https:// targets, and targets["
+                  + i
+                  + "] is '"
+                  + url
+                  + "': use an https:// URL, or h2c for HTTP/2 over plain TCP"
+              : "h2c is HTTP/2 over plain TCP and needs http:// targets, and targets["
+                  + i
+                  + "] is '"
+                  + url
+                  + "': use h2 for HTTP/2 over TLS");
+    }
   }
 
   private void upstreamTls(String p, UpstreamTlsConfig t, UpstreamConfig u) {

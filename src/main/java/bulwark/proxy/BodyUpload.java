@@ -99,9 +99,11 @@ final class BodyUpload {
           creq.end();
           owner.call().requestSent(tryNo);
         });
-    // a body is expected: Content-Length > 0, chunked, or an HTTP/2 stream still open
-    if (!req.isEnded() && (owner.expectsBody() || req.version() == HttpVersion.HTTP_2))
-      startTimer();
+    // a body is expected: Content-Length > 0, chunked, or an HTTP/2 stream still open; a gRPC
+    // stream may idle by design (its deadline and the route timeout bound it)
+    if (!req.isEnded()
+        && (owner.expectsBody() || req.version() == HttpVersion.HTTP_2)
+        && !Grpc.is(req)) startTimer();
     req.resume();
   }
 

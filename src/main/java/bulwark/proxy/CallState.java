@@ -21,5 +21,10 @@ enum CallState {
   /** An upgrade (101) went through: bytes flow both ways until either side closes. */
   TUNNEL,
   /** Answered, failed, or the client left: later events are ignored. */
-  DONE
+  DONE;
+
+  /** A try is out (or connecting) and no response head came yet. */
+  boolean beforeHead() {
+    return this == CONNECTING || this == SENDING || this == AWAITING_HEAD;
+  }
 }

@@ -22,6 +22,8 @@ final class H {
   static final CharSequence HOST = HttpHeaders.HOST;
   static final CharSequence USER_AGENT = HttpHeaders.USER_AGENT;
   static final CharSequence CLOSE = HttpHeaders.createOptimized("close");
+  static final CharSequence TE = HttpHeaders.createOptimized("TE");
+  static final CharSequence TRAILERS = HttpHeaders.createOptimized("trailers");
   static final CharSequence HTTP = HttpHeaders.createOptimized("http");
   static final CharSequence HTTPS = HttpHeaders.createOptimized("https");
 

@@ -10,23 +10,22 @@ import bulwark.upstream.Attempt;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.resilience.RetryPolicy;
 import bulwark.upstream.target.Outcome;
-import bulwark.upstream.target.Target;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.RequestOptions;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * One request on the real path, from entry to its end: the Vert.x side of its {@link UpstreamCall}
- * (connections, the upstream request, timers), the answers of the gateway's own for its filters,
- * and the one ending ({@link #finish}) that every path reaches once. The request body goes up
- * through {@link BodyUpload}, the response comes back through {@link ResponseRelay}.
+ * (timers here; connections and the upstream request in its {@link UpstreamLink}), the answers of
+ * the gateway's own for its filters, and the one ending ({@link #finish}) that every path reaches
+ * once. The request body goes up through {@link BodyUpload}, the response comes back through {@link
+ * ResponseRelay}.
  */
 final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
-  private static final Logger LOG = LoggerFactory.getLogger(HttpCall.class);
   private static final int CLIENT_GONE = 499;
 
   private final Loop loop;
@@ -34,6 +33,9 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
 
   /** The client sent Transfer-Encoding (read before hop-by-hop headers are removed). */
   private final boolean chunkedRequest;
+
+  /** The client takes trailers: it sent TE: trailers (read before hop-by-hop headers go). */
+  private final boolean teTrailers;
 
   /** A WebSocket (HTTP/1.1 Upgrade) request. */
   private boolean webSocket;
@@ -43,13 +45,8 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   /** The client's request body on its way up; null until the first attempt reads it. */
   private BodyUpload upload;
 
-  private HttpClientRequest upstreamRequest;
-
-  /** The pooled client this request uses; released once when it ends. */
-  private UpstreamClient client;
-
-  /** The current attempt's upstream connection, held until the request lets go of it. */
-  private UpstreamClient.Conn connection;
+  /** The upstream side: client, connection, request. */
+  private final UpstreamLink link;
 
   /** What the client got, once known: 0 until then (the response's status is read at the end). */
   private int status;
@@ -64,6 +61,8 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     this.loop = loop;
     this.ex = ex;
     this.chunkedRequest = ex.request().headers().contains(H.TRANSFER_ENCODING);
+    this.teTrailers = ex.request().headers().contains(H.TE, H.TRAILERS, true);
+    this.link = new UpstreamLink(this);
     ex.replies(this);
   }
 
@@ -80,7 +79,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   }
 
   HttpClientRequest upstreamRequest() {
-    return upstreamRequest;
+    return link.request();
   }
 
   void webSocket(boolean ws) {
@@ -145,86 +144,12 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
 
   @Override
   public void send(Attempt attempt, int tryNo, boolean ws) {
-    UpstreamRuntime up = attempt.upstream();
-    Target t = attempt.target();
-    HttpServerRequest req = ex.request();
-    RequestOptions ro =
-        UpstreamRequests.options(up, t, req.method(), ex.upstreamUri(), ex.upstreamHeaders());
-    UpstreamClient c = loop.clients().client(up);
-    if (client != c) {
-      if (client != null) client.release();
-      c.acquire();
-      client = c;
-    }
-    // a tunnel (WebSocket) gets a connection of its own, counted apart from the pool and never
-    // reused
-    UpstreamClient.Conn idle = ws ? null : c.idle(t);
-    if (idle != null) {
-      request(attempt, idle, ro, tryNo);
-      return;
-    }
-    (ws
-            ? c.tunnel(t, UpstreamRequests.connectOptions(up, t))
-            : c.connection(t, UpstreamRequests.connectOptions(up, t)))
-        .onComplete(
-            car -> {
-              if (car.failed()) {
-                attempt.pendingDone();
-                call.failed(tryNo, car.cause());
-              } else if (call.tryNo() != tryNo || !call.live()) {
-                // the try ended while it waited: the new connection serves another request
-                attempt.pendingDone();
-                c.recycle(car.result());
-              } else {
-                request(attempt, car.result(), ro, tryNo);
-              }
-            });
+    link.send(attempt, tryNo, ws, teTrailers);
   }
 
-  /** Sends the try's request on connection c, which the request holds until it ends. */
-  private void request(Attempt attempt, UpstreamClient.Conn c, RequestOptions ro, int tryNo) {
-    connection = c;
-    c.http
-        .request(ro)
-        .onComplete(
-            ar -> {
-              attempt.pendingDone();
-              if (call.tryNo() == tryNo) opened(ar, tryNo);
-              else if (ar.succeeded()) ar.result().reset();
-            });
-  }
-
-  private void opened(AsyncResult<HttpClientRequest> ar, int tryNo) {
-    if (ar.failed()) {
-      call.failed(tryNo, ar.cause());
-      return;
-    }
-    HttpClientRequest creq = ar.result();
-    if (!call.requestOpened(tryNo)) {
-      creq.reset();
-      return;
-    }
-    upstreamRequest = creq;
-    creq.exceptionHandler(e -> call.failed(tryNo, e));
+  /** Attempt {@code tryNo}'s request is open: its body goes up (or, on a retry, the kept one). */
+  void sendBody(HttpClientRequest creq, int tryNo) {
     HttpServerRequest req = ex.request();
-    if (webSocket) {
-      creq.connect()
-          .onComplete(
-              rar -> {
-                if (rar.failed()) call.failed(tryNo, rar.cause());
-                else if (rar.result().statusCode() == 101)
-                  ResponseRelay.tunnel(this, rar.result(), tryNo);
-                else ResponseRelay.relay(this, rar.result(), tryNo);
-              });
-      req.resume();
-      return;
-    }
-    creq.response()
-        .onComplete(
-            rar -> {
-              if (rar.failed()) call.failed(tryNo, rar.cause());
-              else ResponseRelay.relay(this, rar.result(), tryNo);
-            });
     if (sendsChunked()) creq.setChunked(true);
     if (upload != null) {
       // a retry: the client's request has ended and its body (if any) was kept for replay
@@ -238,46 +163,56 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   }
 
   @Override
-  public void resetRequest() {
-    HttpClientRequest r = upstreamRequest;
-    upstreamRequest = null;
-    if (r != null) r.reset();
+  public long routeTimeoutMillis(long routeMillis) {
+    // a gRPC client's deadline bounds the route timeout
+    long grpc = Grpc.timeoutMillis(ex.request().getHeader(Grpc.GRPC_TIMEOUT));
+    return grpc > 0 && (routeMillis <= 0 || grpc < routeMillis) ? grpc : routeMillis;
   }
 
-  /**
-   * The current request's response is dropped (it resets the request itself): nothing more to
-   * reset.
-   */
+  @Override
+  public void resetRequest() {
+    link.resetRequest();
+  }
+
+  /** The current request's response is dropped (it resets the request itself). */
   void forgetRequest() {
-    upstreamRequest = null;
+    link.forgetRequest();
   }
 
   @Override
   public void releaseConnection() {
-    releaseConnection(false);
+    link.releaseConnection(false);
+  }
+
+  /** Lets go of the upstream connection: reused when the request ended cleanly on it. */
+  void releaseConnection(boolean reuse) {
+    link.releaseConnection(reuse);
+  }
+
+  /** The response ended before the client's whole body: the upstream exchange is left. */
+  void leaveUpload() {
+    link.leaveUpload();
   }
 
   /**
-   * Lets go of the upstream connection: back to its stack when the request ended cleanly on it,
-   * else closed (reset, abandoned, answered early).
+   * The upstream's trailers go to the client when it can take them: over HTTP/2, or over chunked
+   * HTTP/1.1 when it sent TE: trailers.
    */
-  void releaseConnection(boolean reuse) {
-    UpstreamClient.Conn c = connection;
-    if (c == null) return;
-    connection = null;
-    if (reuse) client.recycle(c);
-    else UpstreamClient.discard(c);
+  void copyTrailers(HttpClientResponse cresp) {
+    MultiMap t = cresp.trailers();
+    if (t.isEmpty()) return;
+    HttpServerResponse resp = ex.response();
+    if (ex.request().version() == HttpVersion.HTTP_2 || teTrailers && resp.isChunked())
+      ForwardingHeaders.copyResponseHeaders(t, resp.trailers());
   }
 
   /** Hands the connection over to a tunnel, which closes it: the request no longer holds it. */
   UpstreamClient.Conn takeConnection() {
-    UpstreamClient.Conn c = connection;
-    connection = null;
-    return c;
+    return link.takeConnection();
   }
 
   UpstreamClient client() {
-    return client;
+    return link.client();
   }
 
   @Override
@@ -346,13 +281,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   }
 
   void internalError(Throwable e) {
-    LOG.error("request {} failed inside the gateway: {}", ex.requestId(), e.toString(), e);
-    if (ex.answered() && ex.response().headWritten()) return;
-    LocalReply.problem(
-        this,
-        500,
-        "Internal Server Error",
-        "the gateway failed to handle this request (request id " + ex.requestId() + ")");
+    LocalReply.internalError(this, e);
   }
 
   void clientGone() {
@@ -372,8 +301,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     finished = true;
     if (upload != null) upload.finished();
     UpstreamSummary u = call == null ? null : call.close();
-    releaseConnection(false);
-    if (client != null) client.release();
+    link.finish();
     RequestRecord r = UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime());
     loop.plane().requestFinished();
     loop.telemetry().requestFinished(ex, r);

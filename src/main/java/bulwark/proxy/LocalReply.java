@@ -7,6 +7,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import java.util.Collection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every answer of the gateway's own goes out through {@link #send} (Envoy's sendLocalReply): a
@@ -14,9 +16,12 @@ import java.util.Collection;
  * ending does: the upstream side stops, the request is marked answered, the connection is closed
  * when an unread body would desynchronise it (or the gateway drains), the rest of the body is read,
  * and the exchange finishes (metrics, access log). When the upstream's response already went out in
- * part, there is nothing left to answer with: the client's response is cut instead.
+ * part, there is nothing left to answer with: the client's response is cut instead. A gRPC request
+ * gets its problem as a gRPC status ({@link Grpc#reply}); the record keeps the HTTP status.
  */
 final class LocalReply {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpCall.class);
+
   private LocalReply() {}
 
   /** What a local answer carries. */
@@ -46,6 +51,18 @@ final class LocalReply {
     send(c, fb.status(), new Static(fb));
   }
 
+  /** A failure inside the gateway: logged with its stack, answered 500 (if nothing went out). */
+  static void internalError(HttpCall c, Throwable e) {
+    Exchange ex = c.exchange();
+    LOG.error("request {} failed inside the gateway: {}", ex.requestId(), e.toString(), e);
+    if (ex.answered() && ex.response().headWritten()) return;
+    problem(
+        c,
+        500,
+        "Internal Server Error",
+        "the gateway failed to handle this request (request id " + ex.requestId() + ")");
+  }
+
   /** The one way a local answer goes out. */
   static void send(HttpCall c, int status, Body body) {
     Exchange ex = c.exchange();
@@ -65,6 +82,9 @@ final class LocalReply {
     if (c.loop().plane().draining() || (!req.isEnded() && c.expectsBody())) closeAfterResponse(ex);
     if (!req.isEnded()) req.resume();
     switch (body) {
+      // a gRPC client reads errors from grpc-status, not from a problem+json body
+      case ProblemBody p when Grpc.is(req) ->
+          Grpc.reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
       case ProblemBody p ->
           Problem.send(
               resp,

@@ -97,13 +97,14 @@ final class ResponseRelay {
             // (a reset
             // after the response does not free it); the rest of the client's body is read and
             // dropped
-            owner.releaseConnection(false);
+            owner.leaveUpload();
             req.resume();
           } else {
             owner.releaseConnection(!owner.webSocket() && keepsAlive(cresp));
           }
           Buffer last = pending;
           pending = null;
+          owner.copyTrailers(cresp);
           if (last == null) ex.response().end();
           else ex.response().end(last);
           owner.finish();

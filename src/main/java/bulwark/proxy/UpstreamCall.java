@@ -15,10 +15,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * One request's way to its upstream, as an explicit state machine: admission, attempts, retries,
  * the response head and the end of its body, a tunnel, and every way it can stop. It decides; its
- * {@link UpstreamIo} does the I/O (Vert.x on the real path, {@link HttpCall}; a fake in tests) and
- * reports the events back, each tagged with the attempt number it belongs to, so that an event of
- * an earlier attempt is recognised and ignored. One per request that passed its filters; runs on
- * the request's event loop.
+ * {@link UpstreamIo} does the I/O (Vert.x: {@link HttpCall}; a fake in tests) and reports events
+ * back, each tagged with its attempt number, so that an earlier attempt's event is ignored. One per
+ * request that passed its filters; runs on the request's event loop.
  */
 final class UpstreamCall {
 
@@ -48,6 +47,7 @@ final class UpstreamCall {
   private long upstreamStartNanos;
   private long upstreamEndNanos;
   private String upstreamError;
+  private long routeMillis; // the route timeout, or the client's deadline when sooner; 0: none
 
   UpstreamCall(
       UpstreamIo io, Route route, HashOn.Source key, boolean idempotent, boolean webSocket) {
@@ -108,7 +108,8 @@ final class UpstreamCall {
   /** The request goes upstream: the route timeout starts (once: a fallback keeps it). */
   private void upstreamStarted() {
     if (upstreamStartNanos != 0) return;
-    if (route.timeoutMillis() > 0) io.arm(Timer.ROUTE, route.timeoutMillis());
+    routeMillis = io.routeTimeoutMillis(route.timeoutMillis());
+    if (routeMillis > 0) io.arm(Timer.ROUTE, routeMillis);
     upstreamStartNanos = System.nanoTime();
   }
 
@@ -152,8 +153,7 @@ final class UpstreamCall {
     fail(503, "Service Unavailable", Details.breakerOpen(up));
   }
 
-  /** 503 with Retry-After; logged and counted under {@code up}, whose cap refused the request. */
-  private void overloaded(UpstreamRuntime up, String detail) {
+  private void overloaded(UpstreamRuntime up, String detail) { // logged under up, which refused
     upstream = up;
     io.retryAfter(1);
     fail(503, "Service Unavailable", detail);
@@ -187,7 +187,7 @@ final class UpstreamCall {
     io.send(next, tryNo, webSocket);
   }
 
-  /** Attempt {@code n}'s request head goes out now: false when the attempt is over (reset it). */
+  /** Attempt {@code n}'s request exists (its head goes out): false if the try is over (reset). */
   boolean requestOpened(int n) {
     if (n != tryNo || state != CallState.CONNECTING) return false;
     // a tunnel's request has no body: the wait for its 101 starts now
@@ -196,10 +196,7 @@ final class UpstreamCall {
     return true;
   }
 
-  /**
-   * Attempt {@code n}'s request went out whole: the response timeout counts from here (a long
-   * upload is not a slow upstream).
-   */
+  /** Attempt {@code n}'s request went out whole: the response timeout counts from here. */
   void requestSent(int n) {
     if (n != tryNo || state != CallState.SENDING) return;
     state = CallState.AWAITING_HEAD;
@@ -234,10 +231,7 @@ final class UpstreamCall {
     return true;
   }
 
-  /**
-   * Attempt {@code n} got 101: true when the tunnel opens (the try ends as a success), false when
-   * the request is over.
-   */
+  /** Attempt {@code n} got 101: true when the tunnel opens (the try succeeded), false if over. */
   boolean upgraded(int n) {
     io.disarm(Timer.RESPONSE);
     io.disarm(Timer.ROUTE);
@@ -250,9 +244,7 @@ final class UpstreamCall {
     return true;
   }
 
-  /**
-   * The relayed response ended: true when the caller completes it (the try ends as its head said).
-   */
+  /** The relayed response ended: true when the caller completes it (the try ends as its head). */
   boolean responseEnded() {
     if (state != CallState.STREAMING) return false;
     state = CallState.DONE;
@@ -262,9 +254,19 @@ final class UpstreamCall {
   }
 
   /**
-   * Attempt {@code n} failed: before its head (retry it, or answer), or while relaying its body
-   * (cut).
+   * Attempt {@code n}'s stream was refused unprocessed (GOAWAY, REFUSED_STREAM) or never made: true
+   * when it goes out again as the same try (its request can be sent again), else false.
    */
+  boolean resend(int n) {
+    if (n != tryNo || !state.beforeHead() || !io.bodyReplayable()) return false;
+    io.disarm(Timer.RESPONSE);
+    io.releaseConnection();
+    state = CallState.CONNECTING;
+    io.send(attempt, tryNo, false);
+    return true;
+  }
+
+  /** Attempt {@code n} failed: before its head (retry, or answer), or relaying its body (cut). */
   void failed(int n, Throwable e) {
     // before the head, a try that already ended (failed, and reset by the gateway) reports its
     // reset too
@@ -300,7 +302,7 @@ final class UpstreamCall {
         if (tryActive())
           endTry(streaming ? Outcome.BODY_TIMEOUT : Outcome.TIMEOUT, streaming ? headStatus : 0);
         if (state != CallState.DONE)
-          fail(504, "Gateway Timeout", Details.routeTimeout(route.timeoutMillis()));
+          fail(504, "Gateway Timeout", Details.routeTimeout(routeMillis));
       }
       case RESPONSE -> {
         if (state == CallState.SENDING || state == CallState.AWAITING_HEAD) {
@@ -313,10 +315,7 @@ final class UpstreamCall {
     }
   }
 
-  /**
-   * A try failed before its response was passed on: retry it, or answer with a problem (504 when it
-   * timed out, else 502).
-   */
+  /** A try failed before its response was passed on: retry, or 504 (timed out) / 502. */
   private void tryFailed(Outcome o, boolean timeout, String detail) {
     endTry(o, 0);
     io.disarm(Timer.RESPONSE);

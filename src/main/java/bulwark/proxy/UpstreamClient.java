@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.impl.NoStackTraceTimeoutException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,8 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP/1.1 connections of one upstream on one event loop, with the number of exchanges using
- * them. Confined to its event loop.
+ * The connections of one upstream on one event loop, with the number of exchanges using them.
+ * Confined to its event loop. This is the HTTP/1.1 pool; an upstream whose protocol is h2c, h2 or
+ * auto keeps its targets' connections in {@link H2Slot}s instead, shared as HTTP/2 streams (tunnels
+ * stay here either way).
  *
  * <p>Bulwark keeps the keep-alive connections itself, per target (by its key): a stack of idle
  * connections (the most recently used first), at most {@code maxConnectionsPerTarget} open, and a
@@ -45,6 +48,10 @@ public final class UpstreamClient {
   private final int maxPerTarget;
   private final int maxTunnelsPerTarget;
   private final Map<String, Slot> slots = new HashMap<>();
+
+  /** The targets' HTTP/2 connections, when the upstream's protocol is not http1; else null. */
+  private final Map<String, H2Slot> h2Slots;
+
   private int inFlight;
   private boolean retired;
   private boolean closed;
@@ -68,30 +75,67 @@ public final class UpstreamClient {
     }
   }
 
-  /** One upstream connection, idle on its slot's stack or held by one exchange. */
+  /**
+   * One upstream connection: an HTTP/1.1 one, idle on its slot's stack or held by one exchange; or,
+   * for a multiplexed upstream, one of its target's {@link H2Slot}, whose streams the exchanges
+   * share.
+   */
   public static final class Conn {
     final HttpClientConnection http;
     private final Slot slot;
 
+    /** The HTTP/2 target's connections this one belongs to; null for an HTTP/1.1 slot. */
+    final H2Slot h2;
+
     /** A tunnel's connection: counted in its slot's tunnels, never pooled. */
     private final boolean tunnel;
 
-    private boolean closed;
+    boolean closed;
+
+    /** Exchanges using it at once (an H2Slot's): streams, or 1 for an HTTP/1.1 connection. */
+    int active;
+
+    /** It received GOAWAY (or shuts down): it takes no new streams. */
+    boolean goingAway;
 
     private Conn(HttpClientConnection http, Slot slot, boolean tunnel) {
       this.http = http;
       this.slot = slot;
+      this.h2 = null;
       this.tunnel = tunnel;
+    }
+
+    Conn(HttpClientConnection http, H2Slot h2) {
+      this.http = http;
+      this.slot = null;
+      this.h2 = h2;
+      this.tunnel = false;
+    }
+
+    /** Whether exchanges share it as HTTP/2 streams. */
+    boolean multiplexed() {
+      return h2 != null && http.protocolVersion() == HttpVersion.HTTP_2;
     }
   }
 
   private record Waiter(Promise<Conn> promise, long timer) {}
 
-  UpstreamClient(Vertx vertx, HttpClientAgent http, int maxPerTarget, int maxTunnelsPerTarget) {
+  UpstreamClient(
+      Vertx vertx,
+      HttpClientAgent http,
+      int maxPerTarget,
+      int maxTunnelsPerTarget,
+      boolean multiplexed) {
     this.vertx = vertx;
     this.http = http;
     this.maxPerTarget = Math.max(1, maxPerTarget);
     this.maxTunnelsPerTarget = Math.max(1, maxTunnelsPerTarget);
+    this.h2Slots = multiplexed ? new HashMap<>() : null;
+  }
+
+  /** Whether its connections carry several exchanges at once (protocol h2c, h2 or auto). */
+  boolean multiplexed() {
+    return h2Slots != null;
   }
 
   void acquire() {
@@ -114,8 +158,15 @@ public final class UpstreamClient {
     retired = true;
   }
 
-  /** An idle connection to t, most recently used first, or null. */
+  /**
+   * An idle connection to t, most recently used first, or null; for HTTP/2, a connection with a
+   * free stream (taken).
+   */
   Conn idle(Target t) {
+    if (h2Slots != null) {
+      H2Slot h = h2Slots.get(t.key());
+      return h == null ? null : h.free();
+    }
     Slot s = slots.get(t.key());
     return s == null ? null : s.idle.pollFirst();
   }
@@ -127,6 +178,10 @@ public final class UpstreamClient {
    */
   Future<Conn> connection(Target t, HttpConnectOptions options) {
     if (closed) return Future.failedFuture("the upstream's client is closed");
+    if (h2Slots != null)
+      return h2Slots
+          .computeIfAbsent(t.key(), k -> new H2Slot(vertx, http, k, options, maxPerTarget))
+          .stream();
     Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(k, options));
     Conn c = s.idle.pollFirst();
     if (c != null) return Future.succeededFuture(c);
@@ -229,10 +284,14 @@ public final class UpstreamClient {
    * a debug line that names the target.
    */
   private static void quiet(HttpClientConnection hc, Slot s) {
+    quiet(hc, s.key);
+  }
+
+  static void quiet(HttpClientConnection hc, String key) {
     hc.exceptionHandler(
         e -> {
           if (LOG.isDebugEnabled())
-            LOG.debug("upstream connection to {}: {}", s.key, String.valueOf(e.getMessage()));
+            LOG.debug("upstream connection to {}: {}", key, String.valueOf(e.getMessage()));
         });
   }
 
@@ -248,6 +307,10 @@ public final class UpstreamClient {
 
   /** The exchange on c ended cleanly: c serves the next waiter, or goes back on its stack. */
   void recycle(Conn c) {
+    if (c.h2 != null) {
+      c.h2.release(c, true);
+      return;
+    }
     if (c.closed) return;
     if (closed || c.tunnel) {
       c.http.close();
@@ -264,7 +327,8 @@ public final class UpstreamClient {
 
   /** c is in an unknown state (reset, abandoned, answered early): it is closed, not reused. */
   static void discard(Conn c) {
-    if (!c.closed) c.http.close();
+    if (c.h2 != null) c.h2.release(c, false);
+    else if (!c.closed) c.http.close();
   }
 
   Future<Void> close() {
@@ -280,6 +344,7 @@ public final class UpstreamClient {
         w.promise().tryFail("the upstream's client is closed");
       }
     }
+    if (h2Slots != null) for (H2Slot h : h2Slots.values()) fs.add(h.close());
     fs.add(http.close());
     return Future.join(fs).mapEmpty();
   }

@@ -5,6 +5,7 @@ import bulwark.upstream.target.UpstreamTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -16,6 +17,15 @@ import java.util.concurrent.TimeUnit;
  * loop). Touched only on that loop.
  */
 final class UpstreamClients {
+  /**
+   * HTTP/2 flow-control windows toward upstreams: a stream may have 1 MiB in flight (the default 64
+   * KiB caps a stream's throughput at 64 KiB per round trip), a connection 16 MiB. They bound what
+   * an upstream can send before the client reads it: back-pressure holds beyond them.
+   */
+  private static final int H2_STREAM_WINDOW = 1 << 20;
+
+  private static final int H2_CONNECTION_WINDOW = 16 << 20;
+
   private final Vertx vertx;
   private final Map<UpstreamRuntime, UpstreamClient> clients = new IdentityHashMap<>();
 
@@ -38,12 +48,23 @@ final class UpstreamClients {
               .setTcpNoDelay(true)
               .setDecompressionSupported(false)
               .setName("bulwark-" + up.name());
+      boolean multiplexed = UpstreamRequests.protocol(up).multiplexed();
+      if (multiplexed) {
+        // HTTP/2 by prior knowledge on plain TCP (h2c), by ALPN over TLS; HTTP/1.1 stays available
+        // (auto's fallback, tunnels)
+        o.setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false)
+            .setHttp2ConnectionWindowSize(H2_CONNECTION_WINDOW)
+            .getInitialSettings()
+            .setInitialWindowSize(H2_STREAM_WINDOW);
+      }
       c =
           new UpstreamClient(
               vertx,
               vertx.httpClientBuilder().with(o).build(),
               up.config().maxConnectionsPerTarget(),
-              up.config().maxTunnelsPerTarget());
+              up.config().maxTunnelsPerTarget(),
+              multiplexed);
       // a request that read the previous snapshot may still reach a retired upstream: it gets a
       // client of its own, closed when its last exchange ends
       if (up.retired()) c.retireWhenIdle();

@@ -23,6 +23,14 @@ interface UpstreamIo {
 
   void arm(Timer timer, long millis);
 
+  /**
+   * The route timeout this request gets, in milliseconds (0: none): the route's, or less when the
+   * client set a deadline of its own (gRPC's grpc-timeout).
+   */
+  default long routeTimeoutMillis(long routeMillis) {
+    return routeMillis;
+  }
+
   void disarm(Timer timer);
 
   /** Whether target {@code t} of {@code up} has room for one more tunnel on this event loop. */

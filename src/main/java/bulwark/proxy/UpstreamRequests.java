@@ -1,5 +1,6 @@
 package bulwark.proxy;
 
+import bulwark.config.UpstreamProtocol;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.target.Target;
 import io.vertx.core.MultiMap;
@@ -37,7 +38,26 @@ final class UpstreamRequests {
     // SNI while the connection goes to the target's address
     if (!t.ssl()) co.setServer(t.address());
     else if (up.serverName() != null) co.setServer(t.address()).setHost(up.serverName());
+    switch (protocol(up)) {
+      case HTTP1 -> {} // the client's own: HTTP/1.1
+      case H2C, H2 -> co.setProtocolVersion(HttpVersion.HTTP_2);
+      // ALPN offers h2 and http/1.1 (the client's versions); a plain target gets HTTP/1.1
+      case AUTO -> co.setProtocolVersion(t.ssl() ? null : HttpVersion.HTTP_1_1);
+    }
     return co;
+  }
+
+  /** A tunnel's connection (a WebSocket upgrade) is HTTP/1.1 whatever the upstream's protocol. */
+  static HttpConnectOptions tunnelOptions(UpstreamRuntime up, Target t) {
+    HttpConnectOptions co = connectOptions(up, t);
+    if (protocol(up).multiplexed()) co.setProtocolVersion(HttpVersion.HTTP_1_1);
+    return co;
+  }
+
+  /** The upstream's protocol: http1 when the config has none. */
+  static UpstreamProtocol protocol(UpstreamRuntime up) {
+    UpstreamProtocol p = up.config().protocol();
+    return p == null ? UpstreamProtocol.HTTP1 : p;
   }
 
   /**

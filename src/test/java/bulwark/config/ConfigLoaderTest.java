@@ -163,7 +163,8 @@ class ConfigLoaderTest {
                         null,
                         null,
                         new OverloadConfig(10000, 1024, null),
-                        null),
+                        null,
+                        UpstreamProtocol.HTTP1),
                 "orders",
                     new UpstreamConfig(
                         List.of(new TargetConfig("http://[::1]:8084", 1)),
@@ -178,7 +179,8 @@ class ConfigLoaderTest {
                         null,
                         null,
                         new OverloadConfig(10000, 1024, null),
-                        null)),
+                        null,
+                        UpstreamProtocol.HTTP1)),
             Map.of(
                 "tag",
                 new MiddlewareConfig(
@@ -306,7 +308,8 @@ class ConfigLoaderTest {
                 null,
                 null,
                 new OverloadConfig(10000, 1024, null),
-                null));
+                null,
+                UpstreamProtocol.HTTP1));
     assertThat(cfg.middlewares()).isEmpty();
     assertThat(cfg.versioning()).isNull();
     assertThat(cfg.groups()).isEmpty();

@@ -100,7 +100,8 @@ class UpstreamClientTest {
                 vertx,
                 vertx.httpClientBuilder().with(new HttpClientOptions()).build(),
                 max,
-                maxTunnels));
+                maxTunnels,
+                false));
   }
 
   @Test

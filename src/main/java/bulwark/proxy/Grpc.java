@@ -1,0 +1,116 @@
+package bulwark.proxy;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What the gateway knows of gRPC (over HTTP/2, grpc/PROTOCOL-HTTP2.md): which requests are gRPC,
+ * the client's deadline ({@code grpc-timeout}), and the gateway's own errors as gRPC statuses: HTTP
+ * 200 with a trailers-only response carrying {@code grpc-status} and {@code grpc-message}, never a
+ * problem+json body, which a gRPC client cannot read.
+ */
+final class Grpc {
+  static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("application/grpc");
+  static final CharSequence GRPC_STATUS = HttpHeaders.createOptimized("grpc-status");
+  static final CharSequence GRPC_MESSAGE = HttpHeaders.createOptimized("grpc-message");
+  static final CharSequence GRPC_TIMEOUT = HttpHeaders.createOptimized("grpc-timeout");
+
+  // the status codes the gateway answers with (grpc/doc/statuscodes.md)
+  static final int UNKNOWN = 2;
+  static final int DEADLINE_EXCEEDED = 4;
+  static final int PERMISSION_DENIED = 7;
+  static final int RESOURCE_EXHAUSTED = 8;
+  static final int UNIMPLEMENTED = 12;
+  static final int INTERNAL = 13;
+  static final int UNAVAILABLE = 14;
+  static final int UNAUTHENTICATED = 16;
+
+  private Grpc() {}
+
+  /**
+   * Whether the request is gRPC: its content type is application/grpc or application/grpc+FORMAT
+   * (gRPC-Web's application/grpc-web is not).
+   */
+  static boolean is(HttpServerRequest req) {
+    String ct = req.getHeader(HttpHeaders.CONTENT_TYPE);
+    if (ct == null || !ct.regionMatches(true, 0, "application/grpc", 0, 16)) return false;
+    return ct.length() == 16 || ct.charAt(16) == '+' || ct.charAt(16) == ';';
+  }
+
+  /**
+   * The client's deadline in milliseconds from {@code grpc-timeout} (1 to 8 digits and a unit: H,
+   * M, S, m, u, n), at least 1; 0 when there is none or it is malformed.
+   */
+  static long timeoutMillis(String v) {
+    if (v == null || v.length() < 2 || v.length() > 9) return 0;
+    long n = 0;
+    for (int i = 0; i < v.length() - 1; i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') return 0;
+      n = n * 10 + (c - '0');
+    }
+    long ms =
+        switch (v.charAt(v.length() - 1)) {
+          case 'H' -> n * 3_600_000;
+          case 'M' -> n * 60_000;
+          case 'S' -> n * 1000;
+          case 'm' -> n;
+          case 'u' -> n / 1000;
+          case 'n' -> n / 1_000_000;
+          default -> -1;
+        };
+    return ms < 0 ? 0 : Math.max(1, ms);
+  }
+
+  /**
+   * The gRPC status for an HTTP status of the gateway's own: no route is UNIMPLEMENTED, no target
+   * (or none reachable) UNAVAILABLE, a timeout DEADLINE_EXCEEDED, a rate limit or a too large body
+   * RESOURCE_EXHAUSTED, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, a bad request INTERNAL (as gRPC
+   * maps HTTP statuses); anything else UNKNOWN.
+   */
+  static int status(int http) {
+    return switch (http) {
+      case 400, 500 -> INTERNAL;
+      case 401 -> UNAUTHENTICATED;
+      case 403 -> PERMISSION_DENIED;
+      case 404, 405, 406 -> UNIMPLEMENTED;
+      case 408, 504 -> DEADLINE_EXCEEDED;
+      case 413, 429 -> RESOURCE_EXHAUSTED;
+      case 502, 503 -> UNAVAILABLE;
+      default -> UNKNOWN;
+    };
+  }
+
+  /**
+   * Answers with a trailers-only gRPC error: HTTP 200, content-type application/grpc, {@code
+   * grpc-status} and {@code grpc-message} (percent-encoded) in the one HEADERS frame that ends the
+   * stream. Headers already set on the response (X-Request-Id, Retry-After) stay.
+   */
+  static void reply(HttpServerResponse resp, int httpStatus, String message, String requestId) {
+    resp.setStatusCode(200);
+    resp.headers()
+        .set(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
+        .set(GRPC_STATUS, Integer.toString(status(httpStatus)))
+        .set(GRPC_MESSAGE, encode(message));
+    if (requestId != null) resp.headers().set(H.X_REQUEST_ID, requestId);
+    resp.end();
+  }
+
+  /** grpc-message's percent-encoding: UTF-8, with bytes outside 0x20-0x7E and '%' escaped. */
+  static String encode(String m) {
+    if (m == null) return "";
+    byte[] b = m.getBytes(StandardCharsets.UTF_8);
+    StringBuilder sb = new StringBuilder(b.length + 16);
+    for (byte x : b) {
+      int c = x & 0xFF;
+      if (c >= 0x20 && c <= 0x7E && c != '%') sb.append((char) c);
+      else
+        sb.append('%')
+            .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+    }
+    return sb.toString();
+  }
+}
