@@ -523,7 +523,9 @@ class ConfigDocsTest {
   /** The cells of a Markdown table row, split on unescaped pipes. */
   private static List<String> cells(String row) {
     List<String> out = new ArrayList<>();
-    Matcher m = Pattern.compile("\\|((?:[^|\\\\]|\\\\.)*)(?=\\|)").matcher(row);
+    // possessive runs: a per-character alternation recursed once per character and overflowed the
+    // stack on a long cell (a long @Doc text)
+    Matcher m = Pattern.compile("\\|((?:[^|\\\\]++|\\\\.)*+)(?=\\|)").matcher(row);
     while (m.find()) out.add(m.group(1).trim());
     return out;
   }
