@@ -47,6 +47,8 @@ public final class Exchange implements HashOn.Source {
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
   private Replies replies;
+  private BodyEncoding responseEncoding;
+  private BodyEncoder responseEncoder;
 
   /** How the proxy ends an exchange with an answer of the gateway's own. */
   public interface Replies {
@@ -271,6 +273,34 @@ public final class Exchange implements HashOn.Source {
   public void onResponseHeaders(Consumer<MultiMap> hook) {
     if (responseHeaderHooks == null) responseHeaderHooks = new ArrayList<>(2);
     responseHeaderHooks.add(hook);
+  }
+
+  /**
+   * Asks for the upstream's response body to be encoded (compressed) on its way to the client;
+   * replaces an earlier request. Answers of the gateway's own are never encoded.
+   */
+  public void encodeResponse(BodyEncoding encoding) {
+    this.responseEncoding = encoding;
+  }
+
+  /**
+   * Called by the proxy once, with the response head about to go out: the encoder of the body, or
+   * null when it goes as it is.
+   */
+  public BodyEncoder beginResponseBody(int status, MultiMap headers) {
+    if (responseEncoding == null) return null;
+    responseEncoder = responseEncoding.begin(status, headers);
+    return responseEncoder;
+  }
+
+  /** The response body's encoder, once one started (for metrics); null when none. */
+  public BodyEncoder responseEncoder() {
+    return responseEncoder;
+  }
+
+  /** Called by the proxy when the exchange ends, however it ends: frees the encoder's state. */
+  public void closeResponseEncoder() {
+    if (responseEncoder != null) responseEncoder.close();
   }
 
   /** Set by the proxy when the exchange starts; {@link #reject} and {@link #respond} call it. */

@@ -300,6 +300,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     if (finished) return;
     finished = true;
     if (upload != null) upload.finished();
+    ex.closeResponseEncoder();
     UpstreamSummary u = call == null ? null : call.close();
     link.finish();
     RequestRecord r = UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime());

@@ -1,6 +1,7 @@
 package bulwark.observe.metrics;
 
 import bulwark.config.BulwarkConfig;
+import bulwark.filter.BodyEncoder;
 import bulwark.filter.Exchange;
 import bulwark.observe.ConfigSync;
 import bulwark.observe.MirrorDrop;
@@ -43,6 +44,9 @@ public final class GatewayMetrics implements Telemetry {
 
   /** bulwark_faults_injected_total by route: {delay, abort}. */
   private final Map<String, Counter[]> faults = new ConcurrentHashMap<>();
+
+  /** bulwark_compression_bytes_total by algorithm: {in, out}. */
+  private final Map<String, Counter[]> compression = new ConcurrentHashMap<>();
 
   private final TryMeters tries;
   private final MirrorMeters mirrors;
@@ -118,6 +122,25 @@ public final class GatewayMetrics implements Telemetry {
       if (r.fault().startsWith("delay")) c[0].increment();
       if (r.fault().endsWith("abort")) c[1].increment();
     }
+    BodyEncoder enc = ex.responseEncoder();
+    if (enc != null) {
+      Counter[] c = compression.computeIfAbsent(enc.name(), this::compressionCounters);
+      c[0].increment(enc.bytesIn());
+      c[1].increment(enc.bytesOut());
+    }
+  }
+
+  private Counter[] compressionCounters(String algorithm) {
+    Counter[] c = new Counter[2];
+    String[] directions = {"in", "out"};
+    for (int i = 0; i < 2; i++)
+      c[i] =
+          Counter.builder("bulwark.compression.bytes")
+              .description(
+                  "Response body bytes through compression middlewares: in (the upstream's) and out (compressed), by algorithm")
+              .tags("algorithm", algorithm, "direction", directions[i])
+              .register(registry);
+    return c;
   }
 
   private Counter[] faultCounters(String route) {

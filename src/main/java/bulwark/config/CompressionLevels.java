@@ -1,0 +1,14 @@
+package bulwark.config;
+
+/** compression.levels: how hard each algorithm works (more: smaller output, more CPU). */
+public record CompressionLevels(
+    @Doc(
+            value =
+                "gzip level, 1 (fastest) to 9 (smallest). 6 is zlib's and nginx's usual trade-off.",
+            dflt = "6")
+        int gzip,
+    @Doc(
+            value =
+                "Brotli quality, 0 (fastest) to 11 (smallest). 4 compresses better than gzip 6 at about its CPU cost (docs/performance.md); 10 and 11 are for static files, far too slow for live responses.",
+            dflt = "4")
+        int br) {}
