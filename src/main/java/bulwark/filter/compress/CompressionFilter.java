@@ -67,6 +67,11 @@ public final class CompressionFilter implements Filter {
     return List.of(algorithms);
   }
 
+  /** The response-head decision for this chosen coding (null: none). */
+  BodyEncoding response(CompressionAlgorithm a) {
+    return responses[a == null ? 0 : 1 + a.ordinal()];
+  }
+
   @Override
   public Future<Void> handle(Exchange ex, Chain next) {
     HttpServerRequest req = ex.request();
