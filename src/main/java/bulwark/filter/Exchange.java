@@ -289,6 +289,7 @@ public final class Exchange implements HashOn.Source {
    */
   public BodyEncoder beginResponseBody(int status, MultiMap headers) {
     if (responseEncoding == null) return null;
+    closeResponseEncoder();
     responseEncoder = responseEncoding.begin(status, headers);
     return responseEncoder;
   }

@@ -41,6 +41,7 @@ final class BrotliEncoder implements BodyEncoder {
       throw new UncheckedIOException("cannot start a Brotli encoder", e);
     }
     this.input = encoder.getInputBuffer();
+    CompressionFilter.OPEN.incrementAndGet();
   }
 
   @Override
@@ -64,6 +65,7 @@ final class BrotliEncoder implements BodyEncoder {
   public void close() {
     if (closed) return;
     closed = true;
+    CompressionFilter.OPEN.decrementAndGet();
     encoder.destroy();
   }
 

@@ -14,6 +14,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class CompressionFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(CompressionFilter.class);
+
+  /** Encoders of this process not closed yet: each holds a native deflate or Brotli state. */
+  static final AtomicLong OPEN = new AtomicLong();
 
   private final CompressionAlgorithm[] algorithms;
   private final MediaTypes types;
@@ -48,6 +52,14 @@ public final class CompressionFilter implements Filter {
     this.responses = new Response[all.length + 1];
     responses[0] = new Response(null);
     for (CompressionAlgorithm a : all) responses[1 + a.ordinal()] = new Response(a);
+  }
+
+  /**
+   * Response bodies being compressed now, in this process (each holds native memory until its
+   * response ends, however it ends).
+   */
+  public static long openEncoders() {
+    return OPEN.get();
   }
 
   public static CompressionFilter of(CompressionConfig c) {

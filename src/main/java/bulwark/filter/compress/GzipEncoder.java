@@ -29,6 +29,7 @@ final class GzipEncoder implements BodyEncoder {
 
   GzipEncoder(int level) {
     this.deflater = new Deflater(level, true);
+    CompressionFilter.OPEN.incrementAndGet();
   }
 
   @Override
@@ -67,6 +68,7 @@ final class GzipEncoder implements BodyEncoder {
   public void close() {
     if (closed) return;
     closed = true;
+    CompressionFilter.OPEN.decrementAndGet();
     deflater.end();
   }
 

@@ -3,6 +3,7 @@ package bulwark.observe.metrics;
 import bulwark.config.BulwarkConfig;
 import bulwark.filter.BodyEncoder;
 import bulwark.filter.Exchange;
+import bulwark.filter.compress.CompressionFilter;
 import bulwark.observe.ConfigSync;
 import bulwark.observe.MirrorDrop;
 import bulwark.observe.RequestRecord;
@@ -95,6 +96,10 @@ public final class GatewayMetrics implements Telemetry {
               if (ok) tls.record(nanos, TimeUnit.NANOSECONDS);
               else tlsFailed.increment();
             }));
+    Gauge.builder("bulwark.compression.streams", CompressionFilter::openEncoders)
+        .description(
+            "Response bodies being compressed now (each holds a native deflate or Brotli state until it ends)")
+        .register(registry);
     tries = new TryMeters(registry);
     mirrors = new MirrorMeters(registry);
     state = new StateMeters(gateway, registry, tries);
