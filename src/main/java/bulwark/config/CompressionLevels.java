@@ -4,7 +4,7 @@ package bulwark.config;
 public record CompressionLevels(
     @Doc(
             value =
-                "gzip level, 1 (fastest) to 9 (smallest). 6 is zlib's and nginx's usual trade-off.",
+                "gzip level, 1 (fastest) to 9 (smallest). 6 is zlib's default (nginx's gzip_comp_level defaults to 1).",
             dflt = "6")
         int gzip,
     @Doc(

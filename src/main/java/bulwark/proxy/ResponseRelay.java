@@ -31,6 +31,9 @@ final class ResponseRelay {
    */
   private Buffer pending;
 
+  /** {@link #pending} is a buffer of the relay's own (not the upstream's first chunk). */
+  private boolean pendingGrowable;
+
   /** The upstream's head has been copied onto the client response. */
   private boolean headCopied;
 
@@ -84,10 +87,15 @@ final class ResponseRelay {
             pending = buf;
             owner.loop().context().runOnContext(v -> flushPending());
           } else {
-            pending =
-                Buffer.buffer(pending.length() + buf.length())
-                    .appendBuffer(pending)
-                    .appendBuffer(buf);
+            // the second chunk of a read: one buffer that the next ones are appended to (copying
+            // the whole of pending for each chunk cost a read of n chunks n^2/2 chunk copies)
+            if (!pendingGrowable) {
+              pending =
+                  Buffer.buffer(Math.max(16 << 10, 4 * (pending.length() + buf.length())))
+                      .appendBuffer(pending);
+              pendingGrowable = true;
+            }
+            pending.appendBuffer(buf);
           }
         });
     cresp.exceptionHandler(e -> owner.call().failed(tryNo, e));
@@ -111,6 +119,7 @@ final class ResponseRelay {
           }
           Buffer last = pending;
           pending = null;
+          pendingGrowable = false;
           owner.copyTrailers(cresp);
           if (encoder != null && (last = encode(last, true)) == null) return;
           if (last == null) ex.response().end();
@@ -123,6 +132,7 @@ final class ResponseRelay {
     Buffer b = pending;
     if (b == null || !owner.live()) return;
     pending = null;
+    pendingGrowable = false;
     copyHead();
     HttpServerResponse resp = ex.response();
     if (encoder != null) {

@@ -1,6 +1,7 @@
 package bulwark.filter.compress;
 
 import bulwark.filter.BodyEncoder;
+import com.aayushatharva.brotli4j.Brotli4jLoader;
 import com.aayushatharva.brotli4j.encoder.Encoder;
 import com.aayushatharva.brotli4j.encoder.EncoderJNI;
 import io.vertx.core.buffer.Buffer;
@@ -10,10 +11,10 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 
 /**
- * Brotli (RFC 7932) of one response body, streamed through brotli4j's native encoder: each piece is
- * pushed with a flush, so it reaches the client at once, and the end with a finish. The encoder's
- * native state (window, hash tables, its input buffer) is freed by {@link #close} (or {@link
- * #finish}).
+ * Brotli (RFC 7932) of one response body, streamed through brotli4j's native encoder: with {@code
+ * flush}, each piece is pushed with a flush, so it reaches the client at once; without, output
+ * comes as the encoder's blocks fill. The end is pushed with a finish. The encoder's native state
+ * (window, hash tables, its input buffer) is freed by {@link #close} (or {@link #finish}).
  */
 final class BrotliEncoder implements BodyEncoder {
   /**
@@ -29,18 +30,22 @@ final class BrotliEncoder implements BodyEncoder {
 
   private final EncoderJNI.Wrapper encoder;
   private final ByteBuffer input;
+  private final EncoderJNI.Operation piece;
   private final byte[] scratch = new byte[INPUT];
   private boolean closed;
   private long in;
   private long out;
 
-  BrotliEncoder(int quality) {
+  BrotliEncoder(int quality, boolean flush) {
+    // loads the native library once (the filter checked it can); a no-op after that
+    Brotli4jLoader.ensureAvailability();
     try {
       this.encoder = new EncoderJNI.Wrapper(INPUT, quality, LGWIN, Encoder.Mode.GENERIC);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start a Brotli encoder", e);
     }
     this.input = encoder.getInputBuffer();
+    this.piece = flush ? EncoderJNI.Operation.FLUSH : EncoderJNI.Operation.PROCESS;
     CompressionFilter.OPEN.incrementAndGet();
   }
 
@@ -51,7 +56,7 @@ final class BrotliEncoder implements BodyEncoder {
 
   @Override
   public Buffer encode(Buffer chunk) {
-    return push(chunk, EncoderJNI.Operation.FLUSH);
+    return push(chunk, piece);
   }
 
   @Override

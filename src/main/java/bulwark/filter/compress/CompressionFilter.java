@@ -122,13 +122,17 @@ public final class CompressionFilter implements Filter {
       if (!compressible(status, h)) return null;
       vary(h);
       if (algorithm == null) return null;
+      // a body of unknown length may be a stream (events, a long poll): each piece goes out at
+      // once. One of known length is a document: flushing every piece would only cost CPU and
+      // ratio (Brotli's most of all), and its bytes still flow as the encoder's blocks fill
+      boolean stream = !h.contains(HttpHeaderNames.CONTENT_LENGTH);
       BodyEncoder enc;
       try {
         enc =
             algorithm == CompressionAlgorithm.BR
-                ? new BrotliEncoder(brLevel)
-                : new GzipEncoder(gzipLevel);
-      } catch (RuntimeException e) {
+                ? new BrotliEncoder(brLevel, stream)
+                : new GzipEncoder(gzipLevel, stream);
+      } catch (RuntimeException | LinkageError e) {
         LOG.warn(
             "cannot start a {} encoder, the response goes uncompressed: {}",
             algorithm,

@@ -9,9 +9,10 @@ import java.util.zip.Deflater;
 
 /**
  * gzip (RFC 1952) of one response body, streamed: the JDK's raw deflate between a gzip header and
- * the CRC-32 and length trailer. Each piece is sync-flushed, so what the upstream sent reaches the
- * client at once (server-sent events, long polls) for a few bytes of framing per piece. The
- * deflater's native memory is freed by {@link #close} (or {@link #finish}).
+ * the CRC-32 and length trailer. With {@code flush}, each piece is sync-flushed, so what the
+ * upstream sent reaches the client at once (server-sent events, long polls) for a few bytes of
+ * framing per piece; without, output comes as deflate's buffer fills. The deflater's native memory
+ * is freed by {@link #close} (or {@link #finish}).
  */
 final class GzipEncoder implements BodyEncoder {
   /** Magic, deflate, no flags, no mtime, no extra flags, OS unknown. */
@@ -20,6 +21,7 @@ final class GzipEncoder implements BodyEncoder {
   private static final int SCRATCH = 16 << 10;
 
   private final Deflater deflater;
+  private final boolean flush;
   private final CRC32 crc = new CRC32();
   private final byte[] scratch = new byte[SCRATCH];
   private boolean headerSent;
@@ -27,8 +29,9 @@ final class GzipEncoder implements BodyEncoder {
   private long in;
   private long out;
 
-  GzipEncoder(int level) {
+  GzipEncoder(int level, boolean flush) {
     this.deflater = new Deflater(level, true);
+    this.flush = flush;
     CompressionFilter.OPEN.incrementAndGet();
   }
 
@@ -42,7 +45,7 @@ final class GzipEncoder implements BodyEncoder {
     Buffer res = Buffer.buffer(Math.min(SCRATCH, chunk.length() / 2 + 64));
     header(res);
     input(chunk);
-    drain(res, Deflater.SYNC_FLUSH);
+    drain(res, flush ? Deflater.SYNC_FLUSH : Deflater.NO_FLUSH);
     out += res.length();
     return res;
   }

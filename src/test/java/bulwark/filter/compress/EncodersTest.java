@@ -65,15 +65,18 @@ class EncodersTest {
   void gzipInPiecesDecodesToTheSameBytes() throws IOException {
     for (int size : new int[] {0, 1, 1000, 100_000, 1_000_000}) {
       byte[] data = sample(size, size);
-      for (int piece : new int[] {1 << 10, 16 << 10, 64 << 10}) {
-        GzipEncoder enc = new GzipEncoder(6);
-        byte[] gz = encodeInPieces(enc, data, piece);
-        assertThat(gunzip(gz)).as("size %d piece %d", size, piece).isEqualTo(data);
-        assertThat(enc.bytesIn()).isEqualTo(size);
-        assertThat(enc.bytesOut()).isEqualTo(gz.length);
-        assertThat(enc.closed()).as("finish closes").isTrue();
-        if (size >= 100_000) assertThat(gz.length).isLessThan(size / 3);
-      }
+      for (int piece : new int[] {1 << 10, 16 << 10, 64 << 10})
+        for (boolean flush : new boolean[] {true, false}) {
+          GzipEncoder enc = new GzipEncoder(6, flush);
+          byte[] gz = encodeInPieces(enc, data, piece);
+          assertThat(gunzip(gz))
+              .as("size %d piece %d flush %s", size, piece, flush)
+              .isEqualTo(data);
+          assertThat(enc.bytesIn()).isEqualTo(size);
+          assertThat(enc.bytesOut()).isEqualTo(gz.length);
+          assertThat(enc.closed()).as("finish closes").isTrue();
+          if (size >= 100_000) assertThat(gz.length).isLessThan(size / 3);
+        }
     }
   }
 
@@ -81,31 +84,44 @@ class EncodersTest {
   void brotliInPiecesDecodesToTheSameBytes() throws IOException {
     for (int size : new int[] {0, 1, 1000, 100_000, 1_000_000}) {
       byte[] data = sample(size, size);
-      for (int piece : new int[] {1 << 10, 40 << 10, 100 << 10}) {
-        BrotliEncoder enc = new BrotliEncoder(4);
-        byte[] br = encodeInPieces(enc, data, piece);
-        assertThat(unbrotli(br)).as("size %d piece %d", size, piece).isEqualTo(data);
-        assertThat(enc.bytesIn()).isEqualTo(size);
-        assertThat(enc.bytesOut()).isEqualTo(br.length);
-        assertThat(enc.closed()).isTrue();
-        if (size >= 100_000) assertThat(br.length).isLessThan(size / 3);
-      }
+      for (int piece : new int[] {1 << 10, 40 << 10, 100 << 10})
+        for (boolean flush : new boolean[] {true, false}) {
+          BrotliEncoder enc = new BrotliEncoder(4, flush);
+          byte[] br = encodeInPieces(enc, data, piece);
+          assertThat(unbrotli(br))
+              .as("size %d piece %d flush %s", size, piece, flush)
+              .isEqualTo(data);
+          assertThat(enc.bytesIn()).isEqualTo(size);
+          assertThat(enc.bytesOut()).isEqualTo(br.length);
+          assertThat(enc.closed()).isTrue();
+          if (size >= 100_000) assertThat(br.length).isLessThan(size / 3);
+        }
     }
   }
 
-  /** What one piece gave out decodes to that piece before the end: nothing is held back. */
+  /**
+   * With flush (a body of unknown length), what one piece gave out decodes to that piece before the
+   * end: nothing is held back. Without, a small piece stays in the encoder.
+   */
   @Test
   void eachPieceIsFlushed() throws IOException {
     byte[] first = sample(5000, 1);
-    GzipEncoder gz = new GzipEncoder(6);
+    GzipEncoder gz = new GzipEncoder(6, true);
     byte[] part = gz.encode(Buffer.buffer(first)).getBytes();
     assertThat(inflatePrefix(part)).isEqualTo(first);
     gz.close();
 
-    BrotliEncoder br = new BrotliEncoder(4);
+    BrotliEncoder br = new BrotliEncoder(4, true);
     byte[] bpart = br.encode(Buffer.buffer(first)).getBytes();
     assertThat(unbrotliPrefix(bpart)).isEqualTo(first);
     br.close();
+
+    GzipEncoder held = new GzipEncoder(6, false);
+    assertThat(inflatePrefix(held.encode(Buffer.buffer(first)).getBytes())).isEmpty();
+    held.close();
+    BrotliEncoder heldBr = new BrotliEncoder(4, false);
+    assertThat(heldBr.encode(Buffer.buffer(first)).length()).isZero();
+    heldBr.close();
   }
 
   /** A gzip stream without its end: the raw deflate after the 10-byte header, sync-flushed. */
@@ -152,12 +168,12 @@ class EncodersTest {
 
   @Test
   void closeIsIdempotentAndAClosedBrotliEncoderRefusesMore() {
-    GzipEncoder gz = new GzipEncoder(6);
+    GzipEncoder gz = new GzipEncoder(6, true);
     gz.encode(Buffer.buffer("abc"));
     gz.close();
     gz.close();
     assertThat(gz.closed()).isTrue();
-    BrotliEncoder br = new BrotliEncoder(4);
+    BrotliEncoder br = new BrotliEncoder(4, true);
     br.encode(Buffer.buffer("abc"));
     br.close();
     br.close();
