@@ -23,6 +23,13 @@ final class BrotliEncoder implements BodyEncoder {
    */
   static final int LGWIN = 19;
 
+  /**
+   * Input between flushes, at most: brotli4j's encoder at quality 4 spends about twice the CPU on a
+   * long unflushed run (20 ms per MiB of JSON against 9.4 ms flushed every 64 KiB, at 0.3% more
+   * output), so a document is flushed every 64 KiB too.
+   */
+  static final int FLUSH_EVERY = 64 << 10;
+
   /** The native input buffer: larger pieces go through it in turns. */
   private static final int INPUT = 32 << 10;
 
@@ -33,6 +40,7 @@ final class BrotliEncoder implements BodyEncoder {
   private final EncoderJNI.Operation piece;
   private final byte[] scratch = new byte[INPUT];
   private boolean closed;
+  private long sinceFlush;
   private long in;
   private long out;
 
@@ -102,7 +110,11 @@ final class BrotliEncoder implements BodyEncoder {
       int n = Math.min(input.capacity(), src.remaining());
       input.put(input.position(), src, src.position(), n);
       src.position(src.position() + n);
+      sinceFlush += n;
       EncoderJNI.Operation step = src.hasRemaining() ? EncoderJNI.Operation.PROCESS : op;
+      if (step == EncoderJNI.Operation.PROCESS && sinceFlush >= FLUSH_EVERY)
+        step = EncoderJNI.Operation.FLUSH;
+      if (step != EncoderJNI.Operation.PROCESS) sinceFlush = 0;
       encoder.push(step, n);
       drain(step, res);
     } while (src.hasRemaining());
