@@ -49,6 +49,7 @@ public final class Exchange implements HashOn.Source {
   private Replies replies;
   private BodyEncoding responseEncoding;
   private BodyEncoder responseEncoder;
+  private BodyDecoder requestDecoder;
 
   /** How the proxy ends an exchange with an answer of the gateway's own. */
   public interface Replies {
@@ -289,7 +290,7 @@ public final class Exchange implements HashOn.Source {
    */
   public BodyEncoder beginResponseBody(int status, MultiMap headers) {
     if (responseEncoding == null) return null;
-    closeResponseEncoder();
+    if (responseEncoder != null) responseEncoder.close();
     responseEncoder = responseEncoding.begin(status, headers);
     return responseEncoder;
   }
@@ -299,9 +300,23 @@ public final class Exchange implements HashOn.Source {
     return responseEncoder;
   }
 
-  /** Called by the proxy when the exchange ends, however it ends: frees the encoder's state. */
-  public void closeResponseEncoder() {
+  /**
+   * Asks for the client's request body to be decoded on its way upstream; the filter that asks has
+   * fixed the upstream headers (Content-Encoding, Content-Length) to match.
+   */
+  public void decodeRequest(BodyDecoder decoder) {
+    this.requestDecoder = decoder;
+  }
+
+  /** The request body's decoder; null when the body goes up as it came. */
+  public BodyDecoder requestDecoder() {
+    return requestDecoder;
+  }
+
+  /** Called by the proxy when the exchange ends, however it ends: frees the codecs' state. */
+  public void closeBodyCodecs() {
     if (responseEncoder != null) responseEncoder.close();
+    if (requestDecoder != null) requestDecoder.close();
   }
 
   /** Set by the proxy when the exchange starts; {@link #reject} and {@link #respond} call it. */

@@ -8,11 +8,15 @@ import bulwark.it.ItClients.RawConnection;
 import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
 import com.aayushatharva.brotli4j.decoder.BrotliInputStream;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.impl.buffer.VertxByteBufAllocator;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -157,9 +161,37 @@ class CompressionIT {
         resp.setChunked(true).putHeader("Content-Type", "application/json");
         resp.write(Buffer.buffer(body(100_000))).onComplete(ar -> req.connection().close());
       }
+      case "echo" ->
+          req.body()
+              .onSuccess(
+                  b ->
+                      resp.putHeader("Content-Type", "application/octet-stream")
+                          .putHeader("X-Seen-CE", String.valueOf(req.getHeader("Content-Encoding")))
+                          .putHeader("X-Seen-CL", String.valueOf(req.getHeader("Content-Length")))
+                          .putHeader(
+                              "X-Seen-TE", String.valueOf(req.getHeader("Transfer-Encoding")))
+                          .end(b));
+      case "count" -> {
+        // counts the bytes and keeps none; the heap after GC is sampled every 32 MiB
+        long[] n = {0};
+        req.handler(
+            b -> {
+              long before = n[0];
+              n[0] += b.length();
+              if (before / (32 << 20) != n[0] / (32 << 20)) {
+                countHeapGrowth = Math.max(countHeapGrowth, usedMemory() - countHeapBaseline);
+                countSamples++;
+              }
+            });
+        req.endHandler(v -> resp.end(Long.toString(n[0])));
+      }
       default -> resp.setStatusCode(404).end();
     }
   }
+
+  static volatile long countHeapBaseline;
+  static volatile long countHeapGrowth;
+  static volatile int countSamples;
 
   /**
    * Writes {@code total} bytes of BLOCK with back-pressure. {@code gated}: stops at {@link #GATE}
@@ -199,6 +231,7 @@ class CompressionIT {
     gw =
         RunningGateway.start(
             TestSupport.head()
+                    .replace("  shutdown:", "  limits: { maxBodyBytes: 1MiB }\n  shutdown:")
                 + """
                   metrics: { enabled: true }
                 upstreams:
@@ -206,11 +239,16 @@ class CompressionIT {
                 middlewares:
                   zip: { compression: { algorithms: [br, gzip], minSize: 1KiB, types: [application/json, "text/*"] } }
                   gzip-first: { compression: { algorithms: [gzip, br], types: [application/json] } }
+                  inflate: { compression: { decompressRequests: true } }
                 groups:
                   - prefix: /g
                     stripPrefix: true
                     middlewares: [gzip-first]
                     routes: [ { name: gzip-first, match: { path: /** }, upstream: z } ]
+                  - prefix: /in
+                    stripPrefix: true
+                    middlewares: [inflate]
+                    routes: [ { name: inflate, match: { path: /** }, upstream: z } ]
                 routes:
                   - { name: zip, match: { path: /** }, upstream: z, middlewares: [zip] }
                 """
@@ -549,5 +587,129 @@ class CompressionIT {
       assertThat(text).as("cut: no last chunk").doesNotEndWith("0\r\n\r\n");
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> CompressionFilter.openEncoders() == 0);
+  }
+
+  static HttpResponse<byte[]> post(String path, byte[] body, String... headers) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(gw.url(path)))
+            .timeout(Duration.ofSeconds(60))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    return TestSupport.HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
+  void gzipRequestBodiesReachTheUpstreamInflatedAndChunked() throws Exception {
+    byte[] data = body(300_000);
+    for (String ce : List.of("gzip", "X-GZIP")) {
+      HttpResponse<byte[]> r = post("/in/echo", gzip(data), "Content-Encoding", ce);
+      assertThat(r.statusCode()).as(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+      assertThat(r.body()).as(ce).isEqualTo(data);
+      assertThat(header(r, "X-Seen-CE")).isEqualTo("null");
+      assertThat(header(r, "X-Seen-CL")).isEqualTo("null");
+      assertThat(header(r, "X-Seen-TE")).isEqualTo("chunked");
+    }
+    // two members, as gzip allows
+    HttpResponse<byte[]> two =
+        post("/in/echo", concat(gzip(body(1000)), gzip(body(2000))), "Content-Encoding", "gzip");
+    assertThat(two.body()).isEqualTo(concat(body(1000), body(2000)));
+    await().atMost(Duration.ofSeconds(60)).until(() -> CompressionFilter.openEncoders() == 0);
+  }
+
+  @Test
+  void otherBodiesAndOtherRoutesPassAsTheyAre() throws Exception {
+    byte[] gz = gzip(body(5000));
+    HttpResponse<byte[]> other = post("/in/echo", gz, "Content-Encoding", "br");
+    assertThat(other.body()).isEqualTo(gz);
+    assertThat(header(other, "X-Seen-CE")).isEqualTo("br");
+    assertThat(header(other, "X-Seen-CL")).isEqualTo(String.valueOf(gz.length));
+    HttpResponse<byte[]> plain = post("/in/echo", body(5000));
+    assertThat(plain.body()).isEqualTo(body(5000));
+    assertThat(header(plain, "X-Seen-CL")).isEqualTo("5000");
+    HttpResponse<byte[]> notAsked = post("/echo", gz, "Content-Encoding", "gzip");
+    assertThat(notAsked.body()).as("a route without decompressRequests").isEqualTo(gz);
+    assertThat(header(notAsked, "X-Seen-CE")).isEqualTo("gzip");
+  }
+
+  @Test
+  void aBodyThatIsNotGzipIsRefusedAndAnInflatedOneOverTheLimitToo() throws Exception {
+    HttpResponse<byte[]> bad = post("/in/echo", body(5000), "Content-Encoding", "gzip");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(new String(bad.body(), StandardCharsets.UTF_8)).contains("not gzip data");
+    byte[] gz = gzip(body(5000));
+    HttpResponse<byte[]> cut =
+        post("/in/echo", Arrays.copyOf(gz, gz.length - 4), "Content-Encoding", "gzip");
+    assertThat(cut.statusCode()).isEqualTo(400);
+    assertThat(new String(cut.body(), StandardCharsets.UTF_8)).contains("truncated");
+    // 20 MiB of zeros in about 20 KiB: limits.maxBodyBytes (1 MiB) counts the inflated bytes
+    byte[] bomb = gzip(new byte[20 << 20]);
+    assertThat(bomb.length).isLessThan(1 << 20);
+    HttpResponse<byte[]> big = post("/in/echo", bomb, "Content-Encoding", "gzip");
+    assertThat(big.statusCode()).isEqualTo(413);
+    await().atMost(Duration.ofSeconds(60)).until(() -> CompressionFilter.openEncoders() == 0);
+  }
+
+  /**
+   * The heap after GC plus the pooled direct memory in use: bytes written to a connection wait in
+   * Netty's outbound buffer as direct memory, which the heap alone would not show.
+   */
+  static long usedMemory() {
+    long direct = 0;
+    for (ByteBufAllocator a :
+        java.util.Set.of(PooledByteBufAllocator.DEFAULT, VertxByteBufAllocator.POOLED_ALLOCATOR))
+      if (a instanceof ByteBufAllocatorMetricProvider m) direct += m.metric().usedDirectMemory();
+    return usedHeapAfterGc() + direct;
+  }
+
+  /**
+   * 256 MiB of zeros in about 256 KiB of gzip, to an upstream slowed by a GC every 32 MiB: the
+   * gateway pulls inflated slices only while the upstream takes them and goes on when it drains
+   * (without that, the next piece of the client's body would arrive while the last one is still
+   * being inflated, and the body would be refused or lost), every byte arrives, and its heap and
+   * pooled direct memory stay far below the inflated size.
+   */
+  @Test
+  void aHighRatioBodyIsInflatedNoFasterThanTheUpstreamReads() throws Exception {
+    long size = 256L << 20;
+    byte[] bomb = gzip(new byte[(int) size]);
+    assertThat(bomb.length).isLessThan(1 << 20);
+    try (RunningGateway big =
+        RunningGateway.start(
+            TestSupport.head()
+                    .replace("  shutdown:", "  limits: { maxBodyBytes: 1GiB }\n  shutdown:")
+                + """
+                upstreams:
+                  z: { targets: [ { url: %s } ] }
+                middlewares:
+                  inflate: { compression: { decompressRequests: true } }
+                routes:
+                  - { name: count, match: { path: /** }, upstream: z, middlewares: [inflate] }
+                """
+                    .formatted(up.url()))) {
+      countHeapGrowth = 0;
+      countSamples = 0;
+      countHeapBaseline = usedMemory();
+      HttpResponse<String> r =
+          TestSupport.HTTP.send(
+              HttpRequest.newBuilder(URI.create(big.url("/count")))
+                  .timeout(Duration.ofSeconds(120))
+                  .header("Content-Encoding", "gzip")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(bomb))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo(Long.toString(size));
+      assertThat(countSamples).isEqualTo(8);
+      assertThat(countHeapGrowth)
+          .as("heap (after GC) and pooled direct memory growth while the upstream read")
+          .isLessThan(64L << 20);
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> CompressionFilter.openEncoders() == 0);
+  }
+
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 }

@@ -23,12 +23,16 @@ import org.slf4j.LoggerFactory;
  * The {@code compression} middleware (docs/compression.md). On the request it picks the coding from
  * Accept-Encoding ({@link AcceptEncoding}); on the response head it decides whether this body is
  * compressed ({@link Response#begin}), and the proxy then streams it through a {@link GzipEncoder}
- * or {@link BrotliEncoder} piece by piece, with its back-pressure unchanged.
+ * or {@link BrotliEncoder} piece by piece, with its back-pressure unchanged. With {@code
+ * decompressRequests}, a gzip request body is inflated on its way up ({@link GzipDecoder}).
  */
 public final class CompressionFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(CompressionFilter.class);
 
-  /** Encoders of this process not closed yet: each holds a native deflate or Brotli state. */
+  /**
+   * Encoders and request decoders of this process not closed yet: each holds native zlib or Brotli
+   * state.
+   */
   static final AtomicLong OPEN = new AtomicLong();
 
   private final CompressionAlgorithm[] algorithms;
@@ -55,8 +59,8 @@ public final class CompressionFilter implements Filter {
   }
 
   /**
-   * Response bodies being compressed now, in this process (each holds native memory until its
-   * response ends, however it ends).
+   * Bodies being compressed or inflated now, in this process (each holds native memory until its
+   * exchange ends, however it ends).
    */
   public static long openEncoders() {
     return OPEN.get();
@@ -88,7 +92,23 @@ public final class CompressionFilter implements Filter {
   public Future<Void> handle(Exchange ex, Chain next) {
     HttpServerRequest req = ex.request();
     ex.encodeResponse(responses[choose(req)]);
+    if (decompressRequests) inflateRequest(ex);
     return next.next(ex);
+  }
+
+  /**
+   * A body sent with Content-Encoding: gzip (alone) goes up inflated, without the header and
+   * without a Content-Length (chunked: its length is known only at the end).
+   */
+  private static void inflateRequest(Exchange ex) {
+    String ce = ex.request().getHeader(HttpHeaderNames.CONTENT_ENCODING);
+    MultiMap up = ex.upstreamHeaders();
+    if (ce == null || up == null) return;
+    String c = ce.trim();
+    if (!c.equalsIgnoreCase("gzip") && !c.equalsIgnoreCase("x-gzip")) return;
+    up.remove(HttpHeaderNames.CONTENT_ENCODING);
+    up.remove(HttpHeaderNames.CONTENT_LENGTH);
+    ex.decodeRequest(new GzipDecoder());
   }
 
   /** 0 for no coding, else 1 + the chosen coding's ordinal. */

@@ -98,7 +98,7 @@ public final class GatewayMetrics implements Telemetry {
             }));
     Gauge.builder("bulwark.compression.streams", CompressionFilter::openEncoders)
         .description(
-            "Response bodies being compressed now (each holds a native deflate or Brotli state until it ends)")
+            "Bodies being compressed (responses) or inflated (requests) now; each holds native zlib or Brotli state until its exchange ends")
         .register(registry);
     tries = new TryMeters(registry);
     mirrors = new MirrorMeters(registry);
