@@ -176,7 +176,10 @@ public final class CompressionFilter implements Filter {
     String ce = h.get(HttpHeaderNames.CONTENT_ENCODING);
     if (ce != null && !ce.trim().equalsIgnoreCase("identity")) return false;
     if (h.contains(HttpHeaderNames.CONTENT_RANGE)) return false;
-    if (!types.matches(h.get(HttpHeaderNames.CONTENT_TYPE))) return false;
+    String type = h.get(HttpHeaderNames.CONTENT_TYPE);
+    // gRPC compresses its messages itself (grpc-encoding); an HTTP coding would break its framing
+    if (type != null && type.regionMatches(true, 0, "application/grpc", 0, 16)) return false;
+    if (!types.matches(type)) return false;
     if (noTransform(h.getAll(HttpHeaderNames.CACHE_CONTROL))) return false;
     String cl = h.get(HttpHeaderNames.CONTENT_LENGTH);
     if (cl != null) {

@@ -95,6 +95,9 @@ class CompressionFilterTest {
     BodyEncoder e = all.response(GZIP).begin(200, head("Content-Type", "image/png"));
     assertThat(e).isNotNull();
     e.close();
+    assertThat(all.response(GZIP).begin(200, head("Content-Type", "application/grpc+proto")))
+        .as("gRPC, even under */*")
+        .isNull();
   }
 
   @Test
