@@ -12,6 +12,8 @@
 #                    the median then spans several (FRESH=0: one JVM per case for all rounds)
 #   ROUTES_SMALL=10, ROUTES_BIG=10000   route counts of the route-table scale test
 #   SOAK=1           also run bench/reload-soak.sh afterwards (SOAK_SECONDS, default 600)
+#   COMPRESS=1       also run bench/compress.sh afterwards: CPU per MiB of gzip 6 and Brotli 4
+#                    against nginx's gzip module (= make bench-compress)
 #   RESILIENCE=1     also measure a route with health checks + breaker + local rate limit, and a
 #                    cluster (Redis) rate limit against a local one (RESILIENCE=0 skips them)
 #   JWT=1            also measure a route with RS256 JWT verification (key from a file; JWT=0 skips it)
@@ -419,5 +421,8 @@ if [ "${SOAK:-0}" = 1 ]; then
 fi
 if [ "${FLEET:-0}" = 1 ]; then
   bash "$BENCH_DIR/fleet.sh" || STATUS=1
+fi
+if [ "${COMPRESS:-0}" = 1 ]; then
+  bash "$BENCH_DIR/compress.sh" || STATUS=1
 fi
 exit "$STATUS"

@@ -22,4 +22,7 @@ public record MiddlewareConfig(
         FaultConfig fault,
     @Doc(
             "A redirect answered at the gateway: scheme, host, port, path (docs/faults-and-redirects.md).")
-        RedirectConfig redirect) {}
+        RedirectConfig redirect,
+    @Doc(
+            "Response compression (gzip, Brotli) by Accept-Encoding, streamed; optionally gzip request bodies inflated (docs/compression.md).")
+        CompressionConfig compression) {}

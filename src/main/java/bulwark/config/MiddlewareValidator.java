@@ -24,7 +24,8 @@ final class MiddlewareValidator {
           "cors",
           "ipRules",
           "fault",
-          "redirect");
+          "redirect",
+          "compression");
 
   static final Set<String> JWT_ALGORITHMS =
       Set.of(
@@ -86,7 +87,8 @@ final class MiddlewareValidator {
             + (m.cors() != null ? 1 : 0)
             + (m.ipRules() != null ? 1 : 0)
             + (m.fault() != null ? 1 : 0)
-            + (m.redirect() != null ? 1 : 0);
+            + (m.redirect() != null ? 1 : 0)
+            + (m.compression() != null ? 1 : 0);
     if (types == 0 && !err.anyUnder(p + ".")) {
       err.error(
           p,
@@ -105,6 +107,14 @@ final class MiddlewareValidator {
       err.named(p + ".redirect.scheme");
       TrafficChecks.redirect(
           p + ".redirect", m.redirect(), err.failed(p + ".redirect.scheme"), err::error);
+    }
+    if (m.compression() != null) {
+      err.namedUnder(p + ".compression.algorithms[");
+      TrafficChecks.compression(
+          p + ".compression",
+          m.compression(),
+          err.anyUnder(p + ".compression.algorithms["),
+          err::error);
     }
     if (m.jwt() != null) jwt(p + ".jwt", m.jwt());
     if (m.introspection() != null) introspection(p + ".introspection", m.introspection());

@@ -1,11 +1,53 @@
 package bulwark.config;
 
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
 
-/** Validation of the traffic middlewares: fault, redirect. */
+/** Validation of the traffic middlewares: fault, redirect, compression. */
 final class TrafficChecks {
+  private static final String TCHAR = "[!#$%&'+.^_`|~0-9A-Za-z-]";
+
+  /**
+   * A media type to compress: type/subtype, the subtype with at most one '*' (text/*,
+   * application/*+json), or * / * (written without the spaces).
+   */
+  private static final Pattern MEDIA_TYPE =
+      Pattern.compile("\\*/\\*|" + TCHAR + "+/(?=.)" + TCHAR + "*\\*?" + TCHAR + "*");
+
   private TrafficChecks() {}
+
+  /**
+   * @param algorithmsFailed an algorithm was none of the names (already reported): an empty list is
+   *     then no second error
+   */
+  static void compression(
+      String p, CompressionConfig c, boolean algorithmsFailed, BiConsumer<String, String> error) {
+    if (c.algorithms().isEmpty() && !algorithmsFailed)
+      error.accept(p + ".algorithms", "at least one algorithm is required (br, gzip)");
+    Set<CompressionAlgorithm> seen = EnumSet.noneOf(CompressionAlgorithm.class);
+    // (the list the binder kept lacks the unknown names: its indexes are then not the file's)
+    for (int i = 0; i < c.algorithms().size() && !algorithmsFailed; i++)
+      if (!seen.add(c.algorithms().get(i)))
+        error.accept(
+            p + ".algorithms[" + i + "]", "'" + c.algorithms().get(i) + "' is listed twice");
+    if (c.types().isEmpty())
+      error.accept(p + ".types", "at least one media type is required (e.g. application/json)");
+    for (int i = 0; i < c.types().size(); i++) {
+      String t = c.types().get(i);
+      if (!MEDIA_TYPE.matcher(t).matches())
+        error.accept(
+            p + ".types[" + i + "]",
+            "'" + t + "' is not a media type (type/subtype, e.g. application/json or text/*)");
+    }
+    CompressionLevels l = c.levels();
+    if (l != null && (l.gzip() < 1 || l.gzip() > 9))
+      error.accept(p + ".levels.gzip", l.gzip() + " must be between 1 and 9");
+    if (l != null && (l.br() < 0 || l.br() > 11))
+      error.accept(p + ".levels.br", l.br() + " must be between 0 and 11");
+  }
 
   static void fault(String p, FaultConfig c, BiConsumer<String, String> error) {
     if (c.delay() == null && c.abort() == null && !c.allowRequestHeader())

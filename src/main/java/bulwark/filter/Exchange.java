@@ -47,6 +47,9 @@ public final class Exchange implements HashOn.Source {
   private List<Consumer<MultiMap>> responseHeaderHooks;
   private Object[] attrs;
   private Replies replies;
+  private BodyEncoding responseEncoding;
+  private BodyEncoder responseEncoder;
+  private BodyDecoder requestDecoder;
 
   /** How the proxy ends an exchange with an answer of the gateway's own. */
   public interface Replies {
@@ -271,6 +274,49 @@ public final class Exchange implements HashOn.Source {
   public void onResponseHeaders(Consumer<MultiMap> hook) {
     if (responseHeaderHooks == null) responseHeaderHooks = new ArrayList<>(2);
     responseHeaderHooks.add(hook);
+  }
+
+  /**
+   * Asks for the upstream's response body to be encoded (compressed) on its way to the client;
+   * replaces an earlier request. Answers of the gateway's own are never encoded.
+   */
+  public void encodeResponse(BodyEncoding encoding) {
+    this.responseEncoding = encoding;
+  }
+
+  /**
+   * Called by the proxy once, with the response head about to go out: the encoder of the body, or
+   * null when it goes as it is.
+   */
+  public BodyEncoder beginResponseBody(int status, MultiMap headers) {
+    if (responseEncoding == null) return null;
+    if (responseEncoder != null) responseEncoder.close();
+    responseEncoder = responseEncoding.begin(status, headers);
+    return responseEncoder;
+  }
+
+  /** The response body's encoder, once one started (for metrics); null when none. */
+  public BodyEncoder responseEncoder() {
+    return responseEncoder;
+  }
+
+  /**
+   * Asks for the client's request body to be decoded on its way upstream; the filter that asks has
+   * fixed the upstream headers (Content-Encoding, Content-Length) to match.
+   */
+  public void decodeRequest(BodyDecoder decoder) {
+    this.requestDecoder = decoder;
+  }
+
+  /** The request body's decoder; null when the body goes up as it came. */
+  public BodyDecoder requestDecoder() {
+    return requestDecoder;
+  }
+
+  /** Called by the proxy when the exchange ends, however it ends: frees the codecs' state. */
+  public void closeBodyCodecs() {
+    if (responseEncoder != null) responseEncoder.close();
+    if (requestDecoder != null) requestDecoder.close();
   }
 
   /** Set by the proxy when the exchange starts; {@link #reject} and {@link #respond} call it. */

@@ -1,6 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.config.ByteSize;
+import bulwark.filter.BodyDecoder;
 import bulwark.filter.Exchange;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -12,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * The client's request body on its way to the upstream, with back-pressure: read once, by the first
  * attempt, under server.limits.maxBodySize; kept for a replay up to retry.maxBufferedBody when the
  * request may be retried; teed to the route's mirror, if the request is copied ({@link MirrorCopy},
- * which never holds the body back); watched by the body-read timer (server.limits.bodyReadTimeout).
+ * which never holds the body back); inflated on its way when a filter asked for it ({@link
+ * BodyDecoder}); watched by the body-read timer (server.limits.bodyReadTimeout).
  */
 final class BodyUpload {
   private static final long NO_TIMER = -1;
@@ -59,40 +61,31 @@ final class BodyUpload {
     else creq.end(replayBody.copy());
   }
 
-  /** Streams the client's body to {@code creq}, the request of attempt {@code tryNo}. */
+  /**
+   * Streams the client's body to {@code creq}, the request of attempt {@code tryNo}: as it comes,
+   * or through the exchange's request decoder (slices pulled while the upstream takes them).
+   */
   void start(HttpClientRequest creq, int tryNo) {
     HttpServerRequest req = ex.request();
     long max = owner.loop().plane().snapshot().maxBodyBytes();
+    BodyDecoder decoder = ex.requestDecoder();
     // before the body is read: the copy takes its chunks from the first one on
     mirror = MirrorCopy.start(owner);
     req.handler(
         buf -> {
           if (!owner.live()) return;
           lastBodyNanos = System.nanoTime();
-          bytes += buf.length();
-          if (max > 0 && bytes > max) {
-            tooLarge(max);
-            return;
-          }
-          if (replayCap > 0 && !overCap) keepForReplay(buf);
-          if (mirror != null) mirror.body(buf);
-          HttpClientRequest cur = owner.upstreamRequest();
-          if (cur == null) return; // the try failed mid-upload: the rest of the body is dropped
-          cur.write(buf);
-          if (cur.writeQueueFull()) {
-            req.pause();
-            heldBack = true;
-            cur.drainHandler(
-                v -> {
-                  heldBack = false;
-                  lastBodyNanos = System.nanoTime();
-                  req.resume();
-                });
+          if (decoder == null) {
+            forward(buf, max, req, null);
+          } else {
+            decoder.input(buf);
+            decoded(decoder, max, req);
           }
         });
     req.endHandler(
         v -> {
           cancelTimer();
+          if (decoder != null && owner.live() && !ended(decoder)) return;
           if (mirror != null) mirror.end();
           if (!owner.live() || owner.call().tryNo() != tryNo || owner.upstreamRequest() == null)
             return;
@@ -105,6 +98,69 @@ final class BodyUpload {
         && (owner.expectsBody() || req.version() == HttpVersion.HTTP_2)
         && !Grpc.is(req)) startTimer();
     req.resume();
+  }
+
+  /**
+   * Sends one piece of the body upstream (counted against the body limit, kept for a replay, teed
+   * to the mirror); when the upstream's queue fills, the client is paused until it drains ({@code
+   * decoder}: the slices still in it go first).
+   *
+   * @return false when the request was answered (413)
+   */
+  private boolean forward(Buffer buf, long max, HttpServerRequest req, BodyDecoder decoder) {
+    bytes += buf.length();
+    if (max > 0 && bytes > max) {
+      tooLarge(max);
+      return false;
+    }
+    if (replayCap > 0 && !overCap) keepForReplay(buf);
+    if (mirror != null) mirror.body(buf);
+    HttpClientRequest cur = owner.upstreamRequest();
+    if (cur == null) return true; // the try failed mid-upload: the rest of the body is dropped
+    cur.write(buf);
+    if (cur.writeQueueFull()) {
+      req.pause();
+      heldBack = true;
+      cur.drainHandler(
+          v -> {
+            heldBack = false;
+            lastBodyNanos = System.nanoTime();
+            if (decoder != null && owner.live()) decoded(decoder, max, req);
+            if (!heldBack) req.resume();
+          });
+    }
+    return true;
+  }
+
+  /** Forwards decoded slices until the decoder's input is used up or the upstream is full. */
+  private void decoded(BodyDecoder decoder, long max, HttpServerRequest req) {
+    while (!heldBack) {
+      Buffer slice;
+      try {
+        slice = decoder.next();
+      } catch (IllegalArgumentException e) {
+        badBody(e);
+        return;
+      }
+      if (slice == null || !forward(slice, max, req, decoder)) return;
+    }
+  }
+
+  /** The decoder saw the whole body; false when it was cut short (answered 400). */
+  private boolean ended(BodyDecoder decoder) {
+    try {
+      decoder.end();
+      return true;
+    } catch (IllegalArgumentException e) {
+      badBody(e);
+      return false;
+    }
+  }
+
+  private void badBody(IllegalArgumentException e) {
+    if (!owner.live()) return;
+    LocalReply.closeAfterResponse(ex);
+    LocalReply.problem(owner, 400, "Bad Request", "the request body: " + e.getMessage());
   }
 
   /** Keeps a copy of the body for a retry, up to the cap; past it, the request is not replayed. */

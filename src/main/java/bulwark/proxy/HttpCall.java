@@ -101,9 +101,12 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     return chunkedRequest || (cl != null && !cl.trim().equals("0"));
   }
 
-  /** Whether the request goes upstream chunked ({@link UpstreamRequests#chunked}). */
+  /**
+   * Whether the request goes upstream chunked ({@link UpstreamRequests#chunked}); a decoded body
+   * always does (its length is known only at its end).
+   */
   boolean sendsChunked() {
-    return UpstreamRequests.chunked(ex.request(), chunkedRequest);
+    return ex.requestDecoder() != null || UpstreamRequests.chunked(ex.request(), chunkedRequest);
   }
 
   // ---- after the filters ----
@@ -300,6 +303,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     if (finished) return;
     finished = true;
     if (upload != null) upload.finished();
+    ex.closeBodyCodecs();
     UpstreamSummary u = call == null ? null : call.close();
     link.finish();
     RequestRecord r = UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime());

@@ -1,5 +1,6 @@
 package bulwark.proxy;
 
+import bulwark.filter.BodyEncoder;
 import bulwark.filter.Exchange;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -30,8 +31,17 @@ final class ResponseRelay {
    */
   private Buffer pending;
 
+  /** {@link #pending} is a buffer of the relay's own (not the upstream's first chunk). */
+  private boolean pendingGrowable;
+
   /** The upstream's head has been copied onto the client response. */
   private boolean headCopied;
+
+  /**
+   * Encodes (compresses) the body on its way, when a filter asked for it and the head allows it;
+   * null: the body goes as it came. The exchange closes it when the request ends, however it ends.
+   */
+  private BodyEncoder encoder;
 
   private ResponseRelay(HttpCall owner, HttpClientResponse cresp) {
     this.owner = owner;
@@ -77,10 +87,15 @@ final class ResponseRelay {
             pending = buf;
             owner.loop().context().runOnContext(v -> flushPending());
           } else {
-            pending =
-                Buffer.buffer(pending.length() + buf.length())
-                    .appendBuffer(pending)
-                    .appendBuffer(buf);
+            // the second chunk of a read: one buffer that the next ones are appended to (copying
+            // the whole of pending for each chunk cost a read of n chunks n^2/2 chunk copies)
+            if (!pendingGrowable) {
+              pending =
+                  Buffer.buffer(Math.max(16 << 10, 4 * (pending.length() + buf.length())))
+                      .appendBuffer(pending);
+              pendingGrowable = true;
+            }
+            pending.appendBuffer(buf);
           }
         });
     cresp.exceptionHandler(e -> owner.call().failed(tryNo, e));
@@ -104,7 +119,9 @@ final class ResponseRelay {
           }
           Buffer last = pending;
           pending = null;
+          pendingGrowable = false;
           owner.copyTrailers(cresp);
+          if (encoder != null && (last = encode(last, true)) == null) return;
           if (last == null) ex.response().end();
           else ex.response().end(last);
           owner.finish();
@@ -115,8 +132,14 @@ final class ResponseRelay {
     Buffer b = pending;
     if (b == null || !owner.live()) return;
     pending = null;
+    pendingGrowable = false;
     copyHead();
     HttpServerResponse resp = ex.response();
+    if (encoder != null) {
+      b = encode(b, false);
+      // a piece the encoder keeps for now (or an encoder that failed) writes nothing
+      if (b == null || b.length() == 0) return;
+    }
     resp.write(b);
     if (resp.writeQueueFull()) {
       cresp.pause();
@@ -144,8 +167,31 @@ final class ResponseRelay {
     if (close) LocalReply.closeAfterResponse(ex);
     boolean noBody =
         req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    // after the header hooks: the encoding sees (and changes) the head the client gets
+    if (!noBody) encoder = ex.beginResponseBody(status, h);
     if (!noBody && !h.contains(H.CONTENT_LENGTH) && req.version() == HttpVersion.HTTP_1_1)
       resp.setChunked(true);
+  }
+
+  /**
+   * The encoded form of a piece of the body ({@code last}: the end, its trailer included); null
+   * when the encoder failed, and the response was cut.
+   */
+  private Buffer encode(Buffer b, boolean last) {
+    try {
+      return last ? encoder.finish(b) : encoder.encode(b);
+    } catch (RuntimeException e) {
+      LOG.error(
+          "request {}: the {} encoder failed, the response is cut: {}",
+          ex.requestId(),
+          encoder.name(),
+          e.toString());
+      ex.markAnswered();
+      owner.stopUpstream();
+      LocalReply.abortClient(ex);
+      owner.finish();
+      return null;
+    }
   }
 
   /**

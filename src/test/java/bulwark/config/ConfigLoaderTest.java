@@ -198,6 +198,7 @@ class ConfigLoaderTest {
                     null,
                     null,
                     null,
+                    null,
                     null)),
             new VersioningConfig("example", "v1"),
             List.of(
@@ -739,7 +740,7 @@ class ConfigLoaderTest {
   void aMiddlewareNeedsATypeKeyAndAnAbsentOneStaysUnset() throws Exception {
     assertThat(errors("middlewares:\n  nothing: {}\n"))
         .containsExactly(
-            "middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, jwt, introspection, apiKey, basicAuth, cors, ipRules, fault, redirect)");
+            "middlewares.nothing: a middleware needs exactly one type key (known: headers, rateLimit, jwt, introspection, apiKey, basicAuth, cors, ipRules, fault, redirect, compression)");
     assertThat(
             errors(
                 "middlewares:\n  auth:\n    headers: { request: { remove: [Cookie] } }\n    jwt: { keys: x, algorithms: [RS256] }\n"))

@@ -7,6 +7,7 @@ import bulwark.filter.auth.IntrospectionFilter;
 import bulwark.filter.auth.JwtFilter;
 import bulwark.filter.auth.apikey.ApiKeyFilter;
 import bulwark.filter.auth.basic.BasicAuthFilter;
+import bulwark.filter.compress.CompressionFilter;
 import bulwark.filter.cors.CorsFilter;
 import bulwark.filter.fault.FaultFilter;
 import bulwark.filter.ip.IpRulesFilter;
@@ -47,6 +48,7 @@ public final class Filters {
     if (config.ipRules() != null) return new IpRulesFilter(config.ipRules());
     if (config.fault() != null) return new FaultFilter(name, config.fault());
     if (config.redirect() != null) return new RedirectFilter(config.redirect());
+    if (config.compression() != null) return CompressionFilter.of(config.compression());
     throw new IllegalArgumentException("middleware '" + name + "' has no supported type");
   }
 

@@ -1,7 +1,9 @@
 package bulwark.observe.metrics;
 
 import bulwark.config.BulwarkConfig;
+import bulwark.filter.BodyEncoder;
 import bulwark.filter.Exchange;
+import bulwark.filter.compress.CompressionFilter;
 import bulwark.observe.ConfigSync;
 import bulwark.observe.MirrorDrop;
 import bulwark.observe.RequestRecord;
@@ -43,6 +45,9 @@ public final class GatewayMetrics implements Telemetry {
 
   /** bulwark_faults_injected_total by route: {delay, abort}. */
   private final Map<String, Counter[]> faults = new ConcurrentHashMap<>();
+
+  /** bulwark_compression_bytes_total by algorithm: {in, out}. */
+  private final Map<String, Counter[]> compression = new ConcurrentHashMap<>();
 
   private final TryMeters tries;
   private final MirrorMeters mirrors;
@@ -91,6 +96,10 @@ public final class GatewayMetrics implements Telemetry {
               if (ok) tls.record(nanos, TimeUnit.NANOSECONDS);
               else tlsFailed.increment();
             }));
+    Gauge.builder("bulwark.compression.streams", CompressionFilter::openEncoders)
+        .description(
+            "Bodies being compressed (responses) or inflated (requests) now; each holds native zlib or Brotli state until its exchange ends")
+        .register(registry);
     tries = new TryMeters(registry);
     mirrors = new MirrorMeters(registry);
     state = new StateMeters(gateway, registry, tries);
@@ -118,6 +127,25 @@ public final class GatewayMetrics implements Telemetry {
       if (r.fault().startsWith("delay")) c[0].increment();
       if (r.fault().endsWith("abort")) c[1].increment();
     }
+    BodyEncoder enc = ex.responseEncoder();
+    if (enc != null) {
+      Counter[] c = compression.computeIfAbsent(enc.name(), this::compressionCounters);
+      c[0].increment(enc.bytesIn());
+      c[1].increment(enc.bytesOut());
+    }
+  }
+
+  private Counter[] compressionCounters(String algorithm) {
+    Counter[] c = new Counter[2];
+    String[] directions = {"in", "out"};
+    for (int i = 0; i < 2; i++)
+      c[i] =
+          Counter.builder("bulwark.compression.bytes")
+              .description(
+                  "Response body bytes through compression middlewares: in (the upstream's) and out (compressed), by algorithm")
+              .tags("algorithm", algorithm, "direction", directions[i])
+              .register(registry);
+    return c;
   }
 
   private Counter[] faultCounters(String route) {
