@@ -1,24 +1,27 @@
 package bulwark.it;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetSocket;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A TCP proxy on loopback (to an etcd member, say) that can be cut (listener closed, every
  * connection closed) and opened again: a gateway behind it loses its peer while the peer lives on.
+ *
+ * <p>Plain sockets and a thread per direction, no Netty: a Vert.x NetSocket proxy could drop a
+ * paused socket's pending buffers unreleased when it was cut, which paranoid leak detection then
+ * reported in whatever test ran next.
  */
 final class TcpProxy implements AutoCloseable {
-  final Vertx vertx = Vertx.vertx();
-  final NetClient client = vertx.createNetClient();
-  final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
   final int port = TestSupport.freePort();
   final int target;
-  NetServer server;
+  private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+  private volatile ServerSocket server;
 
   TcpProxy(int target) {
     this.target = target;
@@ -29,49 +32,88 @@ final class TcpProxy implements AutoCloseable {
     return "http://127.0.0.1:" + port;
   }
 
-  void open() throws Exception {
-    server =
-        vertx
-            .createNetServer()
-            .connectHandler(
-                in -> {
-                  in.pause();
-                  sockets.add(in);
-                  in.closeHandler(v -> sockets.remove(in));
-                  client
-                      .connect(target, "127.0.0.1")
-                      .onComplete(
-                          ar -> {
-                            if (ar.failed()) {
-                              in.close();
-                              return;
-                            }
-                            NetSocket out = ar.result();
-                            sockets.add(out);
-                            out.closeHandler(
-                                v -> {
-                                  sockets.remove(out);
-                                  in.close();
-                                });
-                            in.closeHandler(
-                                v -> {
-                                  sockets.remove(in);
-                                  out.close();
-                                });
-                            in.pipeTo(out);
-                            out.pipeTo(in);
-                          });
-                });
-    server.listen(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
+  void open() throws IOException {
+    ServerSocket ss = new ServerSocket();
+    ss.setReuseAddress(true);
+    ss.bind(new InetSocketAddress("127.0.0.1", port), 128);
+    server = ss;
+    Thread.ofPlatform()
+        .daemon()
+        .name("tcp-proxy-accept-" + port)
+        .start(
+            () -> {
+              while (!ss.isClosed()) {
+                Socket in;
+                try {
+                  in = ss.accept();
+                } catch (IOException e) {
+                  return;
+                }
+                Thread.ofPlatform().daemon().start(() -> connect(ss, in));
+              }
+            });
   }
 
-  void cut() throws Exception {
-    server.close().await(10, TimeUnit.SECONDS);
-    for (NetSocket s : sockets) s.close().await(10, TimeUnit.SECONDS);
+  private void connect(ServerSocket ss, Socket in) {
+    sockets.add(in);
+    Socket out = new Socket();
+    sockets.add(out);
+    try {
+      out.connect(new InetSocketAddress("127.0.0.1", target), 10_000);
+    } catch (IOException e) {
+      close(in);
+      close(out);
+      return;
+    }
+    // cut while it connected: it must not outlive the cut
+    if (ss.isClosed()) {
+      close(in);
+      close(out);
+      return;
+    }
+    pump(in, out);
+    pump(out, in);
+  }
+
+  private void pump(Socket from, Socket to) {
+    Thread.ofPlatform()
+        .daemon()
+        .start(
+            () -> {
+              byte[] buf = new byte[16 * 1024];
+              try {
+                InputStream i = from.getInputStream();
+                OutputStream o = to.getOutputStream();
+                for (int n; (n = i.read(buf)) >= 0; ) {
+                  o.write(buf, 0, n);
+                  o.flush();
+                }
+              } catch (IOException e) {
+                // cut, or the peer went away
+              } finally {
+                close(from);
+                close(to);
+              }
+            });
+  }
+
+  private void close(Socket s) {
+    sockets.remove(s);
+    try {
+      s.close();
+    } catch (IOException e) {
+      // closing anyway
+    }
+  }
+
+  void cut() throws IOException {
+    ServerSocket ss = server;
+    if (ss != null) ss.close();
+    for (Socket s : sockets) close(s);
   }
 
   @Override
-  public void close() throws Exception {
-    vertx.close().await(10, TimeUnit.SECONDS);
+  public void close() throws IOException {
+    cut();
   }
 }
