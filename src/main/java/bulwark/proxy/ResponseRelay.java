@@ -237,14 +237,30 @@ final class ResponseRelay {
               NetSocket down = ar.result();
               pump(ex, down, upstream, what);
               pump(ex, upstream, down, what);
-              down.closeHandler(v -> upstream.close());
+              down.closeHandler(
+                  v -> {
+                    discardUnread(down);
+                    upstream.close();
+                  });
               upstream.closeHandler(
                   v -> {
+                    discardUnread(upstream);
                     down.close();
                     if (conn != null) client.tunnelClosed(conn);
                     owner.finish();
                   });
             });
+  }
+
+  /**
+   * A closed socket that was paused for back-pressure may still hold bytes it read: Vert.x 5.1
+   * keeps them in the connection's queue as pooled Netty buffers and does not release them when the
+   * channel closes. Resuming with a handler that drops them hands each through Vert.x's own
+   * copy-and-release path, so nothing is left to leak.
+   */
+  private static void discardUnread(NetSocket socket) {
+    socket.handler(b -> {});
+    socket.resume();
   }
 
   /**
