@@ -52,7 +52,46 @@ public record RouteConfig(
             value =
                 "A sampled copy of the route's requests sent to another upstream, fire-and-forget (shadow traffic). The client's answer comes from the route's own upstream only; the mirror's answers are read and discarded, and a mirror that is slow, failing or down changes nothing for the client. Copies carry X-Bulwark-Mirror: 1 and the mirror target's Host. Absent: no mirroring.",
             section = true)
-        MirrorConfig mirror) {
+        MirrorConfig mirror,
+    @Doc(
+            value =
+                "Translate gRPC-Web (browsers, over HTTP/1.1 or HTTP/2) to gRPC for the upstream: a request with content-type application/grpc-web (binary) or application/grpc-web-text (base64) goes up as application/grpc over HTTP/2, and the response comes back as gRPC-Web, its trailers (grpc-status, grpc-message...) in a last frame of the body. Other requests on the route (plain gRPC) pass unchanged. Needs an HTTP/2 upstream (protocol h2c or h2); see docs/grpc.md, also for CORS.",
+            dflt = "false")
+        boolean grpcWeb) {
+
+  /** A route with the traffic sections, without gRPC-Web. */
+  public RouteConfig(
+      String name,
+      MatchConfig match,
+      String version,
+      String upstream,
+      List<String> middlewares,
+      Duration timeout,
+      String rewrite,
+      boolean retryNonIdempotent,
+      FallbackConfig fallback,
+      List<BackendConfig> backends,
+      List<CanaryConfig> canary,
+      StickyOn stickyOn,
+      boolean failover,
+      MirrorConfig mirror) {
+    this(
+        name,
+        match,
+        version,
+        upstream,
+        middlewares,
+        timeout,
+        rewrite,
+        retryNonIdempotent,
+        fallback,
+        backends,
+        canary,
+        stickyOn,
+        failover,
+        mirror,
+        false);
+  }
 
   /** A route to one upstream, with no split, canary or mirror (as routes were written before). */
   public RouteConfig(

@@ -98,6 +98,7 @@ final class RouteValidator {
             p + ".retryNonIdempotent",
             "upstream '" + r.upstream() + "' has no retry section, so nothing would be retried");
       }
+      if (r.grpcWeb()) grpcWeb(r, p, c.upstreams());
       if (r.match() == null) continue;
       MatchConfig m = r.match();
       PathSyntax.Parsed pattern = null;
@@ -142,6 +143,51 @@ final class RouteValidator {
         }
       }
     }
+  }
+
+  /**
+   * gRPC-Web is translated to gRPC, which needs HTTP/2: every upstream the route can send a request
+   * to (its own, its backends and canaries, its fallback) must speak it. An unknown name is
+   * reported where it is written.
+   */
+  private void grpcWeb(RouteConfig r, String p, Map<String, UpstreamConfig> upstreams) {
+    Set<String> names = new java.util.LinkedHashSet<>();
+    if (r.upstream() != null) names.add(r.upstream());
+    r.backends().forEach(b -> names.add(b.upstream()));
+    r.canary().forEach(cr -> names.add(cr.upstream()));
+    if (r.fallback() != null && r.fallback().upstream() != null) names.add(r.fallback().upstream());
+    for (String name : names) {
+      UpstreamConfig u = name == null ? null : upstreams.get(name);
+      if (u == null) continue;
+      String why = http1(u);
+      if (why == null) continue;
+      err.error(
+          p + ".grpcWeb",
+          "gRPC-Web is sent upstream as gRPC, which needs HTTP/2, and upstream '"
+              + name
+              + "' "
+              + why
+              + ": set its protocol to h2c (HTTP/2 over plain TCP) or h2 (over TLS)");
+    }
+  }
+
+  /** Why the upstream speaks HTTP/1.1 to (some of) its targets, or null when it speaks HTTP/2. */
+  private static String http1(UpstreamConfig u) {
+    UpstreamProtocol proto = u.protocol() == null ? UpstreamProtocol.HTTP1 : u.protocol();
+    return switch (proto) {
+      case HTTP1 ->
+          u.protocol() == null
+              ? "speaks HTTP/1.1 (protocol http1, the default)"
+              : "speaks HTTP/1.1 (protocol http1)";
+      case H2, H2C -> null;
+      case AUTO -> {
+        boolean plain =
+            u.discovery() != null
+                || u.targets().stream()
+                    .anyMatch(t -> t.url() != null && t.url().startsWith("http://"));
+        yield plain ? "has protocol auto, which speaks HTTP/1.1 to its http:// targets" : null;
+      }
+    };
   }
 
   private void fallback(String p, FallbackConfig f, Set<String> upstreams, String own) {

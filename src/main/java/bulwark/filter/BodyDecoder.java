@@ -21,7 +21,8 @@ public interface BodyDecoder {
   Buffer next();
 
   /**
-   * The client's body ended.
+   * The client's body ended. What the decoder still holds (decoded only now that the end is known)
+   * comes from {@link #next} afterwards.
    *
    * @throws IllegalArgumentException when it ended inside an encoded stream (truncated)
    */

@@ -86,6 +86,11 @@ final class BodyUpload {
         v -> {
           cancelTimer();
           if (decoder != null && owner.live() && !ended(decoder)) return;
+          // what the decoder kept for the end (an unpadded base64 group) goes last
+          if (decoder != null && owner.live()) {
+            for (Buffer rest; (rest = decoder.next()) != null; )
+              if (!forward(rest, max, req, decoder)) return;
+          }
           if (mirror != null) mirror.end();
           if (!owner.live() || owner.call().tryNo() != tryNo || owner.upstreamRequest() == null)
             return;
@@ -96,7 +101,7 @@ final class BodyUpload {
     // stream may idle by design (its deadline and the route timeout bound it)
     if (!req.isEnded()
         && (owner.expectsBody() || req.version() == HttpVersion.HTTP_2)
-        && !Grpc.is(req)) startTimer();
+        && !owner.grpc()) startTimer();
     req.resume();
   }
 

@@ -17,6 +17,7 @@ final class H {
   static final CharSequence FORWARDED = HttpHeaders.createOptimized("Forwarded");
   static final CharSequence CONNECTION = HttpHeaders.CONNECTION;
   static final CharSequence CONTENT_LENGTH = HttpHeaders.CONTENT_LENGTH;
+  static final CharSequence CONTENT_TYPE = HttpHeaders.CONTENT_TYPE;
   static final CharSequence TRANSFER_ENCODING = HttpHeaders.TRANSFER_ENCODING;
   static final CharSequence UPGRADE = HttpHeaders.UPGRADE;
   static final CharSequence HOST = HttpHeaders.HOST;

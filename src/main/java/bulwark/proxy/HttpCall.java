@@ -37,6 +37,18 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   /** The client takes trailers: it sent TE: trailers (read before hop-by-hop headers go). */
   private final boolean teTrailers;
 
+  /** A gRPC request (application/grpc[+format]), read before the headers change. */
+  private final boolean grpc;
+
+  /**
+   * The gRPC-Web form of the request (its content type is application/grpc-web...), read before the
+   * headers change; null when it is not gRPC-Web.
+   */
+  private final GrpcWeb grpcWeb;
+
+  /** The request went upstream as gRPC (its route has grpcWeb): the response is translated back. */
+  private boolean grpcWebTranslated;
+
   /** A WebSocket (HTTP/1.1 Upgrade) request. */
   private boolean webSocket;
 
@@ -62,6 +74,8 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     this.ex = ex;
     this.chunkedRequest = ex.request().headers().contains(H.TRANSFER_ENCODING);
     this.teTrailers = ex.request().headers().contains(H.TE, H.TRAILERS, true);
+    this.grpc = Grpc.is(ex.request());
+    this.grpcWeb = grpc ? null : GrpcWeb.of(ex.request().getHeader(H.CONTENT_TYPE));
     this.link = new UpstreamLink(this);
     ex.replies(this);
   }
@@ -80,6 +94,23 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
 
   HttpClientRequest upstreamRequest() {
     return link.request();
+  }
+
+  /** Whether the request is gRPC (not gRPC-Web): its errors are gRPC statuses. */
+  boolean grpc() {
+    return grpc;
+  }
+
+  /** The request's gRPC-Web form (its errors are gRPC-Web), or null when it is not gRPC-Web. */
+  GrpcWeb grpcWeb() {
+    return grpcWeb;
+  }
+
+  /** The translation of the upstream's gRPC response to gRPC-Web; null when there is none. */
+  GrpcWeb.Response grpcWebResponse(String upstreamContentType) {
+    return grpcWebTranslated && GrpcWeb.grpcResponse(upstreamContentType)
+        ? grpcWeb.response()
+        : null;
   }
 
   void webSocket(boolean ws) {
@@ -116,12 +147,34 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   public Future<Void> next(Exchange e) {
     if (ex.answered()) return Future.succeededFuture();
     Route route = ex.route();
+    if (grpcWeb != null && route.grpcWeb() && !translateGrpcWeb()) return Future.succeededFuture();
     call =
         new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request().method()), webSocket);
     routeTimeoutSpent(ex.heldNanos() / 1_000_000);
     // remediation's useFallback: the route answers as if its breaker were open
     call.start(route.fallback() != null && loop.plane().forcedFallback(route.name()));
     return Future.succeededFuture();
+  }
+
+  /**
+   * A gRPC-Web request on a grpcWeb route goes upstream as gRPC (after the filters, which see it as
+   * the client sent it); false when it cannot (answered).
+   */
+  private boolean translateGrpcWeb() {
+    if (grpcWeb.mode() == GrpcWeb.Mode.TEXT) {
+      if (ex.requestDecoder() != null) {
+        LocalReply.problem(
+            this,
+            415,
+            "Unsupported Media Type",
+            "a gRPC-Web text body cannot also have a Content-Encoding");
+        return false;
+      }
+      ex.decodeRequest(new GrpcWeb.TextDecoder());
+    }
+    grpcWeb.translateRequest(ex.upstreamHeaders());
+    grpcWebTranslated = true;
+    return true;
   }
 
   // ---- UpstreamIo ----

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * when an unread body would desynchronise it (or the gateway drains), the rest of the body is read,
  * and the exchange finishes (metrics, access log). When the upstream's response already went out in
  * part, there is nothing left to answer with: the client's response is cut instead. A gRPC request
- * gets its problem as a gRPC status ({@link Grpc#reply}); the record keeps the HTTP status.
+ * gets its problem as a gRPC status ({@link Grpc#reply}), a gRPC-Web one as a gRPC-Web status
+ * ({@link GrpcWeb#reply}); the record keeps the HTTP status.
  */
 final class LocalReply {
   private static final Logger LOG = LoggerFactory.getLogger(HttpCall.class);
@@ -82,8 +83,11 @@ final class LocalReply {
     if (c.loop().plane().draining() || (!req.isEnded() && c.expectsBody())) closeAfterResponse(ex);
     if (!req.isEnded()) req.resume();
     switch (body) {
-      // a gRPC client reads errors from grpc-status, not from a problem+json body
-      case ProblemBody p when Grpc.is(req) ->
+      // a gRPC client reads errors from grpc-status, not from a problem+json body; a gRPC-Web
+      // one from the trailer frame in the body
+      case ProblemBody p when c.grpcWeb() != null ->
+          c.grpcWeb().reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
+      case ProblemBody p when c.grpc() ->
           Grpc.reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
       case ProblemBody p ->
           Problem.send(

@@ -43,10 +43,17 @@ final class ResponseRelay {
    */
   private BodyEncoder encoder;
 
+  /**
+   * The response's translation to gRPC-Web (a gRPC-Web request sent upstream as gRPC); null: none.
+   * Before the encoder: its output is what a gRPC-Web client reads.
+   */
+  private final GrpcWeb.Response grpcWeb;
+
   private ResponseRelay(HttpCall owner, HttpClientResponse cresp) {
     this.owner = owner;
     this.ex = owner.exchange();
     this.cresp = cresp;
+    this.grpcWeb = owner.grpcWebResponse(cresp.getHeader(H.CONTENT_TYPE));
   }
 
   /**
@@ -120,7 +127,9 @@ final class ResponseRelay {
           Buffer last = pending;
           pending = null;
           pendingGrowable = false;
-          owner.copyTrailers(cresp);
+          // gRPC-Web carries the trailers in the body, as a last frame
+          if (grpcWeb != null) last = grpcWeb.end(last, cresp.trailers());
+          else owner.copyTrailers(cresp);
           if (encoder != null && (last = encode(last, true)) == null) return;
           if (last == null) ex.response().end();
           else ex.response().end(last);
@@ -135,6 +144,7 @@ final class ResponseRelay {
     pendingGrowable = false;
     copyHead();
     HttpServerResponse resp = ex.response();
+    if (grpcWeb != null && (b = grpcWeb.data(b)).length() == 0) return;
     if (encoder != null) {
       b = encode(b, false);
       // a piece the encoder keeps for now (or an encoder that failed) writes nothing
@@ -162,6 +172,7 @@ final class ResponseRelay {
     // it
     boolean close = h.contains(H.CONNECTION) || owner.loop().plane().draining();
     ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
+    if (grpcWeb != null) grpcWeb.head(h);
     h.set(H.X_REQUEST_ID, ex.requestId());
     ex.applyResponseHeaderHooks(h);
     if (close) LocalReply.closeAfterResponse(ex);

@@ -15,6 +15,7 @@ import java.util.Set;
  *     Backends#primary}): where one name stands for the route
  * @param backends how a request picks its upstream ({@link Backends#select})
  * @param mirror where a sampled copy of the route's requests goes, or null (no mirror)
+ * @param grpcWeb gRPC-Web requests go upstream as gRPC, their responses come back as gRPC-Web
  */
 public record Route(
     String name,
@@ -35,7 +36,8 @@ public record Route(
     boolean retryNonIdempotent,
     Fallback fallback,
     Backends backends,
-    Mirror mirror) {
+    Mirror mirror,
+    boolean grpcWeb) {
 
   /** A route to one upstream, without a split or a mirror. */
   public Route(
@@ -75,7 +77,8 @@ public record Route(
         retryNonIdempotent,
         fallback,
         new Backends.One(upstream, true),
-        null);
+        null,
+        false);
   }
 
   public boolean allowsMethod(String method) {

@@ -90,7 +90,8 @@ public final class RouteTableCompiler {
               rc.retryNonIdempotent(),
               Fallback.of(rc.fallback(), upstreams),
               backends,
-              Mirror.of(rc.mirror(), upstreams)));
+              Mirror.of(rc.mirror(), upstreams),
+              rc.grpcWeb()));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
   }
