@@ -175,10 +175,7 @@ final class RouteValidator {
   private static String http1(UpstreamConfig u) {
     UpstreamProtocol proto = u.protocol() == null ? UpstreamProtocol.HTTP1 : u.protocol();
     return switch (proto) {
-      case HTTP1 ->
-          u.protocol() == null
-              ? "speaks HTTP/1.1 (protocol http1, the default)"
-              : "speaks HTTP/1.1 (protocol http1)";
+      case HTTP1 -> "speaks HTTP/1.1 (protocol http1)";
       case H2, H2C -> null;
       case AUTO -> {
         boolean plain =

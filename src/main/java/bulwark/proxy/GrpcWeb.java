@@ -37,9 +37,7 @@ final class GrpcWeb {
   /** The trailer frame's flag byte (the MSB of gRPC's compressed-flag byte). */
   static final int TRAILER_FLAG = 0x80;
 
-  /** Status metadata a trailers-only response carries in its head, moved into the body frame. */
-  private static final List<String> STATUS_NAMES =
-      List.of("grpc-status", "grpc-message", "grpc-status-details-bin");
+  private static final String GRPC_STATUS = "grpc-status";
 
   private final Mode mode;
 
@@ -117,7 +115,7 @@ final class GrpcWeb {
     resp.headers().set(HttpHeaders.CONTENT_TYPE, contentType).remove(H.TRANSFER_ENCODING);
     if (requestId != null) resp.headers().set(H.X_REQUEST_ID, requestId);
     List<Map.Entry<String, String>> t = new ArrayList<>(2);
-    t.add(Map.entry("grpc-status", Integer.toString(Grpc.status(httpStatus))));
+    t.add(Map.entry(GRPC_STATUS, Integer.toString(Grpc.status(httpStatus))));
     t.add(Map.entry("grpc-message", Grpc.encode(message)));
     byte[] frame = trailerFrame(t);
     resp.end(Buffer.buffer(mode == Mode.TEXT ? Base64.getEncoder().encode(frame) : frame));
@@ -142,13 +140,13 @@ final class GrpcWeb {
 
   /**
    * One upstream gRPC response on its way to a gRPC-Web client: its head gets the request's content
-   * type and loses its length (the body changes) and, for a trailers-only response, its status
+   * type and loses its length (the body changes) and, for a trailers-only response, its metadata
    * (which goes into the body); its messages pass as they are (base64 for text, in whole 3-byte
    * groups so that the chunks join into one base64 stream, the rest kept for the next piece); its
    * end adds the trailer frame. Driven on the request's event loop.
    */
   final class Response {
-    /** Status metadata taken from the head (a trailers-only response); empty for most. */
+    /** The metadata of a trailers-only response's head, for the trailer frame; empty for most. */
     private final List<Map.Entry<String, String>> headStatus = new ArrayList<>(0);
 
     /** Text mode: the 0 to 2 bytes not yet encoded (a base64 group needs 3). */
@@ -156,11 +154,22 @@ final class GrpcWeb {
 
     private int carried;
 
-    /** Rewrites the response head for the client (before it is written). */
-    void head(MultiMap h) {
-      for (String name : STATUS_NAMES) {
-        for (String v : h.getAll(name)) headStatus.add(Map.entry(name, v));
-        h.remove(name);
+    /**
+     * Rewrites the response head {@code h} for the client (before it is written), from the
+     * upstream's head. A trailers-only response (its head has grpc-status) is all trailers: its
+     * metadata moves into the trailer frame.
+     */
+    void head(MultiMap upstream, MultiMap h) {
+      if (upstream.contains(GRPC_STATUS)) {
+        for (Map.Entry<String, String> e : upstream) {
+          String k = e.getKey();
+          if (k.equalsIgnoreCase("content-type")
+              || k.equalsIgnoreCase("content-length")
+              || ForwardingHeaders.hopByHop(k)) continue;
+          headStatus.add(e);
+          // only the upstream's: what the filters set (CORS, rate limits) stays in the head
+          h.remove(k);
+        }
       }
       h.set(HttpHeaders.CONTENT_TYPE, contentType);
       h.remove(H.CONTENT_LENGTH);

@@ -172,7 +172,7 @@ final class ResponseRelay {
     // it
     boolean close = h.contains(H.CONNECTION) || owner.loop().plane().draining();
     ForwardingHeaders.copyResponseHeaders(cresp.headers(), h);
-    if (grpcWeb != null) grpcWeb.head(h);
+    if (grpcWeb != null) grpcWeb.head(cresp.headers(), h);
     h.set(H.X_REQUEST_ID, ex.requestId());
     ex.applyResponseHeaderHooks(h);
     if (close) LocalReply.closeAfterResponse(ex);

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract's commented sections of the capabilities that have landed (fleet, traffic),
+ * The contract's commented sections of the capabilities that have landed (fleet, traffic, grpc),
  * uncommented in memory: the copy itself must stay equal to the shared file (ContractTest).
  */
 class ContractSectionsTest {
@@ -63,6 +63,26 @@ class ContractSectionsTest {
     assertThat(checkout.mirror().percent()).isEqualTo(new Percent(10));
     assertThat(checkout.mirror().maxBody()).isEqualTo(new ByteSize(1L << 20));
     assertThat(checkout.middlewares()).containsExactly("gzip");
+  }
+
+  /**
+   * The grpc route (grpcWeb) and its upstream's protocol. The upstream's active gRPC health check
+   * line stays commented: it belongs to another part of issue 20.
+   */
+  @Test
+  void theGrpcRouteUncommentedBindsAsWritten() throws Exception {
+    String contract = ContractTest.contract();
+    String c = uncomment(contract, "greeter:", "targets:");
+    c = uncomment(c, "- name: greeter", "grpcWeb:");
+    assertThat(c).isNotEqualTo(contract);
+
+    BulwarkConfig cfg = load(c, Map.of());
+    assertThat(cfg.upstreams().get("greeter").protocol()).isEqualTo(UpstreamProtocol.H2C);
+    RouteConfig greeter =
+        cfg.routes().stream().filter(r -> r.name().equals("greeter")).findFirst().orElseThrow();
+    assertThat(greeter.upstream()).isEqualTo("greeter");
+    assertThat(greeter.match().path()).isEqualTo("/helloworld.Greeter/**");
+    assertThat(greeter.grpcWeb()).isTrue();
   }
 
   @Test
