@@ -141,18 +141,12 @@ final class GrpcWeb {
   /**
    * One upstream gRPC response on its way to a gRPC-Web client: its head gets the request's content
    * type and loses its length (the body changes) and, for a trailers-only response, its metadata
-   * (which goes into the body); its messages pass as they are (base64 for text, in whole 3-byte
-   * groups so that the chunks join into one base64 stream, the rest kept for the next piece); its
-   * end adds the trailer frame. Driven on the request's event loop.
+   * (which goes into the body); its messages pass as they are (base64 for text, each piece as it
+   * comes); its end adds the trailer frame. Driven on the request's event loop.
    */
   final class Response {
     /** The metadata of a trailers-only response's head, for the trailer frame; empty for most. */
     private final List<Map.Entry<String, String>> headStatus = new ArrayList<>(0);
-
-    /** Text mode: the 0 to 2 bytes not yet encoded (a base64 group needs 3). */
-    private final byte[] carry = new byte[2];
-
-    private int carried;
 
     /**
      * Rewrites the response head {@code h} for the client (before it is written), from the
@@ -175,10 +169,14 @@ final class GrpcWeb {
       h.remove(H.CONTENT_LENGTH);
     }
 
-    /** A piece of the upstream's body: what goes to the client now (possibly empty). */
+    /**
+     * A piece of the upstream's body: what goes to the client now. In text mode, the piece whole,
+     * padded: a message must reach the client as soon as it came, so no byte is held back to round
+     * a base64 group, and a streamed body is several padded chunks, as PROTOCOL-WEB allows.
+     */
     Buffer data(Buffer b) {
       if (mode == Mode.BINARY) return b;
-      return encode(b.getBytes(), false);
+      return Buffer.buffer(Base64.getEncoder().encode(b.getBytes()));
     }
 
     /**
@@ -199,29 +197,11 @@ final class GrpcWeb {
         Buffer out = Buffer.buffer(body.length + frame.length);
         return out.appendBytes(body).appendBytes(frame);
       }
+      // the last piece and the trailer frame as one chunk
       byte[] rest = new byte[body.length + frame.length];
       System.arraycopy(body, 0, rest, 0, body.length);
       System.arraycopy(frame, 0, rest, body.length, frame.length);
-      Buffer out = encode(rest, true);
-      return out.length() == 0 ? null : out;
-    }
-
-    /** Base64 of the carried bytes and {@code in}: whole groups only, unless {@code end}. */
-    private Buffer encode(byte[] in, boolean end) {
-      int total = carried + in.length;
-      int n = end ? total : total - total % 3;
-      if (n == 0) {
-        System.arraycopy(in, 0, carry, carried, in.length);
-        carried += in.length;
-        return Buffer.buffer(0);
-      }
-      byte[] src = new byte[n];
-      System.arraycopy(carry, 0, src, 0, carried);
-      int fromIn = n - carried;
-      System.arraycopy(in, 0, src, carried, fromIn);
-      carried = in.length - fromIn;
-      System.arraycopy(in, fromIn, carry, 0, carried);
-      return Buffer.buffer(Base64.getEncoder().encode(src));
+      return rest.length == 0 ? null : Buffer.buffer(Base64.getEncoder().encode(rest));
     }
   }
 

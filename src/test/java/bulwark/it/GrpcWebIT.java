@@ -72,6 +72,11 @@ class GrpcWebIT {
       method("test.Echo", "PartFail", MethodType.SERVER_STREAMING);
   static final MethodDescriptor<byte[], byte[]> LIMITED =
       method("test.Echo", "Limited", MethodType.UNARY);
+  static final MethodDescriptor<byte[], byte[]> STEP =
+      method("test.Echo", "Step", MethodType.SERVER_STREAMING);
+
+  /** Step sends "first", then "second" and its end once the test completes this. */
+  static volatile CompletableFuture<Void> stepRelease = new CompletableFuture<>();
 
   static final Metadata.Key<String> X_META =
       Metadata.Key.of("x-meta", Metadata.ASCII_STRING_MARSHALLER);
@@ -125,6 +130,17 @@ class GrpcWebIT {
                       Status.FAILED_PRECONDITION
                           .withDescription("not today \u00fc")
                           .asRuntimeException(t));
+                }))
+        .addMethod(
+            STEP,
+            ServerCalls.asyncServerStreamingCall(
+                (req, obs) -> {
+                  obs.onNext(utf8("first"));
+                  stepRelease.thenRun(
+                      () -> {
+                        obs.onNext(utf8("second"));
+                        obs.onCompleted();
+                      });
                 }))
         .addMethod(
             PART_FAIL,
@@ -285,6 +301,18 @@ class GrpcWebIT {
     return new Frames(messages, trailers);
   }
 
+  /**
+   * Decodes a text-mode body: base64 that may be several padded chunks one after the other (as a
+   * browser's library reads it, four characters at a time).
+   */
+  static byte[] decodeChunks(byte[] text) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    assertThat(text.length % 4).as("whole base64 groups").isZero();
+    for (int i = 0; i < text.length; i += 4)
+      out.writeBytes(Base64.getDecoder().decode(java.util.Arrays.copyOfRange(text, i, i + 4)));
+    return out.toByteArray();
+  }
+
   /** The start of a body, for failure messages. */
   static String head(byte[] body) {
     return java.util.HexFormat.of().formatHex(body, 0, Math.min(body.length, 48))
@@ -327,6 +355,65 @@ class GrpcWebIT {
     Frames f = frames(r.body());
     assertThat(f.messages()).hasSize(50).startsWith("part-0", "part-1").endsWith("part-49");
     assertThat(f.trailers()).containsEntry("grpc-status", "0");
+  }
+
+  /**
+   * A streamed message reaches the client as soon as the server sent it, before the next one and
+   * the end, in both modes (text mode holds no byte back to round a base64 group).
+   */
+  @Test
+  void eachMessageReachesTheClientWhenTheServerSendsIt() throws Exception {
+    for (boolean text : new boolean[] {false, true}) {
+      stepRelease = new CompletableFuture<>();
+      java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+      CompletableFuture<Void> ended = new CompletableFuture<>();
+      Buffer body = frame(utf8("go"));
+      RequestOptions ro =
+          new RequestOptions()
+              .setMethod(HttpMethod.POST)
+              .setHost("127.0.0.1")
+              .setPort(gw.port)
+              .setURI("/test.Echo/Step")
+              .putHeader(
+                  "content-type", text ? "application/grpc-web-text" : "application/grpc-web");
+      http1
+          .request(ro)
+          .compose(
+              req ->
+                  req.send(
+                      text ? Buffer.buffer(Base64.getEncoder().encode(body.getBytes())) : body))
+          .onSuccess(
+              r -> {
+                r.handler(
+                    b -> {
+                      synchronized (got) {
+                        got.writeBytes(b.getBytes());
+                      }
+                    });
+                r.endHandler(v -> ended.complete(null));
+              })
+          .onFailure(ended::completeExceptionally);
+      java.util.function.Supplier<Frames> soFar =
+          () -> {
+            byte[] bytes;
+            synchronized (got) {
+              bytes = got.toByteArray();
+            }
+            return frames(text ? decodeChunks(bytes) : bytes);
+          };
+      // the first message, whole, while the server still holds the rest
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .ignoreExceptions() // a frame may still be on its way in part
+          .until(() -> soFar.get().messages().size() == 1);
+      assertThat(ended).isNotDone();
+      assertThat(soFar.get().messages()).containsExactly("first");
+      stepRelease.complete(null);
+      ended.get(60, TimeUnit.SECONDS);
+      Frames all = soFar.get();
+      assertThat(all.messages()).as("text %s", text).containsExactly("first", "second");
+      assertThat(all.trailers()).containsEntry("grpc-status", "0");
+    }
   }
 
   @Test
@@ -379,19 +466,18 @@ class GrpcWebIT {
             "application/grpc-web-text");
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("content-type")).isEqualTo("application/grpc-web-text");
-    // one base64 stream: the gateway encodes whole 3-byte groups as the body streams, and pads only
-    // at its end (a strict decoder takes it whole)
-    Frames f = frames(Base64.getDecoder().decode(r.body()));
+    // the pieces of the reply as the gateway got them, each in base64 of its own
+    Frames f = frames(decodeChunks(r.body()));
     assertThat(f.messages()).containsExactly(message);
     assertThat(f.trailers()).containsEntry("grpc-status", "0");
 
-    // a stream of messages whose frames are not multiples of 3 bytes, sent unpadded
+    // a stream of messages whose frames are not multiples of 3 bytes, the request unpadded
     String unpadded =
         Base64.getEncoder().withoutPadding().encodeToString(frame(utf8("40")).getBytes());
     Reply s =
         post(http1, "/test.Echo/Split", "application/grpc-web-text+proto", Buffer.buffer(unpadded));
     assertThat(s.header("content-type")).isEqualTo("application/grpc-web-text+proto");
-    Frames sf = frames(Base64.getDecoder().decode(s.body()));
+    Frames sf = frames(decodeChunks(s.body()));
     assertThat(sf.messages()).hasSize(40).startsWith("part-0").endsWith("part-39");
     assertThat(sf.trailers()).containsEntry("grpc-status", "0");
   }
