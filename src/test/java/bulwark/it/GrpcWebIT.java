@@ -199,7 +199,9 @@ class GrpcWebIT {
         observability:
           accessLog: { enabled: false }
         upstreams:
-          greeter: { protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ] }
+          # the first HTTP/2 connection of each event loop (Netty's and grpc-java's classes loading)
+          # can take seconds on a loaded machine: a generous connect bound, as in GrpcProxyIT
+          greeter: { protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ], timeouts: { connect: 30s, response: 60s } }
           dead: { protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ] }
         middlewares:
           web:
@@ -353,7 +355,11 @@ class GrpcWebIT {
     Reply r = binary("/test.Echo/Split", utf8("50"));
     assertThat(r.status()).isEqualTo(200);
     Frames f = frames(r.body());
-    assertThat(f.messages()).hasSize(50).startsWith("part-0", "part-1").endsWith("part-49");
+    assertThat(f.messages())
+        .as("trailers %s", f.trailers())
+        .hasSize(50)
+        .startsWith("part-0", "part-1")
+        .endsWith("part-49");
     assertThat(f.trailers()).containsEntry("grpc-status", "0");
   }
 
