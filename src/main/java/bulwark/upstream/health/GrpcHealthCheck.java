@@ -262,15 +262,31 @@ final class GrpcHealthCheck implements HealthCheck {
     return b.toString();
   }
 
-  /** Vert.x's words for a target that did not pick h2 in ALPN, made to say so. */
-  private static String explain(Target target, Throwable cause) {
-    String m = cause.getMessage();
-    if (cause instanceof IllegalStateException
-        && m != null
-        && (m.contains("HTTP/1.1 not supported") || m.contains("Unsupported protocol"))) {
-      return "target " + target.key() + " did not offer h2 in TLS ALPN (a gRPC check needs HTTP/2)";
+  /**
+   * Why a connection failed, in words: a target that did not pick h2 in ALPN says so, and a failed
+   * handshake names its innermost cause (Vert.x's "Failed to create SSL connection" alone does not
+   * say why).
+   */
+  static String explain(Target target, Throwable cause) {
+    Throwable root = cause;
+    for (Throwable x = cause; x != null; x = x.getCause()) {
+      String m = x.getMessage();
+      if (m != null) {
+        String l = m.toLowerCase(java.util.Locale.ROOT);
+        if (l.contains("no_application_protocol")
+            || l.contains("application layer protocol")
+            || l.contains("http/1.1 not supported")
+            || l.contains("unsupported protocol")) {
+          return "target "
+              + target.key()
+              + " did not offer h2 in TLS ALPN (a gRPC check needs HTTP/2)";
+        }
+      }
+      root = x;
+      if (x.getCause() == x) break;
     }
-    return HealthCheck.describe(cause);
+    String top = HealthCheck.describe(cause);
+    return root == cause ? top : top + ": " + HealthCheck.describe(root);
   }
 
   @Override
