@@ -355,6 +355,86 @@ class GrpcHealthIT {
     }
   }
 
+  static HttpServer h2c(
+      HttpServerOptions o, io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> h)
+      throws Exception {
+    return vertx
+        .createHttpServer(o)
+        .requestHandler(h)
+        .listen(0, "127.0.0.1")
+        .await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void answersThatAreNotGrpcAreDownWithTheirReason() throws Exception {
+    // HTTP/2 servers (h2c by prior knowledge) that are not gRPC servers
+    HttpServer notFound =
+        h2c(new HttpServerOptions(), req -> req.response().setStatusCode(404).end("no such path"));
+    HttpServer plain =
+        h2c(
+            new HttpServerOptions(),
+            req -> req.response().putHeader("content-type", "text/plain").end("ok"));
+    HttpServer big =
+        h2c(
+            new HttpServerOptions(),
+            req ->
+                req.response()
+                    .putHeader("content-type", "application/grpc")
+                    .end(Buffer.buffer(new byte[100 * 1024])));
+    // an HTTP/1.1 server that does not take HTTP/2 by prior knowledge
+    HttpServer h1 =
+        h2c(
+            new HttpServerOptions().setHttp2ClearTextEnabled(false),
+            req -> req.response().end("HTTP/1.1 only"));
+    try (RunningGateway gw =
+        gateway(
+            """
+            notfound: { protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ], %s }
+            plain: { protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ], %s }
+            big: { protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ], %s }
+            h1: { protocol: h2c, targets: [ { url: "http://127.0.0.1:%d" } ], %s }
+            """
+                .formatted(
+                    notFound.actualPort(),
+                    check("{}"),
+                    plain.actualPort(),
+                    check("{}"),
+                    big.actualPort(),
+                    check("{}"),
+                    h1.actualPort(),
+                    check("{}")),
+            "notfound")) {
+      awaitState(
+          gw,
+          "notfound",
+          "127.0.0.1:" + notFound.actualPort(),
+          "DOWN",
+          "HTTP 404 to /grpc.health.v1.Health/Check: not a gRPC answer");
+      awaitState(
+          gw,
+          "plain",
+          "127.0.0.1:" + plain.actualPort(),
+          "DOWN",
+          "content-type text/plain and no grpc-status: not a gRPC answer");
+      awaitState(
+          gw,
+          "big",
+          "127.0.0.1:" + big.actualPort(),
+          "DOWN",
+          "the answer is over 64KiB: not a HealthCheckResponse");
+      awaitState(
+          gw,
+          "h1",
+          "127.0.0.1:" + h1.actualPort(),
+          "DOWN",
+          "target 127.0.0.1:"
+              + h1.actualPort()
+              + " did not answer HTTP/2 by prior knowledge (h2c): it answered HTTP/1.x");
+    } finally {
+      for (HttpServer x : List.of(notFound, plain, big, h1)) x.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   /**
    * A Vert.x HTTP/2 server over TLS that answers the health call by hand: SERVING in a message and
    * grpc-status 0 in trailers, after checking what a gRPC server needs of the request.

@@ -20,6 +20,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -263,16 +264,16 @@ final class GrpcHealthCheck implements HealthCheck {
   }
 
   /**
-   * Why a connection failed, in words: a target that did not pick h2 in ALPN says so, and a failed
-   * handshake names its innermost cause (Vert.x's "Failed to create SSL connection" alone does not
-   * say why).
+   * Why a connection failed, in words: a target that did not pick h2 in ALPN, or answered h2c's
+   * preface in HTTP/1.1, says so, and a failed handshake names its innermost cause (Vert.x's
+   * "Failed to create SSL connection" alone does not say why).
    */
   static String explain(Target target, Throwable cause) {
     Throwable root = cause;
     for (Throwable x = cause; x != null; x = x.getCause()) {
       String m = x.getMessage();
       if (m != null) {
-        String l = m.toLowerCase(java.util.Locale.ROOT);
+        String l = m.toLowerCase(Locale.ROOT);
         if (l.contains("no_application_protocol")
             || l.contains("application layer protocol")
             || l.contains("http/1.1 not supported")
@@ -280,6 +281,13 @@ final class GrpcHealthCheck implements HealthCheck {
           return "target "
               + target.key()
               + " did not offer h2 in TLS ALPN (a gRPC check needs HTTP/2)";
+        }
+        if (m.contains("First received frame was not SETTINGS")) {
+          // Netty's words for a target that answered the HTTP/2 preface with something else
+          return "target "
+              + target.key()
+              + " did not answer HTTP/2 by prior knowledge (h2c)"
+              + (l.contains("485454502f") ? ": it answered HTTP/1.x" : ": " + m);
         }
       }
       root = x;
