@@ -149,7 +149,7 @@ final class GrpcHealthCheck implements HealthCheck {
             .setURI(PATH)
             .putHeader("content-type", "application/grpc")
             .putHeader("te", "trailers")
-            .putHeader("grpc-timeout", timeoutMillis + "m")
+            .putHeader("grpc-timeout", grpcTimeout(timeoutMillis))
             .putHeader("user-agent", "bulwark-health");
     c.request(ro)
         .onComplete(
@@ -171,6 +171,11 @@ final class GrpcHealthCheck implements HealthCheck {
                         }
                       });
             });
+  }
+
+  /** The grpc-timeout header: at most 8 digits, in milliseconds or, beyond that, seconds. */
+  static String grpcTimeout(long millis) {
+    return millis <= 99_999_999L ? millis + "m" : Math.min(millis / 1000, 99_999_999L) + "S";
   }
 
   /** Reads the answer up to the cap, then completes with the verdict. */
