@@ -9,7 +9,7 @@ public record ActiveCheckConfig(
         HealthCheckType type,
     @Doc(
             value =
-                "Checks by the standard gRPC health protocol: a unary call of /grpc.health.v1.Health/Check over HTTP/2 on a fresh connection (h2c by prior knowledge for http:// targets, TLS with ALPN h2 and the upstream's tls options for https:// targets). It passes when the call ends with grpc-status 0 and the answer is SERVING; NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, any other grpc-status (UNIMPLEMENTED: the server has no health service; NOT_FOUND: it does not know the service) and a non-gRPC answer fail. Needs an HTTP/2 upstream: protocol h2c, h2, or auto with https:// targets (with http1, or auto and http:// targets, it is an error). a path other than /health, and statuses, are for http checks and are errors here; host, when set, is the call's :authority. Absent: no gRPC check.",
+                "Checks by the standard gRPC health protocol: a unary call of /grpc.health.v1.Health/Check over HTTP/2 on a fresh connection (h2c by prior knowledge for http:// targets, TLS with ALPN h2 and the upstream's tls options for https:// targets). It passes when the call ends with grpc-status 0 and the answer is SERVING; NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, any other grpc-status (UNIMPLEMENTED: the server has no health service; NOT_FOUND: it does not know the service) and a non-gRPC answer fail. Needs an HTTP/2 upstream: protocol h2c, h2, or auto with https:// targets (with http1, or auto and http:// targets, it is an error). A path other than /health, and statuses, are for http checks and are errors here; host, when set, is the call's :authority. Absent: no gRPC check.",
             section = true)
         GrpcCheckConfig grpc,
     @Doc(
