@@ -278,7 +278,7 @@ curl -fsS "http://127.0.0.1:$GW_ADMIN/metrics" | grep '^bulwark_grpc_requests_to
 if [ "$ACCESS_LOG" = 1 ]; then
   say "Bulwark access log: $(wc -l <"$BENCH_TMP/logs/bulwark-access.log") lines"
 fi
-say "nginx error log: $(grep -c . "$BENCH_TMP/nginx-grpc-error.log" 2>/dev/null || echo 0) lines"
+say "nginx error log: $(cat "$BENCH_TMP/nginx-grpc-error.log" 2>/dev/null | wc -l) lines"
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "raw h2load output and configs: $RES"
 
