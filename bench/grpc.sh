@@ -218,9 +218,9 @@ parse_h2load() {
 
 ERRORS=0
 ROWS=()
-declare -A ALL_RPS ALL_US
+declare -A ALL_RPS ALL_US ALL_SUS
 measure() { # CASE ROUND
-  local name=$1 round=$2 warm=0 pb pa before after c0 c1 other us
+  local name=$1 round=$2 warm=0 pb pa before after c0 c1 other us sus
   if [ "$round" = 1 ]; then
     case $name in nginx) warm=$NGINX_WARMUP ;; *) warm=$WARMUP ;; esac
   fi
@@ -238,6 +238,7 @@ measure() { # CASE ROUND
   c1=$(core_busy "$before" "$after" 1)
   other=$(foreign_cpu "$pb" "$pa" "$DURATION" $$ "$SERVER_PID" "$NGINX_GRPC_PID" "$GATEWAY_PID")
   us=$(cpu_us_per_req "$(tree_ticks "$pb" "${PIDOF[$name]}")" "$(tree_ticks "$pa" "${PIDOF[$name]}")" "$DONE")
+  sus=$(cpu_us_per_req "$(tree_ticks "$pb" "$SERVER_PID")" "$(tree_ticks "$pa" "$SERVER_PID")" "$DONE")
   if [ "$RPS" = 0 ] || [ "$OK" != "$DONE" ] || [ "$ERRORED" != 0 ]; then
     log "$name#$round: h2load: $DONE done, $OK succeeded, $FAILED failed, $ERRORED errored or timed out"
     tail -n 20 "$RES/$name-$round.txt" >&2
@@ -245,8 +246,9 @@ measure() { # CASE ROUND
   fi
   ALL_RPS[$name]="${ALL_RPS[$name]:-} $RPS"
   ALL_US[$name]="${ALL_US[$name]:-} $us"
-  ROWS+=("$(printf '%-12s %10.0f %9s %9s %8s %8s %7s %5s %5s %6s' "$name#$round" "$RPS" "$MEAN_MS" "$DONE" "$FAILED" "$ERRORED" "$us" "$c0" "$c1" "$other")")
-  log "$name#$round: $RPS calls/s, mean ${MEAN_MS}ms, $DONE done ($OK 2xx); ${us} CPU-us/call; CPU0 ${c0}% CPU1 ${c1}% other ${other}%"
+  ALL_SUS[$name]="${ALL_SUS[$name]:-} $sus"
+  ROWS+=("$(printf '%-12s %10.0f %9s %9s %8s %8s %7s %7s %5s %5s %6s' "$name#$round" "$RPS" "$MEAN_MS" "$DONE" "$FAILED" "$ERRORED" "$us" "$sus" "$c0" "$c1" "$other")")
+  log "$name#$round: $RPS calls/s, mean ${MEAN_MS}ms, $DONE done ($OK 2xx); ${us} CPU-us/call (server ${sus}); CPU0 ${c0}% CPU1 ${c1}% other ${other}%"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -257,10 +259,11 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 
 spread() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f-%.0f", v[1], v[NR] }'; }
 
 say ""
-say "$(printf '%-12s %10s %9s %9s %8s %8s %7s %5s %5s %6s' case 'calls/s' 'mean ms' done failed errored 'us/call' CPU0% CPU1% other%)"
+say "$(printf '%-12s %10s %9s %9s %8s %8s %7s %7s %5s %5s %6s' case 'calls/s' 'mean ms' done failed errored 'us/call' 'srv us' CPU0% CPU1% other%)"
 for row in "${ROWS[@]}"; do say "$row"; done
 say "(us/call: CPU time of the process serving the case (the gRPC server for direct, nginx or the gateway"
-say " otherwise) per call; other%: CPU used meanwhile by processes outside the benchmark, in % of one core)"
+say " otherwise) per call; srv us: the gRPC server's CPU time per call in that case; other%: CPU used"
+say " meanwhile by processes outside the benchmark, in % of one core)"
 say ""
 
 check_all after
@@ -272,7 +275,8 @@ say "medians (spread over $ROUNDS rounds): direct $D ($(spread <<<"${ALL_RPS[dir
 say "bulwark / direct: $(ratio "$B" "$D"); bulwark / nginx (grpc_pass): $(ratio "$B" "$N"); nginx / direct: $(ratio "$N" "$D")"
 BU=$(median <<<"${ALL_US[bulwark]}")
 NU=$(median <<<"${ALL_US[nginx]}")
-say "CPU per call: bulwark $BU us, nginx $NU us (nginx/bulwark $(ratio "$NU" "$BU")); the server (direct case) $(median <<<"${ALL_US[direct]}") us"
+say "CPU per call (medians; less disturbed by other load than calls/s): bulwark $BU us ($(spread <<<"${ALL_US[bulwark]}")), nginx $NU us ($(spread <<<"${ALL_US[nginx]}")): nginx/bulwark $(ratio "$NU" "$BU")"
+say "  the gRPC server per call: direct $(median <<<"${ALL_SUS[direct]}") us, behind nginx $(median <<<"${ALL_SUS[nginx]}") us, behind bulwark $(median <<<"${ALL_SUS[bulwark]}") us"
 say "Bulwark's grpc counter after the runs (every call it proxied, warm-ups and checks included):"
 curl -fsS "http://127.0.0.1:$GW_ADMIN/metrics" | grep '^bulwark_grpc_requests_total' | sed 's/^/  /' | tee -a "$REPORT" || true
 if [ "$ACCESS_LOG" = 1 ]; then
