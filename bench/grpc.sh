@@ -216,9 +216,31 @@ parse_h2load() {
   ERRORED=${ERRORED:-0}
 }
 
+# thread_ticks PID: "name ticks" for each thread of PID (utime + stime; spaces in names as _)
+thread_ticks() {
+  local t c st
+  for t in /proc/"$1"/task/[0-9]*; do
+    c=$(tr ' ' '_' <"$t/comm" 2>/dev/null) || continue
+    st=$(sed 's/.*) //' "$t/stat" 2>/dev/null) || continue
+    awk -v c="$c" '{ print c, $12 + $13 }' <<<"$st"
+  done
+}
+
+# thread_top BEFORE AFTER SECONDS: the threads (by name, numbers folded: "GC_Thread#N") that used
+# the most CPU between two thread_ticks snapshots, in % of one core
+thread_top() {
+  local hz
+  hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+  awk -v before="$1" -v after="$2" -v secs="$3" -v hz="$hz" 'BEGIN {
+    n = split(before, b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); k = f[1]; gsub(/[0-9]+$/, "N", k); t[k] -= f[2] }
+    n = split(after, a, "\n"); for (i = 1; i <= n; i++) { split(a[i], f, " "); k = f[1]; gsub(/[0-9]+$/, "N", k); t[k] += f[2] }
+    for (k in t) if (t[k] > 0) printf "%.1f %s\n", 100 * t[k] / (secs * hz), k }' | sort -gr | head -n 6 |
+    awk '{ printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1 }'
+}
+
 ERRORS=0
 ROWS=()
-declare -A ALL_RPS ALL_US ALL_SUS
+declare -A ALL_RPS ALL_US ALL_SUS THREADS_OF
 measure() { # CASE ROUND
   local name=$1 round=$2 warm=0 pb pa before after c0 c1 other us sus
   if [ "$round" = 1 ]; then
@@ -230,9 +252,15 @@ measure() { # CASE ROUND
   fi
   sync
   log "$name#$round: measuring ${DURATION}s"
+  local tb="" ta=""
+  [ "$name" = direct ] || tb=$(thread_ticks "${PIDOF[$name]}")
   pb=$(proc_snapshot); before=$(core_ticks)
   run_h2load "$RES/$name-$round.txt" "${PORT[$name]}" "$DURATION"
   after=$(core_ticks); pa=$(proc_snapshot)
+  if [ "$name" = bulwark ]; then
+    ta=$(thread_ticks "${PIDOF[$name]}")
+    THREADS_OF[$round]=$(thread_top "$tb" "$ta" "$DURATION")
+  fi
   parse_h2load "$RES/$name-$round.txt"
   c0=$(core_busy "$before" "$after" 0)
   c1=$(core_busy "$before" "$after" 1)
@@ -264,6 +292,10 @@ for row in "${ROWS[@]}"; do say "$row"; done
 say "(us/call: CPU time of the process serving the case (the gRPC server for direct, nginx or the gateway"
 say " otherwise) per call; srv us: the gRPC server's CPU time per call in that case; other%: CPU used"
 say " meanwhile by processes outside the benchmark, in % of one core)"
+say ""
+
+say "Bulwark's busiest threads in each measured run, in % of one core (a JIT still compiling shows as C2/C1_CompilerThre):"
+for round in $(seq 1 "$ROUNDS"); do say "  bulwark#$round: ${THREADS_OF[$round]:-}"; done
 say ""
 
 check_all after
