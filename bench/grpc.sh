@@ -5,7 +5,7 @@
 #
 #   DURATION=10      seconds of each measured h2load run
 #   ROUNDS=3         rounds, the cases interleaved in each; figures are the medians
-#   WARMUP=10        seconds of load before the first measured run of each JVM: the gRPC server
+#   WARMUP=30        seconds of load before the first measured run of each JVM: the gRPC server
 #                    (in the first direct run) and the gateway
 #   NGINX_WARMUP=2   seconds of load before nginx's first run
 #   CONNECTIONS=8    h2load connections (-c; -t1 always)
@@ -29,7 +29,7 @@ source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-10}
+WARMUP=${WARMUP:-30}
 NGINX_WARMUP=${NGINX_WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-8}
 STREAMS=${STREAMS:-16}
