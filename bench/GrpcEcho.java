@@ -57,7 +57,8 @@ public final class GrpcEcho {
       case "serve" -> serve(Integer.parseInt(args[1]));
       case "check" ->
           System.exit(
-              check(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3])));
+              check(
+                  Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3])));
       default -> throw new IllegalArgumentException("serve PORT | check PORT N SIZE");
     }
   }
@@ -93,7 +94,10 @@ public final class GrpcEcho {
         try {
           byte[] r =
               ClientCalls.blockingUnaryCall(
-                  ch, UNARY, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), msg);
+                  ch,
+                  UNARY,
+                  io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                  msg);
           if (!Arrays.equals(r, msg)) {
             bad++;
             System.out.println("call " + i + ": wrong answer (" + r.length + " bytes)");
@@ -106,7 +110,8 @@ public final class GrpcEcho {
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
-    System.out.println(n + " calls to 127.0.0.1:" + port + ": " + (n - bad) + " OK, " + bad + " not");
+    System.out.println(
+        n + " calls to 127.0.0.1:" + port + ": " + (n - bad) + " OK, " + bad + " not");
     return bad == 0 ? 0 : 1;
   }
 }

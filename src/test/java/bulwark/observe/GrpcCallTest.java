@@ -18,8 +18,19 @@ class GrpcCallTest {
   void pathsThatAreNotServiceAndMethodNameNeither() {
     for (String p :
         new String[] {
-          null, "", "/", "//", "/svc", "/svc/", "//m", "/svc/m/extra", "svc/m", "/s%20v/m",
-          "/svc/m?x=1", "/svc/m-x", "/" + "s".repeat(257) + "/m"
+          null,
+          "",
+          "/",
+          "//",
+          "/svc",
+          "/svc/",
+          "//m",
+          "/svc/m/extra",
+          "svc/m",
+          "/s%20v/m",
+          "/svc/m?x=1",
+          "/svc/m-x",
+          "/" + "s".repeat(257) + "/m"
         }) {
       GrpcCall g = GrpcCall.of(p, 2);
       assertThat(g.service()).as(p).isNull();
