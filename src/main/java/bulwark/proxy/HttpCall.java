@@ -2,6 +2,7 @@ package bulwark.proxy;
 
 import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
+import bulwark.observe.GrpcCall;
 import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.routing.Fallback;
@@ -37,12 +38,18 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   /** The client takes trailers: it sent TE: trailers (read before hop-by-hop headers go). */
   private final boolean teTrailers;
 
-  /** A gRPC request (application/grpc[+format]), read before the headers change. */
+  /** A gRPC request ({@link Grpc#is}), read on arrival (before the headers change). */
   private final boolean grpc;
 
   /**
-   * The gRPC-Web form of the request (its content type is application/grpc-web...), read before the
-   * headers change; null when it is not gRPC-Web.
+   * The final grpc-status, once known (the upstream's, or the gateway's own error's); {@link
+   * GrpcCall#NONE} until then.
+   */
+  private int grpcStatus = GrpcCall.NONE;
+
+  /**
+   * The gRPC-Web form of the request (its content type is application/grpc-web...), read on arrival
+   * (before the headers change); null when it is not gRPC-Web.
    */
   private final GrpcWeb grpcWeb;
 
@@ -94,11 +101,6 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
 
   HttpClientRequest upstreamRequest() {
     return link.request();
-  }
-
-  /** Whether the request is gRPC (not gRPC-Web): its errors are gRPC statuses. */
-  boolean grpc() {
-    return grpc;
   }
 
   /** The request's gRPC-Web form (its errors are gRPC-Web), or null when it is not gRPC-Web. */
@@ -359,10 +361,32 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     ex.closeBodyCodecs();
     UpstreamSummary u = call == null ? null : call.close();
     link.finish();
-    RequestRecord r = UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime());
+    RequestRecord r =
+        UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime(), grpcCall());
     loop.plane().requestFinished();
     loop.telemetry().requestFinished(ex, r);
     loop.plane().accessLog().log(r);
+  }
+
+  /**
+   * The gRPC view of the finished request, null when it is not gRPC: a client that left first
+   * cancelled the call (CANCELLED, as a gRPC server records it); a stream that ended without a
+   * grpc-status (cut after the upstream failed mid-response) has none.
+   */
+  private GrpcCall grpcCall() {
+    if (!grpc && grpcWeb == null) return null;
+    int s = grpcStatus == GrpcCall.NONE && status == CLIENT_GONE ? GrpcCall.CANCELLED : grpcStatus;
+    return GrpcCall.of(ex.request().path(), s);
+  }
+
+  /** Whether this is a gRPC request ({@link Grpc#is}, read on arrival). */
+  boolean grpc() {
+    return grpc;
+  }
+
+  /** The request's final grpc-status (a gRPC request's; ignored for others). */
+  void grpcStatus(int status) {
+    this.grpcStatus = status;
   }
 
   /** The request's answer has this status (the upstream's, the gateway's own, 101, 499). */

@@ -85,10 +85,14 @@ final class LocalReply {
     switch (body) {
       // a gRPC client reads errors from grpc-status, not from a problem+json body; a gRPC-Web
       // one from the trailer frame in the body
-      case ProblemBody p when c.grpcWeb() != null ->
-          c.grpcWeb().reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
-      case ProblemBody p when c.grpc() ->
-          Grpc.reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
+      case ProblemBody p when c.grpcWeb() != null -> {
+        c.grpcStatus(Grpc.status(status));
+        c.grpcWeb().reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
+      }
+      case ProblemBody p when c.grpc() -> {
+        c.grpcStatus(Grpc.status(status));
+        Grpc.reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
+      }
       case ProblemBody p ->
           Problem.send(
               resp,
@@ -101,6 +105,7 @@ final class LocalReply {
               p.extra());
       case Empty e -> resp.setStatusCode(status).putHeader(H.X_REQUEST_ID, ex.requestId()).end();
       case Static s -> {
+        if (c.grpc()) c.grpcStatus(Grpc.statusHeader(s.fallback().headers()));
         resp.setStatusCode(status);
         s.fallback().headers().forEach(resp::putHeader);
         resp.putHeader(H.X_REQUEST_ID, ex.requestId());

@@ -130,6 +130,7 @@ final class ResponseRelay {
           // gRPC-Web carries the trailers in the body, as a last frame
           if (grpcWeb != null) last = grpcWeb.end(last, cresp.trailers());
           else owner.copyTrailers(cresp);
+          if (owner.grpc() || grpcWeb != null) owner.grpcStatus(Grpc.finalStatus(cresp));
           if (encoder != null && (last = encode(last, true)) == null) return;
           if (last == null) ex.response().end();
           else ex.response().end(last);

@@ -9,8 +9,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract's commented sections of the capabilities that have landed (fleet, traffic, grpc),
- * uncommented in memory: the copy itself must stay equal to the shared file (ContractTest).
+ * The contract's commented sections of the capabilities that have landed (fleet, traffic, the grpc
+ * upstream and route), uncommented in memory: the copy itself must stay equal to the shared file
+ * (ContractTest).
  */
 class ContractSectionsTest {
 
@@ -65,14 +66,11 @@ class ContractSectionsTest {
     assertThat(checkout.middlewares()).containsExactly("gzip");
   }
 
-  /**
-   * The grpc route (grpcWeb) and its upstream's protocol. The upstream's active gRPC health check
-   * line stays commented: it belongs to another part of issue 20.
-   */
+  /** The grpc route (grpcWeb) with its upstream, health check included. */
   @Test
   void theGrpcRouteUncommentedBindsAsWritten() throws Exception {
     String contract = ContractTest.contract();
-    String c = uncomment(contract, "greeter:", "targets:");
+    String c = uncomment(contract, "greeter:", "healthCheck:");
     c = uncomment(c, "- name: greeter", "grpcWeb:");
     assertThat(c).isNotEqualTo(contract);
 
@@ -83,6 +81,23 @@ class ContractSectionsTest {
     assertThat(greeter.upstream()).isEqualTo("greeter");
     assertThat(greeter.match().path()).isEqualTo("/helloworld.Greeter/**");
     assertThat(greeter.grpcWeb()).isTrue();
+  }
+
+  @Test
+  void theGreeterUpstreamUncommentedBindsWithItsGrpcHealthCheck() throws Exception {
+    String contract = ContractTest.contract();
+    // the upstream only: the greeter route's grpcWeb is another slice of issue 20
+    String c = uncomment(contract, "greeter:", "healthCheck:");
+    assertThat(c).isNotEqualTo(contract);
+
+    UpstreamConfig greeter = load(c, Map.of()).upstreams().get("greeter");
+    assertThat(greeter.protocol()).isEqualTo(UpstreamProtocol.H2C);
+    ActiveCheckConfig active = greeter.healthCheck().active();
+    assertThat(active.type()).isEqualTo(HealthCheckType.GRPC);
+    assertThat(active.grpc()).isEqualTo(new GrpcCheckConfig(""));
+    assertThat(active.grpcService()).isEmpty();
+    assertThat(active.interval()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(active.timeout()).isEqualTo(java.time.Duration.ofSeconds(1));
   }
 
   @Test

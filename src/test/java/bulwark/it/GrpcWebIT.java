@@ -198,6 +198,7 @@ class GrpcWebIT {
           listen: "127.0.0.1:${ADMIN_PORT}"
         observability:
           accessLog: { enabled: false }
+          metrics: { enabled: true }
         upstreams:
           # the first HTTP/2 connection of each event loop (Netty's and grpc-java's classes loading)
           # can take seconds on a loaded machine: a generous connect bound, as in GrpcProxyIT
@@ -536,6 +537,33 @@ class GrpcWebIT {
     assertThat(lf.trailers())
         .containsEntry("grpc-status", Integer.toString(Status.Code.RESOURCE_EXHAUSTED.value()));
     assertThat(lf.trailers().get("grpc-message")).startsWith("Too Many Requests: ");
+  }
+
+  /**
+   * A gRPC-Web call counts as a gRPC call in the metrics, with the status the upstream gave (in its
+   * trailers, or its trailers-only head) before it went into the body.
+   */
+  @Test
+  void grpcWebCallsAreCountedWithTheirFinalStatus() throws Exception {
+    binary("/test.Echo/Unary", utf8("counted"));
+    binary("/test.Echo/Fail", utf8("x"));
+    post(http1, "/test.Echo/PartFail", "application/grpc-web-text", Buffer.buffer("AAAAAAA="));
+    for (String[] s :
+        new String[][] {
+          {"Unary", "OK"}, {"Fail", "FAILED_PRECONDITION"}, {"PartFail", "ABORTED"}
+        }) {
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .until(
+              () ->
+                  GrpcObservabilityIT.grpcCount(
+                      TestSupport.get(gw.adminUrl("/metrics")).body(),
+                      "greeter",
+                      "test.Echo",
+                      s[0],
+                      s[1]),
+              v -> v >= 1);
+    }
   }
 
   /** Plain gRPC on the same route passes unchanged (the gateway translates gRPC-Web only). */
