@@ -52,7 +52,12 @@ public record RouteConfig(
             value =
                 "A sampled copy of the route's requests sent to another upstream, fire-and-forget (shadow traffic). The client's answer comes from the route's own upstream only; the mirror's answers are read and discarded, and a mirror that is slow, failing or down changes nothing for the client. Copies carry X-Bulwark-Mirror: 1 and the mirror target's Host. Absent: no mirroring.",
             section = true)
-        MirrorConfig mirror) {
+        MirrorConfig mirror,
+    @Doc(
+            value =
+                "gRPC on this route: the methods that may be retried (see docs/grpc.md). Absent: gRPC requests are POSTs like any other.",
+            section = true)
+        GrpcRouteConfig grpc) {
 
   /** A route to one upstream, with no split, canary or mirror (as routes were written before). */
   public RouteConfig(
@@ -79,6 +84,7 @@ public record RouteConfig(
         List.of(),
         null,
         true,
+        null,
         null);
   }
 }

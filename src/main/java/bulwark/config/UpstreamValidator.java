@@ -93,7 +93,7 @@ final class UpstreamValidator {
     }
     if (u.healthCheck() != null) health(p + ".healthCheck", u.healthCheck());
     if (u.circuitBreaker() != null) breaker(p + ".circuitBreaker", u.circuitBreaker());
-    if (u.retry() != null) retry(p + ".retry", u.retry());
+    if (u.retry() != null) retry(p + ".retry", u.retry(), u.protocol());
     if (u.overload() != null) overload(p + ".overload", u.overload());
     if (u.tls() != null) upstreamTls(p + ".tls", u.tls(), u);
     err.named(p + ".protocol");
@@ -217,9 +217,19 @@ final class UpstreamValidator {
     err.named(p + ".scope");
   }
 
-  private void retry(String p, RetryConfig r) {
+  private void retry(String p, RetryConfig r, UpstreamProtocol protocol) {
     err.check(r.attempts() >= 1 && r.attempts() <= 10, p + ".attempts", "must be between 1 and 10");
     err.namedUnder(p + ".on[");
+    for (int i = 0; r.on() != null && i < r.on().size(); i++) {
+      RetryOn on = r.on().get(i);
+      if (on != null && on.grpc() != null && (protocol == null || !protocol.multiplexed()))
+        err.error(
+            p + ".on[" + i + "]",
+            "the gRPC status '"
+                + on.grpc()
+                + "' needs HTTP/2 toward the upstream (gRPC is HTTP/2): set protocol h2c, h2 or"
+                + " auto");
+    }
     err.positive(r.backoff(), p + ".backoff");
     err.positive(r.maxBackoff(), p + ".maxBackoff");
     err.positive(r.perTryTimeout(), p + ".perTryTimeout");

@@ -1,5 +1,6 @@
 package bulwark.proxy;
 
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -37,6 +38,23 @@ final class Grpc {
     String ct = req.getHeader(HttpHeaders.CONTENT_TYPE);
     if (ct == null || !ct.regionMatches(true, 0, "application/grpc", 0, 16)) return false;
     return ct.length() == 16 || ct.charAt(16) == '+' || ct.charAt(16) == ';';
+  }
+
+  /**
+   * The gRPC status in a response's head: a trailers-only response (a gRPC error that is the whole
+   * response, one HEADERS frame that ends the stream) carries {@code grpc-status} there; -1 when
+   * the head has none (a normal response's status comes in its trailers) or it is not a number.
+   */
+  static int trailersOnlyStatus(HttpClientResponse resp) {
+    String v = resp.getHeader(GRPC_STATUS);
+    if (v == null || v.isEmpty() || v.length() > 2) return -1;
+    int n = 0;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') return -1;
+      n = n * 10 + (c - '0');
+    }
+    return n;
   }
 
   /**

@@ -1,5 +1,6 @@
 package bulwark.routing;
 
+import bulwark.config.GrpcMethod;
 import bulwark.upstream.UpstreamRuntime;
 import java.util.List;
 import java.util.Set;
@@ -15,6 +16,8 @@ import java.util.Set;
  *     Backends#primary}): where one name stands for the route
  * @param backends how a request picks its upstream ({@link Backends#select})
  * @param mirror where a sampled copy of the route's requests goes, or null (no mirror)
+ * @param grpcSafeMethods the gRPC methods the route lets its upstream's retry policy retry (as
+ *     idempotent); empty: none
  */
 public record Route(
     String name,
@@ -35,7 +38,8 @@ public record Route(
     boolean retryNonIdempotent,
     Fallback fallback,
     Backends backends,
-    Mirror mirror) {
+    Mirror mirror,
+    List<GrpcMethod> grpcSafeMethods) {
 
   /** A route to one upstream, without a split or a mirror. */
   public Route(
@@ -75,7 +79,15 @@ public record Route(
         retryNonIdempotent,
         fallback,
         new Backends.One(upstream, true),
-        null);
+        null,
+        List.of());
+  }
+
+  /** Whether a gRPC request with this path calls a method the route marks safe to retry. */
+  public boolean grpcSafe(String path) {
+    for (int i = 0; i < grpcSafeMethods.size(); i++)
+      if (grpcSafeMethods.get(i).matches(path)) return true;
+    return false;
   }
 
   public boolean allowsMethod(String method) {

@@ -90,7 +90,10 @@ public final class RouteTableCompiler {
               rc.retryNonIdempotent(),
               Fallback.of(rc.fallback(), upstreams),
               backends,
-              Mirror.of(rc.mirror(), upstreams)));
+              Mirror.of(rc.mirror(), upstreams),
+              rc.grpc() == null || rc.grpc().safeMethods() == null
+                  ? List.of()
+                  : List.copyOf(rc.grpc().safeMethods())));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
   }
