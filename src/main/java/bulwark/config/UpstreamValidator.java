@@ -94,6 +94,15 @@ final class UpstreamValidator {
     if (u.healthCheck() != null) health(p + ".healthCheck", u.healthCheck());
     if (u.circuitBreaker() != null) breaker(p + ".circuitBreaker", u.circuitBreaker());
     if (u.retry() != null) retry(p + ".retry", u.retry(), u.protocol());
+    if (u.h2() != null) {
+      err.positive(u.h2().pingInterval(), p + ".h2.pingInterval");
+      err.positive(u.h2().pingTimeout(), p + ".h2.pingTimeout");
+      if (u.h2().pingInterval() != null && (u.protocol() == null || !u.protocol().multiplexed()))
+        err.error(
+            p + ".h2.pingInterval",
+            "PINGs are HTTP/2 frames, and protocol is http1: set protocol h2c, h2 or auto, or"
+                + " remove h2");
+    }
     if (u.overload() != null) overload(p + ".overload", u.overload());
     if (u.tls() != null) upstreamTls(p + ".tls", u.tls(), u);
     err.named(p + ".protocol");

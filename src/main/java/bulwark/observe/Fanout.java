@@ -195,6 +195,11 @@ final class Fanout implements Telemetry {
   }
 
   @Override
+  public void alpnRefused(String upstream, String target) {
+    each(t -> t.alpnRefused(upstream, target));
+  }
+
+  @Override
   public void breakerTransition(String upstream, String breaker, String from, String to) {
     each(t -> t.breakerTransition(upstream, breaker, from, to));
   }

@@ -71,6 +71,12 @@ public interface Telemetry extends UpstreamEvents {
    */
   default void requestFinished(Exchange ex, RequestRecord record) {}
 
+  /**
+   * A connection to {@code target} of {@code upstream} (protocol h2) failed because the target did
+   * not offer h2 in TLS ALPN: a configuration mistake, counted (and logged once by the caller).
+   */
+  default void alpnRefused(String upstream, String target) {}
+
   // ---- control-plane events (any thread) ----
 
   /** A circuit breaker changed state (CLOSED, OPEN, HALF_OPEN, FORCED_OPEN, ...). */

@@ -1,6 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.transport.DeferredFlush;
+import bulwark.transport.LastRead;
 import bulwark.upstream.target.Target;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,6 +100,13 @@ public final class UpstreamClient {
     /** It received GOAWAY (or shuts down): it takes no new streams. */
     boolean goingAway;
 
+    // an H2Slot's PINGs (H2Slot.Pings): when it last read, since when it carries no stream, the
+    // periodic look at it (-1: none), and when the PING waiting for its answer went (0: none)
+    LastRead reads;
+    long idleSince;
+    long liveness = -1;
+    long pingSent;
+
     private Conn(HttpClientConnection http, Slot slot, boolean tunnel) {
       this.http = http;
       this.slot = slot;
@@ -120,12 +129,31 @@ public final class UpstreamClient {
 
   private record Waiter(Promise<Conn> promise, long timer) {}
 
+  /** PINGs on the HTTP/2 connections; null: none. */
+  private final H2Slot.Pings pings;
+
+  /** Hears a connection refused for lack of h2 in ALPN, with the target's key. */
+  private final Consumer<String> alpnRefused;
+
   UpstreamClient(
       Vertx vertx,
       HttpClientAgent http,
       int maxPerTarget,
       int maxTunnelsPerTarget,
       boolean multiplexed) {
+    this(vertx, http, maxPerTarget, maxTunnelsPerTarget, multiplexed, null, k -> {});
+  }
+
+  UpstreamClient(
+      Vertx vertx,
+      HttpClientAgent http,
+      int maxPerTarget,
+      int maxTunnelsPerTarget,
+      boolean multiplexed,
+      H2Slot.Pings pings,
+      Consumer<String> alpnRefused) {
+    this.pings = pings;
+    this.alpnRefused = alpnRefused;
     this.vertx = vertx;
     this.http = http;
     this.maxPerTarget = Math.max(1, maxPerTarget);
@@ -180,7 +208,11 @@ public final class UpstreamClient {
     if (closed) return Future.failedFuture("the upstream's client is closed");
     if (h2Slots != null)
       return h2Slots
-          .computeIfAbsent(t.key(), k -> new H2Slot(vertx, http, k, options, maxPerTarget))
+          .computeIfAbsent(
+              t.key(),
+              k ->
+                  new H2Slot(
+                      vertx, http, k, options, maxPerTarget, pings, () -> alpnRefused.accept(k)))
           .stream();
     Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(k, options));
     Conn c = s.idle.pollFirst();
