@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * and leak nothing (the run has paranoid leak detection).
  */
 class H2LivenessIT {
-  static RawH2Server ok, pinged, deaf, held, idle, data0, hpack, bigHead;
+  static RawH2Server ok, pinged, deaf, held, idle, data0, hpack, bigHead, smallHead;
   static RunningGateway gw;
   static ManagedChannel channel;
 
@@ -51,7 +51,8 @@ class H2LivenessIT {
     idle = new RawH2Server(Mode.OK);
     data0 = new RawH2Server(Mode.DATA_ON_STREAM_0);
     hpack = new RawH2Server(Mode.BAD_HPACK);
-    bigHead = new RawH2Server(Mode.BIG_HEAD);
+    bigHead = new RawH2Server(Mode.BIG_HEAD, 12_000);
+    smallHead = new RawH2Server(Mode.BIG_HEAD, 6_000);
     gw =
         RunningGateway.start(
             """
@@ -75,10 +76,12 @@ class H2LivenessIT {
             timeouts: { connect: 10s, idle: 60s }
             h2: { pingInterval: 100ms, pingTimeout: 300ms }
             targets: [ { url: "http://127.0.0.1:%d" } ]
+          # PINGs further apart than the idle timeout: only the no-streams rule keeps a silent
+          # stream (a frame-counting idle timeout would cut it between two PINGs)
           held:
             protocol: h2c
-            timeouts: { connect: 10s, idle: 1s, response: 60s }
-            h2: { pingInterval: 100ms, pingTimeout: 5s }
+            timeouts: { connect: 10s, idle: 300ms, response: 60s }
+            h2: { pingInterval: 1s, pingTimeout: 5s }
             targets: [ { url: "http://127.0.0.1:%d" } ]
           idle:
             protocol: h2c
@@ -88,6 +91,7 @@ class H2LivenessIT {
           data0: { protocol: h2c, timeouts: { connect: 10s }, targets: [ { url: "http://127.0.0.1:%d" } ] }
           hpack: { protocol: h2c, timeouts: { connect: 10s }, targets: [ { url: "http://127.0.0.1:%d" } ] }
           bighead: { protocol: h2c, timeouts: { connect: 10s }, targets: [ { url: "http://127.0.0.1:%d" } ] }
+          smallhead: { protocol: h2c, timeouts: { connect: 10s }, targets: [ { url: "http://127.0.0.1:%d" } ] }
         routes:
           - { name: ok, match: { path: /ok/** }, upstream: ok }
           - { name: pinged, match: { path: /pinged/** }, upstream: pinged }
@@ -98,6 +102,7 @@ class H2LivenessIT {
           - { name: grpc-data0, match: { path: /bad.Service/** }, upstream: data0 }
           - { name: hpack, match: { path: /hpack/** }, upstream: hpack }
           - { name: bighead, match: { path: /bighead/** }, upstream: bighead }
+          - { name: smallhead, match: { path: /smallhead/** }, upstream: smallhead }
         """
                 .formatted(
                     ok.port(),
@@ -107,7 +112,8 @@ class H2LivenessIT {
                     idle.port(),
                     data0.port(),
                     hpack.port(),
-                    bigHead.port()));
+                    bigHead.port(),
+                    smallHead.port()));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", gw.port).usePlaintext().build();
   }
 
@@ -115,7 +121,8 @@ class H2LivenessIT {
   static void stop() throws Exception {
     if (channel != null) channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     if (gw != null) gw.close();
-    for (RawH2Server s : new RawH2Server[] {ok, pinged, deaf, held, idle, data0, hpack, bigHead})
+    for (RawH2Server s :
+        new RawH2Server[] {ok, pinged, deaf, held, idle, data0, hpack, bigHead, smallHead})
       if (s != null) s.close();
   }
 
@@ -166,8 +173,11 @@ class H2LivenessIT {
             HttpResponse.BodyHandlers.ofString());
     await().atMost(Duration.ofSeconds(30)).until(() -> held.requests.get() == 1);
     int before = held.pings.get();
-    // 25 PINGs 100ms apart at least: the stream has been silent for well over timeouts.idle (1s)
-    await().atMost(Duration.ofSeconds(60)).until(() -> held.pings.get() >= before + 25);
+    // 3 PINGs 1s apart at least: the stream has been silent for 10 times timeouts.idle (300ms),
+    // and the connection silent for over 300ms between two PINGs
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> held.pings.get() >= before + 3 || held.ended.get() > 0);
     assertThat(held.ended.get()).isZero();
     held.release();
     HttpResponse<String> done = r.get(30, TimeUnit.SECONDS);
@@ -222,6 +232,12 @@ class H2LivenessIT {
 
   @Test
   void aResponseHeadOverTheHeaderListLimitFailsTheRequestWith502() throws Exception {
+    // the same response with a header under the limit (8 KiB) passes: the size is what fails
+    HttpResponse<String> small = get("/smallhead/x");
+    assertThat(small.statusCode()).isEqualTo(200);
+    assertThat(small.headers().firstValue("x-big")).hasValue("v".repeat(6_000));
+    assertThat(small.body()).isEqualTo("ok");
+
     HttpResponse<String> r = get("/bighead/x");
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");

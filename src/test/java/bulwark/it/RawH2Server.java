@@ -30,7 +30,7 @@ final class RawH2Server implements AutoCloseable {
     DATA_ON_STREAM_0,
     /** A HEADERS frame whose block is not valid HPACK: a connection error (COMPRESSION_ERROR). */
     BAD_HPACK,
-    /** 200 with a 12,000-byte header: over the client's SETTINGS_MAX_HEADER_LIST_SIZE (8 KiB). */
+    /** 200 with a header {@code x-big} of {@link #headBytes} bytes, and the body "ok". */
     BIG_HEAD
   }
 
@@ -54,8 +54,16 @@ final class RawH2Server implements AutoCloseable {
   /** Whether PINGs are answered. */
   volatile boolean ackPings = true;
 
+  /** The size of BIG_HEAD's header value. */
+  private final int headBytes;
+
   RawH2Server(Mode mode) throws IOException {
+    this(mode, 12_000);
+  }
+
+  RawH2Server(Mode mode, int headBytes) throws IOException {
     this.mode = mode;
+    this.headBytes = headBytes;
     this.socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread t = new Thread(this::accept, "raw-h2-accept");
     t.setDaemon(true);
@@ -155,7 +163,7 @@ final class RawH2Server implements AutoCloseable {
             frame(1, 4, stream, new byte[] {(byte) 0x88, -1, -1, -1, -1, -1, -1, -1, 0x7f});
         case BIG_HEAD -> {
           byte[] name = "x-big".getBytes(StandardCharsets.US_ASCII);
-          byte[] value = "v".repeat(12_000).getBytes(StandardCharsets.US_ASCII);
+          byte[] value = "v".repeat(headBytes).getBytes(StandardCharsets.US_ASCII);
           java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
           b.write(0x88); // :status 200 (static table)
           b.write(0x00); // a literal header, not indexed, with a new name
