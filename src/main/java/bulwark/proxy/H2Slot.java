@@ -59,8 +59,8 @@ final class H2Slot {
   /** PINGs and the idle rule of HTTP/2 connections; null: none (Vert.x's idle timeout applies). */
   private final Pings pings;
 
-  /** Hears each connection the target refused for lack of h2 in ALPN. */
-  private final Runnable alpnRefused;
+  /** Hears each connection the target refused for lack of h2 in ALPN, or closed for a PING. */
+  private final ConnectionEvents events;
 
   private record Waiter(Promise<Conn> promise, long timer) {}
 
@@ -82,7 +82,7 @@ final class H2Slot {
       String key,
       HttpConnectOptions options,
       int maxConnections) {
-    this(vertx, http, key, options, maxConnections, null, () -> {});
+    this(vertx, http, key, options, maxConnections, null, ConnectionEvents.NONE);
   }
 
   H2Slot(
@@ -92,14 +92,14 @@ final class H2Slot {
       HttpConnectOptions options,
       int maxConnections,
       Pings pings,
-      Runnable alpnRefused) {
+      ConnectionEvents events) {
     this.vertx = vertx;
     this.http = http;
     this.key = key;
     this.options = options;
     this.maxConnections = Math.max(1, maxConnections);
     this.pings = pings;
-    this.alpnRefused = alpnRefused;
+    this.events = events;
   }
 
   /** Streams c may carry at once. */
@@ -253,6 +253,7 @@ final class H2Slot {
                   key,
                   pings.timeoutMillis());
               c.goingAway = true;
+              events.pingTimedOut(key);
               c.http.close();
             });
     c.http
@@ -272,7 +273,7 @@ final class H2Slot {
   private void connectFailed(Throwable cause) {
     Throwable why = explain(cause);
     if (why != cause) {
-      alpnRefused.run();
+      events.alpnRefused(key);
       if (!warnedAlpn) {
         // a configuration mistake rather than an outage: said once, at the first connection
         warnedAlpn = true;

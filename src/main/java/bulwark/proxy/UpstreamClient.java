@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,8 +131,8 @@ public final class UpstreamClient {
   /** PINGs on the HTTP/2 connections; null: none. */
   private final H2Slot.Pings pings;
 
-  /** Hears a connection refused for lack of h2 in ALPN, with the target's key. */
-  private final Consumer<String> alpnRefused;
+  /** Hears what the HTTP/2 connections report (ALPN refusals, PING timeouts). */
+  private final ConnectionEvents events;
 
   UpstreamClient(
       Vertx vertx,
@@ -141,7 +140,7 @@ public final class UpstreamClient {
       int maxPerTarget,
       int maxTunnelsPerTarget,
       boolean multiplexed) {
-    this(vertx, http, maxPerTarget, maxTunnelsPerTarget, multiplexed, null, k -> {});
+    this(vertx, http, maxPerTarget, maxTunnelsPerTarget, multiplexed, null, ConnectionEvents.NONE);
   }
 
   UpstreamClient(
@@ -151,9 +150,9 @@ public final class UpstreamClient {
       int maxTunnelsPerTarget,
       boolean multiplexed,
       H2Slot.Pings pings,
-      Consumer<String> alpnRefused) {
+      ConnectionEvents events) {
     this.pings = pings;
-    this.alpnRefused = alpnRefused;
+    this.events = events;
     this.vertx = vertx;
     this.http = http;
     this.maxPerTarget = Math.max(1, maxPerTarget);
@@ -209,10 +208,7 @@ public final class UpstreamClient {
     if (h2Slots != null)
       return h2Slots
           .computeIfAbsent(
-              t.key(),
-              k ->
-                  new H2Slot(
-                      vertx, http, k, options, maxPerTarget, pings, () -> alpnRefused.accept(k)))
+              t.key(), k -> new H2Slot(vertx, http, k, options, maxPerTarget, pings, events))
           .stream();
     Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(k, options));
     Conn c = s.idle.pollFirst();

@@ -87,7 +87,17 @@ final class UpstreamClients {
               up.config().maxTunnelsPerTarget(),
               multiplexed,
               pings,
-              target -> telemetry.alpnRefused(name, target));
+              new ConnectionEvents() {
+                @Override
+                public void alpnRefused(String target) {
+                  telemetry.alpnRefused(name, target);
+                }
+
+                @Override
+                public void pingTimedOut(String target) {
+                  telemetry.pingTimedOut(name, target);
+                }
+              });
       // a request that read the previous snapshot may still reach a retired upstream: it gets a
       // client of its own, closed when its last exchange ends
       if (up.retired()) c.retireWhenIdle();

@@ -138,6 +138,16 @@ class H2LivenessIT {
     assertThat(r.body()).isEqualTo("ok");
   }
 
+  /** bulwark_upstream_ping_timeouts_total of the upstream deaf (0 before the first). */
+  static double pingTimeouts() throws Exception {
+    String scrape = TestSupport.get(gw.adminUrl("/metrics")).body();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "(?m)^bulwark_upstream_ping_timeouts_total\\{[^}]*upstream=\"deaf\"[^}]*} (\\S+)$")
+            .matcher(scrape);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
+
   // ---- PINGs ----
 
   @Test
@@ -155,9 +165,11 @@ class H2LivenessIT {
   void aConnectionWhosePingsGoUnansweredIsClosedAndTheNextRequestOpensAnother() throws Exception {
     assertThat(get("/deaf/a").body()).isEqualTo("ok");
     assertThat(deaf.accepted.get()).isEqualTo(1);
+    assertThat(pingTimeouts()).isZero();
     deaf.ackPings = false;
     // the gateway closes the connection once a PING went unanswered for pingTimeout
     await().atMost(Duration.ofSeconds(30)).until(() -> deaf.ended.get() == 1);
+    assertThat(pingTimeouts()).isEqualTo(1);
     deaf.ackPings = true;
     assertThat(get("/deaf/b").body()).isEqualTo("ok");
     assertThat(deaf.accepted.get()).isEqualTo(2);

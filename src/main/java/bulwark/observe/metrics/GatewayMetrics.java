@@ -201,6 +201,16 @@ public final class GatewayMetrics implements Telemetry {
         .increment();
   }
 
+  @Override
+  public void pingTimedOut(String upstream, String target) {
+    Counter.builder("bulwark.upstream.ping.timeouts")
+        .description(
+            "HTTP/2 connections to upstream targets closed because a PING went unanswered (upstreams[].h2)")
+        .tags("upstream", upstream, "target", target)
+        .register(registry)
+        .increment();
+  }
+
   // ---- control plane
 
   @Override
