@@ -7,7 +7,7 @@ endif
 export JAVA_HOME
 MVN ?= mvn -B -q
 
-.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress docs clean
+.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress bench-grpc docs clean
 
 build: ## the fat jar: target/bulwark.jar
 	$(MVN) package -DskipTests
@@ -23,7 +23,7 @@ chaos: ## the chaos suite at full length (20 s of load per scenario); counts in 
 demo: build ## demo upstreams + the gateway on examples/demo.yaml
 	./bulwark demo
 
-bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh
+bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh, GRPC=1 bench/grpc.sh
 	bash bench/run.sh
 
 bench-mirror: build ## a route with a working, hanging or down mirror against the same route without
@@ -34,6 +34,9 @@ bench-fleet: build ## etcd mode: propagation of a write to 3 gateways, start-up 
 
 bench-compress: build ## CPU per MiB of Bulwark's gzip 6 and Brotli 4 against nginx's gzip 6, same core
 	bash bench/compress.sh
+
+bench-grpc: build ## gRPC unary calls/s: Bulwark vs direct vs nginx grpc_pass, same core (h2load, grpc-java server)
+	bash bench/grpc.sh
 
 docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
 	$(MVN) compile dependency:build-classpath -Dmdep.outputFile=target/docs.classpath -Dmdep.includeScope=runtime

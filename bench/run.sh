@@ -14,6 +14,8 @@
 #   SOAK=1           also run bench/reload-soak.sh afterwards (SOAK_SECONDS, default 600)
 #   COMPRESS=1       also run bench/compress.sh afterwards: CPU per MiB of gzip 6 and Brotli 4
 #                    against nginx's gzip module (= make bench-compress)
+#   GRPC=1           also run bench/grpc.sh afterwards: gRPC unary calls per second, Bulwark against
+#                    direct and nginx's grpc_pass on the same core (= make bench-grpc)
 #   RESILIENCE=1     also measure a route with health checks + breaker + local rate limit, and a
 #                    cluster (Redis) rate limit against a local one (RESILIENCE=0 skips them)
 #   JWT=1            also measure a route with RS256 JWT verification (key from a file; JWT=0 skips it)
@@ -424,5 +426,8 @@ if [ "${FLEET:-0}" = 1 ]; then
 fi
 if [ "${COMPRESS:-0}" = 1 ]; then
   bash "$BENCH_DIR/compress.sh" || STATUS=1
+fi
+if [ "${GRPC:-0}" = 1 ]; then
+  bash "$BENCH_DIR/grpc.sh" || STATUS=1
 fi
 exit "$STATUS"

@@ -107,6 +107,63 @@ final class UpstreamValidator {
     if (u.tls() != null) upstreamTls(p + ".tls", u.tls(), u);
     err.named(p + ".protocol");
     if (u.protocol() != null) protocol(p, u);
+    if (u.healthCheck() != null && u.healthCheck().active() != null) grpcCheck(p, u);
+  }
+
+  /**
+   * A gRPC health check: type and the grpc section agree, the http-only fields are not set, and the
+   * upstream speaks HTTP/2 to its targets (gRPC needs it).
+   */
+  private void grpcCheck(String p, UpstreamConfig u) {
+    ActiveCheckConfig a = u.healthCheck().active();
+    String ap = p + ".healthCheck.active";
+    if (a.grpc() != null && a.type() != null && a.type() != HealthCheckType.GRPC) {
+      err.error(
+          ap + ".type",
+          "is "
+              + a.type()
+              + ", and the grpc section asks for a gRPC check: remove type (or set it to grpc), or remove grpc");
+      return;
+    }
+    if (a.type() != HealthCheckType.GRPC) return;
+    String gp = a.grpc() != null ? ap + ".grpc" : ap + ".type";
+    if (a.path() != null && !a.path().equals("/health")) {
+      err.error(
+          ap + ".path",
+          "is for http checks: a gRPC check always calls /grpc.health.v1.Health/Check (name the service in grpc.service)");
+    }
+    if (!a.statuses().isEmpty()) {
+      err.error(
+          ap + ".statuses",
+          "are for http checks: a gRPC check passes on grpc-status 0 and SERVING");
+    }
+    UpstreamProtocol proto = u.protocol() == null ? UpstreamProtocol.HTTP1 : u.protocol();
+    if (proto == UpstreamProtocol.HTTP1) {
+      err.error(
+          gp,
+          "a gRPC health check needs HTTP/2, and this upstream's protocol is http1"
+              + (u.protocol() == null ? " (the default)" : "")
+              + ": set protocol to h2c (http:// targets), h2 or auto (https:// targets)");
+    } else if (proto == UpstreamProtocol.AUTO) {
+      if (u.discovery() != null) {
+        err.error(
+            gp,
+            "a gRPC health check needs HTTP/2, and protocol auto speaks HTTP/1.1 to the http:// targets that discovery finds: use protocol h2c");
+        return;
+      }
+      for (int i = 0; i < u.targets().size(); i++) {
+        String url = u.targets().get(i).url();
+        if (url == null || !url.startsWith("http://")) continue;
+        err.error(
+            gp,
+            "a gRPC health check needs HTTP/2, and protocol auto speaks HTTP/1.1 to http:// targets such as targets["
+                + i
+                + "] '"
+                + url
+                + "': use protocol h2c for plain-TCP targets, or https:// URLs");
+        return;
+      }
+    }
   }
 
   /** h2 needs TLS (ALPN), h2c plain TCP: each target's scheme must fit the protocol. */

@@ -1,6 +1,7 @@
 package bulwark.log;
 
 import bulwark.config.AccessLogConfig;
+import bulwark.observe.GrpcCall;
 import bulwark.observe.RequestRecord;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -82,6 +83,7 @@ public final class AccessLog {
     m.upstream = r.upstream() == null ? null : r.upstream().name();
     m.upstreamError = r.upstreamError();
     m.fault = r.fault();
+    m.grpc = r.grpc();
     logger.info(m, "");
   }
 
@@ -122,6 +124,9 @@ public final class AccessLog {
 
     /** The fault a fault middleware injected (delay, abort, delay,abort); null when none. */
     String fault;
+
+    /** A gRPC request's service, method and final status (rpc.*); null for other requests. */
+    GrpcCall grpc;
 
     AccessMarker(
         String method,
@@ -173,6 +178,12 @@ public final class AccessLog {
     private static final AccessEncoder.Name UPSTREAM_ERROR =
         new AccessEncoder.Name("bulwark.upstream.error");
     private static final AccessEncoder.Name FAULT = new AccessEncoder.Name("bulwark.fault");
+    // OpenTelemetry's RPC semantic conventions (ECS has no RPC fields)
+    private static final byte[] RPC_SYSTEM = AccessEncoder.ascii(",\"rpc.system\":\"grpc\"");
+    private static final AccessEncoder.Name RPC_SERVICE = new AccessEncoder.Name("rpc.service");
+    private static final AccessEncoder.Name RPC_METHOD = new AccessEncoder.Name("rpc.method");
+    private static final AccessEncoder.Name GRPC_STATUS =
+        new AccessEncoder.Name("rpc.grpc.status_code");
     private static final AccessEncoder.Name TRACE_ID = new AccessEncoder.Name("trace.id");
     private static final AccessEncoder.Name SPAN_ID = new AccessEncoder.Name("span.id");
 
@@ -196,6 +207,15 @@ public final class AccessLog {
       if (upstreamNs >= 0) f.field(UPSTREAM_DURATION, upstreamNs);
       if (upstreamError != null) f.fieldCached(UPSTREAM_ERROR, upstreamError); // a constant label
       if (fault != null) f.fieldCached(FAULT, fault); // a constant label
+      if (grpc != null) {
+        f.raw(RPC_SYSTEM);
+        // names of letters, digits, '_' and '.' only (GrpcCall.of), but chosen by the client
+        if (grpc.service() != null) {
+          f.fieldCached(RPC_SERVICE, Redact.text(grpc.service()));
+          f.fieldCached(RPC_METHOD, Redact.text(grpc.method()));
+        }
+        if (grpc.status() != GrpcCall.NONE) f.field(GRPC_STATUS, grpc.status());
+      }
       // made by Tracing, or parsed from a traceparent that OpenTelemetry checked as lower-case hex
       if (traceId != null) f.fieldHex(TRACE_ID, traceId);
       if (spanId != null) f.fieldHex(SPAN_ID, spanId);

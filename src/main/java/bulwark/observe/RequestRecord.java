@@ -31,6 +31,8 @@ import bulwark.upstream.target.Target;
  * @param traceId W3C trace id of the server span, null when not traced
  * @param spanId its span id, null when not traced
  * @param fault the fault a fault middleware injected: delay, abort or delay,abort; null when none
+ * @param grpc the gRPC service, method and final status of a gRPC request (content type
+ *     application/grpc or application/grpc+FORMAT); null for any other request
  */
 public record RequestRecord(
     String method,
@@ -51,4 +53,5 @@ public record RequestRecord(
     String upstreamError,
     String traceId,
     String spanId,
-    String fault) {}
+    String fault,
+    GrpcCall grpc) {}

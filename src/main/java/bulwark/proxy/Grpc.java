@@ -1,10 +1,12 @@
 package bulwark.proxy;
 
+import bulwark.observe.GrpcCall;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * What the gateway knows of gRPC (over HTTP/2, grpc/PROTOCOL-HTTP2.md): which requests are gRPC,
@@ -99,6 +101,23 @@ final class Grpc {
       case 502, 503 -> UNAVAILABLE;
       default -> UNKNOWN;
     };
+  }
+
+  /**
+   * The upstream's final grpc-status, read when its response ended: from its trailers, or from its
+   * head when it answered trailers-only; {@link GrpcCall#NONE} when it sent none.
+   */
+  static int finalStatus(HttpClientResponse cresp) {
+    String v = cresp.trailers().get(GRPC_STATUS);
+    if (v == null) v = cresp.headers().get(GRPC_STATUS);
+    return GrpcCall.parseStatus(v);
+  }
+
+  /** The grpc-status among configured headers (a route's static fallback), any case. */
+  static int statusHeader(Map<String, String> headers) {
+    for (Map.Entry<String, String> e : headers.entrySet())
+      if (e.getKey().equalsIgnoreCase("grpc-status")) return GrpcCall.parseStatus(e.getValue());
+    return GrpcCall.NONE;
   }
 
   /**

@@ -2,6 +2,7 @@ package bulwark.proxy;
 
 import bulwark.filter.Chain;
 import bulwark.filter.Exchange;
+import bulwark.observe.GrpcCall;
 import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.routing.Fallback;
@@ -37,6 +38,15 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
   /** The client takes trailers: it sent TE: trailers (read before hop-by-hop headers go). */
   private final boolean teTrailers;
 
+  /** A gRPC request ({@link Grpc#is}), read on arrival. */
+  private final boolean grpc;
+
+  /**
+   * The final grpc-status, once known (the upstream's, or the gateway's own error's); {@link
+   * GrpcCall#NONE} until then.
+   */
+  private int grpcStatus = GrpcCall.NONE;
+
   /** A WebSocket (HTTP/1.1 Upgrade) request. */
   private boolean webSocket;
 
@@ -62,6 +72,7 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     this.ex = ex;
     this.chunkedRequest = ex.request().headers().contains(H.TRANSFER_ENCODING);
     this.teTrailers = ex.request().headers().contains(H.TE, H.TRAILERS, true);
+    this.grpc = Grpc.is(ex.request());
     this.link = new UpstreamLink(this);
     ex.replies(this);
   }
@@ -310,10 +321,32 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     ex.closeBodyCodecs();
     UpstreamSummary u = call == null ? null : call.close();
     link.finish();
-    RequestRecord r = UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime());
+    RequestRecord r =
+        UpstreamSummary.record(ex, status, rejectDetail, u, System.nanoTime(), grpcCall());
     loop.plane().requestFinished();
     loop.telemetry().requestFinished(ex, r);
     loop.plane().accessLog().log(r);
+  }
+
+  /**
+   * The gRPC view of the finished request, null when it is not gRPC: a client that left first
+   * cancelled the call (CANCELLED, as a gRPC server records it); a stream that ended without a
+   * grpc-status (cut after the upstream failed mid-response) has none.
+   */
+  private GrpcCall grpcCall() {
+    if (!grpc) return null;
+    int s = grpcStatus == GrpcCall.NONE && status == CLIENT_GONE ? GrpcCall.CANCELLED : grpcStatus;
+    return GrpcCall.of(ex.request().path(), s);
+  }
+
+  /** Whether this is a gRPC request ({@link Grpc#is}, read on arrival). */
+  boolean grpc() {
+    return grpc;
+  }
+
+  /** The request's final grpc-status (a gRPC request's; ignored for others). */
+  void grpcStatus(int status) {
+    this.grpcStatus = status;
   }
 
   /** The request's answer has this status (the upstream's, the gateway's own, 101, 499). */

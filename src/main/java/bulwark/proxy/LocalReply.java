@@ -83,8 +83,10 @@ final class LocalReply {
     if (!req.isEnded()) req.resume();
     switch (body) {
       // a gRPC client reads errors from grpc-status, not from a problem+json body
-      case ProblemBody p when Grpc.is(req) ->
-          Grpc.reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
+      case ProblemBody p when c.grpc() -> {
+        c.grpcStatus(Grpc.status(status));
+        Grpc.reply(resp, status, p.title() + ": " + p.detail(), ex.requestId());
+      }
       case ProblemBody p ->
           Problem.send(
               resp,
@@ -97,6 +99,7 @@ final class LocalReply {
               p.extra());
       case Empty e -> resp.setStatusCode(status).putHeader(H.X_REQUEST_ID, ex.requestId()).end();
       case Static s -> {
+        if (c.grpc()) c.grpcStatus(Grpc.statusHeader(s.fallback().headers()));
         resp.setStatusCode(status);
         s.fallback().headers().forEach(resp::putHeader);
         resp.putHeader(H.X_REQUEST_ID, ex.requestId());

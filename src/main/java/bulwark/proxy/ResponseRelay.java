@@ -121,6 +121,7 @@ final class ResponseRelay {
           pending = null;
           pendingGrowable = false;
           owner.copyTrailers(cresp);
+          if (owner.grpc()) owner.grpcStatus(Grpc.finalStatus(cresp));
           if (encoder != null && (last = encode(last, true)) == null) return;
           if (last == null) ex.response().end();
           else ex.response().end(last);

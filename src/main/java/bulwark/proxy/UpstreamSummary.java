@@ -2,6 +2,7 @@ package bulwark.proxy;
 
 import bulwark.filter.Exchange;
 import bulwark.filter.fault.FaultFilter;
+import bulwark.observe.GrpcCall;
 import bulwark.observe.RequestRecord;
 import bulwark.upstream.UpstreamRuntime;
 import io.vertx.core.http.HttpServerRequest;
@@ -28,10 +29,11 @@ record UpstreamSummary(
     String error) {
   /**
    * What observers see of the finished request, built once at its end ({@code u} null when it never
-   * went upstream; {@code status} 0 when the response's own status tells).
+   * went upstream; {@code status} 0 when the response's own status tells; {@code grpc} null for a
+   * request that is not gRPC).
    */
   static RequestRecord record(
-      Exchange ex, int status, String rejectDetail, UpstreamSummary u, long now) {
+      Exchange ex, int status, String rejectDetail, UpstreamSummary u, long now, GrpcCall grpc) {
     HttpServerRequest req = ex.request();
     long upstreamNanos =
         u == null || u.startNanos() == 0
@@ -56,6 +58,7 @@ record UpstreamSummary(
         u == null ? null : u.error(),
         ex.traceId(),
         ex.spanId(),
-        ex.get(FaultFilter.INJECTED));
+        ex.get(FaultFilter.INJECTED),
+        grpc);
   }
 }

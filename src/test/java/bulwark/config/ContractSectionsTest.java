@@ -9,8 +9,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract's commented sections of the capabilities that have landed (fleet, traffic),
- * uncommented in memory: the copy itself must stay equal to the shared file (ContractTest).
+ * The contract's commented sections of the capabilities that have landed (fleet, traffic, the grpc
+ * upstream), uncommented in memory: the copy itself must stay equal to the shared file
+ * (ContractTest).
  */
 class ContractSectionsTest {
 
@@ -63,6 +64,23 @@ class ContractSectionsTest {
     assertThat(checkout.mirror().percent()).isEqualTo(new Percent(10));
     assertThat(checkout.mirror().maxBody()).isEqualTo(new ByteSize(1L << 20));
     assertThat(checkout.middlewares()).containsExactly("gzip");
+  }
+
+  @Test
+  void theGreeterUpstreamUncommentedBindsWithItsGrpcHealthCheck() throws Exception {
+    String contract = ContractTest.contract();
+    // the upstream only: the greeter route's grpcWeb is another slice of issue 20
+    String c = uncomment(contract, "greeter:", "healthCheck:");
+    assertThat(c).isNotEqualTo(contract);
+
+    UpstreamConfig greeter = load(c, Map.of()).upstreams().get("greeter");
+    assertThat(greeter.protocol()).isEqualTo(UpstreamProtocol.H2C);
+    ActiveCheckConfig active = greeter.healthCheck().active();
+    assertThat(active.type()).isEqualTo(HealthCheckType.GRPC);
+    assertThat(active.grpc()).isEqualTo(new GrpcCheckConfig(""));
+    assertThat(active.grpcService()).isEmpty();
+    assertThat(active.interval()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(active.timeout()).isEqualTo(java.time.Duration.ofSeconds(1));
   }
 
   @Test

@@ -116,6 +116,7 @@ class ContractTest {
             new HealthCheckConfig(
                 new ActiveCheckConfig(
                     HealthCheckType.HTTP,
+                    null,
                     "/health",
                     List.of(),
                     null,

@@ -50,6 +50,7 @@ public final class GatewayMetrics implements Telemetry {
   private final Map<String, Counter[]> compression = new ConcurrentHashMap<>();
 
   private final TryMeters tries;
+  private final GrpcMeters grpc;
   private final MirrorMeters mirrors;
   private final StateMeters state;
   private final Counter reloadsOk;
@@ -101,6 +102,7 @@ public final class GatewayMetrics implements Telemetry {
             "Bodies being compressed (responses) or inflated (requests) now; each holds native zlib or Brotli state until its exchange ends")
         .register(registry);
     tries = new TryMeters(registry);
+    grpc = new GrpcMeters(registry);
     mirrors = new MirrorMeters(registry);
     state = new StateMeters(gateway, registry, tries);
     closeables.add(MeterSetup.bindProcessMeters(registry));
@@ -122,6 +124,7 @@ public final class GatewayMetrics implements Telemetry {
     String upstream = r.upstream() == null ? NONE : r.upstream().name();
     rt.timer(RequestTimers.methodIndex(r.method()), r.status(), upstream)
         .record(r.durationNanos(), TimeUnit.NANOSECONDS);
+    if (r.grpc() != null) grpc.record(r);
     if (r.fault() != null && r.route() != null) {
       Counter[] c = faults.computeIfAbsent(r.route().name(), this::faultCounters);
       if (r.fault().startsWith("delay")) c[0].increment();

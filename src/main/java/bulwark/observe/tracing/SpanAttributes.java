@@ -24,6 +24,11 @@ final class SpanAttributes {
   static final AttributeKey<String> USER_AGENT = AttributeKey.stringKey("user_agent.original");
   static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
   static final AttributeKey<Long> RESEND_COUNT = AttributeKey.longKey("http.request.resend_count");
+  // OpenTelemetry's RPC semantic conventions, on a gRPC request's server span
+  static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
+  static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
+  static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
+  static final AttributeKey<Long> RPC_GRPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
   static final AttributeKey<String> BULWARK_ROUTE = AttributeKey.stringKey("bulwark.route");
   static final AttributeKey<String> BULWARK_UPSTREAM = AttributeKey.stringKey("bulwark.upstream");
   static final AttributeKey<String> BULWARK_TARGET = AttributeKey.stringKey("bulwark.target");

@@ -7,6 +7,7 @@ import bulwark.config.TracingConfig;
 import bulwark.filter.Exchange;
 import bulwark.filter.Key;
 import bulwark.log.Redact;
+import bulwark.observe.GrpcCall;
 import bulwark.observe.RequestRecord;
 import bulwark.observe.Telemetry;
 import bulwark.upstream.target.Outcome;
@@ -338,6 +339,15 @@ public final class Tracing implements Telemetry {
         server.setAttribute(BULWARK_ROUTE, r.route().name());
       }
       if (r.upstream() != null) server.setAttribute(BULWARK_UPSTREAM, r.upstream().name());
+      GrpcCall g = r.grpc();
+      if (g != null) {
+        server.setAttribute(RPC_SYSTEM, "grpc");
+        if (g.service() != null) {
+          server.setAttribute(RPC_SERVICE, Redact.text(g.service()));
+          server.setAttribute(RPC_METHOD, Redact.text(g.method()));
+        }
+        if (g.status() != GrpcCall.NONE) server.setAttribute(RPC_GRPC_STATUS, (long) g.status());
+      }
       if (status >= 500) {
         server.setAttribute(ERROR_TYPE, String.valueOf(status));
         server.setStatus(StatusCode.ERROR);

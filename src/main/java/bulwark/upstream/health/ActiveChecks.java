@@ -11,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Active checks: one {@link HealthCheck} (http or tcp) per target every {@code interval} plus a
- * random jitter, and the thresholds that turn runs of results into a status. UNKNOWN or DOWN goes
+ * Active checks: one {@link HealthCheck} (http, tcp or grpc) per target every {@code interval} plus
+ * a random jitter, and the thresholds that turn runs of results into a status. UNKNOWN or DOWN goes
  * UP after {@code healthyThreshold} passes in a row; UNKNOWN or UP goes DOWN after {@code
  * unhealthyThreshold} failures in a row.
  *

@@ -5,8 +5,10 @@ import io.vertx.core.json.JsonObject;
 /**
  * The outcome of one active check.
  *
- * @param reached the target answered (HTTP: a response head arrived; TCP: the connection opened)
- * @param passed the check passed (HTTP: an expected status; TCP: same as reached)
+ * @param reached the target answered (HTTP, gRPC: a response head arrived; TCP: the connection
+ *     opened)
+ * @param passed the check passed (HTTP: an expected status; TCP: same as reached; gRPC: grpc-status
+ *     0 and SERVING)
  * @param body the HTTP answer's JSON object, or null (none, not JSON, not an object, or over the
  *     cap)
  * @param detail a short description for logs and the admin API: the status, or the error

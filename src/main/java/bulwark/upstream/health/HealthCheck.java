@@ -1,7 +1,6 @@
 package bulwark.upstream.health;
 
 import bulwark.config.ActiveCheckConfig;
-import bulwark.config.HealthCheckType;
 import bulwark.config.UpstreamTlsConfig;
 import bulwark.upstream.target.Target;
 import io.vertx.core.Future;
@@ -18,12 +17,13 @@ public interface HealthCheck {
 
   Future<Void> close();
 
-  /** The check for {@code config.type()}: http (the default) or tcp. */
+  /** The check of {@code config.type()}: http (the default), tcp or grpc. */
   static HealthCheck newCheck(
       String upstream, ActiveCheckConfig config, UpstreamTlsConfig tls, Vertx vertx) {
-    return switch (config.type() == null ? HealthCheckType.HTTP : config.type()) {
+    return switch (config.type()) {
       case TCP -> new TcpHealthCheck(upstream, config, vertx);
       case HTTP -> new HttpHealthCheck(upstream, config, tls, vertx);
+      case GRPC -> new GrpcHealthCheck(upstream, config, tls, vertx);
     };
   }
 

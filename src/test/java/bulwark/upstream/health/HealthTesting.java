@@ -159,6 +159,7 @@ public final class HealthTesting {
   public static ActiveCheckConfig active(int healthy, int unhealthy) {
     return new ActiveCheckConfig(
         HealthCheckType.HTTP,
+        null,
         "/health",
         List.of(),
         null,
@@ -176,6 +177,7 @@ public final class HealthTesting {
       int healthy, int unhealthy, Duration interval, double jitterPercent) {
     return new ActiveCheckConfig(
         HealthCheckType.HTTP,
+        null,
         "/health",
         List.of(),
         null,
