@@ -66,7 +66,10 @@ final class Binder {
    * validator's order (see {@link #unknownNames}).
    */
   static boolean grammar(Class<?> c) {
-    return Names.isNames(c) || c == RateLimitKeySpec.class || c == RetryOn.class;
+    return Names.isNames(c)
+        || c == RateLimitKeySpec.class
+        || c == RetryOn.class
+        || c == GrpcMethod.class;
   }
 
   static boolean hasRequired(Class<?> recordType) {
@@ -204,6 +207,7 @@ final class Binder {
       if (Names.isNames(c)) return Names.parse(c, text);
       if (c == RateLimitKeySpec.class) return RateLimitKeySpec.parse(text);
       if (c == RetryOn.class) return RetryOn.parse(text);
+      if (c == GrpcMethod.class) return GrpcMethod.parse(text);
       if (c == StickyOn.class) return StickyOn.parse(text);
     } catch (IllegalArgumentException e) {
       if (grammar(c)) {

@@ -179,6 +179,7 @@ final class ConfigMarkdown {
     if (c == String.class
         || c == RateLimitKeySpec.class
         || c == RetryOn.class
+        || c == GrpcMethod.class
         || c == StickyOn.class) return "string";
     if (c == boolean.class || c == Boolean.class) return "boolean";
     if (c == int.class || c == Integer.class || c == long.class || c == Long.class)

@@ -122,7 +122,8 @@ final class ConfigSchema {
         || Names.isNames(c)
         || c == RateLimitKeySpec.class
         || c == StickyOn.class
-        || c == RetryOn.class) {
+        || c == RetryOn.class
+        || c == GrpcMethod.class) {
       s.put("type", "string");
       List<String> names = oneOf(c, d);
       if (!names.isEmpty()) {

@@ -107,8 +107,10 @@ public final class ConfigTrees {
     if (v instanceof Long l) return F.numberNode(l);
     if (v instanceof Duration d) return F.textNode(Durations.format(d));
     if (v instanceof ConfigName n) return F.textNode(n.configName());
-    if (v instanceof ByteSize || v instanceof RateLimitKeySpec || v instanceof RetryOn)
-      return F.textNode(v.toString());
+    if (v instanceof ByteSize
+        || v instanceof RateLimitKeySpec
+        || v instanceof RetryOn
+        || v instanceof GrpcMethod) return F.textNode(v.toString());
     if (v instanceof Percent p) return F.textNode(percent(p.value()));
     if (v instanceof Rate r) return F.textNode(r.count() + "/" + unit(r.per()));
     if (v instanceof List<?> list) {

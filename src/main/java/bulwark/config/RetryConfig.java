@@ -15,7 +15,7 @@ public record RetryConfig(
         int attempts,
     @Doc(
             value =
-                "What is retried: connect_failure, reset, timeout, and/or response statuses such as 502.",
+                "What is retried: connect_failure, reset, timeout, response statuses such as 502, and/or gRPC statuses by name (unavailable, resource_exhausted, ... as in grpc/doc/statuscodes.md, lower case). A gRPC status is retried only from a trailers-only response (an error that is the whole response) to a gRPC method its route lists in grpc.safeMethods (or with retryNonIdempotent); it needs an HTTP/2 protocol.",
             unit = ConfigDocs.STRINGS_OR_STATUSES,
             dflt = "[connect_failure, reset, timeout]")
         List<RetryOn> on,

@@ -57,9 +57,14 @@ public record RouteConfig(
             value =
                 "Translate gRPC-Web (browsers, over HTTP/1.1 or HTTP/2) to gRPC for the upstream: a request with content-type application/grpc-web (binary) or application/grpc-web-text (base64) goes up as application/grpc over HTTP/2, and the response comes back as gRPC-Web, its trailers (grpc-status, grpc-message...) in a last frame of the body. Other requests on the route (plain gRPC) pass unchanged. Needs an HTTP/2 upstream (protocol h2c or h2); see docs/grpc.md, also for CORS.",
             dflt = "false")
-        boolean grpcWeb) {
+        boolean grpcWeb,
+    @Doc(
+            value =
+                "gRPC on this route: the methods that may be retried (see docs/grpc.md). Absent: gRPC requests are POSTs like any other.",
+            section = true)
+        GrpcRouteConfig grpc) {
 
-  /** A route with the traffic sections, without gRPC-Web. */
+  /** A route with the traffic sections, without gRPC settings. */
   public RouteConfig(
       String name,
       MatchConfig match,
@@ -90,7 +95,8 @@ public record RouteConfig(
         stickyOn,
         failover,
         mirror,
-        false);
+        false,
+        null);
   }
 
   /** A route to one upstream, with no split, canary or mirror (as routes were written before). */
@@ -118,6 +124,8 @@ public record RouteConfig(
         List.of(),
         null,
         true,
+        null,
+        false,
         null);
   }
 }

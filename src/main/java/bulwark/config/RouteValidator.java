@@ -99,6 +99,7 @@ final class RouteValidator {
             "upstream '" + r.upstream() + "' has no retry section, so nothing would be retried");
       }
       if (r.grpcWeb()) grpcWeb(r, p, c.upstreams());
+      if (r.grpc() != null) grpc(p + ".grpc", r, c);
       if (r.match() == null) continue;
       MatchConfig m = r.match();
       PathSyntax.Parsed pattern = null;
@@ -233,5 +234,19 @@ final class RouteValidator {
             }
           }
         });
+  }
+
+  /** routes[i].grpc: its methods are read (bad ones reported), and they have a retry policy. */
+  private void grpc(String p, RouteConfig r, BulwarkConfig c) {
+    err.namedUnder(p + ".safeMethods[");
+    UpstreamConfig u = r.upstream() == null ? null : c.upstreams().get(r.upstream());
+    if (u != null
+        && u.retry() == null
+        && r.grpc().safeMethods() != null
+        && !r.grpc().safeMethods().isEmpty()) {
+      err.error(
+          p + ".safeMethods",
+          "upstream '" + r.upstream() + "' has no retry section, so nothing would be retried");
+    }
   }
 }

@@ -48,7 +48,42 @@ public record UpstreamConfig(
             value =
                 "How the gateway speaks to the targets. http1: HTTP/1.1, one request per connection at a time. h2c: HTTP/2 by prior knowledge over plain TCP (http:// targets). h2: HTTP/2 over TLS, negotiated by ALPN (https:// targets; a target that does not offer h2 fails its connections with a clear error). auto: over TLS, ALPN offers h2 and http/1.1 and the target picks; http:// targets get HTTP/1.1. With HTTP/2, requests share connections as streams: at most maxConnectionsPerTarget connections per target and event loop, each carrying as many streams at once as the target's SETTINGS_MAX_CONCURRENT_STREAMS allows; a request that finds every stream busy waits (as for a connection, at most timeouts.connect). A connection that received GOAWAY takes no new streams, and a request the target refused unprocessed (above GOAWAY's last stream id, or REFUSED_STREAM) goes out again on another connection when its body can be sent again. Needed for gRPC (see docs/grpc.md).",
             dflt = "http1")
-        UpstreamProtocol protocol) {
+        UpstreamProtocol protocol,
+    @Doc(
+            "HTTP/2 connections (protocol h2c, h2 or auto): PINGs that check they are alive (see docs/grpc.md).")
+        LivenessConfig h2) {
+
+  /** An upstream without an h2 section (no PINGs). */
+  public UpstreamConfig(
+      List<TargetConfig> targets,
+      DiscoveryConfig discovery,
+      String balancer,
+      String hashOn,
+      TimeoutsConfig timeouts,
+      int maxConnectionsPerTarget,
+      int maxTunnelsPerTarget,
+      HealthCheckConfig healthCheck,
+      CircuitBreakerConfig circuitBreaker,
+      RetryConfig retry,
+      OverloadConfig overload,
+      UpstreamTlsConfig tls,
+      UpstreamProtocol protocol) {
+    this(
+        targets,
+        discovery,
+        balancer,
+        hashOn,
+        timeouts,
+        maxConnectionsPerTarget,
+        maxTunnelsPerTarget,
+        healthCheck,
+        circuitBreaker,
+        retry,
+        overload,
+        tls,
+        protocol,
+        LivenessConfig.DEFAULTS);
+  }
 
   /** This upstream with other targets (the ones DNS discovery found). */
   public UpstreamConfig withTargets(List<TargetConfig> found) {
@@ -65,6 +100,7 @@ public record UpstreamConfig(
         retry,
         overload,
         tls,
-        protocol);
+        protocol,
+        h2);
   }
 }

@@ -93,7 +93,16 @@ final class UpstreamValidator {
     }
     if (u.healthCheck() != null) health(p + ".healthCheck", u.healthCheck());
     if (u.circuitBreaker() != null) breaker(p + ".circuitBreaker", u.circuitBreaker());
-    if (u.retry() != null) retry(p + ".retry", u.retry());
+    if (u.retry() != null) retry(p + ".retry", u.retry(), u.protocol());
+    if (u.h2() != null) {
+      err.positive(u.h2().pingInterval(), p + ".h2.pingInterval");
+      err.positive(u.h2().pingTimeout(), p + ".h2.pingTimeout");
+      if (u.h2().pingInterval() != null && (u.protocol() == null || !u.protocol().multiplexed()))
+        err.error(
+            p + ".h2.pingInterval",
+            "PINGs are HTTP/2 frames, and protocol is http1: set protocol h2c, h2 or auto, or"
+                + " remove h2");
+    }
     if (u.overload() != null) overload(p + ".overload", u.overload());
     if (u.tls() != null) upstreamTls(p + ".tls", u.tls(), u);
     err.named(p + ".protocol");
@@ -274,9 +283,19 @@ final class UpstreamValidator {
     err.named(p + ".scope");
   }
 
-  private void retry(String p, RetryConfig r) {
+  private void retry(String p, RetryConfig r, UpstreamProtocol protocol) {
     err.check(r.attempts() >= 1 && r.attempts() <= 10, p + ".attempts", "must be between 1 and 10");
     err.namedUnder(p + ".on[");
+    for (int i = 0; r.on() != null && i < r.on().size(); i++) {
+      RetryOn on = r.on().get(i);
+      if (on != null && on.grpc() != null && (protocol == null || !protocol.multiplexed()))
+        err.error(
+            p + ".on[" + i + "]",
+            "the gRPC status '"
+                + on.grpc()
+                + "' needs HTTP/2 toward the upstream (gRPC is HTTP/2): set protocol h2c, h2 or"
+                + " auto");
+    }
     err.positive(r.backoff(), p + ".backoff");
     err.positive(r.maxBackoff(), p + ".maxBackoff");
     err.positive(r.perTryTimeout(), p + ".perTryTimeout");

@@ -195,6 +195,16 @@ final class Fanout implements Telemetry {
   }
 
   @Override
+  public void alpnRefused(String upstream, String target) {
+    each(t -> t.alpnRefused(upstream, target));
+  }
+
+  @Override
+  public void pingTimedOut(String upstream, String target) {
+    each(t -> t.pingTimedOut(upstream, target));
+  }
+
+  @Override
   public void breakerTransition(String upstream, String breaker, String from, String to) {
     each(t -> t.breakerTransition(upstream, breaker, from, to));
   }

@@ -71,6 +71,18 @@ public interface Telemetry extends UpstreamEvents {
    */
   default void requestFinished(Exchange ex, RequestRecord record) {}
 
+  /**
+   * A connection to {@code target} of {@code upstream} (protocol h2) failed because the target did
+   * not offer h2 in TLS ALPN: a configuration mistake, counted (and logged once by the caller).
+   */
+  default void alpnRefused(String upstream, String target) {}
+
+  /**
+   * An HTTP/2 connection to {@code target} of {@code upstream} was closed because its PING went
+   * unanswered for the upstream's h2.pingTimeout.
+   */
+  default void pingTimedOut(String upstream, String target) {}
+
   // ---- control-plane events (any thread) ----
 
   /** A circuit breaker changed state (CLOSED, OPEN, HALF_OPEN, FORCED_OPEN, ...). */

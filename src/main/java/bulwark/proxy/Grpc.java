@@ -43,6 +43,23 @@ final class Grpc {
   }
 
   /**
+   * The gRPC status in a response's head: a trailers-only response (a gRPC error that is the whole
+   * response, one HEADERS frame that ends the stream) carries {@code grpc-status} there; -1 when
+   * the head has none (a normal response's status comes in its trailers) or it is not a number.
+   */
+  static int trailersOnlyStatus(HttpClientResponse resp) {
+    String v = resp.getHeader(GRPC_STATUS);
+    if (v == null || v.isEmpty() || v.length() > 2) return -1;
+    int n = 0;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') return -1;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  }
+
+  /**
    * The client's deadline in milliseconds from {@code grpc-timeout} (1 to 8 digits and a unit: H,
    * M, S, m, u, n), at least 1; 0 when there is none or it is malformed.
    */

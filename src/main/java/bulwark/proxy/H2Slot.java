@@ -2,9 +2,11 @@ package bulwark.proxy;
 
 import bulwark.proxy.UpstreamClient.Conn;
 import bulwark.transport.DeferredFlush;
+import bulwark.transport.LastRead;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpConnectOptions;
@@ -54,7 +56,25 @@ final class H2Slot {
   /** The target's missing h2 in ALPN was logged (once per target and event loop). */
   private boolean warnedAlpn;
 
+  /** PINGs and the idle rule of HTTP/2 connections; null: none (Vert.x's idle timeout applies). */
+  private final Pings pings;
+
+  /** Hears each connection the target refused for lack of h2 in ALPN, or closed for a PING. */
+  private final ConnectionEvents events;
+
   private record Waiter(Promise<Conn> promise, long timer) {}
+
+  /**
+   * PINGs on the HTTP/2 connections: one goes out when nothing was read for {@code intervalMillis};
+   * no answer within {@code timeoutMillis} closes the connection. With them, a connection is idle
+   * only while it carries no streams, and closed after {@code idleMillis} of that.
+   */
+  record Pings(long intervalMillis, long timeoutMillis, long idleMillis) {
+    /** How often each connection is looked at: its PING and idle checks are this precise. */
+    long tickMillis() {
+      return Math.max(1, Math.min(intervalMillis, idleMillis));
+    }
+  }
 
   H2Slot(
       Vertx vertx,
@@ -62,11 +82,24 @@ final class H2Slot {
       String key,
       HttpConnectOptions options,
       int maxConnections) {
+    this(vertx, http, key, options, maxConnections, null, ConnectionEvents.NONE);
+  }
+
+  H2Slot(
+      Vertx vertx,
+      HttpClientAgent http,
+      String key,
+      HttpConnectOptions options,
+      int maxConnections,
+      Pings pings,
+      ConnectionEvents events) {
     this.vertx = vertx;
     this.http = http;
     this.key = key;
     this.options = options;
     this.maxConnections = Math.max(1, maxConnections);
+    this.pings = pings;
+    this.events = events;
   }
 
   /** Streams c may carry at once. */
@@ -151,11 +184,15 @@ final class H2Slot {
     hc.closeHandler(
         v -> {
           c.closed = true;
+          if (c.liveness >= 0) vertx.cancelTimer(c.liveness);
           conns.remove(c);
           pump();
         });
-    // an HTTP/1.1 connection (auto's fallback) has no GOAWAY
-    if (hc.protocolVersion() == HttpVersion.HTTP_2) goAway(hc, c);
+    // an HTTP/1.1 connection (auto's fallback) has no GOAWAY, and keeps Vert.x's idle timeout
+    if (hc.protocolVersion() == HttpVersion.HTTP_2) {
+      goAway(hc, c);
+      if (pings != null) watch(c);
+    }
     conns.add(c);
     if (closed) {
       hc.close();
@@ -180,15 +217,68 @@ final class H2Slot {
   }
 
   /**
+   * PINGs and the idle rule for c (an HTTP/2 connection): Vert.x's idle timeout, which counts
+   * frames, is replaced by a look at c every tick, which closes it once it carried no streams for
+   * the idle time, and sends a PING when nothing was read from it for the interval. A PING not
+   * answered in time closes c: its streams fail (502, or a retry), new requests open another.
+   */
+  private void watch(Conn c) {
+    c.reads = LastRead.install(c.http, true);
+    if (c.reads == null) return; // Vert.x's idle timeout stays
+    c.idleSince = System.nanoTime();
+    c.liveness = vertx.setPeriodic(pings.tickMillis(), id -> look(c));
+  }
+
+  private void look(Conn c) {
+    if (c.closed) {
+      vertx.cancelTimer(c.liveness);
+      return;
+    }
+    long now = System.nanoTime();
+    if (c.active == 0 && now - c.idleSince >= pings.idleMillis() * 1_000_000L) {
+      if (LOG.isDebugEnabled()) LOG.debug("upstream connection to {} idle: closed", key);
+      c.http.close();
+      return;
+    }
+    if (c.pingSent != 0 || now - c.reads.nanos() < pings.intervalMillis() * 1_000_000L) return;
+    long sent = now;
+    c.pingSent = sent;
+    long timer =
+        vertx.setTimer(
+            pings.timeoutMillis(),
+            id -> {
+              if (c.pingSent != sent || c.closed) return;
+              LOG.warn(
+                  "upstream connection to {} did not answer a PING within {}ms: closed",
+                  key,
+                  pings.timeoutMillis());
+              c.goingAway = true;
+              events.pingTimedOut(key);
+              c.http.close();
+            });
+    c.http
+        .ping(Buffer.buffer(8).appendLong(sent))
+        .onComplete(
+            ar -> {
+              if (c.pingSent != sent) return;
+              c.pingSent = 0;
+              vertx.cancelTimer(timer);
+            });
+  }
+
+  /**
    * No connection: the waiters fail with the reason when no connection is open (they would all try
    * the same), else they wait for a stream of the open ones.
    */
   private void connectFailed(Throwable cause) {
     Throwable why = explain(cause);
-    if (why != cause && !warnedAlpn) {
-      // a configuration mistake rather than an outage: said once, at the first connection
-      warnedAlpn = true;
-      LOG.warn("upstream connection failed: {}", why.getMessage());
+    if (why != cause) {
+      events.alpnRefused(key);
+      if (!warnedAlpn) {
+        // a configuration mistake rather than an outage: said once, at the first connection
+        warnedAlpn = true;
+        LOG.warn("upstream connection failed: {}", why.getMessage());
+      }
     }
     if (conns.isEmpty()) {
       Waiter w;
@@ -201,12 +291,17 @@ final class H2Slot {
     }
   }
 
-  /** Vert.x's words for a target that did not pick h2 in ALPN, made to say so. */
+  /**
+   * Vert.x's words for a target that did not pick h2 in ALPN, made to say so: a target that picked
+   * http/1.1 anyway, or one that refused the handshake with the TLS alert no_application_protocol
+   * (OpenSSL's TLSV1_ALERT_NO_APPLICATION_PROTOCOL, in the handshake failure's causes).
+   */
   private Throwable explain(Throwable cause) {
     String m = cause.getMessage();
     if (cause instanceof IllegalStateException
-        && m != null
-        && (m.contains("HTTP/1.1 not supported") || m.contains("Unsupported protocol"))) {
+            && m != null
+            && (m.contains("HTTP/1.1 not supported") || m.contains("Unsupported protocol"))
+        || noApplicationProtocol(cause)) {
       return new IllegalStateException(
           "target "
               + key
@@ -215,13 +310,22 @@ final class H2Slot {
     return cause;
   }
 
+  private static boolean noApplicationProtocol(Throwable e) {
+    for (int i = 0; e != null && i < 8; e = e.getCause(), i++) {
+      String m = e.getMessage();
+      if (m != null && m.toLowerCase(java.util.Locale.ROOT).contains("no_application_protocol"))
+        return true;
+    }
+    return false;
+  }
+
   /**
    * An exchange on c ended: its stream is free again. An HTTP/1.1 connection (auto) left in an
    * unknown state ({@code reuse} false) is closed; a connection going away closes when its last
    * stream ends.
    */
   void release(Conn c, boolean reuse) {
-    if (c.active > 0) c.active--;
+    if (c.active > 0 && --c.active == 0) c.idleSince = System.nanoTime();
     if (!c.closed) {
       if (!c.multiplexed() && !reuse) c.http.close();
       else if ((c.goingAway || closed) && c.active == 0) c.http.close();

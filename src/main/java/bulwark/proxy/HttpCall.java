@@ -150,8 +150,12 @@ final class HttpCall extends CallTimers implements Exchange.Replies, Chain {
     if (ex.answered()) return Future.succeededFuture();
     Route route = ex.route();
     if (grpcWeb != null && route.grpcWeb() && !translateGrpcWeb()) return Future.succeededFuture();
-    call =
-        new UpstreamCall(this, route, ex, RetryPolicy.idempotent(ex.request().method()), webSocket);
+    HttpServerRequest req = ex.request();
+    // a gRPC call is a POST: idempotent when the route lists its method as safe
+    boolean idempotent =
+        RetryPolicy.idempotent(req.method())
+            || !route.grpcSafeMethods().isEmpty() && Grpc.is(req) && route.grpcSafe(req.path());
+    call = new UpstreamCall(this, route, ex, idempotent, webSocket);
     routeTimeoutSpent(ex.heldNanos() / 1_000_000);
     // remediation's useFallback: the route answers as if its breaker were open
     call.start(route.fallback() != null && loop.plane().forcedFallback(route.name()));

@@ -32,7 +32,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             vertx.getOrCreateContext(),
             plane,
             plane.telemetry(),
-            new UpstreamClients(vertx));
+            new UpstreamClients(vertx, plane.telemetry()));
   }
 
   @Override

@@ -63,7 +63,7 @@ final class ResponseRelay {
   static void relay(HttpCall owner, HttpClientResponse cresp, int tryNo) {
     UpstreamCall call = owner.call();
     boolean current = call.tryNo() == tryNo;
-    if (!call.head(tryNo, cresp.statusCode())) {
+    if (!call.head(tryNo, cresp.statusCode(), Grpc.trailersOnlyStatus(cresp))) {
       // this answer is dropped (its connection with it): the request is over, or goes elsewhere
       if (current && call.state() == CallState.BACKOFF) owner.forgetRequest();
       drop(cresp);

@@ -25,22 +25,27 @@ final class Retries {
     this.key = key;
   }
 
-  /** Whether the policy of the attempt's upstream retries a response with {@code status}. */
-  static boolean retriesStatus(Attempt a, int status) {
+  /**
+   * Whether the policy of the attempt's upstream retries a response with {@code status}, or with
+   * the gRPC status {@code grpcStatus} in its head (a trailers-only response; -1 when none).
+   */
+  static boolean retriesStatus(Attempt a, int status, int grpcStatus) {
     RetryPolicy rp = a.upstream().retry();
-    return rp != null && rp.retriesStatus(status);
+    return rp != null && rp.retriesStatus(status, grpcStatus);
   }
 
   /**
    * The admitted retry of {@code failed}, which ended with {@code o}, or null. The request must be
    * sendable again: nothing went to the client (the caller checked), and its body is all kept
-   * ({@code replay}, not a tunnel), or none was read.
+   * ({@code replay}, not a tunnel), or none was read. {@code grpcStatus} is the gRPC status of a
+   * trailers-only response, -1 when there is none.
    */
-  Attempt reserve(Attempt failed, Outcome o, int status, boolean webSocket, boolean replay) {
+  Attempt reserve(
+      Attempt failed, Outcome o, int status, int grpcStatus, boolean webSocket, boolean replay) {
     // a connect failure before the request was read sent nothing: always safe to send elsewhere
     boolean nothingSent = o == Outcome.CONNECT_FAILURE && !io.bodyStarted();
     boolean resendable = nothingSent || !webSocket && replay && io.bodyReplayable();
-    switch (failed.retry(o, status, resendable, key)) {
+    switch (failed.retry(o, status, grpcStatus, resendable, key)) {
       case Admission.Admitted a -> {
         return a.attempt();
       }

@@ -203,21 +203,28 @@ final class UpstreamCall {
     io.arm(Timer.RESPONSE, attempt.upstream().tryMillis());
   }
 
-  /**
-   * Attempt {@code n}'s response head came with {@code status}: true when it is relayed to the
-   * client (STREAMING), false when it is dropped (the caller resets it), because the request is
-   * over, the head is an earlier attempt's, or the status is retried.
-   */
+  /** {@link #head(int, int, int)} of a head without a gRPC status. */
   boolean head(int n, int status) {
+    return head(n, status, -1);
+  }
+
+  /**
+   * Attempt {@code n}'s response head came with {@code status} (and, for a trailers-only gRPC
+   * response, {@code grpcStatus}; else -1): true when it is relayed to the client (STREAMING),
+   * false when it is dropped (the caller resets it), because the request is over, the head is an
+   * earlier attempt's, or the status is retried. Nothing of the head went to the client yet: it is
+   * copied only with the first body bytes or the end.
+   */
+  boolean head(int n, int status, int grpcStatus) {
     if (n != tryNo || state == CallState.DONE || state == CallState.BACKOFF) return false;
     io.disarm(Timer.RESPONSE);
     Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
     // this try answered: an earlier try's failure is not how the request ended
     upstreamError = null;
-    if (Retries.retriesStatus(attempt, status)) {
+    if (Retries.retriesStatus(attempt, status, grpcStatus)) {
       // a status the policy retries ends its try now: the retry needs the breaker's verdict on it
       endTry(head, status);
-      Attempt next = reserveRetry(head, status);
+      Attempt next = reserveRetry(head, status, grpcStatus);
       if (next != null) {
         retry(next);
         return false;
@@ -320,7 +327,7 @@ final class UpstreamCall {
     endTry(o, 0);
     io.disarm(Timer.RESPONSE);
     io.resetRequest();
-    Attempt next = reserveRetry(o, 0);
+    Attempt next = reserveRetry(o, 0, -1);
     if (next != null) {
       retry(next);
       return;
@@ -330,11 +337,11 @@ final class UpstreamCall {
   }
 
   /** The admitted retry of the failed try, or null (see {@link Retries#reserve}). */
-  private Attempt reserveRetry(Outcome o, int status) {
+  private Attempt reserveRetry(Outcome o, int status, int grpcStatus) {
     if (state == CallState.DONE || state == CallState.STREAMING || io.clientHeadWritten())
       return null;
     if (retries == null) retries = new Retries(io, key);
-    return retries.reserve(attempt, o, status, webSocket, replay);
+    return retries.reserve(attempt, o, status, grpcStatus, webSocket, replay);
   }
 
   /** {@code next} goes out after the backoff; the call's attempt from now (the failed one goes). */

@@ -1,6 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.transport.DeferredFlush;
+import bulwark.transport.LastRead;
 import bulwark.upstream.target.Target;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -98,6 +99,13 @@ public final class UpstreamClient {
     /** It received GOAWAY (or shuts down): it takes no new streams. */
     boolean goingAway;
 
+    // an H2Slot's PINGs (H2Slot.Pings): when it last read, since when it carries no stream, the
+    // periodic look at it (-1: none), and when the PING waiting for its answer went (0: none)
+    LastRead reads;
+    long idleSince;
+    long liveness = -1;
+    long pingSent;
+
     private Conn(HttpClientConnection http, Slot slot, boolean tunnel) {
       this.http = http;
       this.slot = slot;
@@ -120,12 +128,31 @@ public final class UpstreamClient {
 
   private record Waiter(Promise<Conn> promise, long timer) {}
 
+  /** PINGs on the HTTP/2 connections; null: none. */
+  private final H2Slot.Pings pings;
+
+  /** Hears what the HTTP/2 connections report (ALPN refusals, PING timeouts). */
+  private final ConnectionEvents events;
+
   UpstreamClient(
       Vertx vertx,
       HttpClientAgent http,
       int maxPerTarget,
       int maxTunnelsPerTarget,
       boolean multiplexed) {
+    this(vertx, http, maxPerTarget, maxTunnelsPerTarget, multiplexed, null, ConnectionEvents.NONE);
+  }
+
+  UpstreamClient(
+      Vertx vertx,
+      HttpClientAgent http,
+      int maxPerTarget,
+      int maxTunnelsPerTarget,
+      boolean multiplexed,
+      H2Slot.Pings pings,
+      ConnectionEvents events) {
+    this.pings = pings;
+    this.events = events;
     this.vertx = vertx;
     this.http = http;
     this.maxPerTarget = Math.max(1, maxPerTarget);
@@ -180,7 +207,8 @@ public final class UpstreamClient {
     if (closed) return Future.failedFuture("the upstream's client is closed");
     if (h2Slots != null)
       return h2Slots
-          .computeIfAbsent(t.key(), k -> new H2Slot(vertx, http, k, options, maxPerTarget))
+          .computeIfAbsent(
+              t.key(), k -> new H2Slot(vertx, http, k, options, maxPerTarget, pings, events))
           .stream();
     Slot s = slots.computeIfAbsent(t.key(), k -> new Slot(k, options));
     Conn c = s.idle.pollFirst();

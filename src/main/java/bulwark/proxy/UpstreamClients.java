@@ -1,5 +1,7 @@
 package bulwark.proxy;
 
+import bulwark.config.LivenessConfig;
+import bulwark.observe.Telemetry;
 import bulwark.upstream.UpstreamRuntime;
 import bulwark.upstream.target.UpstreamTls;
 import io.vertx.core.Future;
@@ -26,11 +28,20 @@ final class UpstreamClients {
 
   private static final int H2_CONNECTION_WINDOW = 16 << 20;
 
+  /**
+   * The largest response head (HTTP/2: header list, as SETTINGS_MAX_HEADER_LIST_SIZE says) taken
+   * from an upstream, as for HTTP/1.1 (Vert.x's maxHeaderSize): a larger one fails its request
+   * (502).
+   */
+  static final int MAX_RESPONSE_HEAD = HttpClientOptions.DEFAULT_MAX_HEADER_SIZE;
+
   private final Vertx vertx;
+  private final Telemetry telemetry;
   private final Map<UpstreamRuntime, UpstreamClient> clients = new IdentityHashMap<>();
 
-  UpstreamClients(Vertx vertx) {
+  UpstreamClients(Vertx vertx, Telemetry telemetry) {
     this.vertx = vertx;
+    this.telemetry = telemetry;
   }
 
   /** The client of {@code up} on this loop, made on first use. */
@@ -56,15 +67,37 @@ final class UpstreamClients {
             .setHttp2ClearTextUpgrade(false)
             .setHttp2ConnectionWindowSize(H2_CONNECTION_WINDOW)
             .getInitialSettings()
-            .setInitialWindowSize(H2_STREAM_WINDOW);
+            .setInitialWindowSize(H2_STREAM_WINDOW)
+            .setMaxHeaderListSize(MAX_RESPONSE_HEAD);
       }
+      LivenessConfig h2 = up.config().h2();
+      H2Slot.Pings pings =
+          multiplexed && h2 != null && h2.pingInterval() != null
+              ? new H2Slot.Pings(
+                  h2.pingInterval().toMillis(),
+                  h2.pingTimeout() == null ? 5000 : h2.pingTimeout().toMillis(),
+                  Math.max(1, tc.idle().toMillis()))
+              : null;
+      String name = up.name();
       c =
           new UpstreamClient(
               vertx,
               vertx.httpClientBuilder().with(o).build(),
               up.config().maxConnectionsPerTarget(),
               up.config().maxTunnelsPerTarget(),
-              multiplexed);
+              multiplexed,
+              pings,
+              new ConnectionEvents() {
+                @Override
+                public void alpnRefused(String target) {
+                  telemetry.alpnRefused(name, target);
+                }
+
+                @Override
+                public void pingTimedOut(String target) {
+                  telemetry.pingTimedOut(name, target);
+                }
+              });
       // a request that read the previous snapshot may still reach a retired upstream: it gets a
       // client of its own, closed when its last exchange ends
       if (up.retired()) c.retireWhenIdle();

@@ -1,5 +1,6 @@
 package bulwark.routing;
 
+import bulwark.config.GrpcMethod;
 import bulwark.upstream.UpstreamRuntime;
 import java.util.List;
 import java.util.Set;
@@ -16,6 +17,8 @@ import java.util.Set;
  * @param backends how a request picks its upstream ({@link Backends#select})
  * @param mirror where a sampled copy of the route's requests goes, or null (no mirror)
  * @param grpcWeb gRPC-Web requests go upstream as gRPC, their responses come back as gRPC-Web
+ * @param grpcSafeMethods the gRPC methods the route lets its upstream's retry policy retry (as
+ *     idempotent); empty: none
  */
 public record Route(
     String name,
@@ -37,7 +40,8 @@ public record Route(
     Fallback fallback,
     Backends backends,
     Mirror mirror,
-    boolean grpcWeb) {
+    boolean grpcWeb,
+    List<GrpcMethod> grpcSafeMethods) {
 
   /** A route to one upstream, without a split or a mirror. */
   public Route(
@@ -78,7 +82,15 @@ public record Route(
         fallback,
         new Backends.One(upstream, true),
         null,
-        false);
+        false,
+        List.of());
+  }
+
+  /** Whether a gRPC request with this path calls a method the route marks safe to retry. */
+  public boolean grpcSafe(String path) {
+    for (int i = 0; i < grpcSafeMethods.size(); i++)
+      if (grpcSafeMethods.get(i).matches(path)) return true;
+    return false;
   }
 
   public boolean allowsMethod(String method) {

@@ -91,7 +91,10 @@ public final class RouteTableCompiler {
               Fallback.of(rc.fallback(), upstreams),
               backends,
               Mirror.of(rc.mirror(), upstreams),
-              rc.grpcWeb()));
+              rc.grpcWeb(),
+              rc.grpc() == null || rc.grpc().safeMethods() == null
+                  ? List.of()
+                  : List.copyOf(rc.grpc().safeMethods())));
     }
     return new RouteTable(routes, upstreams, cfg.versioning(), generation);
   }

@@ -181,8 +181,17 @@ public final class Attempt {
    * so that a refusal spends nothing. The admitted retry takes over the request's in-flight place.
    */
   public Admission retry(Outcome o, int status, boolean resendable, HashOn.Source request) {
+    return retry(o, status, -1, resendable, request);
+  }
+
+  /**
+   * {@link #retry(Outcome, int, boolean, HashOn.Source)} of a response whose head may carry a gRPC
+   * status ({@code grpcStatus}, a trailers-only response; -1 when none).
+   */
+  public Admission retry(
+      Outcome o, int status, int grpcStatus, boolean resendable, HashOn.Source request) {
     RetryPolicy rp = upstream.retry();
-    if (rp == null || number >= rp.attempts() || !rp.retries(o, status) || !resendable)
+    if (rp == null || number >= rp.attempts() || !rp.retries(o, status, grpcStatus) || !resendable)
       return Admission.refused(Refusal.NOT_RETRYABLE);
     Set<Target> exclude = tried == null ? new HashSet<>(4) : tried;
     exclude.add(target);

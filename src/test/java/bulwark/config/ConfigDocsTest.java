@@ -43,6 +43,7 @@ class ConfigDocsTest {
           Percent.class,
           Rate.class,
           RateLimitKeySpec.class,
+          GrpcMethod.class,
           RetryOn.class,
           StickyOn.class);
 
@@ -158,7 +159,10 @@ class ConfigDocsTest {
       return;
     }
     Class<?> c = (Class<?>) t;
-    if (c == String.class || c == RateLimitKeySpec.class || c == StickyOn.class) {
+    if (c == String.class
+        || c == RateLimitKeySpec.class
+        || c == StickyOn.class
+        || c == GrpcMethod.class) {
       assertThat(p.path("type").asText()).as(what).isEqualTo("string");
       List<String> oneOf = d == null ? List.of() : List.of(d.oneOf());
       assertThat(p.has("enum") ? elements(p.get("enum")) : List.of())

@@ -220,9 +220,24 @@ class H2UpstreamIT {
 
   @Test
   void h2AgainstATargetWithoutH2InAlpnFailsCleanly() throws Exception {
+    double before = alpnRefused();
     HttpResponse<String> r = send("GET", "/noh2/x", null);
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    // each refused connection is counted (the log line says it once)
+    assertThat(alpnRefused()).isEqualTo(before + 1);
+    assertThat(send("GET", "/noh2/y", null).statusCode()).isEqualTo(502);
+    assertThat(alpnRefused()).isEqualTo(before + 2);
+  }
+
+  /** bulwark_upstream_alpn_refused_total of the upstream noh2's target (0 before the first). */
+  static double alpnRefused() throws Exception {
+    String scrape = TestSupport.get(gw.adminUrl("/metrics")).body();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "(?m)^bulwark_upstream_alpn_refused_total\\{[^}]*upstream=\"noh2\"[^}]*} (\\S+)$")
+            .matcher(scrape);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
   @Test

@@ -301,6 +301,52 @@ class UpstreamCallTest {
     assertThat(io.sent).hasSize(2);
   }
 
+  private static final String GRPC_RETRIES =
+      "protocol: h2c\nretry: { attempts: 2, on: [unavailable], backoff: 1ms }";
+
+  @Test
+  void aTrailersOnlyGrpcStatusInRetryOnIsRetried() throws Exception {
+    UpstreamCall call = call(upstream(GRPC_RETRIES));
+    call.start(false);
+    call.requestOpened(1);
+    call.requestSent(1);
+    // HTTP 200 with grpc-status 14 (UNAVAILABLE) in the head: dropped, and sent again
+    assertThat(call.head(1, 200, 14)).isFalse();
+    assertThat(call.state()).isEqualTo(CallState.BACKOFF);
+    assertThat(io.retried).isEqualTo(1);
+    call.timerFired(Timer.RETRY);
+    call.requestOpened(2);
+    call.requestSent(2);
+    assertThat(call.head(2, 200, -1)).isTrue();
+    assertThat(io.sent).hasSize(2);
+    assertThat(io.replies).isEmpty();
+  }
+
+  @Test
+  void aGrpcStatusNotInRetryOnIsRelayed() throws Exception {
+    UpstreamCall call = call(upstream(GRPC_RETRIES));
+    call.start(false);
+    call.requestOpened(1);
+    call.requestSent(1);
+    assertThat(call.head(1, 200, 10)).as("ABORTED is not in retry.on").isTrue();
+    assertThat(call.state()).isEqualTo(CallState.STREAMING);
+    assertThat(io.retried).isZero();
+  }
+
+  @Test
+  void aGrpcStatusOfAMethodNotMarkedSafeIsRelayed() throws Exception {
+    UpstreamRuntime up = upstream(GRPC_RETRIES);
+    // a POST whose method the route does not list: not idempotent, its body is not kept
+    UpstreamCall call = new UpstreamCall(io, route(up, 0), KEY, false, false);
+    call.start(false);
+    io.bodyStarted = true;
+    call.requestOpened(1);
+    call.requestSent(1);
+    assertThat(call.head(1, 200, 14)).isTrue();
+    assertThat(io.retried).isZero();
+    assertThat(io.sent).hasSize(1);
+  }
+
   @Test
   void aRequestWhoseBodyIsNotKeptIsNotRetried() throws Exception {
     UpstreamCall call = call(upstream(RETRIES));

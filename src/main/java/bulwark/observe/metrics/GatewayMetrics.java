@@ -194,6 +194,26 @@ public final class GatewayMetrics implements Telemetry {
     mirrors.dropped(route, upstream, reason);
   }
 
+  @Override
+  public void alpnRefused(String upstream, String target) {
+    Counter.builder("bulwark.upstream.alpn.refused")
+        .description(
+            "Connections to targets of protocol h2 upstreams that failed because the target did not offer h2 in TLS ALPN")
+        .tags("upstream", upstream, "target", target)
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public void pingTimedOut(String upstream, String target) {
+    Counter.builder("bulwark.upstream.ping.timeouts")
+        .description(
+            "HTTP/2 connections to upstream targets closed because a PING went unanswered (upstreams[].h2)")
+        .tags("upstream", upstream, "target", target)
+        .register(registry)
+        .increment();
+  }
+
   // ---- control plane
 
   @Override

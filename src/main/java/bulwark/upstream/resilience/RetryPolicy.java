@@ -14,6 +14,7 @@ public final class RetryPolicy {
   private final boolean onReset;
   private final boolean onTimeout;
   private final boolean[] statuses = new boolean[600];
+  private final boolean[] grpcStatuses = new boolean[17];
   private final long backoffNanos;
   private final long maxBackoffNanos;
   private final long perTryMillis;
@@ -24,6 +25,10 @@ public final class RetryPolicy {
     this.attempts = c.attempts();
     boolean connect = false, reset = false, timeout = false;
     for (RetryOn on : c.on()) {
+      if (on.grpc() != null) {
+        grpcStatuses[on.grpc().code()] = true;
+        continue;
+      }
       if (on.condition() == null) {
         statuses[on.status()] = true;
         continue;
@@ -51,11 +56,19 @@ public final class RetryPolicy {
 
   /** Whether this outcome (with this status, for a response) is one the policy retries. */
   public boolean retries(Outcome o, int status) {
+    return retries(o, status, -1);
+  }
+
+  /**
+   * Whether this outcome is one the policy retries: for a response, its HTTP status, or the gRPC
+   * status of a trailers-only response ({@code grpcStatus}; -1 when there is none).
+   */
+  public boolean retries(Outcome o, int status, int grpcStatus) {
     return switch (o) {
       case CONNECT_FAILURE -> onConnect;
       case RESET -> onReset;
       case TIMEOUT -> onTimeout;
-      case HTTP_5XX, SUCCESS -> status > 0 && status < 600 && statuses[status];
+      case HTTP_5XX, SUCCESS -> retriesStatus(status, grpcStatus);
       // part of the response may have gone to the client: never sent again
       case BODY_RESET, BODY_TIMEOUT -> false;
       // the client left, or the request ended otherwise: there is no one to retry for
@@ -68,6 +81,21 @@ public final class RetryPolicy {
    */
   public boolean retriesStatus(int status) {
     return status > 0 && status < 600 && statuses[status];
+  }
+
+  /**
+   * Whether a response with this HTTP status, or (trailers-only) this gRPC status, is retried;
+   * {@code grpcStatus} is -1 when the response head carries none.
+   */
+  public boolean retriesStatus(int status, int grpcStatus) {
+    return retriesStatus(status)
+        || grpcStatus > 0 && grpcStatus < grpcStatuses.length && grpcStatuses[grpcStatus];
+  }
+
+  /** Whether some gRPC status is retried. */
+  public boolean retriesGrpc() {
+    for (boolean b : grpcStatuses) if (b) return true;
+    return false;
   }
 
   /** RFC 9110 idempotent methods. */
