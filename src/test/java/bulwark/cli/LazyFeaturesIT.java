@@ -1,4 +1,4 @@
-package bulwark.startup;
+package bulwark.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package bulwark.startup;
+package bulwark.cli;
 
 import bulwark.it.TestSupport;
 import java.io.IOException;
