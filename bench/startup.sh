@@ -149,7 +149,7 @@ done
 grep -q "running without the AOT cache" "$BENCH_TMP/bulwark-aot.out" && die "bulwark-aot ran without its cache: $(grep 'without the AOT' "$BENCH_TMP/bulwark-aot.out")"
 
 stat_of() { # values...: median min max
-  tr ' ' '\n' <<<"$*" | grep . | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%d %d %d", m, v[1], v[NR] }'
+  tr ' ' '\n' <<<"$*" | grep . | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%d %d %d\n", m, v[1], v[NR] }'
 }
 
 say ""
