@@ -24,7 +24,7 @@ chaos: ## the chaos suite at full length (20 s of load per scenario); counts in 
 demo: build ## demo upstreams + the gateway on examples/demo.yaml
 	./bulwark demo
 
-bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh, STARTUP=1 bench/startup.sh
+bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh, STARTUP_BENCH=1 bench/startup.sh
 	bash bench/run.sh
 
 bench-mirror: build ## a route with a working, hanging or down mirror against the same route without

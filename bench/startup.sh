@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start-up benchmark, run by `make bench-startup` (and by `make bench` with STARTUP=1). See the
+# Start-up benchmark, run by `make bench-startup` (and by `make bench` with STARTUP_BENCH=1). See the
 # Start-up section of docs/performance.md and docs/startup.md.
 #
 # Measures, for each case, the wall time from launching it to its first proxied 200 (curl polling
