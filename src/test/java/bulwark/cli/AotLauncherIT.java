@@ -23,12 +23,21 @@ import org.junit.jupiter.api.Test;
 class AotLauncherIT {
   private static final String INFO = "bulwark: INFO running without the AOT cache";
 
+  /**
+   * The cache's file name and the JVM's log tag for it: the AOT cache on JDK 25+, an AppCDS archive
+   * on 21-24 (the launcher runs the JDK that runs this test: JAVA_HOME, see scripts/find-java).
+   */
+  private static final boolean AOT = Runtime.version().feature() >= 25;
+
+  private static final String CACHE = AOT ? "bulwark.aot" : "bulwark.jsa";
+  private static final String JVM_TAG = AOT ? "[aot" : "[cds";
+
   @Test
   void missingCache() throws Exception {
     Path dir = Files.createTempDirectory("bulwark-aot-missing");
     Path jar = ChildGateway.thinJar(dir.resolve("bulwark.jar"), null);
     String out = runAndGet200(dir, jar);
-    assertThat(out).contains(INFO + " (no " + dir.resolve("bulwark.aot") + ")");
+    assertThat(out).contains(INFO + " (no " + dir.resolve(CACHE) + ")");
     assertThat(out.lines().filter(l -> l.contains(INFO))).hasSize(1);
   }
 
@@ -36,8 +45,8 @@ class AotLauncherIT {
   void staleCacheIsNotUsed() throws Exception {
     Path dir = Files.createTempDirectory("bulwark-aot-stale");
     Path jar = ChildGateway.thinJar(dir.resolve("bulwark.jar"), null);
-    Files.write(dir.resolve("bulwark.aot"), garbage());
-    Files.writeString(dir.resolve("bulwark.aot.stamp"), stamp(jar));
+    Files.write(dir.resolve(CACHE), garbage());
+    Files.writeString(dir.resolve(CACHE + ".stamp"), stamp(jar));
     // the jar is built again after its cache was made: another size and modification time
     ChildGateway.thinJar(jar, "rebuilt.txt");
     Files.setLastModifiedTime(
@@ -46,24 +55,20 @@ class AotLauncherIT {
             Files.getLastModifiedTime(jar).toMillis() + 5000));
     String out = runAndGet200(dir, jar);
     assertThat(out)
-        .contains(
-            INFO
-                + " ("
-                + dir.resolve("bulwark.aot")
-                + " was made for another build of bulwark.jar)");
+        .contains(INFO + " (" + dir.resolve(CACHE) + " was made for another build of bulwark.jar)");
     // the launcher did not hand the cache to the JVM
-    assertThat(out).doesNotContain("[aot]");
+    assertThat(out).doesNotContain(JVM_TAG);
   }
 
   @Test
   void corruptCacheWithAMatchingStampStillServes() throws Exception {
     Path dir = Files.createTempDirectory("bulwark-aot-corrupt");
     Path jar = ChildGateway.thinJar(dir.resolve("bulwark.jar"), null);
-    Files.write(dir.resolve("bulwark.aot"), garbage());
-    Files.writeString(dir.resolve("bulwark.aot.stamp"), stamp(jar));
+    Files.write(dir.resolve(CACHE), garbage());
+    Files.writeString(dir.resolve(CACHE + ".stamp"), stamp(jar));
     String out = runAndGet200(dir, jar);
     // the launcher used the cache, the JVM refused it and went on without
-    assertThat(out).doesNotContain(INFO).contains("[aot]").contains("AOT cache");
+    assertThat(out).doesNotContain(INFO).contains(JVM_TAG);
   }
 
   /** Starts `./bulwark run` on a minimal config, waits for a proxied 200, stops it; its output. */
