@@ -7,10 +7,11 @@ endif
 export JAVA_HOME
 MVN ?= mvn -B -q
 
-.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress bench-grpc docs clean
+.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress bench-grpc bench-startup docs clean
 
-build: ## the fat jar: target/bulwark.jar
+build: ## the fat jar target/bulwark.jar, then the JVM's AOT cache of it from a training run (docs/startup.md; NO_AOT=1 skips it)
 	$(MVN) package -DskipTests
+	@if [ -z "$(NO_AOT)" ]; then scripts/aot-cache train "$(JAVA_HOME)" target/bulwark.jar; fi
 
 test: ## every unit and integration test, with Netty leak detection at paranoid
 	bash scripts/test.sh
@@ -23,7 +24,7 @@ chaos: ## the chaos suite at full length (20 s of load per scenario); counts in 
 demo: build ## demo upstreams + the gateway on examples/demo.yaml
 	./bulwark demo
 
-bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh, GRPC=1 bench/grpc.sh
+bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh, GRPC=1 bench/grpc.sh, STARTUP_BENCH=1 bench/startup.sh
 	bash bench/run.sh
 
 bench-mirror: build ## a route with a working, hanging or down mirror against the same route without
@@ -37,6 +38,9 @@ bench-compress: build ## CPU per MiB of Bulwark's gzip 6 and Brotli 4 against ng
 
 bench-grpc: build ## gRPC unary calls/s: Bulwark vs direct vs nginx grpc_pass, same core (h2load, grpc-java server)
 	bash bench/grpc.sh
+
+bench-startup: build ## launch to the first proxied 200: with the AOT cache, without it, and nginx (medians of ROUNDS=5)
+	bash bench/startup.sh
 
 docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
 	$(MVN) compile dependency:build-classpath -Dmdep.outputFile=target/docs.classpath -Dmdep.includeScope=runtime

@@ -29,6 +29,8 @@
 #   OBS=1            also measure the observability cost: a route with metrics, the access log and
 #                    10% trace sampling (OTLP/HTTP to a sink on the upstream nginx) against the same
 #                    route with all three off (OBS=0 skips them)
+#   STARTUP_BENCH=1  afterwards, also run bench/startup.sh (launch to the first proxied 200 with the AOT
+#                    cache, without it, and nginx; = make bench-startup)
 #   FLEET=1          afterwards, also run bench/fleet.sh (etcd mode: propagation of a write to 3
 #                    gateways, start-up with 10,000 routes from etcd against a file; ~2 minutes,
 #                    installs etcd-server if missing); off by default, `make bench-fleet` runs it alone
@@ -429,5 +431,8 @@ if [ "${COMPRESS:-0}" = 1 ]; then
 fi
 if [ "${GRPC:-0}" = 1 ]; then
   bash "$BENCH_DIR/grpc.sh" || STATUS=1
+fi
+if [ "${STARTUP_BENCH:-0}" = 1 ]; then
+  bash "$BENCH_DIR/startup.sh" || STATUS=1
 fi
 exit "$STATUS"

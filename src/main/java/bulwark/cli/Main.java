@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       DiffCommand.class,
       ExportCommand.class,
       VersionCommand.class,
+      TrainCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -50,7 +50,9 @@ final class UpstreamClients {
     if (c == null) {
       var tc = up.config().timeouts();
       HttpClientOptions o =
-          UpstreamTls.apply(new HttpClientOptions(), up.config().tls())
+          (up.needsTls()
+                  ? UpstreamTls.apply(new HttpClientOptions(), up.config().tls())
+                  : new HttpClientOptions())
               .setKeepAlive(true)
               .setKeepAliveTimeout((int) Math.max(1, tc.idle().toSeconds()))
               .setIdleTimeout((int) Math.max(1, tc.idle().toSeconds()))

@@ -126,6 +126,15 @@ public final class UpstreamRuntime {
     return targets;
   }
 
+  /**
+   * Whether this upstream's pools need a TLS engine: an https:// target or a tls section. An
+   * upstream of http:// targets only does not load one (netty-tcnative's OpenSSL loads a native
+   * library, about a quarter of a second before the first proxied answer).
+   */
+  public boolean needsTls() {
+    return config.tls() != null || targets.stream().anyMatch(Target::ssl);
+  }
+
   public Balancer balancer() {
     return balancer;
   }

@@ -184,6 +184,8 @@ public final class RateLimitRegistry implements AutoCloseable {
   /** Closes every Redis link; waits up to 5 s. */
   @Override
   public void close() {
+    // without a cluster section there is no link: RedisLink (and with it Lettuce) stays unloaded
+    if (links.isEmpty() && redis == null) return;
     CompletableFuture<?>[] fs =
         links.values().stream().map(RedisLink::closeAsync).toArray(CompletableFuture[]::new);
     links.clear();
