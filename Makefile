@@ -7,7 +7,7 @@ endif
 export JAVA_HOME
 MVN ?= mvn -B -q
 
-.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress docs clean
+.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress bench-warmup bench-footprint docs clean
 
 build: ## the fat jar: target/bulwark.jar
 	$(MVN) package -DskipTests
@@ -23,7 +23,7 @@ chaos: ## the chaos suite at full length (20 s of load per scenario); counts in 
 demo: build ## demo upstreams + the gateway on examples/demo.yaml
 	./bulwark demo
 
-bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh
+bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1, WARMUP_BENCH=1, FOOTPRINT=1 add those benches
 	bash bench/run.sh
 
 bench-mirror: build ## a route with a working, hanging or down mirror against the same route without
@@ -34,6 +34,12 @@ bench-fleet: build ## etcd mode: propagation of a write to 3 gateways, start-up 
 
 bench-compress: build ## CPU per MiB of Bulwark's gzip 6 and Brotli 4 against nginx's gzip 6, same core
 	bash bench/compress.sh
+
+bench-warmup: build ## the first 10 s after /health/ready against the same gateway warm, with and without server.warmup
+	bash bench/warmup.sh
+
+bench-footprint: build ## RSS with the default JVM flags: idle, per idle keep-alive connection, per WebSocket (5,000 each)
+	bash bench/footprint.sh
 
 docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
 	$(MVN) compile dependency:build-classpath -Dmdep.outputFile=target/docs.classpath -Dmdep.includeScope=runtime
