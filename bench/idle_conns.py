@@ -32,7 +32,7 @@ def open_all(kind, n, host, port, path):
     req = req.encode()
     pending = {}
     # connect in batches so the listen backlog is never overrun
-    batch = 500
+    batch = 100
     for start in range(0, n, batch):
         for _ in range(min(batch, n - start)):
             s = socket.create_connection((host, port), timeout=30)
