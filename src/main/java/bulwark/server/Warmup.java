@@ -116,13 +116,15 @@ final class Warmup {
   private volatile String detail;
   private volatile boolean stopping;
 
-  // what the warm-up built; released by end()
-  private HttpServer stub;
-  private HttpClientAgent client;
-  private WarmupPlane plane;
-  private long progressTimer = -1;
-  private long deadlineTimer = -1;
-  private long started;
+  // what the warm-up built, on whichever event loop its step ran; released by end(), maybe on
+  // another
+  private volatile HttpServer stub;
+  private volatile HttpClientAgent client;
+  private volatile WarmupPlane plane;
+  private volatile long progressTimer = -1;
+  private volatile long deadlineTimer = -1;
+  private volatile long safetyTimer = -1;
+  private volatile long started;
 
   private Warmup(Gateway gateway, Vertx vertx, BulwarkConfig config, int loops) {
     this.gateway = gateway;
@@ -290,7 +292,7 @@ final class Warmup {
               });
     }
     // a worker stuck on a request that never ends does not hold readiness back
-    vertx.setTimer(deadlineMs + 10_000, id -> finish());
+    safetyTimer = vertx.setTimer(deadlineMs + 10_000, id -> finish());
   }
 
   /** One connection's requests, one after the other, until the deadline. */
@@ -349,6 +351,7 @@ final class Warmup {
     if (!ended.compareAndSet(false, true)) return;
     if (progressTimer >= 0) vertx.cancelTimer(progressTimer);
     if (deadlineTimer >= 0) vertx.cancelTimer(deadlineTimer);
+    if (safetyTimer >= 0) vertx.cancelTimer(safetyTimer);
     stopping = true;
     detail = why;
     double secs = (System.nanoTime() - started) / 1e9;
