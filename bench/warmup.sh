@@ -6,7 +6,9 @@
 # replaces them) is started pinned to CPU 0, and as soon as /health/ready answers 200 wrk (-t1,
 # pinned to CPU 1 with the upstream nginx, as in bench/run.sh) measures the first WINDOW seconds;
 # then LOAD seconds more of load, then a WINDOW-second run of the same JVM warm. The ratio of the
-# two is what the start-up costs the first clients.
+# two is what the start-up costs the first clients. The gateway's own CPU time per request in each
+# window is recorded too (its threads, the JIT compilers included): warm/first of that is the same
+# ratio in CPU, which other load on the machine disturbs much less than requests per second.
 #   warmup-on:  the default config (server.warmup: its default, or SERVER_WARMUP when set)
 #   warmup-off: server.warmup: 0s (readiness as soon as the listeners are bound)
 #
@@ -65,7 +67,7 @@ spread() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 }
 # max latency of a wrk run, in ms
 max_ms() { to_ms "$(awk '/^    Latency/ {print $4; exit}' "$1")"; }
 
-declare -A COLD WARM RATIO MAXL READY
+declare -A COLD WARM RATIO MAXL READY US1 US2 CPUR
 MODES=(warmup-on warmup-off)
 ERRORS=0
 for round in $(seq 1 "$ROUNDS"); do
@@ -77,13 +79,19 @@ for round in $(seq 1 "$ROUNDS"); do
     url="http://127.0.0.1:$port/api/items/42"
     start_gateway "$conf" "$admin" "$PROXY_CPU" "$mode-$round"
     ready_ms=$GATEWAY_START_MS
+    pb=$(proc_snapshot)
     run_wrk "$RES/$mode-$round-first.txt" "$url" "$WINDOW" "$CONNECTIONS"
+    pa=$(proc_snapshot)
     parse_wrk "$RES/$mode-$round-first.txt"
     cold=$RPS; e1=$((NON2XX + SOCKERR)); maxl=$(max_ms "$RES/$mode-$round-first.txt")
+    us1=$(cpu_us_per_req "$(tree_ticks "$pb" "$GATEWAY_PID")" "$(tree_ticks "$pa" "$GATEWAY_PID")" "$REQS")
     run_wrk "$RES/$mode-$round-load.txt" "$url" "$LOAD" "$CONNECTIONS"
+    pb=$(proc_snapshot)
     run_wrk "$RES/$mode-$round-warm.txt" "$url" "$WINDOW" "$CONNECTIONS"
+    pa=$(proc_snapshot)
     parse_wrk "$RES/$mode-$round-warm.txt"
     warm=$RPS; e2=$((NON2XX + SOCKERR))
+    us2=$(cpu_us_per_req "$(tree_ticks "$pb" "$GATEWAY_PID")" "$(tree_ticks "$pa" "$GATEWAY_PID")" "$REQS")
     stop_gateway
     if [ "$e1" != 0 ] || [ "$e2" != 0 ] || [ "$cold" = 0 ] || [ "$warm" = 0 ]; then
       log "$mode round $round: errors or non-2xx ($e1 in the first window, $e2 warm)"
@@ -94,23 +102,31 @@ for round in $(seq 1 "$ROUNDS"); do
     WARM[$mode]="${WARM[$mode]:-} $warm"
     RATIO[$mode]="${RATIO[$mode]:-} $r"
     MAXL[$mode]="${MAXL[$mode]:-} $maxl"
+    cr=$(ratio "$us2" "$us1")
+    US1[$mode]="${US1[$mode]:-} $us1"
+    US2[$mode]="${US2[$mode]:-} $us2"
+    CPUR[$mode]="${CPUR[$mode]:-} $cr"
     READY[$mode]="${READY[$mode]:-} $ready_ms"
-    log "$mode round $round: ready in $ready_ms ms; first ${WINDOW}s $cold req/s (max latency $maxl ms), warm $warm req/s, ratio $r"
+    log "$mode round $round: ready in $ready_ms ms; first ${WINDOW}s $cold req/s (max latency $maxl ms, $us1 CPU-us/req), warm $warm req/s ($us2 CPU-us/req); ratio $r, in CPU $cr; load $(cut -d' ' -f1 /proc/loadavg)"
   done
 done
 
 say ""
-say "$(printf '%-11s %10s %14s %12s %14s %8s %10s' mode 'ready ms' 'first req/s' 'warm req/s' 'first/warm' spread 'max ms')"
+say "$(printf '%-11s %9s %12s %11s %11s %12s %9s %9s %11s %12s' mode 'ready ms' 'first req/s' 'warm req/s' 'first/warm' spread 'first us' 'warm us' 'CPU ratio' spread)"
 for mode in "${MODES[@]}"; do
-  say "$(printf '%-11s %10.0f %14.0f %12.0f %14s %8s %10.0f' "$mode" \
+  say "$(printf '%-11s %9.0f %12.0f %11.0f %11s %12s %9s %9s %11s %12s' "$mode" \
     "$(median <<<"${READY[$mode]}")" "$(median <<<"${COLD[$mode]}")" "$(median <<<"${WARM[$mode]}")" \
-    "$(median <<<"${RATIO[$mode]}")" "$(spread <<<"${RATIO[$mode]}")" "$(median <<<"${MAXL[$mode]}")")"
+    "$(median <<<"${RATIO[$mode]}")" "$(spread <<<"${RATIO[$mode]}")" \
+    "$(median <<<"${US1[$mode]}")" "$(median <<<"${US2[$mode]}")" "$(median <<<"${CPUR[$mode]}")" "$(spread <<<"${CPUR[$mode]}")")"
+  say "  max latency in the first window, ms: $(median <<<"${MAXL[$mode]}") (rounds:${MAXL[$mode]})"
 done
-say "(medians over $ROUNDS round(s); spread: lowest-highest ratio; ready ms: from launch to /health/ready 200,"
-say " the warm-up included; max ms: the highest latency wrk saw in the first window)"
+say "(medians over $ROUNDS round(s); spread: lowest-highest; ready ms: from launch to /health/ready 200, the"
+say " warm-up included; first/warm us: the gateway's CPU time per request in each window; CPU ratio:"
+say " warm us / first us, the same ratio in CPU, far less disturbed by other load than req/s)"
 on=$(median <<<"${RATIO[warmup-on]}")
 if ge "$on" "$TARGET"; then v=met; else v=MISSED; fi
 say "first ${WINDOW}s / warm, with the warm-up: $on (target >= $TARGET: $v); without: $(median <<<"${RATIO[warmup-off]}")"
+say "the same in CPU per request: with the warm-up $(median <<<"${CPUR[warmup-on]}"), without $(median <<<"${CPUR[warmup-off]}")"
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$REPORT" "$OUT_DIR/warmup-latest.txt"
 
