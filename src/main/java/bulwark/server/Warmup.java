@@ -79,8 +79,20 @@ final class Warmup {
     return System.getProperty("bulwark.warmup.stubHost", "127.0.0.1");
   }
 
-  /** Keep-alive connections per event loop (each carries one request at a time). */
-  private static final int CONNECTIONS_PER_LOOP = 8;
+  /**
+   * Keep-alive connections per event loop (each carries one request at a time), as many as the
+   * benchmark's wrk opens to one loop: on a busy machine a cold gateway's latency is mostly waiting
+   * for the CPU, and only concurrency gets requests through. At most {@link #MAX_CONNECTIONS}.
+   */
+  private static final int CONNECTIONS_PER_LOOP = 64;
+
+  private static final int MAX_CONNECTIONS = 256;
+
+  /**
+   * How long the set-up (stub, client, the first answer through a cold JVM: class loading) may take
+   * before the load phase; server.warmup counts from the first answer.
+   */
+  private static final long SETUP_LIMIT_MS = 10_000;
 
   private static final String STUB_BODY =
       "{\"ok\":true,\"service\":\"bulwark-warmup\",\"items\":[1,2,3]}";
@@ -126,6 +138,14 @@ final class Warmup {
   private volatile long safetyTimer = -1;
   private volatile long started;
 
+  /** Starts the load phase's clock; run once, by the first answer. */
+  private volatile Runnable firstAnswer;
+
+  private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<Warmup, Runnable>
+      FIRST =
+          java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(
+              Warmup.class, Runnable.class, "firstAnswer");
+
   private Warmup(Gateway gateway, Vertx vertx, BulwarkConfig config, int loops) {
     this.gateway = gateway;
     this.vertx = vertx;
@@ -152,6 +172,10 @@ final class Warmup {
     return w;
   }
 
+  private int connections() {
+    return Math.min(MAX_CONNECTIONS, CONNECTIONS_PER_LOOP * loops);
+  }
+
   boolean running() {
     return state == State.RUNNING;
   }
@@ -170,10 +194,10 @@ final class Warmup {
   private void begin() {
     started = System.nanoTime();
     LOG.info(
-        "warm-up: {} of requests through the data listener to a stub upstream on {}, {} connection(s) over {} event loop(s); /health/ready answers 503 until it ends",
+        "warm-up: {} of requests (from the first answer) through the data listener to a stub upstream on {}, {} connection(s) over {} event loop(s); /health/ready answers 503 until it ends",
         Durations.format(duration),
         stubHost(),
-        CONNECTIONS_PER_LOOP * loops,
+        connections(),
         loops);
     startStub()
         .compose(this::install)
@@ -269,7 +293,7 @@ final class Warmup {
             .setSsl(tls)
             .setTrustAll(tls)
             .setVerifyHost(false);
-    int connections = CONNECTIONS_PER_LOOP * loops;
+    int connections = connections();
     client =
         vertx
             .httpClientBuilder()
@@ -282,7 +306,8 @@ final class Warmup {
             1000,
             id ->
                 LOG.info("warm-up: {} requests so far ({} failed)", requests.sum(), failed.sum()));
-    deadlineTimer = vertx.setTimer(deadlineMs, id -> stopping = true);
+    // server.warmup counts from the first answer (see loop); the set-up before it is bounded apart
+    firstAnswer = () -> deadlineTimer = vertx.setTimer(deadlineMs, id -> stopping = true);
     AtomicInteger workers = new AtomicInteger(connections);
     for (int i = 0; i < connections; i++) {
       loop(i, 0)
@@ -292,7 +317,7 @@ final class Warmup {
               });
     }
     // a worker stuck on a request that never ends does not hold readiness back
-    safetyTimer = vertx.setTimer(deadlineMs + 10_000, id -> finish());
+    safetyTimer = vertx.setTimer(SETUP_LIMIT_MS + deadlineMs + 10_000, id -> finish());
   }
 
   /** One connection's requests, one after the other, until the deadline. */
@@ -302,6 +327,8 @@ final class Warmup {
     send(worker, n)
         .onComplete(
             r -> {
+              Runnable first = firstAnswer;
+              if (first != null && FIRST.compareAndSet(this, first, null)) first.run();
               requests.increment();
               if (r.failed() || r.result() / 100 != 2) {
                 failed.increment();
@@ -323,6 +350,7 @@ final class Warmup {
         new RequestOptions()
             .setMethod(post ? HttpMethod.POST : HttpMethod.GET)
             .setURI("/bulwark-warmup/items/" + (n % 100) + "?w=" + worker)
+            .setIdleTimeout(SETUP_LIMIT_MS)
             .putHeader(HEADER_CS, marker)
             .putHeader(HttpHeaders.ACCEPT, "application/json")
             .putHeader(HttpHeaders.USER_AGENT, "bulwark-warmup");
