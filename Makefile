@@ -7,7 +7,7 @@ endif
 export JAVA_HOME
 MVN ?= mvn -B -q
 
-.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress bench-grpc bench-startup docs clean
+.PHONY: build test chaos demo bench bench-mirror bench-fleet bench-compress bench-grpc bench-startup bench-warmup bench-footprint docs clean
 
 build: ## the fat jar target/bulwark.jar, then the JVM's AOT cache of it from a training run (docs/startup.md; NO_AOT=1 skips it)
 	$(MVN) package -DskipTests
@@ -24,7 +24,7 @@ chaos: ## the chaos suite at full length (20 s of load per scenario); counts in 
 demo: build ## demo upstreams + the gateway on examples/demo.yaml
 	./bulwark demo
 
-bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1 adds bench/compress.sh, GRPC=1 bench/grpc.sh, STARTUP_BENCH=1 bench/startup.sh
+bench: build ## gateway vs nginx, pinned cores (not part of test); COMPRESS=1, GRPC=1, STARTUP_BENCH=1, WARMUP_BENCH=1, FOOTPRINT=1 add those benches
 	bash bench/run.sh
 
 bench-mirror: build ## a route with a working, hanging or down mirror against the same route without
@@ -41,6 +41,12 @@ bench-grpc: build ## gRPC unary calls/s: Bulwark vs direct vs nginx grpc_pass, s
 
 bench-startup: build ## launch to the first proxied 200: with the AOT cache, without it, and nginx (medians of ROUNDS=5)
 	bash bench/startup.sh
+
+bench-warmup: build ## the first 10 s after /health/ready against the same gateway warm, with and without server.warmup
+	bash bench/warmup.sh
+
+bench-footprint: build ## RSS with the default JVM flags: idle, per idle keep-alive connection, per WebSocket (5,000 each)
+	bash bench/footprint.sh
 
 docs: ## regenerate docs/bulwark.schema.json and docs/configuration.md from the config records
 	$(MVN) compile dependency:build-classpath -Dmdep.outputFile=target/docs.classpath -Dmdep.includeScope=runtime

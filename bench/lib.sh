@@ -7,11 +7,22 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 OUT_DIR="$BENCH_DIR/out"
 JAR="$ROOT/target/bulwark.jar"
 # The JVM flags of the ./bulwark launcher: scripts/jvm-flags plus $BULWARK_JAVA_OPTS, as the
-# launcher does. BENCH_JVM_FLAGS replaces them all.
+# launcher does, except the heap and the collector: the throughput benches keep the fixed ones
+# their figures were always measured with (BENCH_HEAP_FLAGS), so that they stay comparable across
+# the change of the defaults to a container-sized heap (issue 21). A script that measures the
+# defaults themselves (footprint.sh, warmup.sh) sets BENCH_DEFAULT_FLAGS=1 before sourcing this.
+# BENCH_JVM_FLAGS replaces them all.
+BENCH_HEAP_FLAGS="-XX:+UseParallelGC -Xms512m -Xmx512m -XX:+AlwaysPreTouch"
 if [ -n "${BENCH_JVM_FLAGS:-}" ]; then
   BULWARK_JAVA_OPTS=$BENCH_JVM_FLAGS
 elif [ -x "$ROOT/scripts/jvm-flags" ] && JH=$("$ROOT/scripts/find-java" 2>/dev/null); then
-  BULWARK_JAVA_OPTS="$("$ROOT/scripts/jvm-flags" "$JH")${BULWARK_JAVA_OPTS:+ $BULWARK_JAVA_OPTS}"
+  _flags=$("$ROOT/scripts/jvm-flags" "$JH")
+  if [ -z "${BENCH_DEFAULT_FLAGS:-}" ]; then
+    # the launcher's collector and heap sizing out, the bench's fixed ones in
+    _flags="$BENCH_HEAP_FLAGS $(tr ' ' '\n' <<<"$_flags" | grep -Ev '^-(XX:[+-]Use[A-Za-z]+GC|XX:[A-Za-z]*RAMPercentage=.*|Xm[sxn].*|XX:[+-]AlwaysPreTouch)$' | grep . | tr '\n' ' ' | sed 's/ $//')"
+  fi
+  BULWARK_JAVA_OPTS="$_flags${BULWARK_JAVA_OPTS:+ $BULWARK_JAVA_OPTS}"
+  unset _flags
 else
   BULWARK_JAVA_OPTS="-XX:+UseParallelGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch -XX:-UsePerfData -Dio.netty.leakDetection.level=disabled${BULWARK_JAVA_OPTS:+ $BULWARK_JAVA_OPTS}"
 fi

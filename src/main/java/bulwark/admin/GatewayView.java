@@ -62,4 +62,28 @@ public interface GatewayView {
   default FleetView fleet() {
     return null;
   }
+
+  /**
+   * The start-up warm-up (server.warmup); null when none was started (a gateway that is not the
+   * runtime one, in tests).
+   */
+  default WarmupStatus warmup() {
+    return null;
+  }
+
+  /**
+   * What /health/ready shows of the warm-up.
+   *
+   * @param state RUNNING (readiness is 503 meanwhile), DONE, FAILED (logged; ready anyway) or
+   *     SKIPPED (server.warmup is 0s)
+   * @param requests warm-up requests sent so far
+   * @param failed of which failed (an error or a non-2xx status)
+   * @param detail why it failed or was skipped, or null
+   */
+  record WarmupStatus(
+      String state, java.time.Duration duration, long requests, long failed, String detail) {
+    public boolean running() {
+      return "RUNNING".equals(state);
+    }
+  }
 }

@@ -43,4 +43,10 @@ public record ServerConfig(
             unit = "header list",
             dflt =
                 "[True-Client-IP, X-Client-IP, CF-Connecting-IP, Fastly-Client-IP, X-Cluster-Client-IP, X-Forwarded-Port]")
-        List<String> proxyOnlyHeaders) {}
+        List<String> proxyOnlyHeaders,
+    @Doc(
+            value =
+                "How long the gateway warms itself up after it starts, before /health/ready turns 200: it sends requests through its own data listener, route table, filter chain, proxy, access-log and metrics code to a stub upstream it runs on loopback (never to a configured upstream), on every event loop, so the JIT has compiled the request path before a load balancer sends traffic. The time counts from the warm-up's first answer: the set-up before it (the stub, class loading in a cold JVM) may add up to 10s. The time counts from the warm-up's first answer: the set-up before it (the stub, class loading in a cold JVM) may add up to 10s. The time counts from the warm-up's first answer: the set-up before it (the stub, class loading in a cold JVM) may add up to 10s. The listener accepts and serves clients meanwhile; only readiness waits. Progress is logged, and shown under components.warmup of /health/ready. A warm-up that fails (the stub cannot bind, say) is logged and the gateway gets ready anyway. 0s skips it. At most 1m. Read at start-up; a reload does not change it.",
+            unit = "duration",
+            dflt = "3s")
+        java.time.Duration warmup) {}

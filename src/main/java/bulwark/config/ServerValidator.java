@@ -40,6 +40,12 @@ final class ServerValidator {
             || s.reloadSettle().compareTo(java.time.Duration.ofMinutes(1)) <= 0,
         "server.reloadSettle",
         "must be at most 1m");
+    err.check(
+        s.warmup() == null
+            || (!s.warmup().isNegative()
+                && s.warmup().compareTo(java.time.Duration.ofMinutes(1)) <= 0),
+        "server.warmup",
+        "must be between 0s and 1m");
     headerNames(s.stripHeaders(), "server.stripHeaders");
     headerNames(s.proxyOnlyHeaders(), "server.proxyOnlyHeaders");
   }

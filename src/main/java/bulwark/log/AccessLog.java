@@ -27,8 +27,13 @@ public final class AccessLog {
   private AccessLogConfig current;
 
   public AccessLog() {
+    this(LOGGER);
+  }
+
+  /** An access log of its own logger (the gateway's warm-up writes to one that discards). */
+  public AccessLog(String loggerName) {
     LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-    this.logger = ctx.getLogger(LOGGER);
+    this.logger = ctx.getLogger(loggerName);
   }
 
   /** Applies (or re-applies after a reload) the access-log config. */

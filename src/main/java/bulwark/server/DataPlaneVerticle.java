@@ -31,6 +31,12 @@ final class DataPlaneVerticle extends VerticleBase {
   /** Open client connections of this listener; written on its event loop only. */
   private volatile int connections;
 
+  /**
+   * While the gateway warms up ({@link Warmup}): the secret its own requests carry and the handler
+   * that serves them. Null otherwise; read and written on this listener's event loop only.
+   */
+  private Warmup.Entry warmup;
+
   DataPlaneVerticle(Gateway gateway, BulwarkConfig config) {
     this.gateway = gateway;
     this.config = config;
@@ -87,7 +93,8 @@ final class DataPlaneVerticle extends VerticleBase {
                   hsts(req);
                   if (req.version() != HttpVersion.HTTP_2)
                     req.response().endHandler(v -> closeIfDraining(req));
-                  proxy.handle(req);
+                  Warmup.Entry w = warmup;
+                  (w != null && w.marks(req) ? w.proxy() : proxy).handle(req);
                 });
     gateway.register(context, proxy, this);
     return server.listen();
@@ -107,6 +114,21 @@ final class DataPlaneVerticle extends VerticleBase {
                 true)) {
       req.connection().shutdown(gateway.graceLeft());
     }
+  }
+
+  /** Serves the warm-up's requests with {@code entry} (on this listener's event loop). */
+  void warmup(Warmup.Entry entry) {
+    warmup = entry;
+  }
+
+  /**
+   * The warm-up ended (on this listener's event loop): its marker means nothing from now on, and
+   * its handler's upstream connections close.
+   */
+  void endWarmup() {
+    Warmup.Entry w = warmup;
+    warmup = null;
+    if (w != null) w.proxy().closeClients();
   }
 
   /** Counts the connection while it is open. */

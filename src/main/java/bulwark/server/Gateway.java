@@ -80,6 +80,9 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   private AdminServer admin;
   private Observability observability;
 
+  /** The start-up warm-up; readiness waits for it (server.warmup). */
+  private volatile Warmup warmup;
+
   /** Keeps the certificates current; null when started without TLS (a restart changes that). */
   private CertificateReloader certificates;
 
@@ -116,6 +119,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     }
     reloader.watch(watch);
     ServerStart.logListening(cfg, snapshot.get().table().routes().size(), loops, vertx);
+    warmup = Warmup.start(this, vertx, cfg, loops);
   }
 
   /** Frees what the gateway holds besides Vert.x when a listener fails to bind. */
@@ -196,6 +200,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
         Durations.format(grace));
     reloader.stop();
     discoveries.close();
+    if (warmup != null) warmup.stop();
     if (certificates != null) certificates.stop();
     try {
       listeners.shutdown(grace).await(grace.toMillis() + 2000, TimeUnit.MILLISECONDS);
@@ -368,6 +373,17 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
   @Override
   public String configSource() {
     return reloader.source();
+  }
+
+  @Override
+  public WarmupStatus warmup() {
+    Warmup w = warmup;
+    return w == null ? null : w.status();
+  }
+
+  /** The warm-up run itself (tests). */
+  Warmup warmupRun() {
+    return warmup;
   }
 
   @Override

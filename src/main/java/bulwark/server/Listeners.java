@@ -36,6 +36,22 @@ final class Listeners {
     for (Listener l : all) l.context().runOnContext(v -> l.proxy().retireClients());
   }
 
+  /** Runs {@code action} on every listener's event loop; completes once all have run it. */
+  Future<?> onEachLoop(java.util.function.Consumer<DataPlaneVerticle> action) {
+    List<Future<Void>> fs = new ArrayList<>();
+    for (Listener l : all)
+      fs.add(
+          Future.<Void>future(
+              p ->
+                  l.context()
+                      .runOnContext(
+                          v -> {
+                            action.accept(l.verticle());
+                            p.complete();
+                          })));
+    return Future.join(fs);
+  }
+
   /** Stops accepting and drains, within {@code grace}. */
   Future<?> shutdown(Duration grace) {
     List<Future<Void>> fs = new ArrayList<>();

@@ -127,7 +127,8 @@ class ConfigLoaderTest {
                     "CF-Connecting-IP",
                     "Fastly-Client-IP",
                     "X-Cluster-Client-IP",
-                    "X-Forwarded-Port")),
+                    "X-Forwarded-Port"),
+                Duration.ofSeconds(3)),
             new AdminConfig("10.0.0.5:9901", TOKEN_32, null, List.of()),
             new ObservabilityConfig(
                 LogFormat.AUTO,
@@ -291,7 +292,8 @@ class ConfigLoaderTest {
                     "CF-Connecting-IP",
                     "Fastly-Client-IP",
                     "X-Cluster-Client-IP",
-                    "X-Forwarded-Port")));
+                    "X-Forwarded-Port"),
+                Duration.ofSeconds(3)));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null, null, List.of()));
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users"))
@@ -1025,5 +1027,16 @@ class ConfigLoaderTest {
         .contains("server.reloadSettle: must be at most 1m")
         .anySatisfy(
             e -> assertThat(e).startsWith("server.shutdown.drainWindow: 'soon' is not a duration"));
+  }
+
+  @Test
+  void theWarmupIsBoundAndChecked() throws Exception {
+    assertThat(load("server: { warmup: 250ms }\n" + USERS).server().warmup())
+        .isEqualTo(Duration.ofMillis(250));
+    assertThat(load("server: { warmup: 0s }\n" + USERS).server().warmup()).isZero();
+    assertThat(errors("server: { warmup: 2m }\n" + USERS))
+        .contains("server.warmup: must be between 0s and 1m");
+    assertThat(errors("server: { warmup: soon }\n" + USERS))
+        .anySatisfy(e -> assertThat(e).startsWith("server.warmup: 'soon' is not a duration"));
   }
 }

@@ -76,7 +76,8 @@ class ContractTest {
                     "CF-Connecting-IP",
                     "Fastly-Client-IP",
                     "X-Cluster-Client-IP",
-                    "X-Forwarded-Port")));
+                    "X-Forwarded-Port"),
+                Duration.ofSeconds(3)));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", "", "", List.of()));
     assertThat(cfg.observability())
         .isEqualTo(

@@ -138,7 +138,7 @@ public final class TestSupport {
       int admin = freePort();
       Path dir = Files.createTempDirectory("bulwark-it");
       Path file = dir.resolve("bulwark.yaml");
-      Files.writeString(file, withoutDrainWindow(yaml));
+      Files.writeString(file, withoutWarmup(withoutDrainWindow(yaml)));
       Map<String, String> env =
           Map.of("PORT", String.valueOf(port), "ADMIN_PORT", String.valueOf(admin));
       Gateway g = Gateway.start(file, new ConfigLoader(env::get), watch);
@@ -158,6 +158,16 @@ public final class TestSupport {
       if (!yaml.contains("shutdown:") && yaml.startsWith("server:\n"))
         return yaml.replaceFirst("server:\n", "server:\n  shutdown: { drainWindow: 0s }\n");
       return yaml;
+    }
+
+    /**
+     * A test that is not about the start-up warm-up starts without one (warmup: 0s unless the
+     * config sets it): the tests do not wait for readiness, and a warm-up per gateway would only
+     * add seconds of load to every test on a shared machine. WarmupIT tests it.
+     */
+    static String withoutWarmup(String yaml) {
+      if (yaml.contains("warmup:")) return yaml;
+      return yaml.replaceFirst("(?m)^server:\n", "server:\n  warmup: 0s\n");
     }
 
     public static RunningGateway start(String yaml) throws Exception {
