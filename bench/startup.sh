@@ -11,22 +11,22 @@
 #                      (scripts/jvm-flags) and the AOT cache target/bulwark.aot from `make build`
 #   bulwark            the same with BULWARK_AOT=off: no cache
 #   nginx              nginx as a reverse proxy (worker_processes 1), from its launch
-#   (PRETOUCH=1, the default, adds two reference cases, not targets: the same two gateways with
-#   -XX:-AlwaysPreTouch through BULWARK_JAVA_OPTS. scripts/jvm.flags pre-touches the 512 MiB heap,
-#   which on this VM costs 1-2 s before main(); the flags are issue 21 part 3's, not this bench's)
+#   (PRETOUCH=1 adds two reference cases, not targets: the same two gateways with
+#   -XX:+AlwaysPreTouch -Xms512m -Xmx512m through BULWARK_JAVA_OPTS, the launcher's heap flags before
+#   issue 21, which pre-touched 512 MiB at a cost of 1-2 s before main() on this VM)
 #
 # One route (/api/**) to an nginx upstream on 127.0.0.1, access log off, metrics on (the default).
 # Not pinned: a JVM starts on every CPU it has (JIT and GC threads), like in production.
 #
 #   ROUNDS=5   rounds (medians over them)
-#   PRETOUCH=1 also the two cases without heap pre-touching (PRETOUCH=0 skips them)
+#   PRETOUCH=1 also the two cases with the old pre-touched 512 MiB heap (default 0)
 #   TARGET_MS=1000  the target for bulwark-aot's median (exit 1 with STRICT=1 when missed)
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-5}
-PRETOUCH=${PRETOUCH:-1}
+PRETOUCH=${PRETOUCH:-0}
 TARGET_MS=${TARGET_MS:-1000}
 
 ensure_tools
@@ -117,8 +117,8 @@ measure() {
     *)
       url="http://127.0.0.1:$GW_PORT/api/items/42"
       local aot=on opts=""
-      case "$c" in bulwark|bulwark-no-pretouch) aot=off ;; esac
-      case "$c" in *-no-pretouch) opts="-XX:-AlwaysPreTouch" ;; esac
+      case "$c" in bulwark|bulwark-pretouch) aot=off ;; esac
+      case "$c" in *-pretouch) opts="-XX:+AlwaysPreTouch -Xms512m -Xmx512m" ;; esac
       BULWARK_AOT=$aot BULWARK_JAVA_OPTS=$opts "$ROOT/bulwark" run --no-watch -c "$BENCH_TMP/conf/gateway.yaml" \
         >"$BENCH_TMP/$c.out" 2>&1 &
       pid=$! ;;
@@ -135,7 +135,7 @@ measure() {
 }
 
 CASES=(bulwark-aot bulwark nginx)
-[ "$PRETOUCH" != 1 ] || CASES=(bulwark-aot bulwark bulwark-aot-no-pretouch bulwark-no-pretouch nginx)
+[ "$PRETOUCH" != 1 ] || CASES=(bulwark-aot bulwark bulwark-aot-pretouch bulwark-pretouch nginx)
 declare -A WALLS CPUS
 for r in $(seq 1 "$ROUNDS"); do
   for c in "${CASES[@]}"; do
