@@ -18,6 +18,9 @@ abstract sealed class CallTimers implements UpstreamIo permits HttpCall {
   /** What the filters already spent of the route timeout (a fault delay), in milliseconds. */
   private long routeSpentMillis;
 
+  /** When the route timer is due (System.nanoTime), while it is armed. */
+  private long routeDueNanos;
+
   CallTimers(Vertx vertx) {
     this.vertx = vertx;
   }
@@ -37,12 +40,25 @@ abstract sealed class CallTimers implements UpstreamIo permits HttpCall {
   public void arm(Timer t, long millis) {
     disarm(t);
     switch (t) {
-      case ROUTE ->
-          routeTimer =
-              vertx.setTimer(Math.max(1, millis - routeSpentMillis), this::routeTimerFired);
+      case ROUTE -> {
+        long left = Math.max(1, millis - routeSpentMillis);
+        routeDueNanos = System.nanoTime() + left * 1_000_000;
+        routeTimer = vertx.setTimer(left, this::routeTimerFired);
+      }
       case RESPONSE -> responseTimer = vertx.setTimer(millis, this::responseTimerFired);
       case RETRY -> retryTimer = vertx.setTimer(millis, this::retryTimerFired);
     }
+  }
+
+  /** What is left of the route timeout in milliseconds (at least 1), or 0 when none is armed. */
+  long routeLeftMillis() {
+    if (routeTimer == NONE) return 0;
+    return Math.max(1, (routeDueNanos - System.nanoTime()) / 1_000_000);
+  }
+
+  @Override
+  public boolean routeTimeUp() {
+    return routeTimer != NONE && System.nanoTime() - routeDueNanos >= 0;
   }
 
   private void routeTimerFired(long id) {

@@ -278,6 +278,13 @@ final class UpstreamCall {
     // before the head, a try that already ended (failed, and reset by the gateway) reports its
     // reset too
     if (n != tryNo || state != CallState.STREAMING && !tryActive()) return;
+    if (io.routeTimeUp()) {
+      // the target gave up on the deadline it was passed (the rest of the route timeout) just
+      // before the gateway's own timer fired: the route timed out
+      io.disarm(Timer.ROUTE);
+      timerFired(Timer.ROUTE);
+      return;
+    }
     UpstreamRuntime up = attempt.upstream();
     Target target = attempt.target();
     boolean timeout = e instanceof TimeoutException;

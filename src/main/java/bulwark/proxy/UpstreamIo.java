@@ -33,6 +33,14 @@ interface UpstreamIo {
 
   void disarm(Timer timer);
 
+  /**
+   * Whether the route timer is armed and due, though it has not fired yet: a target that was given
+   * the rest of the route timeout as its own deadline (grpc-timeout) gave up at the same moment.
+   */
+  default boolean routeTimeUp() {
+    return false;
+  }
+
   /** Whether target {@code t} of {@code up} has room for one more tunnel on this event loop. */
   boolean tunnelFree(Attempt attempt);
 

@@ -1,6 +1,7 @@
 package bulwark.proxy;
 
 import bulwark.filter.Exchange;
+import bulwark.transport.GrpcTimeout;
 import bulwark.transport.Http2Refusals;
 import bulwark.upstream.Attempt;
 import bulwark.upstream.UpstreamRuntime;
@@ -57,6 +58,11 @@ final class UpstreamLink {
     UpstreamClient c = owner.loop().clients().client(up);
     // HTTP/2 allows TE with trailers only; a gRPC server expects it
     if (teTrailers && c.multiplexed()) ex.upstreamHeaders().set(H.TE, H.TRAILERS);
+    // a client's deadline goes on as what is left of it (and of the route timeout), so that the
+    // target gives up no later than the gateway does
+    long left = owner.routeLeftMillis();
+    if (left > 0 && ex.upstreamHeaders().contains(Grpc.GRPC_TIMEOUT))
+      ex.upstreamHeaders().set(Grpc.GRPC_TIMEOUT, GrpcTimeout.format(left));
     if (client != c) {
       if (client != null) client.release();
       c.acquire();

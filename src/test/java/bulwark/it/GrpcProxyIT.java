@@ -104,6 +104,8 @@ class GrpcProxyIT {
   static final MethodDescriptor<byte[], byte[]> FAIL = method(SERVICE, "Fail", MethodType.UNARY);
   static final MethodDescriptor<byte[], byte[]> HANG = method(SERVICE, "Hang", MethodType.UNARY);
   static final MethodDescriptor<byte[], byte[]> STALL = method(SERVICE, "Stall", MethodType.UNARY);
+  static final MethodDescriptor<byte[], byte[]> DEADLINE =
+      method(SERVICE, "Deadline", MethodType.UNARY);
   static final MethodDescriptor<byte[], byte[]> LIMITED =
       method(SERVICE, "Limited", MethodType.UNARY);
   static final MethodDescriptor<byte[], byte[]> AUTH = method(SERVICE, "Auth", MethodType.UNARY);
@@ -264,6 +266,16 @@ class GrpcProxyIT {
                 }))
         .addMethod(HANG, unary(HANG_METHOD))
         .addMethod(STALL, unary(HANG_METHOD))
+        .addMethod(
+            DEADLINE,
+            unary(
+                (req, obs) -> {
+                  // answers with the deadline the server was given, in milliseconds
+                  io.grpc.Deadline d = io.grpc.Context.current().getDeadline();
+                  obs.onNext(
+                      utf8(d == null ? "none" : "" + d.timeRemaining(TimeUnit.MILLISECONDS)));
+                  obs.onCompleted();
+                }))
         .build();
   }
 
@@ -321,8 +333,10 @@ class GrpcProxyIT {
           once: { rateLimit: { key: route, rate: 1/min } }
           keys: { apiKey: { consumers: { alice: ["%s"] } } }
           nobody: { ipRules: { deny: ["127.0.0.0/8", "::1"] } }
+          slow: { fault: { delay: { percent: 100%%, duration: 300ms } } }
         routes:
           - { name: stall, match: { path: /test.Echo/Stall }, upstream: greeter, timeout: 300ms }
+          - { name: deadline, match: { path: /test.Echo/Deadline }, upstream: greeter, timeout: 60s, middlewares: [slow] }
           - { name: limited, match: { path: /test.Echo/Limited }, upstream: greeter, middlewares: [once] }
           - { name: auth, match: { path: /test.Echo/Auth }, upstream: greeter, middlewares: [keys] }
           - { name: denied, match: { path: /test.Echo/Denied }, upstream: greeter, middlewares: [nobody] }
@@ -538,6 +552,30 @@ class GrpcProxyIT {
     assertThat(r.getHeader("grpc-message")).contains("Gateway Timeout");
     await().atMost(Duration.ofSeconds(60)).until(() -> hangsCancelled.get() > cancelled);
     http.close();
+  }
+
+  @Test
+  void grpcTimeoutUpstreamIsWhatIsLeft() {
+    // the route timeout (60s) bounds a longer client deadline; the 300 ms the fault held the call
+    // are gone from what the target is given
+    byte[] longer =
+        ClientCalls.blockingUnaryCall(
+            channel,
+            DEADLINE,
+            CallOptions.DEFAULT.withDeadlineAfter(120, TimeUnit.SECONDS),
+            utf8(""));
+    assertThat(Long.parseLong(text(longer))).isBetween(1L, 59_700L);
+    // a client deadline shorter than the route timeout is passed on, less what the gateway spent
+    byte[] shorter =
+        ClientCalls.blockingUnaryCall(
+            channel,
+            DEADLINE,
+            CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS),
+            utf8(""));
+    assertThat(Long.parseLong(text(shorter))).isBetween(1L, 19_700L);
+    // no client deadline: none is made up for the target
+    byte[] none = ClientCalls.blockingUnaryCall(channel, DEADLINE, CallOptions.DEFAULT, utf8(""));
+    assertThat(text(none)).isEqualTo("none");
   }
 
   static Status statusOf(MethodDescriptor<byte[], byte[]> m) {

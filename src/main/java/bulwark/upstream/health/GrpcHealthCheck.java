@@ -3,6 +3,7 @@ package bulwark.upstream.health;
 import bulwark.config.ActiveCheckConfig;
 import bulwark.config.ByteSize;
 import bulwark.config.UpstreamTlsConfig;
+import bulwark.transport.GrpcTimeout;
 import bulwark.upstream.target.Target;
 import bulwark.upstream.target.UpstreamTls;
 import io.vertx.core.Future;
@@ -175,7 +176,7 @@ final class GrpcHealthCheck implements HealthCheck {
 
   /** The grpc-timeout header: at most 8 digits, in milliseconds or, beyond that, seconds. */
   static String grpcTimeout(long millis) {
-    return millis <= 99_999_999L ? millis + "m" : Math.min(millis / 1000, 99_999_999L) + "S";
+    return GrpcTimeout.format(millis);
   }
 
   /** Reads the answer up to the cap, then completes with the verdict. */
