@@ -127,6 +127,16 @@ final class Warmup {
   private volatile State state = State.RUNNING;
   private volatile String detail;
   private volatile boolean stopping;
+  private volatile boolean answered;
+  private volatile boolean settled;
+  private final JitSettle jitSettle =
+      compileClock == null ? JitSettle.ofThisJvm() : new JitSettle(compileClock);
+
+  /**
+   * The JVM's total compilation time in milliseconds as the warm-up reads it; a test replaces it to
+   * make the JIT settle at once, or never (null: the JVM's own).
+   */
+  static volatile java.util.function.LongSupplier compileClock;
 
   // what the warm-up built, on whichever event loop its step ran; released by end(), maybe on
   // another
@@ -301,13 +311,13 @@ final class Warmup {
             .with(new PoolOptions().setHttp1MaxSize(connections))
             .build();
     long deadlineMs = Math.max(1, duration.toMillis());
-    progressTimer =
-        vertx.setPeriodic(
-            1000,
-            id ->
-                LOG.info("warm-up: {} requests so far ({} failed)", requests.sum(), failed.sum()));
+    progressTimer = vertx.setPeriodic(1000, id -> progress());
     // server.warmup counts from the first answer (see loop); the set-up before it is bounded apart
-    firstAnswer = () -> deadlineTimer = vertx.setTimer(deadlineMs, id -> stopping = true);
+    firstAnswer =
+        () -> {
+          answered = true;
+          deadlineTimer = vertx.setTimer(deadlineMs, id -> stopping = true);
+        };
     AtomicInteger workers = new AtomicInteger(connections);
     for (int i = 0; i < connections; i++) {
       loop(i, 0)
@@ -318,6 +328,23 @@ final class Warmup {
     }
     // a worker stuck on a request that never ends does not hold readiness back
     safetyTimer = vertx.setTimer(SETUP_LIMIT_MS + deadlineMs + 10_000, id -> finish());
+  }
+
+  /**
+   * Logs the progress of the last second; once the load phase runs and the JIT has settled (the
+   * request path is compiled), ends the warm-up before server.warmup is up.
+   */
+  private void progress() {
+    long jit = jitSettle.sample();
+    LOG.info(
+        "warm-up: {} requests so far ({} failed){}",
+        requests.sum(),
+        failed.sum(),
+        jit < 0 ? "" : ", " + jit + " ms of JIT compilation in the last second");
+    if (answered && !stopping && jitSettle.settled()) {
+      settled = true;
+      stopping = true;
+    }
   }
 
   /** One connection's requests, one after the other, until the deadline. */
@@ -369,10 +396,16 @@ final class Warmup {
           State.FAILED,
           "no request succeeded"
               + (firstFailure.get() == null ? "" : ", first failure: " + firstFailure.get()));
-    else
-      end(
-          State.DONE,
-          failed.sum() == 0 ? null : failed.sum() + " failed, first: " + firstFailure.get());
+    else {
+      String why = settled ? "the JIT settled before server.warmup was up" : null;
+      if (failed.sum() > 0)
+        why =
+            (why == null ? "" : why + "; ")
+                + failed.sum()
+                + " failed, first: "
+                + firstFailure.get();
+      end(State.DONE, why);
+    }
   }
 
   private void end(State result, String why) {
@@ -387,6 +420,7 @@ final class Warmup {
     removed
         .eventually(() -> client == null ? Future.succeededFuture() : client.close())
         .eventually(() -> stub == null ? Future.succeededFuture() : stub.close())
+        .eventually(() -> result == State.DONE ? compactHeap() : Future.succeededFuture())
         .onComplete(
             v -> {
               if (plane != null) plane.close();
@@ -404,6 +438,20 @@ final class Warmup {
                     String.format("%.1f", secs),
                     why);
             });
+  }
+
+  /**
+   * Gives back the warm-up's garbage before the gateway reports ready: one full collection, off the
+   * event loop, so the heap starts serving at its live size (and the JVM may uncommit the rest)
+   * rather than holding a few seconds of request garbage.
+   */
+  private Future<Void> compactHeap() {
+    return vertx.executeBlocking(
+        () -> {
+          System.gc();
+          return null;
+        },
+        false);
   }
 
   /** Ends the warm-up early (shutdown). */

@@ -45,6 +45,7 @@ class WarmupIT {
     warmupLogger.detachAppender(log);
     log.stop();
     System.clearProperty("bulwark.warmup.stubHost");
+    Warmup.compileClock = null;
   }
 
   private static String config(String warmup, int upstreamPort) {
@@ -83,6 +84,9 @@ class WarmupIT {
   @Test
   void readinessWaitsForTheWarmupWhileClientsAreServedAndTheUpstreamsSeeNothingOfIt()
       throws Exception {
+    // a JIT that never settles: the warm-up runs its full 10s
+    java.util.concurrent.atomic.AtomicLong busy = new java.util.concurrent.atomic.AtomicLong();
+    Warmup.compileClock = () -> busy.addAndGet(1000);
     try (Upstream up = new Upstream("api");
         RunningGateway gw = RunningGateway.start(config("10s", up.port))) {
       // while it runs: readiness 503 naming the warm-up, which is sending requests; liveness 200
@@ -169,6 +173,27 @@ class WarmupIT {
                       .contains("ready without it"));
       assertThat(get(gw.url("/api/items/1")).statusCode()).isEqualTo(200);
       assertThat(up.seen).hasSize(1);
+    }
+  }
+
+  @Test
+  void theWarmupEndsOnceTheJitHasSettled() throws Exception {
+    // a JIT with nothing left to compile: the warm-up ends after two quiet seconds, not after 1m
+    Warmup.compileClock = () -> 0;
+    try (Upstream up = new Upstream("api");
+        RunningGateway gw = RunningGateway.start(config("1m", up.port))) {
+      await()
+          .atMost(Duration.ofSeconds(50))
+          .until(() -> get(gw.adminUrl("/health/ready")).statusCode() == 200);
+      JsonObject w = warmupOf(get(gw.adminUrl("/health/ready")));
+      assertThat(w.getString("status")).isEqualTo("DONE");
+      assertThat(w.getJsonObject("details").getLong("requests")).isPositive();
+      assertThat(w.getJsonObject("details").getString("detail"))
+          .startsWith("the JIT settled before server.warmup was up");
+      assertThat(lines(Level.INFO))
+          .anySatisfy(l -> assertThat(l).contains("0 ms of JIT compilation in the last second"))
+          .anySatisfy(l -> assertThat(l).startsWith("warm-up done: ").contains("the JIT settled"));
+      assertThat(up.seen).isEmpty();
     }
   }
 
