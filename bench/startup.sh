@@ -10,6 +10,12 @@
 #   bulwark-aot        ./bulwark run -c FILE, exactly as a user runs it: the launcher's flags
 #                      (scripts/jvm-flags) and the AOT cache target/bulwark.aot from `make build`
 #   bulwark            the same with BULWARK_AOT=off: no cache
+#   bulwark-aot-warmup the same as bulwark-aot with the default server.warmup (the others run with
+#   bulwark-warmup     warmup: 0s, so that the warm-up does not compete with the first request),
+#                      and with ready = launch to /health/ready 200 (after the warm-up) as well
+#   vertx-pipe-aot     the floor of the stack: bench/VertxPipe.java (a bare Vert.x reverse proxy,
+#   vertx-pipe         no config, no routing) with the launcher's flags, with an AOT cache of its
+#                      own (trained here on 500 requests) and without one (PIPE=0 leaves them out)
 #   nginx              nginx as a reverse proxy (worker_processes 1), from its launch
 #   (PRETOUCH=1 adds two reference cases, not targets: the same two gateways with
 #   -XX:+AlwaysPreTouch -Xms512m -Xmx512m through BULWARK_JAVA_OPTS, the launcher's heap flags before
@@ -19,6 +25,8 @@
 # Not pinned: a JVM starts on every CPU it has (JIT and GC threads), like in production.
 #
 #   ROUNDS=5   rounds (medians over them)
+#   PIPE=1     also the vertx-pipe cases (default 1)
+#   WARMUP=1   also the cases with the default warm-up (default 1)
 #   PRETOUCH=1 also the two cases with the old pre-touched 512 MiB heap (default 0)
 #   TARGET_MS=1000  the target for bulwark-aot's median (exit 1 with STRICT=1 when missed)
 set -euo pipefail
@@ -27,6 +35,8 @@ source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-5}
 PRETOUCH=${PRETOUCH:-0}
+PIPE=${PIPE:-1}
+WARMUP=${WARMUP:-1}
 TARGET_MS=${TARGET_MS:-1000}
 
 ensure_tools
@@ -63,7 +73,7 @@ start_upstream "$UP_PORT" "0-$(($(nproc) - 1))"
 
 GW_PORT=$(free_port)
 GW_ADMIN=$(free_port)
-cat >"$BENCH_TMP/conf/gateway.yaml" <<EOF
+cat >"$BENCH_TMP/conf/gateway-warmup.yaml" <<EOF
 server:
   listen: "127.0.0.1:$GW_PORT"
   shutdown: { gracePeriod: 1s, drainWindow: 0s }
@@ -79,7 +89,29 @@ routes:
     match: { path: "/api/**" }
     upstream: api
 EOF
-cp "$BENCH_TMP/conf/gateway.yaml" "$RES/"
+# the start-up cases: no warm-up (readiness is another figure, of the -warmup cases)
+sed 's/^server:$/server:\n  warmup: 0s/' "$BENCH_TMP/conf/gateway-warmup.yaml" >"$BENCH_TMP/conf/gateway.yaml"
+grep -q '^  warmup: 0s$' "$BENCH_TMP/conf/gateway.yaml" || die "could not write warmup: 0s into gateway.yaml"
+cp "$BENCH_TMP/conf/gateway.yaml" "$BENCH_TMP/conf/gateway-warmup.yaml" "$RES/"
+
+# the floor: a bare Vert.x reverse proxy with the launcher's flags, and an AOT cache of its own
+PIPE_PORT=$(free_port)
+PIPE_FLAGS=$("$ROOT/scripts/jvm-flags" "$JAVA_HOME" 2>/dev/null)
+PIPE_CLASSES="$BENCH_TMP/pipe-classes"
+PIPE_AOT="$BENCH_TMP/vertx-pipe.aot"
+if [ "$PIPE" = 1 ]; then
+  "$JAVA_HOME/bin/javac" -nowarn -cp "$JAR" -d "$PIPE_CLASSES" "$BENCH_DIR/VertxPipe.java" || die "bench/VertxPipe.java did not compile"
+  # shellcheck disable=SC2086
+  "$JAVA" $PIPE_FLAGS -XX:AOTCacheOutput="$PIPE_AOT" -cp "$PIPE_CLASSES:$JAR" VertxPipe "$PIPE_PORT" "$UP_PORT" \
+    >"$BENCH_TMP/vertx-pipe-train.out" 2>&1 &
+  tp=$!
+  BENCH_PIDS+=("$tp")
+  wait_http "http://127.0.0.1:$PIPE_PORT/api/items/42" 60 || { cat "$BENCH_TMP/vertx-pipe-train.out" >&2; die "vertx-pipe did not start"; }
+  for _ in $(seq 1 500); do curl -fsS -o /dev/null "http://127.0.0.1:$PIPE_PORT/api/items/42"; done
+  kill -TERM "$tp"
+  wait "$tp" 2>/dev/null || true
+  [ -s "$PIPE_AOT" ] || { tail -n 20 "$BENCH_TMP/vertx-pipe-train.out" >&2; die "vertx-pipe wrote no AOT cache"; }
+fi
 
 NX_PORT=$(free_port)
 NX_CONF="$BENCH_TMP/nginx-start.conf"
@@ -107,9 +139,17 @@ cpu_of() {
 # measure CASE: launches the case, polls until the first proxied 200, stops it; sets WALL (ms) and
 # CPU (ms)
 measure() {
-  local c=$1 url pid t0 t1
+  local c=$1 url pid t0 t1 conf="$BENCH_TMP/conf/gateway.yaml"
+  READY=""
   t0=$(date +%s%N)
   case "$c" in
+    vertx-pipe*)
+      url="http://127.0.0.1:$PIPE_PORT/api/items/42"
+      local cache=""
+      [ "$c" != vertx-pipe-aot ] || cache="-XX:AOTCache=$PIPE_AOT"
+      # shellcheck disable=SC2086
+      "$JAVA" $PIPE_FLAGS $cache -cp "$PIPE_CLASSES:$JAR" VertxPipe "$PIPE_PORT" "$UP_PORT" >"$BENCH_TMP/$c.out" 2>&1 &
+      pid=$! ;;
     nginx)
       url="http://127.0.0.1:$NX_PORT/api/items/42"
       "$NGINX" -p "$BENCH_TMP" -e "$BENCH_TMP/nginxstart-error.log" -c "$NX_CONF" >"$BENCH_TMP/nginx.out" 2>&1 &
@@ -117,9 +157,10 @@ measure() {
     *)
       url="http://127.0.0.1:$GW_PORT/api/items/42"
       local aot=on opts=""
-      case "$c" in bulwark|bulwark-pretouch) aot=off ;; esac
+      case "$c" in bulwark|bulwark-pretouch|bulwark-warmup) aot=off ;; esac
       case "$c" in *-pretouch) opts="-XX:+AlwaysPreTouch -Xms512m -Xmx512m" ;; esac
-      BULWARK_AOT=$aot BULWARK_JAVA_OPTS=$opts "$ROOT/bulwark" run --no-watch -c "$BENCH_TMP/conf/gateway.yaml" \
+      case "$c" in *-warmup) conf="$BENCH_TMP/conf/gateway-warmup.yaml" ;; esac
+      BULWARK_AOT=$aot BULWARK_JAVA_OPTS=$opts "$ROOT/bulwark" run --no-watch -c "$conf" \
         >"$BENCH_TMP/$c.out" 2>&1 &
       pid=$! ;;
   esac
@@ -131,18 +172,30 @@ measure() {
   t1=$(date +%s%N)
   CPU=$(cpu_of "$pid")
   WALL=$(((t1 - t0) / 1000000))
+  case "$c" in
+    bulwark*)
+      until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$GW_ADMIN/health/ready" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || die "$c exited before it was ready"
+        sleep 0.01
+      done
+      READY=$((($(date +%s%N) - t0) / 1000000)) ;;
+  esac
   stop_pid "$pid"
 }
 
-CASES=(bulwark-aot bulwark nginx)
-[ "$PRETOUCH" != 1 ] || CASES=(bulwark-aot bulwark bulwark-aot-pretouch bulwark-pretouch nginx)
-declare -A WALLS CPUS
+CASES=(bulwark-aot bulwark)
+[ "$WARMUP" != 1 ] || CASES+=(bulwark-aot-warmup bulwark-warmup)
+[ "$PRETOUCH" != 1 ] || CASES+=(bulwark-aot-pretouch bulwark-pretouch)
+[ "$PIPE" != 1 ] || CASES+=(vertx-pipe-aot vertx-pipe)
+CASES+=(nginx)
+declare -A WALLS CPUS READIES
 for r in $(seq 1 "$ROUNDS"); do
   for c in "${CASES[@]}"; do
     measure "$c"
     WALLS[$c]+="$WALL "
     CPUS[$c]+="$CPU "
-    log "round $r: $c ${WALL} ms (cpu ${CPU} ms)"
+    [ -z "$READY" ] || READIES[$c]+="$READY "
+    log "round $r: $c ${WALL} ms (cpu ${CPU} ms)${READY:+, ready ${READY} ms}"
   done
 done
 # the launcher said nothing about the cache in the cached cases, and one INFO line without it
@@ -153,23 +206,29 @@ stat_of() { # values...: median min max
 }
 
 say ""
-say "| case | wall ms, median | min - max | CPU ms, median | min - max |"
-say "| --- | --- | --- | --- | --- |"
+say "| case | wall ms, median | min - max | CPU ms, median | min - max | ready ms, median | min - max |"
+say "| --- | --- | --- | --- | --- | --- | --- |"
 declare -A MED
 for c in "${CASES[@]}"; do
   read -r wm wmin wmax < <(stat_of "${WALLS[$c]}")
   read -r cm cmin cmax < <(stat_of "${CPUS[$c]}")
+  rd="- | -"
+  if [ -n "${READIES[$c]:-}" ]; then read -r rm rmin rmax < <(stat_of "${READIES[$c]}"); rd="$rm | $rmin - $rmax"; fi
   MED[$c]=$wm
-  say "| $c | $wm | $wmin - $wmax | $cm | $cmin - $cmax |"
+  say "| $c | $wm | $wmin - $wmax | $cm | $cmin - $cmax | $rd |"
 done
 say ""
+say "(wall: launch to the first proxied 200; ready: launch to /health/ready 200; the cases without -warmup run with server.warmup: 0s)"
 say "bulwark / bulwark-aot (wall): $(ratio "${MED[bulwark]}" "${MED[bulwark-aot]}"); bulwark-aot / nginx: $(ratio "${MED[bulwark-aot]}" "${MED[nginx]}")"
+if [ "$PIPE" = 1 ]; then
+  say "the floor: vertx-pipe-aot ${MED[vertx-pipe-aot]} ms, vertx-pipe ${MED[vertx-pipe]} ms; bulwark-aot - vertx-pipe-aot: $((MED[bulwark-aot] - MED[vertx-pipe-aot])) ms (what Bulwark's own start adds to a bare Vert.x proxy's, both with an AOT cache)"
+fi
 met=no
 [ "${MED[bulwark-aot]}" -le "$TARGET_MS" ] && met=yes
 say "target: bulwark-aot <= $TARGET_MS ms: ${MED[bulwark-aot]} ms ($met)"
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "raw: $RES"
-for c in "${CASES[@]}"; do echo "$c wall ${WALLS[$c]}cpu ${CPUS[$c]}" >>"$RES/raw.txt"; done
+for c in "${CASES[@]}"; do echo "$c wall ${WALLS[$c]}cpu ${CPUS[$c]}ready ${READIES[$c]:-}" >>"$RES/raw.txt"; done
 cp "$REPORT" "$OUT_DIR/startup-latest.txt"
 [ -z "${STRICT:-}" ] || [ "$met" = yes ] || exit 1
 exit 0

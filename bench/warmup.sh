@@ -9,14 +9,19 @@
 # two is what the start-up costs the first clients. The gateway's own CPU time per request in each
 # window is recorded too (its threads, the JIT compilers included): warm/first of that is the same
 # ratio in CPU, which other load on the machine disturbs much less than requests per second.
-#   warmup-on:  the default config (server.warmup: its default, or SERVER_WARMUP when set)
-#   warmup-off: server.warmup: 0s (readiness as soon as the listeners are bound)
+#   aot-warmup-on:  as ./bulwark runs after `make build`: the AOT cache (target/bulwark.aot, which
+#                   carries the training run's method profiles) and the default config
+#                   (server.warmup: its default, or SERVER_WARMUP when set); the target is judged here
+#   aot-warmup-off: the AOT cache, server.warmup: 0s (readiness as soon as the listeners are bound)
+#   warmup-on:      no AOT cache, the default warm-up
+#   warmup-off:     no AOT cache, no warm-up
 #
 #   WINDOW=10        seconds of each measured run
 #   LOAD=20          seconds of load between the first window and the warm one
 #   CONNECTIONS=64   wrk connections
 #   ROUNDS=3         fresh gateways per mode (interleaved); the ratios use the medians
-#   SERVER_WARMUP=   a server.warmup value for warmup-on (default: the config default)
+#   SERVER_WARMUP=   a server.warmup value for the -on modes (default: the config default)
+#   MODES="..."      the modes to run (default: all four; the AOT ones need `make build`'s cache)
 #   STRICT=1         exit 1 when warmup-on misses the target (first window >= 0.8 of warm)
 set -euo pipefail
 # the launcher's default JVM flags, not the throughput benches' fixed heap (see bench/lib.sh)
@@ -57,7 +62,7 @@ start_upstream "$UP_PORT" "$LOAD_CPU"
 gw_config() { # MODE PORT ADMIN
   gateway_head "$2" "$3" "$BENCH_TMP/$1-access.log" "$UP_PORT" | awk -v mode="$1" -v w="${SERVER_WARMUP:-}" '
     { print }
-    /^server:/ { if (mode == "warmup-off") print "  warmup: 0s"; else if (w != "") print "  warmup: " w }'
+    /^server:/ { if (mode ~ /warmup-off$/) print "  warmup: 0s"; else if (w != "") print "  warmup: " w }'
   printf 'routes:\n  - name: api\n    match: { path: "/api/**" }\n    upstream: api\n'
 }
 
@@ -68,7 +73,16 @@ spread() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 }
 max_ms() { to_ms "$(awk '/^    Latency/ {print $4; exit}' "$1")"; }
 
 declare -A COLD WARM RATIO MAXL READY US1 US2 CPUR
-MODES=(warmup-on warmup-off)
+read -r -a MODES <<<"${MODES:-aot-warmup-on aot-warmup-off warmup-on warmup-off}"
+# the launcher's AOT cache flag for this jar and these flags (empty when there is no usable cache)
+AOT_OPT=$("$ROOT/scripts/jvm-flags" "$JAVA_HOME" "$JAR" 2>/dev/null | tr ' ' '\n' | grep -E '^-XX:(AOTCache|SharedArchiveFile)=' || true)
+case " ${MODES[*]}" in
+  *" aot-"*) [ -n "$AOT_OPT" ] || die "no usable AOT cache for $JAR: run 'make build' (or MODES=\"warmup-on warmup-off\")" ;;
+esac
+say "AOT cache for the aot- modes: ${AOT_OPT:-none}"
+BASE_OPTS=$BULWARK_JAVA_OPTS
+TARGET_MODE=warmup-on
+case " ${MODES[*]} " in *" aot-warmup-on "*) TARGET_MODE=aot-warmup-on ;; esac
 ERRORS=0
 for round in $(seq 1 "$ROUNDS"); do
   for mode in "${MODES[@]}"; do
@@ -77,7 +91,12 @@ for round in $(seq 1 "$ROUNDS"); do
     gw_config "$mode" "$port" "$admin" >"$conf"
     cp "$conf" "$RES/$mode.yaml"
     url="http://127.0.0.1:$port/api/items/42"
+    BULWARK_JAVA_OPTS=$BASE_OPTS
+    case "$mode" in aot-*) BULWARK_JAVA_OPTS="$BASE_OPTS $AOT_OPT" ;; esac
     start_gateway "$conf" "$admin" "$PROXY_CPU" "$mode-$round"
+    BULWARK_JAVA_OPTS=$BASE_OPTS
+    done_line=$(grep -ho 'warm-up done: [^"]*' "$BENCH_TMP/$mode-$round.out" "$BENCH_TMP/$mode-$round.err" 2>/dev/null | head -n 1 || true)
+    [ -z "$done_line" ] || log "$mode round $round: $done_line"
     ready_ms=$GATEWAY_START_MS
     pb=$(proc_snapshot)
     run_wrk "$RES/$mode-$round-first.txt" "$url" "$WINDOW" "$CONNECTIONS"
@@ -112,9 +131,9 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 say ""
-say "$(printf '%-11s %9s %12s %11s %11s %12s %9s %9s %11s %12s' mode 'ready ms' 'first req/s' 'warm req/s' 'first/warm' spread 'first us' 'warm us' 'CPU ratio' spread)"
+say "$(printf '%-15s %9s %12s %11s %11s %12s %9s %9s %11s %12s' mode 'ready ms' 'first req/s' 'warm req/s' 'first/warm' spread 'first us' 'warm us' 'CPU ratio' spread)"
 for mode in "${MODES[@]}"; do
-  say "$(printf '%-11s %9.0f %12.0f %11.0f %11s %12s %9s %9s %11s %12s' "$mode" \
+  say "$(printf '%-15s %9.0f %12.0f %11.0f %11s %12s %9s %9s %11s %12s' "$mode" \
     "$(median <<<"${READY[$mode]}")" "$(median <<<"${COLD[$mode]}")" "$(median <<<"${WARM[$mode]}")" \
     "$(median <<<"${RATIO[$mode]}")" "$(spread <<<"${RATIO[$mode]}")" \
     "$(median <<<"${US1[$mode]}")" "$(median <<<"${US2[$mode]}")" "$(median <<<"${CPUR[$mode]}")" "$(spread <<<"${CPUR[$mode]}")")"
@@ -123,10 +142,12 @@ done
 say "(medians over $ROUNDS round(s); spread: lowest-highest; ready ms: from launch to /health/ready 200, the"
 say " warm-up included; first/warm us: the gateway's CPU time per request in each window; CPU ratio:"
 say " warm us / first us, the same ratio in CPU, far less disturbed by other load than req/s)"
-on=$(median <<<"${RATIO[warmup-on]}")
+on=$(median <<<"${RATIO[$TARGET_MODE]}")
 if ge "$on" "$TARGET"; then v=met; else v=MISSED; fi
-say "first ${WINDOW}s / warm, with the warm-up: $on (target >= $TARGET: $v); without: $(median <<<"${RATIO[warmup-off]}")"
-say "the same in CPU per request: with the warm-up $(median <<<"${CPUR[warmup-on]}"), without $(median <<<"${CPUR[warmup-off]}")"
+say "first ${WINDOW}s / warm, $TARGET_MODE: $on (target >= $TARGET: $v)"
+for mode in "${MODES[@]}"; do
+  say "  $mode: first/warm $(median <<<"${RATIO[$mode]}") ($(spread <<<"${RATIO[$mode]}")), in CPU per request $(median <<<"${CPUR[$mode]}"), ready $(median <<<"${READY[$mode]}") ms"
+done
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$REPORT" "$OUT_DIR/warmup-latest.txt"
 
