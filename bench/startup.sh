@@ -97,10 +97,12 @@ cp "$BENCH_TMP/conf/gateway.yaml" "$BENCH_TMP/conf/gateway-warmup.yaml" "$RES/"
 # the floor: a bare Vert.x reverse proxy with the launcher's flags, and an AOT cache of its own
 PIPE_PORT=$(free_port)
 PIPE_FLAGS=$("$ROOT/scripts/jvm-flags" "$JAVA_HOME" 2>/dev/null)
-PIPE_CLASSES="$BENCH_TMP/pipe-classes"
+PIPE_CLASSES="$BENCH_TMP/vertx-pipe.jar"
 PIPE_AOT="$BENCH_TMP/vertx-pipe.aot"
 if [ "$PIPE" = 1 ]; then
-  "$JAVA_HOME/bin/javac" -nowarn -cp "$JAR" -d "$PIPE_CLASSES" "$BENCH_DIR/VertxPipe.java" || die "bench/VertxPipe.java did not compile"
+  "$JAVA_HOME/bin/javac" -nowarn -cp "$JAR" -d "$PIPE_CLASSES.d" "$BENCH_DIR/VertxPipe.java" || die "bench/VertxPipe.java did not compile"
+  # an AOT cache takes jars only on its class path
+  "$JAVA_HOME/bin/jar" cf "$PIPE_CLASSES" -C "$PIPE_CLASSES.d" .
   # shellcheck disable=SC2086
   "$JAVA" $PIPE_FLAGS -XX:AOTCacheOutput="$PIPE_AOT" -cp "$PIPE_CLASSES:$JAR" VertxPipe "$PIPE_PORT" "$UP_PORT" \
     >"$BENCH_TMP/vertx-pipe-train.out" 2>&1 &
