@@ -107,6 +107,18 @@ final class Grpc {
    * The upstream's final grpc-status, read when its response ended: from its trailers, or from its
    * head when it answered trailers-only; {@link GrpcCall#NONE} when it sent none.
    */
+  /**
+   * Whether a target's gRPC status says the target failed: UNKNOWN (2), INTERNAL (13), UNAVAILABLE
+   * (14) and DATA_LOSS (15), the statuses gRPC maps from server errors (HTTP 500 and 503). Health,
+   * the breaker and the adaptive limit count them as a 5xx, though the response is HTTP 200 (as
+   * Envoy's outlier detection maps them). Not DEADLINE_EXCEEDED (the client's own deadline often
+   * causes it; the gateway's route timeout counts as a timeout anyway), nor the statuses a client
+   * causes (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED...).
+   */
+  static boolean targetFailed(int grpcStatus) {
+    return grpcStatus == 2 || grpcStatus == 13 || grpcStatus == 14 || grpcStatus == 15;
+  }
+
   static int finalStatus(HttpClientResponse cresp) {
     String v = cresp.trailers().get(GRPC_STATUS);
     if (v == null) v = cresp.headers().get(GRPC_STATUS);

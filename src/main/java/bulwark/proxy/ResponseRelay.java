@@ -108,7 +108,8 @@ final class ResponseRelay {
     cresp.exceptionHandler(e -> owner.call().failed(tryNo, e));
     cresp.endHandler(
         v -> {
-          if (!owner.call().responseEnded()) return;
+          boolean grpc = owner.grpc() || grpcWeb != null;
+          if (!owner.call().responseEnded(grpc ? Grpc.finalStatus(cresp) : -1)) return;
           ex.markAnswered();
           copyHead();
           HttpServerRequest req = ex.request();
@@ -130,7 +131,7 @@ final class ResponseRelay {
           // gRPC-Web carries the trailers in the body, as a last frame
           if (grpcWeb != null) last = grpcWeb.end(last, cresp.trailers());
           else owner.copyTrailers(cresp);
-          if (owner.grpc() || grpcWeb != null) owner.grpcStatus(Grpc.finalStatus(cresp));
+          if (grpc) owner.grpcStatus(Grpc.finalStatus(cresp));
           if (encoder != null && (last = encode(last, true)) == null) return;
           if (last == null) ex.response().end();
           else ex.response().end(last);

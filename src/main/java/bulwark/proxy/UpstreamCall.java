@@ -218,7 +218,9 @@ final class UpstreamCall {
   boolean head(int n, int status, int grpcStatus) {
     if (n != tryNo || state == CallState.DONE || state == CallState.BACKOFF) return false;
     io.disarm(Timer.RESPONSE);
-    Outcome head = status >= 500 ? Outcome.HTTP_5XX : Outcome.SUCCESS;
+    // a trailers-only gRPC status of a failed target counts as a 5xx (Grpc.targetFailed)
+    Outcome head =
+        status >= 500 || Grpc.targetFailed(grpcStatus) ? Outcome.HTTP_5XX : Outcome.SUCCESS;
     // this try answered: an earlier try's failure is not how the request ended
     upstreamError = null;
     if (Retries.retriesStatus(attempt, status, grpcStatus)) {
@@ -253,10 +255,22 @@ final class UpstreamCall {
 
   /** The relayed response ended: true when the caller completes it (the try ends as its head). */
   boolean responseEnded() {
+    return responseEnded(-1);
+  }
+
+  /**
+   * The relayed response ended with the gRPC status {@code grpcStatus} in its trailers (-1: none):
+   * true when the caller completes it. The try ends as its head, or as a 5xx when the status says
+   * the target failed (Grpc.targetFailed): health and the breaker hear of a failure that came after
+   * the response head, though it can no longer be retried.
+   */
+  boolean responseEnded(int grpcStatus) {
     if (state != CallState.STREAMING) return false;
     state = CallState.DONE;
     io.disarm(Timer.ROUTE);
-    if (attempt.headOutcome() != null) endTry(attempt.headOutcome(), headStatus);
+    Outcome o = attempt.headOutcome();
+    if (o == Outcome.SUCCESS && Grpc.targetFailed(grpcStatus)) o = Outcome.HTTP_5XX;
+    if (o != null) endTry(o, headStatus);
     return true;
   }
 

@@ -323,6 +323,40 @@ class UpstreamCallTest {
   }
 
   @Test
+  void aGrpcStatusOfAFailedTargetEndsTheTryAsA5xx() throws Exception {
+    // trailers-only UNAVAILABLE (14), not retried: relayed, and the try counts as a 5xx
+    UpstreamCall call = call(upstream("protocol: h2c"));
+    call.start(false);
+    call.requestOpened(1);
+    call.requestSent(1);
+    assertThat(call.head(1, 200, 14)).isTrue();
+    assertThat(call.responseEnded(14)).isTrue();
+    assertThat(io.ended).containsExactly(Outcome.HTTP_5XX);
+
+    // INTERNAL (13) in the trailers, after an OK head: the same
+    io.ended.clear();
+    UpstreamCall late = call(upstream("protocol: h2c"));
+    late.start(false);
+    late.requestOpened(1);
+    late.requestSent(1);
+    assertThat(late.head(1, 200, -1)).isTrue();
+    assertThat(late.responseEnded(13)).isTrue();
+    assertThat(io.ended).containsExactly(Outcome.HTTP_5XX);
+
+    // NOT_FOUND (5) and DEADLINE_EXCEEDED (4) are not the target's failures
+    for (int status : new int[] {5, 4}) {
+      io.ended.clear();
+      UpstreamCall ok = call(upstream("protocol: h2c"));
+      ok.start(false);
+      ok.requestOpened(1);
+      ok.requestSent(1);
+      assertThat(ok.head(1, 200, status)).isTrue();
+      assertThat(ok.responseEnded(status)).isTrue();
+      assertThat(io.ended).as("grpc-status %d", status).containsExactly(Outcome.SUCCESS);
+    }
+  }
+
+  @Test
   void aGrpcStatusNotInRetryOnIsRelayed() throws Exception {
     UpstreamCall call = call(upstream(GRPC_RETRIES));
     call.start(false);
