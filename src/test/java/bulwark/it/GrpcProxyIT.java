@@ -579,10 +579,13 @@ class GrpcProxyIT {
   }
 
   static Status statusOf(MethodDescriptor<byte[], byte[]> m) {
-    StatusRuntimeException e =
-        catchThrowableOfType(
-            StatusRuntimeException.class,
-            () -> ClientCalls.blockingUnaryCall(channel, m, opts(), utf8("x")));
+    return failure(m, () -> ClientCalls.blockingUnaryCall(channel, m, opts(), utf8("x")));
+  }
+
+  /** The status a call of {@code m} fails with (the test fails if it does not). */
+  static Status failure(
+      MethodDescriptor<?, ?> m, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call);
     assertThat(e).as("%s should fail", m.getFullMethodName()).isNotNull();
     return e.getStatus();
   }
