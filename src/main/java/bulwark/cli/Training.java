@@ -220,15 +220,18 @@ final class Training {
         batch.add(
             k.client()
                 .request(o)
-                .compose(r -> k.body() == null ? r.send() : r.send(Buffer.buffer(k.body())))
                 .compose(
-                    (HttpClientResponse resp) ->
-                        resp.body()
-                            .map(
-                                b -> {
-                                  if (resp.statusCode() != k.status()) bad.incrementAndGet();
-                                  return (Void) null;
-                                }))
+                    r ->
+                        (k.body() == null ? r.send() : r.send(Buffer.buffer(k.body())))
+                            .compose(
+                                (HttpClientResponse resp) ->
+                                    resp.body()
+                                        .map(
+                                            b -> {
+                                              if (resp.statusCode() != k.status())
+                                                bad.incrementAndGet();
+                                              return (Void) null;
+                                            })))
                 .otherwise(
                     e -> {
                       bad.incrementAndGet();

@@ -384,8 +384,12 @@ final class Warmup {
     if (post) ro.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     return client
         .request(ro)
-        .compose(req -> post ? req.send(POST_BODY) : req.send())
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+        // the body handler is set in the send's own callback: a step chained after it may run once
+        // the body went by, and the request would never end
+        .compose(
+            req ->
+                (post ? req.send(POST_BODY) : req.send())
+                    .compose(resp -> resp.body().map(b -> resp.statusCode())));
   }
 
   /** Every worker is done (or the safety timer fired): release everything, then report. */

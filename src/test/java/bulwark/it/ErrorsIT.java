@@ -199,8 +199,7 @@ class ErrorsIT {
       Buffer okBody =
           h2.request(
                   new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/ok/after-h2"))
-              .compose(req -> req.send())
-              .compose(resp -> resp.body())
+              .compose(req -> req.send().compose(resp -> resp.body()))
               .await(10, TimeUnit.SECONDS);
       assertThat(okBody.toString()).contains("/ok/after-h2");
     } finally {

@@ -544,9 +544,8 @@ class GrpcProxyIT {
                     .putHeader("content-type", "application/grpc")
                     .putHeader("te", "trailers")
                     .putHeader("grpc-timeout", "400m"))
-            .compose(req -> req.send(frame))
+            .compose(req -> req.send(frame).compose(resp -> resp.body().map(b -> resp)))
             .await(60, TimeUnit.SECONDS);
-    r.body().await(60, TimeUnit.SECONDS);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.getHeader("grpc-status")).isEqualTo("4");
     assertThat(r.getHeader("grpc-message")).contains("Gateway Timeout");

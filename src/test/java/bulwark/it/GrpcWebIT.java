@@ -264,11 +264,17 @@ class GrpcWebIT {
             .putHeader("x-grpc-web", "1")
             .putHeader("x-user-agent", "grpc-web-javascript/0.1");
     for (int i = 0; i < headers.length; i += 2) ro.putHeader(headers[i], headers[i + 1]);
-    // the body handler is set as the head arrives: bytes that came before it would be lost
+    // the body handler is set in the send's own callback, as the head arrives: a step chained
+    // after it may run on another event loop once the first bytes went by, and they would be lost
     return client
         .request(ro)
-        .compose(req -> req.send(body))
-        .compose(r -> r.body().map(b -> new Reply(r.statusCode(), r.headers(), b.getBytes())))
+        .compose(
+            req ->
+                req.send(body)
+                    .compose(
+                        r ->
+                            r.body()
+                                .map(b -> new Reply(r.statusCode(), r.headers(), b.getBytes()))))
         .await(60, TimeUnit.SECONDS);
   }
 
@@ -603,8 +609,7 @@ class GrpcWebIT {
                     .putHeader(
                         "access-control-request-headers",
                         "x-grpc-web,content-type,x-user-agent,grpc-timeout"))
-            .compose(req -> req.send())
-            .compose(r -> r.body().map(b -> r))
+            .compose(req -> req.send().compose(r -> r.body().map(b -> r)))
             .await(60, TimeUnit.SECONDS);
     assertThat(pre.statusCode()).isEqualTo(204);
     assertThat(pre.getHeader("access-control-allow-origin")).isEqualTo(ORIGIN);

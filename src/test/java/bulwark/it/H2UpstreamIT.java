@@ -311,15 +311,18 @@ class H2UpstreamIT {
       if (te != null) o.putHeader("TE", te);
       var r =
           http.request(o)
-              .compose(req -> req.send())
               .compose(
-                  resp ->
-                      resp.body()
-                          .map(
-                              b -> {
-                                assertThat(b.toString()).isEqualTo("body with trailers");
-                                return resp;
-                              }))
+                  req ->
+                      req.send()
+                          .compose(
+                              resp ->
+                                  resp.body()
+                                      .map(
+                                          b -> {
+                                            assertThat(b.toString())
+                                                .isEqualTo("body with trailers");
+                                            return resp;
+                                          })))
               .await(30, TimeUnit.SECONDS);
       return r;
     } finally {

@@ -149,8 +149,10 @@ class ProtocolIT {
   static Got send(HttpClient client, RequestOptions ro, Buffer body) throws Exception {
     return client
         .request(ro.setHost("127.0.0.1").setPort(gw.port))
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Got(resp, b)))
+        .compose(
+            req ->
+                (body == null ? req.send() : req.send(body))
+                    .compose(resp -> resp.body().map(b -> new Got(resp, b))))
         .await(10, TimeUnit.SECONDS);
   }
 
@@ -254,8 +256,11 @@ class ProtocolIT {
           client
               .request(
                   new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/h2/cookies"))
-              .compose(req -> req.putHeader("cookie", List.<String>of("a=1", "b=2")).send())
-              .compose(resp -> resp.body().map(b -> new Got(resp, b)))
+              .compose(
+                  req ->
+                      req.putHeader("cookie", List.<String>of("a=1", "b=2"))
+                          .send()
+                          .compose(resp -> resp.body().map(b -> new Got(resp, b))))
               .await(10, TimeUnit.SECONDS);
       assertThat(cookies.json().getJsonArray("cookies").getList()).containsExactly("a=1; b=2");
       assertThat(cookies.json().getJsonArray("headerNames").getList())
@@ -298,8 +303,7 @@ class ProtocolIT {
         fs.add(
             client
                 .request(new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI(uri))
-                .compose(req -> req.send())
-                .compose(HttpClientResponse::body)
+                .compose(req -> req.send().compose(HttpClientResponse::body))
                 .map(JsonObject::new));
       }
       for (int i = 0; i < fs.size(); i++) {
@@ -355,9 +359,8 @@ class ProtocolIT {
                 .compose(
                     req -> {
                       conns.add(req.connection());
-                      return req.send();
+                      return req.send().compose(resp -> resp.body().map(b -> new Got(resp, b)));
                     })
-                .compose(resp -> resp.body().map(b -> new Got(resp, b)))
                 .await(10, TimeUnit.SECONDS);
         assertThat(r.response().version()).isEqualTo(HttpVersion.HTTP_1_1);
         assertThat(r.json().getString("uri")).isEqualTo(uri);

@@ -229,8 +229,13 @@ class ShutdownIT {
             });
         io.vertx.core.Future<String> stream =
             conn.request(new io.vertx.core.http.RequestOptions().setURI("/slow/h2"))
-                .compose(r -> r.send())
-                .compose(r -> r.body().map(b -> r.version() + " " + r.statusCode() + " " + b));
+                .compose(
+                    q ->
+                        q.send()
+                            .compose(
+                                r ->
+                                    r.body()
+                                        .map(b -> r.version() + " " + r.statusCode() + " " + b)));
         await().atMost(Duration.ofSeconds(30)).until(() -> held.size() == 1);
 
         p.destroy(); // SIGTERM

@@ -17,7 +17,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
@@ -392,12 +391,14 @@ class UpstreamFaultsIT {
       Buffer problem =
           client
               .request(HttpMethod.GET, gw.port, "127.0.0.1", "/head-reset")
-              .compose(HttpClientRequest::send)
               .compose(
-                  resp -> {
-                    head[0] = resp;
-                    return resp.body();
-                  })
+                  req ->
+                      req.send()
+                          .compose(
+                              resp -> {
+                                head[0] = resp;
+                                return resp.body();
+                              }))
               .await(30, TimeUnit.SECONDS);
       assertThat(head[0].version()).isEqualTo(HttpVersion.HTTP_2);
       assertThat(head[0].getHeader("X-Upstream")).isNull();
@@ -410,17 +411,20 @@ class UpstreamFaultsIT {
       HttpClientResponse resp =
           client
               .request(HttpMethod.GET, gw.port, "127.0.0.1", "/mid-reset")
-              .compose(HttpClientRequest::send)
-              .onSuccess(
-                  r -> {
-                    r.handler(
-                        b -> {
-                          if (got.addAndGet(b.length()) >= 1000
-                              && released.compareAndSet(false, true)) raw.midBody.release();
-                        });
-                    r.exceptionHandler(ended::complete);
-                    r.endHandler(x -> ended.complete(null));
-                  })
+              .compose(
+                  req ->
+                      req.send()
+                          .onSuccess(
+                              r -> {
+                                r.handler(
+                                    b -> {
+                                      if (got.addAndGet(b.length()) >= 1000
+                                          && released.compareAndSet(false, true))
+                                        raw.midBody.release();
+                                    });
+                                r.exceptionHandler(ended::complete);
+                                r.endHandler(x -> ended.complete(null));
+                              }))
               .await(30, TimeUnit.SECONDS);
       assertThat(resp.statusCode()).isEqualTo(200);
       assertThat(ended.get(30, TimeUnit.SECONDS))

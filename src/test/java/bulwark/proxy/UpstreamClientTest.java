@@ -153,8 +153,7 @@ class UpstreamClientTest {
                             .setURI("/x")
                             .setHost("127.0.0.1")
                             .setPort(target.port()))
-                    .compose(r -> r.send())
-                    .compose(r -> r.body())
+                    .compose(q -> q.send().compose(r -> r.body()))
                     .map(Object::toString)));
   }
 
