@@ -37,6 +37,43 @@ final class RunCommand implements Callable<Integer> {
       description = "Show this help.")
   boolean help;
 
+  /**
+   * The command of a plain {@code run -c FILE [--no-watch]} ({@code --config FILE} and {@code
+   * --config=FILE} too, in any order), parsed without picocli; null for any other command line
+   * (help, other options, a missing or repeated file), which picocli then parses and reports.
+   */
+  static RunCommand plain(String[] args) {
+    if (args.length < 2 || !args[0].equals("run")) return null;
+    RunCommand c = new RunCommand();
+    for (int i = 1; i < args.length; i++) {
+      String a = args[i];
+      String file = null;
+      if (a.equals("--no-watch") && !c.noWatch) c.noWatch = true;
+      else if ((a.equals("-c") || a.equals("--config")) && i + 1 < args.length) file = args[++i];
+      else if (a.startsWith("--config=")) file = a.substring("--config=".length());
+      else return null;
+      if (file != null) {
+        if (c.config != null || file.isEmpty() || file.startsWith("-")) return null;
+        try {
+          c.config = Path.of(file);
+        } catch (java.nio.file.InvalidPathException e) {
+          return null;
+        }
+      }
+    }
+    return c.config != null ? c : null;
+  }
+
+  /** Runs as picocli would: the exit code, or 1 with the stack trace of what was thrown. */
+  int callOrReport() {
+    try {
+      return call();
+    } catch (Exception e) {
+      e.printStackTrace();
+      return 1;
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     // the handlers go in before the gateway starts: readiness turns 200 inside Gateway.start, and a

@@ -30,6 +30,30 @@ class CliTest {
   }
 
   @Test
+  void aPlainRunCommandLineIsParsedWithoutPicocli() {
+    RunCommand c = RunCommand.plain(new String[] {"run", "-c", "a.yaml"});
+    assertThat(c.config).isEqualTo(Path.of("a.yaml"));
+    assertThat(c.noWatch).isFalse();
+    c = RunCommand.plain(new String[] {"run", "--no-watch", "--config", "b.yaml"});
+    assertThat(c.config).isEqualTo(Path.of("b.yaml"));
+    assertThat(c.noWatch).isTrue();
+    assertThat(RunCommand.plain(new String[] {"run", "--config=c.yaml"}).config)
+        .isEqualTo(Path.of("c.yaml"));
+    // anything else is picocli's to parse and report
+    for (String[] other :
+        new String[][] {
+          {"run", "-c"},
+          {"run", "--help", "-c", "a.yaml"},
+          {"run", "-c", "a.yaml", "-c", "b.yaml"},
+          {"run", "-c", "--no-watch"},
+          {"run", "--no-watch", "--no-watch", "-c", "a.yaml"},
+          {"run", "-c", "a.yaml", "extra"},
+          {"validate", "-c", "a.yaml"},
+          {"run", "--config="},
+        }) assertThat(RunCommand.plain(other)).as(String.join(" ", other)).isNull();
+  }
+
+  @Test
   void validateAcceptsTheDemoConfigWithAOneLineSummary() {
     Run r = run("validate", "-c", "examples/demo.yaml");
     assertThat(r.code()).isZero();
