@@ -19,7 +19,7 @@ import net.logstash.logback.composite.loggingevent.ThrowableMessageJsonProvider;
 import net.logstash.logback.encoder.LoggingEventCompositeJsonEncoder;
 
 /**
- * The application log encoder (logback.xml): one Elastic Common Schema JSON line per event, with
+ * The application log encoder (LogSetup): one Elastic Common Schema JSON line per event, with
  * dotted keys at the root as the access log writes them: {@code @timestamp} (UTC), {@code
  * log.level}, {@code log.logger}, {@code message}, {@code process.thread.name}, {@code
  * error.type}/{@code error.message}/{@code error.stack_trace} when there is an exception, {@code

@@ -37,7 +37,18 @@ class LazyFeaturesIT {
           "io.grpc.",
           "com.code_intelligence.jazzer.",
           // `run -c FILE` starts without the command-line library (RunCommand.plain)
-          "picocli.");
+          "picocli.",
+          // the application log is configured in code (LogSetup), not read from XML
+          "ch.qos.logback.classic.joran.JoranConfigurator",
+          "com.sun.org.apache.xerces.");
+
+  /** This JVM's class path without the tests' own classes and resources. */
+  static String mainClassPath() {
+    return java.util.Arrays.stream(
+            System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(e -> !e.endsWith("test-classes") && !e.endsWith("test-classes/"))
+        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+  }
 
   @Test
   void aMinimalConfigLoadsNoOptionalFeature() throws Exception {
@@ -56,7 +67,9 @@ class LazyFeaturesIT {
               // one class name per line, no decorations
               "-Xlog:class+load=info:file=" + classes + ":none",
               "-cp",
-              System.getProperty("java.class.path"),
+              // the gateway's classes and libraries, not the tests' (whose logback-test.xml would
+              // take the place of the production log configuration)
+              mainClassPath(),
               "bulwark.cli.Main",
               "run",
               "--no-watch",
@@ -88,6 +101,13 @@ class LazyFeaturesIT {
               "bulwark.proxy.ProxyHandler",
               "io.vertx.core.http.impl.HttpClientImpl",
               "bulwark.cli.RunCommand");
+      // the production log configuration: ECS JSON lines on stderr
+      assertThat(Files.readAllLines(dir.resolve("out.log")))
+          .anyMatch(
+              l ->
+                  l.startsWith("{")
+                      && l.contains("\"ecs.version\"")
+                      && l.contains("bulwark listening on"));
       List<String> offending =
           loaded.stream().filter(c -> FORBIDDEN.stream().anyMatch(c::startsWith)).toList();
       assertThat(offending)

@@ -52,7 +52,7 @@ class LogRedactionIT {
                       + " uri "
                       + ex.request().uri());
             });
-    // the application log encoder as logback.xml configures it (JSON with the redacting decorator)
+    // the application log encoder as LogSetup configures it (JSON with the redacting decorator)
     LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
     ByteArrayOutputStream appLog = new ByteArrayOutputStream();
     LogstashEncoder enc = new LogstashEncoder();

@@ -7,7 +7,6 @@ import bulwark.it.TestSupport;
 import bulwark.it.TestSupport.RunningGateway;
 import bulwark.it.TestSupport.Upstream;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -28,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * deploy/filebeat/filebeat.yml against real Bulwark log lines: an application log line written by
- * Logback with the shipped logback.xml, and an access-log and an audit line written by a running
- * gateway.
+ * Logback as production configures it (LogSetup), and an access-log and an audit line written by a
+ * running gateway.
  */
 class FilebeatConfigTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -93,17 +92,15 @@ class FilebeatConfigTest {
   }
 
   /**
-   * One application log line, written through the shipped logback.xml (BULWARK_LOG_FILE set) with
-   * an exception.
+   * One application log line, written through the production configuration (LogSetup,
+   * BULWARK_LOG_FILE set) with an exception.
    */
   private static JsonNode appLine() throws Exception {
     Path file = dir.resolve("app.log");
     LoggerContext ctx = new LoggerContext();
     ctx.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
     ctx.putProperty("BULWARK_LOG_FILE", file.toString());
-    JoranConfigurator c = new JoranConfigurator();
-    c.setContext(ctx);
-    c.doConfigure(Path.of("src/main/resources/logback.xml").toUri().toURL());
+    LogSetup.apply(ctx);
     ctx.getLogger("bulwark.server.Gateway")
         .error(
             "upstream call failed, Authorization: Bearer abcdefghijklmnop",

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
@@ -57,16 +56,13 @@ class RedactTest {
   }
 
   /**
-   * The application log as configured for production (src/main/resources/logback.xml) masks
-   * messages and stack traces.
+   * The application log as configured for production (LogSetup) masks messages and stack traces.
    */
   @Test
   void theProductionAppLogEncoderMasksMessagesAndStackTraces() throws Exception {
     LoggerContext ctx = new LoggerContext();
     ctx.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
-    JoranConfigurator jc = new JoranConfigurator();
-    jc.setContext(ctx);
-    jc.doConfigure(RedactTest.class.getResource("/logback.xml"));
+    LogSetup.apply(ctx);
     AsyncAppender async = (AsyncAppender) ctx.getLogger("ROOT").getAppender("ASYNC");
     @SuppressWarnings("unchecked")
     Encoder<ILoggingEvent> enc =
