@@ -15,13 +15,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The application log's appender (LogSetup): to stderr, or appended to a file when {@code file}
- * is a path ({@code BULWARK_LOG_FILE}), so that Filebeat can read it. Each line is flushed as it is
+ * The application log's appender (LogSetup): to stderr, or appended to a file when {@code file} is
+ * a path ({@code BULWARK_LOG_FILE}), so that Filebeat can read it. Each line is flushed as it is
  * written; an {@code AsyncAppender} in front keeps that off the calling thread.
  *
- * <p>Its lines are ECS JSON (the encoder LogSetup sets, {@link EcsEncoder}) or, for people,
- * {@link TextEncoder}'s lines: {@code observability.logFormat} ({@link #useFormat}) picks one, and
- * {@code auto}, the default, picks text only when the lines go to stderr and that is a terminal.
+ * <p>Its lines are ECS JSON (the encoder LogSetup sets, {@link EcsEncoder}) or, for people, {@link
+ * TextEncoder}'s lines: {@code observability.logFormat} ({@link #useFormat}) picks one, and {@code
+ * auto}, the default, picks text only when the lines go to stderr and that is a terminal.
  */
 public final class AppLogAppender extends OutputStreamAppender<ILoggingEvent> {
   private static final Set<AppLogAppender> STARTED = ConcurrentHashMap.newKeySet();

@@ -7,8 +7,8 @@ import net.logstash.logback.decorate.JsonGeneratorDecorator;
 
 /**
  * Passes every string value of a JSON log line (message, stack trace, MDC, access-log fields)
- * through {@link Redact#text}. Set on the application log encoder (LogSetup) and on the access
- * log encoder ({@link AccessLog}).
+ * through {@link Redact#text}. Set on the application log encoder (LogSetup) and on the access log
+ * encoder ({@link AccessLog}).
  */
 public final class RedactingDecorator implements JsonGeneratorDecorator {
   @Override

@@ -119,6 +119,7 @@ public final class Gateway implements DataPlane, GatewayView, MetricsView, Runti
     }
     reloader.watch(watch);
     ServerStart.logListening(cfg, snapshot.get().table().routes().size(), loops, vertx);
+    observability.listening();
     warmup = Warmup.start(this, vertx, cfg, loops);
   }
 

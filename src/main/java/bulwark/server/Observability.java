@@ -85,6 +85,15 @@ public final class Observability {
     remediation.start(vertx);
   }
 
+  /**
+   * The listeners are up: the JVM and process meters are bound now, on a thread of their own, off
+   * the start's path to the first answer (a scrape before they are waits for them).
+   */
+  public void listening() {
+    GatewayMetrics m = metrics;
+    if (m != null) Thread.ofPlatform().name("bulwark-meters").daemon().start(m::bindProcessMeters);
+  }
+
   /** The actions alerts turned on; they outlive reloads. */
   public Remediations remediation() {
     return remediation;

@@ -105,6 +105,19 @@ public final class GatewayMetrics implements Telemetry {
     grpc = new GrpcMeters(registry);
     mirrors = new MirrorMeters(registry);
     state = new StateMeters(gateway, registry, tries);
+  }
+
+  private boolean processMetersBound;
+  private boolean closed;
+
+  /**
+   * Binds the JVM, process and Netty allocator meters, once: the gateway calls it off the main
+   * thread once its listeners are up (the binders cost about 70 ms of the launch to the first
+   * answer), and a scrape that comes first binds them itself, so every scrape has them.
+   */
+  public synchronized void bindProcessMeters() {
+    if (processMetersBound || closed) return;
+    processMetersBound = true;
     closeables.add(MeterSetup.bindProcessMeters(registry));
   }
 
@@ -267,7 +280,8 @@ public final class GatewayMetrics implements Telemetry {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     for (AutoCloseable c : closeables) {
       try {
         c.close();
@@ -294,6 +308,7 @@ public final class GatewayMetrics implements Telemetry {
    * event loop.
    */
   public String scrape(PrometheusMeterRegistry prometheus, String contentType) {
+    bindProcessMeters();
     sync();
     return prometheus.scrape(contentType);
   }
