@@ -445,14 +445,14 @@ final class Warmup {
   }
 
   /**
-   * Gives back the warm-up's garbage before the gateway reports ready: one full collection, off the
-   * event loop, so the heap starts serving at its live size (and the JVM may uncommit the rest)
-   * rather than holding a few seconds of request garbage.
+   * Gives back the warm-up's garbage and the heap its load grew before the gateway reports ready,
+   * off the event loop ({@link HeapTrim}): an idle gateway holds its live size, not the warm-up's.
    */
   private Future<Void> compactHeap() {
     return vertx.executeBlocking(
         () -> {
-          System.gc();
+          long[] heap = HeapTrim.run();
+          LOG.debug("heap after the warm-up: {} KB -> {} KB", heap[0] >> 10, heap[1] >> 10);
           return null;
         },
         false);

@@ -128,7 +128,7 @@ class ConfigLoaderTest {
                     "Fastly-Client-IP",
                     "X-Cluster-Client-IP",
                     "X-Forwarded-Port"),
-                Duration.ofSeconds(10)),
+                Duration.ofSeconds(30)),
             new AdminConfig("10.0.0.5:9901", TOKEN_32, null, List.of()),
             new ObservabilityConfig(
                 LogFormat.AUTO,
@@ -293,7 +293,7 @@ class ConfigLoaderTest {
                     "Fastly-Client-IP",
                     "X-Cluster-Client-IP",
                     "X-Forwarded-Port"),
-                Duration.ofSeconds(10)));
+                Duration.ofSeconds(30)));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", null, null, List.of()));
     assertThat(cfg.observability().accessLog()).isEqualTo(new AccessLogConfig(true, "stdout"));
     assertThat(cfg.upstreams().get("users"))

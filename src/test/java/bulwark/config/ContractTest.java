@@ -77,7 +77,7 @@ class ContractTest {
                     "Fastly-Client-IP",
                     "X-Cluster-Client-IP",
                     "X-Forwarded-Port"),
-                Duration.ofSeconds(10)));
+                Duration.ofSeconds(30)));
     assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1:9901", "", "", List.of()));
     assertThat(cfg.observability())
         .isEqualTo(

@@ -48,6 +48,7 @@ class ShutdownIT {
           server:
             listen: "127.0.0.1:%d"
             shutdown: { gracePeriod: 60s }
+            warmup: 0s
           admin:
             listen: "127.0.0.1:%d"
           observability:
@@ -178,6 +179,7 @@ class ShutdownIT {
           server:
             listen: "127.0.0.1:%d"
             shutdown: { gracePeriod: 240s, drainWindow: 180s }
+            warmup: 0s
           admin:
             listen: "127.0.0.1:%d"
           observability:

@@ -1,0 +1,28 @@
+package bulwark.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+class HeapTrimTest {
+  @Test
+  void theHeapDoesNotGrowAndTheFreeRatiosAreAsTheyWere() {
+    HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    String min = hs.getVMOption("MinHeapFreeRatio").getValue();
+    String max = hs.getVMOption("MaxHeapFreeRatio").getValue();
+    // some garbage for the collections to find
+    byte[][] junk = new byte[64][];
+    for (int i = 0; i < junk.length; i++) junk[i] = new byte[256 * 1024];
+    assertThat(junk[63]).hasSize(256 * 1024);
+    junk = null;
+
+    long[] heap = HeapTrim.run();
+
+    assertThat(heap[1]).isLessThanOrEqualTo(heap[0]);
+    // lowered only for the trim: the serving heap grows and shrinks as the JVM was told
+    assertThat(hs.getVMOption("MinHeapFreeRatio").getValue()).isEqualTo(min);
+    assertThat(hs.getVMOption("MaxHeapFreeRatio").getValue()).isEqualTo(max);
+  }
+}
