@@ -451,8 +451,12 @@ final class Warmup {
   private Future<Void> compactHeap() {
     return vertx.executeBlocking(
         () -> {
-          long[] heap = HeapTrim.run();
-          LOG.debug("heap after the warm-up: {} KB -> {} KB", heap[0] >> 10, heap[1] >> 10);
+          HeapTrim.Result r = HeapTrim.run();
+          LOG.debug(
+              "heap after the warm-up: {} KB -> {} KB; {}",
+              r.heapBefore() >> 10,
+              r.heapAfter() >> 10,
+              r.nativeHeap());
           return null;
         },
         false);
