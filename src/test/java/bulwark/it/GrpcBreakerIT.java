@@ -96,15 +96,8 @@ class GrpcBreakerIT {
             .formatted(server.getPort());
     gw =
         RunningGateway.start(
-            """
-        server:
-          listen: "127.0.0.1:${PORT}"
-          http2: true
-          shutdown: { gracePeriod: 5s }
-        admin:
-          listen: "127.0.0.1:${ADMIN_PORT}"
-        observability:
-          accessLog: { enabled: false }
+            TestSupport.h2cHead()
+                + """
         upstreams:
           down: %s
           late: %s
@@ -114,7 +107,7 @@ class GrpcBreakerIT {
           - { name: late, match: { path: /test.Breaker/Late }, upstream: late }
           - { name: missing, match: { path: /test.Breaker/Missing }, upstream: missing }
         """
-                .formatted(up, up, up));
+                    .formatted(up, up, up));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", gw.port).usePlaintext().build();
   }
 

@@ -158,21 +158,14 @@ class GrpcHealthIT {
   /** A gateway that gRPC clients reach over h2c, with these upstreams and a catch-all route. */
   static RunningGateway gateway(String upstreams, String firstUpstream) throws Exception {
     return RunningGateway.start(
-        """
-        server:
-          listen: "127.0.0.1:${PORT}"
-          http2: true
-          shutdown: { gracePeriod: 5s }
-        admin:
-          listen: "127.0.0.1:${ADMIN_PORT}"
-        observability:
-          accessLog: { enabled: false }
+        TestSupport.h2cHead()
+            + """
         upstreams:
         %s
         routes:
           - { name: r, match: { path: /** }, upstream: %s }
         """
-            .formatted(upstreams.indent(2).stripTrailing(), firstUpstream));
+                .formatted(upstreams.indent(2).stripTrailing(), firstUpstream));
   }
 
   /** The check every upstream here uses, with this grpc section. */

@@ -55,15 +55,8 @@ class H2LivenessIT {
     smallHead = new RawH2Server(Mode.BIG_HEAD, 6_000);
     gw =
         RunningGateway.start(
-            """
-        server:
-          listen: "127.0.0.1:${PORT}"
-          http2: true
-          shutdown: { gracePeriod: 5s }
-        admin:
-          listen: "127.0.0.1:${ADMIN_PORT}"
-        observability:
-          accessLog: { enabled: false }
+            TestSupport.h2cHead()
+                + """
         upstreams:
           ok: { protocol: h2c, timeouts: { connect: 10s }, targets: [ { url: "http://127.0.0.1:%d" } ] }
           pinged:
@@ -104,16 +97,16 @@ class H2LivenessIT {
           - { name: bighead, match: { path: /bighead/** }, upstream: bighead }
           - { name: smallhead, match: { path: /smallhead/** }, upstream: smallhead }
         """
-                .formatted(
-                    ok.port(),
-                    pinged.port(),
-                    deaf.port(),
-                    held.port(),
-                    idle.port(),
-                    data0.port(),
-                    hpack.port(),
-                    bigHead.port(),
-                    smallHead.port()));
+                    .formatted(
+                        ok.port(),
+                        pinged.port(),
+                        deaf.port(),
+                        held.port(),
+                        idle.port(),
+                        data0.port(),
+                        hpack.port(),
+                        bigHead.port(),
+                        smallHead.port()));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", gw.port).usePlaintext().build();
   }
 

@@ -200,6 +200,14 @@ public final class TestSupport {
   }
 
   /**
+   * {@link #head()} with HTTP/2 on the data listener: h2c by prior knowledge, as gRPC clients speak
+   * it.
+   */
+  public static String h2cHead() {
+    return head().replaceFirst("(?m)^server:\n", "server:\n  http2: true\n");
+  }
+
+  /**
    * The same head with the access log written to {@code accessLog}, or off when it is null. It ends
    * inside the observability section, so a test may add more of it (metrics:, tracing:).
    */
