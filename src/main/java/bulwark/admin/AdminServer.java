@@ -151,6 +151,26 @@ public final class AdminServer {
             });
   }
 
+  /** How much of a rejected body is read and dropped before its answer, at most (16 MiB). */
+  static final long DRAIN_LIMIT = 16L << 20;
+
+  /**
+   * Answers a request whose body is refused (too large) once the client has sent it: the body is
+   * read and dropped first, because closing a connection with unread bytes resets it, and a client
+   * still sending would lose the answer. A body that goes on past {@link #DRAIN_LIMIT} has the
+   * connection closed instead.
+   */
+  static void answerAfterBody(HttpServerRequest req, Runnable answer) {
+    long[] dropped = {0};
+    req.handler(
+        chunk -> {
+          dropped[0] += chunk.length();
+          if (dropped[0] > DRAIN_LIMIT) req.connection().close();
+        });
+    req.exceptionHandler(e -> {});
+    req.endHandler(v -> answer.run());
+  }
+
   static void json(HttpServerRequest req, int status, JsonObject body) {
     req.response()
         .setStatusCode(status)

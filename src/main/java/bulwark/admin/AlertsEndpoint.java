@@ -78,7 +78,7 @@ final class AlertsEndpoint {
     if (cl != null
         && cl.chars().allMatch(Character::isDigit)
         && (cl.length() > 12 || Long.parseLong(cl) > MAX_ALERTS_BODY)) {
-      tooLarge(req, rid);
+      AdminServer.answerAfterBody(req, () -> tooLarge(req, rid));
       return;
     }
     Buffer body = Buffer.buffer();
@@ -87,8 +87,9 @@ final class AlertsEndpoint {
         chunk -> {
           if (over[0]) return;
           if (body.length() + chunk.length() > MAX_ALERTS_BODY) {
+            // answered at the end of the body: the client is still sending
             over[0] = true;
-            tooLarge(req, rid);
+            AdminServer.answerAfterBody(req, () -> tooLarge(req, rid));
           } else {
             body.appendBuffer(chunk);
           }

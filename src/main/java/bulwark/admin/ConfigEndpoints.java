@@ -224,7 +224,7 @@ final class ConfigEndpoints {
   private static void body(HttpServerRequest req, String rid, Handler<String> then) {
     String length = req.getHeader("Content-Length");
     if (length != null && (length.length() > 12 || parse(length) > MAX_BODY)) {
-      tooLarge(req, rid);
+      AdminServer.answerAfterBody(req, () -> tooLarge(req, rid));
       return;
     }
     Buffer buf = Buffer.buffer();
